@@ -1,0 +1,49 @@
+# hygge — one command per habit. Everything installs itself into .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+EXTRAS := dev,postgres,duckdb,azure,functions
+PYTEST_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint format bench requirements clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## create .venv and install hygge with its development tools
+
+demo: $(STAMP) ## generate a landing zone, run `hygge go` into a parquet lake, show it worked
+	$(PY) demo/run_demo.py
+
+test: $(STAMP) ## lint, type-check and run the whole test suite
+	$(MAKE) --no-print-directory lint
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
+
+lint: $(STAMP) ## ruff (lint + format check), mypy --strict, import layering
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy hygge
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP) ## benchmarks against raw baselines (BENCH_ROWS=5000000 for the full size)
+	$(PY) bench/run.py
+
+requirements: $(STAMP) ## regenerate requirements.txt (Functions deployment) from pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --extra azure --extra functions --extra postgres \
+		--python-version 3.11 --quiet --no-header -o requirements.txt
+
+clean: ## remove the environment, demo output and caches
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,59 @@
+"""One measured operation in its own process; writes {"seconds", "peak_mib"} as JSON to OUT.
+
+Usage: measure.py OUT hygge WORKSPACE [hygge go args…] | OUT polars SRC DST | OUT pyarrow SRC DST
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def run_hygge(workspace: Path, args: list[str]) -> None:
+    import os
+
+    from hygge.cli.app import main
+
+    sys.argv = ["hygge", "go", *args]
+    os.chdir(workspace)
+    try:
+        main()
+    except SystemExit as exit_:
+        if exit_.code not in (0, None):
+            raise
+
+
+def run_polars(src: Path, dst: Path) -> None:
+    import polars as pl
+
+    dst.mkdir(parents=True, exist_ok=True)
+    pl.scan_parquet(src / "*.parquet").sink_parquet(dst / "out.parquet")
+
+
+def run_pyarrow(src: Path, dst: Path) -> None:
+    import pyarrow.dataset as ds
+
+    ds.write_dataset(ds.dataset(src, format="parquet"), dst, format="parquet")
+
+
+def main() -> None:
+    out, kind, first, *rest = sys.argv[1:]
+    started = time.perf_counter()
+    if kind == "hygge":
+        run_hygge(Path(first), rest)
+    elif kind == "polars":
+        run_polars(Path(first), Path(rest[0]))
+    elif kind == "pyarrow":
+        run_pyarrow(Path(first), Path(rest[0]))
+    else:
+        raise SystemExit(f"unknown kind {kind}")
+    seconds = time.perf_counter() - started
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    Path(out).write_text(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
+
+
+if __name__ == "__main__":
+    main()

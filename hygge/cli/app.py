@@ -1,0 +1,89 @@
+"""The `hygge` command: wiring only; each command lives in its own module."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import typer
+
+from hygge.cli.debug import debug_command
+from hygge.cli.go import go_command
+from hygge.cli.init import init_command
+from hygge.cli.journal import journal_command
+from hygge.cli.listing import list_command
+from hygge.cli.schema import schema_command
+
+DISTRIBUTION = "hygge-el"
+
+HELP = """\
+hygge moves data from homes (files, databases, landing zones) to stores (parquet lakes,
+databases, Fabric), fully or incrementally, and journals every run.
+
+Run it anywhere inside a project: it finds the nearest hygge.yml above the current folder.
+
+[bold]Examples[/]
+
+  hygge init shop && cd shop       a new project with sample data
+  hygge go                         move every entity
+  hygge go -f sales -e crm.users   one flow and one entity (repeat, or comma lists)
+  hygge go -i --dry-run            what an incremental run would read; moves nothing
+  hygge go --var flow.sales.store.path=/tmp/out
+  hygge journal -n 5 --json        the last five runs, for scripts
+  hygge debug                      check config, homes, stores and state
+
+Exit codes: 0 ok, 1 an entity or check failed, 2 configuration error.
+"""
+
+app = typer.Typer(
+    name="hygge",
+    help=HELP,
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"hygge {package_version()}")
+        raise typer.Exit()
+
+
+def package_version() -> str:
+    """The installed version, or a note when running from a source tree without metadata."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "(not installed: run `pip install -e .` for version metadata)"
+
+
+@app.callback()
+def main_options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    return None
+
+
+app.command("init")(init_command)
+app.command("go")(go_command)
+app.command("list")(list_command)
+app.command("journal")(journal_command)
+app.command("debug")(debug_command)
+app.command("schema")(schema_command)
+
+
+def main() -> None:
+    """Console-script entry point (`hygge`)."""
+    app(prog_name="hygge")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""`hygge debug`: load the workspace and check everything a run needs, moving no data."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from hygge.cli.console import (
+    EXIT_FAILED,
+    EXIT_OK,
+    VerboseOption,
+    make_console,
+    running_command,
+)
+from hygge.cli.render import home_and_store, print_warnings
+from hygge.config import ResolvedEntity, Workspace, load_workspace
+from hygge.errors import HyggeError
+from hygge.state.base import LockInfo
+from hygge.state.clock import as_utc
+from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
+from hygge.state.lock import format_age
+from hygge.types import Place
+
+
+@dataclass
+class Findings:
+    """What the checks found: problems fail the command, notes only inform."""
+
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def debug_command(verbose: VerboseOption = False) -> None:
+    """Check the workspace: config, every home and store, the state folder, locks.
+
+    Exit code 0 when all is well, 1 when a check found a problem, 2 for a configuration error.
+    """
+    out, err = make_console(), make_console(stderr=True)
+    with running_command(err, verbose=verbose):
+        workspace = load_workspace()
+        print_warnings(err, workspace)
+        findings = Findings()
+        _print_workspace(out, workspace)
+        out.print("\n[bold]Entities[/]")
+        width = max((len(e.qualified_name) for e in workspace.entities), default=0)
+        for entity in workspace.entities:
+            _check_entity(out, workspace, entity, findings, width)
+        out.print("\n[bold]State[/]")
+        _check_state(out, workspace, findings)
+        code = _print_verdict(out, findings)
+    raise typer.Exit(code)
+
+
+def _print_workspace(out: Console, workspace: Workspace) -> None:
+    out.print(Text(f"Workspace  {workspace.name}", style="bold"))
+    out.print(f"Root       {workspace.root}", markup=False)
+    out.print(f"State      {workspace.state_dir}", markup=False)
+    out.print(f"Journal    {workspace.journal_dir}", markup=False)
+    out.print(f"Flows      {len(workspace.flows)} in {workspace.project.flows_dir}/", markup=False)
+    for flow in workspace.flows.values():
+        listed = ", ".join(flow.entities) or "no entities"
+        out.print(f"  {flow.name}  ({flow.file}): {listed}", markup=False)
+
+
+def _check_entity(
+    out: Console, workspace: Workspace, entity: ResolvedEntity, findings: Findings, width: int
+) -> None:
+    place = Place(root=workspace.root, flow=entity.flow, entity=entity.name)
+    problems: list[str] = []
+    for role, config in (("home", entity.home), ("store", entity.store)):
+        try:
+            problems.extend(f"{role}: {problem}" for problem in config.open(place).check())
+        except HyggeError as error:
+            problems.append(f"{role}: {error}")
+    mark = Text("✗ ", style="red") if problems else Text("✓ ", style="green")
+    out.print(mark + Text(f"{entity.qualified_name.ljust(width)}  {home_and_store(entity)}"))
+    for problem in problems:
+        out.print(Text(f"    {problem}", style="red"))
+        findings.problems.append(f"{entity.qualified_name}: {problem}")
+
+
+def _check_state(out: Console, workspace: Workspace, findings: Findings) -> None:
+    problem = state_folder_problem(workspace.state_dir)
+    if problem:
+        out.print(Text(f"✗ {problem}", style="red"))
+        findings.problems.append(problem)
+    else:
+        out.print(Text("✓ ", style="green") + Text(f"{workspace.state_dir} is writable"))
+    state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+    now = datetime.now(UTC)
+    for name, lock in state.list_locks().items():
+        note = f"{name} is locked: {describe_lock(lock, now)}"
+        out.print(Text(f"! {note}", style="yellow"))
+        findings.notes.append(note)
+    for name, checkpoint in state.list_checkpoints().items():
+        rows = checkpoint.get("rows", 0)
+        note = (
+            f"{name} has an unfinished run ({rows:,} rows staged) that the next `hygge go` "
+            f"will resume (options.on_interrupted: {workspace.project.options.on_interrupted})"
+            if isinstance(rows, int)
+            else f"{name} has an unfinished run that the next `hygge go` will pick up"
+        )
+        out.print(Text(f"! {note}", style="yellow"))
+        findings.notes.append(note)
+
+
+def describe_lock(lock: LockInfo, now: datetime) -> str:
+    """Who holds a lock and whether a new run would take it over."""
+    silence = now - as_utc(lock.heartbeat_at)
+    holder = (
+        f"run {lock.owner} (pid {lock.pid} on {lock.host}, heartbeat {format_age(silence)} ago)"
+    )
+    if silence > DEFAULT_STALE_AFTER:
+        return f"{holder}; stale, the next run takes it over"
+    return f"{holder}; a run may be moving it now"
+
+
+def state_folder_problem(state_dir: Path) -> str | None:
+    """None when the state folder (or the folder it will be created in) accepts a file."""
+    target = state_dir
+    while not target.exists() and target.parent != target:
+        target = target.parent
+    if not target.is_dir():
+        return f"state folder {state_dir}: {target} is not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=target):
+            pass
+    except OSError as error:
+        return (
+            f"state folder {state_dir} is not writable ({error.strerror or error}); "
+            "fix its permissions or set `state: {path: ...}` in hygge.yml"
+        )
+    return None
+
+
+def _print_verdict(out: Console, findings: Findings) -> int:
+    if findings.problems:
+        count = len(findings.problems)
+        out.print(Text(f"\n{count} problem{'s' if count != 1 else ''} found.", style="bold red"))
+        return EXIT_FAILED
+    extra = f" ({len(findings.notes)} note(s) above)" if findings.notes else ""
+    out.print(Text(f"\nAll checks passed{extra}.", style="bold green"))
+    return EXIT_OK

@@ -1,0 +1,143 @@
+"""`hygge go`: plan the selected entities, then move them (or, with --dry-run, preview them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hygge.cli.console import (
+    EXIT_FAILED,
+    EXIT_OK,
+    VerboseOption,
+    apply_log_level,
+    make_console,
+    running_command,
+)
+from hygge.cli.progress import LiveProgress, PlainProgress
+from hygge.cli.render import print_previews, print_summary, print_warnings
+from hygge.config import Workspace, load_workspace
+from hygge.engine.plan import RunPlan, Selection, plan_run
+from hygge.engine.preview import preview_plan
+from hygge.engine.runner import default_concurrency, run_plan
+from hygge.errors import ConfigError
+from hygge.state.local import LocalStateBackend
+from hygge.types import RunType
+
+FlowOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--flow",
+        "-f",
+        metavar="FLOW",
+        help="Run this flow (repeat, or comma-separate).",
+        show_default=False,
+    ),
+]
+EntityOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--entity",
+        "-e",
+        metavar="FLOW.ENTITY",
+        help="Run this entity (repeat, or comma-separate).",
+        show_default=False,
+    ),
+]
+
+
+def go_command(
+    *,
+    flow: FlowOption = None,
+    entity: EntityOption = None,
+    incremental: Annotated[
+        bool, typer.Option("--incremental", "-i", help="Run every selected entity incrementally.")
+    ] = False,
+    full_drop: Annotated[
+        bool, typer.Option("--full-drop", "-d", help="Replace every selected entity in full.")
+    ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            help="Entities moved at once (default: options.concurrency, else CPUs + 2, at most 8).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would move (files, windows); move nothing."),
+    ] = False,
+    var: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--var",
+            metavar="flow.FLOW.PATH=VALUE",
+            help="Override a flow setting for this run, e.g. flow.sales.store.path=out.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Move data: run all entities, or the selected flows and entities.
+
+    Exit code 0 when every entity succeeded or was skipped, 1 when one failed, 2 for a
+    configuration error.
+    """
+    out, err = make_console(), make_console(stderr=True)
+    with running_command(err, verbose=verbose):
+        run_type = _run_type(incremental=incremental, full_drop=full_drop)
+        workspace = load_workspace(overrides=var or ())
+        apply_log_level(workspace.project.options.log_level, verbose=verbose)
+        print_warnings(err, workspace)
+        plan = plan_run(workspace, Selection.from_cli(flow or [], entity or [], run_type))
+        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        if dry_run:
+            previews = preview_plan(plan, state)
+            print_previews(out, previews)
+            code = EXIT_FAILED if any(p.problems for p in previews) else EXIT_OK
+        else:
+            code = _run(out, workspace, plan, state, concurrency)
+    raise typer.Exit(code)
+
+
+def _run_type(*, incremental: bool, full_drop: bool) -> RunType | None:
+    if incremental and full_drop:
+        raise ConfigError(
+            "--incremental and --full-drop cannot be used together",
+            hint="pick one, or neither to use each entity's configured run_type",
+        )
+    if incremental:
+        return RunType.INCREMENTAL
+    return RunType.FULL_DROP if full_drop else None
+
+
+def _run(
+    out: Console,
+    workspace: Workspace,
+    plan: RunPlan,
+    state: LocalStateBackend,
+    concurrency: int | None,
+) -> int:
+    workers = concurrency or workspace.project.options.concurrency or default_concurrency()
+    count = len(plan.tasks)
+    out.print(
+        f"hygge: {workspace.name}: {count} entit{'ies' if count != 1 else 'y'}, "
+        f"concurrency {workers}",
+        markup=False,
+    )
+    names = [task.qualified_name for task in plan.tasks]
+    sink = LiveProgress(out, names) if out.is_terminal else PlainProgress(out, names)
+    with sink:
+        report = run_plan(
+            plan,
+            state,
+            concurrency=workers,
+            continue_on_error=workspace.project.options.continue_on_error,
+            on_event=sink.handle,
+        )
+    print_summary(out, report)
+    return EXIT_OK if report.ok else EXIT_FAILED

@@ -1,0 +1,158 @@
+"""Rich tables and lines for run summaries, dry runs and workspace listings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hygge.config import ResolvedEntity, Workspace
+from hygge.engine.models import EntityResult
+from hygge.engine.preview import EntityPreview
+from hygge.engine.runner import RunReport
+from hygge.types import RunStatus
+
+STATUS_STYLES = {
+    RunStatus.SUCCESS: "green",
+    RunStatus.SKIP: "yellow",
+    RunStatus.FAIL: "bold red",
+    RunStatus.NOT_RUN: "dim",
+}
+MESSAGE_WIDTH = 60
+
+
+def rows_text(rows: int) -> str:
+    return f"{rows:,}"
+
+
+def rate_text(rows_per_second: float) -> str:
+    return f"{round(rows_per_second):,}"
+
+
+def shorten(text: str | None, width: int = MESSAGE_WIDTH) -> str:
+    """The first line of a message, cut to `width` characters with an ellipsis."""
+    if not text:
+        return ""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+def error_text(result: EntityResult) -> str:
+    """`DataError: message`; the type is not repeated when the message already starts with it."""
+    message = result.message or "no message"
+    kind = result.error_type
+    if not kind or message.startswith(f"{kind}:"):
+        return message
+    return f"{kind}: {message}"
+
+
+def status_text(status: RunStatus) -> Text:
+    return Text(status.value, style=STATUS_STYLES.get(status, ""))
+
+
+def print_warnings(console: Console, workspace: Workspace) -> None:
+    """Workspace warnings (legacy keys and the like), once, before anything else."""
+    for warning in workspace.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+
+
+def home_and_store(entity: ResolvedEntity) -> str:
+    return f"{entity.home.type} {entity.home.path} → {entity.store.type} {entity.store.path}"
+
+
+def print_summary(console: Console, report: RunReport) -> None:
+    """The per-entity table, full error messages under it, and the `Done.` line."""
+    table = Table(title="Run summary", title_justify="left")
+    table.add_column("Entity")
+    table.add_column("Status")
+    table.add_column("Rows", justify="right")
+    table.add_column("Seconds", justify="right")
+    table.add_column("Rows/s", justify="right")
+    table.add_column("Message", overflow="fold")
+    for result in report.results:
+        table.add_row(
+            result.qualified_name,
+            status_text(result.status),
+            rows_text(result.rows),
+            f"{result.seconds:.1f}",
+            rate_text(result.rows_per_second),
+            Text(
+                shorten(error_text(result) if result.status is RunStatus.FAIL else result.message)
+            ),
+        )
+    if report.results:
+        console.print(table)
+    _print_errors(console, report.failed)
+    console.print(done_line(report))
+
+
+def done_line(report: RunReport) -> Text:
+    """`Done. 3 succeeded, 1 skipped, 0 failed in 4.2 s (1,234,567 rows)`."""
+    counts = Counter(result.status for result in report.results)
+    parts = [
+        f"{counts[RunStatus.SUCCESS]} succeeded",
+        f"{counts[RunStatus.SKIP]} skipped",
+        f"{counts[RunStatus.FAIL]} failed",
+    ]
+    if counts[RunStatus.NOT_RUN]:
+        parts.append(f"{counts[RunStatus.NOT_RUN]} not run")
+    rows = sum(result.rows for result in report.results)
+    line = f"Done. {', '.join(parts)} in {report.seconds:.1f} s ({rows_text(rows)} rows)"
+    return Text(line, style="bold red" if not report.ok else "bold green")
+
+
+def _print_errors(console: Console, failed: Sequence[EntityResult]) -> None:
+    for result in failed:
+        console.print(Text(f"{result.qualified_name} failed", style="bold red"))
+        # Logs keep a message on one line (greppable); a terminal wraps it at words.
+        console.print(Text(f"  {error_text(result)}"), soft_wrap=not console.is_terminal)
+
+
+def print_previews(console: Console, previews: Sequence[EntityPreview]) -> None:
+    """The dry-run table: what each entity would read and write; problems listed under it."""
+    table = Table(title="Dry run: nothing is read or written", title_justify="left")
+    table.add_column("Entity")
+    table.add_column("Home → store", overflow="fold")
+    table.add_column("Run type")
+    table.add_column("Window", overflow="fold")
+    table.add_column("Ready")
+    for preview in previews:
+        ready = Text("✗", style="red") if preview.problems else Text("✓", style="green")
+        table.add_row(
+            preview.qualified_name,
+            f"{preview.home} → {preview.store}",
+            preview.run_type,
+            preview.window,
+            ready,
+        )
+    console.print(table)
+    for preview in previews:
+        for problem in preview.problems:
+            line = Text(f"{preview.qualified_name}: {problem}", style="red")
+            console.print(line, soft_wrap=not console.is_terminal)
+
+
+def print_entities(console: Console, workspace: Workspace) -> None:
+    """`hygge list`: every flow's entities with home → store, run type and watermark."""
+    with_watermark = any(entity.watermark is not None for entity in workspace.entities)
+    table = Table(title=f"Workspace {workspace.name} ({workspace.root})", title_justify="left")
+    table.add_column("Flow")
+    table.add_column("Entity")
+    table.add_column("Home → store", overflow="fold")
+    table.add_column("Run type")
+    if with_watermark:
+        table.add_column("Watermark")
+    for entity in workspace.entities:
+        cells = [entity.flow, entity.name, home_and_store(entity), entity.run_type.value]
+        if with_watermark:
+            cells.append(entity.watermark.column if entity.watermark else "")
+        table.add_row(*cells)
+    console.print(table)
+    flows = len(workspace.flows)
+    console.print(
+        f"{flows} flow{'s' if flows != 1 else ''}, {len(workspace.entities)} entities. "
+        "Run them with `hygge go`, or one with `hygge go --entity flow.entity`."
+    )

@@ -1,0 +1,38 @@
+"""Workspace loading: YAML files → validated models → resolved entities.
+
+load_workspace(root)        hygge.yml + flows/<flow>/flow.yml + flows/<flow>/entities/*.yml
+find_workspace_root()       the nearest folder with hygge.yml, walking up
+workspace_json_schema(kind) JSON Schema for editors (yaml-language-server)
+"""
+
+from __future__ import annotations
+
+from hygge.config.loader import find_workspace_root, load_workspace
+from hygge.config.models import (
+    FlowInfo,
+    JournalConfig,
+    OptionsConfig,
+    ProjectConfig,
+    ResolvedEntity,
+    StateConfig,
+    Workspace,
+)
+from hygge.config.schema import workspace_json_schema
+from hygge.config.source import LocalFolderSource, WorkspaceSource
+from hygge.config.watermark import WatermarkConfig
+
+__all__ = [
+    "FlowInfo",
+    "JournalConfig",
+    "LocalFolderSource",
+    "OptionsConfig",
+    "ProjectConfig",
+    "ResolvedEntity",
+    "StateConfig",
+    "WatermarkConfig",
+    "Workspace",
+    "WorkspaceSource",
+    "find_workspace_root",
+    "load_workspace",
+    "workspace_json_schema",
+]

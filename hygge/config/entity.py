@@ -1,0 +1,132 @@
+"""Merge an entity's layers into one validated `ResolvedEntity`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from hygge.config.blocks import DEFAULT_TYPE, config_classes, final_path
+from hygge.config.explain import explain
+from hygge.config.files import STORE_DEFAULT_KEYS
+from hygge.config.models import ResolvedEntity
+from hygge.config.tracked import Tracked, merge_layers
+from hygge.errors import ConfigError
+from hygge.homes import HomeConfigUnion
+from hygge.stores import StoreConfigUnion
+from hygge.types import RunType
+
+_CLASSES = {"home": config_classes(HomeConfigUnion), "store": config_classes(StoreConfigUnion)}
+
+
+@dataclass(frozen=True)
+class EntitySource:
+    """An entity as declared: its name, the file that defines it and its own settings."""
+
+    flow: str
+    name: str
+    file: str
+    layer: Tracked | None  # None: the implicit entity of a flow without entities
+    line: int | None = None  # where an inline entity is declared in flow.yml
+
+
+def resolve_entity(
+    source: EntitySource, layers: Sequence[Tracked], warnings: list[str]
+) -> ResolvedEntity:
+    """Merge `layers` (lowest precedence first), apply paths and shorthands, validate."""
+    merged = merge_layers(layers, source.file)
+    for block in ("home", "store"):
+        settings = merged.data.get(block)
+        if isinstance(settings, dict):
+            settings.setdefault("type", DEFAULT_TYPE)
+            _set_path(merged, block, layers, source)
+    _hoist_polish(merged)
+    _apply_store_defaults(merged, warnings)
+    payload = {**merged.data, "flow": source.flow, "name": source.name}
+    payload["source_file"] = source.file
+    try:
+        entity = ResolvedEntity.model_validate(payload)
+    except ValidationError as exc:
+        raise explain(exc, merged, ResolvedEntity) from exc
+    _check_capabilities(entity, merged)
+    return entity
+
+
+def _set_path(merged: Tracked, block: str, layers: Sequence[Tracked], source: EntitySource) -> None:
+    settings: dict[str, Any] = merged.data[block]
+    config_class = _CLASSES[block].get(str(settings["type"]))
+    per_entity_folder = bool(getattr(config_class, "entity_subfolder", False))
+    path = final_path(block, layers, source.layer, source.name, per_entity_folder)
+    if path is not None:
+        settings["path"] = path
+
+
+def _hoist_polish(merged: Tracked) -> None:
+    """`store.polish` (the original's place) and `polish:` are one setting; keep one."""
+    store = merged.data.get("store")
+    if not isinstance(store, dict) or "polish" not in store:
+        return
+    if "polish" in merged.data:
+        in_store = merged.origin(("store", "polish"))
+        top = merged.origin(("polish",))
+        raise ConfigError(
+            f"polish is given twice: as store.polish ({in_store.describe()}) and as "
+            f"polish ({top.describe()})",
+            file=top.file,
+            line=top.line,
+            hint="keep one of them",
+        )
+    merged.move(("store", "polish"), ("polish",))
+
+
+def _apply_store_defaults(merged: Tracked, warnings: list[str]) -> None:
+    """Top-level `batch_size`, `if_exists`, … go into the store block if its type has them."""
+    store = merged.data.get("store")
+    store_class = _CLASSES["store"].get(str(store.get("type"))) if isinstance(store, dict) else None
+    for key in STORE_DEFAULT_KEYS:
+        if key not in merged.data:
+            continue
+        origin = merged.origin((key,))
+        value = merged.pop((key,))
+        if store_class is None or not isinstance(store, dict):
+            continue  # no or unknown store: validation reports that
+        if key not in store_class.model_fields:
+            warnings.append(
+                f"{origin.describe()}: '{key}' has no effect for store type "
+                f"'{store['type']}'; remove it"
+            )
+            continue
+        explicit = merged.origins.get(("store", key))
+        if key in store and explicit is not None and explicit.rank >= origin.rank:
+            continue  # the store block says so at the same or a higher precedence
+        merged.put(("store", key), value, origin)
+
+
+def _check_capabilities(entity: ResolvedEntity, merged: Tracked) -> None:
+    capabilities = type(entity.store).capabilities
+    allowed = {
+        RunType.FULL_DROP: capabilities.full_drop,
+        RunType.INCREMENTAL: capabilities.incremental,
+        RunType.MERGE: capabilities.merge,
+    }
+    if not allowed[entity.run_type]:
+        key = ("run_type",) if "run_type" in merged.data else ("store", "type")
+        origin = merged.origin(key)
+        supported = ", ".join(run_type.value for run_type, ok in allowed.items() if ok)
+        raise ConfigError(
+            f"run_type '{entity.run_type.value}' is not supported by store type "
+            f"'{entity.store.type}' (it supports: {supported})",
+            file=origin.file,
+            line=origin.line,
+            hint=f"use one of {supported}, or a store that supports {entity.run_type.value}",
+        )
+    if entity.watermark is not None and not type(entity.home).capabilities.watermark:
+        origin = merged.origin(("watermark",))
+        raise ConfigError(
+            f"home type '{entity.home.type}' cannot filter rows by a watermark",
+            file=origin.file,
+            line=origin.line,
+            hint="remove watermark, or use a home that supports it",
+        )

@@ -1,0 +1,156 @@
+"""Find and load a workspace: hygge.yml and every flow, merged into resolved entities."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from hygge.config.entity import resolve_entity
+from hygge.config.explain import explain
+from hygge.config.flows import FLOW_FILE, FlowSource, read_document, read_flow, split_flow
+from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, build_layer
+from hygge.config.models import FlowInfo, ProjectConfig, ResolvedEntity, Workspace
+from hygge.config.overrides import parse_overrides
+from hygge.config.source import LocalFolderSource, WorkspaceSource
+from hygge.config.tracked import Tracked
+from hygge.errors import ConfigError
+
+PROJECT_FILE = "hygge.yml"
+_INIT_HINT = "run `hygge init NAME` to create a workspace"
+# hygge.yml options the original hygge's samples wrote but never used.
+_LEGACY_OPTIONS = ("max_parallel_entities",)
+
+
+def find_workspace_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` (default: the current folder) with hygge.yml."""
+    here = (start if start is not None else Path.cwd()).resolve()
+    searched = [here, *here.parents]
+    for folder in searched:
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    listed = "\n".join(f"  {folder}" for folder in searched)
+    raise ConfigError(f"no {PROJECT_FILE} found; looked in:\n{listed}", hint=_INIT_HINT)
+
+
+def load_workspace(
+    root: Path | None = None,
+    *,
+    source: WorkspaceSource | None = None,
+    overrides: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Workspace:
+    """Load and validate the workspace at `root` (found from the current folder if None)."""
+    env = os.environ if env is None else env
+    if source is None:
+        root = (root if root is not None else find_workspace_root()).resolve()
+        source = LocalFolderSource(root)
+    elif root is None:
+        root = Path(source.label)
+    warnings: list[str] = []
+    document, project = _read_project(source, env, warnings)
+    flows_dir = project.flows_dir.strip("/")
+    names = _flow_names(source, flows_dir, document, warnings)
+    flows = [read_flow(source, flows_dir, name, env, warnings) for name in names]
+    per_flow = parse_overrides(overrides, names)
+    defaults = build_layer(document.child("defaults"), "defaults", PROJECT_DEFAULTS, warnings)
+    entities: list[ResolvedEntity] = []
+    for flow in flows:
+        entities.extend(_resolve_flow(flow, defaults, per_flow.get(flow.name), warnings))
+    state_dir = _under(root, project.state.path)
+    journal = project.journal
+    journal_dir = _under(root, journal.path) if journal and journal.path else state_dir / "journal"
+    return Workspace(
+        root=root,
+        name=project.name or root.name,
+        project=project,
+        flows={f.name: FlowInfo(name=f.name, file=f.file, entities=_names(f)) for f in flows},
+        entities=entities,
+        state_dir=state_dir,
+        journal_dir=journal_dir,
+        warnings=list(dict.fromkeys(warnings)),
+    )
+
+
+def _read_project(
+    source: WorkspaceSource, env: Mapping[str, str], warnings: list[str]
+) -> tuple[Tracked, ProjectConfig]:
+    if not source.exists(PROJECT_FILE):
+        raise ConfigError(f"no {PROJECT_FILE} in {source.label}", hint=_INIT_HINT)
+    document = read_document(source, PROJECT_FILE, env)
+    options = document.data.get("options")
+    for key in _LEGACY_OPTIONS:
+        if isinstance(options, dict) and key in options:
+            where = document.origin(("options", key)).describe()
+            warnings.append(f"{where}: 'options.{key}' has no effect; remove it")
+            document.pop(("options", key))
+    try:
+        project = ProjectConfig.model_validate(document.data)
+    except ValidationError as exc:
+        raise explain(exc, document, ProjectConfig) from exc
+    if project.journal is not None and project.journal.location is not None:
+        where = document.origin(("journal", "location")).describe()
+        warnings.append(
+            f"{where}: 'journal.location' has no effect: hygge keeps the journal in the state "
+            "folder (.hygge/journal) unless journal.path is given; remove it"
+        )
+    return document, project
+
+
+def _flow_names(
+    source: WorkspaceSource, flows_dir: str, document: Tracked, warnings: list[str]
+) -> list[str]:
+    origin = document.origin(("flows_dir",))
+    example = f"{flows_dir}/<flow>/{FLOW_FILE}"
+    hint = f"add a flow: create {example} with a home and a store, e.g. `home: data/in`"
+    if not source.is_dir(flows_dir):
+        raise ConfigError(
+            f"the flows folder '{flows_dir}' does not exist",
+            file=origin.file or PROJECT_FILE,
+            line=origin.line,
+            hint=hint,
+        )
+    names = []
+    for entry in source.list_dir(flows_dir):
+        folder = f"{flows_dir}/{entry}"
+        if entry.startswith(".") or not source.is_dir(folder):
+            continue
+        if source.exists(f"{folder}/{FLOW_FILE}"):
+            names.append(entry)
+        else:
+            warnings.append(f"{folder}: no {FLOW_FILE}, so it is not a flow; skipped")
+    if not names:
+        raise ConfigError(
+            f"the flows folder '{flows_dir}' holds no flow (no {example})",
+            file=origin.file or PROJECT_FILE,
+            line=origin.line,
+            hint=hint,
+        )
+    return names
+
+
+def _resolve_flow(
+    flow: FlowSource, defaults: Tracked, override: Tracked | None, warnings: list[str]
+) -> list[ResolvedEntity]:
+    top: list[Tracked] = []
+    if override is not None:
+        override_flow, override_defaults = split_flow(override)
+        top.append(build_layer(override_flow, "flow", OVERRIDE, warnings))
+        top.append(build_layer(override_defaults, "defaults", OVERRIDE_DEFAULTS, warnings))
+    resolved = []
+    for entity in flow.entities:
+        own = [entity.layer] if entity.layer is not None else []
+        layers = [defaults, flow.layer, flow.defaults, *own, *top]
+        resolved.append(resolve_entity(entity, layers, warnings))
+    return resolved
+
+
+def _names(flow: FlowSource) -> list[str]:
+    return [entity.name for entity in flow.entities]
+
+
+def _under(root: Path, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else root / candidate

@@ -1,0 +1,125 @@
+"""The loaded workspace: project settings (hygge.yml) and fully merged entities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hygge.config.suggest import did_you_mean
+from hygge.config.watermark import WatermarkConfig
+from hygge.errors import ConfigError
+from hygge.homes import HomeConfigUnion
+from hygge.polish.config import PolishConfig
+from hygge.stores import StoreConfigUnion
+from hygge.types import RunType, Strict
+
+
+class OptionsConfig(Strict):
+    """hygge.yml `options`: how a run of the whole workspace behaves."""
+
+    concurrency: int | None = Field(
+        None, ge=1, description="Entities moved at once (default: the engine's choice)."
+    )
+    continue_on_error: bool = Field(
+        False, description="Keep running other entities after one fails; the run still fails."
+    )
+    log_level: str | None = Field(None, description="DEBUG, INFO, WARNING or ERROR.")
+    on_interrupted: Literal["resume", "restart"] = Field(
+        "resume",
+        description="What `hygge go` does with an entity run a crash left behind: continue it "
+        "from its checkpoint, or discard it and start again.",
+    )
+
+
+class JournalConfig(Strict):
+    """`journal`: where the run journal lives.
+
+    hygge keeps the journal in the state folder (`<state>/journal`) unless `path` is given.
+    `location` is accepted so the original hygge's workspaces load, but it has no effect.
+    """
+
+    path: str | None = Field(
+        None,
+        description="Journal folder, relative to the workspace root (default: .hygge/journal).",
+    )
+    location: Literal["store", "home", "default"] | None = Field(
+        None, description="Accepted for compatibility with the original hygge; has no effect."
+    )
+
+
+class StateConfig(Strict):
+    """`state`: where watermarks, checkpoints, locks and the journal are kept."""
+
+    path: str = Field(".hygge", description="State folder, relative to the workspace root.")
+
+
+class ProjectConfig(Strict):
+    """hygge.yml."""
+
+    name: str | None = Field(None, description="Workspace name (default: the folder's name).")
+    flows_dir: str = Field("flows", min_length=1, description="Folder holding one folder per flow.")
+    connections: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Named connections that homes and stores refer to."
+    )
+    options: OptionsConfig = Field(default_factory=OptionsConfig)
+    journal: JournalConfig | None = None
+    state: StateConfig = Field(default_factory=StateConfig)
+    defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Entity settings every flow starts from (lowest precedence).",
+    )
+
+
+class ResolvedEntity(BaseModel):
+    """Everything the engine needs for one entity, fully merged; paths are final."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flow: str
+    name: str
+    home: HomeConfigUnion
+    store: StoreConfigUnion
+    run_type: RunType = RunType.FULL_DROP
+    watermark: WatermarkConfig | None = None
+    polish: PolishConfig | None = None
+    queue_size: int = Field(4, ge=1, le=100)
+    source_file: str  # workspace-relative file that defined the entity
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.flow}.{self.name}"
+
+
+class FlowInfo(BaseModel):
+    """A flow as found on disk."""
+
+    name: str
+    file: str
+    entities: list[str]
+
+
+class Workspace(BaseModel):
+    """A loaded, validated workspace."""
+
+    root: Path
+    name: str
+    project: ProjectConfig
+    flows: dict[str, FlowInfo]
+    entities: list[ResolvedEntity]
+    state_dir: Path
+    journal_dir: Path
+    warnings: list[str] = Field(default_factory=list)
+
+    def entity(self, qualified: str) -> ResolvedEntity:
+        """The entity named `flow.entity`; ConfigError with a suggestion when unknown."""
+        for entity in self.entities:
+            if entity.qualified_name == qualified:
+                return entity
+        names = [entity.qualified_name for entity in self.entities]
+        shown = ", ".join(names[:20]) + (" …" if len(names) > 20 else "")
+        raise ConfigError(
+            f"unknown entity '{qualified}'{did_you_mean(qualified, names)}",
+            hint=f"entities are named flow.entity; this workspace has: {shown}",
+        )

@@ -1,0 +1,120 @@
+"""Read one YAML file into a `Tracked` mapping: values plus the line of every key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from hygge.config.tracked import KeyPath, Origin, Tracked
+from hygge.errors import ConfigError
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without timestamp parsing: dates stay strings, so every value is JSON-ready."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def parse_yaml(text: str, file: str) -> Tracked:
+    """Parse `text` (the content of workspace-relative `file`); the top must be a mapping."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ConfigError(
+                "the file is empty; it must hold a mapping of keys", file=file, hint=_HINT
+            )
+        if not isinstance(node, MappingNode):
+            raise ConfigError(
+                f"expected a mapping of keys at the top of the file, found {_kind(node)}",
+                file=file,
+                line=node.start_mark.line + 1,
+                hint=_HINT,
+            )
+        reader = _Reader(loader, file)
+        data = reader.mapping(node, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "unreadable YAML"
+        raise ConfigError(
+            f"invalid YAML: {problem}",
+            file=file,
+            line=mark.line + 1 if mark is not None else None,
+            hint="check the indentation and quoting around this line",
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=file) from exc
+    finally:
+        loader.dispose()
+    return Tracked(data, reader.origins, file)
+
+
+_HINT = "write `key: value` lines, e.g. `home: data/landing`"
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return f"the value {node.value!r}" if isinstance(node, ScalarNode) else "something else"
+
+
+class _Reader:
+    """Turns composed nodes into plain values, recording the line of every key and list item."""
+
+    def __init__(self, loader: _Loader, file: str) -> None:
+        self.loader = loader
+        self.file = file
+        self.origins: dict[KeyPath, Origin] = {}
+        self._own_keys: dict[int, set[int]] = {}  # mapping node -> its own (non-merged) keys
+
+    def value(self, node: Node, path: KeyPath) -> Any:
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.origins[(*path, index)] = Origin(self.file, item.start_mark.line + 1)
+                items.append(self.value(item, (*path, index)))
+            return items
+        return self.loader.construct_object(node, deep=True)
+
+    def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
+        if id(node) not in self._own_keys:  # an aliased node is flattened once only
+            self._own_keys[id(node)] = {id(key) for key, _ in node.value if key.tag != _MERGE}
+            self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        own_keys = self._own_keys[id(node)]
+        result: dict[str, Any] = {}
+        from_merge: set[str] = set()
+        for key_node, value_node in node.value:
+            key = self._key(key_node)
+            if key in result and key not in from_merge:
+                first = self.origins[(*path, key)].line
+                raise ConfigError(
+                    f"duplicate key '{key}' (first given at line {first})",
+                    file=self.file,
+                    line=key_node.start_mark.line + 1,
+                    hint="keep one of them",
+                )
+            from_merge.discard(key)
+            if id(key_node) not in own_keys:
+                from_merge.add(key)
+            self.origins[(*path, key)] = Origin(self.file, key_node.start_mark.line + 1)
+            result[key] = self.value(value_node, (*path, key))
+        return result
+
+    def _key(self, node: Node) -> str:
+        if not isinstance(node, ScalarNode):
+            raise ConfigError(
+                "a key must be a plain name, not a list or mapping",
+                file=self.file,
+                line=node.start_mark.line + 1,
+            )
+        return str(node.value)  # the text as written: `on:`/`yes:` stay names, not booleans

@@ -1,0 +1,214 @@
+"""Ending an entity run: commit (publish, watermark, journal) or abort (discard, journal)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from datetime import datetime
+
+from hygge.engine.models import Checkpoint, EntityResult, EntityTask
+from hygge.engine.steps import Clock, save_checkpoint, utc_now
+from hygge.errors import HyggeError
+from hygge.faults import fault_point
+from hygge.state.base import StateBackend, Watermark
+from hygge.state.journal import JournalRow
+from hygge.types import JsonScalar, RunStatus, RunType
+
+log = logging.getLogger("hygge.engine")
+
+
+def commit(
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock = utc_now
+) -> EntityResult:
+    """Publish the staged data, then advance the watermark, then journal; idempotent on retry."""
+    if not checkpoint.done:
+        raise HyggeError(f"{task.qualified_name}: commit called before the last chunk was moved")
+    store = task.store.open(task.place)
+    status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
+    if checkpoint.phase == "moving":
+        checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
+        save_checkpoint(task, checkpoint, state)
+    if checkpoint.phase == "publishing":
+        fault_point("before_publish")
+        if status is RunStatus.SUCCESS:
+            store.publish(checkpoint.staging)
+        else:
+            store.abort(checkpoint.staging)  # nothing to publish: keep the store as it is
+        fault_point("after_publish")
+        checkpoint = checkpoint.model_copy(update={"phase": "published"})
+        save_checkpoint(task, checkpoint, state)
+    watermark = _next_watermark(task, checkpoint, state, clock())
+    message = None if status is RunStatus.SUCCESS else "no rows"
+    if checkpoint.phase == "published":
+        if watermark is not None:
+            state.set_watermark(task.flow, task.entity, watermark)
+        fault_point("after_watermark")
+        checkpoint = checkpoint.model_copy(update={"finished_at": clock()})
+        row = _journal_row(task, checkpoint, status, message, watermark)
+        state.append_journal(row)
+        checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
+        save_checkpoint(task, checkpoint, state)
+        fault_point("after_journal")
+    row = _journal_row(task, checkpoint, status, message, watermark)
+    state.clear_checkpoint(task.flow, task.entity)
+    state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
+    return _result(task, row, checkpoint)
+
+
+def abort(
+    task: EntityTask,
+    checkpoint: Checkpoint | None,
+    error: BaseException,
+    state: StateBackend,
+    *,
+    lock_owner: str | None = None,
+    clock: Clock = utc_now,
+) -> EntityResult:
+    """Discard staging, journal the failure, release the lock; the store is as it was."""
+    message = describe_error(error)
+    if checkpoint is not None:
+        try:
+            task.store.open(task.place).abort(checkpoint.staging)
+            state.clear_checkpoint(task.flow, task.entity)
+        except Exception as cleanup_error:  # the original error matters more; keep both
+            log.error(
+                "%s: could not clean up after the failure: %s", task.qualified_name, cleanup_error
+            )
+            message += f" (clean-up also failed: {cleanup_error}; the next run will retry it)"
+    row = _journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    row = row.model_copy(update={"error_type": type(error).__name__})
+    state.append_journal(row)
+    owner = checkpoint.lock_owner if checkpoint is not None else lock_owner
+    if owner is not None:
+        state.release_lock(task.flow, task.entity, owner)
+    return _result(task, row, checkpoint)
+
+
+def interrupt(
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    error: BaseException,
+    state: StateBackend,
+    *,
+    clock: Clock = utc_now,
+) -> EntityResult:
+    """A failure after publishing began: keep the checkpoint so the next run finishes the publish.
+
+    Discarding it would leave published data without its watermark, and the next incremental
+    run would load the same rows again.
+    """
+    if checkpoint.phase == "journaled":
+        # Published, watermarked and journaled: only clean-up failed; the next run clears it.
+        log.warning("%s: clean-up after a successful run failed: %s", task.qualified_name, error)
+        state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
+        status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
+        return _result(task, _journal_row(task, checkpoint, status, None, None), checkpoint)
+    message = (
+        f"{describe_error(error)} — interrupted while publishing; the next `hygge go` "
+        "finishes the publish from the checkpoint"
+    )
+    row = _journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    state.append_journal(row.model_copy(update={"error_type": type(error).__name__}))
+    state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
+    return _result(task, row.model_copy(update={"error_type": type(error).__name__}), checkpoint)
+
+
+def describe_error(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, HyggeError):
+        return text
+    return f"{type(error).__name__}: {text}"
+
+
+def _next_watermark(
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, now: datetime
+) -> Watermark | None:
+    previous = state.get_watermark(task.flow, task.entity)
+    column = task.watermark.column if task.watermark else None
+    value: JsonScalar = checkpoint.candidate_watermark
+    if value is None and previous is not None and previous.column == column:
+        value = previous.value  # an empty window never moves the watermark backwards
+    if column is None and checkpoint.loaded_files is None:
+        return None
+    return Watermark(
+        column=column,
+        value=value,
+        value_type=checkpoint.watermark_type or (previous.value_type if previous else None),
+        files=checkpoint.loaded_files,
+        entity_run_id=checkpoint.entity_run_id,
+        updated_at=now,
+    )
+
+
+def _journal_row(
+    task: EntityTask,
+    checkpoint: Checkpoint | None,
+    status: RunStatus,
+    message: str | None,
+    watermark: Watermark | None,
+    *,
+    finished: datetime | None = None,
+) -> JournalRow:
+    if finished is None:
+        assert checkpoint is not None and checkpoint.finished_at is not None
+        finished = checkpoint.finished_at
+    started = checkpoint.started_at if checkpoint is not None else finished
+    run_id = (
+        checkpoint.entity_run_id if checkpoint is not None else f"{task.flow_run_id}-{task.entity}"
+    )
+    window = checkpoint.window if checkpoint is not None else None
+    tracked = (
+        watermark is not None and watermark.column is not None and status is not RunStatus.FAIL
+    )
+    return JournalRow(
+        entity_run_id=run_id,
+        coordinator_run_id=task.coordinator_run_id,
+        flow_run_id=task.flow_run_id,
+        coordinator=task.coordinator,
+        flow=task.flow,
+        entity=task.entity,
+        start_time=started,
+        finish_time=finished,
+        status=status.value,
+        run_type=task.run_type.value,
+        row_count=checkpoint.rows if checkpoint is not None else 0,
+        duration=(finished - started).total_seconds(),
+        primary_key=",".join(task.watermark.key_columns) or None
+        if tracked and task.watermark
+        else None,
+        watermark_column=watermark.column if tracked and watermark else None,
+        watermark_type=watermark.value_type if tracked and watermark else None,
+        watermark=_text(watermark.value) if tracked and watermark else None,
+        message=message,
+        window_from=_text(window.lower) if window is not None else None,
+        window_to=_text(window.upper) if window is not None else None,
+        files=len(window.files) if window is not None and window.files is not None else None,
+        chunks=checkpoint.chunks if checkpoint is not None else None,
+        resumed=checkpoint.resumed if checkpoint is not None else 0,
+        home=f"{task.home.type} {task.home.path}",
+        store=f"{task.store.type} {task.store.path}",
+        host=socket.gethostname(),
+    )
+
+
+def _text(value: JsonScalar) -> str | None:
+    return None if value is None else str(value)
+
+
+def _result(task: EntityTask, row: JournalRow, checkpoint: Checkpoint | None) -> EntityResult:
+    return EntityResult(
+        flow=task.flow,
+        entity=task.entity,
+        entity_run_id=row.entity_run_id,
+        status=RunStatus(row.status),
+        run_type=RunType(row.run_type),
+        rows=row.row_count or 0,
+        seconds=row.duration or 0.0,
+        message=row.message,
+        error_type=row.error_type,
+        window_from=row.window_from,
+        window_to=row.window_to,
+        watermark=row.watermark,
+        files=row.files,
+        resumed=checkpoint.resumed if checkpoint is not None else 0,
+    )

@@ -1,0 +1,96 @@
+"""The engine's small, JSON-serialisable models: what to move, how far it got, how it ended.
+
+They cross process boundaries unchanged: the local runner keeps them in memory and persists
+checkpoints in `.hygge/`; the Azure driver passes them between activities.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from hygge.config.watermark import WatermarkConfig
+from hygge.homes import HomeConfigUnion, Position, Window
+from hygge.polish.config import PolishConfig
+from hygge.stores import Staging, StoreConfigUnion
+from hygge.types import JsonScalar, Place, RunStatus, RunType
+
+
+class EntityTask(BaseModel):
+    """One entity of one run, fully resolved: everything a step needs besides state."""
+
+    coordinator: str
+    coordinator_run_id: str
+    flow_run_id: str
+    flow: str
+    entity: str
+    run_type: RunType
+    home: HomeConfigUnion
+    store: StoreConfigUnion
+    watermark: WatermarkConfig | None = None
+    polish: PolishConfig | None = None
+    queue_size: int = 4
+    root: str
+    on_interrupted: Literal["resume", "restart"] = "resume"
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.flow}.{self.entity}"
+
+    @property
+    def place(self) -> Place:
+        return Place(root=Path(self.root), flow=self.flow, entity=self.entity)
+
+
+class Checkpoint(BaseModel):
+    """How far an entity run got; persisted after every chunk so a new process can go on."""
+
+    entity_run_id: str
+    flow: str
+    entity: str
+    run_type: RunType
+    started_at: datetime
+    window: Window
+    position: Position = Field(default_factory=Position)
+    staging: Staging
+    rows: int = 0
+    chunks: int = 0
+    arrow_schema: str | None = None  # base64 Arrow IPC schema of the first staged batch
+    candidate_watermark: JsonScalar = None
+    watermark_type: str | None = None
+    done: bool = False
+    phase: Literal["moving", "publishing", "published", "journaled"] = "moving"
+    resumed: int = 0
+    lock_owner: str  # who holds the entity's lock for this attempt (changes on resume)
+    loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
+    finished_at: datetime | None = None  # set with the journal row, for a repeated commit
+
+
+class EntityResult(BaseModel):
+    """How an entity run ended; the runner's and the CLI's unit of reporting."""
+
+    flow: str
+    entity: str
+    entity_run_id: str | None = None
+    status: RunStatus
+    run_type: RunType
+    rows: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+    error_type: str | None = None
+    window_from: str | None = None
+    window_to: str | None = None
+    watermark: str | None = None
+    files: int | None = None
+    resumed: int = 0
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.flow}.{self.entity}"
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0

@@ -1,0 +1,170 @@
+"""One chunk of an entity run: read batches, filter, polish, rebatch to files, stage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import polars as pl
+
+from hygge.engine.batches import (
+    conform,
+    decode_schema,
+    encode_schema,
+    from_json_scalar,
+    later,
+    max_value,
+    to_json_scalar,
+    watermark_type,
+)
+from hygge.engine.models import Checkpoint, EntityTask
+from hygge.engine.pipeline import Prefetch
+from hygge.errors import DataError
+from hygge.faults import fault_point
+from hygge.homes import Position
+from hygge.polish import Polisher
+from hygge.stores import Staging
+from hygge.types import RunType
+
+
+class ChunkMover:
+    """Moves one chunk; `run` returns the checkpoint to persist. Not shared between threads."""
+
+    def __init__(
+        self,
+        task: EntityTask,
+        checkpoint: Checkpoint,
+        max_rows: int | None,
+        max_seconds: float | None,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.task = task
+        self.cp = checkpoint
+        self.max_rows = max_rows
+        self.max_seconds = max_seconds
+        self.on_progress = on_progress
+        self.store = task.store.open(task.place)
+        self.polisher = Polisher(task.polish, checkpoint.started_at) if task.polish else None
+        self.schema = decode_schema(checkpoint.arrow_schema) if checkpoint.arrow_schema else None
+        self.rows_per_file = task.store.batch_size
+        self.column = task.watermark.column if task.watermark else None
+        self.kind = checkpoint.watermark_type
+        self.candidate = from_json_scalar(checkpoint.candidate_watermark, self.kind)
+        self.lower = from_json_scalar(checkpoint.window.lower, self.kind)
+        self.upper = from_json_scalar(checkpoint.window.upper, self.kind)
+        self.buffer: list[pl.DataFrame] = []
+        self.buffered = 0
+        self.staging: Staging = checkpoint.staging
+        self.staged_rows = 0
+
+    def run(self, started: float) -> Checkpoint:
+        home = self.task.home.open(self.task.place)
+        position = self.cp.position
+        done = True
+        with Prefetch(
+            lambda: home.read(self.cp.window, self.cp.position),
+            self.task.queue_size,
+            self.task.qualified_name,
+        ) as batches:
+            for batch, after in batches:
+                self._take(self._prepare(batch, position))
+                position = after
+                if self._budget_spent(started):
+                    done = False
+                    break
+        self._flush(everything=True)
+        return self.cp.model_copy(
+            update={
+                "position": position,
+                "staging": self.staging,
+                "rows": self.cp.rows + self.staged_rows,
+                "chunks": self.cp.chunks + 1,
+                "arrow_schema": self.cp.arrow_schema,
+                "candidate_watermark": to_json_scalar(self.candidate),
+                "watermark_type": self.kind,
+                "done": done,
+            }
+        )
+
+    def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
+        if self.column is not None:
+            batch = self._apply_watermark(batch, position)
+        if self.polisher is not None:
+            batch = self.polisher.apply(batch)
+        if self.schema is None:
+            if batch.width:
+                self.schema = batch.schema
+                self.cp = self.cp.model_copy(update={"arrow_schema": encode_schema(batch)})
+            return batch
+        return conform(batch, self.schema, self._where(position))
+
+    def _apply_watermark(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
+        column = self.column
+        assert column is not None
+        if column not in batch.columns:
+            raise DataError(
+                f"{self._where(position)}: watermark column '{column}' is not in the data "
+                f"(columns: {', '.join(batch.columns)}); fix `watermark.column` for "
+                f"{self.task.qualified_name}"
+            )
+        kind = watermark_type(batch.schema[column])
+        if self.kind is None:
+            self.kind = kind
+            self.lower = from_json_scalar(self.cp.window.lower, kind)
+            self.upper = from_json_scalar(self.cp.window.upper, kind)
+        if self.task.run_type is not RunType.FULL_DROP:
+            batch = self._filter_window(batch, column)
+        if batch.height:
+            self.candidate = later(self.candidate, max_value(batch, column))
+        return batch
+
+    def _filter_window(self, batch: pl.DataFrame, column: str) -> pl.DataFrame:
+        dtype = batch.schema[column]
+        condition = pl.lit(True)
+        if self.lower is not None:
+            condition = condition & (pl.col(column) > pl.lit(self.lower).cast(dtype))
+        if self.upper is not None:
+            condition = condition & (pl.col(column) <= pl.lit(self.upper).cast(dtype))
+        return batch.filter(condition)
+
+    def _take(self, batch: pl.DataFrame) -> None:
+        if batch.height == 0:
+            return
+        self.buffer.append(batch)
+        self.buffered += batch.height
+        self._flush(everything=False)
+
+    def _flush(self, *, everything: bool) -> None:
+        """Write full files of `rows_per_file`; with `everything`, the remainder too."""
+        if not self.buffer:
+            return
+        pending = pl.concat(self.buffer, how="vertical", rechunk=False)
+        self.buffer, self.buffered = [], 0
+        offset = 0
+        while pending.height - offset >= self.rows_per_file or (
+            everything and offset < pending.height
+        ):
+            part = pending.slice(offset, self.rows_per_file)
+            self._write(part)
+            offset += part.height
+        if offset < pending.height:
+            rest = pending.slice(offset)
+            self.buffer, self.buffered = [rest], rest.height
+
+    def _write(self, part: pl.DataFrame) -> None:
+        self.staging = self.store.write(self.staging, part)
+        self.staged_rows += part.height
+        fault_point("after_stage")
+        if self.on_progress is not None:
+            self.on_progress(self.cp.rows + self.staged_rows)
+
+    def _budget_spent(self, started: float) -> bool:
+        if self.max_rows is not None and self.staged_rows + self.buffered >= self.max_rows:
+            return True
+        return self.max_seconds is not None and time.monotonic() - started >= self.max_seconds
+
+    def _where(self, position: Position) -> str:
+        files = self.cp.window.files
+        if files and position.file_index < len(files):
+            return f"{self.task.qualified_name} file {files[position.file_index].path}"
+        return self.task.qualified_name

@@ -1,0 +1,122 @@
+"""Planning is pure: a workspace and a selection become the run's entity tasks."""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from hygge.config import ResolvedEntity, Workspace
+from hygge.engine.models import EntityTask
+from hygge.errors import ConfigError
+from hygge.types import RunType
+
+
+class Selection(BaseModel):
+    """What the user asked to run: flows, `flow.entity` names, and a run type override."""
+
+    flows: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    run_type: RunType | None = None
+
+    @classmethod
+    def from_cli(
+        cls, flows: Sequence[str], entities: Sequence[str], run_type: RunType | None
+    ) -> Selection:
+        """Accept repeated options and comma lists alike (`-f a,b -f c`)."""
+        return cls(flows=_split(flows), entities=_split(entities), run_type=run_type)
+
+
+class RunPlan(BaseModel):
+    """The entity tasks of one run, in workspace order."""
+
+    coordinator: str
+    coordinator_run_id: str
+    tasks: list[EntityTask]
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def plan_run(
+    workspace: Workspace, selection: Selection, *, coordinator_run_id: str | None = None
+) -> RunPlan:
+    """Select entities and turn each into a task; unknown names are ConfigErrors with hints."""
+    chosen = select_entities(workspace, selection)
+    run_id = coordinator_run_id or new_run_id()
+    flow_run_ids = {name: new_run_id() for name in {e.flow for e in chosen}}
+    on_interrupted = workspace.project.options.on_interrupted
+    tasks = [
+        EntityTask(
+            coordinator=workspace.name,
+            coordinator_run_id=run_id,
+            flow_run_id=flow_run_ids[e.flow],
+            flow=e.flow,
+            entity=e.name,
+            run_type=selection.run_type or e.run_type,
+            home=e.home,
+            store=e.store,
+            watermark=e.watermark,
+            polish=e.polish,
+            queue_size=e.queue_size,
+            root=str(workspace.root),
+            on_interrupted=on_interrupted,
+        )
+        for e in chosen
+    ]
+    for task in tasks:
+        _check_run_type(task)
+    return RunPlan(coordinator=workspace.name, coordinator_run_id=run_id, tasks=tasks)
+
+
+def select_entities(workspace: Workspace, selection: Selection) -> list[ResolvedEntity]:
+    """The entities named by the selection (all when it names none), in workspace order."""
+    if not selection.flows and not selection.entities:
+        return list(workspace.entities)
+    known_flows = list(workspace.flows)
+    known_entities = [e.qualified_name for e in workspace.entities]
+    for flow in selection.flows:
+        if flow not in workspace.flows:
+            raise ConfigError(_unknown("flow", flow, known_flows))
+    for name in selection.entities:
+        if "." not in name:
+            example = known_entities[0] if known_entities else "flow.entity"
+            raise ConfigError(
+                f"--entity takes flow.entity, got '{name}'", hint=f"for example: --entity {example}"
+            )
+        if name not in known_entities:
+            raise ConfigError(_unknown("entity", name, known_entities))
+    wanted_flows, wanted_entities = set(selection.flows), set(selection.entities)
+    return [
+        e
+        for e in workspace.entities
+        if e.flow in wanted_flows or e.qualified_name in wanted_entities
+    ]
+
+
+def _check_run_type(task: EntityTask) -> None:
+    caps = task.store.capabilities
+    allowed = {
+        RunType.FULL_DROP: caps.full_drop,
+        RunType.INCREMENTAL: caps.incremental,
+        RunType.MERGE: caps.merge,
+    }
+    if not allowed[task.run_type]:
+        raise ConfigError(
+            f"{task.qualified_name}: a {task.store.type} store cannot run '{task.run_type}'",
+            hint="choose full_drop or incremental, or a store that supports merge",
+        )
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    suggestion = f" (did you mean '{close[0]}'?)" if close else ""
+    listing = ", ".join(known) if known else "none"
+    return f"unknown {kind} '{name}'{suggestion}; available: {listing}"
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]

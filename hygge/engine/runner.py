@@ -1,0 +1,159 @@
+"""The local driver: entity runs in threads, each looping begin → move_chunk… → commit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
+
+from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
+from hygge.engine.finish import abort, commit, interrupt
+from hygge.engine.models import Checkpoint, EntityResult, EntityTask
+from hygge.engine.plan import RunPlan
+from hygge.engine.steps import ChunkBudget, begin, move_chunk
+from hygge.errors import EntityLockedError, RetryableError
+from hygge.state.base import StateBackend
+from hygge.types import RunStatus
+
+log = logging.getLogger("hygge.engine")
+T = TypeVar("T")
+
+# A chunk ends (and checkpoints) after this many rows or seconds, whichever comes first: a crash
+# loses at most this much work, and it costs one small JSON write per chunk.
+LOCAL_CHUNK = ChunkBudget(max_rows=1_000_000, max_seconds=30.0)
+RETRIES = 3
+
+
+@dataclass
+class RunReport:
+    """How a whole run ended."""
+
+    results: list[EntityResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[EntityResult]:
+        return [r for r in self.results if r.status is RunStatus.FAIL]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and all(r.status is not RunStatus.NOT_RUN for r in self.results)
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for r in self.results)
+
+
+def default_concurrency() -> int:
+    """Entities moved at once when neither --concurrency nor options.concurrency says."""
+    return min(8, (os.cpu_count() or 2) + 2)
+
+
+def run_plan(
+    plan: RunPlan,
+    state: StateBackend,
+    *,
+    concurrency: int,
+    continue_on_error: bool = False,
+    on_event: Callable[[RunEvent], None] | None = None,
+    budget: ChunkBudget = LOCAL_CHUNK,
+) -> RunReport:
+    """Run every task of the plan; a failing entity never stops the others already running.
+
+    With `continue_on_error` false, entities not yet started when one fails are not started.
+    """
+    started = time.monotonic()
+    emit = on_event or (lambda event: None)
+    stop = threading.Event()
+
+    def one(task: EntityTask) -> EntityResult:
+        if stop.is_set() and not continue_on_error:
+            result = _not_run(task)
+        else:
+            result = run_entity(task, state, emit=emit, budget=budget)
+        if result.status is RunStatus.FAIL:
+            stop.set()
+        emit(EntityFinished(result))
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hygge") as pool:
+        results = list(pool.map(one, plan.tasks))
+    return RunReport(results=results, seconds=time.monotonic() - started)
+
+
+def run_entity(
+    task: EntityTask,
+    state: StateBackend,
+    *,
+    emit: Callable[[RunEvent], None] = lambda event: None,
+    budget: ChunkBudget = LOCAL_CHUNK,
+) -> EntityResult:
+    """One entity run with the local driver; never raises for the entity's own failures."""
+    started = time.monotonic()
+    checkpoint: Checkpoint | None = None
+
+    def progress(rows: int) -> None:
+        emit(EntityProgress(task, rows, time.monotonic() - started))
+
+    try:
+        checkpoint = _retrying(task, partial(begin, task, state))
+        emit(_started(task, checkpoint))
+        while not checkpoint.done:
+            step = partial(move_chunk, task, checkpoint, state, budget=budget, on_progress=progress)
+            checkpoint = _retrying(task, step)
+        return _retrying(task, partial(commit, task, checkpoint, state))
+    except EntityLockedError as error:
+        log.error("%s: %s", task.qualified_name, error)
+        return abort(task, None, error, state)
+    except Exception as error:
+        log.debug("%s failed", task.qualified_name, exc_info=True)
+        saved = _saved_checkpoint(task, state)
+        if saved is not None and saved.phase != "moving":
+            return interrupt(task, saved, error, state)
+        # A failure inside begin leaves no checkpoint in hand, but maybe one saved: abort that.
+        return abort(task, checkpoint or saved, error, state)
+
+
+def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:
+    files = checkpoint.window.files
+    return EntityStarted(
+        task,
+        resumed=checkpoint.resumed > 0,
+        files=len(files) if files is not None else None,
+        rows_hint=checkpoint.window.rows_hint,
+    )
+
+
+def _saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
+    raw = state.load_checkpoint(task.flow, task.entity)
+    return Checkpoint.model_validate(raw) if raw is not None else None
+
+
+def _retrying(task: EntityTask, step: Callable[[], T]) -> T:
+    """Retry a step on transient errors; steps are idempotent from their checkpoint."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return step()
+        except RetryableError as error:
+            if attempt == RETRIES:
+                raise
+            delay = 2 ** (attempt - 1)
+            log.warning("%s: %s; retrying in %ss", task.qualified_name, error, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _not_run(task: EntityTask) -> EntityResult:
+    return EntityResult(
+        flow=task.flow,
+        entity=task.entity,
+        status=RunStatus.NOT_RUN,
+        run_type=task.run_type,
+        message="not started: an earlier entity failed and options.continue_on_error is false",
+    )

@@ -1,0 +1,151 @@
+"""The four steps of an entity run: begin, move_chunk (until done), commit — or abort.
+
+Each step takes the task, the latest checkpoint and the state backend, and can run in a fresh
+process: everything it needs is in those three. See DESIGN.md §3.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hygge.engine.models import Checkpoint, EntityTask
+from hygge.engine.moving import ChunkMover
+from hygge.engine.windows import open_run_window
+from hygge.errors import StateError
+from hygge.faults import fault_point
+from hygge.state.base import StateBackend
+from hygge.types import RunType
+
+log = logging.getLogger("hygge.engine")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ChunkBudget:
+    """How much one move_chunk call may do before it checkpoints and returns."""
+
+    max_rows: int | None = None
+    max_seconds: float | None = None
+
+
+def begin(task: EntityTask, state: StateBackend, *, clock: Clock = utc_now) -> Checkpoint:
+    """Take the entity's lock, then resume its interrupted run or open a new closed window."""
+    owner = uuid.uuid4().hex
+    state.acquire_lock(task.flow, task.entity, owner)
+    try:
+        resumed = _resume(task, state, owner)
+        if resumed is not None:
+            return resumed
+        checkpoint = _start(task, state, owner, clock)
+        fault_point("after_begin")
+    except BaseException:
+        state.release_lock(task.flow, task.entity, owner)
+        raise
+    return checkpoint
+
+
+def move_chunk(
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    state: StateBackend,
+    *,
+    budget: ChunkBudget = ChunkBudget(),
+    on_progress: Callable[[int], None] | None = None,
+) -> Checkpoint:
+    """Stage the next chunk of batches, then persist and return the new checkpoint."""
+    if checkpoint.done:
+        return checkpoint
+    mover = ChunkMover(task, checkpoint, budget.max_rows, budget.max_seconds, on_progress)
+    updated = mover.run(time.monotonic())
+    save_checkpoint(task, updated, state)
+    state.refresh_lock(task.flow, task.entity, updated.lock_owner)
+    fault_point("after_checkpoint")
+    return updated
+
+
+def save_checkpoint(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
+    state.save_checkpoint(task.flow, task.entity, checkpoint.model_dump(mode="json"))
+
+
+def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint:
+    run_id = uuid.uuid4().hex
+    window, loaded_files = open_run_window(task, state)
+    store = task.store.open(task.place)
+    staging = store.prepare(run_id, task.run_type)
+    checkpoint = Checkpoint(
+        entity_run_id=run_id,
+        flow=task.flow,
+        entity=task.entity,
+        run_type=task.run_type,
+        started_at=clock(),
+        window=window,
+        staging=staging,
+        lock_owner=owner,
+        loaded_files=loaded_files,
+    )
+    save_checkpoint(task, checkpoint, state)
+    return checkpoint
+
+
+def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | None:
+    """Continue an interrupted run if there is one and the task wants that; else clean it up."""
+    raw = state.load_checkpoint(task.flow, task.entity)
+    if raw is None:
+        return None
+    try:
+        previous = Checkpoint.model_validate(raw)
+    except ValueError as exc:
+        raise StateError(
+            f"{task.qualified_name}: the saved checkpoint cannot be read ({exc}); "
+            f"run `hygge reset --flow {task.flow} --entity {task.entity}` to start over"
+        ) from exc
+    if previous.phase == "journaled":
+        # That run finished (published, watermarked, journaled); only its clean-up was lost.
+        state.clear_checkpoint(task.flow, task.entity)
+        return None
+    store = task.store.open(task.place)
+    same_kind = previous.run_type == task.run_type
+    if task.on_interrupted == "resume" and same_kind:
+        log.warning(
+            "%s: resuming interrupted run %s at %s rows (phase %s)",
+            task.qualified_name,
+            previous.entity_run_id[:8],
+            f"{previous.rows:,}",
+            previous.phase,
+        )
+        if previous.phase == "moving":
+            store.discard_unlisted(previous.staging)
+        resumed = previous.model_copy(update={"resumed": previous.resumed + 1, "lock_owner": owner})
+        save_checkpoint(task, resumed, state)
+        return resumed
+    if previous.phase != "moving":
+        # Publishing had begun: finishing it is the only way to leave the store whole.
+        log.warning(
+            "%s: finishing the publish of run %s", task.qualified_name, previous.entity_run_id
+        )
+        finished = previous.model_copy(update={"lock_owner": owner})
+        save_checkpoint(task, finished, state)
+        return finished
+    log.warning(
+        "%s: discarding interrupted run %s (%s)",
+        task.qualified_name,
+        previous.entity_run_id[:8],
+        "on_interrupted: restart" if same_kind else f"run type is now {task.run_type}",
+    )
+    store.abort(previous.staging)
+    state.clear_checkpoint(task.flow, task.entity)
+    return None
+
+
+def is_incremental(task: EntityTask) -> bool:
+    return task.run_type is not RunType.FULL_DROP

@@ -1,0 +1,53 @@
+"""Fixing a run's closed window at begin: the files present, the watermark range."""
+
+from __future__ import annotations
+
+from hygge.engine.models import EntityTask
+from hygge.errors import ConfigError
+from hygge.homes import Window
+from hygge.homes.base import FileEntry
+from hygge.state.base import StateBackend, Watermark
+from hygge.types import JsonScalar, RunType
+
+
+def fingerprint(entry: FileEntry) -> str:
+    """A file's identity for new-files-only loads: path, size and modification time."""
+    return f"{entry.path}|{entry.size}|{entry.mtime_ns}"
+
+
+def open_run_window(task: EntityTask, state: StateBackend) -> tuple[Window, list[str] | None]:
+    """The window this run reads, and the file fingerprints its watermark will record."""
+    last = state.get_watermark(task.flow, task.entity)
+    incremental = task.run_type is not RunType.FULL_DROP
+    lower = _lower_bound(task, last) if incremental else None
+    column = task.watermark.column if task.watermark else None
+    home = task.home.open(task.place)
+    window = home.open_window(lower, column)
+    window = window.model_copy(update={"lower": lower})
+    if window.files is None:
+        return window, None
+    present = [fingerprint(entry) for entry in window.files]
+    if incremental and last is not None and last.files:
+        known = set(last.files)
+        new_files = [entry for entry in window.files if fingerprint(entry) not in known]
+        if len(new_files) != len(window.files):
+            window = window.model_copy(update={"files": new_files, "rows_hint": None})
+    return window, present
+
+
+def _lower_bound(task: EntityTask, last: Watermark | None) -> JsonScalar:
+    if task.watermark is None:
+        return None
+    if last is not None and last.column and last.column != task.watermark.column:
+        raise ConfigError(
+            f"{task.qualified_name}: the watermark column changed from '{last.column}' to "
+            f"'{task.watermark.column}', so the stored watermark no longer applies",
+            hint=(
+                f"reload it once with `hygge go --full-drop --entity {task.qualified_name}` "
+                f"(or forget the old watermark with `hygge reset --flow {task.flow} "
+                f"--entity {task.entity}`)"
+            ),
+        )
+    if last is not None and last.value is not None:
+        return last.value
+    return task.watermark.initial

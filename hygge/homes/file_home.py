@@ -1,0 +1,143 @@
+"""The file home: parquet, csv or ndjson files in a local folder (recursive) or a single file.
+
+The window is the sorted list of files present when the run begins; a position is a file index
+and a row offset in it. Files added later wait for the next run; a file that changes while the
+run reads it is an error (its rows could be lost or doubled).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
+import polars as pl
+
+from hygge.errors import DataError
+from hygge.homes.base import FileEntry, Position, Window
+from hygge.homes.files import LocalHomeConfig
+from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
+from hygge.io.listing import list_files, stat_file
+from hygge.io.readers import infer_schema, parquet_row_count, read_batches
+from hygge.io.schema import parse_schema
+from hygge.types import JsonScalar, Place
+
+
+def file_fingerprint(entry: FileEntry) -> str:
+    """Identifies a file's content version: its path, size and mtime."""
+    return f"{entry.path}|{entry.size}|{entry.mtime_ns}"
+
+
+def select_new_files(files: list[FileEntry], loaded: Collection[str]) -> list[FileEntry]:
+    """The files whose fingerprint is not among `loaded` (a changed file counts as new)."""
+    return [entry for entry in files if file_fingerprint(entry) not in loaded]
+
+
+class FileHome:
+    """Reads one entity's files in bounded batches, resumable at any reported position."""
+
+    def __init__(self, config: LocalHomeConfig, place: Place) -> None:
+        self.config = config
+        self.place = place
+        self.path = place.resolve(config.path)
+        self.extensions = READ_EXTENSIONS[config.format]
+        where = f"home of {place.flow}.{place.entity}"
+        check_options(
+            config.format_options, read_option_names(config.format), fmt=config.format, where=where
+        )
+        for key in ("schema", "schema_overrides"):
+            if key in config.format_options:
+                parse_schema(config.format_options[key])  # bad type names fail at load time
+        self._schema_cache: dict[str, pl.Schema | None] = {}
+
+    def open_window(self, last_watermark: JsonScalar, watermark_column: str | None) -> Window:
+        """The files present now (the engine filters rows and already loaded files)."""
+        base, single = self._locate()
+        listed = [stat_file(single)] if single else list_files(base, self.extensions)
+        files = [FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns) for f in listed]
+        rows_hint = None
+        if self.config.format == "parquet":
+            rows_hint = sum(parquet_row_count(base / f.path) for f in files if f.size)
+        return Window(files=files, rows_hint=rows_hint)
+
+    def read(self, window: Window, position: Position) -> Iterator[tuple[pl.DataFrame, Position]]:
+        """Batches from `position` to the end of the window, each with the position after it."""
+        files = window.files or []
+        if position.file_index >= len(files):
+            return
+        base, _ = self._locate()
+        schema = self._window_schema(base, files)
+        for index in range(position.file_index, len(files)):
+            entry = files[index]
+            path = base / entry.path
+            offset = position.row_offset if index == position.file_index else 0
+            self._ensure_unchanged(path, entry)
+            for batch in read_batches(
+                path,
+                self.config.format,
+                self.config.format_options,
+                schema=schema,
+                start_row=offset,
+                batch_size=self.config.batch_size,
+            ):
+                offset += batch.height
+                yield batch, Position(file_index=index, row_offset=offset)
+            self._ensure_unchanged(path, entry)
+
+    def check(self) -> list[str]:
+        """Problems a user must fix before a run: the path is missing or unreadable."""
+        try:
+            base, single = self._locate()
+        except DataError as exc:
+            return [str(exc)]
+        target = single or base
+        if not os.access(target, os.R_OK | (0 if single else os.X_OK)):
+            return [f"{target} is not readable by this user; fix its permissions"]
+        return []
+
+    def describe(self) -> str:
+        """E.g. `csv data/landing/orders`."""
+        return f"{self.config.format} {self.config.path}"
+
+    def _locate(self) -> tuple[Path, Path | None]:
+        """The folder file paths are relative to, and the single file if the home is one."""
+        if self.path.is_dir():
+            return self.path, None
+        if self.path.is_file():
+            return self.path.parent, self.path
+        for extension in self.extensions:
+            candidate = self.path.with_name(self.path.name + extension)
+            if candidate.is_file():
+                return candidate.parent, candidate
+        raise DataError(
+            f"home path {self.path} does not exist (entity {self.place.flow}.{self.place.entity})"
+            f"; check `path` in the flow's flow.yml or the entity's file, or create the folder"
+        )
+
+    def _window_schema(self, base: Path, files: list[FileEntry]) -> pl.Schema | None:
+        """One schema for the whole window, inferred from its first non-empty file."""
+        first = next((f for f in files if f.size > 0), None)
+        if self.config.format == "parquet" or first is None:
+            return None
+        key = file_fingerprint(first)
+        if key not in self._schema_cache:
+            path = base / first.path
+            self._ensure_unchanged(path, first)
+            self._schema_cache[key] = infer_schema(
+                path, self.config.format, self.config.format_options
+            )
+        return self._schema_cache[key]
+
+    def _ensure_unchanged(self, path: Path, entry: FileEntry) -> None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError as exc:
+            raise DataError(
+                f"{path} disappeared during the run; it was listed when the run began. "
+                f"Restore it, or run again to read the files present now"
+            ) from exc
+        if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
+            raise DataError(
+                f"{path} changed during the run (size {entry.size} -> {stat.st_size}); files "
+                f"must not be modified while hygge reads them. Run again to read the new version"
+            )

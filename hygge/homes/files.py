@@ -1,0 +1,49 @@
+"""File homes: `parquet` and `local` (parquet | csv | ndjson), a single file or a folder."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from hygge.homes.base import HomeCapabilities, HomeConfig
+from hygge.types import Place
+
+FileFormat = Literal["parquet", "csv", "ndjson"]
+
+
+class LocalHomeConfig(HomeConfig):
+    """Files in a local folder (recursive, sorted) or a single file; the entity is a sub-folder."""
+
+    type: Literal["local"] = "local"
+    path: str = Field(min_length=1, description="File or folder, relative to the workspace root.")
+    format: FileFormat = Field("parquet", description="File format to read.")
+    format_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Passed to the polars reader (e.g. csv: separator, has_header, null_values).",
+    )
+    batch_size: int = Field(50_000, ge=1, description="Rows per batch read.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Free-form options.")
+
+    capabilities: ClassVar[HomeCapabilities] = HomeCapabilities(
+        watermark=True, incremental_files=True
+    )
+    entity_subfolder: ClassVar[bool] = True
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    def open(self, place: Place) -> Any:
+        from hygge.homes.file_home import FileHome
+
+        return FileHome(self, place)
+
+
+class ParquetHomeConfig(LocalHomeConfig):
+    """Parquet files; `home: some/path` is shorthand for this."""
+
+    type: Literal["parquet"] = "parquet"  # type: ignore[assignment]
+    format: Literal["parquet"] = "parquet"
+    batch_size: int = Field(10_000, ge=1, description="Rows per batch read.")

@@ -1,0 +1,202 @@
+"""Stream one data file as bounded polars batches, from any row offset.
+
+Memory stays bounded by the batch size whatever the file size: parquet goes through pyarrow's
+row-group iterator (whole row groups before the offset are skipped by their metadata), csv and
+ndjson through polars' streaming engine. Text formats read with one schema fixed for the whole
+window (`infer_schema`), so a column's type never changes from one batch or file to the next.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hygge.errors import DataError
+from hygge.io.schema import convert_expr, parse_schema, wire_type
+
+_READ_ERRORS = (
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+    pa.ArrowException,
+    OSError,
+    UnicodeError,
+)
+_POLARS_ENCODINGS = ("utf8", "utf-8", "utf8-lossy")
+_SCHEMA_OPTIONS = ("schema", "schema_overrides")
+
+
+def read_error(fmt: str, path: Path, exc: BaseException) -> DataError:
+    """A DataError naming the file and carrying the reader's own words (row, column, value)."""
+    detail = " ".join(str(exc).split("\n\n")[0].split())
+    return DataError(f"cannot read {fmt} file {path}: {detail}")
+
+
+def infer_schema(path: Path, fmt: str, options: Mapping[str, Any]) -> pl.Schema | None:
+    """The schema a text file's reader infers (per `infer_schema_length`); None for parquet."""
+    if fmt == "parquet":
+        return None
+    if "schema" in options:
+        return pl.Schema(parse_schema(options["schema"]))
+    overrides = parse_schema(options.get("schema_overrides") or {})
+    wire = {name: wire_type(fmt, dtype) for name, dtype in overrides.items()}
+    try:
+        with _utf8_source(path, options.get("encoding")) as source:
+            lf = _scan(fmt, source, _plain(options) | {"schema_overrides": wire or None})
+            inferred = lf.collect_schema()
+    except _READ_ERRORS as exc:
+        raise read_error(fmt, path, exc) from exc
+    return pl.Schema({name: overrides.get(name, dtype) for name, dtype in inferred.items()})
+
+
+def read_batches(
+    path: Path,
+    fmt: str,
+    options: Mapping[str, Any],
+    *,
+    schema: pl.Schema | None,
+    start_row: int,
+    batch_size: int,
+) -> Iterator[pl.DataFrame]:
+    """Batches of at most `batch_size` rows of `path` from row `start_row` (an empty file: none)."""
+    if path.stat().st_size == 0:
+        return
+    try:
+        if fmt == "parquet":
+            yield from _parquet_batches(path, options, start_row, batch_size)
+        else:
+            yield from _text_batches(
+                path, fmt, options, schema, start_row=start_row, batch_size=batch_size
+            )
+    except _READ_ERRORS as exc:
+        raise read_error(fmt, path, exc) from exc
+
+
+def parquet_row_count(path: Path) -> int:
+    """Rows in a parquet file, from its footer (no data read)."""
+    try:
+        parquet = _open_parquet(path)
+        if parquet is None:
+            return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+        return int(parquet.metadata.num_rows)
+    except _READ_ERRORS as exc:
+        raise read_error("parquet", path, exc) from exc
+
+
+def _parquet_batches(
+    path: Path, options: Mapping[str, Any], start_row: int, batch_size: int
+) -> Iterator[pl.DataFrame]:
+    parquet = _open_parquet(path)
+    if parquet is None or set(options) - {"columns"}:
+        lf = pl.scan_parquet(path, **options).slice(start_row)
+        yield from _collect_batches(lf, batch_size)
+        return
+    skip, groups = start_row, list[int]()
+    for index in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(index).num_rows
+        if not groups and skip >= rows:
+            skip -= rows  # the whole row group lies before the offset
+            continue
+        groups.append(index)
+    if not groups:
+        return
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    columns = options.get("columns")
+    for raw in parquet.iter_batches(batch_size, row_groups=groups, columns=columns):
+        cut = min(skip, raw.num_rows)  # rows of the first row group before the offset
+        record_batch, skip = raw.slice(cut), skip - cut
+        if record_batch.num_rows == 0:
+            continue
+        pending.append(record_batch)
+        pending_rows += record_batch.num_rows
+        while pending_rows >= batch_size:
+            table = pa.Table.from_batches(pending)
+            yield _frame(table.slice(0, batch_size))
+            pending, pending_rows = table.slice(batch_size).to_batches(), pending_rows - batch_size
+    if pending_rows:
+        yield _frame(pa.Table.from_batches(pending))
+
+
+def _open_parquet(path: Path) -> pq.ParquetFile | None:
+    """The file opened by pyarrow; None if pyarrow cannot map its types (polars reads it)."""
+    try:
+        parquet = pq.ParquetFile(path)
+        parquet.schema_arrow  # noqa: B018 - building it is the test
+    except pa.ArrowNotImplementedError:  # e.g. Int128
+        return None
+    return parquet
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table, rechunk=False)
+    assert isinstance(frame, pl.DataFrame)  # a Table always converts to a DataFrame
+    return frame
+
+
+def _text_batches(
+    path: Path,
+    fmt: str,
+    options: Mapping[str, Any],
+    schema: pl.Schema | None,
+    *,
+    start_row: int,
+    batch_size: int,
+) -> Iterator[pl.DataFrame]:
+    schema = schema if schema is not None else infer_schema(path, fmt, options)
+    assert schema is not None  # text formats always have one
+    wire = pl.Schema({name: wire_type(fmt, dtype) for name, dtype in schema.items()})
+    with _utf8_source(path, options.get("encoding")) as source:
+        lf = _scan(fmt, source, _plain(options) | {"schema": wire}).slice(start_row)
+        converted = [convert_expr(n, wire[n], t) for n, t in schema.items() if wire[n] != t]
+        if converted:
+            lf = lf.with_columns(converted)
+        yield from _collect_batches(lf, batch_size)
+
+
+def _collect_batches(lf: pl.LazyFrame, batch_size: int) -> Iterator[pl.DataFrame]:
+    for frame in lf.collect_batches(chunk_size=batch_size, lazy=True):
+        for offset in range(0, frame.height, batch_size):
+            yield frame.slice(offset, batch_size)
+
+
+def _scan(fmt: str, source: Path, options: Mapping[str, Any]) -> pl.LazyFrame:
+    if fmt == "csv":
+        return pl.scan_csv(source, **options)
+    return pl.scan_ndjson(source, **options)
+
+
+def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Reader options without the ones hygge turns into the window schema."""
+    plain = {k: v for k, v in options.items() if k not in _SCHEMA_OPTIONS}
+    if str(plain.get("encoding", "utf8")).lower() not in _POLARS_ENCODINGS:
+        plain.pop("encoding")  # the file was transcoded to UTF-8 first
+    return plain
+
+
+@contextmanager
+def _utf8_source(path: Path, encoding: object) -> Iterator[Path]:
+    """`path` itself, or a streamed UTF-8 copy when the file uses another encoding."""
+    if encoding is None or str(encoding).lower() in _POLARS_ENCODINGS:
+        yield path
+        return
+    try:
+        codecs.lookup(str(encoding))
+    except LookupError as exc:
+        raise DataError(f"unknown encoding {encoding!r} for {path}; use e.g. utf8, latin1") from exc
+    with tempfile.TemporaryDirectory(prefix="hygge-") as folder:
+        copy = Path(folder) / path.name
+        with (
+            path.open(encoding=str(encoding), newline="") as src,
+            copy.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            shutil.copyfileobj(src, dst, 1 << 20)
+        yield copy

@@ -1,0 +1,117 @@
+"""Atomic, durable file writes for the local state folder.
+
+A write goes to a temp file in the target's folder, is fsynced, then published with
+`os.replace` (overwrite) or `os.link` (never overwrite), and the folder is fsynced so the
+rename itself survives a power cut. Readers therefore see the old file or the new one, never
+half of either. Temp files are named `.<name>.<random>.tmp`, so state globs skip them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+from hygge.errors import StateError
+
+TEMP_SUFFIX = ".tmp"
+
+
+def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> bool:
+    """Publish `data` at `path` atomically and durably; OS failures become StateError.
+
+    With `overwrite=False` an existing file is never replaced: nothing is written and the
+    result is False. Otherwise the result is True.
+    """
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
+    try:
+        ensure_dir(path.parent)
+        try:
+            _write_synced(tmp, data)
+            published = _publish(tmp, path, overwrite=overwrite)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if published:
+            fsync_dir(path.parent)
+    except OSError as error:
+        raise StateError(
+            f"cannot write state file {path}: {error.strerror or error}. "
+            "Check that the state folder is writable and the disk is not full."
+        ) from error
+    return published
+
+
+def read_or_none(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StateError(
+            f"cannot read state file {path}: {error.strerror or error}. "
+            "Check that the state folder is readable."
+        ) from error
+
+
+def remove_durably(path: Path) -> bool:
+    """Delete `path` and fsync its folder; False when it was already gone."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise StateError(
+            f"cannot remove state file {path}: {error.strerror or error}. "
+            "Check that the state folder is writable."
+        ) from error
+    fsync_dir(path.parent)
+    return True
+
+
+def ensure_dir(folder: Path) -> None:
+    """Create `folder` and missing parents, fsyncing each parent so the new entry is durable."""
+    if folder.is_dir():
+        return
+    ensure_dir(folder.parent)
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+        return  # created concurrently by another writer
+    fsync_dir(folder.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (creations, renames, removals) durable."""
+    if sys.platform == "win32":
+        return  # Windows cannot open a directory; NTFS journals metadata itself
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(tmp: Path, path: Path, *, overwrite: bool) -> bool:
+    if overwrite:
+        tmp.replace(path)
+        return True
+    try:
+        os.link(tmp, path)  # atomic, and refuses to replace an existing file
+    except FileExistsError:
+        return False
+    return True
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,69 @@
+"""The state seam: watermarks, live checkpoints, entity locks and the journal.
+
+Two implementations share this protocol: a local folder (`.hygge/` under the workspace root)
+and, later, an Azure blob container. Every write is atomic; reading a watermark costs O(1)
+whatever the number of past runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from hygge.state.journal import JournalRow
+from hygge.types import JsonScalar, JsonValue
+
+
+class Watermark(BaseModel):
+    """The high-water mark of an entity's last published window."""
+
+    column: str | None = None
+    value: JsonScalar = None
+    value_type: str | None = None  # datetime | date | int | string
+    files: list[str] | None = None  # file homes: fingerprints of files already loaded
+    config_hash: str | None = None  # detects a changed watermark configuration
+    entity_run_id: str | None = None
+    updated_at: datetime | None = None
+
+
+class LockInfo(BaseModel):
+    """Who holds an entity's lock."""
+
+    owner: str  # entity_run_id
+    host: str
+    pid: int
+    acquired_at: datetime
+    heartbeat_at: datetime
+
+
+class StateBackend(Protocol):
+    """Durable state for one workspace."""
+
+    def get_watermark(self, flow: str, entity: str) -> Watermark | None: ...
+
+    def set_watermark(self, flow: str, entity: str, watermark: Watermark) -> None: ...
+
+    def clear_watermark(self, flow: str, entity: str) -> bool: ...
+
+    def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None: ...
+
+    def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None: ...
+
+    def clear_checkpoint(self, flow: str, entity: str) -> None: ...
+
+    def acquire_lock(self, flow: str, entity: str, owner: str) -> LockInfo:
+        """Take the entity's lock or raise EntityLockedError naming the holder."""
+        ...
+
+    def refresh_lock(self, flow: str, entity: str, owner: str) -> None: ...
+
+    def release_lock(self, flow: str, entity: str, owner: str) -> None: ...
+
+    def append_journal(self, row: JournalRow) -> None: ...
+
+    def read_journal(
+        self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
+    ) -> list[JournalRow]: ...

@@ -1,0 +1,89 @@
+"""The journal row: one per entity run, the original hygge's 18 columns first, then ours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import polars as pl
+from pydantic import BaseModel
+
+SCHEMA_VERSION = "2.0"
+
+
+class JournalRow(BaseModel):
+    """What one entity run did. Written for every outcome: success, skip and fail."""
+
+    # The original hygge's 18 columns, same names, same order.
+    entity_run_id: str
+    coordinator_run_id: str
+    flow_run_id: str
+    coordinator: str
+    flow: str
+    entity: str
+    start_time: datetime
+    finish_time: datetime | None = None
+    status: str  # success | skip | fail
+    run_type: str
+    row_count: int | None = None
+    duration: float | None = None
+    primary_key: str | None = None
+    watermark_column: str | None = None
+    watermark_type: str | None = None
+    watermark: str | None = None
+    message: str | None = None
+    schema_version: str = SCHEMA_VERSION
+    # hygge's additions.
+    window_from: str | None = None  # exclusive lower bound of the run's window
+    window_to: str | None = None  # inclusive upper bound fixed at begin
+    files: int | None = None  # files in the window (file homes)
+    chunks: int | None = None
+    resumed: int = 0  # how many times this run was resumed from a checkpoint
+    error_type: str | None = None
+    home: str | None = None
+    store: str | None = None
+    host: str | None = None
+
+
+JOURNAL_SCHEMA: dict[str, pl.DataType] = {
+    "entity_run_id": pl.String(),
+    "coordinator_run_id": pl.String(),
+    "flow_run_id": pl.String(),
+    "coordinator": pl.String(),
+    "flow": pl.String(),
+    "entity": pl.String(),
+    "start_time": pl.Datetime("us", "UTC"),
+    "finish_time": pl.Datetime("us", "UTC"),
+    "status": pl.String(),
+    "run_type": pl.String(),
+    "row_count": pl.Int64(),
+    "duration": pl.Float64(),
+    "primary_key": pl.String(),
+    "watermark_column": pl.String(),
+    "watermark_type": pl.String(),
+    "watermark": pl.String(),
+    "message": pl.String(),
+    "schema_version": pl.String(),
+    "window_from": pl.String(),
+    "window_to": pl.String(),
+    "files": pl.Int64(),
+    "chunks": pl.Int64(),
+    "resumed": pl.Int64(),
+    "error_type": pl.String(),
+    "home": pl.String(),
+    "store": pl.String(),
+    "host": pl.String(),
+}
+
+
+def journal_frame(rows: Sequence[JournalRow]) -> pl.DataFrame:
+    """Journal rows as a frame with exactly JOURNAL_SCHEMA: column order, dtypes, typed nulls."""
+    return pl.DataFrame([row.model_dump() for row in rows], schema=JOURNAL_SCHEMA, orient="row")
+
+
+def rows_from_frame(frame: pl.DataFrame) -> list[JournalRow]:
+    """Journal rows back from a frame; nulls (e.g. columns older files lack) take defaults."""
+    return [
+        JournalRow.model_validate({k: v for k, v in record.items() if v is not None})
+        for record in frame.to_dicts()
+    ]

@@ -1,0 +1,131 @@
+"""The local journal: a folder of parquet files, one per journal row, never rewritten.
+
+    <journal_dir>/<flow>/<entity>/<start %Y%m%dT%H%M%S%fZ>_<entity_run_id>_<status>.parquet
+
+A run that is interrupted and resumed appends a `fail` row and later a `success` row under the
+same entity_run_id; a repeated (run id, status) pair gets a `-2`, `-3`, ... suffix. Every file
+holds JOURNAL_SCHEMA exactly, so `pl.scan_parquet("<journal_dir>/**/*.parquet")` and DuckDB's
+`read_parquet('<journal_dir>/**/*.parquet')` read the whole journal.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from hygge.errors import StateError
+from hygge.state.atomic import write_atomic
+from hygge.state.clock import as_utc
+from hygge.state.journal import JOURNAL_SCHEMA, JournalRow, journal_frame, rows_from_frame
+from hygge.state.layout import StateLayout
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_FILE_COLUMN = "__journal_file"
+
+
+def write_journal_row(layout: StateLayout, row: JournalRow) -> Path:
+    """Append one row as a new parquet file; earlier files are never touched.
+
+    One row per entity run and status: appending the same (entity_run_id, status) again — a
+    commit repeated after a crash just after its journal write — keeps the first and is a no-op.
+    """
+    buffer = io.BytesIO()
+    journal_frame([row]).write_parquet(buffer)
+    folder = layout.journal_folder(row.flow, row.entity)
+    stem = "_".join(
+        (
+            as_utc(row.start_time).strftime("%Y%m%dT%H%M%S%fZ"),
+            _UNSAFE.sub("-", row.entity_run_id),
+            _UNSAFE.sub("-", row.status),
+        )
+    )
+    path = folder / f"{stem}.parquet"
+    write_atomic(path, buffer.getvalue(), overwrite=False)
+    return path
+
+
+def read_journal_rows(
+    layout: StateLayout,
+    flows: Sequence[str] = (),
+    entities: Sequence[str] = (),
+    limit: int | None = None,
+) -> list[JournalRow]:
+    """Rows newest first (start_time, then finish_time); each non-empty filter narrows.
+
+    `flows` are flow names; `entities` are `flow.entity` names or bare entity names.
+    """
+    files = _journal_files(layout.journal_dir, flows, entities)
+    if not files:
+        return []
+    frame = _scan(files, layout.journal_dir)
+    if flows:
+        frame = frame.filter(pl.col("flow").is_in(list(flows)))
+    if entities:
+        dotted = pl.concat_str(pl.col("flow"), pl.lit("."), pl.col("entity"))
+        wanted = list(entities)
+        frame = frame.filter(dotted.is_in(wanted) | pl.col("entity").is_in(wanted))
+    frame = frame.sort(
+        ["start_time", "finish_time", _FILE_COLUMN], descending=True, nulls_last=True
+    )
+    if limit is not None:
+        frame = frame.head(max(limit, 0))
+    return rows_from_frame(frame.drop(_FILE_COLUMN))
+
+
+def _journal_files(journal_dir: Path, flows: Sequence[str], entities: Sequence[str]) -> list[Path]:
+    """The journal files whose folders can match the filters (a cheap pre-selection)."""
+    selected: list[Path] = []
+    for flow_dir in _subfolders(journal_dir):
+        if flows and flow_dir.name not in flows:
+            continue
+        for entity_dir in _subfolders(flow_dir):
+            dotted = f"{flow_dir.name}.{entity_dir.name}"
+            if entities and dotted not in entities and entity_dir.name not in entities:
+                continue
+            selected.extend(sorted(entity_dir.glob("*.parquet")))
+    return selected
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise StateError(
+            f"cannot list journal folder {folder}: {error.strerror or error}. "
+            "Check that the state folder is readable."
+        ) from error
+
+
+def _scan_lazy(files: Sequence[Path]) -> pl.LazyFrame:
+    # Columns a later hygge adds are ignored and columns an older one lacked read as nulls.
+    return pl.scan_parquet(
+        list(files),
+        schema=JOURNAL_SCHEMA,
+        hive_partitioning=False,
+        missing_columns="insert",
+        extra_columns="ignore",
+        include_file_paths=_FILE_COLUMN,
+    )
+
+
+def _scan(files: Sequence[Path], journal_dir: Path) -> pl.DataFrame:
+    """Read every file, or raise StateError naming the first unreadable one."""
+    try:
+        return _scan_lazy(files).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        for path in files:
+            try:
+                _scan_lazy([path]).collect()
+            except (pl.exceptions.PolarsError, OSError) as culprit:
+                raise StateError(
+                    f"journal file {path} cannot be read as a journal row ({culprit}). "
+                    "It may be from an interrupted copy or edited by hand: move it out of "
+                    f"{journal_dir} (rows in other files are unaffected)."
+                ) from culprit
+        raise StateError(f"cannot read the journal under {journal_dir}: {error}") from error

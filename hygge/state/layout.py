@@ -1,0 +1,75 @@
+"""Where each piece of local state lives inside the state folder.
+
+    <state_dir>/watermarks/<flow>/<entity>.json    the current watermark
+    <state_dir>/checkpoints/<flow>/<entity>.json   the live checkpoint of an unfinished run
+    <state_dir>/locks/<flow>/<entity>.lock         who is moving the entity (LockInfo)
+    <journal_dir>/<flow>/<entity>/*.parquet        one journal file per entity run
+
+Flow and entity names become path segments, so names that could escape their folder or hide
+among temp files are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from hygge.errors import StateError
+
+Kind = Literal["watermarks", "checkpoints", "locks"]
+
+_SUFFIX: dict[Kind, str] = {"watermarks": ".json", "checkpoints": ".json", "locks": ".lock"}
+
+
+def check_name(name: str, what: str) -> str:
+    """`name` if it is safe as one path segment, else StateError."""
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0:"):
+        raise StateError(
+            f"{what} name {name!r} cannot be used in the state folder: it must be non-empty, "
+            "must not start with '.', and must not contain '/', '\\', ':' or NUL. "
+            f"Rename the {what} in the workspace."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class StateLayout:
+    """The paths of one local state folder."""
+
+    state_dir: Path
+    journal_dir: Path
+
+    def path(self, kind: Kind, flow: str, entity: str) -> Path:
+        """The file holding `kind` state of `flow.entity`."""
+        folder = self.state_dir / kind / check_name(flow, "flow")
+        return folder / f"{check_name(entity, 'entity')}{_SUFFIX[kind]}"
+
+    def journal_folder(self, flow: str, entity: str) -> Path:
+        """The folder holding the journal files of `flow.entity`."""
+        return self.journal_dir / check_name(flow, "flow") / check_name(entity, "entity")
+
+    def entries(self, kind: Kind) -> list[tuple[str, str, Path]]:
+        """Every `(flow, entity, path)` holding `kind` state, sorted; temp files skipped."""
+        suffix = _SUFFIX[kind]
+        found: list[tuple[str, str, Path]] = []
+        for flow_dir in _visible(self.state_dir / kind):
+            if not flow_dir.is_dir():
+                continue
+            for path in _visible(flow_dir):
+                if path.is_file() and path.name.endswith(suffix):
+                    found.append((flow_dir.name, path.name.removesuffix(suffix), path))
+        return found
+
+
+def _visible(folder: Path) -> list[Path]:
+    """The folder's entries not starting with '.', sorted by name; [] when it is missing."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise StateError(
+            f"cannot list state folder {folder}: {error.strerror or error}. "
+            "Check that the state folder is readable."
+        ) from error

@@ -1,0 +1,177 @@
+"""StateBackend over a local folder: `.hygge/` under the workspace root by default.
+
+Watermarks and checkpoints are one small JSON file per entity (reading one costs O(1) in the
+number of past runs), locks are files guarded by an OS advisory lock, and the journal is one
+parquet file per entity run. See `hygge.state.layout` for the folder's shape.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from hygge.errors import StateError
+from hygge.state.atomic import read_or_none, remove_durably, write_atomic
+from hygge.state.base import LockInfo, Watermark
+from hygge.state.clock import Clock, utc_now
+from hygge.state.journal import JournalRow
+from hygge.state.journal_folder import read_journal_rows, write_journal_row
+from hygge.state.layout import StateLayout
+from hygge.state.lock import EntityLocks, read_lock
+from hygge.types import JsonValue
+
+DEFAULT_STALE_AFTER = timedelta(minutes=10)
+
+_CHECKPOINT = TypeAdapter(dict[str, JsonValue])
+
+
+class LocalStateBackend:
+    """Durable state for one workspace in a local folder."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        journal_dir: Path | None = None,
+        *,
+        clock: Clock = utc_now,
+        host: str | None = None,
+        pid: int | None = None,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+    ) -> None:
+        self.layout = StateLayout(state_dir, journal_dir or state_dir / "journal")
+        self._locks = EntityLocks(
+            host=socket.gethostname() if host is None else host,
+            pid=pid,
+            clock=clock,
+            stale_after=stale_after,
+        )
+
+    # Watermarks
+
+    def get_watermark(self, flow: str, entity: str) -> Watermark | None:
+        return self._read_watermark(self.layout.path("watermarks", flow, entity), flow, entity)
+
+    def set_watermark(self, flow: str, entity: str, watermark: Watermark) -> None:
+        path = self.layout.path("watermarks", flow, entity)
+        write_atomic(path, watermark.model_dump_json(indent=2).encode())
+
+    def clear_watermark(self, flow: str, entity: str) -> bool:
+        """Forget the watermark; True when there was one."""
+        return remove_durably(self.layout.path("watermarks", flow, entity))
+
+    def list_watermarks(self) -> dict[str, Watermark]:
+        """Every stored watermark, keyed `flow.entity`."""
+        found: dict[str, Watermark] = {}
+        for flow, entity, path in self.layout.entries("watermarks"):
+            watermark = self._read_watermark(path, flow, entity)
+            if watermark is not None:  # removed between listing and reading
+                found[f"{flow}.{entity}"] = watermark
+        return found
+
+    # Checkpoints
+
+    def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None:
+        return self._read_checkpoint(self.layout.path("checkpoints", flow, entity), flow, entity)
+
+    def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None:
+        try:
+            data = json.dumps(checkpoint, indent=2, allow_nan=False).encode()
+        except (TypeError, ValueError) as error:
+            raise StateError(
+                f"the checkpoint of {flow}.{entity} is not plain JSON ({error}); "
+                "this is a bug in hygge, please report it."
+            ) from error
+        write_atomic(self.layout.path("checkpoints", flow, entity), data)
+
+    def clear_checkpoint(self, flow: str, entity: str) -> None:
+        remove_durably(self.layout.path("checkpoints", flow, entity))
+
+    def list_checkpoints(self) -> dict[str, dict[str, JsonValue]]:
+        """Every live checkpoint (an interrupted or running entity run), keyed `flow.entity`."""
+        found: dict[str, dict[str, JsonValue]] = {}
+        for flow, entity, path in self.layout.entries("checkpoints"):
+            checkpoint = self._read_checkpoint(path, flow, entity)
+            if checkpoint is not None:
+                found[f"{flow}.{entity}"] = checkpoint
+        return found
+
+    # Locks
+
+    def lock_path(self, flow: str, entity: str) -> Path:
+        """The lock file of `flow.entity` (what a user removes after a crash)."""
+        return self.layout.path("locks", flow, entity)
+
+    def acquire_lock(self, flow: str, entity: str, owner: str) -> LockInfo:
+        """Take the entity's lock or raise EntityLockedError naming the holder."""
+        return self._locks.acquire(self.lock_path(flow, entity), f"{flow}.{entity}", owner)
+
+    def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
+        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        self._locks.refresh(self.lock_path(flow, entity), f"{flow}.{entity}", owner)
+
+    def release_lock(self, flow: str, entity: str, owner: str) -> None:
+        """Remove the lock if `owner` holds it; another holder's lock is left in place."""
+        self._locks.release(self.lock_path(flow, entity), f"{flow}.{entity}", owner)
+
+    def list_locks(self) -> dict[str, LockInfo]:
+        """Every held lock, keyed `flow.entity`."""
+        found: dict[str, LockInfo] = {}
+        for flow, entity, path in self.layout.entries("locks"):
+            info = read_lock(path, f"{flow}.{entity}")
+            if info is not None:
+                found[f"{flow}.{entity}"] = info
+        return found
+
+    # Journal
+
+    def append_journal(self, row: JournalRow) -> None:
+        write_journal_row(self.layout, row)
+
+    def read_journal(
+        self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
+    ) -> list[JournalRow]:
+        """Rows newest first; `entities` are `flow.entity` or bare names; filters narrow."""
+        return read_journal_rows(self.layout, flows, entities, limit)
+
+    def journal_paths_glob(self) -> str:
+        """A glob matching every journal file, for `pl.scan_parquet` or DuckDB `read_parquet`."""
+        return str(self.layout.journal_dir / "**" / "*.parquet")
+
+    # Reading
+
+    def _read_watermark(self, path: Path, flow: str, entity: str) -> Watermark | None:
+        raw = read_or_none(path)
+        if raw is None:
+            return None
+        try:
+            return Watermark.model_validate_json(raw)
+        except ValidationError as error:
+            raise _corrupt(
+                path, error, f"Delete it to load {flow}.{entity} from the beginning next run"
+            ) from error
+
+    def _read_checkpoint(self, path: Path, flow: str, entity: str) -> dict[str, JsonValue] | None:
+        raw = read_or_none(path)
+        if raw is None:
+            return None
+        try:
+            return _CHECKPOINT.validate_json(raw)
+        except ValidationError as error:
+            raise _corrupt(
+                path,
+                error,
+                f"Delete it: the next run of {flow}.{entity} then opens a new window "
+                "instead of resuming",
+            ) from error
+
+
+def _corrupt(path: Path, error: ValidationError, fix: str) -> StateError:
+    first = error.errors()[0]["msg"]
+    return StateError(
+        f"state file {path} is corrupt ({first}); it was edited by hand or damaged on disk. {fix}."
+    )

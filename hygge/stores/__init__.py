@@ -1,0 +1,24 @@
+"""Stores: where data goes. `StoreConfigUnion` parses any store block of the workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeAlias
+
+from pydantic import Field
+
+from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
+from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
+
+StoreConfigUnion: TypeAlias = Annotated[
+    ParquetStoreConfig | LocalStoreConfig, Field(discriminator="type")
+]
+
+__all__ = [
+    "LocalStoreConfig",
+    "ParquetStoreConfig",
+    "Staging",
+    "Store",
+    "StoreCapabilities",
+    "StoreConfig",
+    "StoreConfigUnion",
+]

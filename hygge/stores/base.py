@@ -1,0 +1,86 @@
+"""The store seam: where data goes, staged first and published atomically.
+
+A store config (pydantic, `type` tag) builds a `Store` for one entity with `open(place)`.
+A run's store work is described by a `Staging` record that lives in the checkpoint, so every
+step can run in a fresh process (the local driver after a crash, or an Azure activity):
+
+    prepare  -> Staging        make the staging area for this run
+    write    -> Staging        stage one batch (an artefact: a file, a staging-table slice)
+    discard_unlisted           resume: drop artefacts of a chunk that never checkpointed
+    publish                    make staged data visible; idempotent for the same Staging
+    abort                      drop the staging area; the published data is untouched
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import ClassVar, Protocol
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+from hygge.types import JsonValue, Place, RunType, Strict
+
+
+class StoreCapabilities(BaseModel):
+    """What a store can do, declared on its config class and checked at workspace load."""
+
+    full_drop: bool = True
+    incremental: bool = True
+    merge: bool = False
+    staged_commit: bool = True  # publish makes a whole run visible at once
+
+
+class Staging(BaseModel):
+    """A run's staging state, persisted in the checkpoint (JSON-ready, small)."""
+
+    run_id: str
+    run_type: RunType
+    location: str  # staging folder / table
+    artefacts: list[str] = Field(default_factory=list)  # staged files, in write order
+    next_sequence: int = 0  # next `{sequence}` for a file name
+    extra: dict[str, JsonValue] = Field(default_factory=dict)  # store-specific (e.g. inode)
+
+
+class Store(Protocol):
+    """A store opened for one entity."""
+
+    def prepare(self, run_id: str, run_type: RunType) -> Staging:
+        """Create the staging area for a new run."""
+        ...
+
+    def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
+        """Stage one batch; returns the staging record with the new artefact(s)."""
+        ...
+
+    def discard_unlisted(self, staging: Staging) -> None:
+        """Remove staged artefacts not listed in `staging` (written after the last checkpoint)."""
+        ...
+
+    def publish(self, staging: Staging) -> None:
+        """Make the staged data visible; safe to call again after a crash for the same staging."""
+        ...
+
+    def abort(self, staging: Staging) -> None:
+        """Drop staged data; leave the published data exactly as it was."""
+        ...
+
+    def check(self) -> list[str]:
+        """Problems a user must fix before a run; [] if none."""
+        ...
+
+    def describe(self) -> str:
+        """A short human label, e.g. `parquet lake/orders`."""
+        ...
+
+
+class StoreConfig(Strict):
+    """Base of every store config; subclasses set `type` to their YAML tag."""
+
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities()
+    # File homes/stores set this: each entity is a sub-folder of the flow's `path`.
+    entity_subfolder: ClassVar[bool] = False
+
+    @abstractmethod
+    def open(self, place: Place) -> Store:
+        """Build the store for one entity."""

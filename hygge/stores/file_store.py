@@ -1,0 +1,268 @@
+"""The file store: one entity's folder of parquet, csv or ndjson files, published atomically.
+
+For an entity folder `T = <root>/lake/orders` a run stages its files in
+`<root>/lake/_hygge_staging/orders/<run_id>/`: a sibling of the entity folders on the same
+filesystem (renames stay atomic) that readers of `T` never see. Publishing a full_drop run
+exchanges the staging folder with `T` in one step; an incremental run moves its files into `T`
+one by one, never over an existing file. Publishing is idempotent: after a crash anywhere in
+it, calling it again with the same `Staging` ends with every staged row published once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from hygge.errors import ConfigError, StateError
+from hygge.faults import fault_point
+from hygge.io.atomic import fsync_dir, move_no_replace, remove_empty_dir, remove_tree, swap_in
+from hygge.io.formats import check_options, write_option_names
+from hygge.io.patterns import TIMESTAMP_FORMAT, FilePattern, short_run_id
+from hygge.io.writers import write_frame
+from hygge.stores.base import Staging
+from hygge.stores.files import LocalStoreConfig
+from hygge.types import Place, RunType
+
+STAGING_DIR = "_hygge_staging"
+
+
+class FileStore:
+    """Stages batches as files and publishes them into the entity folder."""
+
+    def __init__(
+        self,
+        config: LocalStoreConfig,
+        place: Place,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config
+        self.place = place
+        self.target = place.resolve(config.path)
+        self.staging_root = self.target.parent / STAGING_DIR / self.target.name
+        self._clock = clock or (lambda: datetime.now(UTC))
+        where = f"store of {place.flow}.{place.entity}"
+        options = config.format_options
+        check_options(options, write_option_names(config.format), fmt=config.format, where=where)
+        if config.compression and options.get("compression", config.compression) != (
+            config.compression
+        ):
+            raise ConfigError(f"{where}: compression is set twice, to different codecs")
+        self._patterns = {run_type: self._pattern(run_type) for run_type in _FILE_RUN_TYPES}
+
+    def prepare(self, run_id: str, run_type: RunType) -> Staging:
+        """Create an empty staging folder for the run; names continue after published ones."""
+        if run_type not in _FILE_RUN_TYPES:
+            raise ConfigError(
+                f"store of {self.place.flow}.{self.place.entity}: {self.describe()} cannot "
+                f"{run_type.value}; file stores support full_drop and incremental"
+            )
+        if self.target.exists() and not self.target.is_dir():
+            raise StateError(f"store path {self.target} is a file; a file store needs a folder")
+        folder = self.staging_root / short_run_id(run_id, length=64)
+        remove_tree(folder)  # a leftover of this same run that never checkpointed
+        folder.mkdir(parents=True)
+        fsync_dir(folder.parent)
+        stat = folder.stat()
+        started = self._clock().astimezone(UTC)
+        return Staging(
+            run_id=run_id,
+            run_type=run_type,
+            location=str(folder),
+            next_sequence=self._first_sequence(run_type),
+            extra={
+                "device": stat.st_dev,
+                "inode": stat.st_ino,
+                "started": started.strftime(TIMESTAMP_FORMAT),
+            },
+        )
+
+    def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
+        """Write the batch as one file in the staging folder; returns the staging with it listed."""
+        folder = self._existing_staging(staging)
+        name = self._file_name(staging, staging.next_sequence)
+        if staging.run_type is RunType.INCREMENTAL and (self.target / name).exists():
+            raise StateError(
+                f"{self.target / name} already exists; hygge never overwrites published files. "
+                f"Use a file_pattern with {{run_id}} or {{timestamp}}",
+            )
+        options = self.config.format_options
+        fmt, compression = self.config.format, self.config.compression
+        write_frame(batch, folder / name, fmt, options, compression=compression)
+        return staging.model_copy(
+            update={
+                "artefacts": [*staging.artefacts, name],
+                "next_sequence": staging.next_sequence + 1,
+            }
+        )
+
+    def discard_unlisted(self, staging: Staging) -> None:
+        """Delete staged files the checkpoint does not list (partial or uncheckpointed writes)."""
+        folder = Path(staging.location)
+        if not self._is_staged_set(folder, staging):
+            return  # nothing staged any more: published (full_drop) or aborted
+        listed = set(staging.artefacts)
+        for child in folder.iterdir():
+            if child.name not in listed:
+                remove_tree(child)
+
+    def publish(self, staging: Staging) -> None:
+        """Make the staged files visible in the entity folder; idempotent after any crash."""
+        if staging.run_type is RunType.FULL_DROP:
+            self._publish_full_drop(staging)
+        else:
+            self._publish_incremental(staging)
+        self._remove_staging(staging)
+
+    def abort(self, staging: Staging) -> None:
+        """Drop the staging folder; the published files stay exactly as they were."""
+        aside = self._aside(staging)
+        if not self.target.exists() and aside.is_dir():
+            aside.rename(self.target)  # the fallback swap died halfway: restore the old set
+            fsync_dir(self.target.parent)
+        self._remove_staging(staging)
+
+    def check(self) -> list[str]:
+        """Problems a user must fix before a run: the path is a file, or not writable."""
+        if self.target.exists() and not self.target.is_dir():
+            return [f"store path {self.target} is a file; a file store needs a folder"]
+        existing = self.target if self.target.exists() else self.target.parent
+        while not existing.exists():
+            existing = existing.parent
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return [f"{existing} is not writable by this user; hygge cannot create {self.target}"]
+        return []
+
+    def describe(self) -> str:
+        """E.g. `parquet lake/orders`."""
+        return f"{self.config.format} {self.config.path}"
+
+    def _publish_full_drop(self, staging: Staging) -> None:
+        folder = Path(staging.location)
+        if self._is_staged_set(self.target, staging):
+            return  # exchanged by an earlier call; only the old set is left to delete
+        if not self._is_staged_set(folder, staging):
+            raise StateError(
+                f"staging folder {folder} of run {staging.run_id} is gone and {self.target} "
+                f"does not hold it: the staged data is lost. Run the entity again"
+            )
+        self.discard_unlisted(staging)
+        self._require_artefacts(folder, staging)
+        fsync_dir(folder)
+        swap_in(folder, self.target, self._aside(staging))
+        fault_point("during_publish")  # test hook: exchanged, old set not yet deleted
+
+    def _publish_incremental(self, staging: Staging) -> None:
+        folder = Path(staging.location)
+        self.target.mkdir(parents=True, exist_ok=True)
+        pending = []
+        for name in staging.artefacts:
+            src, dst = folder / name, self.target / name
+            if src.exists() and dst.exists() and not src.samefile(dst):
+                raise StateError(
+                    f"{dst} already exists and is not this run's file; hygge never overwrites "
+                    f"published files. Nothing was published; use a file_pattern with {{run_id}}"
+                )
+            if src.exists():
+                pending.append((src, dst))
+            elif not dst.exists():
+                raise StateError(_lost(staging, name, folder, self.target))
+        for moved, (src, dst) in enumerate(pending):
+            if moved:
+                fault_point("during_publish")  # test hook: some files moved, not all
+            if dst.exists():  # a link-based move died between link and unlink
+                src.unlink()
+            else:
+                move_no_replace(src, dst)
+        fsync_dir(self.target)
+
+    def _remove_staging(self, staging: Staging) -> None:
+        remove_tree(Path(staging.location))
+        remove_tree(self._aside(staging))
+        if remove_empty_dir(self.staging_root):
+            remove_empty_dir(self.staging_root.parent)
+        if self.staging_root.parent.exists():
+            fsync_dir(self.staging_root.parent)
+
+    def _require_artefacts(self, folder: Path, staging: Staging) -> None:
+        for name in staging.artefacts:
+            if not (folder / name).is_file():
+                raise StateError(_lost(staging, name, folder, self.target))
+
+    def _aside(self, staging: Staging) -> Path:
+        return Path(staging.location + ".old")
+
+    @staticmethod
+    def _is_staged_set(path: Path, staging: Staging) -> bool:
+        """True if `path` is the folder `prepare` made (renames keep a folder's inode)."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return False
+        extra = staging.extra
+        return (stat.st_dev, stat.st_ino) == (extra.get("device"), extra.get("inode"))
+
+    def _existing_staging(self, staging: Staging) -> Path:
+        folder = Path(staging.location)
+        if not self._is_staged_set(folder, staging):
+            raise StateError(
+                f"staging folder {folder} of run {staging.run_id} is missing (aborted or "
+                f"published already); start a new run"
+            )
+        return folder
+
+    def _pattern(self, run_type: RunType) -> FilePattern:
+        extension = self.config.extension
+        if self.config.file_pattern is not None:
+            text = self.config.file_pattern
+            if not text.endswith(extension):
+                text += extension  # readers pick files by extension: never publish unseen files
+        elif run_type is RunType.INCREMENTAL:
+            text = "{timestamp}_{run_id}_{sequence:05d}" + extension
+        else:
+            text = "{sequence:020d}" + extension
+        pattern = FilePattern.parse(text)
+        sample = pattern.render(
+            sequence=0, entity=self.place.entity, flow=self.place.flow, run_id="r", started=_EPOCH
+        )
+        if sample.startswith((".", "_")):
+            raise ConfigError(
+                f"file_pattern {text!r} makes names starting with '.' or '_' ({sample}), "
+                f"which readers skip as hidden; start the pattern differently"
+            )
+        return pattern
+
+    def _file_name(self, staging: Staging, sequence: int) -> str:
+        started = datetime.strptime(str(staging.extra["started"]), TIMESTAMP_FORMAT)
+        return self._patterns[staging.run_type].render(
+            sequence=sequence,
+            entity=self.place.entity,
+            flow=self.place.flow,
+            run_id=staging.run_id,
+            started=started,
+        )
+
+    def _first_sequence(self, run_type: RunType) -> int:
+        pattern = self._patterns[run_type]
+        if run_type is RunType.FULL_DROP or pattern.unique_per_run or not self.target.is_dir():
+            return 0
+        entity, flow = self.place.entity, self.place.flow
+        found = [
+            pattern.sequence_of(p.name, entity=entity, flow=flow) for p in self.target.iterdir()
+        ]
+        return max((s for s in found if s is not None), default=-1) + 1
+
+
+_FILE_RUN_TYPES = (RunType.FULL_DROP, RunType.INCREMENTAL)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _lost(staging: Staging, name: str, folder: Path, target: Path) -> str:
+    return (
+        f"staged file {name} of run {staging.run_id} is in neither {folder} nor {target}: "
+        f"its rows are lost. Run the entity again (a full_drop run restores everything)"
+    )

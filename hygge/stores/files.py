@@ -1,0 +1,77 @@
+"""File stores: `parquet` and `local` (parquet | csv | ndjson) folders, the entity a sub-folder."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from hygge.polish.config import PolishConfig
+from hygge.stores.base import StoreCapabilities, StoreConfig
+from hygge.types import Place
+
+FileFormat = Literal["parquet", "csv", "ndjson"]
+Compression = Literal["snappy", "gzip", "lz4", "brotli", "zstd", "uncompressed"]
+EXTENSIONS: dict[str, str] = {"parquet": ".parquet", "csv": ".csv", "ndjson": ".ndjson"}
+
+
+class LocalStoreConfig(StoreConfig):
+    """A local folder of files; each entity is a sub-folder, published atomically."""
+
+    type: Literal["local"] = "local"
+    path: str = Field(min_length=1, description="Folder, relative to the workspace root.")
+    format: FileFormat = Field("parquet", description="File format to write.")
+    format_options: dict[str, Any] = Field(
+        default_factory=dict, description="Passed to the polars writer."
+    )
+    compression: Compression | None = Field(
+        None, description="Parquet compression codec (default snappy)."
+    )
+    batch_size: int = Field(100_000, ge=1, description="Rows per file written.")
+    file_pattern: str | None = Field(
+        None,
+        description=(
+            "File name pattern; placeholders {sequence} (with format spec, e.g. {sequence:05d}), "
+            "{entity}, {flow}, {run_id}, {timestamp}. Default: {sequence:020d}.<ext>."
+        ),
+    )
+    polish: PolishConfig | None = Field(None, description="Column clean-up before writing.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Free-form options.")
+
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
+        full_drop=True, incremental=True, merge=False, staged_commit=True
+    )
+    entity_subfolder: ClassVar[bool] = True
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_pattern(self) -> LocalStoreConfig:
+        if self.file_pattern is not None and "{sequence" not in self.file_pattern:
+            raise ValueError(
+                "file_pattern must contain {sequence} so that files of one run never collide"
+            )
+        if self.compression is not None and self.format != "parquet":
+            raise ValueError(
+                "compression applies to parquet files only; remove it or use format_options"
+            )
+        return self
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.format]
+
+    def open(self, place: Place) -> Any:
+        from hygge.stores.file_store import FileStore
+
+        return FileStore(self, place)
+
+
+class ParquetStoreConfig(LocalStoreConfig):
+    """A parquet lake folder; `store: some/path` is shorthand for this."""
+
+    type: Literal["parquet"] = "parquet"  # type: ignore[assignment]
+    format: Literal["parquet"] = "parquet"

@@ -1,0 +1,51 @@
+"""Small shared types: run types, JSON aliases, the strict config base, a plugin's place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeAlias
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+JsonScalar: TypeAlias = str | int | float | bool | None
+
+__all__ = ["JsonScalar", "JsonValue", "Place", "RunStatus", "RunType", "Strict"]
+
+
+class RunType(StrEnum):
+    """How an entity run changes its store."""
+
+    FULL_DROP = "full_drop"
+    INCREMENTAL = "incremental"
+    MERGE = "merge"
+
+
+class RunStatus(StrEnum):
+    """Outcome of one entity run, as written to the journal."""
+
+    SUCCESS = "success"
+    SKIP = "skip"
+    FAIL = "fail"
+    NOT_RUN = "not_run"  # never started (an earlier failure stopped the run); not journaled
+
+
+class Strict(BaseModel):
+    """Base for every config model: unknown keys are errors, values validate on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a plugin is opened: the workspace root (relative paths resolve here) and names."""
+
+    root: Path
+    flow: str
+    entity: str
+
+    def resolve(self, path: str) -> Path:
+        """A config path made absolute against the workspace root (never the current directory)."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.root / p)

@@ -1,0 +1,89 @@
+"""The home contract: what every home (files, SQL, blob, REST) must do.
+
+A home is done when a subclass of `HomeContract` passes. The subclass provides a `source`
+fixture (a `HomeSource`): `add(frame)` puts one more unit of source data (a file, a slice
+of a table) in place, `open(batch_size)` returns a fresh home object over it (a fresh object
+stands for a fresh process resuming). `round_trip_columns` lists the columns of
+`tests.support.data.all_types()` whose type the home must hand back exactly.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from hygge.homes.base import Home, Position, Window
+from tests.support.data import all_types, orders
+
+
+class HomeSource(Protocol):
+    def add(self, frame: pl.DataFrame) -> None: ...
+
+    def open(self, batch_size: int) -> Home: ...
+
+
+def rows(count: int, start: int = 0) -> pl.DataFrame:
+    """Source rows every home can carry exactly (no temporal columns for text formats)."""
+    return orders(count, start=start).select("id", "customer", "amount")
+
+
+def read_all(home: Home, window: Window, position: Position) -> list[tuple[pl.DataFrame, Position]]:
+    return list(home.read(window, position))
+
+
+class HomeContract:
+    """Behaviour every home must show; see the module docstring for what to provide."""
+
+    round_trip_columns: ClassVar[tuple[str, ...]] = ()
+
+    @pytest.fixture
+    def source(self) -> HomeSource:
+        raise NotImplementedError("a home contract subclass provides source")
+
+    def test_reads_every_row_once_in_order_in_bounded_batches(self, source):
+        frames = [rows(7), rows(1, start=7), rows(5, start=8)]
+        for frame in frames:
+            source.add(frame)
+        home = source.open(batch_size=3)
+        batches = read_all(home, home.open_window(None, None), Position())
+        assert all(0 < batch.height <= 3 for batch, _ in batches)
+        assert_frame_equal(pl.concat([b for b, _ in batches]), pl.concat(frames))
+        positions = [(p.file_index, p.row_offset) for _, p in batches]
+        assert positions == sorted(set(positions))
+
+    def test_reading_from_any_reported_position_yields_exactly_the_remaining_rows(self, source):
+        frames = [rows(5), rows(4, start=5), rows(6, start=9)]
+        for frame in frames:
+            source.add(frame)
+        home = source.open(batch_size=2)
+        window = home.open_window(None, None)
+        everything = pl.concat(frames)
+        seen = 0
+        for batch, position in read_all(home, window, Position()):
+            seen += batch.height
+            resumed_position = Position.model_validate_json(position.model_dump_json())
+            rest = [b for b, _ in source.open(batch_size=2).read(window, resumed_position)]
+            remaining = pl.concat(rest) if rest else everything.clear()
+            assert_frame_equal(remaining, everything.slice(seen))
+
+    def test_window_fixed_at_open_ignores_data_added_later(self, source):
+        source.add(rows(4))
+        home = source.open(batch_size=10)
+        window = home.open_window(None, None)
+        source.add(rows(3, start=4))
+        batches = read_all(source.open(batch_size=10), window, Position())
+        assert_frame_equal(pl.concat([b for b, _ in batches]), rows(4))
+
+    def test_an_empty_source_reads_nothing(self, source):
+        home = source.open(batch_size=10)
+        assert read_all(home, home.open_window(None, None), Position()) == []
+
+    def test_supported_types_round_trip_exactly(self, source):
+        frame = all_types().select(self.round_trip_columns)
+        source.add(frame)
+        home = source.open(batch_size=2)
+        batches = read_all(home, home.open_window(None, None), Position())
+        assert_frame_equal(pl.concat([b for b, _ in batches]), frame)

@@ -1,0 +1,220 @@
+"""The store contract: what every store (files, SQL, blob, Open Mirroring) must do.
+
+A store is done when a subclass of `StoreContract` passes. The subclass provides:
+
+- `open_store` fixture: a factory returning a *fresh* store object for one entity each call
+  (a fresh object stands for a fresh process after a crash);
+- `read_published` fixture: `(schema) -> DataFrame | None`, everything published for that
+  entity read back in `schema` (None when nothing was ever published);
+- `capabilities`: the StoreCapabilities its config declares;
+- `unwritable_columns`: columns of `tests.support.data.all_types()` it must refuse with a
+  DataError naming them (e.g. csv cannot carry lists);
+- optionally `publish_crash_points` and a `crash_publish` fixture
+  `(point, run_type) -> context manager` that makes `publish` die at that internal step, to
+  prove that publishing again recovers.
+
+"Crash" below means: the process died; only the last checkpointed `Staging` survives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import ClassVar
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from hygge.errors import ConfigError, DataError, InjectedFault
+from hygge.stores.base import Staging, Store, StoreCapabilities
+from hygge.types import RunType
+from tests.support.data import all_types, content_hash, orders, split_rows, with_id
+
+OpenStore = Callable[[], Store]
+ReadPublished = Callable[[pl.Schema], pl.DataFrame | None]
+CrashPublish = Callable[[str, RunType], contextlib.AbstractContextManager[None]]
+BOTH = pytest.mark.parametrize(
+    "run_type",
+    [pytest.param(RunType.FULL_DROP, id="full_drop"), pytest.param(RunType.INCREMENTAL, id="incr")],
+)
+SCHEMA = orders(1).schema
+
+
+def stage(store: Store, frames: list[pl.DataFrame], run_type: RunType, run_id: str) -> Staging:
+    """Prepare a run and write every frame, as the engine does."""
+    staging = store.prepare(run_id, run_type)
+    for frame in frames:
+        staging = store.write(staging, frame)
+    return staging
+
+
+def run(store: Store, frames: list[pl.DataFrame], run_type: RunType, run_id: str) -> None:
+    """A whole successful run."""
+    store.publish(stage(store, frames, run_type, run_id))
+
+
+def assert_same_rows(actual: pl.DataFrame | None, expected: pl.DataFrame) -> None:
+    """Nothing lost, nothing doubled: same row count and the same content hash."""
+    assert actual is not None, "nothing was published"
+    assert actual.height == expected.height
+    assert content_hash(actual) == content_hash(expected)
+
+
+class StoreContract:
+    """Behaviour every store must show; see the module docstring for what to provide."""
+
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities()
+    unwritable_columns: ClassVar[frozenset[str]] = frozenset()
+    publish_crash_points: ClassVar[tuple[str, ...]] = ()
+
+    @pytest.fixture
+    def open_store(self) -> OpenStore:
+        raise NotImplementedError("a store contract subclass provides open_store")
+
+    @pytest.fixture
+    def read_published(self) -> ReadPublished:
+        raise NotImplementedError("a store contract subclass provides read_published")
+
+    @pytest.fixture
+    def crash_publish(self) -> CrashPublish:
+        return lambda point, run_type: contextlib.nullcontext()
+
+    def test_full_drop_publish_makes_every_batch_visible(self, open_store, read_published):
+        source = orders(10)
+        run(open_store(), split_rows(source, 3), RunType.FULL_DROP, "run-1")
+        assert_same_rows(read_published(SCHEMA), source)
+
+    def test_full_drop_replaces_everything_published_before(self, open_store, read_published):
+        run(open_store(), split_rows(orders(10), 4), RunType.FULL_DROP, "run-1")
+        second = orders(5, start=100)
+        run(open_store(), split_rows(second, 2), RunType.FULL_DROP, "run-2")
+        assert_same_rows(read_published(SCHEMA), second)
+
+    def test_incremental_appends_to_what_was_published(self, open_store, read_published):
+        first, second, third = orders(6), orders(4, start=6), orders(3, start=10)
+        run(open_store(), split_rows(first, 4), RunType.FULL_DROP, "run-1")
+        run(open_store(), split_rows(second, 3), RunType.INCREMENTAL, "run-2")
+        run(open_store(), [third], RunType.INCREMENTAL, "run-3")
+        assert_same_rows(read_published(SCHEMA), pl.concat([first, second, third]))
+
+    @BOTH
+    def test_staged_batches_stay_invisible_until_publish(
+        self, open_store, read_published, run_type
+    ):
+        before = orders(4)
+        run(open_store(), [before], RunType.FULL_DROP, "run-1")
+        staging = stage(open_store(), split_rows(orders(6, start=4), 2), run_type, "run-2")
+        assert_same_rows(read_published(SCHEMA), before)
+        open_store().publish(staging)
+        expected = orders(10) if run_type is RunType.INCREMENTAL else orders(6, start=4)
+        assert_same_rows(read_published(SCHEMA), expected)
+
+    @BOTH
+    def test_abort_leaves_published_data_exactly_as_it_was(
+        self, open_store, read_published, run_type
+    ):
+        before = orders(5)
+        run(open_store(), [before], RunType.FULL_DROP, "run-1")
+        staging = stage(open_store(), split_rows(orders(4, start=5), 2), run_type, "run-2")
+        open_store().abort(staging)
+        open_store().abort(staging)  # idempotent
+        assert_same_rows(read_published(SCHEMA), before)
+
+    def test_abort_of_a_first_run_publishes_nothing(self, open_store, read_published):
+        staging = stage(open_store(), [orders(3)], RunType.FULL_DROP, "run-1")
+        open_store().abort(staging)
+        published = read_published(SCHEMA)
+        assert published is None or published.height == 0
+
+    @BOTH
+    def test_publishing_the_same_staging_twice_publishes_it_once(
+        self, open_store, read_published, run_type
+    ):
+        run(open_store(), [orders(3)], RunType.FULL_DROP, "run-1")
+        staging = stage(open_store(), split_rows(orders(4, start=3), 3), run_type, "run-2")
+        open_store().publish(staging)
+        open_store().publish(staging)
+        expected = orders(7) if run_type is RunType.INCREMENTAL else orders(4, start=3)
+        assert_same_rows(read_published(SCHEMA), expected)
+
+    def test_full_drop_of_an_empty_source_empties_the_entity(self, open_store, read_published):
+        run(open_store(), [orders(5)], RunType.FULL_DROP, "run-1")
+        run(open_store(), [], RunType.FULL_DROP, "run-2")
+        published = read_published(SCHEMA)
+        assert published is None or published.height == 0
+
+    @BOTH
+    @pytest.mark.parametrize("crash_after", [0, 1, 2, 3])
+    def test_crash_after_a_checkpointed_write_resumes_without_loss_or_doubling(
+        self, open_store, read_published, run_type, crash_after
+    ):
+        source = orders(12)
+        batches = split_rows(source, 3)
+        checkpoint = stage(open_store(), batches[:crash_after], run_type, "run-1")
+        resumed = open_store()
+        resumed.discard_unlisted(checkpoint)
+        for batch in batches[crash_after:]:
+            checkpoint = resumed.write(checkpoint, batch)
+        open_store().publish(checkpoint)
+        assert_same_rows(read_published(SCHEMA), source)
+
+    @BOTH
+    def test_writes_after_the_last_checkpoint_are_discarded_on_resume(
+        self, open_store, read_published, run_type
+    ):
+        source = orders(9)
+        batches = split_rows(source, 3)
+        store = open_store()
+        checkpoint = stage(store, batches[:1], run_type, "run-1")
+        store.write(store.write(checkpoint, batches[1]), batches[2])  # never checkpointed
+        resumed = open_store()
+        resumed.discard_unlisted(checkpoint)
+        for batch in batches[1:]:
+            checkpoint = resumed.write(checkpoint, batch)
+        resumed.publish(checkpoint)
+        assert_same_rows(read_published(SCHEMA), source)
+
+    @BOTH
+    def test_publish_recovers_from_a_crash_at_every_internal_step(
+        self, open_store, read_published, crash_publish, run_type
+    ):
+        published = orders(4)
+        run(open_store(), [published], RunType.FULL_DROP, "run-0")
+        for number, point in enumerate(self.publish_crash_points, start=1):
+            frame = orders(5, start=number * 10)
+            staging = stage(open_store(), split_rows(frame, 2), run_type, f"run-{number}")
+            with pytest.raises(InjectedFault), crash_publish(point, run_type):
+                open_store().publish(staging)
+            open_store().publish(staging)  # the engine retries publish after a crash
+            incremental = run_type is RunType.INCREMENTAL
+            published = pl.concat([published, frame]) if incremental else frame
+            assert_same_rows(read_published(SCHEMA), published)
+
+    @pytest.mark.parametrize("column", all_types().columns)
+    def test_every_polars_type_round_trips_or_fails_naming_the_column(
+        self, open_store, read_published, column
+    ):
+        frame = with_id(all_types(), column)
+        store = open_store()
+        staging = store.prepare("run-1", RunType.FULL_DROP)
+        if column in self.unwritable_columns:
+            with pytest.raises(DataError, match=column):
+                store.write(staging, frame)
+            store.abort(staging)
+            return
+        store.publish(store.write(staging, frame))
+        published = read_published(frame.schema)
+        assert published is not None
+        assert_frame_equal(published.sort("id"), frame)
+
+    def test_declared_capabilities_match_behaviour(self, open_store, read_published):
+        for run_type, declared in [
+            (RunType.FULL_DROP, self.capabilities.full_drop),
+            (RunType.INCREMENTAL, self.capabilities.incremental),
+            (RunType.MERGE, self.capabilities.merge),
+        ]:
+            if declared:
+                continue
+            with pytest.raises(ConfigError):
+                open_store().prepare(f"run-{run_type.value}", run_type)

@@ -1,0 +1,120 @@
+"""The file stores (parquet, csv, ndjson) pass the store contract, crashes inside publish too."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+import pytest
+
+import hygge.io.atomic
+import hygge.stores.file_store
+from hygge.errors import InjectedFault
+from hygge.homes.base import Position
+from hygge.homes.files import LocalHomeConfig
+from hygge.stores.base import Store, StoreCapabilities
+from hygge.stores.files import LocalStoreConfig
+from hygge.types import Place, RunType
+from tests.contract.store_contract import CrashPublish, OpenStore, ReadPublished, StoreContract
+
+ENTITY_PATH = "lake/orders"
+
+
+def fail_on_call(real: Callable[..., Any], call: int, *, after: bool = False) -> Callable[..., Any]:
+    """`real`, except that its `call`-th call raises InjectedFault (before or after working)."""
+    count = 0
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count == call and not after:
+            raise InjectedFault(f"crash before call {call} of {real.__name__}")
+        result = real(*args, **kwargs)
+        if count == call:
+            raise InjectedFault(f"crash after call {call} of {real.__name__}")
+        return result
+
+    return wrapper
+
+
+class FileStoreContract(StoreContract):
+    format: ClassVar[str] = "parquet"
+    capabilities: ClassVar[StoreCapabilities] = LocalStoreConfig.capabilities
+    publish_crash_points = ("first_step", "midway", "midway_without_renameat2", "before_cleanup")
+
+    @pytest.fixture
+    def open_store(self, tmp_path: Path) -> OpenStore:
+        config = LocalStoreConfig(path=ENTITY_PATH, format=self.format)
+
+        def open_() -> Store:
+            store: Store = config.open(Place(tmp_path, "sales", "orders"))
+            return store
+
+        return open_
+
+    @pytest.fixture
+    def read_published(self, tmp_path: Path) -> ReadPublished:
+        def read(schema: pl.Schema) -> pl.DataFrame | None:
+            folder = tmp_path / ENTITY_PATH
+            if not folder.exists():
+                return None
+            options = {} if self.format == "parquet" else {"schema": dict(schema)}
+            config = LocalHomeConfig(path=ENTITY_PATH, format=self.format, format_options=options)
+            home = config.open(Place(tmp_path, "sales", "orders"))
+            batches = [b for b, _ in home.read(home.open_window(None, None), Position())]
+            return pl.concat(batches) if batches else pl.DataFrame(schema=schema)
+
+        return read
+
+    @pytest.fixture
+    def crash_publish(self, monkeypatch: pytest.MonkeyPatch) -> CrashPublish:
+        @contextlib.contextmanager
+        def crash(point: str, run_type: RunType) -> Iterator[None]:
+            with monkeypatch.context() as patch:
+                _arm(patch, point, run_type)
+                yield
+
+        return crash
+
+
+def _arm(patch: pytest.MonkeyPatch, point: str, run_type: RunType) -> None:
+    store_module, atomic = hygge.stores.file_store, hygge.io.atomic
+    full_drop = run_type is RunType.FULL_DROP
+    if point == "first_step" and full_drop:
+        patch.setattr(store_module, "swap_in", fail_on_call(atomic.swap_in, 1))
+    elif point == "first_step":
+        patch.setattr(store_module, "move_no_replace", fail_on_call(atomic.move_no_replace, 1))
+    elif point == "midway" and full_drop:  # right after the atomic exchange
+        patch.setattr(atomic, "fsync_dir", fail_on_call(atomic.fsync_dir, 1))
+    elif point == "midway":  # one file moved, the others not yet
+        patch.setattr(
+            store_module, "move_no_replace", fail_on_call(atomic.move_no_replace, 1, after=True)
+        )
+    elif point == "midway_without_renameat2":
+        patch.setattr(atomic, "_renameat2", lambda src, dst, flags: False)
+        if full_drop:  # between renaming the old folder aside and the new one in
+            patch.setattr(atomic, "fsync_dir", fail_on_call(atomic.fsync_dir, 1))
+        else:  # between hard-linking the first file into place and unlinking its staged name
+            patch.setattr(os, "unlink", fail_on_call(os.unlink, 1))
+    elif point == "before_cleanup":
+        patch.setattr(store_module, "remove_tree", fail_on_call(atomic.remove_tree, 1))
+    else:
+        raise AssertionError(f"unknown crash point {point}")
+
+
+class TestParquetStore(FileStoreContract):
+    format = "parquet"
+
+
+class TestCsvStore(FileStoreContract):
+    format = "csv"
+    unwritable_columns = frozenset({"binary", "duration", "list", "struct"})
+
+
+class TestNdjsonStore(FileStoreContract):
+    format = "ndjson"
+    unwritable_columns = frozenset({"binary", "duration"})

@@ -1,0 +1,78 @@
+"""Build small workspaces on disk and run them through the real engine and local state."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import polars as pl
+
+from hygge.config import Workspace, load_workspace
+from hygge.engine.plan import Selection, plan_run
+from hygge.engine.runner import RunReport, run_plan
+from hygge.state.local import LocalStateBackend
+from hygge.types import RunType
+
+EXTENSIONS = {"parquet": "parquet", "csv": "csv", "ndjson": "ndjson"}
+
+
+def write_workspace(root: Path, flows: dict[str, str], project: str = "name: test\n") -> Path:
+    """hygge.yml plus `flows/<name>/flow.yml` for each entry; returns the root."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "hygge.yml").write_text(textwrap.dedent(project))
+    for name, text in flows.items():
+        folder = root / "flows" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "flow.yml").write_text(textwrap.dedent(text))
+    return root
+
+
+def land(root: Path, entity: str, name: str, frame: pl.DataFrame, fmt: str = "parquet") -> Path:
+    """Write one landing file `landing/<entity>/<name>.<ext>`."""
+    path = root / "landing" / entity / f"{name}.{EXTENSIONS[fmt]}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        frame.write_parquet(path)
+    elif fmt == "csv":
+        frame.write_csv(path)
+    else:
+        frame.write_ndjson(path)
+    return path
+
+
+def read_lake(root: Path, entity: str, fmt: str = "parquet", lake: str = "lake") -> pl.DataFrame:
+    """Everything published for an entity (empty frame when nothing is)."""
+    folder = root / lake / entity
+    files = sorted(folder.glob(f"*.{EXTENSIONS[fmt]}")) if folder.exists() else []
+    if not files:
+        return pl.DataFrame()
+    if fmt == "parquet":
+        return pl.concat([pl.read_parquet(f) for f in files])
+    if fmt == "csv":
+        return pl.concat([pl.read_csv(f, try_parse_dates=True) for f in files])
+    return pl.concat([pl.read_ndjson(f) for f in files])
+
+
+def read_landing(root: Path, entity: str) -> pl.DataFrame:
+    files = sorted((root / "landing" / entity).glob("*.parquet"))
+    return pl.concat([pl.read_parquet(f) for f in files])
+
+
+def state_of(workspace: Workspace) -> LocalStateBackend:
+    return LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+
+
+def run(
+    root: Path,
+    *,
+    run_type: RunType | None = None,
+    concurrency: int = 2,
+    continue_on_error: bool = False,
+    entities: tuple[str, ...] = (),
+) -> RunReport:
+    """`hygge go` through the engine API: load, plan, run with local state."""
+    workspace = load_workspace(root)
+    plan = plan_run(workspace, Selection(entities=list(entities), run_type=run_type))
+    return run_plan(
+        plan, state_of(workspace), concurrency=concurrency, continue_on_error=continue_on_error
+    )

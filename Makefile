@@ -43,7 +43,7 @@ bench: $(STAMP) ## benchmarks against raw baselines (BENCH_ROWS=5000000 for the 
 
 requirements: $(STAMP) ## regenerate requirements.txt (Functions deployment) from pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra azure --extra functions --extra postgres \
-		--python-version 3.11 --quiet --no-header -o requirements.txt
+		--python-version 3.11 --quiet --custom-compile-command "make requirements" -o requirements.txt
 
 clean: ## remove the environment, demo output and caches
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from hygge.types import JsonScalar, Strict
 
@@ -39,3 +39,12 @@ class WatermarkConfig(Strict):
         if isinstance(value, str):
             return [value]
         return value
+
+    @model_validator(mode="after")
+    def _lookback_needs_keys(self) -> WatermarkConfig:
+        if self.lookback is not None and not self.key_columns:
+            raise ValueError(
+                "lookback re-reads rows below the last watermark; set key_columns so hygge can "
+                "tell a row it already loaded from a late one"
+            )
+        return self

@@ -6,8 +6,10 @@ import logging
 import socket
 from datetime import datetime
 
+from hygge.engine.batches import from_json_scalar, later, to_json_scalar
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import Clock, save_checkpoint, utc_now
+from hygge.engine.watermarks import pending_margin
 from hygge.errors import HyggeError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
@@ -40,6 +42,10 @@ def commit(
     watermark = _next_watermark(task, checkpoint, state, clock())
     message = None if status is RunStatus.SUCCESS else "no rows"
     if checkpoint.phase == "published":
+        if task.watermark is not None and task.watermark.lookback is not None:
+            state.promote_margin(
+                task.flow, task.entity, pending_margin(checkpoint, checkpoint.chunks)
+            )
         if watermark is not None:
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
@@ -125,15 +131,19 @@ def _next_watermark(
 ) -> Watermark | None:
     previous = state.get_watermark(task.flow, task.entity)
     column = task.watermark.column if task.watermark else None
-    value: JsonScalar = checkpoint.candidate_watermark
-    if value is None and previous is not None and previous.column == column:
-        value = previous.value  # an empty window never moves the watermark backwards
     if column is None and checkpoint.loaded_files is None:
         return None
+    value: JsonScalar = checkpoint.candidate_watermark
+    kind = checkpoint.watermark_type
+    if previous is not None and previous.column == column and task.run_type != RunType.FULL_DROP:
+        # An incremental window never moves the watermark backwards (nor an empty one).
+        kind = kind or previous.value_type
+        highest = later(from_json_scalar(previous.value, kind), from_json_scalar(value, kind))
+        value = to_json_scalar(highest)
     return Watermark(
         column=column,
         value=value,
-        value_type=checkpoint.watermark_type or (previous.value_type if previous else None),
+        value_type=kind,
         files=checkpoint.loaded_files,
         entity_run_id=checkpoint.entity_run_id,
         updated_at=now,

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
-from hygge.engine.batches import (
-    conform,
-    decode_schema,
-    encode_schema,
-    from_json_scalar,
-    later,
-    max_value,
-    to_json_scalar,
-    watermark_type,
-)
+from hygge.engine.batches import conform, decode_schema, encode_schema, to_json_scalar
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.pipeline import Prefetch
-from hygge.errors import DataError
+from hygge.engine.watermarks import WatermarkFilter
 from hygge.faults import fault_point
 from hygge.homes import Position
 from hygge.polish import Polisher
+from hygge.state.base import StateBackend
 from hygge.stores import Staging
-from hygge.types import RunType
+
+
+@dataclass(frozen=True)
+class ChunkBudget:
+    """How much one move_chunk call may do before it checkpoints and returns."""
+
+    max_rows: int | None = None
+    max_seconds: float | None = None
 
 
 class ChunkMover:
@@ -34,24 +34,20 @@ class ChunkMover:
         self,
         task: EntityTask,
         checkpoint: Checkpoint,
-        max_rows: int | None,
-        max_seconds: float | None,
+        state: StateBackend,
+        budget: ChunkBudget,
         on_progress: Callable[[int], None] | None,
     ) -> None:
         self.task = task
         self.cp = checkpoint
-        self.max_rows = max_rows
-        self.max_seconds = max_seconds
+        self.max_rows = budget.max_rows
+        self.max_seconds = budget.max_seconds
         self.on_progress = on_progress
         self.store = task.store.open(task.place)
         self.polisher = Polisher(task.polish, checkpoint.started_at) if task.polish else None
         self.schema = decode_schema(checkpoint.arrow_schema) if checkpoint.arrow_schema else None
         self.rows_per_file = task.store.batch_size
-        self.column = task.watermark.column if task.watermark else None
-        self.kind = checkpoint.watermark_type
-        self.candidate = from_json_scalar(checkpoint.candidate_watermark, self.kind)
-        self.lower = from_json_scalar(checkpoint.window.lower, self.kind)
-        self.upper = from_json_scalar(checkpoint.window.upper, self.kind)
+        self.watermark = WatermarkFilter(task, checkpoint, state) if task.watermark else None
         self.buffer: list[pl.DataFrame] = []
         self.buffered = 0
         self.staging: Staging = checkpoint.staging
@@ -73,6 +69,9 @@ class ChunkMover:
                     done = False
                     break
         self._flush(everything=True)
+        if self.watermark is not None:
+            self.watermark.save_margin(self.cp.chunks + 1)
+        candidate = self.watermark.candidate if self.watermark is not None else None
         return self.cp.model_copy(
             update={
                 "position": position,
@@ -80,15 +79,15 @@ class ChunkMover:
                 "rows": self.cp.rows + self.staged_rows,
                 "chunks": self.cp.chunks + 1,
                 "arrow_schema": self.cp.arrow_schema,
-                "candidate_watermark": to_json_scalar(self.candidate),
-                "watermark_type": self.kind,
+                "candidate_watermark": to_json_scalar(candidate),
+                "watermark_type": self.watermark.kind if self.watermark else None,
                 "done": done,
             }
         )
 
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
-        if self.column is not None:
-            batch = self._apply_watermark(batch, position)
+        if self.watermark is not None:
+            batch = self.watermark.apply(batch, self._where(position))
         if self.polisher is not None:
             batch = self.polisher.apply(batch)
         if self.schema is None:
@@ -97,35 +96,6 @@ class ChunkMover:
                 self.cp = self.cp.model_copy(update={"arrow_schema": encode_schema(batch)})
             return batch
         return conform(batch, self.schema, self._where(position))
-
-    def _apply_watermark(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
-        column = self.column
-        assert column is not None
-        if column not in batch.columns:
-            raise DataError(
-                f"{self._where(position)}: watermark column '{column}' is not in the data "
-                f"(columns: {', '.join(batch.columns)}); fix `watermark.column` for "
-                f"{self.task.qualified_name}"
-            )
-        kind = watermark_type(batch.schema[column])
-        if self.kind is None:
-            self.kind = kind
-            self.lower = from_json_scalar(self.cp.window.lower, kind)
-            self.upper = from_json_scalar(self.cp.window.upper, kind)
-        if self.task.run_type is not RunType.FULL_DROP:
-            batch = self._filter_window(batch, column)
-        if batch.height:
-            self.candidate = later(self.candidate, max_value(batch, column))
-        return batch
-
-    def _filter_window(self, batch: pl.DataFrame, column: str) -> pl.DataFrame:
-        dtype = batch.schema[column]
-        condition = pl.lit(True)
-        if self.lower is not None:
-            condition = condition & (pl.col(column) > pl.lit(self.lower).cast(dtype))
-        if self.upper is not None:
-            condition = condition & (pl.col(column) <= pl.lit(self.upper).cast(dtype))
-        return batch.filter(condition)
 
     def _take(self, batch: pl.DataFrame) -> None:
         if batch.height == 0:

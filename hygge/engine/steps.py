@@ -10,11 +10,10 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hygge.engine.models import Checkpoint, EntityTask
-from hygge.engine.moving import ChunkMover
+from hygge.engine.moving import ChunkBudget, ChunkMover
 from hygge.engine.windows import open_run_window
 from hygge.errors import StateError
 from hygge.faults import fault_point
@@ -24,18 +23,13 @@ from hygge.types import RunType
 log = logging.getLogger("hygge.engine")
 
 Clock = Callable[[], datetime]
+UNBOUNDED = ChunkBudget()
+
+__all__ = ["UNBOUNDED", "ChunkBudget", "Clock", "begin", "move_chunk", "save_checkpoint", "utc_now"]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class ChunkBudget:
-    """How much one move_chunk call may do before it checkpoints and returns."""
-
-    max_rows: int | None = None
-    max_seconds: float | None = None
 
 
 def begin(task: EntityTask, state: StateBackend, *, clock: Clock = utc_now) -> Checkpoint:
@@ -59,13 +53,13 @@ def move_chunk(
     checkpoint: Checkpoint,
     state: StateBackend,
     *,
-    budget: ChunkBudget = ChunkBudget(),
+    budget: ChunkBudget = UNBOUNDED,
     on_progress: Callable[[int], None] | None = None,
 ) -> Checkpoint:
     """Stage the next chunk of batches, then persist and return the new checkpoint."""
     if checkpoint.done:
         return checkpoint
-    mover = ChunkMover(task, checkpoint, budget.max_rows, budget.max_seconds, on_progress)
+    mover = ChunkMover(task, checkpoint, state, budget, on_progress)
     updated = mover.run(time.monotonic())
     save_checkpoint(task, updated, state)
     state.refresh_lock(task.flow, task.entity, updated.lock_owner)
@@ -79,7 +73,7 @@ def save_checkpoint(task: EntityTask, checkpoint: Checkpoint, state: StateBacken
 
 def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint:
     run_id = uuid.uuid4().hex
-    window, loaded_files = open_run_window(task, state)
+    opened = open_run_window(task, state)
     store = task.store.open(task.place)
     staging = store.prepare(run_id, task.run_type)
     checkpoint = Checkpoint(
@@ -88,10 +82,11 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         entity=task.entity,
         run_type=task.run_type,
         started_at=clock(),
-        window=window,
+        window=opened.window,
         staging=staging,
         lock_owner=owner,
-        loaded_files=loaded_files,
+        loaded_files=opened.loaded_files,
+        watermark_type=opened.watermark_type,
     )
     save_checkpoint(task, checkpoint, state)
     return checkpoint

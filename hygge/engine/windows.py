@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
 from hygge.homes import Window
@@ -15,24 +17,34 @@ def fingerprint(entry: FileEntry) -> str:
     return f"{entry.path}|{entry.size}|{entry.mtime_ns}"
 
 
-def open_run_window(task: EntityTask, state: StateBackend) -> tuple[Window, list[str] | None]:
-    """The window this run reads, and the file fingerprints its watermark will record."""
+@dataclass(frozen=True)
+class RunWindow:
+    """What begin fixes: the window, the files the watermark will record, the value type."""
+
+    window: Window
+    loaded_files: list[str] | None
+    watermark_type: str | None
+
+
+def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
+    """The window this run reads, with the file fingerprints its watermark will record."""
     last = state.get_watermark(task.flow, task.entity)
     incremental = task.run_type is not RunType.FULL_DROP
+    kind = last.value_type if incremental and last is not None and task.watermark else None
     lower = _lower_bound(task, last) if incremental else None
     column = task.watermark.column if task.watermark else None
     home = task.home.open(task.place)
     window = home.open_window(lower, column)
     window = window.model_copy(update={"lower": lower})
     if window.files is None:
-        return window, None
+        return RunWindow(window, None, kind)
     present = [fingerprint(entry) for entry in window.files]
     if incremental and last is not None and last.files:
         known = set(last.files)
         new_files = [entry for entry in window.files if fingerprint(entry) not in known]
         if len(new_files) != len(window.files):
             window = window.model_copy(update={"files": new_files, "rows_hint": None})
-    return window, present
+    return RunWindow(window, present, kind)
 
 
 def _lower_bound(task: EntityTask, last: Watermark | None) -> JsonScalar:

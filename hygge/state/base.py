@@ -54,6 +54,20 @@ class StateBackend(Protocol):
 
     def clear_checkpoint(self, flow: str, entity: str) -> None: ...
 
+    def load_margin(self, flow: str, entity: str, pending: str | None = None) -> bytes | None:
+        """The lookback margin (parquet bytes): committed, or a run's `pending` chunk copy."""
+        ...
+
+    def save_margin(self, flow: str, entity: str, data: bytes, pending: str) -> None:
+        """Save a run's margin as of a chunk (`pending` names run and chunk)."""
+        ...
+
+    def promote_margin(self, flow: str, entity: str, pending: str) -> None:
+        """Make a run's pending margin the committed one; drop other pending copies."""
+        ...
+
+    def clear_margin(self, flow: str, entity: str) -> None: ...
+
     def acquire_lock(self, flow: str, entity: str, owner: str) -> LockInfo:
         """Take the entity's lock or raise EntityLockedError naming the holder."""
         ...

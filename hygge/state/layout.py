@@ -3,6 +3,8 @@
     <state_dir>/watermarks/<flow>/<entity>.json    the current watermark
     <state_dir>/checkpoints/<flow>/<entity>.json   the live checkpoint of an unfinished run
     <state_dir>/locks/<flow>/<entity>.lock         who is moving the entity (LockInfo)
+    <state_dir>/margins/<flow>/<entity>.parquet    keys loaded inside the lookback margin
+    <state_dir>/margins/<flow>/<entity>.<run>-<chunk>.parquet  the same, for a run in progress
     <journal_dir>/<flow>/<entity>/*.parquet        one journal file per entity run
 
 Flow and entity names become path segments, so names that could escape their folder or hide
@@ -17,9 +19,14 @@ from typing import Literal
 
 from hygge.errors import StateError
 
-Kind = Literal["watermarks", "checkpoints", "locks"]
+Kind = Literal["watermarks", "checkpoints", "locks", "margins"]
 
-_SUFFIX: dict[Kind, str] = {"watermarks": ".json", "checkpoints": ".json", "locks": ".lock"}
+_SUFFIX: dict[Kind, str] = {
+    "watermarks": ".json",
+    "checkpoints": ".json",
+    "locks": ".lock",
+    "margins": ".parquet",
+}
 
 
 def check_name(name: str, what: str) -> str:

@@ -73,6 +73,34 @@ class LocalStateBackend:
                 found[f"{flow}.{entity}"] = watermark
         return found
 
+    # Lookback margins
+
+    def load_margin(self, flow: str, entity: str, pending: str | None = None) -> bytes | None:
+        return read_or_none(self._margin_path(flow, entity, pending))
+
+    def save_margin(self, flow: str, entity: str, data: bytes, pending: str) -> None:
+        write_atomic(self._margin_path(flow, entity, pending), data)
+
+    def promote_margin(self, flow: str, entity: str, pending: str) -> None:
+        source = self._margin_path(flow, entity, pending)
+        data = read_or_none(source)
+        if data is not None:
+            write_atomic(self._margin_path(flow, entity, None), data)
+        self._drop_pending_margins(flow, entity)
+
+    def clear_margin(self, flow: str, entity: str) -> None:
+        remove_durably(self._margin_path(flow, entity, None))
+        self._drop_pending_margins(flow, entity)
+
+    def _margin_path(self, flow: str, entity: str, pending: str | None) -> Path:
+        path = self.layout.path("margins", flow, entity)
+        return path if pending is None else path.with_name(f"{entity}.{pending}.parquet")
+
+    def _drop_pending_margins(self, flow: str, entity: str) -> None:
+        folder = self.layout.path("margins", flow, entity).parent
+        for path in folder.glob(f"{entity}.*.parquet") if folder.exists() else []:
+            remove_durably(path)
+
     # Checkpoints
 
     def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None:

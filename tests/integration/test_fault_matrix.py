@@ -32,14 +32,25 @@ store: {type: local, path: lake, format: %s, batch_size: 5}
 run_type: %s
 entities: [orders]
 """
+# The same with a watermark and a lookback margin: the late rows of file c (inside the margin)
+# must load once, the rows it repeats from file b must not load twice.
+WATERMARKED = FLOW + "watermark: {column: updated_at, key_columns: [id], lookback: 30m}\n"
 
 
-def prepare(root: Path, fmt: str, run_type: str) -> pl.DataFrame:
+def prepare(root: Path, fmt: str, run_type: str, flow: str = FLOW) -> pl.DataFrame:
     """A workspace with one completed run, then new data landed; returns the full source."""
-    write_workspace(root, {"shop": FLOW % (fmt, run_type)})
+    write_workspace(root, {"shop": flow % (fmt, run_type)})
     land(root, "orders", "a", orders(12))
     assert run(root).ok
     land(root, "orders", "b", orders(11, start=12))
+    if flow is WATERMARKED:
+        # File c: rows 5-7 of file a again (redelivered: an incremental run must skip them) and
+        # two late rows stamped inside the lookback margin (they must load exactly once).
+        late = orders(2, start=100).with_columns(updated_at=orders(2, start=9)["updated_at"])
+        land(root, "orders", "c", pl.concat([orders(3, start=5), late]))
+        if run_type == "incremental":
+            return pl.concat([orders(23), late])
+        return pl.concat([orders(23), orders(3, start=5), late])
     return orders(23)
 
 
@@ -103,11 +114,27 @@ def crash(root: Path, point: str) -> int:
 
 @pytest.mark.parametrize("run_type", RUN_TYPES)
 @pytest.mark.parametrize("point", FAULT_POINTS)
+def test_with_a_watermark_and_lookback_an_error_at_any_step_loses_and_doubles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str, run_type: str
+) -> None:
+    root = tmp_path / "ws"
+    source = prepare(root, "parquet", run_type, WATERMARKED)
+    monkeypatch.setenv("HYGGE_FAULT", f"{point}:raise")
+    reset_faults()
+    run(root)
+
+    monkeypatch.delenv("HYGGE_FAULT")
+    assert run(root).ok
+    assert_store_matches(root, "parquet", source)
+
+
+@pytest.mark.parametrize("run_type", RUN_TYPES)
+@pytest.mark.parametrize("point", FAULT_POINTS)
 def test_a_killed_process_at_any_step_resumes_without_loss_or_duplicates(
     tmp_path: Path, point: str, run_type: str
 ) -> None:
     root = tmp_path / "ws"
-    source = prepare(root, "parquet", run_type)
+    source = prepare(root, "parquet", run_type, WATERMARKED)
 
     assert crash(root, point) == CRASH_EXIT_CODE
 

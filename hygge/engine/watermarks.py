@@ -1,0 +1,106 @@
+"""Watermark handling inside a chunk: check the column, filter the window, track the maximum."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from hygge.engine.batches import from_json_scalar, later, max_value, watermark_type
+from hygge.engine.margin import Bound, Margin, lookback_delta, minus, read_margin
+from hygge.engine.models import Checkpoint, EntityTask
+from hygge.errors import DataError
+from hygge.state.base import StateBackend
+from hygge.types import RunType
+
+
+def pending_margin(checkpoint: Checkpoint, chunks: int) -> str:
+    """The name of a run's margin as of its `chunks`-th chunk."""
+    return f"{checkpoint.entity_run_id[:12]}-{chunks:06d}"
+
+
+class WatermarkFilter:
+    """Applies `watermark:` to batches: `lower < column <= upper`, lookback, maximum so far."""
+
+    def __init__(self, task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
+        assert task.watermark is not None
+        self.task = task
+        self.config = task.watermark
+        self.column = task.watermark.column
+        self.cp = checkpoint
+        self.state = state
+        self.incremental = task.run_type is not RunType.FULL_DROP
+        self.kind = checkpoint.watermark_type
+        self.candidate = from_json_scalar(checkpoint.candidate_watermark, self.kind)
+        self.lower: Bound | None = None
+        self.upper: Bound | None = None
+        self.floor: Bound | None = None  # the lower bound minus the lookback margin
+        self.margin: Margin | None = None
+        if self.kind is not None:
+            self._typed(self.kind)
+
+    def apply(self, batch: pl.DataFrame, where: str) -> pl.DataFrame:
+        """The batch's rows inside the window, not loaded before; updates the maximum."""
+        self._check(batch, where)
+        if self.incremental:
+            batch = batch.filter(self._window(batch.schema[self.column]))
+            if self.margin is not None:
+                batch = self.margin.drop_seen(batch, self.lower)
+        if batch.height:
+            self.candidate = later(self.candidate, max_value(batch, self.column))
+            if self.margin is not None:
+                self.margin.remember(batch, self.candidate)  # type: ignore[arg-type]
+        return batch
+
+    def save_margin(self, chunks: int) -> None:
+        """Persist the margin as of this chunk, before the chunk's checkpoint names it."""
+        data = self.margin.to_bytes() if self.margin is not None else None
+        if data is not None:
+            name = pending_margin(self.cp, chunks)
+            self.state.save_margin(self.task.flow, self.task.entity, data, name)
+
+    def _check(self, batch: pl.DataFrame, where: str) -> None:
+        if self.column not in batch.columns:
+            raise DataError(
+                f"{where}: watermark column '{self.column}' is not in the data (columns: "
+                f"{', '.join(batch.columns)}); fix `watermark.column` for "
+                f"{self.task.qualified_name}"
+            )
+        kind = watermark_type(batch.schema[self.column])
+        if self.kind is None:
+            self._typed(kind)
+        elif kind != self.kind:
+            raise DataError(
+                f"{where}: watermark column '{self.column}' holds {kind} values, but the stored "
+                f"watermark is a {self.kind}; reload once with "
+                f"`hygge go --full-drop --entity {self.task.qualified_name}`"
+            )
+
+    def _typed(self, kind: str) -> None:
+        self.kind = kind
+        self.lower = from_json_scalar(self.cp.window.lower, kind)  # type: ignore[assignment]
+        self.upper = from_json_scalar(self.cp.window.upper, kind)  # type: ignore[assignment]
+        self.floor = self.lower
+        if self.config.lookback is None:
+            return
+        delta = lookback_delta(self.config.lookback, kind)
+        assert delta is not None
+        if self.lower is not None:
+            self.floor = minus(self.lower, delta)
+        self.margin = Margin(self.config.key_columns, self.column, delta, self._seen())
+
+    def _seen(self) -> pl.DataFrame | None:
+        flow, entity = self.task.flow, self.task.entity
+        if self.cp.chunks:  # a resumed run: its own margin as of its last checkpoint
+            pending = self.state.load_margin(flow, entity, pending_margin(self.cp, self.cp.chunks))
+            if pending is not None:
+                return read_margin(pending)
+        if not self.incremental:
+            return None  # a full reload keeps every row and rebuilds the margin
+        return read_margin(self.state.load_margin(flow, entity))
+
+    def _window(self, dtype: pl.DataType) -> pl.Expr:
+        condition = pl.lit(True)
+        if self.floor is not None:
+            condition = condition & (pl.col(self.column) > pl.lit(self.floor).cast(dtype))
+        if self.upper is not None:
+            condition = condition & (pl.col(self.column) <= pl.lit(self.upper).cast(dtype))
+        return condition

@@ -15,7 +15,7 @@ from pathlib import Path
 def run_hygge(workspace: Path, args: list[str]) -> None:
     import os
 
-    from hygge.cli.app import main
+    from hygge.cli.app import main  # imported before the clock starts: see main()
 
     sys.argv = ["hygge", "go", *args]
     os.chdir(workspace)
@@ -33,6 +33,15 @@ def run_polars(src: Path, dst: Path) -> None:
     pl.scan_parquet(src / "*.parquet").sink_parquet(dst / "out.parquet")
 
 
+def run_polars_each(src: Path, dst: Path) -> None:
+    """One copy per sub-folder: the raw cost of many small entities."""
+    import polars as pl
+
+    for folder in sorted(p for p in src.iterdir() if p.is_dir()):
+        (dst / folder.name).mkdir(parents=True, exist_ok=True)
+        pl.scan_parquet(folder / "*.parquet").sink_parquet(dst / folder.name / "out.parquet")
+
+
 def run_pyarrow(src: Path, dst: Path) -> None:
     import pyarrow.dataset as ds
 
@@ -41,11 +50,20 @@ def run_pyarrow(src: Path, dst: Path) -> None:
 
 def main() -> None:
     out, kind, first, *rest = sys.argv[1:]
+    # Interpreter start-up and library imports (~0.3 s) are the same for every run, whatever
+    # the data; the clock measures the work: loading the workspace, planning, moving.
+    import polars  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    import hygge.cli.app  # noqa: F401
+
     started = time.perf_counter()
     if kind == "hygge":
         run_hygge(Path(first), rest)
     elif kind == "polars":
         run_polars(Path(first), Path(rest[0]))
+    elif kind == "polars-each":
+        run_polars_each(Path(first), Path(rest[0]))
     elif kind == "pyarrow":
         run_pyarrow(Path(first), Path(rest[0]))
     else:

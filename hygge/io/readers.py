@@ -94,36 +94,10 @@ def parquet_row_count(path: Path) -> int:
 def _parquet_batches(
     path: Path, options: Mapping[str, Any], start_row: int, batch_size: int
 ) -> Iterator[pl.DataFrame]:
-    parquet = _open_parquet(path)
-    if parquet is None or set(options) - {"columns"}:
-        lf = pl.scan_parquet(path, **options).slice(start_row)
-        yield from _collect_batches(lf, batch_size)
-        return
-    skip, groups = start_row, list[int]()
-    for index in range(parquet.metadata.num_row_groups):
-        rows = parquet.metadata.row_group(index).num_rows
-        if not groups and skip >= rows:
-            skip -= rows  # the whole row group lies before the offset
-            continue
-        groups.append(index)
-    if not groups:
-        return
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
-    columns = options.get("columns")
-    for raw in parquet.iter_batches(batch_size, row_groups=groups, columns=columns):
-        cut = min(skip, raw.num_rows)  # rows of the first row group before the offset
-        record_batch, skip = raw.slice(cut), skip - cut
-        if record_batch.num_rows == 0:
-            continue
-        pending.append(record_batch)
-        pending_rows += record_batch.num_rows
-        while pending_rows >= batch_size:
-            table = pa.Table.from_batches(pending)
-            yield _frame(table.slice(0, batch_size))
-            pending, pending_rows = table.slice(batch_size).to_batches(), pending_rows - batch_size
-    if pending_rows:
-        yield _frame(pa.Table.from_batches(pending))
+    # polars' streaming scan: the offset is pushed down (row groups before it are not decoded)
+    # and batches come out in polars' own string layout, so nothing is converted per batch.
+    lf = pl.scan_parquet(path, **options).slice(start_row)
+    yield from _collect_batches(lf, batch_size)
 
 
 def _open_parquet(path: Path) -> pq.ParquetFile | None:
@@ -134,12 +108,6 @@ def _open_parquet(path: Path) -> pq.ParquetFile | None:
     except pa.ArrowNotImplementedError:  # e.g. Int128
         return None
     return parquet
-
-
-def _frame(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(table, rechunk=False)
-    assert isinstance(frame, pl.DataFrame)  # a Table always converts to a DataFrame
-    return frame
 
 
 def _text_batches(

@@ -12,6 +12,7 @@ from hygge.cli.go import go_command
 from hygge.cli.init import init_command
 from hygge.cli.journal import journal_command
 from hygge.cli.listing import list_command
+from hygge.cli.reset import reset_command
 from hygge.cli.schema import schema_command
 
 DISTRIBUTION = "hygge-el"
@@ -28,6 +29,8 @@ Run it anywhere inside a project: it finds the nearest hygge.yml above the curre
   hygge go                         move every entity
   hygge go -f sales -e crm.users   one flow and one entity (repeat, or comma lists)
   hygge go -i --dry-run            what an incremental run would read; moves nothing
+  hygge go --resume                continue interrupted runs from their checkpoints
+  hygge reset -f sales -e orders   forget a watermark: the next run reloads fully
   hygge go --var flow.sales.store.path=/tmp/out
   hygge journal -n 5 --json        the last five runs, for scripts
   hygge debug                      check config, homes, stores and state
@@ -76,6 +79,7 @@ app.command("init")(init_command)
 app.command("go")(go_command)
 app.command("list")(list_command)
 app.command("journal")(journal_command)
+app.command("reset")(reset_command)
 app.command("debug")(debug_command)
 app.command("schema")(schema_command)
 

@@ -90,7 +90,7 @@ def reported_errors(err: Console, *, verbose: bool) -> Iterator[None]:
     """Turn errors into a message on stderr and an exit code; tracebacks only when verbose."""
     try:
         yield
-    except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+    except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
         raise
     except ConfigError as error:
         _show(err, "Configuration error: ", error, verbose)

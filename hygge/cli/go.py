@@ -17,6 +17,7 @@ from hygge.cli.console import (
 )
 from hygge.cli.progress import LiveProgress, PlainProgress
 from hygge.cli.render import print_previews, print_summary, print_warnings
+from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
 from hygge.config import Workspace, load_workspace
 from hygge.engine.plan import RunPlan, Selection, plan_run
 from hygge.engine.preview import preview_plan
@@ -67,6 +68,21 @@ def go_command(
             show_default=False,
         ),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Run only the entities with an interrupted run, continuing each from its "
+            "checkpoint.",
+        ),
+    ] = False,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="Run only the entities with an interrupted run, discarding it and starting over.",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Show what would move (files, windows); move nothing."),
@@ -90,17 +106,29 @@ def go_command(
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
         run_type = _run_type(incremental=incremental, full_drop=full_drop)
+        how = choose_continuation(resume=resume, restart=restart)
+        if how == "resume" and run_type is not None:
+            raise ConfigError(
+                "--resume cannot be combined with --incremental or --full-drop",
+                hint="a resumed run keeps the run type it started with; use --restart to "
+                "discard the interrupted runs and run them with another run type",
+            )
         workspace = load_workspace(overrides=var or ())
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
         plan = plan_run(workspace, Selection.from_cli(flow or [], entity or [], run_type))
         state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        if how is not None:
+            plan = plan_interrupted(plan, state, how)
+            if not plan.tasks:
+                out.print(f"Nothing to {how}: no selected entity has an interrupted run.")
+                raise typer.Exit(EXIT_OK)
         if dry_run:
             previews = preview_plan(plan, state)
             print_previews(out, previews)
             code = EXIT_FAILED if any(p.problems for p in previews) else EXIT_OK
         else:
-            code = _run(out, workspace, plan, state, concurrency)
+            code = _run(out, workspace, plan, state, concurrency, how=how)
     raise typer.Exit(code)
 
 
@@ -121,14 +149,15 @@ def _run(
     plan: RunPlan,
     state: LocalStateBackend,
     concurrency: int | None,
+    *,
+    how: Continuation | None,
 ) -> int:
     workers = concurrency or workspace.project.options.concurrency or default_concurrency()
     count = len(plan.tasks)
-    out.print(
-        f"hygge: {workspace.name}: {count} entit{'ies' if count != 1 else 'y'}, "
-        f"concurrency {workers}",
-        markup=False,
-    )
+    what = f"{count} entit{'ies' if count != 1 else 'y'}"
+    if how is not None:
+        what = f"{how} {count} interrupted run{'s' if count != 1 else ''}"
+    out.print(f"hygge: {workspace.name}: {what}, concurrency {workers}", markup=False)
     names = [task.qualified_name for task in plan.tasks]
     sink = LiveProgress(out, names) if out.is_terminal else PlainProgress(out, names)
     with sink:

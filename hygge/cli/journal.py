@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated
@@ -13,11 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from hygge.cli.console import VerboseOption, make_console, running_command
-from hygge.cli.render import STATUS_STYLES, shorten
+from hygge.cli.render import STATUS_STYLES, resumed_text, shorten
 from hygge.config import load_workspace
 from hygge.engine.plan import Selection
+from hygge.engine.preview import compact, watermark_range
 from hygge.state.journal import JournalRow
 from hygge.state.local import LocalStateBackend
+from hygge.types import RunStatus
 
 WIDE_TABLE = 110  # columns needed to show every journal column readably
 _COLUMNS: list[tuple[str, JustifyMethod, bool]] = [  # name, justify, shown on narrow consoles
@@ -27,13 +28,9 @@ _COLUMNS: list[tuple[str, JustifyMethod, bool]] = [  # name, justify, shown on n
     ("Run type", "left", False),
     ("Rows", "right", True),
     ("Seconds", "right", False),
-    ("Window / watermark", "left", False),
+    ("Window → watermark", "left", False),
     ("Message", "left", True),
 ]
-_ISO = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
-    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?"
-)
 
 
 def journal_command(
@@ -122,11 +119,11 @@ def print_journal(console: Console, rows: list[JournalRow]) -> None:
         cells: dict[str, str | Text] = {
             "Started (UTC)": row.start_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
             "Entity": f"{row.flow}.{row.entity}",
-            "Status": _status(row.status),
+            "Status": status_cell(row),
             "Run type": row.run_type,
             "Rows": "" if row.row_count is None else f"{row.row_count:,}",
             "Seconds": "" if row.duration is None else f"{row.duration:.1f}",
-            "Window / watermark": window_text(row),
+            "Window → watermark": window_text(row),
             "Message": Text(shorten(row.message, 50)),
         }
         table.add_row(*(cells[name] for name, _, in_narrow in _COLUMNS if wide or in_narrow))
@@ -138,30 +135,34 @@ def print_journal(console: Console, rows: list[JournalRow]) -> None:
 
 
 def window_text(row: JournalRow) -> str:
-    """`3 files; updated_at > 2024-01-01 00:00:00 → 2024-02-01 00:00:00`: what is known."""
+    """What the run read and the watermark it reached: `2 files; updated_at: A → B`."""
     parts = []
     if row.files is not None:
         parts.append(f"{row.files} file{'s' if row.files != 1 else ''}")
-    column = row.watermark_column or "watermark"
-    if row.window_from is not None or row.watermark is not None:
-        lower = f"{column} > {compact(row.window_from)}" if row.window_from else f"{column}: all"
-        upper = row.watermark or row.window_to
-        moved = upper is not None and upper != row.window_from
-        parts.append(f"{lower} → {compact(upper)}" if moved else lower)
+    reached = row.watermark or row.window_to
+    if row.window_from is not None or reached is not None:
+        prefix = f"{row.watermark_column}: " if row.watermark_column else ""
+        if reached is None:
+            parts.append(f"{prefix}after {compact(row.window_from)}")
+        elif reached == row.window_from:
+            parts.append(f"{prefix}{compact(reached)} (unchanged)")
+        else:
+            parts.append(prefix + watermark_range(row.window_from, reached))
     return "; ".join(parts)
 
 
-def compact(value: str | None) -> str:
-    """An ISO timestamp as `2024-01-01 09:20:18` (zero fractions dropped); others unchanged."""
-    if value is None:
-        return ""
-    match = _ISO.fullmatch(value)
-    if not match:
-        return value
-    fraction = match["fraction"].rstrip("0").rstrip(".") if match["fraction"] else ""
-    return f"{match['date']} {match['time']}{fraction}{match['zone'] or ''}"
+def is_interrupted(row: JournalRow) -> bool:
+    """A failure that left its checkpoint for the next run to finish (not a final failure)."""
+    return row.status == RunStatus.FAIL.value and "interrupted" in (row.message or "")
 
 
-def _status(status: str) -> Text:
-    style = next((s for known, s in STATUS_STYLES.items() if known.value == status), "")
-    return Text(status, style=style)
+def status_cell(row: JournalRow) -> Text:
+    """`success`, `fail`, `interrupted`; a run resumed from a checkpoint adds `resumed once`."""
+    if is_interrupted(row):
+        text = Text("interrupted", style="yellow")
+    else:
+        style = next((s for known, s in STATUS_STYLES.items() if known.value == row.status), "")
+        text = Text(row.status, style=style)
+    if row.resumed:
+        text.append(f"\n{resumed_text(row.resumed)}", style="cyan")
+    return text

@@ -68,10 +68,10 @@ class PlainProgress:
         if isinstance(event, EntityStarted):
             task = event.task
             self._last[task.qualified_name] = self.clock()
-            verb = "resume" if event.resumed else "start"
-            return (
-                f"{verb:<8}{self._name(task.qualified_name)}  {task.run_type.value}{_scope(event)}"
-            )
+            name = self._name(task.qualified_name)
+            if event.resumed:
+                return f"{'resume':<8}{name}  {resumed_from(event)}  {task.run_type.value}"
+            return f"{'start':<8}{name}  {task.run_type.value}{_scope(event)}"
         if isinstance(event, EntityProgress):
             name, now = event.task.qualified_name, self.clock()
             if now - self._last.get(name, float("-inf")) < self.every:
@@ -134,7 +134,17 @@ class LiveProgress:
                 self._finished(event)
 
     def _started(self, event: EntityStarted) -> None:
-        task_id = self._task(event.task.qualified_name)
+        name = event.task.qualified_name
+        task_id = self._task(name)
+        if event.resumed:
+            # Printed above the live display, so it stays on screen after the display ends.
+            self.progress.console.print(Text(f"resume {name} {resumed_from(event)}", style="cyan"))
+            self.progress.update(
+                task_id,
+                description=f"{name} (resumed)",
+                completed=event.rows_moved,
+                rows=rows_text(event.rows_moved),
+            )
         self.progress.update(task_id, total=event.rows_hint)
         self.progress.start_task(task_id)
 
@@ -159,6 +169,12 @@ class LiveProgress:
                 name, start=False, total=None, rows="0", rate="0"
             )
         return self._tasks[name]
+
+
+def resumed_from(event: EntityStarted) -> str:
+    """`from its checkpoint (1,200 rows moved before it stopped, run 1a2b3c4d)`."""
+    run = f", run {event.entity_run_id[:8]}" if event.entity_run_id else ""
+    return f"from its checkpoint ({rows_text(event.rows_moved)} rows moved before it stopped{run})"
 
 
 def _scope(event: EntityStarted) -> str:

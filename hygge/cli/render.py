@@ -49,6 +49,22 @@ def error_text(result: EntityResult) -> str:
     return f"{kind}: {message}"
 
 
+def summary_message(result: EntityResult) -> str:
+    """The message of a summary row; a resumed run says so (`resumed once, from a checkpoint`)."""
+    if result.status is RunStatus.FAIL:
+        return error_text(result)
+    if not result.resumed:
+        return result.message or ""
+    resumed = f"{resumed_text(result.resumed)}, from a checkpoint"
+    return f"{resumed}; {result.message}" if result.message else resumed
+
+
+def resumed_text(count: int) -> str:
+    """`resumed once`, `resumed twice`, `resumed 3 times`."""
+    times = {1: "once", 2: "twice"}.get(count, f"{count} times")
+    return f"resumed {times}"
+
+
 def status_text(status: RunStatus) -> Text:
     return Text(status.value, style=STATUS_STYLES.get(status, ""))
 
@@ -79,9 +95,7 @@ def print_summary(console: Console, report: RunReport) -> None:
             rows_text(result.rows),
             f"{result.seconds:.1f}",
             rate_text(result.rows_per_second),
-            Text(
-                shorten(error_text(result) if result.status is RunStatus.FAIL else result.message)
-            ),
+            Text(shorten(summary_message(result))),
         )
     if report.results:
         console.print(table)
@@ -130,8 +144,13 @@ def print_previews(console: Console, previews: Sequence[EntityPreview]) -> None:
         )
     console.print(table)
     for preview in previews:
+        if preview.interrupted:
+            line = Text(f"{preview.qualified_name}: {preview.interrupted}")
+            console.print(line, style="cyan", soft_wrap=not console.is_terminal)
+    for preview in previews:
         for problem in preview.problems:
-            line = Text(f"{preview.qualified_name}: {problem}", style="red")
+            named = problem.startswith(f"{preview.qualified_name}:")
+            line = Text(problem if named else f"{preview.qualified_name}: {problem}", style="red")
             console.print(line, soft_wrap=not console.is_terminal)
 
 

@@ -13,6 +13,8 @@ class EntityStarted:
     resumed: bool = False
     files: int | None = None
     rows_hint: int | None = None
+    rows_moved: int = 0  # rows the resumed checkpoint already holds
+    entity_run_id: str | None = None
 
 
 @dataclass(frozen=True)

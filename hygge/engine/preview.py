@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from hygge.engine.models import EntityTask
+from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.plan import RunPlan
 from hygge.engine.windows import open_run_window
-from hygge.errors import HyggeError
+from hygge.errors import HyggeError, StateError
 from hygge.homes import Window
 from hygge.state.base import StateBackend
+from hygge.types import JsonScalar, RunType
+
+_ISO = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
+    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?"
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,7 @@ class EntityPreview:
     run_type: str
     window: str
     problems: list[str] = field(default_factory=list)
+    interrupted: str | None = None  # what the run does with an interrupted run of the entity
 
 
 def preview_plan(plan: RunPlan, state: StateBackend) -> list[EntityPreview]:
@@ -31,10 +39,10 @@ def _preview(task: EntityTask, state: StateBackend) -> EntityPreview:
     home = task.home.open(task.place)
     store = task.store.open(task.place)
     problems = [*home.check(), *store.check()]
-    window_text = "?"
+    window_text, interrupted = "?", None
     if not problems:
         try:
-            window, _ = open_run_window(task, state)
+            window, interrupted = _window_and_interrupted(task, state)
             window_text = describe_window(window, task)
         except HyggeError as error:
             problems.append(str(error))
@@ -45,25 +53,75 @@ def _preview(task: EntityTask, state: StateBackend) -> EntityPreview:
         run_type=task.run_type.value,
         window=window_text,
         problems=problems,
+        interrupted=interrupted,
     )
 
 
+def _window_and_interrupted(task: EntityTask, state: StateBackend) -> tuple[Window, str | None]:
+    """The window the run would read, and what it does with an interrupted run, if any."""
+    saved = saved_checkpoint(task, state)
+    if saved is None or saved.phase == "journaled":
+        return open_run_window(task, state).window, None
+    run = f"interrupted run {saved.entity_run_id[:8]}"
+    if saved.phase != "moving":
+        return saved.window, f"will finish publishing {run} ({saved.rows:,} rows)"
+    if task.on_interrupted == "resume" and saved.run_type == task.run_type:
+        return saved.window, f"will resume {run} at {saved.rows:,} rows"
+    why = (
+        "on_interrupted: restart"
+        if task.on_interrupted == "restart"
+        else f"it was {saved.run_type.value}, this run is {task.run_type.value}"
+    )
+    return (
+        open_run_window(task, state).window,
+        f"will restart: discards {run} ({saved.rows:,} rows staged; {why})",
+    )
+
+
+def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
+    """The entity's saved checkpoint; StateError (naming `hygge reset`) when unreadable."""
+    raw = state.load_checkpoint(task.flow, task.entity)
+    if raw is None:
+        return None
+    try:
+        return Checkpoint.model_validate(raw)
+    except ValueError as error:
+        raise StateError(
+            f"{task.qualified_name}: the saved checkpoint cannot be read ({error}); "
+            f"run `hygge reset --flow {task.flow} --entity {task.entity}` to start over"
+        ) from error
+
+
 def describe_window(window: Window, task: EntityTask) -> str:
-    """Human text: `3 files, 1,000,000 rows; updated_at > 2024-01-01`."""
+    """Human text: `3 new files; 1,000 rows; updated_at: 2024-01-01 00:00:00 → 2024-02-01`."""
+    incremental = task.run_type is not RunType.FULL_DROP
     parts: list[str] = []
     if window.files is not None:
-        noun = "file" if len(window.files) == 1 else "files"
-        text = f"{len(window.files)} {noun}"
-        if not window.files:
-            text = "no new files" if task.run_type.value != "full_drop" else "no files"
-        parts.append(text)
+        count = len(window.files)
+        noun = ("new file" if incremental else "file") + ("" if count == 1 else "s")
+        parts.append(f"{count} {noun}" if count else f"no {noun}")
     if window.rows_hint is not None:
         parts.append(f"{window.rows_hint:,} rows")
-    if task.watermark is not None:
-        column = task.watermark.column
-        lower = "start" if window.lower is None else str(window.lower)
-        upper = "" if window.upper is None else f" ≤ {window.upper}"
-        parts.append(
-            f"{column} > {lower}{upper}" if window.lower is not None else f"{column}: all{upper}"
-        )
+    if task.watermark is not None and (incremental or window.upper is not None):
+        parts.append(f"{task.watermark.column}: {watermark_range(window.lower, window.upper)}")
     return "; ".join(parts) or "everything"
+
+
+def watermark_range(lower: JsonScalar, upper: JsonScalar) -> str:
+    """`A → B`, `after A`, `start → B` or `from the start`: a window's watermark bounds."""
+    if lower is None:
+        return f"start → {compact(str(upper))}" if upper is not None else "from the start"
+    if upper is None:
+        return f"after {compact(str(lower))}"
+    return f"{compact(str(lower))} → {compact(str(upper))}"
+
+
+def compact(value: str | None) -> str:
+    """An ISO timestamp as `2024-01-01 09:20:18` (zero fractions dropped); others unchanged."""
+    if value is None:
+        return ""
+    match = _ISO.fullmatch(value)
+    if not match:
+        return value
+    fraction = match["fraction"].rstrip("0").rstrip(".") if match["fraction"] else ""
+    return f"{match['date']} {match['time']}{fraction}{match['zone'] or ''}"

@@ -127,6 +127,8 @@ def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:
         resumed=checkpoint.resumed > 0,
         files=len(files) if files is not None else None,
         rows_hint=checkpoint.window.rows_hint,
+        rows_moved=checkpoint.rows,
+        entity_run_id=checkpoint.entity_run_id,
     )
 
 

@@ -78,11 +78,18 @@ def test_plain_progress_prints_progress_at_most_once_per_interval_per_entity():
     assert lines[1:] == ["moving  sales.orders  50,000 rows  (5,000 rows/s)"]
 
 
-def test_plain_progress_says_resume_for_a_resumed_entity_run():
+def test_plain_progress_says_a_run_resumed_with_the_rows_already_moved_and_the_run_id():
     console, buffer = _plain()
-    PlainProgress(console, clock=FakeClock()).handle(EntityStarted(_task(), resumed=True))
+    started = EntityStarted(
+        _task(), resumed=True, files=2, rows_moved=1_200_000, entity_run_id="1a2b3c4d5e6f"
+    )
 
-    assert buffer.getvalue().startswith("resume  sales.orders  incremental")
+    PlainProgress(console, clock=FakeClock()).handle(started)
+
+    assert buffer.getvalue() == (
+        "resume  sales.orders  from its checkpoint (1,200,000 rows moved before it stopped, "
+        "run 1a2b3c4d)  incremental\n"
+    )
 
 
 def test_plain_progress_shows_the_error_type_and_first_line_of_a_failure():
@@ -170,3 +177,28 @@ def test_live_progress_on_a_terminal_shows_each_entity_and_its_outcome():
     assert "sales.orders success" in text
     assert "2,000 rows" in text
     assert "sales.customers not_run" in text
+
+
+def test_live_progress_prints_a_lasting_line_for_a_resumed_run():
+    buffer = io.StringIO()
+    terminal = Console(file=buffer, width=160, force_terminal=True, color_system=None)
+    live = LiveProgress(terminal, ["sales.orders"])
+    started = EntityStarted(_task(), resumed=True, rows_moved=1_200, entity_run_id="1a2b3c4d5e6f")
+
+    with live:
+        live.handle(started)
+        live.handle(EntityFinished(_result("orders", RunStatus.SUCCESS, rows=2_000, seconds=2.0)))
+
+    text = buffer.getvalue()
+    assert (
+        "resume sales.orders from its checkpoint (1,200 rows moved before it stopped, run 1a2b3c4d)"
+    ) in text
+
+
+def test_the_summary_says_which_entities_were_resumed():
+    console, buffer = _plain()
+    resumed = _result("orders", RunStatus.SUCCESS, rows=10, seconds=1.0, resumed=2)
+
+    print_summary(console, RunReport(results=[resumed], seconds=1.0))
+
+    assert "resumed twice, from a checkpoint" in buffer.getvalue()

@@ -1,0 +1,184 @@
+"""`hygge reset`: forget entities' watermarks and interrupted runs, so the next run reloads fully.
+
+It holds each entity's lock while it works, so it never pulls state from under a live run.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hygge.cli.console import (
+    EXIT_FAILED,
+    EXIT_OK,
+    VerboseOption,
+    apply_log_level,
+    make_console,
+    running_command,
+)
+from hygge.cli.render import print_warnings
+from hygge.cli.reset_targets import (
+    ResetTarget,
+    inspect_target,
+    refuse_half_published,
+    reset_selection,
+    reset_target,
+)
+from hygge.config import load_workspace
+from hygge.engine.models import EntityTask
+from hygge.engine.plan import plan_run
+from hygge.errors import EntityLockedError, HyggeError
+from hygge.state.local import LocalStateBackend
+from hygge.types import RunType
+
+log = logging.getLogger("hygge.cli")
+
+
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer the confirmation prompt."""
+    return sys.stdin.isatty()
+
+
+def reset_command(
+    *,
+    flow: Annotated[
+        list[str],
+        typer.Option(
+            "--flow",
+            "-f",
+            metavar="FLOW",
+            help="Reset the entities of this flow (repeat, or comma-separate).",
+            show_default=False,
+        ),
+    ],
+    entity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity",
+            "-e",
+            metavar="ENTITY",
+            help="Only this entity of the flows (ENTITY or FLOW.ENTITY; repeat, or "
+            "comma-separate).",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
+    ] = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Forget watermarks, loaded-file records and interrupted runs: the next run reloads fully.
+
+    Exit code 0 when reset (or nothing to reset), 1 when refused or declined, 2 for a
+    configuration error.
+    """
+    out, err = make_console(), make_console(stderr=True)
+    with running_command(err, verbose=verbose):
+        workspace = load_workspace()
+        apply_log_level(workspace.project.options.log_level, verbose=verbose)
+        print_warnings(err, workspace)
+        tasks = plan_run(workspace, reset_selection(workspace, flow, entity or [])).tasks
+        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        stored = [task for task in tasks if inspect_target(task, state).has_state]
+        if not stored:
+            out.print(
+                "Nothing to reset: "
+                f"{', '.join(t.qualified_name for t in tasks)} "
+                f"{'has' if len(tasks) == 1 else 'have'} no watermark and no interrupted run.",
+                markup=False,
+            )
+            raise typer.Exit(EXIT_OK)
+        if not yes and not stdin_is_terminal():
+            names = ", ".join(task.qualified_name for task in stored)
+            raise HyggeError(
+                f"hygge reset asks for confirmation before it forgets the state of {names}, "
+                "but stdin is not a terminal; pass --yes to reset without asking"
+            )
+        code = _reset_locked(out, state, stored, yes=yes)
+    raise typer.Exit(code)
+
+
+def _reset_locked(
+    out: Console, state: LocalStateBackend, tasks: list[EntityTask], *, yes: bool
+) -> int:
+    """Under the entities' locks: list what goes, confirm, then forget it."""
+    owner = f"reset-{uuid.uuid4().hex[:12]}"
+    with entity_locks(state, tasks, owner):
+        # As of now, under the locks: a run may have finished since the first look.
+        targets = [t for t in (inspect_target(task, state) for task in tasks) if t.has_state]
+        if not targets:
+            out.print("Nothing to reset any more: their state was cleared meanwhile.")
+            return EXIT_OK
+        refuse_half_published(targets)
+        print_targets(out, targets)
+        if not yes and not typer.confirm("Forget this?", default=False):
+            out.print("Nothing was reset.")
+            return EXIT_FAILED
+        for target in targets:
+            # The prompt may have waited longer than a lock stays fresh: make sure it is ours.
+            state.refresh_lock(target.task.flow, target.task.entity, owner)
+        width = max(len(target.task.qualified_name) for target in targets)
+        for target in targets:
+            name = target.task.qualified_name
+            forgotten = reset_target(target, state)
+            log.info("hygge reset %s: forgot %s", name, forgotten)
+            out.print(f"reset  {name.ljust(width)}  forgot {forgotten}", markup=False)
+    count = len(targets)
+    out.print(Text(f"Done. {count} entit{'ies' if count != 1 else 'y'} reset.", style="green"))
+    return EXIT_OK
+
+
+@contextmanager
+def entity_locks(
+    state: LocalStateBackend, tasks: Sequence[EntityTask], owner: str
+) -> Iterator[None]:
+    """Hold every entity's lock (a stale one is taken over); refuse when a live run holds one."""
+    taken: list[EntityTask] = []
+    try:
+        for task in tasks:
+            try:
+                state.acquire_lock(task.flow, task.entity, owner)
+            except EntityLockedError as error:
+                raise EntityLockedError(f"cannot reset {task.qualified_name}: {error}") from error
+            taken.append(task)
+        yield
+    finally:
+        for task in reversed(taken):
+            state.release_lock(task.flow, task.entity, owner)
+
+
+def print_targets(out: Console, targets: Sequence[ResetTarget]) -> None:
+    """What will be forgotten, per entity, and what the next run then does."""
+    table = Table(title="hygge reset will forget", title_justify="left")
+    for name in ("Entity", "Watermark", "Loaded files", "Interrupted run"):
+        table.add_column(name, overflow="fold")
+    for target in targets:
+        table.add_row(
+            target.task.qualified_name,
+            target.watermark_text,
+            target.files_text,
+            target.interrupted_text,
+        )
+    out.print(table)
+    out.print("Their next run reads everything in their homes again.")
+    appending = [t.task.qualified_name for t in targets if t.task.run_type is RunType.INCREMENTAL]
+    if appending:
+        names = ",".join(appending)
+        out.print(
+            Text(
+                f"{', '.join(appending)}: incremental, so that run appends everything to what "
+                f"the store already holds; to replace the store instead, run "
+                f"`hygge go --full-drop -e {names}` next.",
+                style="yellow",
+            ),
+            soft_wrap=not out.is_terminal,
+        )

@@ -1,0 +1,135 @@
+"""What `hygge reset` forgets for one entity: selecting, inspecting and clearing its state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hygge.config import Workspace
+from hygge.config.suggest import did_you_mean
+from hygge.engine.models import Checkpoint, EntityTask
+from hygge.engine.plan import Selection
+from hygge.engine.preview import compact, saved_checkpoint
+from hygge.errors import ConfigError, HyggeError, StateError
+from hygge.state.base import Watermark
+from hygge.state.local import LocalStateBackend
+
+
+@dataclass(frozen=True)
+class ResetTarget:
+    """One entity's stored state; files that cannot be read are removed all the same."""
+
+    task: EntityTask
+    watermark: Watermark | None = None
+    checkpoint: Checkpoint | None = None
+    unreadable: list[str] = field(default_factory=list)  # "watermark", "checkpoint"
+
+    @property
+    def has_state(self) -> bool:
+        return bool(self.watermark or self.checkpoint or self.unreadable)
+
+    @property
+    def watermark_text(self) -> str:
+        if "watermark" in self.unreadable:
+            return "unreadable file"
+        if self.watermark is None or self.watermark.value is None:
+            return ""
+        return f"{self.watermark.column or 'watermark'} = {compact(str(self.watermark.value))}"
+
+    @property
+    def files_text(self) -> str:
+        files = self.watermark.files if self.watermark is not None else None
+        return "" if files is None else f"{len(files):,}"
+
+    @property
+    def interrupted_text(self) -> str:
+        if "checkpoint" in self.unreadable:
+            return "unreadable checkpoint (its staged data, if any, stays in the store)"
+        if self.checkpoint is None:
+            return ""
+        return f"run {self.checkpoint.entity_run_id[:8]} ({self.checkpoint.rows:,} rows staged)"
+
+
+def reset_selection(
+    workspace: Workspace, flows: Sequence[str], entities: Sequence[str]
+) -> Selection:
+    """Every entity of the flows, or the named ones (`ENTITY` or `FLOW.ENTITY`) among them."""
+    wanted = Selection.from_cli(flows, entities, None)
+    for flow in wanted.flows:
+        if flow not in workspace.flows:
+            raise ConfigError(
+                f"unknown flow '{flow}'{did_you_mean(flow, workspace.flows)}",
+                hint=f"flows in this workspace: {', '.join(workspace.flows) or 'none'}",
+            )
+    if not wanted.entities:
+        return Selection(flows=wanted.flows)
+    candidates = [e for e in workspace.entities if e.flow in wanted.flows]
+    chosen: list[str] = []
+    for name in wanted.entities:
+        matches = [e.qualified_name for e in candidates if name in (e.name, e.qualified_name)]
+        if not matches:
+            raise ConfigError(_unknown_entity(name, wanted.flows, workspace))
+        chosen.extend(match for match in matches if match not in chosen)
+    return Selection(entities=chosen)
+
+
+def _unknown_entity(name: str, flows: list[str], workspace: Workspace) -> str:
+    listed = ", ".join(flows)
+    flow = name.split(".", 1)[0] if "." in name else None
+    if flow is not None and flow not in flows:
+        return (
+            f"--entity {name} is not in the flows given with --flow ({listed}); "
+            f"add --flow {flow} to reset it"
+        )
+    in_flows = [e for e in workspace.entities if e.flow in flows]
+    names = [e.qualified_name if flow else e.name for e in in_flows]
+    return (
+        f"unknown entity '{name}' in flow {listed}{did_you_mean(name, names)}; "
+        f"available: {', '.join(e.qualified_name for e in in_flows) or 'none'}"
+    )
+
+
+def inspect_target(task: EntityTask, state: LocalStateBackend) -> ResetTarget:
+    """What is stored for the entity; unreadable state files are noted, not fatal."""
+    unreadable: list[str] = []
+    watermark = checkpoint = None
+    try:
+        watermark = state.get_watermark(task.flow, task.entity)
+    except StateError:
+        unreadable.append("watermark")
+    try:
+        checkpoint = saved_checkpoint(task, state)
+    except StateError:
+        unreadable.append("checkpoint")
+    return ResetTarget(task, watermark, checkpoint, unreadable)
+
+
+def refuse_half_published(targets: Sequence[ResetTarget]) -> None:
+    """A run interrupted while publishing must be finished first: its data is half visible."""
+    for target in targets:
+        checkpoint = target.checkpoint
+        if checkpoint is not None and checkpoint.phase == "publishing":
+            name = target.task.qualified_name
+            raise HyggeError(
+                f"cannot reset {name}: run {checkpoint.entity_run_id[:8]} was interrupted while "
+                "publishing, so part of it may already be in the store. Finish it first with "
+                f"`hygge go --resume -e {name}`, then reset"
+            )
+
+
+def reset_target(target: ResetTarget, state: LocalStateBackend) -> str:
+    """Discard the interrupted run's staging, then forget checkpoint and watermark; say what."""
+    task, forgotten = target.task, []
+    if target.checkpoint is not None:
+        task.store.open(task.place).abort(target.checkpoint.staging)
+        forgotten.append(f"interrupted {target.interrupted_text}")
+    elif "checkpoint" in target.unreadable:
+        forgotten.append("an unreadable checkpoint")
+    state.clear_checkpoint(task.flow, task.entity)
+    if target.watermark_text:
+        forgotten.append(f"watermark {target.watermark_text}")
+    if target.files_text:
+        forgotten.append(f"the record of {target.files_text} loaded files")
+    state.clear_margin(task.flow, task.entity)
+    state.clear_watermark(task.flow, task.entity)
+    return ", ".join(forgotten) or "nothing"

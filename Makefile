@@ -8,10 +8,10 @@ EXTRAS := dev,postgres,duckdb,azure,functions
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format bench requirements clean
+.PHONY: help venv demo demo-exactly-once test lint format bench requirements clean
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ venv: $(STAMP) ## create .venv and install hygge with its development tools
 
 demo: $(STAMP) ## generate a landing zone, run `hygge go` into a parquet lake, show it worked
 	$(PY) demo/run_demo.py
+
+demo-exactly-once: $(STAMP) ## load, add rows, kill -9 a run mid-move, rerun; prove exactly-once
+	$(PY) demo/exactly_once.py
 
 test: $(STAMP) ## lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
@@ -46,4 +49,4 @@ requirements: $(STAMP) ## regenerate requirements.txt (Functions deployment) fro
 		--python-version 3.11 --quiet --custom-compile-command "make requirements" -o requirements.txt
 
 clean: ## remove the environment, demo output and caches
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .demo .demo-exactly-once .pytest_cache .mypy_cache .ruff_cache build *.egg-info

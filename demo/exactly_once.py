@@ -29,8 +29,6 @@ from typing import Any
 
 import polars as pl
 
-from hygge.engine.runner import LOCAL_CHUNK
-
 REPO = Path(__file__).resolve().parent.parent
 HYGGE = str(Path(sys.executable).with_name("hygge"))
 sys.path.insert(0, str(REPO / "bench"))
@@ -42,9 +40,9 @@ MARKER = ".made-by-exactly-once-demo"
 ROWS_PER_FILE = 1_000_000
 # The killed run writes small files so it is still moving when its first checkpoint lands.
 KILL_BATCH_SIZE = 10_000
-# A chunk checkpoints every LOCAL_CHUNK rows: the killed delta spans several chunks, so there is
-# a checkpoint with rows > 0 while later chunks are still moving.
-CHUNK_ROWS = LOCAL_CHUNK.max_rows or ROWS_PER_FILE
+# A run checkpoints every CHUNK_ROWS rows (options.checkpoint_rows): the killed delta spans
+# several chunks, so there is a checkpoint with rows > 0 while later chunks are still moving.
+CHUNK_ROWS = 200_000
 KILL_ATTEMPTS = 3
 CHECKPOINT_TIMEOUT = 120.0
 
@@ -417,7 +415,9 @@ def prepare_workspace(workspace: Path) -> None:
         shutil.rmtree(workspace)
     (workspace / "flows" / FLOW).mkdir(parents=True)
     (workspace / MARKER).touch()
-    (workspace / "hygge.yml").write_text("name: exactly_once\n")
+    (workspace / "hygge.yml").write_text(
+        f"name: exactly_once\noptions:\n  checkpoint_rows: {CHUNK_ROWS}\n"
+    )
     (workspace / "flows" / FLOW / "flow.yml").write_text(FLOW_YML)
 
 

@@ -21,7 +21,7 @@ from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
 from hygge.config import Workspace, load_workspace
 from hygge.engine.plan import RunPlan, Selection, plan_run
 from hygge.engine.preview import preview_plan
-from hygge.engine.runner import default_concurrency, run_plan
+from hygge.engine.runner import chunk_budget, default_concurrency, run_plan
 from hygge.errors import ConfigError
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunType
@@ -167,6 +167,7 @@ def _run(
             concurrency=workers,
             continue_on_error=workspace.project.options.continue_on_error,
             on_event=sink.handle,
+            budget=chunk_budget(workspace),
         )
     print_summary(out, report)
     return EXIT_OK if report.ok else EXIT_FAILED

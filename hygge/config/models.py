@@ -31,6 +31,15 @@ class OptionsConfig(Strict):
         description="What `hygge go` does with an entity run a crash left behind: continue it "
         "from its checkpoint, or discard it and start again.",
     )
+    checkpoint_rows: int = Field(
+        1_000_000,
+        ge=1,
+        description="Rows moved between checkpoints: at most this much work is redone after "
+        "a crash.",
+    )
+    checkpoint_seconds: float = Field(
+        30.0, gt=0, description="Seconds between checkpoints, whichever comes first."
+    )
 
 
 class JournalConfig(Strict):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+from hygge.config import Workspace
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.engine.finish import abort, commit, interrupt
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
@@ -25,7 +26,8 @@ log = logging.getLogger("hygge.engine")
 T = TypeVar("T")
 
 # A chunk ends (and checkpoints) after this many rows or seconds, whichever comes first: a crash
-# loses at most this much work, and it costs one small JSON write per chunk.
+# loses at most this much work, and it costs one small JSON write per chunk. A workspace sets
+# its own with options.checkpoint_rows / checkpoint_seconds (see chunk_budget).
 LOCAL_CHUNK = ChunkBudget(max_rows=1_000_000, max_seconds=30.0)
 RETRIES = 3
 
@@ -48,6 +50,12 @@ class RunReport:
     @property
     def rows(self) -> int:
         return sum(r.rows for r in self.results)
+
+
+def chunk_budget(workspace: Workspace) -> ChunkBudget:
+    """How often entity runs checkpoint: `options.checkpoint_rows` / `checkpoint_seconds`."""
+    options = workspace.project.options
+    return ChunkBudget(max_rows=options.checkpoint_rows, max_seconds=options.checkpoint_seconds)
 
 
 def default_concurrency() -> int:

@@ -9,7 +9,7 @@ import pytest
 
 from hygge.config import load_workspace
 from hygge.engine.plan import Selection, plan_run
-from hygge.engine.runner import run_entity
+from hygge.engine.runner import chunk_budget, run_entity, run_plan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.errors import EntityLockedError
 from hygge.types import RunStatus, RunType
@@ -196,3 +196,18 @@ def test_memory_is_bounded_by_batches_not_by_the_table(root: Path) -> None:
 
     sizes = [pl.read_parquet(f).height for f in sorted((root / "lake" / "orders").iterdir())]
     assert max(sizes) <= 10 and sum(sizes) == 95
+
+
+def test_options_checkpoint_rows_sets_how_often_a_run_checkpoints(root: Path) -> None:
+    write_workspace(
+        root, {"shop": FLOW % "full_drop"}, project="name: t\noptions: {checkpoint_rows: 10}\n"
+    )
+    land(root, "orders", "a", orders(45))
+    workspace = load_workspace(root)
+    plan = plan_run(workspace, Selection())
+
+    run_plan(plan, state_of(workspace), concurrency=1, budget=chunk_budget(workspace))
+
+    [row] = state_of(workspace).read_journal()
+    assert row.row_count == 45
+    assert row.chunks is not None and row.chunks >= 4

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-import socket
 from datetime import datetime
 
 from hygge.engine.batches import from_json_scalar, later, to_json_scalar
+from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import Clock, save_checkpoint, utc_now
 from hygge.engine.watermarks import pending_margin
 from hygge.errors import HyggeError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
-from hygge.state.journal import JournalRow
 from hygge.types import JsonScalar, RunStatus, RunType
 
 log = logging.getLogger("hygge.engine")
@@ -50,15 +49,15 @@ def commit(
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
         checkpoint = checkpoint.model_copy(update={"finished_at": clock()})
-        row = _journal_row(task, checkpoint, status, message, watermark)
+        row = journal_row(task, checkpoint, status, message, watermark)
         state.append_journal(row)
         checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
         save_checkpoint(task, checkpoint, state)
         fault_point("after_journal")
-    row = _journal_row(task, checkpoint, status, message, watermark)
+    row = journal_row(task, checkpoint, status, message, watermark)
     state.clear_checkpoint(task.flow, task.entity)
     state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
-    return _result(task, row, checkpoint)
+    return result_of(task, row, checkpoint)
 
 
 def abort(
@@ -81,13 +80,13 @@ def abort(
                 "%s: could not clean up after the failure: %s", task.qualified_name, cleanup_error
             )
             message += f" (clean-up also failed: {cleanup_error}; the next run will retry it)"
-    row = _journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": type(error).__name__})
     state.append_journal(row)
     owner = checkpoint.lock_owner if checkpoint is not None else lock_owner
     if owner is not None:
         state.release_lock(task.flow, task.entity, owner)
-    return _result(task, row, checkpoint)
+    return result_of(task, row, checkpoint)
 
 
 def interrupt(
@@ -108,15 +107,15 @@ def interrupt(
         log.warning("%s: clean-up after a successful run failed: %s", task.qualified_name, error)
         state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
-        return _result(task, _journal_row(task, checkpoint, status, None, None), checkpoint)
+        return result_of(task, journal_row(task, checkpoint, status, None, None), checkpoint)
     message = (
         f"{describe_error(error)} — interrupted while publishing; the next `hygge go` "
         "finishes the publish from the checkpoint"
     )
-    row = _journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     state.append_journal(row.model_copy(update={"error_type": type(error).__name__}))
     state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
-    return _result(task, row.model_copy(update={"error_type": type(error).__name__}), checkpoint)
+    return result_of(task, row.model_copy(update={"error_type": type(error).__name__}), checkpoint)
 
 
 def describe_error(error: BaseException) -> str:
@@ -147,78 +146,4 @@ def _next_watermark(
         files=checkpoint.loaded_files,
         entity_run_id=checkpoint.entity_run_id,
         updated_at=now,
-    )
-
-
-def _journal_row(
-    task: EntityTask,
-    checkpoint: Checkpoint | None,
-    status: RunStatus,
-    message: str | None,
-    watermark: Watermark | None,
-    *,
-    finished: datetime | None = None,
-) -> JournalRow:
-    if finished is None:
-        assert checkpoint is not None and checkpoint.finished_at is not None
-        finished = checkpoint.finished_at
-    started = checkpoint.started_at if checkpoint is not None else finished
-    run_id = (
-        checkpoint.entity_run_id if checkpoint is not None else f"{task.flow_run_id}-{task.entity}"
-    )
-    window = checkpoint.window if checkpoint is not None else None
-    tracked = (
-        watermark is not None and watermark.column is not None and status is not RunStatus.FAIL
-    )
-    return JournalRow(
-        entity_run_id=run_id,
-        coordinator_run_id=task.coordinator_run_id,
-        flow_run_id=task.flow_run_id,
-        coordinator=task.coordinator,
-        flow=task.flow,
-        entity=task.entity,
-        start_time=started,
-        finish_time=finished,
-        status=status.value,
-        run_type=task.run_type.value,
-        row_count=checkpoint.rows if checkpoint is not None else 0,
-        duration=(finished - started).total_seconds(),
-        primary_key=",".join(task.watermark.key_columns) or None
-        if tracked and task.watermark
-        else None,
-        watermark_column=watermark.column if tracked and watermark else None,
-        watermark_type=watermark.value_type if tracked and watermark else None,
-        watermark=_text(watermark.value) if tracked and watermark else None,
-        message=message,
-        window_from=_text(window.lower) if window is not None else None,
-        window_to=_text(window.upper) if window is not None else None,
-        files=len(window.files) if window is not None and window.files is not None else None,
-        chunks=checkpoint.chunks if checkpoint is not None else None,
-        resumed=checkpoint.resumed if checkpoint is not None else 0,
-        home=f"{task.home.type} {task.home.path}",
-        store=f"{task.store.type} {task.store.path}",
-        host=socket.gethostname(),
-    )
-
-
-def _text(value: JsonScalar) -> str | None:
-    return None if value is None else str(value)
-
-
-def _result(task: EntityTask, row: JournalRow, checkpoint: Checkpoint | None) -> EntityResult:
-    return EntityResult(
-        flow=task.flow,
-        entity=task.entity,
-        entity_run_id=row.entity_run_id,
-        status=RunStatus(row.status),
-        run_type=RunType(row.run_type),
-        rows=row.row_count or 0,
-        seconds=row.duration or 0.0,
-        message=row.message,
-        error_type=row.error_type,
-        window_from=row.window_from,
-        window_to=row.window_to,
-        watermark=row.watermark,
-        files=row.files,
-        resumed=checkpoint.resumed if checkpoint is not None else 0,
     )

@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.moving import ChunkBudget, ChunkMover
 from hygge.engine.windows import open_run_window
 from hygge.errors import StateError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend
-from hygge.types import RunType
+from hygge.types import RunStatus, RunType
 
 log = logging.getLogger("hygge.engine")
 
@@ -120,6 +121,7 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
         )
         if previous.phase == "moving":
             store.discard_unlisted(previous.staging)
+        _journal_interruption(task, previous, state, "resumed from its checkpoint")
         resumed = previous.model_copy(update={"resumed": previous.resumed + 1, "lock_owner": owner})
         save_checkpoint(task, resumed, state)
         return resumed
@@ -128,6 +130,7 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
         log.warning(
             "%s: finishing the publish of run %s", task.qualified_name, previous.entity_run_id
         )
+        _journal_interruption(task, previous, state, "its publish is finished from the checkpoint")
         finished = previous.model_copy(update={"lock_owner": owner})
         save_checkpoint(task, finished, state)
         return finished
@@ -137,6 +140,7 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
         previous.entity_run_id[:8],
         "on_interrupted: restart" if same_kind else f"run type is now {task.run_type}",
     )
+    _journal_interruption(task, previous, state, "discarded, the entity starts over")
     store.abort(previous.staging)
     state.clear_checkpoint(task.flow, task.entity)
     return None
@@ -144,3 +148,19 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
 
 def is_incremental(task: EntityTask) -> bool:
     return task.run_type is not RunType.FULL_DROP
+
+
+def _journal_interruption(
+    task: EntityTask, previous: Checkpoint, state: StateBackend, outcome: str
+) -> None:
+    """The journal's record of a run that stopped without one (killed, lost its machine).
+
+    A run that failed with an error already journaled its failure; this row is then a no-op
+    (one row per run and status).
+    """
+    message = (
+        f"interrupted: the run stopped after {previous.rows:,} rows ({previous.chunks} chunks, "
+        f"phase {previous.phase}) without finishing; {outcome}"
+    )
+    row = journal_row(task, previous, RunStatus.FAIL, message, None, finished=utc_now())
+    state.append_journal(row.model_copy(update={"error_type": "Interrupted"}))

@@ -67,6 +67,28 @@ def assert_store_matches(root: Path, fmt: str, source: pl.DataFrame) -> None:
     assert content_hash(lake) == content_hash(source)
 
 
+def assert_state_is_settled(root: Path, source: pl.DataFrame, flow: str) -> None:
+    """No run left open; the watermark covers exactly what the store holds."""
+    state = state_of(load_workspace(root))
+    assert state.load_checkpoint("shop", "orders") is None
+    assert state.list_locks() == {}
+    watermark = state.get_watermark("shop", "orders")
+    assert watermark is not None
+    landed = sorted(p.name for p in (root / "landing" / "orders").iterdir())
+    assert sorted(f.split("|")[0] for f in watermark.files or []) == landed
+    if flow is WATERMARKED:
+        assert watermark.value == source["updated_at"].max().isoformat()  # type: ignore[union-attr]
+
+
+def assert_journal_tells_the_story(root: Path, interrupted: bool) -> None:
+    """Oldest first: the first load, then (if the fault cut a run short) a failed or interrupted
+    row, then the success or skip of the run that finished the job."""
+    rows = list(reversed(state_of(load_workspace(root)).read_journal()))
+    statuses = [row.status for row in rows]
+    assert statuses[0] == "success" and statuses[-1] in {"success", "skip"}
+    assert ("fail" in statuses) is interrupted, [(r.status, r.message) for r in rows]
+
+
 @pytest.mark.parametrize("run_type", RUN_TYPES)
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("point", FAULT_POINTS)
@@ -90,12 +112,26 @@ def test_an_error_at_any_step_then_a_rerun_leaves_the_store_equal_to_the_source(
     rerun = run(root)
     assert rerun.ok, rerun.results
     assert_store_matches(root, fmt, source)
-    state = state_of(load_workspace(root))
-    assert state.load_checkpoint("shop", "orders") is None
-    assert state.list_locks() == {}
-    statuses = [row.status for row in reversed(state.read_journal())]
-    assert statuses[0] == "success" and statuses[-1] in {"success", "skip"}
-    assert ("fail" in statuses) is (point != "after_journal")
+    assert_state_is_settled(root, source, FLOW)
+    assert_journal_tells_the_story(root, interrupted=point != "after_journal")
+
+
+@pytest.mark.parametrize("run_type", RUN_TYPES)
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_with_a_watermark_and_lookback_an_error_at_any_step_loses_and_doubles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str, run_type: str
+) -> None:
+    root = tmp_path / "ws"
+    source = prepare(root, "parquet", run_type, WATERMARKED)
+    monkeypatch.setenv("HYGGE_FAULT", f"{point}:raise")
+    reset_faults()
+    run(root)
+
+    monkeypatch.delenv("HYGGE_FAULT")
+    assert run(root).ok
+    assert_store_matches(root, "parquet", source)
+    assert_state_is_settled(root, source, WATERMARKED)
+    assert_journal_tells_the_story(root, interrupted=point != "after_journal")
 
 
 def crash(root: Path, point: str) -> int:
@@ -113,28 +149,13 @@ def crash(root: Path, point: str) -> int:
 
 
 @pytest.mark.parametrize("run_type", RUN_TYPES)
-@pytest.mark.parametrize("point", FAULT_POINTS)
-def test_with_a_watermark_and_lookback_an_error_at_any_step_loses_and_doubles_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str, run_type: str
-) -> None:
-    root = tmp_path / "ws"
-    source = prepare(root, "parquet", run_type, WATERMARKED)
-    monkeypatch.setenv("HYGGE_FAULT", f"{point}:raise")
-    reset_faults()
-    run(root)
-
-    monkeypatch.delenv("HYGGE_FAULT")
-    assert run(root).ok
-    assert_store_matches(root, "parquet", source)
-
-
-@pytest.mark.parametrize("run_type", RUN_TYPES)
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("point", FAULT_POINTS)
 def test_a_killed_process_at_any_step_resumes_without_loss_or_duplicates(
-    tmp_path: Path, point: str, run_type: str
+    tmp_path: Path, point: str, fmt: str, run_type: str
 ) -> None:
     root = tmp_path / "ws"
-    source = prepare(root, "parquet", run_type, WATERMARKED)
+    source = prepare(root, fmt, run_type, WATERMARKED)
 
     assert crash(root, point) == CRASH_EXIT_CODE
 
@@ -142,6 +163,6 @@ def test_a_killed_process_at_any_step_resumes_without_loss_or_duplicates(
     assert state.list_locks(), "the dead run's lock is left behind, as after kill -9"
     rerun = run(root)
     assert rerun.ok, rerun.results
-    assert_store_matches(root, "parquet", source)
-    assert state.load_checkpoint("shop", "orders") is None
-    assert state.list_locks() == {}
+    assert_store_matches(root, fmt, source)
+    assert_state_is_settled(root, source, WATERMARKED)
+    assert_journal_tells_the_story(root, interrupted=point != "after_journal")

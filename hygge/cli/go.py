@@ -9,6 +9,7 @@ from rich.console import Console
 
 from hygge.cli.console import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     VerboseOption,
     apply_log_level,
@@ -170,4 +171,11 @@ def _run(
             budget=chunk_budget(workspace),
         )
     print_summary(out, report)
+    if report.cancelled:
+        out.print(
+            "Cancelled: entities that were moving stopped at a checkpoint; "
+            "`hygge go` (or `hygge go --resume`) continues them.",
+            markup=False,
+        )
+        return EXIT_INTERRUPTED
     return EXIT_OK if report.ok else EXIT_FAILED

@@ -118,6 +118,21 @@ def interrupt(
     return result_of(task, row.model_copy(update={"error_type": type(error).__name__}), checkpoint)
 
 
+def cancelled(
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock = utc_now
+) -> EntityResult:
+    """Stopped on request between chunks: keep the checkpoint, so the next run resumes it."""
+    message = (
+        f"cancelled after {checkpoint.rows:,} rows; the next `hygge go` resumes it from its "
+        "checkpoint"
+    )
+    row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    row = row.model_copy(update={"error_type": "Cancelled"})
+    state.append_journal(row)
+    state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
+    return result_of(task, row, checkpoint)
+
+
 def describe_error(error: BaseException) -> str:
     text = str(error) or type(error).__name__
     if isinstance(error, HyggeError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -36,13 +36,17 @@ class ChunkMover:
         checkpoint: Checkpoint,
         state: StateBackend,
         budget: ChunkBudget,
-        on_progress: Callable[[int], None] | None,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.task = task
         self.cp = checkpoint
         self.max_rows = budget.max_rows
         self.max_seconds = budget.max_seconds
         self.on_progress = on_progress
+        self.should_stop = should_stop
+        self.cancelled = False
         self.store = task.store.open(task.place)
         self.polisher = Polisher(task.polish, checkpoint.started_at) if task.polish else None
         self.schema = decode_schema(checkpoint.arrow_schema) if checkpoint.arrow_schema else None
@@ -62,12 +66,14 @@ class ChunkMover:
             self.task.queue_size,
             self.task.qualified_name,
         ) as batches:
-            for batch, after in batches:
+            for batch, after in self._until_cancelled(batches):
                 self._take(self._prepare(batch, position))
                 position = after
                 if self._budget_spent(started):
                     done = False
                     break
+            else:
+                done = not self.cancelled
         self._flush(everything=True)
         if self.watermark is not None:
             self.watermark.save_margin(self.cp.chunks + 1)
@@ -84,6 +90,27 @@ class ChunkMover:
                 "done": done,
             }
         )
+
+    def _until_cancelled(
+        self, batches: Iterable[tuple[pl.DataFrame, Position]]
+    ) -> Iterator[tuple[pl.DataFrame, Position]]:
+        """The reader's batches; a Ctrl-C polars raised in the reader ends them like a cancel.
+
+        Only the reader's side is safe to stop this way: everything consumed so far is staged
+        or buffered, so the chunk can still flush and checkpoint exactly where it got to.
+        """
+        iterator = iter(batches)
+        while True:
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            except KeyboardInterrupt:
+                if self.should_stop is None:
+                    raise
+                self.cancelled = True
+                return
+            yield item
 
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
         if self.watermark is not None:
@@ -129,6 +156,8 @@ class ChunkMover:
             self.on_progress(self.cp.rows + self.staged_rows)
 
     def _budget_spent(self, started: float) -> bool:
+        if self.should_stop is not None and self.should_stop():
+            return True
         if self.max_rows is not None and self.staged_rows + self.buffered >= self.max_rows:
             return True
         return self.max_seconds is not None and time.monotonic() - started >= self.max_seconds

@@ -7,14 +7,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
 from hygge.config import Workspace
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
-from hygge.engine.finish import abort, commit, interrupt
+from hygge.engine.finish import abort, cancelled, commit, interrupt
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
@@ -38,6 +38,7 @@ class RunReport:
 
     results: list[EntityResult] = field(default_factory=list)
     seconds: float = 0.0
+    cancelled: bool = False  # stopped by Ctrl-C: interrupted entities resume on the next run
 
     @property
     def failed(self) -> list[EntityResult]:
@@ -71,28 +72,54 @@ def run_plan(
     continue_on_error: bool = False,
     on_event: Callable[[RunEvent], None] | None = None,
     budget: ChunkBudget = LOCAL_CHUNK,
+    cancel: threading.Event | None = None,
 ) -> RunReport:
     """Run every task of the plan; a failing entity never stops the others already running.
 
     With `continue_on_error` false, entities not yet started when one fails are not started.
+    Ctrl-C (or setting `cancel`) stops running entities at their next batch, each keeping a
+    checkpoint the next run resumes from; entities not yet started are not started.
     """
     started = time.monotonic()
     emit = on_event or (lambda event: None)
+    cancel = cancel or threading.Event()
     stop = threading.Event()
 
     def one(task: EntityTask) -> EntityResult:
-        if stop.is_set() and not continue_on_error:
-            result = _not_run(task)
+        if cancel.is_set():
+            result = _not_run(task, "not started: the run was cancelled")
+        elif stop.is_set() and not continue_on_error:
+            result = _not_run(task, _STOPPED)
         else:
-            result = run_entity(task, state, emit=emit, budget=budget)
+            result = run_entity(task, state, emit=emit, budget=budget, cancel=cancel)
         if result.status is RunStatus.FAIL:
             stop.set()
         emit(EntityFinished(result))
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hygge") as pool:
-        results = list(pool.map(one, plan.tasks))
-    return RunReport(results=results, seconds=time.monotonic() - started)
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hygge")
+    futures = [pool.submit(one, task) for task in plan.tasks]
+    try:
+        results = _gather(futures)
+    except KeyboardInterrupt:
+        log.warning("cancelling: running entities stop at their next batch and keep a checkpoint")
+        cancel.set()
+        results = [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True)
+    report = RunReport(results=results, seconds=time.monotonic() - started)
+    report.cancelled = cancel.is_set()
+    return report
+
+
+def _gather(futures: list[Future[EntityResult]]) -> list[EntityResult]:
+    """Results in order. Waits in short slices: a SIGINT that lands on another thread only
+    reaches the main thread's Python code when it runs, never while it sleeps in one long wait.
+    """
+    pending = set(futures)
+    while pending:
+        _, pending = wait(pending, timeout=0.2)
+    return [future.result() for future in futures]
 
 
 def run_entity(
@@ -101,8 +128,10 @@ def run_entity(
     *,
     emit: Callable[[RunEvent], None] = lambda event: None,
     budget: ChunkBudget = LOCAL_CHUNK,
+    cancel: threading.Event | None = None,
 ) -> EntityResult:
     """One entity run with the local driver; never raises for the entity's own failures."""
+    stopping = cancel.is_set if cancel is not None else None
     started = time.monotonic()
     checkpoint: Checkpoint | None = None
 
@@ -112,20 +141,49 @@ def run_entity(
     try:
         checkpoint = _retrying(task, partial(begin, task, state))
         emit(_started(task, checkpoint))
-        while not checkpoint.done:
-            step = partial(move_chunk, task, checkpoint, state, budget=budget, on_progress=progress)
+        while not checkpoint.done and not (stopping is not None and stopping()):
+            step = partial(
+                move_chunk,
+                task,
+                checkpoint,
+                state,
+                budget=budget,
+                on_progress=progress,
+                should_stop=stopping,
+            )
             checkpoint = _retrying(task, step)
+        if not checkpoint.done:
+            return cancelled(task, checkpoint, state)
         return _retrying(task, partial(commit, task, checkpoint, state))
     except EntityLockedError as error:
         log.error("%s: %s", task.qualified_name, error)
         return abort(task, None, error, state)
+    except KeyboardInterrupt:
+        # polars answers Ctrl-C inside whichever thread runs it: treat it as a cancel here too.
+        if cancel is not None:
+            cancel.set()
+        return _cancel_saved(task, state)
     except Exception as error:
         log.debug("%s failed", task.qualified_name, exc_info=True)
-        saved = _saved_checkpoint(task, state)
-        if saved is not None and saved.phase != "moving":
-            return interrupt(task, saved, error, state)
-        # A failure inside begin leaves no checkpoint in hand, but maybe one saved: abort that.
-        return abort(task, checkpoint or saved, error, state)
+        return _fail(task, state, error, checkpoint)
+
+
+def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
+    """Cancelled mid-step: the last saved checkpoint is where the next run continues."""
+    saved = _saved_checkpoint(task, state)
+    if saved is None:
+        return _not_run(task, "cancelled before it started")
+    return cancelled(task, saved, state)
+
+
+def _fail(
+    task: EntityTask, state: StateBackend, error: Exception, checkpoint: Checkpoint | None
+) -> EntityResult:
+    saved = _saved_checkpoint(task, state)
+    if saved is not None and saved.phase != "moving":
+        return interrupt(task, saved, error, state)
+    # A failure inside begin leaves no checkpoint in hand, but maybe one saved: abort that.
+    return abort(task, checkpoint or saved, error, state)
 
 
 def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:
@@ -159,11 +217,14 @@ def _retrying(task: EntityTask, step: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _not_run(task: EntityTask) -> EntityResult:
+_STOPPED = "not started: an earlier entity failed and options.continue_on_error is false"
+
+
+def _not_run(task: EntityTask, why: str) -> EntityResult:
     return EntityResult(
         flow=task.flow,
         entity=task.entity,
         status=RunStatus.NOT_RUN,
         run_type=task.run_type,
-        message="not started: an earlier entity failed and options.continue_on_error is false",
+        message=why,
     )

@@ -56,11 +56,17 @@ def move_chunk(
     *,
     budget: ChunkBudget = UNBOUNDED,
     on_progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Checkpoint:
-    """Stage the next chunk of batches, then persist and return the new checkpoint."""
+    """Stage the next chunk of batches, then persist and return the new checkpoint.
+
+    The chunk ends early, at a batch boundary, when `should_stop()` turns true (cancellation).
+    """
     if checkpoint.done:
         return checkpoint
-    mover = ChunkMover(task, checkpoint, state, budget, on_progress)
+    mover = ChunkMover(
+        task, checkpoint, state, budget, on_progress=on_progress, should_stop=should_stop
+    )
     updated = mover.run(time.monotonic())
     save_checkpoint(task, updated, state)
     state.refresh_lock(task.flow, task.entity, updated.lock_owner)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from hygge.config import load_workspace
+from hygge.engine.events import EntityProgress, RunEvent
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.runner import chunk_budget, run_entity, run_plan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
@@ -211,3 +213,55 @@ def test_options_checkpoint_rows_sets_how_often_a_run_checkpoints(root: Path) ->
     [row] = state_of(workspace).read_journal()
     assert row.row_count == 45
     assert row.chunks is not None and row.chunks >= 4
+
+
+def test_cancelling_stops_at_the_next_batch_keeps_a_checkpoint_and_the_next_run_resumes(
+    root: Path,
+) -> None:
+    write_workspace(root, {"shop": FLOW % "full_drop"})
+    land(root, "orders", "a", orders(60))
+    workspace = load_workspace(root)
+    state = state_of(workspace)
+    cancel = threading.Event()
+
+    def cancel_on_first_progress(event: RunEvent) -> None:
+        if isinstance(event, EntityProgress):
+            cancel.set()  # as Ctrl-C does
+
+    report = run_plan(
+        plan_run(workspace, Selection()),
+        state,
+        concurrency=1,
+        on_event=cancel_on_first_progress,
+        budget=ChunkBudget(max_rows=1_000),
+        cancel=cancel,
+    )
+
+    assert report.cancelled
+    [result] = report.results
+    assert result.status is RunStatus.FAIL and result.error_type == "Cancelled"
+    assert 0 < result.rows < 60
+    assert not (root / "lake" / "orders").exists()  # nothing published
+    assert state.load_checkpoint("shop", "orders") is not None
+    assert state.list_locks() == {}
+    resumed = run(root)
+    assert resumed.results[0].resumed == 1
+    assert content_hash(read_lake(root, "orders")) == content_hash(orders(60))
+    statuses = [row.status for row in reversed(state.read_journal())]
+    assert statuses == ["fail", "success"]
+
+
+def test_entities_not_started_when_the_run_is_cancelled_are_not_run(root: Path) -> None:
+    flows = {"shop": "home: {type: parquet, path: landing}\nstore: lake\nentities: [a, b]\n"}
+    write_workspace(root, flows)
+    land(root, "a", "x", orders(3))
+    land(root, "b", "x", orders(3))
+    workspace = load_workspace(root)
+    cancel = threading.Event()
+    cancel.set()
+
+    report = run_plan(
+        plan_run(workspace, Selection()), state_of(workspace), concurrency=1, cancel=cancel
+    )
+
+    assert [r.status for r in report.results] == [RunStatus.NOT_RUN, RunStatus.NOT_RUN]

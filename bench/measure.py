@@ -45,7 +45,8 @@ def run_polars_each(src: Path, dst: Path) -> None:
 def run_pyarrow(src: Path, dst: Path) -> None:
     import pyarrow.dataset as ds
 
-    ds.write_dataset(ds.dataset(src, format="parquet"), dst, format="parquet")
+    source = ds.dataset(src, format="parquet")
+    ds.write_dataset(source, dst, format="parquet", existing_data_behavior="delete_matching")
 
 
 def peak_rss_mib() -> float:

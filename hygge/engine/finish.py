@@ -10,6 +10,7 @@ from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import Clock, save_checkpoint, utc_now
 from hygge.engine.watermarks import pending_margin
+from hygge.engine.windows import watermark_settings
 from hygge.errors import HyggeError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
@@ -39,7 +40,8 @@ def commit(
         checkpoint = checkpoint.model_copy(update={"phase": "published"})
         save_checkpoint(task, checkpoint, state)
     watermark = _next_watermark(task, checkpoint, state, clock())
-    message = None if status is RunStatus.SUCCESS else "no rows"
+    notes = "; ".join(checkpoint.notes) or None
+    message = notes if status is RunStatus.SUCCESS else "; ".join(filter(None, ["no rows", notes]))
     if checkpoint.phase == "published":
         if task.watermark is not None and task.watermark.lookback is not None:
             state.promote_margin(
@@ -158,6 +160,7 @@ def _next_watermark(
         column=column,
         value=value,
         value_type=kind,
+        settings=watermark_settings(task),
         files=checkpoint.loaded_files,
         entity_run_id=checkpoint.entity_run_id,
         updated_at=now,

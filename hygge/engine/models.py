@@ -67,6 +67,7 @@ class Checkpoint(BaseModel):
     lock_owner: str  # who holds the entity's lock for this attempt (changes on resume)
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
+    notes: list[str] = Field(default_factory=list)  # said in the journal row of a success
 
 
 class EntityResult(BaseModel):

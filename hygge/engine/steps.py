@@ -94,6 +94,7 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         lock_owner=owner,
         loaded_files=opened.loaded_files,
         watermark_type=opened.watermark_type,
+        notes=opened.notes,
     )
     save_checkpoint(task, checkpoint, state)
     return checkpoint

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
@@ -10,6 +11,8 @@ from hygge.homes import Window
 from hygge.homes.base import FileEntry
 from hygge.state.base import StateBackend, Watermark
 from hygge.types import JsonScalar, RunType
+
+log = logging.getLogger("hygge.engine")
 
 
 def fingerprint(entry: FileEntry) -> str:
@@ -24,6 +27,7 @@ class RunWindow:
     window: Window
     loaded_files: list[str] | None
     watermark_type: str | None
+    notes: list[str] = field(default_factory=list)
 
 
 def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
@@ -36,15 +40,37 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     home = task.home.open(task.place)
     window = home.open_window(lower, column)
     window = window.model_copy(update={"lower": lower})
+    notes = _changed_settings(task, last) if incremental else []
     if window.files is None:
-        return RunWindow(window, None, kind)
+        return RunWindow(window, None, kind, notes)
     present = [fingerprint(entry) for entry in window.files]
     if incremental and last is not None and last.files:
         known = set(last.files)
         new_files = [entry for entry in window.files if fingerprint(entry) not in known]
         if len(new_files) != len(window.files):
             window = window.model_copy(update={"files": new_files, "rows_hint": None})
-    return RunWindow(window, present, kind)
+    return RunWindow(window, present, kind, notes)
+
+
+def watermark_settings(task: EntityTask) -> str | None:
+    """The watermark settings as one line, stored with the watermark to notice changes."""
+    config = task.watermark
+    if config is None:
+        return None
+    keys = ",".join(config.key_columns) or "-"
+    return f"column={config.column} key_columns={keys} lookback={config.lookback or '-'}"
+
+
+def _changed_settings(task: EntityTask, last: Watermark | None) -> list[str]:
+    now = watermark_settings(task)
+    if last is None or last.settings is None or now is None or last.settings == now:
+        return []
+    note = (
+        f"watermark settings changed since the last run ({last.settings} → {now}); "
+        "the stored watermark still applies"
+    )
+    log.warning("%s: %s", task.qualified_name, note)
+    return [note]
 
 
 def _lower_bound(task: EntityTask, last: Watermark | None) -> JsonScalar:

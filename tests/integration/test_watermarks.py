@@ -182,3 +182,20 @@ def test_an_initial_watermark_bounds_the_first_run(tmp_path: Path) -> None:
     run(root)
 
     assert content_hash(read_lake(root, "events")) == content_hash(events([2, 3], [20, 30]))
+
+
+def test_changed_watermark_settings_are_reported_in_the_journal_and_the_watermark_kept(
+    tmp_path: Path,
+) -> None:
+    root = write_workspace(tmp_path / "ws", {"feed": FLOW % "{column: at, key_columns: [id]}"})
+    land(root, "events", "a", events([1, 2], [10, 20]))
+    run(root)
+    write_workspace(root, {"feed": FLOW % "{column: at, key_columns: [id], lookback: 5}"})
+    land(root, "events", "b", events([3], [30]))
+
+    result = run(root).results[0]
+
+    assert result.status is RunStatus.SUCCESS and result.rows == 1
+    assert "watermark settings changed since the last run" in (result.message or "")
+    assert "lookback=-" in (result.message or "") and "lookback=5" in (result.message or "")
+    assert watermark_of(root) == (30, "int")

@@ -41,7 +41,8 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP) ## benchmarks against raw baselines (BENCH_ROWS=5000000 for the full size)
+bench: $(STAMP) ## slow scale tests, then benchmarks against raw baselines (BENCH_ROWS=5000000: full size)
+	$(VENV)/bin/pytest -m bench -q -p no:cacheprovider
 	$(PY) bench/run.py
 
 requirements: $(STAMP) ## regenerate requirements.txt (Functions deployment) from pyproject.toml

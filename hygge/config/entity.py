@@ -12,7 +12,7 @@ from hygge.config.blocks import DEFAULT_TYPE, config_classes, final_path
 from hygge.config.explain import explain
 from hygge.config.files import STORE_DEFAULT_KEYS
 from hygge.config.models import ResolvedEntity
-from hygge.config.tracked import Tracked, merge_layers
+from hygge.config.tracked import Origin, Tracked, merge_layers
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfigUnion
 from hygge.stores import StoreConfigUnion
@@ -32,9 +32,19 @@ class EntitySource:
     line: int | None = None  # where an inline entity is declared in flow.yml
 
 
+@dataclass(frozen=True)
+class DeclaredEntity:
+    """A resolved entity with where it and its paths are written, for checks across entities."""
+
+    source: EntitySource
+    entity: ResolvedEntity
+    home_at: Origin  # where the home's path (or the home) is set
+    store_at: Origin
+
+
 def resolve_entity(
     source: EntitySource, layers: Sequence[Tracked], warnings: list[str]
-) -> ResolvedEntity:
+) -> DeclaredEntity:
     """Merge `layers` (lowest precedence first), apply paths and shorthands, validate."""
     merged = merge_layers(layers, source.file)
     for block in ("home", "store"):
@@ -51,7 +61,8 @@ def resolve_entity(
     except ValidationError as exc:
         raise explain(exc, merged, ResolvedEntity) from exc
     _check_capabilities(entity, merged)
-    return entity
+    home_at, store_at = (merged.origin((block, "path")) for block in ("home", "store"))
+    return DeclaredEntity(source, entity, home_at, store_at)
 
 
 def _set_path(merged: Tracked, block: str, layers: Sequence[Tracked], source: EntitySource) -> None:

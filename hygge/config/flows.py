@@ -17,8 +17,9 @@ from hygge.errors import ConfigError
 FLOW_FILE = "flow.yml"
 ENTITIES_DIR = "entities"
 FLOW_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-ENTITY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+ENTITY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _NAME_RULE = "letters, digits, '_' and '-', starting with a letter, digit or '_'"
+_ENTITY_RULE = "letters, digits, '_' and '-', starting with a letter or digit"
 
 
 @dataclass
@@ -175,11 +176,27 @@ def _check_entity_name(name: object, origin: Origin, implicit: bool = False) -> 
     if isinstance(name, str) and ENTITY_NAME.fullmatch(name):
         return
     why = " (a flow without entities has one entity named after it)" if implicit else ""
+    if isinstance(name, str) and name.startswith(("_", ".")):
+        # The entity name becomes a folder of file homes and stores.
+        raise ConfigError(
+            f"invalid entity name {name!r}{why}: names starting with '_' or '.' are reserved: "
+            "file readers skip such folders as hidden, and '_hygge_staging' is where file "
+            "stores stage a run",
+            file=origin.file,
+            line=origin.line,
+            hint=f"rename {'the flow folder' if implicit else 'it'} to start with a letter or "
+            f"digit{_renamed(name)}",
+        )
     raise ConfigError(
-        f"invalid entity name {name!r}{why}: use {_NAME_RULE}; no dots",
+        f"invalid entity name {name!r}{why}: use {_ENTITY_RULE}; no dots",
         file=origin.file,
         line=origin.line,
     )
+
+
+def _renamed(name: str) -> str:
+    stripped = name.lstrip("_.")
+    return f", e.g. {stripped!r}" if ENTITY_NAME.fullmatch(stripped) else ""
 
 
 def _check_unique(entities: list[EntitySource]) -> None:

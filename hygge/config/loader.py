@@ -8,11 +8,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from hygge.config.entity import resolve_entity
+from hygge.config.entity import DeclaredEntity, resolve_entity
 from hygge.config.explain import explain
 from hygge.config.flows import FLOW_FILE, FlowSource, read_document, read_flow, split_flow
+from hygge.config.folders import check_folders
 from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, build_layer
-from hygge.config.models import FlowInfo, ProjectConfig, ResolvedEntity, Workspace
+from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource
 from hygge.config.tracked import Tracked
@@ -56,9 +57,10 @@ def load_workspace(
     flows = [read_flow(source, flows_dir, name, env, warnings) for name in names]
     per_flow = parse_overrides(overrides, names)
     defaults = build_layer(document.child("defaults"), "defaults", PROJECT_DEFAULTS, warnings)
-    entities: list[ResolvedEntity] = []
+    declared: list[DeclaredEntity] = []
     for flow in flows:
-        entities.extend(_resolve_flow(flow, defaults, per_flow.get(flow.name), warnings))
+        declared.extend(_resolve_flow(flow, defaults, per_flow.get(flow.name), warnings))
+    check_folders(root, declared)
     state_dir = _under(root, project.state.path)
     journal = project.journal
     journal_dir = _under(root, journal.path) if journal and journal.path else state_dir / "journal"
@@ -67,7 +69,7 @@ def load_workspace(
         name=project.name or root.name,
         project=project,
         flows={f.name: FlowInfo(name=f.name, file=f.file, entities=_names(f)) for f in flows},
-        entities=entities,
+        entities=[each.entity for each in declared],
         state_dir=state_dir,
         journal_dir=journal_dir,
         warnings=list(dict.fromkeys(warnings)),
@@ -133,7 +135,7 @@ def _flow_names(
 
 def _resolve_flow(
     flow: FlowSource, defaults: Tracked, override: Tracked | None, warnings: list[str]
-) -> list[ResolvedEntity]:
+) -> list[DeclaredEntity]:
     top: list[Tracked] = []
     if override is not None:
         override_flow, override_defaults = split_flow(override)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from hygge.types import JsonScalar, Strict
+
+# The forms hygge.engine.margin.lookback_delta reads (which one applies depends on the column).
+_DURATION = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*[smhdw]\s*")
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 class WatermarkConfig(Strict):
@@ -26,8 +33,9 @@ class WatermarkConfig(Strict):
     )
     lookback: str | int | float | None = Field(
         None,
-        description="Margin re-read below the last watermark: a duration like '15m', '2h', '1d' "
-        "for time columns, a number for integer columns.",
+        description="Margin re-read below the last watermark: a duration like '30s', '15m', "
+        "'1.5h', '1d', '1w' (or a number of seconds) for time columns, a whole number for "
+        "integer columns.",
     )
     initial: JsonScalar = Field(
         None, description="Lower bound of the very first run (default: read everything)."
@@ -40,6 +48,17 @@ class WatermarkConfig(Strict):
             return [value]
         return value
 
+    @field_validator("lookback", mode="before")
+    @classmethod
+    def _lookback_form(cls, value: object) -> object:
+        if value is None or _is_lookback(value):
+            return value
+        raise ValueError(
+            f"{value!r} is not a lookback: write a number and a unit, s, m, h, d or w (30s, "
+            "15m, 1.5h, 1d, 1w), or a non-negative number (seconds for a time column, a count "
+            "for an integer column)"
+        )
+
     @model_validator(mode="after")
     def _lookback_needs_keys(self) -> WatermarkConfig:
         if self.lookback is not None and not self.key_columns:
@@ -48,3 +67,13 @@ class WatermarkConfig(Strict):
                 "tell a row it already loaded from a late one"
             )
         return self
+
+
+def _is_lookback(value: object) -> bool:
+    if isinstance(value, bool):
+        return False  # `lookback: yes` is a mistake, not the number 1
+    if isinstance(value, int | float):
+        return math.isfinite(value) and value >= 0
+    return isinstance(value, str) and bool(
+        _DURATION.fullmatch(value) or _WHOLE_NUMBER.fullmatch(value)
+    )

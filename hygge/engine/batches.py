@@ -24,30 +24,49 @@ def decode_schema(text: str) -> pl.Schema:
 
 
 def conform(batch: pl.DataFrame, schema: pl.Schema, where: str) -> pl.DataFrame:
-    """Make `batch` match the run's schema, or say exactly which column differs and where."""
+    """Make `batch` match the entity's schema, or say exactly which column differs and where.
+
+    The schema is the first batch's, or, on an incremental run, that of the data already
+    published. A type is converted only when every value survives the round trip unchanged
+    (Int64 2 → Float64 2.0 does; 1.5 → 1 does not).
+    """
     if batch.schema == schema:
         return batch
     missing = [name for name in schema if name not in batch.schema]
     extra = [name for name in batch.schema if name not in schema]
     if missing or extra:
         raise DataError(
-            f"{where}: columns differ from the earlier batches of this run "
-            f"(missing: {missing or 'none'}; unexpected: {extra or 'none'}). "
-            "One entity must have one set of columns: split files with other columns into "
-            "their own entity, or align the source."
+            f"{where}: the columns differ from the entity's (missing: {missing or 'none'}; "
+            f"unexpected: {extra or 'none'}). One entity has one set of columns: align the "
+            "source, split these files into their own entity, or, if the change is meant, "
+            "reload the entity with `hygge go --full-drop`."
         )
+    differing = [name for name, dtype in schema.items() if batch.schema[name] != dtype]
     try:
-        return batch.select(pl.col(name).cast(dtype, strict=True) for name, dtype in schema.items())
-    except pl.exceptions.PolarsError as exc:
-        diffs = [
-            f"{name}: {batch.schema[name]} vs {dtype}"
-            for name, dtype in schema.items()
-            if batch.schema[name] != dtype
-        ]
+        converted = batch.select(pl.col(n).cast(dtype, strict=True) for n, dtype in schema.items())
+        lossy = [name for name in differing if not _round_trips(batch[name], converted[name])]
+    except pl.exceptions.PolarsError:
+        lossy = differing
+    if lossy:
+        diffs = "; ".join(
+            f"{name}: {batch.schema[name]} here, {schema[name]} before" for name in lossy
+        )
         raise DataError(
-            f"{where}: column types differ from earlier batches and cannot be converted "
-            f"safely ({'; '.join(diffs)}). Fix the source types or set a schema in format_options."
-        ) from exc
+            f"{where}: column types differ from the entity's and converting would change "
+            f"values ({diffs}). Fix the source types, pin them with format_options "
+            "(schema_overrides), or reload the entity with `hygge go --full-drop`."
+        )
+    return converted
+
+
+def _round_trips(before: pl.Series, after: pl.Series) -> bool:
+    if before.dtype == pl.Null:
+        return True
+    try:
+        back = after.cast(before.dtype, strict=True)
+    except pl.exceptions.PolarsError:
+        return False
+    return back.equals(before, check_dtypes=False, check_names=False, null_equal=True)
 
 
 def watermark_type(dtype: pl.DataType) -> str:
@@ -75,13 +94,26 @@ def to_json_scalar(value: object) -> JsonScalar:
 
 
 def from_json_scalar(value: JsonScalar, kind: str | None) -> object:
-    """Inverse of to_json_scalar for a known watermark type."""
+    """Inverse of to_json_scalar for a known watermark type; DataError when it is not one."""
     if value is None or kind is None:
         return value
-    if kind == "datetime" and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    if kind == "date" and isinstance(value, str):
-        return date.fromisoformat(value)
+    try:
+        if kind == "datetime" and isinstance(value, str):
+            return datetime.fromisoformat(value)
+        if kind == "date" and isinstance(value, str):
+            return date.fromisoformat(value)
+        if kind == "int" and not isinstance(value, int):
+            return int(str(value))
+        if kind == "string" and not isinstance(value, str):
+            return str(value)
+    except ValueError as exc:
+        example = {"datetime": "2024-01-31T00:00:00", "date": "2024-01-31", "int": "42"}
+        raise DataError(
+            f"watermark value {value!r} is not a {kind} (watermark.initial, or the stored "
+            f"watermark); write it like {example.get(kind, kind)}"
+        ) from exc
+    if kind in {"datetime", "date"} and not isinstance(value, str):
+        raise DataError(f"watermark value {value!r} is not a {kind}; write it as ISO 8601 text")
     return value
 
 

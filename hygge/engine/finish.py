@@ -14,6 +14,7 @@ from hygge.engine.windows import watermark_settings
 from hygge.errors import HyggeError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
+from hygge.state.journal import JournalRow
 from hygge.types import JsonScalar, RunStatus, RunType
 
 log = logging.getLogger("hygge.engine")
@@ -25,34 +26,21 @@ def commit(
     """Publish the staged data, then advance the watermark, then journal; idempotent on retry."""
     if not checkpoint.done:
         raise HyggeError(f"{task.qualified_name}: commit called before the last chunk was moved")
-    store = task.store.open(task.place)
+    # Fencing: a run whose lock was taken over (its heartbeat went stale) must not publish.
+    state.refresh_lock(task.flow, task.entity, checkpoint.lock_owner)
     status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
-    if checkpoint.phase == "moving":
-        checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
-        save_checkpoint(task, checkpoint, state)
-    if checkpoint.phase == "publishing":
-        fault_point("before_publish")
-        if status is RunStatus.SUCCESS:
-            store.publish(checkpoint.staging)
-        else:
-            store.abort(checkpoint.staging)  # nothing to publish: keep the store as it is
-        fault_point("after_publish")
-        checkpoint = checkpoint.model_copy(update={"phase": "published"})
-        save_checkpoint(task, checkpoint, state)
+    checkpoint = _publish(task, checkpoint, state, status)
     watermark = _next_watermark(task, checkpoint, state, clock())
-    notes = "; ".join(checkpoint.notes) or None
-    message = notes if status is RunStatus.SUCCESS else "; ".join(filter(None, ["no rows", notes]))
+    message = _message(checkpoint, status)
     if checkpoint.phase == "published":
         if task.watermark is not None and task.watermark.lookback is not None:
-            state.promote_margin(
-                task.flow, task.entity, pending_margin(checkpoint, checkpoint.chunks)
-            )
+            margin = pending_margin(checkpoint, checkpoint.chunks)
+            state.promote_margin(task.flow, task.entity, margin)
         if watermark is not None:
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
         checkpoint = checkpoint.model_copy(update={"finished_at": clock()})
-        row = journal_row(task, checkpoint, status, message, watermark)
-        state.append_journal(row)
+        state.append_journal(journal_row(task, checkpoint, status, message, watermark))
         checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
         save_checkpoint(task, checkpoint, state)
         fault_point("after_journal")
@@ -60,6 +48,37 @@ def commit(
     state.clear_checkpoint(task.flow, task.entity)
     state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
     return result_of(task, row, checkpoint)
+
+
+def _publish(
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, status: RunStatus
+) -> Checkpoint:
+    """Make the staged data visible (once, whatever crashed before) and record that it is."""
+    if checkpoint.phase == "moving":
+        checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
+        save_checkpoint(task, checkpoint, state)
+    if checkpoint.phase != "publishing":
+        return checkpoint
+    fault_point("before_publish")
+    store = task.store.open(task.place)
+    if status is RunStatus.SUCCESS or checkpoint.run_type is RunType.FULL_DROP:
+        store.publish(checkpoint.staging)  # an empty full_drop empties the entity, as its source
+    else:
+        store.abort(checkpoint.staging)  # an incremental run with no new rows changes nothing
+    fault_point("after_publish")
+    checkpoint = checkpoint.model_copy(update={"phase": "published"})
+    save_checkpoint(task, checkpoint, state)
+    return checkpoint
+
+
+def _message(checkpoint: Checkpoint, status: RunStatus) -> str | None:
+    parts = list(checkpoint.notes)
+    if status is RunStatus.SKIP:
+        emptied = checkpoint.run_type is RunType.FULL_DROP
+        parts.insert(
+            0, "no rows: the source is empty, so the entity is now empty" if emptied else "no rows"
+        )
+    return "; ".join(parts) or None
 
 
 def abort(
@@ -84,11 +103,8 @@ def abort(
             message += f" (clean-up also failed: {cleanup_error}; the next run will retry it)"
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": type(error).__name__})
-    state.append_journal(row)
     owner = checkpoint.lock_owner if checkpoint is not None else lock_owner
-    if owner is not None:
-        state.release_lock(task.flow, task.entity, owner)
-    return result_of(task, row, checkpoint)
+    return result_of(task, _record_failure(task, state, row, owner), checkpoint)
 
 
 def interrupt(
@@ -107,7 +123,7 @@ def interrupt(
     if checkpoint.phase == "journaled":
         # Published, watermarked and journaled: only clean-up failed; the next run clears it.
         log.warning("%s: clean-up after a successful run failed: %s", task.qualified_name, error)
-        state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
+        _release(task, state, checkpoint.lock_owner)
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
         return result_of(task, journal_row(task, checkpoint, status, None, None), checkpoint)
     message = (
@@ -115,9 +131,8 @@ def interrupt(
         "finishes the publish from the checkpoint"
     )
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
-    state.append_journal(row.model_copy(update={"error_type": type(error).__name__}))
-    state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
-    return result_of(task, row.model_copy(update={"error_type": type(error).__name__}), checkpoint)
+    row = row.model_copy(update={"error_type": type(error).__name__})
+    return result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
 
 
 def cancelled(
@@ -130,9 +145,35 @@ def cancelled(
     )
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": "Cancelled"})
-    state.append_journal(row)
-    state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
-    return result_of(task, row, checkpoint)
+    return result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+
+
+def _record_failure(
+    task: EntityTask, state: StateBackend, row: JournalRow, owner: str | None
+) -> JournalRow:
+    """Journal a failed run and release its lock, whatever fails on the way (never raises).
+
+    When the journal itself cannot be written, the row's message says so: the run's result
+    still reaches the user, and the lock never outlives a failure.
+    """
+    try:
+        state.append_journal(row)
+    except Exception as journal_error:
+        log.error("%s: the journal could not be written: %s", task.qualified_name, journal_error)
+        message = f"{row.message} (and the journal could not be written: {journal_error})"
+        row = row.model_copy(update={"message": message})
+    finally:
+        _release(task, state, owner)
+    return row
+
+
+def _release(task: EntityTask, state: StateBackend, owner: str | None) -> None:
+    if owner is None:
+        return
+    try:
+        state.release_lock(task.flow, task.entity, owner)
+    except Exception as lock_error:
+        log.error("%s: its lock could not be released: %s", task.qualified_name, lock_error)
 
 
 def describe_error(error: BaseException) -> str:
@@ -161,6 +202,7 @@ def _next_watermark(
         value=value,
         value_type=kind,
         settings=watermark_settings(task),
+        arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
         files=checkpoint.loaded_files,
         entity_run_id=checkpoint.entity_run_id,
         updated_at=now,

@@ -42,7 +42,7 @@ def journal_row(
         start_time=started,
         finish_time=finished,
         status=status.value,
-        run_type=task.run_type.value,
+        run_type=(checkpoint.run_type if checkpoint is not None else task.run_type).value,
         row_count=checkpoint.rows if checkpoint is not None else 0,
         duration=(finished - started).total_seconds(),
         primary_key=",".join(task.watermark.key_columns) or None

@@ -64,13 +64,21 @@ class Margin:
     """Keys loaded within the lookback margin: what earlier runs loaded, plus this run's rows."""
 
     def __init__(
-        self, keys: list[str], column: str, delta: timedelta | int, seen: pl.DataFrame | None
+        self,
+        keys: list[str],
+        column: str,
+        delta: timedelta | int,
+        seen: pl.DataFrame | None,
+        kept: pl.DataFrame | None = None,
     ) -> None:
         self.columns = [*keys, column]
         self.column = column
         self.delta = delta
-        self.seen = seen  # loaded by earlier runs: re-read rows matching these are dropped
-        self.kept = seen.clone() if seen is not None else None  # the margin as this run ends
+        # Loaded by earlier runs (the margin as this run began): matching re-read rows drop.
+        self.seen = seen
+        # The margin as this run goes: earlier runs' plus this run's rows (a resumed run
+        # continues the one its last checkpoint saved).
+        self.kept = kept if kept is not None else (seen.clone() if seen is not None else None)
 
     def drop_seen(self, batch: pl.DataFrame, lower: Bound | None) -> pl.DataFrame:
         """Rows at or below the last watermark that an earlier run already loaded are dropped."""

@@ -61,6 +61,7 @@ class Checkpoint(BaseModel):
     arrow_schema: str | None = None  # base64 Arrow IPC schema of the first staged batch
     candidate_watermark: JsonScalar = None
     watermark_type: str | None = None
+    watermark_column: str | None = None  # the column this run filters and tracks
     done: bool = False
     phase: Literal["moving", "publishing", "published", "journaled"] = "moving"
     resumed: int = 0

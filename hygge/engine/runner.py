@@ -130,7 +130,32 @@ def run_entity(
     budget: ChunkBudget = LOCAL_CHUNK,
     cancel: threading.Event | None = None,
 ) -> EntityResult:
-    """One entity run with the local driver; never raises for the entity's own failures."""
+    """One entity run with the local driver; never raises for the entity's own failures.
+
+    A run of another run type that a crash left half-published is finished first (leaving it
+    would leave the store half-updated); then the run asked for runs.
+    """
+    result = _run_once(task, state, emit, budget, cancel)
+    finished_other = result.status in {RunStatus.SUCCESS, RunStatus.SKIP}
+    if finished_other and result.run_type is not task.run_type:
+        log.warning(
+            "%s: finished the interrupted %s run %s; now the %s run asked for",
+            task.qualified_name,
+            result.run_type,
+            (result.entity_run_id or "")[:8],
+            task.run_type,
+        )
+        result = _run_once(task, state, emit, budget, cancel)
+    return result
+
+
+def _run_once(
+    task: EntityTask,
+    state: StateBackend,
+    emit: Callable[[RunEvent], None],
+    budget: ChunkBudget,
+    cancel: threading.Event | None,
+) -> EntityResult:
     stopping = cancel.is_set if cancel is not None else None
     started = time.monotonic()
     checkpoint: Checkpoint | None = None

@@ -68,8 +68,9 @@ def move_chunk(
         task, checkpoint, state, budget, on_progress=on_progress, should_stop=should_stop
     )
     updated = mover.run(time.monotonic())
-    save_checkpoint(task, updated, state)
+    # Fencing: still the lock's owner (not taken over as stale) before the checkpoint moves on.
     state.refresh_lock(task.flow, task.entity, updated.lock_owner)
+    save_checkpoint(task, updated, state)
     fault_point("after_checkpoint")
     return updated
 
@@ -94,7 +95,9 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         lock_owner=owner,
         loaded_files=opened.loaded_files,
         watermark_type=opened.watermark_type,
+        watermark_column=task.watermark.column if task.watermark else None,
         notes=opened.notes,
+        arrow_schema=opened.arrow_schema,
     )
     save_checkpoint(task, checkpoint, state)
     return checkpoint
@@ -117,7 +120,8 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
         state.clear_checkpoint(task.flow, task.entity)
         return None
     store = task.store.open(task.place)
-    same_kind = previous.run_type == task.run_type
+    column = task.watermark.column if task.watermark else None
+    same_kind = previous.run_type == task.run_type and previous.watermark_column == column
     if task.on_interrupted == "resume" and same_kind:
         log.warning(
             "%s: resuming interrupted run %s at %s rows (phase %s)",
@@ -145,7 +149,7 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
         "%s: discarding interrupted run %s (%s)",
         task.qualified_name,
         previous.entity_run_id[:8],
-        "on_interrupted: restart" if same_kind else f"run type is now {task.run_type}",
+        _why_restart(task, previous, same_kind),
     )
     _journal_interruption(task, previous, state, "discarded, the entity starts over")
     store.abort(previous.staging)
@@ -171,3 +175,12 @@ def _journal_interruption(
     )
     row = journal_row(task, previous, RunStatus.FAIL, message, None, finished=utc_now())
     state.append_journal(row.model_copy(update={"error_type": "Interrupted"}))
+
+
+def _why_restart(task: EntityTask, previous: Checkpoint, same_kind: bool) -> str:
+    if same_kind:
+        return "on_interrupted: restart"
+    if previous.run_type != task.run_type:
+        return f"it was {previous.run_type}, this run is {task.run_type}"
+    column = task.watermark.column if task.watermark else None
+    return f"its watermark column was {previous.watermark_column}, now {column}"

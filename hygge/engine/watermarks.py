@@ -85,17 +85,22 @@ class WatermarkFilter:
         assert delta is not None
         if self.lower is not None:
             self.floor = minus(self.lower, delta)
-        self.margin = Margin(self.config.key_columns, self.column, delta, self._seen())
+        self.margin = Margin(
+            self.config.key_columns, self.column, delta, self._seen(), self._kept()
+        )
 
     def _seen(self) -> pl.DataFrame | None:
-        flow, entity = self.task.flow, self.task.entity
-        if self.cp.chunks:  # a resumed run: its own margin as of its last checkpoint
-            pending = self.state.load_margin(flow, entity, pending_margin(self.cp, self.cp.chunks))
-            if pending is not None:
-                return read_margin(pending)
+        """The margin as this run began: what earlier runs loaded (none for a full reload)."""
         if not self.incremental:
-            return None  # a full reload keeps every row and rebuilds the margin
-        return read_margin(self.state.load_margin(flow, entity))
+            return None
+        return read_margin(self.state.load_margin(self.task.flow, self.task.entity))
+
+    def _kept(self) -> pl.DataFrame | None:
+        """A resumed run's own margin as of its last checkpoint (None for a new run)."""
+        if not self.cp.chunks:
+            return None
+        name = pending_margin(self.cp, self.cp.chunks)
+        return read_margin(self.state.load_margin(self.task.flow, self.task.entity, name))
 
     def _window(self, dtype: pl.DataType) -> pl.Expr:
         condition = pl.lit(True)
@@ -103,4 +108,8 @@ class WatermarkFilter:
             condition = condition & (pl.col(self.column) > pl.lit(self.floor).cast(dtype))
         if self.upper is not None:
             condition = condition & (pl.col(self.column) <= pl.lit(self.upper).cast(dtype))
+        if self.cp.window.files is not None:
+            # A file window is closed by its file list: rows without a watermark value come
+            # with their new file and load once, like its other rows, on every run alike.
+            return condition | pl.col(self.column).is_null()
         return condition

@@ -28,6 +28,7 @@ class RunWindow:
     loaded_files: list[str] | None
     watermark_type: str | None
     notes: list[str] = field(default_factory=list)
+    arrow_schema: str | None = None  # incremental runs keep to the published data's columns
 
 
 def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
@@ -41,15 +42,16 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     window = home.open_window(lower, column)
     window = window.model_copy(update={"lower": lower})
     notes = _changed_settings(task, last) if incremental else []
+    schema = last.arrow_schema if incremental and last is not None else None
     if window.files is None:
-        return RunWindow(window, None, kind, notes)
+        return RunWindow(window, None, kind, notes, schema)
     present = [fingerprint(entry) for entry in window.files]
     if incremental and last is not None and last.files:
         known = set(last.files)
         new_files = [entry for entry in window.files if fingerprint(entry) not in known]
         if len(new_files) != len(window.files):
             window = window.model_copy(update={"files": new_files, "rows_hint": None})
-    return RunWindow(window, present, kind, notes)
+    return RunWindow(window, present, kind, notes, schema)
 
 
 def watermark_settings(task: EntityTask) -> str | None:

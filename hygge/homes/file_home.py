@@ -115,18 +115,31 @@ class FileHome:
         )
 
     def _window_schema(self, base: Path, files: list[FileEntry]) -> pl.Schema | None:
-        """One schema for the whole window, inferred from its first non-empty file."""
-        first = next((f for f in files if f.size > 0), None)
-        if self.config.format == "parquet" or first is None:
+        """One schema for the whole window, inferred from its first file with data rows.
+
+        A file with only a header says nothing of the types (every column would read as
+        text), so it decides the schema only when no file of the window has rows.
+        """
+        candidates = [f for f in files if f.size > 0]
+        if self.config.format == "parquet" or not candidates:
             return None
-        key = file_fingerprint(first)
+        key = "\n".join(file_fingerprint(f) for f in candidates)
         if key not in self._schema_cache:
-            path = base / first.path
-            self._ensure_unchanged(path, first)
-            self._schema_cache[key] = infer_schema(
-                path, self.config.format, self.config.format_options
-            )
+            self._schema_cache[key] = self._infer(base, candidates)
         return self._schema_cache[key]
+
+    def _infer(self, base: Path, candidates: list[FileEntry]) -> pl.Schema | None:
+        fmt, options = self.config.format, self.config.format_options
+        fallback: pl.Schema | None = None
+        for entry in candidates:
+            path = base / entry.path
+            self._ensure_unchanged(path, entry)
+            schema = infer_schema(path, fmt, options)
+            fallback = fallback or schema
+            first = read_batches(path, fmt, options, schema=schema, start_row=0, batch_size=1)
+            if any(batch.height for batch in first):
+                return schema
+        return fallback
 
     def _ensure_unchanged(self, path: Path, entry: FileEntry) -> None:
         try:

@@ -24,6 +24,7 @@ class Watermark(BaseModel):
     value: JsonScalar = None
     value_type: str | None = None  # datetime | date | int | string
     files: list[str] | None = None  # file homes: fingerprints of files already loaded
+    arrow_schema: str | None = None  # the published data's columns: incremental runs keep them
     settings: str | None = None  # the watermark settings it was made with (changes are reported)
     entity_run_id: str | None = None
     updated_at: datetime | None = None

@@ -142,6 +142,66 @@ def test_invalid_inline_entity_name_points_at_its_line(write_workspace):
     assert (raised.value.file, raised.value.line) == ("flows/shop/flow.yml", 5)
 
 
+@pytest.mark.parametrize(
+    ("name", "renamed"),
+    [
+        pytest.param("_hygge_staging", "hygge_staging", id="the-staging-folder"),
+        pytest.param("_orders", "orders", id="leading-underscore"),
+        pytest.param(".orders", "orders", id="leading-dot"),
+    ],
+)
+def test_entity_name_starting_with_underscore_or_dot_is_refused_with_file_and_line(
+    write_workspace, name, renamed
+):
+    root = write_workspace({"flows/shop/flow.yml": FLOW + f"entities:\n  - ok\n  - '{name}'\n"})
+
+    with pytest.raises(ConfigError) as raised:
+        load_workspace(root)
+
+    assert str(raised.value).splitlines() == [
+        f"flows/shop/flow.yml line 5: invalid entity name '{name}': names starting with '_' or "
+        "'.' are reserved: file readers skip such folders as hidden, and '_hygge_staging' is "
+        "where file stores stage a run",
+        f"  hint: rename it to start with a letter or digit, e.g. '{renamed}'",
+    ]
+
+
+def test_entity_file_naming_the_staging_folder_is_refused_at_its_name_line(write_workspace):
+    root = write_workspace(
+        {
+            "flows/shop/flow.yml": FLOW,
+            "flows/shop/entities/e.yml": "run_type: full_drop\nname: _hygge_staging\n",
+        }
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        load_workspace(root)
+
+    assert (raised.value.file, raised.value.line) == ("flows/shop/entities/e.yml", 2)
+    assert "'_hygge_staging' is where file stores stage a run" in raised.value.detail
+
+
+def test_flow_without_entities_in_an_underscore_folder_is_refused(write_workspace):
+    root = write_workspace({"flows/_shop/flow.yml": FLOW})
+
+    with pytest.raises(ConfigError) as raised:
+        load_workspace(root)
+
+    assert raised.value.file == "flows/_shop/flow.yml"
+    assert "invalid entity name '_shop' (a flow without entities" in raised.value.detail
+    assert raised.value.hint == (
+        "rename the flow folder to start with a letter or digit, e.g. 'shop'"
+    )
+
+
+def test_entity_name_with_an_underscore_inside_is_accepted(write_workspace):
+    root = write_workspace({"flows/shop/flow.yml": FLOW + "entities: [order_lines, v2_orders]\n"})
+
+    workspace = load_workspace(root)
+
+    assert [entity.name for entity in workspace.entities] == ["order_lines", "v2_orders"]
+
+
 def test_invalid_flow_folder_name_is_an_error(write_workspace):
     root = write_workspace({"flows/bad name/flow.yml": FLOW})
 

@@ -1,0 +1,107 @@
+"""Folders that must not overlap: an entity's file home and store, and entities' store folders.
+
+A file store owns its folder: a full_drop run replaces all of it. So the folder must hold
+neither the entity's own home (the run would delete its source, and later runs would read
+their own output) nor another entity's store. Reading another entity's store as a home is
+chaining, and fine. Paths compare as the engine opens them: joined onto the workspace root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+
+from hygge.config.entity import DeclaredEntity
+from hygge.config.tracked import Origin
+from hygge.errors import ConfigError
+from hygge.homes import HomeConfig
+from hygge.stores import StoreConfig
+
+_SHARED_HINT = (
+    "give each entity its own store folder: change a store path, or the entity name that is "
+    "appended to it"
+)
+
+
+def check_folders(root: Path, entities: Sequence[DeclaredEntity]) -> None:
+    """ConfigError if an entity's file home and store overlap, or two store folders do."""
+    stores: dict[PurePath, DeclaredEntity] = {}
+    for declared in entities:
+        store = folder_of(root, declared.entity.store)
+        if store is None:
+            continue
+        home = folder_of(root, declared.entity.home)
+        if home is not None:
+            _check_own(declared, home, store)
+        if store in stores:
+            _refuse_shared(declared, stores[store])
+        stores[store] = declared
+    for store, declared in stores.items():
+        for parent in store.parents:
+            if parent in stores:
+                _refuse_nested(declared, stores[parent])
+
+
+def folder_of(root: Path, config: HomeConfig | StoreConfig) -> PurePath | None:
+    """The normalised absolute path of a file home or store; None for other types."""
+    path = getattr(config, "path", None)
+    if not type(config).entity_subfolder or not isinstance(path, str):
+        return None
+    candidate = Path(path).expanduser()
+    return PurePath(os.path.normpath(candidate if candidate.is_absolute() else root / candidate))
+
+
+def _check_own(declared: DeclaredEntity, home: PurePath, store: PurePath) -> None:
+    entity = declared.entity
+    home_path = f"its home '{_path(entity.home)}' ({declared.home_at.describe()})"
+    store_path = f"its store '{_path(entity.store)}' ({declared.store_at.describe()})"
+    if home == store:
+        relation = f"{home_path} and {store_path} are the same folder"
+    elif store in home.parents:
+        relation = f"{home_path} is inside {store_path}"
+    elif home in store.parents:
+        relation = f"{store_path} is inside {home_path}"
+    else:
+        return
+    raise ConfigError(
+        f"entity '{entity.qualified_name}': {relation}; a full_drop run would delete files "
+        "the home reads, and the home would read the store's own output",
+        file=declared.source.file,
+        line=declared.source.line,
+        hint="give the home and the store separate folders, neither inside the other "
+        "(e.g. home: landing, store: lake)",
+    )
+
+
+def _refuse_shared(declared: DeclaredEntity, first: DeclaredEntity) -> None:
+    entity = declared.entity
+    raise ConfigError(
+        f"entity '{entity.qualified_name}' stores into '{_path(entity.store)}', which is also "
+        f"the store folder of entity {_named(first)}; each run of one would replace or mix "
+        "with the other's files",
+        file=declared.source.file,
+        line=declared.source.line,
+        hint=_SHARED_HINT,
+    )
+
+
+def _refuse_nested(declared: DeclaredEntity, outer: DeclaredEntity) -> None:
+    inner = declared.entity.qualified_name
+    raise ConfigError(
+        f"entity '{inner}' stores into '{_path(declared.entity.store)}', inside "
+        f"'{_path(outer.entity.store)}', the store folder of entity {_named(outer)}; a "
+        f"full_drop run of '{outer.entity.qualified_name}' would delete the files of '{inner}'",
+        file=declared.source.file,
+        line=declared.source.line,
+        hint=_SHARED_HINT,
+    )
+
+
+def _named(declared: DeclaredEntity) -> str:
+    where = Origin(declared.source.file, declared.source.line).describe()
+    return f"'{declared.entity.qualified_name}' ({where})"
+
+
+def _path(config: HomeConfig | StoreConfig) -> str:
+    return str(getattr(config, "path", ""))

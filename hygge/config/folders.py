@@ -24,13 +24,19 @@ _SHARED_HINT = (
 )
 
 
-def check_folders(root: Path, entities: Sequence[DeclaredEntity]) -> None:
-    """ConfigError if an entity's file home and store overlap, or two store folders do."""
+def check_folders(
+    root: Path, entities: Sequence[DeclaredEntity], protected: Sequence[Path] = ()
+) -> None:
+    """ConfigError if an entity's file home and store overlap, two store folders do, or a
+    store folder holds one of the workspace's own folders (`protected`: the workspace root,
+    the flows folder, the state folder)."""
     stores: dict[PurePath, DeclaredEntity] = {}
+    kept = [PurePath(os.path.normpath(path)) for path in protected]
     for declared in entities:
         store = folder_of(root, declared.entity.store)
         if store is None:
             continue
+        _check_protected(declared, store, kept)
         home = folder_of(root, declared.entity.home)
         if home is not None:
             _check_own(declared, home, store)
@@ -72,6 +78,19 @@ def _check_own(declared: DeclaredEntity, home: PurePath, store: PurePath) -> Non
         hint="give the home and the store separate folders, neither inside the other "
         "(e.g. home: landing, store: lake)",
     )
+
+
+def _check_protected(declared: DeclaredEntity, store: PurePath, kept: list[PurePath]) -> None:
+    for folder in kept:
+        if folder == store or store in folder.parents:
+            raise ConfigError(
+                f"entity '{declared.entity.qualified_name}' stores into "
+                f"'{_path(declared.entity.store)}', which holds the workspace's own folder "
+                f"{folder}; a full_drop run replaces its whole store folder and would delete it",
+                file=declared.source.file,
+                line=declared.source.line,
+                hint="store into a folder of its own, e.g. store: lake",
+            )
 
 
 def _refuse_shared(declared: DeclaredEntity, first: DeclaredEntity) -> None:

@@ -60,10 +60,11 @@ def load_workspace(
     declared: list[DeclaredEntity] = []
     for flow in flows:
         declared.extend(_resolve_flow(flow, defaults, per_flow.get(flow.name), warnings))
-    check_folders(root, declared)
     state_dir = _under(root, project.state.path)
     journal = project.journal
     journal_dir = _under(root, journal.path) if journal and journal.path else state_dir / "journal"
+    protected = [root, _under(root, flows_dir), state_dir, journal_dir]
+    check_folders(root, declared, protected)
     return Workspace(
         root=root,
         name=project.name or root.name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hygge.config import load_workspace
@@ -140,3 +142,25 @@ def test_store_folders_that_only_share_a_name_prefix_load(write_workspace):
     workspace = load_workspace(root)
 
     assert [e.store.path for e in workspace.entities] == ["lake/orders", "lake/orders_eu"]
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        pytest.param(".", id="the-workspace-root"),
+        pytest.param("flows", id="the-flows-folder"),
+        pytest.param(".hygge", id="the-state-folder"),
+    ],
+)
+def test_a_store_folder_holding_the_workspace_s_own_folders_is_refused(
+    tmp_path: Path, store: str
+) -> None:
+    (tmp_path / "hygge.yml").write_text("name: t\n")
+    flow = tmp_path / "flows" / "whole"
+    flow.mkdir(parents=True)
+    (flow / "flow.yml").write_text(f"home: landing\nstore: '{store}'\n")
+
+    with pytest.raises(ConfigError, match="holds the workspace's own folder") as raised:
+        load_workspace(tmp_path)
+
+    assert "flows/whole/flow.yml" in str(raised.value)

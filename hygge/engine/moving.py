@@ -75,6 +75,8 @@ class ChunkMover:
             else:
                 done = not self.cancelled
         self._flush(everything=True)
+        if self.staged_rows:
+            self.store.sync(self.staging)
         if self.watermark is not None:
             self.watermark.save_margin(self.cp.chunks + 1)
         candidate = self.watermark.candidate if self.watermark is not None else None

@@ -49,8 +49,12 @@ def temp_name(name: str) -> str:
     return f".{name}.{uuid.uuid4().hex[:8]}.tmp"
 
 
-def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """Run `write(temp_path)`, fsync, then rename onto `target`: `target` is whole or absent."""
+def write_atomically(target: Path, write: Callable[[Path], None], *, sync_dir: bool = True) -> None:
+    """Run `write(temp_path)`, fsync, then rename onto `target`: `target` is whole or absent.
+
+    With `sync_dir=False` the folder's entry is left to the caller to fsync, once for many
+    files (a store syncs its staging folder before a checkpoint lists them).
+    """
     temp = target.with_name(temp_name(target.name))
     try:
         write(temp)
@@ -59,7 +63,8 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    fsync_dir(target.parent)
+    if sync_dir:
+        fsync_dir(target.parent)
 
 
 def move_no_replace(src: Path, dst: Path) -> None:

@@ -22,6 +22,7 @@ def write_frame(
     options: Mapping[str, Any],
     *,
     compression: str | None = None,
+    sync_dir: bool = True,
 ) -> None:
     """Write `frame` to `target` (temp name, fsync, rename): the file is whole or absent.
 
@@ -42,4 +43,4 @@ def write_frame(
             detail = " ".join(str(exc).split("\n\n")[0].split())
             raise DataError(f"cannot write {fmt} file {target}: {detail}") from exc
 
-    write_atomically(target, write)
+    write_atomically(target, write, sync_dir=sync_dir)

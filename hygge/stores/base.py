@@ -6,6 +6,7 @@ step can run in a fresh process (the local driver after a crash, or an Azure act
 
     prepare  -> Staging        make the staging area for this run
     write    -> Staging        stage one batch (an artefact: a file, a staging-table slice)
+    sync                       make staged artefacts durable before a checkpoint lists them
     discard_unlisted           resume: drop artefacts of a chunk that never checkpointed
     publish                    make staged data visible; idempotent for the same Staging
     abort                      drop the staging area; the published data is untouched
@@ -51,6 +52,10 @@ class Store(Protocol):
 
     def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
         """Stage one batch; returns the staging record with the new artefact(s)."""
+        ...
+
+    def sync(self, staging: Staging) -> None:
+        """Make the staged artefacts durable, before a checkpoint lists them."""
         ...
 
     def discard_unlisted(self, staging: Staging) -> None:

@@ -92,13 +92,18 @@ class FileStore:
             )
         options = self.config.format_options
         fmt, compression = self.config.format, self.config.compression
-        write_frame(batch, folder / name, fmt, options, compression=compression)
+        # The folder's entry is synced once per chunk, in sync(), not once per file.
+        write_frame(batch, folder / name, fmt, options, compression=compression, sync_dir=False)
         return staging.model_copy(
             update={
                 "artefacts": [*staging.artefacts, name],
                 "next_sequence": staging.next_sequence + 1,
             }
         )
+
+    def sync(self, staging: Staging) -> None:
+        """Make the staged files' folder entries durable before a checkpoint lists them."""
+        fsync_dir(self._existing_staging(staging))
 
     def discard_unlisted(self, staging: Staging) -> None:
         """Delete staged files the checkpoint does not list (partial or uncheckpointed writes)."""

@@ -138,6 +138,18 @@ class StoreContract:
         expected = orders(7) if run_type is RunType.INCREMENTAL else orders(4, start=3)
         assert_same_rows(read_published(SCHEMA), expected)
 
+    @BOTH
+    def test_sync_keeps_every_staged_artefact_and_publishes_them_unchanged(
+        self, open_store, read_published, run_type
+    ):
+        # The engine syncs staging before each checkpoint lists it, in a fresh store object.
+        source = orders(9)
+        staging = stage(open_store(), split_rows(source, 4), run_type, "run-1")
+        open_store().sync(staging)
+        open_store().sync(staging)  # idempotent
+        open_store().publish(staging)
+        assert_same_rows(read_published(SCHEMA), source)
+
     def test_full_drop_of_an_empty_source_empties_the_entity(self, open_store, read_published):
         run(open_store(), [orders(5)], RunType.FULL_DROP, "run-1")
         run(open_store(), [], RunType.FULL_DROP, "run-2")

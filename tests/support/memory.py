@@ -110,6 +110,10 @@ class MemoryStore:
             }
         )
 
+    def sync(self, staging: Staging) -> None:
+        self.calls.append("sync")  # memory is as durable as it gets
+        self._area(staging)
+
     def discard_unlisted(self, staging: Staging) -> None:
         self.calls.append("discard_unlisted")
         area = self.staged.get(staging.location, {})

@@ -9,7 +9,8 @@ from hygge.config import Workspace
 from hygge.config.suggest import did_you_mean
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.plan import Selection
-from hygge.engine.preview import compact, saved_checkpoint
+from hygge.engine.preview import compact
+from hygge.engine.steps import saved_checkpoint
 from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.state.base import Watermark
 from hygge.state.local import LocalStateBackend

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hygge.engine.models import Checkpoint, EntityTask
+from hygge.engine.models import EntityTask
 from hygge.engine.plan import RunPlan
+from hygge.engine.steps import saved_checkpoint
 from hygge.engine.windows import open_run_window
-from hygge.errors import HyggeError, StateError
+from hygge.errors import HyggeError
 from hygge.homes import Window
 from hygge.state.base import StateBackend
 from hygge.types import JsonScalar, RunType
@@ -76,20 +77,6 @@ def _window_and_interrupted(task: EntityTask, state: StateBackend) -> tuple[Wind
         open_run_window(task, state).window,
         f"will restart: discards {run} ({saved.rows:,} rows staged; {why})",
     )
-
-
-def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
-    """The entity's saved checkpoint; StateError (naming `hygge reset`) when unreadable."""
-    raw = state.load_checkpoint(task.flow, task.entity)
-    if raw is None:
-        return None
-    try:
-        return Checkpoint.model_validate(raw)
-    except ValueError as error:
-        raise StateError(
-            f"{task.qualified_name}: the saved checkpoint cannot be read ({error}); "
-            f"run `hygge reset --flow {task.flow} --entity {task.entity}` to start over"
-        ) from error
 
 
 def describe_window(window: Window, task: EntityTask) -> str:

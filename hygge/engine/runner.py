@@ -17,8 +17,8 @@ from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, R
 from hygge.engine.finish import abort, cancelled, commit, interrupt
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
-from hygge.engine.steps import ChunkBudget, begin, move_chunk
-from hygge.errors import EntityLockedError, RetryableError
+from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint
+from hygge.errors import EntityLockedError, HyggeError, RetryableError
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus
 
@@ -195,7 +195,7 @@ def _run_once(
 
 def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
     """Cancelled mid-step: the last saved checkpoint is where the next run continues."""
-    saved = _saved_checkpoint(task, state)
+    saved = _readable_checkpoint(task, state)
     if saved is None:
         return _not_run(task, "cancelled before it started")
     return cancelled(task, saved, state)
@@ -204,7 +204,7 @@ def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
 def _fail(
     task: EntityTask, state: StateBackend, error: Exception, checkpoint: Checkpoint | None
 ) -> EntityResult:
-    saved = _saved_checkpoint(task, state)
+    saved = _readable_checkpoint(task, state)
     if saved is not None and saved.phase != "moving":
         return interrupt(task, saved, error, state)
     # A failure inside begin leaves no checkpoint in hand, but maybe one saved: abort that.
@@ -223,9 +223,13 @@ def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:
     )
 
 
-def _saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
-    raw = state.load_checkpoint(task.flow, task.entity)
-    return Checkpoint.model_validate(raw) if raw is not None else None
+def _readable_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
+    """The saved checkpoint while handling a failure: an unreadable one is logged, not raised."""
+    try:
+        return saved_checkpoint(task, state)
+    except HyggeError as error:
+        log.error("%s: %s", task.qualified_name, error)
+        return None
 
 
 def _retrying(task: EntityTask, step: Callable[[], T]) -> T:

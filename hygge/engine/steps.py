@@ -26,7 +26,16 @@ log = logging.getLogger("hygge.engine")
 Clock = Callable[[], datetime]
 UNBOUNDED = ChunkBudget()
 
-__all__ = ["UNBOUNDED", "ChunkBudget", "Clock", "begin", "move_chunk", "save_checkpoint", "utc_now"]
+__all__ = [
+    "UNBOUNDED",
+    "ChunkBudget",
+    "Clock",
+    "begin",
+    "move_chunk",
+    "save_checkpoint",
+    "saved_checkpoint",
+    "utc_now",
+]
 
 
 def utc_now() -> datetime:
@@ -75,6 +84,20 @@ def move_chunk(
     return updated
 
 
+def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
+    """The entity's saved checkpoint; StateError (naming `hygge reset`) when unreadable."""
+    raw = state.load_checkpoint(task.flow, task.entity)
+    if raw is None:
+        return None
+    try:
+        return Checkpoint.model_validate(raw)
+    except ValueError as error:
+        raise StateError(
+            f"{task.qualified_name}: the saved checkpoint cannot be read ({error}); "
+            f"run `hygge reset --flow {task.flow} --entity {task.entity}` to start over"
+        ) from error
+
+
 def save_checkpoint(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
     state.save_checkpoint(task.flow, task.entity, checkpoint.model_dump(mode="json"))
 
@@ -105,16 +128,9 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
 
 def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | None:
     """Continue an interrupted run if there is one and the task wants that; else clean it up."""
-    raw = state.load_checkpoint(task.flow, task.entity)
-    if raw is None:
+    previous = saved_checkpoint(task, state)
+    if previous is None:
         return None
-    try:
-        previous = Checkpoint.model_validate(raw)
-    except ValueError as exc:
-        raise StateError(
-            f"{task.qualified_name}: the saved checkpoint cannot be read ({exc}); "
-            f"run `hygge reset --flow {task.flow} --entity {task.entity}` to start over"
-        ) from exc
     if previous.phase == "journaled":
         # That run finished (published, watermarked, journaled); only its clean-up was lost.
         state.clear_checkpoint(task.flow, task.entity)

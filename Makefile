@@ -8,7 +8,7 @@ EXTRAS := dev,postgres,duckdb,azure,functions
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-exactly-once test lint format bench requirements clean
+.PHONY: help venv demo demo-exactly-once test user-install lint format bench requirements clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -27,9 +27,13 @@ demo: $(STAMP) ## generate a landing zone, run `hygge go` into a parquet lake, s
 demo-exactly-once: $(STAMP) ## load, add rows, kill -9 a run mid-move, rerun; prove exactly-once
 	$(PY) demo/exactly_once.py
 
-test: $(STAMP) ## lint, type-check and run the whole test suite
+test: $(STAMP) ## lint, type-check, install as a user would, run the whole test suite
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory user-install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
+
+user-install: ## pip install . into a fresh venv (no extras), run help/init/list/go/journal/debug
+	bash tests/install/user_install.sh $(PYTHON)
 
 lint: $(STAMP) ## ruff (lint + format check), mypy --strict, import layering
 	$(VENV)/bin/ruff check .

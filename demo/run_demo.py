@@ -94,7 +94,17 @@ def main() -> int:
     banner("4. hygge journal")
     hygge("journal", "--limit", "6")
     print(f"\nThe lake is in {WORKSPACE / 'lake'}; try: cd .demo && ../.venv/bin/hygge list")
+    print(PATH_HINT)
     return 0
+
+
+PATH_HINT = """
+hygge is installed in .venv/ of this clone, not on your PATH. To use it here:
+  source .venv/bin/activate        # then: hygge --help, hygge init my-project
+Or install it for your own projects (README, "Install"):
+  python3 -m venv ~/.venvs/hygge && ~/.venvs/hygge/bin/pip install .
+  export PATH="$HOME/.venvs/hygge/bin:$PATH"
+"""
 
 
 def hygge(*args: str) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -90,7 +89,7 @@ def reported_errors(err: Console, *, verbose: bool) -> Iterator[None]:
     """Turn errors into a message on stderr and an exit code; tracebacks only when verbose."""
     try:
         yield
-    except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+    except (typer.Exit, typer.Abort, typer.BadParameter):
         raise
     except ConfigError as error:
         _show(err, "Configuration error: ", error, verbose)

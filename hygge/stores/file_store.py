@@ -146,6 +146,11 @@ class FileStore:
         """E.g. `parquet lake/orders`."""
         return f"{self.config.format} {self.config.path}"
 
+    def identity(self) -> str:
+        """E.g. `local parquet ./lake/orders`: the format and the real path, symlinks resolved
+        (`type: parquet` and `type: local` write the same files, so both say `local`)."""
+        return f"local {self.config.format} {self.place.real_label(self.target)}"
+
     def _publish_full_drop(self, staging: Staging) -> None:
         folder = Path(staging.location)
         if self._is_staged_set(self.target, staging):
@@ -188,10 +193,12 @@ class FileStore:
     def _remove_staging(self, staging: Staging) -> None:
         remove_tree(Path(staging.location))
         remove_tree(self._aside(staging))
-        if remove_empty_dir(self.staging_root):
-            remove_empty_dir(self.staging_root.parent)
-        if self.staging_root.parent.exists():
-            fsync_dir(self.staging_root.parent)
+        # The run's own staging root: another store's, when a run is discarded after a change.
+        staging_root = Path(staging.location).parent
+        if remove_empty_dir(staging_root):
+            remove_empty_dir(staging_root.parent)
+        if staging_root.parent.exists():
+            fsync_dir(staging_root.parent)
 
     def _require_artefacts(self, folder: Path, staging: Staging) -> None:
         for name in staging.artefacts:

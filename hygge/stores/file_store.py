@@ -10,6 +10,7 @@ it, calling it again with the same `Staging` ends with every staged row publishe
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -197,7 +198,8 @@ class FileStore:
         staging_root = Path(staging.location).parent
         if remove_empty_dir(staging_root):
             remove_empty_dir(staging_root.parent)
-        if staging_root.parent.exists():
+        # Entities of one store share `_hygge_staging`: another run may remove it meanwhile.
+        with contextlib.suppress(FileNotFoundError):
             fsync_dir(staging_root.parent)
 
     def _require_artefacts(self, folder: Path, staging: Staging) -> None:

@@ -240,13 +240,20 @@ class FileStore:
         else:
             text = "{sequence:020d}" + extension
         pattern = FilePattern.parse(text)
-        sample = pattern.render(
-            sequence=0, entity=self.place.entity, flow=self.place.flow, run_id="r", started=_EPOCH
-        )
+        entity, flow = self.place.entity, self.place.flow
+        sample = pattern.render(sequence=0, entity=entity, flow=flow, run_id=_RUN, started=_EPOCH)
         if sample.startswith((".", "_")):
             raise ConfigError(
                 f"file_pattern {text!r} makes names starting with '.' or '_' ({sample}), "
                 f"which readers skip as hidden; start the pattern differently"
+            )
+        if len(sample.encode()) > MAX_FILE_NAME_BYTES:
+            raise ConfigError(
+                f"store of {flow}.{entity}: file_pattern {text!r} makes names of "
+                f"{len(sample.encode())} bytes; file names are limited to 255 bytes, and hygge "
+                f"needs room for its temp names and growing sequences: at most "
+                f"{MAX_FILE_NAME_BYTES}",
+                hint="shorten the pattern (drop {flow} or {entity}: the folder names them)",
             )
         return pattern
 
@@ -273,6 +280,9 @@ class FileStore:
 
 _FILE_RUN_TYPES = (RunType.FULL_DROP, RunType.INCREMENTAL)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RUN = "0" * 32  # a run id as long as a real one
+# A file is written under `.<name>.<8 hex>.tmp` (14 bytes more), and `{sequence}` may grow.
+MAX_FILE_NAME_BYTES = 230
 
 
 def _lost(staging: Staging, name: str, folder: Path, target: Path) -> str:

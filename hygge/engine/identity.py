@@ -60,7 +60,7 @@ def check_resume_targets(task: EntityTask, previous: Checkpoint, home: str, stor
                 "is always finished, never discarded)"
             )
         raise ConfigError(
-            f"{name}: the store changed since {run} was interrupted ({previous.phase}), from "
+            f"{name}: the store changed since {run} was interrupted while {previous.phase}, from "
             f"'{previous.store_identity}' to '{store}'; its staged data belongs to the old "
             "store, and going on would mix the two",
             hint=hint,

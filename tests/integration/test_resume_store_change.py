@@ -110,7 +110,7 @@ def test_a_run_interrupted_while_publishing_is_finished_only_in_its_own_store(
 
     assert refused.status is RunStatus.FAIL
     message = refused.message or ""
-    assert "was interrupted (publishing)" in message
+    assert "was interrupted while publishing" in message
     assert "run `hygge go --resume --entity feed.orders` to finish the publish" in message
     assert "--restart" not in message
     assert not (root / "lake2").exists()

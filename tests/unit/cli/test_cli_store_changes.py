@@ -62,7 +62,7 @@ def test_dry_run_and_debug_show_an_interrupted_run_of_another_store(
 
     expected = (
         f"sample.order_lines: the store changed since run {stopped.entity_run_id[:8]} was "
-        "interrupted (moving), from 'local parquet ./data/lake/order_lines' to "
+        "interrupted while moving, from 'local parquet ./data/lake/order_lines' to "
         "'local parquet ./data/lake2/order_lines'"
     )
     assert previewed.exit_code == 1

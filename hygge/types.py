@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -49,3 +50,13 @@ class Place:
         """A config path made absolute against the workspace root (never the current directory)."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else (self.root / p)
+
+    def real_label(self, path: Path) -> str:
+        """`path` as a stable identity: `./lake/orders` when its real path is inside the real
+        workspace root (so a workspace moved whole keeps its state), else the absolute real path.
+        """
+        real, root = Path(os.path.realpath(path)), Path(os.path.realpath(self.root))
+        if real.is_relative_to(root):
+            inside = real.relative_to(root).as_posix()
+            return "." if inside == "." else f"./{inside}"
+        return real.as_posix()

@@ -20,6 +20,8 @@ from hygge.cli.console import (
 )
 from hygge.cli.render import home_and_store, print_warnings
 from hygge.config import ResolvedEntity, Workspace, load_workspace
+from hygge.engine.plan import Selection, plan_run
+from hygge.engine.preview import state_problems
 from hygge.errors import HyggeError
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
@@ -49,8 +51,11 @@ def debug_command(verbose: VerboseOption = False) -> None:
         _print_workspace(out, workspace)
         out.print("\n[bold]Entities[/]")
         width = max((len(e.qualified_name) for e in workspace.entities), default=0)
+        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        tasks = {task.qualified_name: task for task in plan_run(workspace, Selection()).tasks}
         for entity in workspace.entities:
-            _check_entity(out, workspace, entity, findings, width)
+            stored = state_problems(tasks[entity.qualified_name], state)
+            _check_entity(out, workspace, entity, findings, width, stored=stored)
         out.print("\n[bold]State[/]")
         _check_state(out, workspace, findings)
         code = _print_verdict(out, findings)
@@ -69,8 +74,15 @@ def _print_workspace(out: Console, workspace: Workspace) -> None:
 
 
 def _check_entity(
-    out: Console, workspace: Workspace, entity: ResolvedEntity, findings: Findings, width: int
+    out: Console,
+    workspace: Workspace,
+    entity: ResolvedEntity,
+    findings: Findings,
+    width: int,
+    *,
+    stored: list[str],
 ) -> None:
+    """`stored`: what its stored state would refuse (a watermark of another store, …)."""
     place = Place(root=workspace.root, flow=entity.flow, entity=entity.name)
     problems: list[str] = []
     for role, config in (("home", entity.home), ("store", entity.store)):
@@ -78,6 +90,7 @@ def _check_entity(
             problems.extend(f"{role}: {problem}" for problem in config.open(place).check())
         except HyggeError as error:
             problems.append(f"{role}: {error}")
+    problems.extend(f"state: {problem}" for problem in stored)
     mark = Text("✗ ", style="red") if problems else Text("✓ ", style="green")
     out.print(mark + Text(f"{entity.qualified_name.ljust(width)}  {home_and_store(entity)}"))
     for problem in problems:

@@ -13,6 +13,7 @@ from hygge.config.source import WorkspaceSource
 from hygge.config.tracked import Origin, Tracked
 from hygge.config.yaml_file import parse_yaml
 from hygge.errors import ConfigError
+from hygge.state.layout import FILE_NAME_MAX_BYTES, MAX_NAME_BYTES
 
 FLOW_FILE = "flow.yml"
 ENTITIES_DIR = "entities"
@@ -66,6 +67,7 @@ def read_flow(
             file=folder,
             hint="rename the flow's folder",
         )
+    _check_name_length(name, "flow", Origin(folder), hint="rename the flow's folder")
     document = read_document(source, file, env)
     _check_declared_name(document, name, warnings)
     flow_part, defaults_part = split_flow(document)
@@ -174,6 +176,7 @@ def _entity(
 
 def _check_entity_name(name: object, origin: Origin, implicit: bool = False) -> None:
     if isinstance(name, str) and ENTITY_NAME.fullmatch(name):
+        _check_name_length(name, "entity", origin, hint="shorten the name")
         return
     why = " (a flow without entities has one entity named after it)" if implicit else ""
     if isinstance(name, str) and name.startswith(("_", ".")):
@@ -191,6 +194,21 @@ def _check_entity_name(name: object, origin: Origin, implicit: bool = False) -> 
         f"invalid entity name {name!r}{why}: use {_ENTITY_RULE}; no dots",
         file=origin.file,
         line=origin.line,
+    )
+
+
+def _check_name_length(name: str, what: str, origin: Origin, *, hint: str) -> None:
+    """Names become state, journal and staging file names: keep them well inside 255 bytes."""
+    size = len(name.encode())
+    if size <= MAX_NAME_BYTES:
+        return
+    raise ConfigError(
+        f"{what} name '{name[:20]}…' is {size} bytes long; flow and entity names are limited "
+        f"to {MAX_NAME_BYTES} bytes, so that the state and staging files named after them fit "
+        f"in a file name ({FILE_NAME_MAX_BYTES} bytes)",
+        file=origin.file,
+        line=origin.line,
+        hint=hint,
     )
 
 

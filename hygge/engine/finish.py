@@ -202,6 +202,8 @@ def _next_watermark(
         value=value,
         value_type=kind,
         settings=watermark_settings(task),
+        # The store the data went to (for a checkpoint of an older hygge: the current one).
+        store_identity=checkpoint.store_identity or task.store.open(task.place).identity(),
         arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
         files=checkpoint.loaded_files,
         entity_run_id=checkpoint.entity_run_id,

@@ -69,6 +69,10 @@ class Checkpoint(BaseModel):
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
     notes: list[str] = Field(default_factory=list)  # said in the journal row of a success
+    # What the run reads and stages into (`Home.identity()`, `Store.identity()`): a resume
+    # goes on only in the same ones. None: a checkpoint of an older hygge.
+    home_identity: str | None = None
+    store_identity: str | None = None
 
 
 class EntityResult(BaseModel):

@@ -25,8 +25,13 @@ class Selection(BaseModel):
     def from_cli(
         cls, flows: Sequence[str], entities: Sequence[str], run_type: RunType | None
     ) -> Selection:
-        """Accept repeated options and comma lists alike (`-f a,b -f c`)."""
-        return cls(flows=_split(flows), entities=_split(entities), run_type=run_type)
+        """Accept repeated options and comma lists alike (`-f a,b -f c`); an empty name
+        (`-e ''`, `-e ,`, `-e ' '`) is a ConfigError naming the option, never "select all"."""
+        return cls(
+            flows=split_names(flows, "--flow"),
+            entities=split_names(entities, "--entity"),
+            run_type=run_type,
+        )
 
 
 class RunPlan(BaseModel):
@@ -118,5 +123,16 @@ def _unknown(kind: str, name: str, known: list[str]) -> str:
     return f"unknown {kind} '{name}'{suggestion}; available: {listing}"
 
 
-def _split(values: Sequence[str]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+def split_names(values: Sequence[str], option: str) -> list[str]:
+    """The names given with `option` (repeated, or comma lists); ConfigError for an empty one."""
+    names = []
+    for value in values:
+        for part in value.split(","):
+            if not part.strip():
+                raise ConfigError(
+                    f"{option} got an empty name in {value!r}",
+                    hint="an empty selector never selects everything; name the flows or "
+                    f"entities you mean (repeat {option}, or comma-separate names)",
+                )
+            names.append(part.strip())
+    return names

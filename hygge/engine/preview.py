@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hygge.engine.models import EntityTask
+from hygge.engine.identity import check_resume_targets, check_watermark_store
+from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.plan import RunPlan
 from hygge.engine.steps import saved_checkpoint
 from hygge.engine.windows import open_run_window
-from hygge.errors import HyggeError
+from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.homes import Window
 from hygge.state.base import StateBackend
 from hygge.types import JsonScalar, RunType
@@ -64,9 +65,10 @@ def _window_and_interrupted(task: EntityTask, state: StateBackend) -> tuple[Wind
     if saved is None or saved.phase == "journaled":
         return open_run_window(task, state).window, None
     run = f"interrupted run {saved.entity_run_id[:8]}"
+    _check_continuation(task, saved)
     if saved.phase != "moving":
         return saved.window, f"will finish publishing {run} ({saved.rows:,} rows)"
-    if task.on_interrupted == "resume" and saved.run_type == task.run_type:
+    if _resumes(task, saved):
         return saved.window, f"will resume {run} at {saved.rows:,} rows"
     why = (
         "on_interrupted: restart"
@@ -77,6 +79,43 @@ def _window_and_interrupted(task: EntityTask, state: StateBackend) -> tuple[Wind
         open_run_window(task, state).window,
         f"will restart: discards {run} ({saved.rows:,} rows staged; {why})",
     )
+
+
+def state_problems(task: EntityTask, state: StateBackend) -> list[str]:
+    """What the next run of `task` would refuse in its stored state: an interrupted run or an
+    incremental watermark made with another store or home ([] if none; for `hygge debug`).
+
+    Unreadable state files are not reported here: the state checks list them.
+    """
+    problems: list[str] = []
+    try:
+        saved = saved_checkpoint(task, state)
+        if saved is not None and saved.phase != "journaled":
+            _check_continuation(task, saved)
+    except ConfigError as error:
+        problems.append(str(error))
+    except StateError:
+        pass
+    try:
+        last = state.get_watermark(task.flow, task.entity)
+        if last is not None and last.store_identity and task.run_type is not RunType.FULL_DROP:
+            check_watermark_store(task, last, task.store.open(task.place).identity())
+    except ConfigError as error:
+        problems.append(str(error))
+    except StateError:
+        pass
+    return problems
+
+
+def _resumes(task: EntityTask, saved: Checkpoint) -> bool:
+    return task.on_interrupted == "resume" and saved.run_type == task.run_type
+
+
+def _check_continuation(task: EntityTask, saved: Checkpoint) -> None:
+    """ConfigError when the interrupted run would go on (resume, finish) in another place."""
+    if _resumes(task, saved) or saved.phase != "moving":
+        home, store = task.home.open(task.place), task.store.open(task.place)
+        check_resume_targets(task, saved, home.identity(), store.identity())
 
 
 def describe_window(window: Window, task: EntityTask) -> str:

@@ -18,7 +18,7 @@ from hygge.engine.finish import abort, cancelled, commit, interrupt
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint
-from hygge.errors import EntityLockedError, HyggeError, RetryableError
+from hygge.errors import ConfigError, EntityLockedError, HyggeError, RetryableError
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus
 
@@ -204,6 +204,10 @@ def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
 def _fail(
     task: EntityTask, state: StateBackend, error: Exception, checkpoint: Checkpoint | None
 ) -> EntityResult:
+    if checkpoint is None and isinstance(error, ConfigError):
+        # begin refused the configuration (e.g. a changed store): an interrupted run stays,
+        # to be resumed once the setting is restored, or discarded with --restart.
+        return abort(task, None, error, state)
     saved = _readable_checkpoint(task, state)
     if saved is not None and saved.phase != "moving":
         return interrupt(task, saved, error, state)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.moving import ChunkBudget, ChunkMover
@@ -121,6 +122,8 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         watermark_column=task.watermark.column if task.watermark else None,
         notes=opened.notes,
         arrow_schema=opened.arrow_schema,
+        home_identity=opened.home_identity,
+        store_identity=opened.store_identity,
     )
     save_checkpoint(task, checkpoint, state)
     return checkpoint
@@ -138,7 +141,11 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
     store = task.store.open(task.place)
     column = task.watermark.column if task.watermark else None
     same_kind = previous.run_type == task.run_type and previous.watermark_column == column
-    if task.on_interrupted == "resume" and same_kind:
+    resuming = task.on_interrupted == "resume" and same_kind
+    if resuming or previous.phase == "publishing":
+        home = task.home.open(task.place).identity()
+        check_resume_targets(task, previous, home, store.identity())
+    if resuming:
         log.warning(
             "%s: resuming interrupted run %s at %s rows (phase %s)",
             task.qualified_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from hygge.engine.identity import check_watermark_store
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
 from hygge.homes import Window
@@ -29,29 +30,38 @@ class RunWindow:
     watermark_type: str | None
     notes: list[str] = field(default_factory=list)
     arrow_schema: str | None = None  # incremental runs keep to the published data's columns
+    home_identity: str | None = None
+    store_identity: str | None = None
 
 
 def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
-    """The window this run reads, with the file fingerprints its watermark will record."""
+    """The window this run reads, with the file fingerprints its watermark will record.
+
+    An incremental run whose watermark describes another store is refused here, before the
+    home is listed or anything is staged.
+    """
     last = state.get_watermark(task.flow, task.entity)
     incremental = task.run_type is not RunType.FULL_DROP
+    store = task.store.open(task.place).identity()
+    notes = check_watermark_store(task, last, store) if incremental and last else []
     kind = last.value_type if incremental and last is not None and task.watermark else None
     lower = _lower_bound(task, last) if incremental else None
     column = task.watermark.column if task.watermark else None
     home = task.home.open(task.place)
     window = home.open_window(lower, column)
     window = window.model_copy(update={"lower": lower})
-    notes = _changed_settings(task, last) if incremental else []
+    notes += _changed_settings(task, last) if incremental else []
     schema = last.arrow_schema if incremental and last is not None else None
+    ids = {"home_identity": home.identity(), "store_identity": store}
     if window.files is None:
-        return RunWindow(window, None, kind, notes, schema)
+        return RunWindow(window, None, kind, notes, schema, **ids)
     present = [fingerprint(entry) for entry in window.files]
     if incremental and last is not None and last.files:
         known = set(last.files)
         new_files = [entry for entry in window.files if fingerprint(entry) not in known]
         if len(new_files) != len(window.files):
             window = window.model_copy(update={"files": new_files, "rows_hint": None})
-    return RunWindow(window, present, kind, notes, schema)
+    return RunWindow(window, present, kind, notes, schema, **ids)
 
 
 def watermark_settings(task: EntityTask) -> str | None:

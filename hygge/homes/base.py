@@ -69,6 +69,13 @@ class Home(Protocol):
         """A short human label, e.g. `parquet data/landing/orders`."""
         ...
 
+    def identity(self) -> str:
+        """What this home reads, the same however the config spells it, e.g.
+        `local csv ./data/landing/orders`; a checkpoint records it, so a resume reads on only
+        from the home it started in.
+        """
+        ...
+
 
 class HomeConfig(Strict):
     """Base of every home config; subclasses set `type` to their YAML tag."""

@@ -99,6 +99,10 @@ class FileHome:
         """E.g. `csv data/landing/orders`."""
         return f"{self.config.format} {self.config.path}"
 
+    def identity(self) -> str:
+        """E.g. `local csv ./data/landing/orders`: the format and the real path."""
+        return f"local {self.config.format} {self.place.real_label(self.path)}"
+
     def _locate(self) -> tuple[Path, Path | None]:
         """The folder file paths are relative to, and the single file if the home is one."""
         if self.path.is_dir():

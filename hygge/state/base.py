@@ -26,6 +26,7 @@ class Watermark(BaseModel):
     files: list[str] | None = None  # file homes: fingerprints of files already loaded
     arrow_schema: str | None = None  # the published data's columns: incremental runs keep them
     settings: str | None = None  # the watermark settings it was made with (changes are reported)
+    store_identity: str | None = None  # the store it describes (`Store.identity()`); None: older
     entity_run_id: str | None = None
     updated_at: datetime | None = None
 

@@ -8,7 +8,7 @@
     <journal_dir>/<flow>/<entity>/*.parquet        one journal file per entity run
 
 Flow and entity names become path segments, so names that could escape their folder or hide
-among temp files are refused.
+among temp files are refused, and so are names longer than MAX_NAME_BYTES.
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ _SUFFIX: dict[Kind, str] = {
 }
 
 
+# The longest file name hygge derives from a name is a pending margin's temp file,
+# `.<entity>.<run 12>-<chunk 6>.parquet.<12 hex>.tmp`: the name plus 46 bytes. Filesystems
+# allow 255 bytes (Linux, macOS, Windows); 100 leaves room for that and for store suffixes.
+FILE_NAME_MAX_BYTES = 255
+MAX_NAME_BYTES = 100
+
+
 def check_name(name: str, what: str) -> str:
     """`name` if it is safe as one path segment, else StateError."""
     if not name or name.startswith(".") or any(c in name for c in "/\\\0:"):
@@ -36,6 +43,11 @@ def check_name(name: str, what: str) -> str:
             f"{what} name {name!r} cannot be used in the state folder: it must be non-empty, "
             "must not start with '.', and must not contain '/', '\\', ':' or NUL. "
             f"Rename the {what} in the workspace."
+        )
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise StateError(
+            f"{what} name {name[:20]!r}… is {len(name.encode())} bytes long; state file names "
+            f"allow at most {MAX_NAME_BYTES}. Rename the {what} in the workspace."
         )
     return name
 

@@ -78,6 +78,13 @@ class Store(Protocol):
         """A short human label, e.g. `parquet lake/orders`."""
         ...
 
+    def identity(self) -> str:
+        """What this store writes to, the same however the config spells it, e.g.
+        `local parquet ./lake/orders` (a SQL store: server, database, table). State records it
+        with every watermark and checkpoint; a different identity means a different store.
+        """
+        ...
+
 
 class StoreConfig(Strict):
     """Base of every store config; subclasses set `type` to their YAML tag."""

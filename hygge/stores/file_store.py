@@ -10,6 +10,7 @@ it, calling it again with the same `Staging` ends with every staged row publishe
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -146,6 +147,11 @@ class FileStore:
         """E.g. `parquet lake/orders`."""
         return f"{self.config.format} {self.config.path}"
 
+    def identity(self) -> str:
+        """E.g. `local parquet ./lake/orders`: the format and the real path, symlinks resolved
+        (`type: parquet` and `type: local` write the same files, so both say `local`)."""
+        return f"local {self.config.format} {self.place.real_label(self.target)}"
+
     def _publish_full_drop(self, staging: Staging) -> None:
         folder = Path(staging.location)
         if self._is_staged_set(self.target, staging):
@@ -188,10 +194,13 @@ class FileStore:
     def _remove_staging(self, staging: Staging) -> None:
         remove_tree(Path(staging.location))
         remove_tree(self._aside(staging))
-        if remove_empty_dir(self.staging_root):
-            remove_empty_dir(self.staging_root.parent)
-        if self.staging_root.parent.exists():
-            fsync_dir(self.staging_root.parent)
+        # The run's own staging root: another store's, when a run is discarded after a change.
+        staging_root = Path(staging.location).parent
+        if remove_empty_dir(staging_root):
+            remove_empty_dir(staging_root.parent)
+        # Entities of one store share `_hygge_staging`: another run may remove it meanwhile.
+        with contextlib.suppress(FileNotFoundError):
+            fsync_dir(staging_root.parent)
 
     def _require_artefacts(self, folder: Path, staging: Staging) -> None:
         for name in staging.artefacts:
@@ -231,13 +240,20 @@ class FileStore:
         else:
             text = "{sequence:020d}" + extension
         pattern = FilePattern.parse(text)
-        sample = pattern.render(
-            sequence=0, entity=self.place.entity, flow=self.place.flow, run_id="r", started=_EPOCH
-        )
+        entity, flow = self.place.entity, self.place.flow
+        sample = pattern.render(sequence=0, entity=entity, flow=flow, run_id=_RUN, started=_EPOCH)
         if sample.startswith((".", "_")):
             raise ConfigError(
                 f"file_pattern {text!r} makes names starting with '.' or '_' ({sample}), "
                 f"which readers skip as hidden; start the pattern differently"
+            )
+        if len(sample.encode()) > MAX_FILE_NAME_BYTES:
+            raise ConfigError(
+                f"store of {flow}.{entity}: file_pattern {text!r} makes names of "
+                f"{len(sample.encode())} bytes; file names are limited to 255 bytes, and hygge "
+                f"needs room for its temp names and growing sequences: at most "
+                f"{MAX_FILE_NAME_BYTES}",
+                hint="shorten the pattern (drop {flow} or {entity}: the folder names them)",
             )
         return pattern
 
@@ -264,6 +280,9 @@ class FileStore:
 
 _FILE_RUN_TYPES = (RunType.FULL_DROP, RunType.INCREMENTAL)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RUN = "0" * 32  # a run id as long as a real one
+# A file is written under `.<name>.<8 hex>.tmp` (14 bytes more), and `{sequence}` may grow.
+MAX_FILE_NAME_BYTES = 230
 
 
 def _lost(staging: Staging, name: str, folder: Path, target: Path) -> str:

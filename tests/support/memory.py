@@ -66,6 +66,9 @@ class MemoryHome:
     def describe(self) -> str:
         return f"memory {len(self.frames)} frames"
 
+    def identity(self) -> str:
+        return "memory home"
+
 
 class MemoryStore:
     """Stages frames in a dict and publishes them into `published[entity]`."""
@@ -143,6 +146,9 @@ class MemoryStore:
         return []
 
     def describe(self) -> str:
+        return f"memory {self.entity}"
+
+    def identity(self) -> str:
         return f"memory {self.entity}"
 
     def _area(self, staging: Staging) -> dict[str, pl.DataFrame]:

@@ -71,7 +71,7 @@ def _print_workspace(out: Console, workspace: Workspace) -> None:
 def _check_entity(
     out: Console, workspace: Workspace, entity: ResolvedEntity, findings: Findings, width: int
 ) -> None:
-    place = Place(root=workspace.root, flow=entity.flow, entity=entity.name)
+    place = Place(workspace.root, entity.flow, entity.name, workspace=workspace.name)
     problems: list[str] = []
     for role, config in (("home", entity.home), ("store", entity.store)):
         try:

@@ -16,6 +16,7 @@ from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, b
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource
+from hygge.config.store_paths import TILDE_HINT
 from hygge.config.tracked import Tracked
 from hygge.errors import ConfigError
 
@@ -155,5 +156,11 @@ def _names(flow: FlowSource) -> list[str]:
 
 
 def _under(root: Path, path: str) -> Path:
-    candidate = Path(path).expanduser()
+    if path.startswith("~"):  # never expanded, as for home and store paths
+        raise ConfigError(
+            f"path '{path}' starts with '~'; hygge does not expand '~'",
+            file=PROJECT_FILE,
+            hint=TILDE_HINT,
+        )
+    candidate = Path(path)
     return candidate if candidate.is_absolute() else root / candidate

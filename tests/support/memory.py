@@ -142,6 +142,9 @@ class MemoryStore:
     def check(self) -> list[str]:
         return []
 
+    def ownership_problem(self) -> str | None:
+        return None  # a memory lake holds only what its stores published
+
     def describe(self) -> str:
         return f"memory {self.entity}"
 

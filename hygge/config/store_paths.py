@@ -69,10 +69,10 @@ def unsafe_reason(folder: PurePath, root: PurePath, homes: Iterable[PurePath]) -
         return "the filesystem root"
     if folder in set(homes):
         return "your home folder"
-    if folder in root.parents:
-        return f"a parent of the workspace root {root}"
     if str(folder) in SYSTEM_FOLDERS or any(tree in folder.parents for tree in SYSTEM_TREES):
         return "a system folder"
+    if folder in root.parents:
+        return f"a parent of the workspace root {root}"
     return None
 
 

@@ -16,8 +16,14 @@ def test_go_in_a_new_project_moves_every_entity_to_parquet_and_journals_each_run
     assert result.exit_code == 0, result.output
     lake = project / "data" / "lake"
     landing = project / "data" / "landing"
-    assert pl.read_parquet(lake / "customers" / "*.parquet").height == pl.read_csv(landing / "customers").height
-    assert pl.read_parquet(lake / "orders" / "*.parquet").height == pl.read_csv(landing / "orders").height
+    assert (
+        pl.read_parquet(lake / "customers" / "*.parquet").height
+        == pl.read_csv(landing / "customers").height
+    )
+    assert (
+        pl.read_parquet(lake / "orders" / "*.parquet").height
+        == pl.read_csv(landing / "orders").height
+    )
     assert (
         pl.read_parquet(lake / "order_lines" / "*.parquet").height
         == pl.read_parquet(landing / "order_lines").height

@@ -34,8 +34,8 @@ def refuse_tilde(path: object, what: str, origin: Origin) -> None:
     """ConfigError if `path` starts with `~`: hygge never expands it."""
     if isinstance(path, str) and path.startswith("~"):
         raise ConfigError(
-            f"{what} path '{path}' starts with '~'; hygge does not expand '~' (a store there "
-            "once replaced a whole home folder)",
+            f"{what} path '{path}' starts with '~'; hygge does not expand '~', and will not "
+            "guess whether you meant your home folder",
             file=origin.file,
             line=origin.line,
             hint=TILDE_HINT,

@@ -77,9 +77,7 @@ class FileStore:
             )
         if self.target.exists() and not self.target.is_dir():
             raise StateError(f"store path {self.target} is a file; a file store needs a folder")
-        problem = self.ownership_problem()
-        if problem:
-            raise StoreOwnershipError(problem)
+        self._refuse_foreign()
         self._refuse_linked_staging()
         folder = self.staging_root / short_run_id(run_id, length=64)
         remove_tree(folder)  # a leftover of this same run that never checkpointed
@@ -135,6 +133,8 @@ class FileStore:
 
     def publish(self, staging: Staging) -> None:
         """Make the staged files visible in the entity folder; idempotent after any crash."""
+        if not self._is_staged_set(self.target, staging):  # not exchanged by an earlier call
+            self._refuse_foreign()  # the folder may have changed since prepare (hours, a crash)
         if staging.run_type is RunType.FULL_DROP:
             self._publish_full_drop(staging)
         else:
@@ -220,6 +220,11 @@ class FileStore:
         config = self.config
         label = config.format if str(config.type) == "parquet" else f"{config.type} {config.format}"
         return StoreOwner.of(self.place, label, self._clock().astimezone(UTC))
+
+    def _refuse_foreign(self) -> None:
+        problem = self.ownership_problem()
+        if problem:
+            raise StoreOwnershipError(problem)
 
     def _refuse_linked_staging(self) -> None:
         """Staging is deleted after every run: it must be a real folder hygge made here."""

@@ -144,3 +144,10 @@ def test_a_store_in_a_sub_folder_of_home_or_tmp_is_fine(write_workspace, home):
     root = write_workspace({"flows/f/flow.yml": "home: data/in\nstore: ${HOME}/lake\n"})
     entity = load_workspace(root, env={"HOME": str(home)}).entities[0]
     assert entity.store.path == f"{home}/lake"
+
+
+def test_a_plugin_never_expands_tilde_even_without_the_loader(tmp_path, home):
+    from hygge.types import Place
+
+    with pytest.raises(ConfigError, match="starts with '~', which hygge does not expand"):
+        Place(tmp_path, "f", "orders").resolve("~/lake")

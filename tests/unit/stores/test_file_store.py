@@ -139,11 +139,11 @@ def test_incremental_write_refuses_a_name_already_published(tmp_path):
 
 def test_incremental_publish_refuses_a_collision_and_publishes_nothing(tmp_path):
     store = open_store(tmp_path, file_pattern="{sequence}.parquet")
+    store.publish(store.prepare("run-0", RunType.INCREMENTAL))  # the folder is the store's
     staging = store.prepare("run-1", RunType.INCREMENTAL)
     for frame in split_rows(orders(4), 2):
         staging = store.write(staging, frame)
     target = tmp_path / "lake" / "orders"
-    target.mkdir(parents=True)
     orders(1).write_parquet(target / "1.parquet")  # appears between write and publish
     with pytest.raises(StateError, match="never overwrites"):
         store.publish(staging)

@@ -1,4 +1,4 @@
-"""File stores replace and append only in entity folders they own (the `_hygge_store.json` marker)."""
+"""File stores replace and append only in entity folders they own (`_hygge_store.json`)."""
 
 from __future__ import annotations
 
@@ -118,7 +118,9 @@ def test_adopt_existing_takes_over_a_stranger_folder_and_marks_it(tmp_path, run_
     ("workspace", "entity_folder", "owner_text"),
     [
         pytest.param("other", "orders", "entity sales.orders of workspace 'other'", id="workspace"),
-        pytest.param("shop", "customers", "entity sales.customers of workspace 'shop'", id="entity"),
+        pytest.param(
+            "shop", "customers", "entity sales.customers of workspace 'shop'", id="entity"
+        ),
     ],
 )
 def test_a_folder_owned_by_another_store_is_refused_naming_the_owner(
@@ -205,3 +207,34 @@ def test_abort_deletes_nothing_outside_a_staging_folder_hygge_made(tmp_path):
     with pytest.raises(StateError, match="not a staging folder hygge made"):
         store.abort(edited)
     assert (precious / "keep.txt").read_text() == "keep"
+
+
+@BOTH
+def test_publish_refuses_a_folder_that_a_stranger_filled_after_prepare(tmp_path, run_type):
+    store = open_store(tmp_path)
+    staging = store.write(store.prepare("run-1", run_type), orders(1))
+    folder = stranger_folder(tmp_path, count=1)  # e.g. while the run was interrupted
+    with pytest.raises(StoreOwnershipError, match="already holds 1 entry that hygge did not"):
+        store.publish(staging)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes-0.txt"]
+    store.abort(staging)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes-0.txt"]
+
+
+def test_remove_tree_deletes_links_inside_a_folder_never_what_they_point_to(tmp_path):
+    from hygge.io.atomic import remove_tree
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    doomed = tmp_path / "doomed"
+    doomed.mkdir()
+    (doomed / "link").symlink_to(outside)
+    (doomed / "file-link").symlink_to(outside / "keep.txt")
+    top_link = tmp_path / "top-link"
+    top_link.symlink_to(outside)
+    remove_tree(doomed)
+    remove_tree(top_link)
+    assert not doomed.exists()
+    assert not top_link.is_symlink()
+    assert (outside / "keep.txt").read_text() == "keep"

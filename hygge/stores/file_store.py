@@ -123,7 +123,7 @@ class FileStore:
 
     def discard_unlisted(self, staging: Staging) -> None:
         """Delete staged files the checkpoint does not list (partial or uncheckpointed writes)."""
-        folder = Path(staging.location)
+        folder = self._own_staging(staging)
         if not self._is_staged_set(folder, staging):
             return  # nothing staged any more: published (full_drop) or aborted
         listed = set(staging.artefacts)

@@ -98,3 +98,22 @@ def test_reset_refuses_an_entity_whose_store_folder_is_a_stranger(project, invok
     assert f"store folder {orders} already holds" in result.stderr
     assert "Nothing was reset" in result.stderr
     assert (project / ".hygge" / "watermarks" / "sample" / "orders.json").exists()
+
+
+@pytest.mark.parametrize("command", [("go", "--dry-run"), ("debug",), ("go",)])
+def test_a_tilde_store_without_entities_is_refused_by_every_command(
+    project, invoke, tmp_path, monkeypatch, command
+):
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    (home / "Documents" / "letter.txt").write_text("dear")
+    monkeypatch.setenv("HOME", str(home))
+    flow = project / "flows" / "risky" / "flow.yml"
+    flow.parent.mkdir()
+    flow.write_text('home: data/landing/customers\nstore: {type: parquet, path: "~"}\n')
+
+    result = invoke(*command)
+
+    assert result.exit_code == 2
+    assert "flows/risky/flow.yml line 2: store path '~' starts with '~'" in result.stderr
+    assert sorted(p.name for p in home.rglob("*")) == ["Documents", "letter.txt"]

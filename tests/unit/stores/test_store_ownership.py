@@ -238,3 +238,21 @@ def test_remove_tree_deletes_links_inside_a_folder_never_what_they_point_to(tmp_
     assert not doomed.exists()
     assert not top_link.is_symlink()
     assert (outside / "keep.txt").read_text() == "keep"
+
+
+def test_resume_deletes_nothing_in_a_folder_an_edited_checkpoint_names(tmp_path):
+    store = open_store(tmp_path)
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("keep")
+    stat = precious.stat()
+    edited = staging.model_copy(
+        update={
+            "location": str(precious),
+            "extra": {**staging.extra, "device": stat.st_dev, "inode": stat.st_ino},
+        }
+    )
+    with pytest.raises(StateError, match="not a staging folder hygge made"):
+        store.discard_unlisted(edited)
+    assert (precious / "keep.txt").read_text() == "keep"

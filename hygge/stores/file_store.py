@@ -25,13 +25,7 @@ import polars as pl
 
 from hygge.errors import ConfigError, StateError
 from hygge.faults import fault_point
-from hygge.io.atomic import (
-    fsync_dir,
-    move_no_replace,
-    remove_empty_dir,
-    remove_tree,
-    swap_in,
-)
+from hygge.io.atomic import fsync_dir, move_no_replace, remove_empty_dir, remove_tree, swap_in
 from hygge.io.formats import check_options, write_option_names
 from hygge.io.patterns import TIMESTAMP_FORMAT, FilePattern, short_run_id
 from hygge.io.writers import write_frame

@@ -51,7 +51,7 @@ def test_a_tilde_state_folder_is_refused(write_workspace, home):
             "flows/f/flow.yml": "home: a\nstore: b\n",
         }
     )
-    with pytest.raises(ConfigError, match="path '~/state' starts with '~'"):
+    with pytest.raises(ConfigError, match=r"hygge\.yml line 2: path '~/state' starts with '~'"):
         load_workspace(root, env={})
 
 

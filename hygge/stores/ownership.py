@@ -18,15 +18,13 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ValidationError
 
-from hygge.errors import StateError
+from hygge.errors import StoreOwnershipError
 from hygge.types import Place
 
 ADOPT_KEY = "adopt_existing"
 _SHOWN = 5  # names listed in a refusal
 
-
-class StoreOwnershipError(StateError):
-    """A store's place holds data that this workspace's store for this entity did not write."""
+__all__ = ["ADOPT_KEY", "StoreOwner", "StoreOwnershipError", "judge_place"]
 
 
 class StoreOwner(BaseModel):

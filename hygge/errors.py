@@ -5,6 +5,7 @@
     ├── DataError            the data does not fit (bad row, type, missing column); not retried
     ├── EntityLockedError    another run holds the entity; not retried
     ├── StateError           the state folder/container is unreadable or inconsistent
+    ├── StoreOwnershipError  a store's place holds data this entity's store did not write
     ├── MissingDependencyError  an optional driver is not installed (says what to install)
     └── RetryableError       transient (network, throttling, timeouts); safe to retry a step
 
@@ -58,6 +59,10 @@ class EntityLockedError(HyggeError):
 
 class StateError(HyggeError):
     """The state backend is unreadable or inconsistent."""
+
+
+class StoreOwnershipError(HyggeError):
+    """A store's place (folder, table, prefix) holds data this entity's store did not write."""
 
 
 class MissingDependencyError(HyggeError, ImportError):

@@ -10,6 +10,8 @@ from typing import TypeAlias
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from hygge.errors import ConfigError
+
 JsonScalar: TypeAlias = str | int | float | bool | None
 
 __all__ = ["JsonScalar", "JsonValue", "Place", "RunStatus", "RunType", "Strict"]
@@ -40,15 +42,24 @@ class Strict(BaseModel):
 
 @dataclass(frozen=True)
 class Place:
-    """Where a plugin is opened: the workspace root (relative paths resolve here) and names."""
+    """Where a plugin is opened: the workspace root (relative paths resolve here) and names.
+
+    `workspace` is the workspace's name (hygge.yml `name`): stores record it as their owner.
+    """
 
     root: Path
     flow: str
     entity: str
+    workspace: str = ""
 
     def resolve(self, path: str) -> Path:
         """A config path made absolute against the workspace root (never the current directory)."""
-        p = Path(path).expanduser()
+        if path.startswith("~"):  # never expanded: a typo must not point a store at a home
+            raise ConfigError(
+                f"path '{path}' of {self.flow}.{self.entity} starts with '~', which hygge does "
+                "not expand; write the path out, or use ${HOME}/... if you mean your home"
+            )
+        p = Path(path)
         return p if p.is_absolute() else (self.root / p)
 
     def real_label(self, path: Path) -> str:

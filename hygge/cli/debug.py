@@ -83,7 +83,7 @@ def _check_entity(
     stored: list[str],
 ) -> None:
     """`stored`: what its stored state would refuse (a watermark of another store, …)."""
-    place = Place(root=workspace.root, flow=entity.flow, entity=entity.name)
+    place = Place(workspace.root, entity.flow, entity.name, workspace=workspace.name)
     problems: list[str] = []
     for role, config in (("home", entity.home), ("store", entity.store)):
         try:

@@ -29,6 +29,7 @@ from hygge.cli.render import print_warnings
 from hygge.cli.reset_targets import (
     ResetTarget,
     inspect_target,
+    refuse_foreign,
     refuse_half_published,
     reset_selection,
     reset_target,
@@ -119,6 +120,7 @@ def _reset_locked(
             out.print("Nothing to reset any more: their state was cleared meanwhile.")
             return EXIT_OK
         refuse_half_published(targets)
+        refuse_foreign(targets)
         print_targets(out, targets)
         if not yes and not typer.confirm("Forget this?", default=False):
             out.print("Nothing was reset.")

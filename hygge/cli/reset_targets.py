@@ -118,6 +118,15 @@ def refuse_half_published(targets: Sequence[ResetTarget]) -> None:
             )
 
 
+def refuse_foreign(targets: Sequence[ResetTarget]) -> None:
+    """Reset prepares a full reload: refuse it where the store holds data it does not own."""
+    for target in targets:
+        task = target.task
+        problem = task.store.open(task.place).ownership_problem()
+        if problem:
+            raise HyggeError(f"cannot reset {task.qualified_name}: {problem}. Nothing was reset")
+
+
 def reset_target(target: ResetTarget, state: LocalStateBackend) -> str:
     """Discard the interrupted run's staging, then forget checkpoint and watermark; say what."""
     task, forgotten = target.task, []

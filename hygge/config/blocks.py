@@ -65,6 +65,14 @@ def final_path(
     return path.replace(ENTITY_PLACEHOLDER, entity)
 
 
+def flow_root(block: str, layers: Sequence[Tracked], entity_layer: Tracked | None) -> str | None:
+    """The flow's own path for `block` (up to any `{entity}`), which entity folders sit in."""
+    base, _ = _layer_paths(block, layers, entity_layer)
+    if not isinstance(base, str):
+        return None
+    return base.split(ENTITY_PLACEHOLDER, 1)[0] or "."
+
+
 def _layer_paths(
     block: str, layers: Sequence[Tracked], entity_layer: Tracked | None
 ) -> tuple[Any, Any]:

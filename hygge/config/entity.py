@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hygge.config.blocks import DEFAULT_TYPE, config_classes, final_path
+from hygge.config.blocks import DEFAULT_TYPE, config_classes, final_path, flow_root
 from hygge.config.explain import explain
 from hygge.config.files import STORE_DEFAULT_KEYS
 from hygge.config.models import ResolvedEntity
@@ -40,6 +40,7 @@ class DeclaredEntity:
     entity: ResolvedEntity
     home_at: Origin  # where the home's path (or the home) is set
     store_at: Origin
+    store_root: str | None = None  # the flow's store path the entity folder is joined onto
 
 
 def resolve_entity(
@@ -62,7 +63,8 @@ def resolve_entity(
         raise explain(exc, merged, ResolvedEntity) from exc
     _check_capabilities(entity, merged)
     home_at, store_at = (merged.origin((block, "path")) for block in ("home", "store"))
-    return DeclaredEntity(source, entity, home_at, store_at)
+    store_root = flow_root("store", layers, source.layer)
+    return DeclaredEntity(source, entity, home_at, store_at, store_root)
 
 
 def _set_path(merged: Tracked, block: str, layers: Sequence[Tracked], source: EntitySource) -> None:

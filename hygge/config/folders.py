@@ -3,16 +3,17 @@
 A file store owns its folder: a full_drop run replaces all of it. So the folder must hold
 neither the entity's own home (the run would delete its source, and later runs would read
 their own output) nor another entity's store. Reading another entity's store as a home is
-chaining, and fine. Paths compare as the engine opens them: joined onto the workspace root.
+chaining, and fine. Paths compare as real paths (joined onto the workspace root, through
+symbolic links), so a link cannot hide an overlap; `~` is refused, never expanded.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
 from hygge.config.entity import DeclaredEntity
+from hygge.config.store_paths import real_path, refuse_tilde, refuse_unsafe_store
 from hygge.config.tracked import Origin
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfig
@@ -31,11 +32,14 @@ def check_folders(
     store folder holds one of the workspace's own folders (`protected`: the workspace root,
     the flows folder, the state folder)."""
     stores: dict[PurePath, DeclaredEntity] = {}
-    kept = [PurePath(os.path.normpath(path)) for path in protected]
+    kept = [real_path(root, str(path)) for path in protected]
     for declared in entities:
+        refuse_tilde(_path(declared.entity.home), "home", declared.home_at)
+        refuse_tilde(_path(declared.entity.store), "store", declared.store_at)
         store = folder_of(root, declared.entity.store)
         if store is None:
             continue
+        _check_safe(root, declared, store)
         _check_protected(declared, store, kept)
         home = folder_of(root, declared.entity.home)
         if home is not None:
@@ -50,12 +54,26 @@ def check_folders(
 
 
 def folder_of(root: Path, config: HomeConfig | StoreConfig) -> PurePath | None:
-    """The normalised absolute path of a file home or store; None for other types."""
+    """The real absolute path of a file home or store (through links); None for other types."""
     path = getattr(config, "path", None)
     if not type(config).entity_subfolder or not isinstance(path, str):
         return None
-    candidate = Path(path).expanduser()
-    return PurePath(os.path.normpath(candidate if candidate.is_absolute() else root / candidate))
+    return real_path(root, path)
+
+
+def _check_safe(root: Path, declared: DeclaredEntity, store: PurePath) -> None:
+    """The entity folder and the flow's store root it sits in are folders a store may own."""
+    name, path = declared.entity.qualified_name, _path(declared.entity.store)
+    real_root = real_path(root, ".")
+    refuse_unsafe_store(name, path, store, root=real_root, origin=declared.store_at, what="folder")
+    flow_root = declared.store_root
+    if flow_root is None or flow_root.startswith("~"):
+        return
+    base = real_path(root, flow_root)
+    if base != store and base in store.parents:
+        refuse_unsafe_store(
+            name, path, base, root=real_root, origin=declared.store_at, what="store root"
+        )
 
 
 def _check_own(declared: DeclaredEntity, home: PurePath, store: PurePath) -> None:

@@ -16,7 +16,8 @@ from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, b
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource
-from hygge.config.tracked import Tracked
+from hygge.config.store_paths import TILDE_HINT
+from hygge.config.tracked import Origin, Tracked
 from hygge.errors import ConfigError
 
 PROJECT_FILE = "hygge.yml"
@@ -60,10 +61,15 @@ def load_workspace(
     declared: list[DeclaredEntity] = []
     for flow in flows:
         declared.extend(_resolve_flow(flow, defaults, per_flow.get(flow.name), warnings))
-    state_dir = _under(root, project.state.path)
+    state_dir = _under(root, project.state.path, document.origin(("state", "path")))
     journal = project.journal
-    journal_dir = _under(root, journal.path) if journal and journal.path else state_dir / "journal"
-    protected = [root, _under(root, flows_dir), state_dir, journal_dir]
+    journal_dir = (
+        _under(root, journal.path, document.origin(("journal", "path")))
+        if journal and journal.path
+        else state_dir / "journal"
+    )
+    flows_at = document.origin(("flows_dir",))
+    protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
     check_folders(root, declared, protected)
     return Workspace(
         root=root,
@@ -154,6 +160,13 @@ def _names(flow: FlowSource) -> list[str]:
     return [entity.name for entity in flow.entities]
 
 
-def _under(root: Path, path: str) -> Path:
-    candidate = Path(path).expanduser()
+def _under(root: Path, path: str, origin: Origin) -> Path:
+    if path.startswith("~"):  # never expanded, as for home and store paths
+        raise ConfigError(
+            f"path '{path}' starts with '~'; hygge does not expand '~'",
+            file=origin.file or PROJECT_FILE,
+            line=origin.line,
+            hint=TILDE_HINT,
+        )
+    candidate = Path(path)
     return candidate if candidate.is_absolute() else root / candidate

@@ -42,7 +42,9 @@ class EntityTask(BaseModel):
 
     @property
     def place(self) -> Place:
-        return Place(root=Path(self.root), flow=self.flow, entity=self.entity)
+        return Place(
+            root=Path(self.root), flow=self.flow, entity=self.entity, workspace=self.coordinator
+        )
 
 
 class Checkpoint(BaseModel):

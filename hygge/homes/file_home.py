@@ -17,7 +17,7 @@ from hygge.errors import DataError
 from hygge.homes.base import FileEntry, Position, Window
 from hygge.homes.files import LocalHomeConfig
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
-from hygge.io.listing import list_files, stat_file
+from hygge.io.listing import ListedFile, list_folder, stat_file
 from hygge.io.readers import infer_schema, parquet_row_count, read_batches
 from hygge.io.schema import parse_schema
 from hygge.types import JsonScalar, Place
@@ -53,7 +53,7 @@ class FileHome:
     def open_window(self, last_watermark: JsonScalar, watermark_column: str | None) -> Window:
         """The files present now (the engine filters rows and already loaded files)."""
         base, single = self._locate()
-        listed = [stat_file(single)] if single else list_files(base, self.extensions)
+        listed = [stat_file(single)] if single else self._list_readable(base)
         files = [FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns) for f in listed]
         rows_hint = None
         if self.config.format == "parquet":
@@ -102,6 +102,26 @@ class FileHome:
     def identity(self) -> str:
         """E.g. `local csv ./data/landing/orders`: the format and the real path."""
         return f"local {self.config.format} {self.place.real_label(self.path)}"
+
+    def _list_readable(self, folder: Path) -> list[ListedFile]:
+        """The folder's data files; a DataError if it holds files but none hygge reads.
+
+        An empty folder is an empty source (a full_drop run empties the store); a folder of
+        `.gz` or `.txt` files is a mistake, not an empty source.
+        """
+        listing = list_folder(folder, self.extensions)
+        if listing.files or not listing.others:
+            return listing.files
+        count, others = len(listing.others), listing.others
+        shown = ", ".join(others[:5]) + (f" and {count - 5} more" if count > 5 else "")
+        readable = " or ".join(self.extensions)
+        raise DataError(
+            f"home folder {folder} (entity {self.place.flow}.{self.place.entity}) holds "
+            f"{count} file{'s' if count != 1 else ''} but none that hygge reads as "
+            f"{self.config.format} ({readable}): {shown}. Nothing was moved and the store is "
+            "unchanged; set the home's `format` to match the files, convert or decompress "
+            "them, or point `path` at the folder that holds the data"
+        )
 
     def _locate(self) -> tuple[Path, Path | None]:
         """The folder file paths are relative to, and the single file if the home is one."""

@@ -10,6 +10,9 @@ step can run in a fresh process (the local driver after a crash, or an Azure act
     discard_unlisted           resume: drop artefacts of a chunk that never checkpointed
     publish                    make staged data visible; idempotent for the same Staging
     abort                      drop the staging area; the published data is untouched
+
+A store replaces or appends only where it owns the place (`hygge.stores.ownership`): `prepare`
+refuses a foreign place before anything is staged, and `ownership_problem` says why.
 """
 
 from __future__ import annotations
@@ -71,7 +74,14 @@ class Store(Protocol):
         ...
 
     def check(self) -> list[str]:
-        """Problems a user must fix before a run; [] if none."""
+        """Problems a user must fix before a run (ownership_problem among them); [] if none."""
+        ...
+
+    def ownership_problem(self) -> str | None:
+        """None if the store's place is missing, empty or this entity's (`stores.ownership`).
+
+        Otherwise why a run (or a reset) must not touch it; `prepare` refuses the same.
+        """
         ...
 
     def describe(self) -> str:

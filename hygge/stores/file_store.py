@@ -6,6 +6,12 @@ filesystem (renames stay atomic) that readers of `T` never see. Publishing a ful
 exchanges the staging folder with `T` in one step; an incremental run moves its files into `T`
 one by one, never over an existing file. Publishing is idempotent: after a crash anywhere in
 it, calling it again with the same `Staging` ends with every staged row published once.
+
+The entity folder carries `_hygge_store.json`, the marker naming its owner (see
+`hygge.stores.ownership`). A run refuses a non-empty folder without this entity's marker
+before it stages anything. A full_drop run writes the marker into its staging folder before
+the exchange, an incremental run into `T` before its first file: a published folder is never
+without it, whatever the crash.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from hygge.io.formats import check_options, write_option_names
 from hygge.io.patterns import TIMESTAMP_FORMAT, FilePattern, short_run_id
 from hygge.io.writers import write_frame
 from hygge.stores.base import Staging
+from hygge.stores.file_marker import folder_problem, read_owner, write_marker
 from hygge.stores.files import LocalStoreConfig
+from hygge.stores.ownership import StoreOwner, StoreOwnershipError
 from hygge.types import Place, RunType
 
 STAGING_DIR = "_hygge_staging"
@@ -64,6 +72,8 @@ class FileStore:
             )
         if self.target.exists() and not self.target.is_dir():
             raise StateError(f"store path {self.target} is a file; a file store needs a folder")
+        self._refuse_foreign()
+        self._refuse_linked_staging()
         folder = self.staging_root / short_run_id(run_id, length=64)
         remove_tree(folder)  # a leftover of this same run that never checkpointed
         folder.mkdir(parents=True)
@@ -108,7 +118,7 @@ class FileStore:
 
     def discard_unlisted(self, staging: Staging) -> None:
         """Delete staged files the checkpoint does not list (partial or uncheckpointed writes)."""
-        folder = Path(staging.location)
+        folder = self._own_staging(staging)
         if not self._is_staged_set(folder, staging):
             return  # nothing staged any more: published (full_drop) or aborted
         listed = set(staging.artefacts)
@@ -118,6 +128,8 @@ class FileStore:
 
     def publish(self, staging: Staging) -> None:
         """Make the staged files visible in the entity folder; idempotent after any crash."""
+        if not self._is_staged_set(self.target, staging):  # not exchanged by an earlier call
+            self._refuse_foreign()  # the folder may have changed since prepare (hours, a crash)
         if staging.run_type is RunType.FULL_DROP:
             self._publish_full_drop(staging)
         else:
@@ -132,10 +144,17 @@ class FileStore:
             fsync_dir(self.target.parent)
         self._remove_staging(staging)
 
+    def ownership_problem(self) -> str | None:
+        """None if the entity folder is missing, empty or this entity's; else why not."""
+        return folder_problem(self.target, self._owner(), adopt=self.config.adopt_existing)
+
     def check(self) -> list[str]:
-        """Problems a user must fix before a run: the path is a file, or not writable."""
+        """Problems a user must fix before a run: a file, a foreign folder, not writable."""
         if self.target.exists() and not self.target.is_dir():
             return [f"store path {self.target} is a file; a file store needs a folder"]
+        problem = self.ownership_problem()
+        if problem:
+            return [problem]
         existing = self.target if self.target.exists() else self.target.parent
         while not existing.exists():
             existing = existing.parent
@@ -163,6 +182,8 @@ class FileStore:
             )
         self.discard_unlisted(staging)
         self._require_artefacts(folder, staging)
+        # Before the exchange: the published folder is never without its marker.
+        write_marker(folder, self._owner(), self.target)
         fsync_dir(folder)
         swap_in(folder, self.target, self._aside(staging))
         fault_point("during_publish")  # test hook: exchanged, old set not yet deleted
@@ -170,6 +191,10 @@ class FileStore:
     def _publish_incremental(self, staging: Staging) -> None:
         folder = Path(staging.location)
         self.target.mkdir(parents=True, exist_ok=True)
+        if read_owner(self.target) is None:
+            # Before the first file: a crash in between leaves the folder owned, not foreign.
+            write_marker(self.target, self._owner(), self.target)
+            fsync_dir(self.target)
         pending = []
         for name in staging.artefacts:
             src, dst = folder / name, self.target / name
@@ -191,8 +216,29 @@ class FileStore:
                 move_no_replace(src, dst)
         fsync_dir(self.target)
 
+    def _owner(self) -> StoreOwner:
+        config = self.config
+        label = config.format if str(config.type) == "parquet" else f"{config.type} {config.format}"
+        return StoreOwner.of(self.place, label, self._clock().astimezone(UTC))
+
+    def _refuse_foreign(self) -> None:
+        problem = self.ownership_problem()
+        if problem:
+            raise StoreOwnershipError(problem)
+
+    def _refuse_linked_staging(self) -> None:
+        """Staging is deleted after every run: it must be a real folder hygge made here."""
+        for folder in (self.staging_root.parent, self.staging_root):
+            if folder.is_symlink():
+                raise StateError(
+                    f"{folder} is a symbolic link (to {folder.readlink()}); hygge stages runs "
+                    f"in it and deletes what it stages there, so it must be a real folder. "
+                    f"Remove the link; hygge creates the folder itself"
+                )
+
     def _remove_staging(self, staging: Staging) -> None:
-        remove_tree(Path(staging.location))
+        location = self._own_staging(staging)
+        remove_tree(location)
         remove_tree(self._aside(staging))
         # The run's own staging root: another store's, when a run is discarded after a change.
         staging_root = Path(staging.location).parent
@@ -208,7 +254,24 @@ class FileStore:
                 raise StateError(_lost(staging, name, folder, self.target))
 
     def _aside(self, staging: Staging) -> Path:
-        return Path(staging.location + ".old")
+        return Path(str(self._own_staging(staging)) + ".old")
+
+    @staticmethod
+    def _own_staging(staging: Staging) -> Path:
+        """The staging location, if it is one `prepare` makes: `…/_hygge_staging/<name>/<run>`.
+
+        A checkpoint is a file anyone can edit; hygge deletes only its own staging folders.
+        """
+        location = Path(staging.location)
+        entity = location.parent
+        if entity.parent.name != STAGING_DIR or entity.is_symlink() or entity.parent.is_symlink():
+            raise StateError(
+                f"staging location {location} of run {staging.run_id} is not a staging folder "
+                f"hygge made (<store>/{STAGING_DIR}/<entity>/<run>, no symbolic links); hygge "
+                f"deletes nothing there. Delete the entity's checkpoint file in the state folder "
+                f"(.hygge/checkpoints/<flow>/<entity>.json) if you edited it"
+            )
+        return location
 
     @staticmethod
     def _is_staged_set(path: Path, staging: Staging) -> bool:

@@ -35,6 +35,11 @@ class LocalStoreConfig(StoreConfig):
             "{entity}, {flow}, {run_id}, {timestamp}. Default: {sequence:020d}.<ext>."
         ),
     )
+    adopt_existing: bool = Field(
+        False,
+        description="Take over an entity folder that holds files hygge did not write: the "
+        "next run replaces (full_drop) or adds to (incremental) them and marks the folder.",
+    )
     polish: PolishConfig | None = Field(None, description="Column clean-up before writing.")
     options: dict[str, Any] = Field(default_factory=dict, description="Free-form options.")
 

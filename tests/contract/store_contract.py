@@ -9,6 +9,9 @@ A store is done when a subclass of `StoreContract` passes. The subclass provides
 - `capabilities`: the StoreCapabilities its config declares;
 - `unwritable_columns`: columns of `tests.support.data.all_types()` it must refuse with a
   DataError naming them (e.g. csv cannot carry lists);
+- `fill_foreign` fixture: `() -> None`, put data where the entity's store publishes that this
+  store did not write (a stranger's files, a table hygge did not create): the store must
+  refuse it (`ownership_problem`, and `prepare` raising StoreOwnershipError);
 - optionally `publish_crash_points` and a `crash_publish` fixture
   `(point, run_type) -> context manager` that makes `publish` die at that internal step, to
   prove that publishing again recovers.
@@ -26,7 +29,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from hygge.errors import ConfigError, DataError, InjectedFault
+from hygge.errors import ConfigError, DataError, InjectedFault, StoreOwnershipError
 from hygge.stores.base import Staging, Store, StoreCapabilities
 from hygge.types import RunType
 from tests.support.data import all_types, content_hash, orders, split_rows, with_id
@@ -75,6 +78,41 @@ class StoreContract:
     @pytest.fixture
     def read_published(self) -> ReadPublished:
         raise NotImplementedError("a store contract subclass provides read_published")
+
+    @pytest.fixture
+    def fill_foreign(self) -> Callable[[], None]:
+        raise NotImplementedError("a store contract subclass provides fill_foreign")
+
+    def test_a_new_place_is_the_entitys_to_publish_into(self, open_store: OpenStore) -> None:
+        assert open_store().ownership_problem() is None
+
+    @BOTH
+    def test_a_place_holding_data_it_did_not_write_is_refused_before_staging(
+        self,
+        open_store: OpenStore,
+        fill_foreign: Callable[[], None],
+        read_published: ReadPublished,
+        run_type: RunType,
+    ) -> None:
+        fill_foreign()
+        before = read_published(SCHEMA)
+        store = open_store()
+        assert store.ownership_problem()
+        assert store.check(), "check() must report what prepare refuses"
+        with pytest.raises(StoreOwnershipError):
+            store.prepare("run-1", run_type)
+        after = read_published(SCHEMA)
+        assert (before is None) == (after is None)
+        if before is not None and after is not None:
+            assert content_hash(after) == content_hash(before)
+
+    @BOTH
+    def test_what_a_store_published_stays_its_own_for_a_fresh_store(
+        self, open_store: OpenStore, run_type: RunType
+    ) -> None:
+        run(open_store(), [orders(3)], run_type, "run-1")
+        assert open_store().ownership_problem() is None
+        run(open_store(), [orders(2)], run_type, "run-2")
 
     @pytest.fixture
     def crash_publish(self) -> CrashPublish:

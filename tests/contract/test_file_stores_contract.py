@@ -20,6 +20,7 @@ from hygge.stores.base import Store, StoreCapabilities
 from hygge.stores.files import LocalStoreConfig
 from hygge.types import Place, RunType
 from tests.contract.store_contract import CrashPublish, OpenStore, ReadPublished, StoreContract
+from tests.support.data import orders
 
 ENTITY_PATH = "lake/orders"
 
@@ -69,6 +70,18 @@ class FileStoreContract(StoreContract):
             return pl.concat(batches) if batches else pl.DataFrame(schema=schema)
 
         return read
+
+    @pytest.fixture
+    def fill_foreign(self, tmp_path: Path) -> Callable[[], None]:
+        def fill() -> None:
+            folder = tmp_path / ENTITY_PATH
+            folder.mkdir(parents=True)
+            frame, path = orders(2), folder / f"old.{self.format}"  # another tool's output
+            {"parquet": frame.write_parquet, "csv": frame.write_csv}.get(
+                self.format, frame.write_ndjson
+            )(path)
+
+        return fill
 
     @pytest.fixture
     def crash_publish(self, monkeypatch: pytest.MonkeyPatch) -> CrashPublish:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 import pytest
 
@@ -55,6 +57,14 @@ class TestMemoryStore(StoreContract):
     @pytest.fixture
     def read_published(self, lake: MemoryStore) -> ReadPublished:
         return lambda schema: lake.published.get("orders")
+
+    @pytest.fixture
+    def fill_foreign(self, lake: MemoryStore) -> Callable[[], None]:
+        def fill() -> None:
+            lake.published["orders"] = orders(2)
+            lake.foreign.add("orders")
+
+        return fill
 
 
 def test_failing_store_fails_the_chosen_call_then_recovers():

@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 import polars as pl
 from pydantic import PrivateAttr
 
-from hygge.errors import ConfigError, InjectedFault, StateError
+from hygge.errors import ConfigError, InjectedFault, StateError, StoreOwnershipError
 from hygge.homes.base import FileEntry, HomeCapabilities, HomeConfig, Position, Window
 from hygge.stores.base import Staging, StoreCapabilities, StoreConfig
 from hygge.types import JsonScalar, Place, RunType
@@ -85,11 +85,13 @@ class MemoryStore:
         self.published: dict[str, pl.DataFrame] = {} if published is None else published
         self.staged: dict[str, dict[str, pl.DataFrame]] = {} if staged is None else staged
         self.calls: list[str] = [] if calls is None else calls  # step names, in call order
+        self.foreign: set[str] = set()  # entities whose frame another writer left in the lake
         self._done: set[str] = set()
 
     def for_entity(self, entity: str) -> MemoryStore:
         """The same lake (published, staged, calls) seen as another entity's store."""
         store = MemoryStore(entity, published=self.published, staged=self.staged, calls=self.calls)
+        store.foreign = self.foreign
         store._done = self._done
         return store
 
@@ -97,6 +99,9 @@ class MemoryStore:
         self.calls.append("prepare")
         if run_type is RunType.MERGE:
             raise ConfigError("the memory store cannot merge; use full_drop or incremental")
+        problem = self.ownership_problem()
+        if problem:
+            raise StoreOwnershipError(problem)
         location = f"memory://{self.entity}/{run_id}"
         self.staged[location] = {}
         return Staging(run_id=run_id, run_type=run_type, location=location)
@@ -143,7 +148,13 @@ class MemoryStore:
         self.staged.pop(staging.location, None)
 
     def check(self) -> list[str]:
-        return []
+        problem = self.ownership_problem()
+        return [problem] if problem else []
+
+    def ownership_problem(self) -> str | None:
+        if self.entity not in self.foreign:
+            return None
+        return f"memory lake entry {self.entity} was written by someone else"
 
     def describe(self) -> str:
         return f"memory {self.entity}"

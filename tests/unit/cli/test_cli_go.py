@@ -16,13 +16,19 @@ def test_go_in_a_new_project_moves_every_entity_to_parquet_and_journals_each_run
     assert result.exit_code == 0, result.output
     lake = project / "data" / "lake"
     landing = project / "data" / "landing"
-    assert pl.read_parquet(lake / "customers").height == pl.read_csv(landing / "customers").height
-    assert pl.read_parquet(lake / "orders").height == pl.read_csv(landing / "orders").height
     assert (
-        pl.read_parquet(lake / "order_lines").height
+        pl.read_parquet(lake / "customers" / "*.parquet").height
+        == pl.read_csv(landing / "customers").height
+    )
+    assert (
+        pl.read_parquet(lake / "orders" / "*.parquet").height
+        == pl.read_csv(landing / "orders").height
+    )
+    assert (
+        pl.read_parquet(lake / "order_lines" / "*.parquet").height
         == pl.read_parquet(landing / "order_lines").height
     )
-    assert "customer_key" in pl.read_parquet(lake / "customers").columns
+    assert "customer_key" in pl.read_parquet(lake / "customers" / "*.parquet").columns
     journal = pl.read_parquet(project / ".hygge" / "journal" / "**" / "*.parquet")
     assert sorted(journal["entity"]) == ["customers", "order_lines", "orders"]
     assert set(journal["status"]) == {"success"}
@@ -31,13 +37,13 @@ def test_go_in_a_new_project_moves_every_entity_to_parquet_and_journals_each_run
 
 def test_go_again_after_new_files_land_appends_only_the_new_orders(project, invoke):
     assert invoke("go").exit_code == 0
-    first = pl.read_parquet(project / "data/lake/orders").height
+    first = pl.read_parquet(project / "data/lake/orders/*.parquet").height
     write_sample_landing(project / "data" / "landing", rows=100, start=first)
 
     result = invoke("go", "--entity", "sample.orders")
 
     assert result.exit_code == 0, result.output
-    orders = pl.read_parquet(project / "data/lake/orders")
+    orders = pl.read_parquet(project / "data/lake/orders/*.parquet")
     assert orders.height == first + 100
     assert orders["order_id"].is_unique().all()
 
@@ -69,7 +75,7 @@ def test_a_failing_entity_gives_exit_1_while_the_other_entities_succeed(project,
     assert re.search(r"fail +sample\.customers", result.stdout)
     assert "sample.customers failed" in result.stdout
     assert "Done. 2 succeeded, 0 skipped, 1 failed" in result.stdout
-    assert pl.read_parquet(project / "data/lake/orders").height > 0
+    assert pl.read_parquet(project / "data/lake/orders/*.parquet").height > 0
     journal = pl.read_parquet(project / ".hygge" / "journal" / "**" / "*.parquet")
     statuses = dict(zip(journal["entity"], journal["status"], strict=True))
     assert statuses == {"customers": "fail", "orders": "success", "order_lines": "success"}
@@ -184,7 +190,7 @@ def test_var_overrides_a_flow_setting_for_one_run(project, invoke):
     result = invoke("go", "-e", "sample.customers", "--var", "flow.sample.store.path=data/other")
 
     assert result.exit_code == 0, result.output
-    assert pl.read_parquet(project / "data" / "other" / "customers").height > 0
+    assert pl.read_parquet(project / "data" / "other" / "customers" / "*.parquet").height > 0
     assert not (project / "data" / "lake").exists()
 
 

@@ -15,7 +15,7 @@ def _landing_lines(project):
 
 
 def _lake(project, entity):
-    return pl.read_parquet(project / "data/lake" / entity)
+    return pl.read_parquet(project / "data/lake" / entity / "*.parquet")
 
 
 def _checkpoints(project):

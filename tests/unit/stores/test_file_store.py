@@ -15,6 +15,7 @@ import hygge.stores.file_store
 from hygge.errors import ConfigError, DataError, InjectedFault, StateError
 from hygge.faults import reset_faults
 from hygge.stores.base import Staging
+from hygge.stores.file_marker import MARKER
 from hygge.stores.file_store import FileStore
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
 from hygge.types import Place, RunType
@@ -31,7 +32,9 @@ def open_store(root: Path, entity: str = "orders", **config: Any) -> FileStore:
 
 
 def names(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """Data files in `folder`: everything but the store's ownership marker."""
+    found = folder.iterdir() if folder.exists() else []
+    return sorted(p.name for p in found if p.name != MARKER)
 
 
 def run(store: FileStore, frames: list[pl.DataFrame], run_type: RunType, run_id: str) -> Staging:
@@ -136,11 +139,11 @@ def test_incremental_write_refuses_a_name_already_published(tmp_path):
 
 def test_incremental_publish_refuses_a_collision_and_publishes_nothing(tmp_path):
     store = open_store(tmp_path, file_pattern="{sequence}.parquet")
+    store.publish(store.prepare("run-0", RunType.INCREMENTAL))  # the folder is the store's
     staging = store.prepare("run-1", RunType.INCREMENTAL)
     for frame in split_rows(orders(4), 2):
         staging = store.write(staging, frame)
     target = tmp_path / "lake" / "orders"
-    target.mkdir(parents=True)
     orders(1).write_parquet(target / "1.parquet")  # appears between write and publish
     with pytest.raises(StateError, match="never overwrites"):
         store.publish(staging)
@@ -185,7 +188,7 @@ def test_full_drop_readers_see_the_old_or_the_new_set_in_one_exchange(tmp_path, 
     monkeypatch.setattr(hygge.io.atomic, "exchange_dirs", observed_exchange)
     store.publish(staging)
     assert seen == [old, ["00000000000000000000.parquet"]]
-    assert pl.read_parquet(tmp_path / "lake" / "orders").height == 1
+    assert pl.read_parquet(tmp_path / "lake" / "orders" / "*.parquet").height == 1
 
 
 def test_abort_after_a_fallback_swap_died_halfway_restores_the_old_set(tmp_path, monkeypatch):
@@ -194,12 +197,18 @@ def test_abort_after_a_fallback_swap_died_halfway_restores_the_old_set(tmp_path,
     staging = store.write(store.prepare("run-2", RunType.FULL_DROP), orders(1))
     with monkeypatch.context() as patch:
         patch.setattr(hygge.io.atomic, "_renameat2", lambda src, dst, flags: False)
-        patch.setattr(hygge.io.atomic, "fsync_dir", _raise_injected)
+        aside_folder = Path(staging.location).parent  # synced right after the first rename
+        real_fsync = hygge.io.atomic.fsync_dir
+        patch.setattr(
+            hygge.io.atomic,
+            "fsync_dir",
+            lambda path: _raise_injected(path) if path == aside_folder else real_fsync(path),
+        )
         with pytest.raises(InjectedFault):
             store.publish(staging)
     assert not (tmp_path / "lake" / "orders").exists()  # between the two renames
     store.abort(staging)
-    assert pl.read_parquet(tmp_path / "lake" / "orders").height == 3
+    assert pl.read_parquet(tmp_path / "lake" / "orders" / "*.parquet").height == 3
     assert names(tmp_path / "lake") == ["orders"]
 
 
@@ -338,5 +347,5 @@ def test_the_during_publish_fault_point_leaves_a_state_that_publish_completes(
         store.publish(staging)
     monkeypatch.delenv("HYGGE_FAULT")
     store.publish(staging)
-    assert pl.read_parquet(tmp_path / "lake" / "orders").sort("id").equals(orders(6))
+    assert pl.read_parquet(tmp_path / "lake" / "orders" / "*.parquet").sort("id").equals(orders(6))
     assert names(tmp_path / "lake") == ["orders"]

@@ -39,5 +39,5 @@ def test_a_publish_survives_another_entity_removing_the_shared_staging_folder_me
 
     assert interleaved == ["second published"]
     assert not shared.exists()
-    assert len(list((tmp_path / "lake" / "orders").iterdir())) == 1
-    assert len(list((tmp_path / "lake" / "customers").iterdir())) == 1
+    assert len(list((tmp_path / "lake" / "orders").glob("*.parquet"))) == 1
+    assert len(list((tmp_path / "lake" / "customers").glob("*.parquet"))) == 1

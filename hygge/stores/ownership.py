@@ -1,0 +1,111 @@
+"""Which store owns a place: the marker a store leaves where it publishes, and its verdict.
+
+A store replaces or appends to only what it owns. Its place (a file store's entity folder; a
+table, a blob prefix or a landing folder for later stores) is *owned* when it is missing,
+empty, or carries a marker naming this workspace, flow and entity. Anything else is foreign:
+refused before staging, unless the store block says `adopt_existing: true`, in which case the
+next publish writes the marker and the place is owned from then on. A marker naming another
+workspace or entity is refused even then: another store claims it.
+
+Every store kind keeps its marker its own way (a file, a table comment, blob metadata) and
+describes the place with `judge_place`, so every refusal reads alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ValidationError
+
+from hygge.errors import StoreOwnershipError
+from hygge.types import Place
+
+ADOPT_KEY = "adopt_existing"
+_SHOWN = 5  # names listed in a refusal
+
+__all__ = ["ADOPT_KEY", "StoreOwner", "StoreOwnershipError", "judge_place"]
+
+
+class StoreOwner(BaseModel):
+    """What a marker says: who published here, with which store, since when."""
+
+    workspace: str
+    workspace_root: str
+    flow: str
+    entity: str
+    store: str  # e.g. `parquet`, `local csv`
+    created_at: datetime
+
+    @classmethod
+    def of(cls, place: Place, store: str, now: datetime | None = None) -> StoreOwner:
+        """The owner a store opened at `place` writes into its marker."""
+        return cls(
+            workspace=place.workspace,
+            workspace_root=str(place.root),
+            flow=place.flow,
+            entity=place.entity,
+            store=store,
+            created_at=now or datetime.now(UTC),
+        )
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> StoreOwner:
+        """A marker's content; StoreOwnershipError if it is not one hygge wrote."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise StoreOwnershipError(
+                f"{where} is not a marker hygge can read ({exc.error_count()} problem(s)); "
+                "it claims the folder for a store, so hygge will not replace it. Delete it only "
+                "if no other hygge workspace writes there"
+            ) from exc
+
+    def same_entity(self, other: StoreOwner) -> bool:
+        """One workspace's store for one entity (the root may move with the project)."""
+        mine = (self.workspace, self.flow, self.entity)
+        return mine == (other.workspace, other.flow, other.entity)
+
+    def describe(self) -> str:
+        return (
+            f"entity {self.flow}.{self.entity} of workspace '{self.workspace}' "
+            f"({self.workspace_root}), {self.store} store, since "
+            f"{self.created_at.strftime('%Y-%m-%d %H:%M:%S')}"
+        )
+
+
+def judge_place(
+    place_text: str,
+    *,
+    expected: StoreOwner,
+    found: StoreOwner | None,
+    contents: Sequence[str],
+    count: int,
+    adopt: bool,
+    marker_name: str,
+) -> str | None:
+    """None if the store may publish at its place; else why not and what to do.
+
+    `contents`: some names of what the place holds besides the marker; `count`: how many.
+    """
+    if found is not None:
+        if found.same_entity(expected):
+            return None
+        return (
+            f"{place_text} belongs to {found.describe()} (its {marker_name} says so), not to "
+            f"entity {expected.flow}.{expected.entity} of workspace '{expected.workspace}'; "
+            f"hygge will not replace or add to another store's data. Give this entity another "
+            f"store path, or, if that workspace no longer writes there, delete {marker_name}"
+            f" and set `{ADOPT_KEY}: true` on this store"
+        )
+    if count == 0 or adopt:
+        return None
+    shown = ", ".join(sorted(contents)[:_SHOWN])
+    more = f" and {count - _SHOWN} more" if count > _SHOWN else ""
+    return (
+        f"{place_text} already holds {count} entr{'y' if count == 1 else 'ies'} that hygge did "
+        f"not write ({shown}{more}); a run of entity {expected.flow}.{expected.entity} would "
+        f"replace or mix with them, so hygge refuses. Empty the folder, pick another store "
+        f"path, or set `{ADOPT_KEY}: true` on the store to let hygge own it (the next run "
+        f"replaces or adds to what is there)"
+    )

@@ -7,7 +7,7 @@ import polars as pl
 from hygge.engine.batches import from_json_scalar, later, max_value, watermark_type
 from hygge.engine.margin import Bound, Margin, lookback_delta, minus, read_margin
 from hygge.engine.models import Checkpoint, EntityTask
-from hygge.errors import DataError
+from hygge.errors import ConfigError, DataError
 from hygge.state.base import StateBackend
 from hygge.types import RunType
 
@@ -64,23 +64,46 @@ class WatermarkFilter:
                 f"{', '.join(batch.columns)}); fix `watermark.column` for "
                 f"{self.task.qualified_name}"
             )
-        kind = watermark_type(batch.schema[self.column])
+        dtype = batch.schema[self.column]
+        kind = watermark_type(dtype, column=self.column, where=where)
         if self.kind is None:
-            self._typed(kind)
+            self._typed(kind, where)
         elif kind != self.kind:
-            raise DataError(
-                f"{where}: watermark column '{self.column}' holds {kind} values, but the stored "
-                f"watermark is a {self.kind}; reload once with "
-                f"`hygge go --full-drop --entity {self.task.qualified_name}`"
-            )
+            raise DataError(self._kind_changed(kind, where))
 
-    def _typed(self, kind: str) -> None:
+    def _kind_changed(self, kind: str, where: str) -> str:
+        """Why the column's type no longer matches, with advice for where the old one came from."""
+        text = f"{where}: watermark column '{self.column}' holds {kind} values"
+        if kind == "string" and self.kind in {"datetime", "date"}:
+            text += f" (it reads as text{_parse_hint(self.column)})"
+        last = self.state.get_watermark(self.task.flow, self.task.entity)
+        if not self.incremental:
+            last = None  # a full drop's type comes from its own first file
+        if last is not None and last.column == self.column and last.value_type == self.kind:
+            return (
+                f"{text}, but the stored watermark is a {self.kind}; if the type changed for "
+                f"good, reload once with `hygge go --full-drop --entity {self.task.qualified_name}`"
+            )
+        return (
+            f"{text}, but earlier files of this run hold {self.kind} values; one watermark "
+            "column has one type: align the files, or pin its type in the home's "
+            f"format_options (csv, ndjson: schema_overrides: {{{self.column}: ...}})"
+        )
+
+    def _typed(self, kind: str, where: str | None = None) -> None:
         self.kind = kind
         self.lower = from_json_scalar(self.cp.window.lower, kind)  # type: ignore[assignment]
         self.upper = from_json_scalar(self.cp.window.upper, kind)  # type: ignore[assignment]
         self.floor = self.lower
         if self.config.lookback is None:
             return
+        if kind == "string":
+            raise ConfigError(
+                f"{where or self.task.qualified_name}: watermark column '{self.column}' reads as "
+                f"text (String), so watermark.lookback '{self.config.lookback}' cannot apply"
+                f"{_parse_hint(self.column)}",
+                hint="or remove lookback (a string watermark compares as text, without one)",
+            )
         delta = lookback_delta(self.config.lookback, kind)
         assert delta is not None
         if self.lower is not None:
@@ -113,3 +136,12 @@ class WatermarkFilter:
             # with their new file and load once, like its other rows, on every run alike.
             return condition | pl.col(self.column).is_null()
         return condition
+
+
+def _parse_hint(column: str) -> str:
+    """How to read a text column as a datetime, for csv and ndjson homes."""
+    return (
+        f"; if these are timestamps in csv files, parse them with format_options: "
+        f"{{try_parse_dates: true}}, or name the type with format_options: "
+        f"{{schema_overrides: {{{column}: Datetime}}}} (csv, ndjson)"
+    )

@@ -168,12 +168,14 @@ def _encoding_error(
     if fmt == "ndjson":
         return (
             f"{where}. JSON text is UTF-8 and ndjson has no encoding option: convert the file, "
-            f"e.g. `iconv -f latin1 -t utf-8 {path.name}` for a latin-1 file, then run again"
+            f"e.g. `iconv -f latin1 -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}` for "
+            f"a latin-1 file, put it in place of {path.name}, then run again"
         )
     return (
         f"{where}. If the file is latin-1 or Windows-1252, say so with format_options: "
         "{encoding: latin1} (or cp1252) and hygge converts it while reading; or convert it "
-        f"once, e.g. `iconv -f latin1 -t utf-8 {path.name}`. (encoding: utf8-lossy also reads "
+        f"once, e.g. `iconv -f latin1 -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}`, "
+        f"in place of {path.name}. (encoding: utf8-lossy also reads "
         "it, but replaces every invalid byte with �: use it only if losing those characters "
         "is acceptable)"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 from hygge.engine.batches import from_json_scalar, later, max_value, watermark_type
@@ -70,6 +72,33 @@ class WatermarkFilter:
             self._typed(kind, where)
         elif kind != self.kind:
             raise DataError(self._kind_changed(kind, where))
+        if isinstance(dtype, pl.Datetime):
+            self._check_zone(dtype, where)
+
+    def _check_zone(self, dtype: pl.Datetime, where: str) -> None:
+        """Naive and time-zoned datetimes cannot be compared: refuse a switch before staging."""
+        known = next((v for v in (self.candidate, self.lower) if isinstance(v, datetime)), None)
+        if known is None or (known.tzinfo is None) == (dtype.time_zone is None):
+            return
+        stored = self.candidate is None  # nothing seen yet: the bound is the stored watermark
+        since = "the stored watermark" if stored else "the watermark of earlier files of this run"
+        if dtype.time_zone is None:
+            text = f"holds datetimes without a time zone, but {since} ({known}) has one"
+        else:
+            text = f"holds datetimes in {dtype.time_zone}, but {since} ({known}) has no time zone"
+        target = f"Datetime(us, {known.tzname() or 'UTC'})" if known.tzinfo else "Datetime(us)"
+        reload = ""
+        if stored and self.incremental:
+            reload = (
+                "; if it changed for good, reload once with "
+                f"`hygge go --full-drop --entity {self.task.qualified_name}`"
+            )
+        raise DataError(
+            f"{where}: watermark column '{self.column}' {text}; naive and time-zoned datetimes "
+            "cannot be compared. Give every file the same kind of timestamp (csv, ndjson: "
+            f"format_options: {{schema_overrides: {{{self.column}: {target}}}}})"
+            f"{reload}"
+        )
 
     def _kind_changed(self, kind: str, where: str) -> str:
         """Why the column's type no longer matches, with advice for where the old one came from."""

@@ -317,3 +317,36 @@ def test_a_csv_value_that_does_not_fit_the_inferred_type_names_the_column_and_th
     assert "a.csv" in message
     assert "'x'" in message
     assert "schema_overrides: {x: String}" in message
+
+
+def test_a_watermark_column_that_loses_its_time_zone_fails_before_anything_is_staged(
+    tmp_path: Path,
+) -> None:
+    flow = (PARQUET % "incremental") + "watermark: {column: at}\n"
+    root = write_workspace(tmp_path / "ws", {"f": flow})
+    land(root, "o", "a", pl.DataFrame({"id": [1], "at": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)]}))
+    assert run(root).ok
+    land(root, "o", "b", pl.DataFrame({"id": [2], "at": [dt.datetime(2024, 1, 2)]}))
+
+    message = failure(root)
+
+    assert "file b.parquet" in message
+    assert "'at'" in message
+    assert "time zone" in message
+    assert "Datetime(us, UTC)" in message
+    assert read_lake(root, "o")["id"].to_list() == [1]
+
+
+def test_naive_and_time_zoned_watermarks_in_one_run_are_named_not_a_type_error(
+    tmp_path: Path,
+) -> None:
+    flow = (PARQUET % "full_drop") + "watermark: {column: at}\n"
+    root = write_workspace(tmp_path / "ws", {"f": flow})
+    land(root, "o", "a", pl.DataFrame({"id": [1], "at": [dt.datetime(2024, 1, 1)]}))
+    land(root, "o", "b", pl.DataFrame({"id": [2], "at": [dt.datetime(2024, 1, 2, tzinfo=dt.UTC)]}))
+
+    message = failure(root)
+
+    assert "file b.parquet" in message
+    assert "time zone" in message
+    assert "--full-drop" not in message

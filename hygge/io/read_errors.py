@@ -7,11 +7,8 @@ line re-reads the file only on this error path; the happy path never pays for it
 
 from __future__ import annotations
 
-import codecs
-import csv
-import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,14 @@ import polars as pl
 import pyarrow as pa
 
 from hygge.errors import DataError
+from hygge.io.locate import (
+    bad_json_line,
+    csv_value_line,
+    first_undecodable,
+    json_value_line,
+    python_encoding,
+    ragged_line,
+)
 
 READ_ERRORS = (
     pl.exceptions.PolarsError,
@@ -27,10 +32,16 @@ READ_ERRORS = (
     OSError,
     UnicodeError,
 )
-POLARS_ENCODINGS = ("utf8", "utf-8", "utf8-lossy")
 _NOT_UTF8 = ("invalid utf-8", "valid utf-8", "invalid utf8")
-_UNPARSED = re.compile(r"could not parse `(.*?)` as dtype `(.*?)` at column '(.*?)'")
-_BLOCK = 1 << 20
+# The readers' words for a value that does not fit its column's type (value, type, column).
+_CSV_VALUE = re.compile(
+    r"could not parse `(?P<value>.*?)` as dtype `(?P<dtype>.*?)` at column '(?P<column>.*?)'"
+)
+_JSON_VALUE = re.compile(r"cannot parse '(?P<value>.*?)' \(\w+\) as (?P<dtype>\w+)")
+_CONVERSION = re.compile(
+    r"conversion from `.*?` to `(?P<dtype>.*?)` failed in column '(?P<column>.*?)' .*?values: "
+    r"\[\"?(?P<value>.*?)\"?[,\]]"
+)
 
 
 def read_error(
@@ -76,16 +87,10 @@ def _format_error(fmt: str, path: Path, detail: str, options: Mapping[str, Any])
             f": {detail} It may be truncated, still being written, or not parquet at all. "
             "Replace it with a complete copy, or move it out of the home, then run again"
         )
-    unparsed = _UNPARSED.search(detail)
-    if unparsed:
-        value, dtype, column = unparsed.groups()
-        return (
-            f": the value {value!r} in column '{column}' does not parse as {dtype}, the "
-            f"type the column was given (inferred from the first rows, infer_schema_length, "
-            f"unless format_options name it). Fix the "
-            f"value, or read the column as text with format_options: "
-            f"{{schema_overrides: {{{column}: String}}}}"
-        )
+    for pattern in (_CSV_VALUE, _JSON_VALUE, _CONVERSION):
+        found = pattern.search(detail)
+        if found:
+            return _value_error(fmt, path, options, found.groupdict())
     if fmt == "ndjson":
         return _ndjson_error(path, detail)
     if "more fields than defined" in detail:
@@ -93,8 +98,29 @@ def _format_error(fmt: str, path: Path, detail: str, options: Mapping[str, Any])
     return None
 
 
+def _value_error(fmt: str, path: Path, options: Mapping[str, Any], found: dict[str, str]) -> str:
+    """A value that does not fit its column's type: `found` has its value, type and column."""
+    value, dtype, column = found["value"], found["dtype"], found.get("column")
+    line: int | None = None
+    if fmt == "csv" and column is not None:
+        line = csv_value_line(path, options, column, value)
+    elif fmt == "ndjson":
+        hit = json_value_line(path, value, column)
+        if hit is not None:
+            line, column = hit
+    where = f" line {line}" if line is not None else ""
+    name = column or "column"
+    return (
+        f"{where}: the value {value!r} in column '{name}' does not parse as {dtype}, the type "
+        "the column was given (inferred from the first rows of the run's first file, or named in "
+        "format_options)."
+        f" Fix the value, or read the column as text with format_options: "
+        f"{{schema_overrides: {{{name}: String}}}}"
+    )
+
+
 def _ndjson_error(path: Path, detail: str) -> str:
-    found = _bad_json_line(path)
+    found = bad_json_line(path)
     if found is None:
         return f": {detail}"
     number, reason = found
@@ -104,23 +130,8 @@ def _ndjson_error(path: Path, detail: str) -> str:
     )
 
 
-def _bad_json_line(path: Path) -> tuple[int, str] | None:
-    """The first line of an ndjson file that is not one JSON object, and why."""
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                return number, f"not valid JSON ({exc.msg} at column {exc.colno})"
-            if not isinstance(value, dict):
-                return number, f"a JSON {type(value).__name__}, not an object"
-    return None
-
-
 def _ragged_error(path: Path, options: Mapping[str, Any]) -> str:
-    found = _ragged_line(path, options)
+    found = ragged_line(path, options)
     where = ": a row has more fields than the header"
     if found is not None:
         line, fields, expected = found
@@ -132,33 +143,13 @@ def _ragged_error(path: Path, options: Mapping[str, Any]) -> str:
     )
 
 
-def _ragged_line(path: Path, options: Mapping[str, Any]) -> tuple[int, int, int] | None:
-    """(line, fields, expected fields) of the first csv row longer than the first row."""
-    quote = options.get("quote_char", '"')
-    encoding = _python_encoding(options.get("encoding"))
-    with path.open(encoding=encoding, errors="replace", newline="") as text:
-        rows = csv.reader(
-            text,
-            delimiter=str(options.get("separator", ",")),
-            quotechar=quote or '"',
-            quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
-        )
-        expected: int | None = None
-        for row in rows:
-            if expected is None:
-                expected = len(row)
-            elif len(row) > expected:
-                return rows.line_num, len(row), expected
-    return None
-
-
 def _encoding_error(
     fmt: str, path: Path, exc: BaseException, detail: str, options: Mapping[str, Any]
 ) -> str | None:
     if not isinstance(exc, UnicodeError) and not any(s in detail.lower() for s in _NOT_UTF8):
         return None
-    encoding = _python_encoding(options.get("encoding"))
-    found = _first_undecodable(path, encoding)
+    encoding = python_encoding(options.get("encoding"))
+    found = first_undecodable(path, encoding)
     where = f": it is not {encoding} text"
     if found is not None:
         offset, line, byte = found
@@ -179,35 +170,3 @@ def _encoding_error(
         "it, but replaces every invalid byte with �: use it only if losing those characters "
         "is acceptable)"
     )
-
-
-def _first_undecodable(path: Path, encoding: str) -> tuple[int, int, int] | None:
-    """(byte offset, line, byte) of the first byte `encoding` cannot decode, if any."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset, lines = 0, 1
-    for block in _blocks(path):
-        try:
-            decoder.decode(block)
-        except UnicodeDecodeError as exc:
-            held_back = len(exc.object) - len(block)  # the start of a character split by blocks
-            line = lines + exc.object.count(b"\n", 0, exc.start)
-            return offset - held_back + exc.start, line, exc.object[exc.start]
-        offset += len(block)
-        lines += block.count(b"\n")
-    return None
-
-
-def _blocks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as data:
-        while block := data.read(_BLOCK):
-            yield block
-
-
-def _python_encoding(encoding: object) -> str:
-    """The Python codec name for a `format_options.encoding` value (polars' own: utf-8)."""
-    if encoding is None or str(encoding).lower() in POLARS_ENCODINGS:
-        return "utf-8"
-    try:
-        return codecs.lookup(str(encoding)).name
-    except LookupError:
-        return "utf-8"

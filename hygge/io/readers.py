@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hygge.errors import DataError
-from hygge.io.read_errors import POLARS_ENCODINGS as _POLARS_ENCODINGS
+from hygge.io.locate import POLARS_ENCODINGS as _POLARS_ENCODINGS
 from hygge.io.read_errors import READ_ERRORS as _READ_ERRORS
 from hygge.io.read_errors import read_error
 from hygge.io.schema import convert_expr, parse_schema, wire_type

@@ -314,9 +314,23 @@ def test_a_csv_value_that_does_not_fit_the_inferred_type_names_the_column_and_th
 
     message = failure(root)
 
-    assert "a.csv" in message
+    assert "a.csv line 4" in message
     assert "'x'" in message
     assert "schema_overrides: {x: String}" in message
+
+
+def test_an_ndjson_value_that_does_not_fit_the_first_files_type_names_line_and_key(
+    tmp_path: Path,
+) -> None:
+    root = write_workspace(tmp_path / "ws", {"f": NDJSON})
+    put(root, "a.ndjson", '{"id": 1}\n')
+    put(root, "b.ndjson", '{"id": 2}\n{"id": "x"}\n')
+
+    message = failure(root)
+
+    assert "b.ndjson line 2" in message
+    assert "'id'" in message
+    assert "schema_overrides: {id: String}" in message
 
 
 def test_a_watermark_column_that_loses_its_time_zone_fails_before_anything_is_staged(

@@ -13,6 +13,8 @@ from hygge.errors import ConfigError, DataError
 from hygge.state.base import StateBackend
 from hygge.types import RunType
 
+_TYPE_NAMES = {"datetime": "Datetime", "date": "Date", "int": "Int64", "string": "String"}
+
 
 def pending_margin(checkpoint: Checkpoint, chunks: int) -> str:
     """The name of a run's margin as of its `chunks`-th chunk."""
@@ -105,9 +107,10 @@ class WatermarkFilter:
         text = f"{where}: watermark column '{self.column}' holds {kind} values"
         if kind == "string" and self.kind in {"datetime", "date"}:
             text += f" (it reads as text{_parse_hint(self.column)})"
-        last = self.state.get_watermark(self.task.flow, self.task.entity)
-        if not self.incremental:
-            last = None  # a full drop's type comes from its own first file
+        # A full drop's type comes from its own first file, never from the stored watermark.
+        last = None
+        if self.incremental:
+            last = self.state.get_watermark(self.task.flow, self.task.entity)
         if last is not None and last.column == self.column and last.value_type == self.kind:
             return (
                 f"{text}, but the stored watermark is a {self.kind}; if the type changed for "
@@ -116,7 +119,8 @@ class WatermarkFilter:
         return (
             f"{text}, but earlier files of this run hold {self.kind} values; one watermark "
             "column has one type: align the files, or pin its type in the home's "
-            f"format_options (csv, ndjson: schema_overrides: {{{self.column}: ...}})"
+            f"format_options (csv, ndjson: schema_overrides: {{{self.column}: "
+            f"{_TYPE_NAMES.get(self.kind or '', 'String')}}})"
         )
 
     def _typed(self, kind: str, where: str | None = None) -> None:

@@ -11,6 +11,7 @@ import polars as pl
 import pyarrow as pa
 
 from hygge.errors import DataError
+from hygge.io.schema import dtype_text
 from hygge.types import JsonScalar
 
 
@@ -115,7 +116,10 @@ def _types_differ(
 ) -> DataError:
     """`pairs`: each lossy column's type here and before; `polished`: those polish writes."""
     place = "published" if origin.published else "in the first file"
-    diffs = "; ".join(f"{name}: {now} here, {then} {place}" for name, (now, then) in pairs.items())
+    diffs = "; ".join(
+        f"{name}: {dtype_text(now)} here, {dtype_text(then)} {place}"
+        for name, (now, then) in pairs.items()
+    )
     text = (
         f"{where}: column types differ from {origin.theirs} and converting would change "
         f"values ({diffs})"
@@ -125,7 +129,7 @@ def _types_differ(
             f"{text}. Column(s) {', '.join(polished)} come from polish, whose value type changed"
             + origin.reload("to write every row with the new type")
         )
-    pin = ", ".join(f"{name}: {now}" for name, (now, _) in pairs.items())
+    pin = ", ".join(f"{name}: {dtype_text(now)}" for name, (now, _) in pairs.items())
     return DataError(
         f"{text}. Fix the source types, or pin them in the home's format_options (csv, ndjson: "
         f"schema_overrides: {{{pin}}})"

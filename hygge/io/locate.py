@@ -90,6 +90,15 @@ def csv_value_line(path: Path, options: Mapping[str, Any], column: str, text: st
     return None
 
 
+def text_line(path: Path, text: str) -> int | None:
+    """The first line of a text file that contains `text`."""
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if text in line:
+                return number
+    return None
+
+
 def _csv_rows(path: Path, options: Mapping[str, Any]) -> Iterator[tuple[int, list[str]]]:
     """(last line of the record, fields) for every csv record, with the reader's options."""
     quote = options.get("quote_char", '"')

@@ -23,6 +23,7 @@ from hygge.io.locate import (
     json_value_line,
     python_encoding,
     ragged_line,
+    text_line,
 )
 
 READ_ERRORS = (
@@ -35,7 +36,8 @@ READ_ERRORS = (
 _NOT_UTF8 = ("invalid utf-8", "valid utf-8", "invalid utf8")
 # The readers' words for a value that does not fit its column's type (value, type, column).
 _CSV_VALUE = re.compile(
-    r"could not parse `(?P<value>.*?)` as dtype `(?P<dtype>.*?)` at column '(?P<column>.*?)'"
+    r"could not parse `(?P<value>.*?)` as dtype `(?P<dtype>.*?)` at column '(?P<column>.*?)'",
+    re.DOTALL,
 )
 _JSON_VALUE = re.compile(r"cannot parse '(?P<value>.*?)' \(\w+\) as (?P<dtype>\w+)")
 _CONVERSION = re.compile(
@@ -53,6 +55,7 @@ def read_error(
     explained = (
         _os_error(exc)
         or _encoding_error(fmt, path, exc, detail, options)
+        or _unclosed_quote(fmt, path, str(exc))
         or _format_error(fmt, path, detail, options)
     )
     return DataError(f"cannot read {fmt} file {path}{explained or ': ' + detail}")
@@ -84,7 +87,7 @@ def _os_error(exc: BaseException) -> str | None:
 def _format_error(fmt: str, path: Path, detail: str, options: Mapping[str, Any]) -> str | None:
     if fmt == "parquet":
         return (
-            f": {detail} It may be truncated, still being written, or not parquet at all. "
+            f": {detail.rstrip('.')}. It may be truncated, still being written, or not parquet at all. "
             "Replace it with a complete copy, or move it out of the home, then run again"
         )
     for pattern in (_CSV_VALUE, _JSON_VALUE, _CONVERSION):
@@ -93,9 +96,25 @@ def _format_error(fmt: str, path: Path, detail: str, options: Mapping[str, Any])
             return _value_error(fmt, path, options, found.groupdict())
     if fmt == "ndjson":
         return _ndjson_error(path, detail)
+    if detail == "empty CSV":
+        return ": it holds no header, only blank lines. Remove it, or give it a header line"
     if "more fields than defined" in detail:
         return _ragged_error(path, options)
     return None
+
+
+def _unclosed_quote(fmt: str, path: Path, text: str) -> str | None:
+    found = _CSV_VALUE.search(text)
+    if fmt != "csv" or "not properly escaped" not in text or found is None:
+        return None
+    start = found.group("value").splitlines()[0] if found.group("value") else ""
+    line = text_line(path, start) if start else None
+    where = f" line {line}" if line is not None else ""
+    return (
+        f"{where}: a quoted value in column '{found.group('column')}' is not closed (a "
+        '" without its closing ", or a " inside a value not doubled). Fix the quoting of '
+        "that row; if the file uses no quoting at all, set format_options: {quote_char: null}"
+    )
 
 
 def _value_error(fmt: str, path: Path, options: Mapping[str, Any], found: dict[str, str]) -> str:

@@ -112,7 +112,9 @@ def _text_batches(
     assert schema is not None  # text formats always have one
     wire = pl.Schema({name: wire_type(fmt, dtype) for name, dtype in schema.items()})
     with _utf8_source(path, options.get("encoding")) as source:
-        lf = _scan(fmt, source, _plain(options) | {"schema": wire}).slice(start_row)
+        lf = _scan(fmt, source, _plain(options) | {"schema": wire})
+        if start_row:  # polars reads a csv whose first record is broken as no rows under slice(0)
+            lf = lf.slice(start_row)
         converted = [convert_expr(n, wire[n], t) for n, t in schema.items() if wire[n] != t]
         if converted:
             lf = lf.with_columns(converted)

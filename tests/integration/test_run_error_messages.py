@@ -364,3 +364,22 @@ def test_naive_and_time_zoned_watermarks_in_one_run_are_named_not_a_type_error(
     assert "file b.parquet" in message
     assert "time zone" in message
     assert "--full-drop" not in message
+
+
+def test_an_unclosed_quote_in_the_first_csv_row_fails_instead_of_reading_no_rows(
+    tmp_path: Path,
+) -> None:
+    root = write_workspace(
+        tmp_path / "ws",
+        {
+            "f": (PARQUET % "full_drop").replace(
+                "{type: parquet, path: landing}", "{type: local, path: landing, format: csv}"
+            )
+        },
+    )
+    put(root, "a.csv", 'id,x\n1,"abc\n2,3\n')
+
+    message = failure(root)
+
+    assert "a.csv line 2" in message
+    assert "quote" in message

@@ -82,3 +82,16 @@ def test_a_declared_encoding_the_file_does_not_have_is_named(tmp_path: Path) -> 
     message = str(raised.value)
     assert f"{path} line 2: the byte 0xe9 at offset 13 is not valid ascii" in message
     assert "format_options.encoding says ascii" in message
+
+
+def test_a_csv_of_blank_lines_says_it_has_no_header(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("\n\n")
+
+    with pytest.raises(DataError) as raised:
+        read_all(path, "csv")
+
+    assert str(raised.value) == (
+        f"cannot read csv file {path}: it holds no header, only blank lines. Remove it, or give "
+        "it a header line"
+    )

@@ -87,8 +87,8 @@ def _os_error(exc: BaseException) -> str | None:
 def _format_error(fmt: str, path: Path, detail: str, options: Mapping[str, Any]) -> str | None:
     if fmt == "parquet":
         return (
-            f": {detail.rstrip('.')}. It may be truncated, still being written, or not parquet at all. "
-            "Replace it with a complete copy, or move it out of the home, then run again"
+            f": {detail.rstrip('.')}. It may be truncated, still being written, or not parquet "
+            "at all. Replace it with a complete copy, or move it out of the home, then run again"
         )
     for pattern in (_CSV_VALUE, _JSON_VALUE, _CONVERSION):
         found = pattern.search(detail)

@@ -110,8 +110,11 @@ def _csv_rows(path: Path, options: Mapping[str, Any]) -> Iterator[tuple[int, lis
             quotechar=quote or '"',
             quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
         )
-        for row in rows:
-            yield rows.line_num, row
+        try:
+            for row in rows:
+                yield rows.line_num, row
+        except csv.Error:  # e.g. a field beyond the csv module's size limit: stop looking
+            return
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, object]]:

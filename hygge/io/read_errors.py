@@ -52,12 +52,15 @@ def read_error(
     """`cannot read <fmt> file <path>[ line N]: what is wrong. What to do.`"""
     options = options or {}
     detail = " ".join(str(exc).split("\n\n")[0].split())
-    explained = (
-        _os_error(exc)
-        or _encoding_error(fmt, path, exc, detail, options)
-        or _unclosed_quote(fmt, path, str(exc))
-        or _format_error(fmt, path, detail, options)
-    )
+    try:
+        explained = (
+            _os_error(exc)
+            or _encoding_error(fmt, path, exc, detail, options)
+            or _unclosed_quote(fmt, path, str(exc))
+            or _format_error(fmt, path, detail, options)
+        )
+    except (OSError, ValueError):  # re-reading the file to find the line failed too
+        explained = None
     return DataError(f"cannot read {fmt} file {path}{explained or ': ' + detail}")
 
 

@@ -95,3 +95,26 @@ def test_a_csv_of_blank_lines_says_it_has_no_header(tmp_path: Path) -> None:
         f"cannot read csv file {path}: it holds no header, only blank lines. Remove it, or give "
         "it a header line"
     )
+
+
+def test_a_ragged_row_after_a_huge_field_is_still_reported_without_its_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text('id,x\n1,"' + "y" * 200_000 + '"\n2,3,4\n')
+
+    with pytest.raises(DataError) as raised:
+        read_all(path, "csv")
+
+    assert str(raised.value).startswith(
+        f"cannot read csv file {path}: a row has more fields than the header."
+    )
+    assert "truncate_ragged_lines: true" in str(raised.value)
+
+
+def test_a_file_gone_before_its_line_is_found_keeps_the_readers_words(tmp_path: Path) -> None:
+    path = tmp_path / "gone.ndjson"
+
+    error = read_error("ndjson", path, pl.exceptions.ComputeError("error parsing line 0"))
+
+    assert str(error) == f"cannot read ndjson file {path}: error parsing line 0"

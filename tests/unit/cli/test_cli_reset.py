@@ -21,7 +21,7 @@ def state(project):
 @pytest.fixture
 def ran(project, invoke):
     """The sample project after one successful `hygge go`."""
-    result = invoke("go"); assert result.exit_code == 0, result.output
+    assert invoke("go").exit_code == 0
 
 
 @pytest.fixture

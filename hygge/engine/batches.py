@@ -65,7 +65,8 @@ def conform(
     missing = [name for name in schema if name not in batch.schema]
     extra = [name for name in batch.schema if name not in schema]
     if missing or extra:
-        raise _columns_differ(where, origin, missing, extra, source_columns)
+        polish = _polish_change(missing, extra, source_columns, batch.columns)
+        raise _columns_differ(where, origin, missing, extra, polish)
     differing = [name for name, dtype in schema.items() if batch.schema[name] != dtype]
     try:
         converted = batch.select(pl.col(n).cast(dtype, strict=True) for n, dtype in schema.items())
@@ -79,25 +80,36 @@ def conform(
     return converted
 
 
+def _polish_change(
+    missing: list[str], extra: list[str], source: Sequence[str] | None, polished: Sequence[str]
+) -> str | None:
+    """What polish changed, when polish alone explains the differing columns (else None).
+
+    `source` is the batch before polish, `polished` after it. A column polish writes is not in
+    the source; a published column polish renames is in the source but no longer written.
+    """
+    if source is None:
+        return None
+    new_in_source = [c for c in source if c not in polished and c not in missing]
+    if new_in_source or any(n in source for n in extra) or any(n not in source for n in missing):
+        return None  # the source's own columns changed too
+    if extra and missing:
+        return f"it now writes {', '.join(extra)} in place of {', '.join(missing)}"
+    if extra:
+        return f"it now adds {', '.join(extra)}"
+    return f"it now renames {', '.join(missing)}"
+
+
 def _columns_differ(
-    where: str,
-    origin: SchemaOrigin,
-    missing: list[str],
-    extra: list[str],
-    source_columns: Sequence[str] | None,
+    where: str, origin: SchemaOrigin, missing: list[str], extra: list[str], polish: str | None
 ) -> DataError:
     text = (
         f"{where}: the columns differ from {origin.theirs} (missing: {missing or 'none'}; "
         f"unexpected: {extra or 'none'})"
     )
-    added = [n for n in extra if source_columns is not None and n not in source_columns]
-    renamed = [n for n in missing if source_columns is not None and n in source_columns]
-    if origin.published and (added or renamed):
-        change = f"it now writes {', '.join(added)}" if added else "it now renames"
-        change += f" in place of {', '.join(renamed)}" if added and renamed else ""
-        change += f" {', '.join(renamed)}" if renamed and not added else ""
+    if origin.published and polish is not None:
         return DataError(
-            f"{text}. Polish makes the difference ({change}): the data already published was "
+            f"{text}. Polish makes the difference ({polish}): the data already published was "
             "written before this polish change. Reload the entity so every row is polished "
             f"alike, `hygge go --full-drop --entity {origin.entity}`, or undo the polish change"
         )

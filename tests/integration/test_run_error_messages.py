@@ -383,3 +383,17 @@ def test_an_unclosed_quote_in_the_first_csv_row_fails_instead_of_reading_no_rows
 
     assert "a.csv line 2" in message
     assert "quote" in message
+
+
+def test_a_new_source_column_that_polish_renames_is_not_blamed_on_polish(tmp_path: Path) -> None:
+    flow = (PARQUET % "incremental") + "polish: {columns: {case: snake}}\n"
+    root = write_workspace(tmp_path / "ws", {"f": flow})
+    land(root, "o", "a", pl.DataFrame({"id": [1]}))
+    assert run(root).ok
+    land(root, "o", "b", pl.DataFrame({"id": [2], "NewCol": [3]}))
+
+    message = failure(root)
+
+    assert "new_col" in message
+    assert "Polish makes the difference" not in message
+    assert "every file in the home" in message

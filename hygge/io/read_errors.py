@@ -54,7 +54,7 @@ def read_error(
     detail = " ".join(str(exc).split("\n\n")[0].split())
     try:
         explained = (
-            _os_error(exc)
+            _os_error(exc, detail)
             or _encoding_error(fmt, path, exc, detail, options)
             or _unclosed_quote(fmt, path, str(exc))
             or _format_error(fmt, path, detail, options)
@@ -68,13 +68,13 @@ def read_error(
 # or None when the error is not its kind.
 
 
-def _os_error(exc: BaseException) -> str | None:
+def _os_error(exc: BaseException, detail: str) -> str | None:
     if isinstance(exc, FileNotFoundError):
         return (
             ": it disappeared while the run read it (it was listed when the run began). "
             "Restore it, or run again to read the files present now"
         )
-    if isinstance(exc, PermissionError):
+    if isinstance(exc, PermissionError) or "permission denied" in detail.lower():
         return (
             ": permission denied. Give the user running hygge read access to it "
             "(chmod / chown), or move it out of the home"

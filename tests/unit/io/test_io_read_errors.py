@@ -118,3 +118,12 @@ def test_a_file_gone_before_its_line_is_found_keeps_the_readers_words(tmp_path: 
     error = read_error("ndjson", path, pl.exceptions.ComputeError("error parsing line 0"))
 
     assert str(error) == f"cannot read ndjson file {path}: error parsing line 0"
+
+
+def test_permission_denied_in_a_readers_own_error_is_recognised() -> None:
+    path = Path("/data/landing/locked.csv")
+    denied = pl.exceptions.ComputeError(f"io error: Permission denied (os error 13): {path}")
+
+    error = read_error("csv", path, denied)
+
+    assert str(error).startswith(f"cannot read csv file {path}: permission denied")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import polars as pl
 import pyarrow as pa
 
 from hygge.errors import DataError
+from hygge.io.schema import dtype_text
 from hygge.types import JsonScalar
 
 
@@ -23,24 +26,47 @@ def decode_schema(text: str) -> pl.Schema:
     return pl.from_arrow(schema.empty_table()).schema  # type: ignore[union-attr]
 
 
-def conform(batch: pl.DataFrame, schema: pl.Schema, where: str) -> pl.DataFrame:
+@dataclass(frozen=True)
+class SchemaOrigin:
+    """Where the entity's schema came from, so that the advice for a mismatch fits the run."""
+
+    entity: str  # flow.entity, for the reload command
+    published: bool  # the data already in the store (incremental), not this run's first batch
+
+    @property
+    def theirs(self) -> str:
+        if self.published:
+            return "those of the data already published"
+        return "this run's first file's"
+
+    def reload(self, condition: str) -> str:
+        """The full-drop advice, only where a full drop can help (after published data)."""
+        if not self.published:
+            return ""
+        return f"; {condition}, reload with `hygge go --full-drop --entity {self.entity}`"
+
+
+def conform(
+    batch: pl.DataFrame,
+    schema: pl.Schema,
+    where: str,
+    origin: SchemaOrigin,
+    source_columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
     """Make `batch` match the entity's schema, or say exactly which column differs and where.
 
     The schema is the first batch's, or, on an incremental run, that of the data already
     published. A type is converted only when every value survives the round trip unchanged
-    (Int64 2 → Float64 2.0 does; 1.5 → 1 does not).
+    (Int64 2 → Float64 2.0 does; 1.5 → 1 does not). `source_columns` are the batch's columns
+    before polish (None without polish), to name polish as the cause of a difference.
     """
     if batch.schema == schema:
         return batch
     missing = [name for name in schema if name not in batch.schema]
     extra = [name for name in batch.schema if name not in schema]
     if missing or extra:
-        raise DataError(
-            f"{where}: the columns differ from the entity's (missing: {missing or 'none'}; "
-            f"unexpected: {extra or 'none'}). One entity has one set of columns: align the "
-            "source, split these files into their own entity, or, if the change is meant, "
-            "reload the entity with `hygge go --full-drop`."
-        )
+        polish = _polish_change(missing, extra, source_columns, batch.columns)
+        raise _columns_differ(where, origin, missing, extra, polish)
     differing = [name for name, dtype in schema.items() if batch.schema[name] != dtype]
     try:
         converted = batch.select(pl.col(n).cast(dtype, strict=True) for n, dtype in schema.items())
@@ -48,15 +74,79 @@ def conform(batch: pl.DataFrame, schema: pl.Schema, where: str) -> pl.DataFrame:
     except pl.exceptions.PolarsError:
         lossy = differing
     if lossy:
-        diffs = "; ".join(
-            f"{name}: {batch.schema[name]} here, {schema[name]} before" for name in lossy
-        )
-        raise DataError(
-            f"{where}: column types differ from the entity's and converting would change "
-            f"values ({diffs}). Fix the source types, pin them with format_options "
-            "(schema_overrides), or reload the entity with `hygge go --full-drop`."
-        )
+        pairs = {name: (batch.schema[name], schema[name]) for name in lossy}
+        polished = [n for n in lossy if source_columns is not None and n not in source_columns]
+        raise _types_differ(where, origin, pairs, polished)
     return converted
+
+
+def _polish_change(
+    missing: list[str], extra: list[str], source: Sequence[str] | None, polished: Sequence[str]
+) -> str | None:
+    """What polish changed, when polish alone explains the differing columns (else None).
+
+    `source` is the batch before polish, `polished` after it. A column polish writes is not in
+    the source; a published column polish renames is in the source but no longer written.
+    """
+    if source is None:
+        return None
+    new_in_source = [c for c in source if c not in polished and c not in missing]
+    if new_in_source or any(n in source for n in extra) or any(n not in source for n in missing):
+        return None  # the source's own columns changed too
+    if extra and missing:
+        return f"it now writes {', '.join(extra)} in place of {', '.join(missing)}"
+    if extra:
+        return f"it now adds {', '.join(extra)}"
+    return f"it now renames {', '.join(missing)}"
+
+
+def _columns_differ(
+    where: str, origin: SchemaOrigin, missing: list[str], extra: list[str], polish: str | None
+) -> DataError:
+    text = (
+        f"{where}: the columns differ from {origin.theirs} (missing: {missing or 'none'}; "
+        f"unexpected: {extra or 'none'})"
+    )
+    if origin.published and polish is not None:
+        return DataError(
+            f"{text}. Polish makes the difference ({polish}): the data already published was "
+            "written before this polish change. Reload the entity so every row is polished "
+            f"alike, `hygge go --full-drop --entity {origin.entity}`, or undo the polish change"
+        )
+    return DataError(
+        f"{text}. One entity has one set of columns: align the source, or split these files "
+        "into their own entity"
+        + origin.reload("if the source changed for good and every file in the home now has them")
+    )
+
+
+def _types_differ(
+    where: str,
+    origin: SchemaOrigin,
+    pairs: dict[str, tuple[pl.DataType, pl.DataType]],
+    polished: list[str],
+) -> DataError:
+    """`pairs`: each lossy column's type here and before; `polished`: those polish writes."""
+    place = "published" if origin.published else "in the first file"
+    diffs = "; ".join(
+        f"{name}: {dtype_text(now)} here, {dtype_text(then)} {place}"
+        for name, (now, then) in pairs.items()
+    )
+    text = (
+        f"{where}: column types differ from {origin.theirs} and converting would change "
+        f"values ({diffs})"
+    )
+    if polished:
+        return DataError(
+            f"{text}. Column(s) {', '.join(polished)} come from polish, whose value type changed"
+            + origin.reload("to write every row with the new type")
+        )
+    pin = ", ".join(f"{name}: {dtype_text(now)}" for name, (now, _) in pairs.items())
+    return DataError(
+        f"{text}. Fix the source types, or pin them in the home's format_options (csv, ndjson: "
+        f"schema_overrides: {{{pin}}})"
+        + origin.reload("if the type changed for good in every file of the home")
+    )
 
 
 def _round_trips(before: pl.Series, after: pl.Series) -> bool:
@@ -69,7 +159,7 @@ def _round_trips(before: pl.Series, after: pl.Series) -> bool:
     return back.equals(before, check_dtypes=False, check_names=False, null_equal=True)
 
 
-def watermark_type(dtype: pl.DataType) -> str:
+def watermark_type(dtype: pl.DataType, *, column: str = "", where: str = "") -> str:
     """The journal's watermark type for a column dtype; DataError for unusable types."""
     if isinstance(dtype, pl.Datetime):
         return "datetime"
@@ -79,8 +169,13 @@ def watermark_type(dtype: pl.DataType) -> str:
         return "int"
     if isinstance(dtype, pl.String):
         return "string"
+    prefix = f"{where}: " if where else ""
+    name = f"'{column}' " if column else ""
     raise DataError(
-        f"a watermark column must be a datetime, date, integer or string column, not {dtype}"
+        f"{prefix}watermark column {name}is {dtype}; a watermark column must be a datetime, "
+        f"date, integer or string column. Pick another `watermark.column`, or give this one "
+        f"such a type at the source (csv, ndjson: format_options: "
+        f"{{schema_overrides: {{{column or 'column'}: Int64}}}})"
     )
 
 

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from hygge.engine.batches import conform, decode_schema, encode_schema, to_json_scalar
+from hygge.engine.batches import (
+    SchemaOrigin,
+    conform,
+    decode_schema,
+    encode_schema,
+    to_json_scalar,
+)
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.pipeline import Prefetch
 from hygge.engine.watermarks import WatermarkFilter
@@ -17,6 +23,7 @@ from hygge.homes import Position
 from hygge.polish import Polisher
 from hygge.state.base import StateBackend
 from hygge.stores import Staging
+from hygge.types import RunType
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class ChunkMover:
         self.store = task.store.open(task.place)
         self.polisher = Polisher(task.polish, checkpoint.started_at) if task.polish else None
         self.schema = decode_schema(checkpoint.arrow_schema) if checkpoint.arrow_schema else None
+        self.origin = SchemaOrigin(task.qualified_name, _published(task, checkpoint, state))
         self.rows_per_file = task.store.batch_size
         self.watermark = WatermarkFilter(task, checkpoint, state) if task.watermark else None
         self.buffer: list[pl.DataFrame] = []
@@ -67,7 +75,7 @@ class ChunkMover:
             self.task.qualified_name,
         ) as batches:
             for batch, after in self._until_cancelled(batches):
-                self._take(self._prepare(batch, position))
+                self._take(self._prepare(batch, after))  # `after` names the batch's own file
                 position = after
                 if self._budget_spent(started):
                     done = False
@@ -115,16 +123,18 @@ class ChunkMover:
             yield item
 
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
+        source_columns = None
         if self.watermark is not None:
             batch = self.watermark.apply(batch, self._where(position))
         if self.polisher is not None:
+            source_columns = batch.columns
             batch = self.polisher.apply(batch)
         if self.schema is None:
             if batch.width:
                 self.schema = batch.schema
                 self.cp = self.cp.model_copy(update={"arrow_schema": encode_schema(batch)})
             return batch
-        return conform(batch, self.schema, self._where(position))
+        return conform(batch, self.schema, self._where(position), self.origin, source_columns)
 
     def _take(self, batch: pl.DataFrame) -> None:
         if batch.height == 0:
@@ -169,3 +179,11 @@ class ChunkMover:
         if files and position.file_index < len(files):
             return f"{self.task.qualified_name} file {files[position.file_index].path}"
         return self.task.qualified_name
+
+
+def _published(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> bool:
+    """Whether the run's schema is the published data's (kept by an incremental run)."""
+    if task.run_type is RunType.FULL_DROP or checkpoint.arrow_schema is None:
+        return False
+    last = state.get_watermark(task.flow, task.entity)
+    return last is not None and last.arrow_schema == checkpoint.arrow_schema

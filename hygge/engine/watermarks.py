@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
 from hygge.engine.batches import from_json_scalar, later, max_value, watermark_type
 from hygge.engine.margin import Bound, Margin, lookback_delta, minus, read_margin
 from hygge.engine.models import Checkpoint, EntityTask
-from hygge.errors import DataError
+from hygge.errors import ConfigError, DataError
 from hygge.state.base import StateBackend
 from hygge.types import RunType
+
+_TYPE_NAMES = {"datetime": "Datetime", "date": "Date", "int": "Int64", "string": "String"}
 
 
 def pending_margin(checkpoint: Checkpoint, chunks: int) -> str:
@@ -64,23 +68,75 @@ class WatermarkFilter:
                 f"{', '.join(batch.columns)}); fix `watermark.column` for "
                 f"{self.task.qualified_name}"
             )
-        kind = watermark_type(batch.schema[self.column])
+        dtype = batch.schema[self.column]
+        kind = watermark_type(dtype, column=self.column, where=where)
         if self.kind is None:
-            self._typed(kind)
+            self._typed(kind, where)
         elif kind != self.kind:
-            raise DataError(
-                f"{where}: watermark column '{self.column}' holds {kind} values, but the stored "
-                f"watermark is a {self.kind}; reload once with "
+            raise DataError(self._kind_changed(kind, where))
+        if isinstance(dtype, pl.Datetime):
+            self._check_zone(dtype, where)
+
+    def _check_zone(self, dtype: pl.Datetime, where: str) -> None:
+        """Naive and time-zoned datetimes cannot be compared: refuse a switch before staging."""
+        known = next((v for v in (self.candidate, self.lower) if isinstance(v, datetime)), None)
+        if known is None or (known.tzinfo is None) == (dtype.time_zone is None):
+            return
+        stored = self.candidate is None  # nothing seen yet: the bound is the stored watermark
+        since = "the stored watermark" if stored else "the watermark of earlier files of this run"
+        if dtype.time_zone is None:
+            text = f"holds datetimes without a time zone, but {since} ({known}) has one"
+        else:
+            text = f"holds datetimes in {dtype.time_zone}, but {since} ({known}) has no time zone"
+        target = f"Datetime(us, {known.tzname() or 'UTC'})" if known.tzinfo else "Datetime(us)"
+        reload = ""
+        if stored and self.incremental:
+            reload = (
+                "; if it changed for good, reload once with "
                 f"`hygge go --full-drop --entity {self.task.qualified_name}`"
             )
+        raise DataError(
+            f"{where}: watermark column '{self.column}' {text}; naive and time-zoned datetimes "
+            "cannot be compared. Give every file the same kind of timestamp (csv, ndjson: "
+            f"format_options: {{schema_overrides: {{{self.column}: {target}}}}})"
+            f"{reload}"
+        )
 
-    def _typed(self, kind: str) -> None:
+    def _kind_changed(self, kind: str, where: str) -> str:
+        """Why the column's type no longer matches, with advice for where the old one came from."""
+        text = f"{where}: watermark column '{self.column}' holds {kind} values"
+        if kind == "string" and self.kind in {"datetime", "date"}:
+            text += f" (it reads as text{_parse_hint(self.column)})"
+        # A full drop's type comes from its own first file, never from the stored watermark.
+        last = None
+        if self.incremental:
+            last = self.state.get_watermark(self.task.flow, self.task.entity)
+        if last is not None and last.column == self.column and last.value_type == self.kind:
+            return (
+                f"{text}, but the stored watermark is a {self.kind}; if the type changed for "
+                f"good, reload once with `hygge go --full-drop --entity {self.task.qualified_name}`"
+            )
+        return (
+            f"{text}, but earlier files of this run hold {self.kind} values; one watermark "
+            "column has one type: align the files, or pin its type in the home's "
+            f"format_options (csv, ndjson: schema_overrides: {{{self.column}: "
+            f"{_TYPE_NAMES.get(self.kind or '', 'String')}}})"
+        )
+
+    def _typed(self, kind: str, where: str | None = None) -> None:
         self.kind = kind
         self.lower = from_json_scalar(self.cp.window.lower, kind)  # type: ignore[assignment]
         self.upper = from_json_scalar(self.cp.window.upper, kind)  # type: ignore[assignment]
         self.floor = self.lower
         if self.config.lookback is None:
             return
+        if kind == "string":
+            raise ConfigError(
+                f"{where or self.task.qualified_name}: watermark column '{self.column}' reads as "
+                f"text (String), so watermark.lookback '{self.config.lookback}' cannot apply"
+                f"{_parse_hint(self.column)}",
+                hint="or remove lookback (a string watermark compares as text, without one)",
+            )
         delta = lookback_delta(self.config.lookback, kind)
         assert delta is not None
         if self.lower is not None:
@@ -113,3 +169,12 @@ class WatermarkFilter:
             # with their new file and load once, like its other rows, on every run alike.
             return condition | pl.col(self.column).is_null()
         return condition
+
+
+def _parse_hint(column: str) -> str:
+    """How to read a text column as a datetime, for csv and ndjson homes."""
+    return (
+        f"; if these are timestamps in csv files, parse them with format_options: "
+        f"{{try_parse_dates: true}}, or name the type with format_options: "
+        f"{{schema_overrides: {{{column}: Datetime}}}} (csv, ndjson)"
+    )

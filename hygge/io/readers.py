@@ -21,23 +21,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hygge.errors import DataError
+from hygge.io.locate import POLARS_ENCODINGS as _POLARS_ENCODINGS
+from hygge.io.read_errors import READ_ERRORS as _READ_ERRORS
+from hygge.io.read_errors import read_error
 from hygge.io.schema import convert_expr, parse_schema, wire_type
 
-_READ_ERRORS = (
-    pl.exceptions.PolarsError,
-    pl.exceptions.PanicException,
-    pa.ArrowException,
-    OSError,
-    UnicodeError,
-)
-_POLARS_ENCODINGS = ("utf8", "utf-8", "utf8-lossy")
 _SCHEMA_OPTIONS = ("schema", "schema_overrides")
-
-
-def read_error(fmt: str, path: Path, exc: BaseException) -> DataError:
-    """A DataError naming the file and carrying the reader's own words (row, column, value)."""
-    detail = " ".join(str(exc).split("\n\n")[0].split())
-    return DataError(f"cannot read {fmt} file {path}: {detail}")
 
 
 def infer_schema(path: Path, fmt: str, options: Mapping[str, Any]) -> pl.Schema | None:
@@ -53,7 +42,7 @@ def infer_schema(path: Path, fmt: str, options: Mapping[str, Any]) -> pl.Schema 
             lf = _scan(fmt, source, _plain(options) | {"schema_overrides": wire or None})
             inferred = lf.collect_schema()
     except _READ_ERRORS as exc:
-        raise read_error(fmt, path, exc) from exc
+        raise read_error(fmt, path, exc, options) from exc
     return pl.Schema({name: overrides.get(name, dtype) for name, dtype in inferred.items()})
 
 
@@ -67,9 +56,9 @@ def read_batches(
     batch_size: int,
 ) -> Iterator[pl.DataFrame]:
     """Batches of at most `batch_size` rows of `path` from row `start_row` (an empty file: none)."""
-    if path.stat().st_size == 0:
-        return
     try:
+        if path.stat().st_size == 0:
+            return
         if fmt == "parquet":
             yield from _parquet_batches(path, options, start_row, batch_size)
         else:
@@ -77,7 +66,7 @@ def read_batches(
                 path, fmt, options, schema, start_row=start_row, batch_size=batch_size
             )
     except _READ_ERRORS as exc:
-        raise read_error(fmt, path, exc) from exc
+        raise read_error(fmt, path, exc, options) from exc
 
 
 def parquet_row_count(path: Path) -> int:
@@ -123,7 +112,9 @@ def _text_batches(
     assert schema is not None  # text formats always have one
     wire = pl.Schema({name: wire_type(fmt, dtype) for name, dtype in schema.items()})
     with _utf8_source(path, options.get("encoding")) as source:
-        lf = _scan(fmt, source, _plain(options) | {"schema": wire}).slice(start_row)
+        lf = _scan(fmt, source, _plain(options) | {"schema": wire})
+        if start_row:  # polars reads a csv whose first record is broken as no rows under slice(0)
+            lf = lf.slice(start_row)
         converted = [convert_expr(n, wire[n], t) for n, t in schema.items() if wire[n] != t]
         if converted:
             lf = lf.with_columns(converted)

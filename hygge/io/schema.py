@@ -64,6 +64,18 @@ def parse_schema(mapping: Mapping[str, Any]) -> dict[str, pl.DataType]:
     return {name: parse_dtype(value, column=name) for name, value in mapping.items()}
 
 
+def dtype_text(dtype: pl.DataType) -> str:
+    """A type as config text that `parse_dtype` reads back (`Datetime(us, UTC)`, `Int64`)."""
+    if isinstance(dtype, pl.Datetime):
+        zone = f", {dtype.time_zone}" if dtype.time_zone else ""
+        return f"Datetime({dtype.time_unit}{zone})"
+    if isinstance(dtype, pl.Duration):
+        return f"Duration({dtype.time_unit})"
+    if isinstance(dtype, pl.Decimal):
+        return f"Decimal({dtype.precision}, {dtype.scale})"
+    return str(dtype)
+
+
 def wire_type(fmt: str, dtype: pl.DataType) -> pl.DataType:
     """The type the `fmt` reader is asked for, to be converted to `dtype` after reading."""
     if fmt == "csv" and isinstance(dtype, pl.Null):

@@ -142,7 +142,7 @@ def test_a_file_removed_after_the_window_was_fixed_is_a_data_error(tmp_path):
 
 def test_a_malformed_csv_is_a_data_error_naming_the_file(tmp_path):
     path = write(tmp_path / "landing" / "orders" / "bad.csv", "id,name\n1,a\n2,b,extra\n")
-    with pytest.raises(DataError, match=f"cannot read csv file {path}: .*more fields"):
+    with pytest.raises(DataError, match=f"cannot read csv file {path} line 3: .*more fields"):
         read_all(open_home(tmp_path, format="csv"))
 
 

@@ -148,10 +148,18 @@ def cancelled(
     return result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
 
 
+def not_run(
+    task: EntityTask, why: str, state: StateBackend, *, clock: Clock = utc_now
+) -> EntityResult:
+    """Journal an entity the run never started (why: an earlier failure, a cancel)."""
+    row = journal_row(task, None, RunStatus.NOT_RUN, why, None, finished=clock())
+    return result_of(task, _record_failure(task, state, row, None), None)
+
+
 def _record_failure(
     task: EntityTask, state: StateBackend, row: JournalRow, owner: str | None
 ) -> JournalRow:
-    """Journal a failed run and release its lock, whatever fails on the way (never raises).
+    """Journal a failed (or never started) run and release its lock; never raises.
 
     When the journal itself cannot be written, the row's message says so: the run's result
     still reaches the user, and the lock never outlives a failure.

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from hygge.config import Workspace
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
-from hygge.engine.finish import abort, cancelled, commit, interrupt
+from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint
@@ -87,9 +87,9 @@ def run_plan(
 
     def one(task: EntityTask) -> EntityResult:
         if cancel.is_set():
-            result = _not_run(task, "not started: the run was cancelled")
+            result = not_run(task, "not started: the run was cancelled", state)
         elif stop.is_set() and not continue_on_error:
-            result = _not_run(task, _STOPPED)
+            result = not_run(task, _STOPPED, state)
         else:
             result = run_entity(task, state, emit=emit, budget=budget, cancel=cancel)
         if result.status is RunStatus.FAIL:
@@ -197,7 +197,7 @@ def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
     """Cancelled mid-step: the last saved checkpoint is where the next run continues."""
     saved = _readable_checkpoint(task, state)
     if saved is None:
-        return _not_run(task, "cancelled before it started")
+        return not_run(task, "cancelled before it started", state)
     return cancelled(task, saved, state)
 
 
@@ -247,13 +247,3 @@ def _retrying(task: EntityTask, step: Callable[[], T]) -> T:
 
 
 _STOPPED = "not started: an earlier entity failed and options.continue_on_error is false"
-
-
-def _not_run(task: EntityTask, why: str) -> EntityResult:
-    return EntityResult(
-        flow=task.flow,
-        entity=task.entity,
-        status=RunStatus.NOT_RUN,
-        run_type=task.run_type,
-        message=why,
-    )

@@ -201,9 +201,12 @@ def is_interrupted(row: JournalRow) -> bool:
 
 
 def status_cell(row: JournalRow) -> Text:
-    """`success`, `fail`, `interrupted`; a run resumed from a checkpoint adds `resumed once`."""
+    """`success`, `fail`, `interrupted`, `cancelled` (Ctrl-C; its checkpoint is kept); a run
+    resumed from a checkpoint adds `resumed once`."""
     if is_interrupted(row):
         text = Text("interrupted", style="yellow")
+    elif row.error_type == "Cancelled":
+        text = Text("cancelled", style="yellow")
     else:
         style = next((s for known, s in STATUS_STYLES.items() if known.value == row.status), "")
         text = Text(row.status, style=style)

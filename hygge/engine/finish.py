@@ -132,20 +132,32 @@ def interrupt(
     )
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": type(error).__name__})
-    return result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    result = result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    return result.model_copy(update={"rows_kept": checkpoint.rows})  # the next run publishes them
 
 
 def cancelled(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock = utc_now
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    state: StateBackend,
+    *,
+    redone: bool = False,
+    clock: Clock = utc_now,
 ) -> EntityResult:
-    """Stopped on request between chunks: keep the checkpoint, so the next run resumes it."""
+    """Stopped on request: keep the checkpoint, so the next run resumes it.
+
+    `redone`: the cancel came in the middle of a write, so the rows staged after the last
+    checkpoint are discarded and read again by the next run.
+    """
     message = (
-        f"cancelled after {checkpoint.rows:,} rows; the next `hygge go` resumes it from its "
-        "checkpoint"
+        f"{checkpoint.rows:,} rows staged and kept; the next `hygge go` resumes from the checkpoint"
     )
+    if redone:
+        message += " (rows staged after it, while the cancel came in, are read again)"
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": "Cancelled"})
-    return result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    result = result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    return result.model_copy(update={"rows_kept": checkpoint.rows})
 
 
 def not_run(

@@ -43,7 +43,7 @@ def journal_row(
         finish_time=finished,
         status=status.value,
         run_type=(checkpoint.run_type if checkpoint is not None else task.run_type).value,
-        row_count=checkpoint.rows if checkpoint is not None else 0,
+        row_count=_published_rows(checkpoint, status),
         duration=(finished - started).total_seconds(),
         primary_key=",".join(task.watermark.key_columns) or None
         if tracked and task.watermark
@@ -61,6 +61,13 @@ def journal_row(
         store=f"{task.store.type} {task.store.path}",
         host=socket.gethostname(),
     )
+
+
+def _published_rows(checkpoint: Checkpoint | None, status: RunStatus) -> int:
+    """Rows this run put into the store: none unless it succeeded (staged rows are not moved)."""
+    if checkpoint is None or status not in {RunStatus.SUCCESS, RunStatus.SKIP}:
+        return 0
+    return checkpoint.rows
 
 
 def _text(value: JsonScalar) -> str | None:

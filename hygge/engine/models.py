@@ -79,7 +79,8 @@ class EntityResult(BaseModel):
     entity_run_id: str | None = None
     status: RunStatus
     run_type: RunType
-    rows: int = 0
+    rows: int = 0  # rows published into the store (0 for a failed or cancelled run)
+    rows_kept: int = 0  # staged rows a cancelled or interrupted run kept for the next run
     seconds: float = 0.0
     message: str | None = None
     error_type: str | None = None

@@ -50,7 +50,13 @@ class RunReport:
 
     @property
     def rows(self) -> int:
+        """Rows published into the stores."""
         return sum(r.rows for r in self.results)
+
+    @property
+    def rows_kept(self) -> int:
+        """Staged rows kept by cancelled or interrupted runs for the next run to publish."""
+        return sum(r.rows_kept for r in self.results)
 
 
 def chunk_budget(workspace: Workspace) -> ChunkBudget:
@@ -198,7 +204,7 @@ def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
     saved = _readable_checkpoint(task, state)
     if saved is None:
         return not_run(task, "cancelled before it started", state)
-    return cancelled(task, saved, state)
+    return cancelled(task, saved, state, redone=True)
 
 
 def _fail(

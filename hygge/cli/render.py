@@ -126,7 +126,8 @@ def done_line(report: RunReport) -> Text:
 
 def _print_errors(console: Console, failed: Sequence[EntityResult]) -> None:
     for result in failed:
-        console.print(Text(f"{result.qualified_name} failed", style="bold red"))
+        how = "cancelled" if result.error_type == "Cancelled" else "failed"
+        console.print(Text(f"{result.qualified_name} {how}", style="bold red"))
         # Logs keep a message on one line (greppable); a terminal wraps it at words.
         console.print(Text(f"  {error_text(result)}"), soft_wrap=not console.is_terminal)
 

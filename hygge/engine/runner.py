@@ -181,6 +181,7 @@ def _run_once(
                 budget=budget,
                 on_progress=progress,
                 should_stop=stopping,
+                on_cancel=cancel.set if cancel is not None else None,
             )
             checkpoint = _retrying(task, step)
         if not checkpoint.done:

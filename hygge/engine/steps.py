@@ -66,15 +66,24 @@ def move_chunk(
     budget: ChunkBudget = UNBOUNDED,
     on_progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_cancel: Callable[[], None] | None = None,
 ) -> Checkpoint:
     """Stage the next chunk of batches, then persist and return the new checkpoint.
 
-    The chunk ends early, at a batch boundary, when `should_stop()` turns true (cancellation).
+    The chunk ends early, at a batch boundary, when `should_stop()` turns true (cancellation)
+    or a Ctrl-C reaches it inside polars (then `on_cancel()` is called); either way the
+    checkpoint keeps every row staged up to that batch.
     """
     if checkpoint.done:
         return checkpoint
     mover = ChunkMover(
-        task, checkpoint, state, budget, on_progress=on_progress, should_stop=should_stop
+        task,
+        checkpoint,
+        state,
+        budget,
+        on_progress=on_progress,
+        should_stop=should_stop,
+        on_cancel=on_cancel,
     )
     updated = mover.run(time.monotonic())
     # Fencing: still the lock's owner (not taken over as stale) before the checkpoint moves on.

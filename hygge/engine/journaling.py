@@ -44,7 +44,7 @@ def journal_row(
         status=status.value,
         run_type=(checkpoint.run_type if checkpoint is not None else task.run_type).value,
         row_count=_published_rows(checkpoint, status),
-        duration=(finished - started).total_seconds(),
+        duration=active_seconds(checkpoint, finished) if checkpoint is not None else 0.0,
         primary_key=",".join(task.watermark.key_columns) or None
         if tracked and task.watermark
         else None,
@@ -61,6 +61,11 @@ def journal_row(
         store=f"{task.store.type} {task.store.path}",
         host=socket.gethostname(),
     )
+
+
+def active_seconds(checkpoint: Checkpoint, now: datetime) -> float:
+    """Seconds the run has worked by `now`: since it started, less the downtime of resumes."""
+    return max(0.0, (now - checkpoint.started_at).total_seconds() - checkpoint.paused_seconds)
 
 
 def _published_rows(checkpoint: Checkpoint | None, status: RunStatus) -> int:

@@ -68,6 +68,8 @@ class Checkpoint(BaseModel):
     lock_owner: str  # who holds the entity's lock for this attempt (changes on resume)
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
+    saved_at: datetime | None = None  # when this checkpoint was last persisted
+    paused_seconds: float = 0.0  # downtime between an attempt's last checkpoint and a resume
     notes: list[str] = Field(default_factory=list)  # said in the journal row of a success
 
 

@@ -15,9 +15,10 @@ from typing import TypeVar
 from hygge.config import Workspace
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
+from hygge.engine.journaling import active_seconds
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
-from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint
+from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint, utc_now
 from hygge.errors import EntityLockedError, HyggeError, RetryableError
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus
@@ -164,13 +165,15 @@ def _run_once(
 ) -> EntityResult:
     stopping = cancel.is_set if cancel is not None else None
     started = time.monotonic()
+    worked = 0.0  # seconds a resumed run had worked before this attempt (downtime excluded)
     checkpoint: Checkpoint | None = None
 
     def progress(rows: int) -> None:
-        emit(EntityProgress(task, rows, time.monotonic() - started))
+        emit(EntityProgress(task, rows, worked + time.monotonic() - started))
 
     try:
         checkpoint = _retrying(task, partial(begin, task, state))
+        worked, started = active_seconds(checkpoint, utc_now()), time.monotonic()
         emit(_started(task, checkpoint))
         while not checkpoint.done and not (stopping is not None and stopping()):
             step = partial(

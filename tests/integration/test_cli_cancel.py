@@ -125,4 +125,4 @@ def test_ctrl_c_while_hygge_starts_exits_130_with_one_line_and_no_traceback(
     else:
         assert go.returncode == 130, err
         assert len(err.strip().splitlines()) == 1, err
-        assert "interrupted" in err
+        assert "interrupted" in err or "Cancelled" in out  # at start-up, or once moving

@@ -98,7 +98,8 @@ def _unreadable(path: Path) -> str | None:
     try:
         _scan_lazy([path]).collect()
     except (pl.exceptions.PolarsError, OSError) as error:
-        return str(error).splitlines()[0] if str(error) else type(error).__name__
+        text = " ".join(str(error).split())  # one line, whatever the reader said
+        return text[:200] or type(error).__name__
     return None
 
 

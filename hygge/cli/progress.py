@@ -173,10 +173,10 @@ class LiveProgress:
 
 def finished_status(result: EntityResult) -> str:
     """`success`, `fail`, …; a run that stopped with staged rows says how many it kept."""
+    word = "cancelled" if result.error_type == "Cancelled" else result.status.value
     if result.rows_kept:
-        word = "cancelled" if result.error_type == "Cancelled" else result.status.value
         return f"{word} ({rows_text(result.rows_kept)} rows kept for the next run)"
-    return result.status.value
+    return word
 
 
 def resumed_from(event: EntityStarted) -> str:

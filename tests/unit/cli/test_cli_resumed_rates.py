@@ -24,9 +24,7 @@ def _journal(invoke):
     return [json.loads(line) for line in invoke("journal", "--json").stdout.splitlines()]
 
 
-def test_a_resumed_run_journals_the_time_spent_moving_not_the_downtime(
-    project, invoke, interrupt
-):
+def test_a_resumed_run_journals_the_time_spent_moving_not_the_downtime(project, invoke, interrupt):
     stopped = _crashed_two_hours_ago(project, interrupt)
 
     result = invoke("go", "-e", "sample.customers")
@@ -42,9 +40,7 @@ def test_a_resumed_run_journals_the_time_spent_moving_not_the_downtime(
     assert interrupted["duration"] < 60
 
 
-def test_a_resumed_run_reports_rows_per_second_of_the_time_spent_moving(
-    project, invoke, interrupt
-):
+def test_a_resumed_run_reports_rows_per_second_of_the_time_spent_moving(project, invoke, interrupt):
     _crashed_two_hours_ago(project, interrupt)
 
     result = invoke("go", "-e", "sample.customers")

@@ -31,7 +31,7 @@ class RunStatus(StrEnum):
     SUCCESS = "success"
     SKIP = "skip"
     FAIL = "fail"
-    NOT_RUN = "not_run"  # never started (an earlier failure stopped the run); not journaled
+    NOT_RUN = "not_run"  # never started (an earlier failure or a cancel stopped the run)
 
 
 class Strict(BaseModel):

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+import sys
 
-import typer
+try:  # these imports take a moment: Ctrl-C meanwhile gets one line, not a traceback
+    from importlib.metadata import PackageNotFoundError, version
+    from typing import Annotated
 
-from hygge.cli.debug import debug_command
-from hygge.cli.go import go_command
-from hygge.cli.init import init_command
-from hygge.cli.journal import journal_command
-from hygge.cli.listing import list_command
-from hygge.cli.reset import reset_command
-from hygge.cli.schema import schema_command
+    import typer
+
+    from hygge.cli.debug import debug_command
+    from hygge.cli.go import go_command
+    from hygge.cli.init import init_command
+    from hygge.cli.journal import journal_command
+    from hygge.cli.listing import list_command
+    from hygge.cli.reset import reset_command
+    from hygge.cli.schema import schema_command
+except KeyboardInterrupt:
+    sys.stderr.write("hygge: interrupted while starting; nothing was done\n")
+    raise SystemExit(130) from None
 
 DISTRIBUTION = "hygge-el"
 

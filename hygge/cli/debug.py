@@ -18,15 +18,13 @@ from hygge.cli.console import (
     make_console,
     running_command,
 )
+from hygge.cli.debug_state import report_state
 from hygge.cli.render import home_and_store, print_warnings
 from hygge.config import ResolvedEntity, Workspace, load_workspace
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.preview import state_problems
-from hygge.errors import HyggeError
-from hygge.state.base import LockInfo
-from hygge.state.clock import as_utc
-from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
-from hygge.state.lock import format_age
+from hygge.errors import HyggeError, StateError
+from hygge.state.local import LocalStateBackend
 from hygge.types import Place
 
 
@@ -105,33 +103,24 @@ def _check_state(out: Console, workspace: Workspace, findings: Findings) -> None
         findings.problems.append(problem)
     else:
         out.print(Text("✓ ", style="green") + Text(f"{workspace.state_dir} is writable"))
+    _print_state_files(out, workspace, findings)
+
+
+def _print_state_files(out: Console, workspace: Workspace, findings: Findings) -> None:
+    """Corrupt state files as problems; locks, interrupted runs and orphaned staging as notes."""
     state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
-    now = datetime.now(UTC)
-    for name, lock in state.list_locks().items():
-        note = f"{name} is locked: {describe_lock(lock, now)}"
+    try:
+        report = report_state(workspace, state, datetime.now(UTC))
+    except StateError as error:  # the state folder itself cannot be listed
+        out.print(Text(f"✗ {error}", style="red"))
+        findings.problems.append(str(error))
+        return
+    for problem in report.problems:
+        out.print(Text(f"✗ {problem}", style="red"))
+        findings.problems.append(problem)
+    for note in report.notes:
         out.print(Text(f"! {note}", style="yellow"))
         findings.notes.append(note)
-    for name, checkpoint in state.list_checkpoints().items():
-        rows = checkpoint.get("rows", 0)
-        note = (
-            f"{name} has an unfinished run ({rows:,} rows staged) that the next `hygge go` "
-            f"will resume (options.on_interrupted: {workspace.project.options.on_interrupted})"
-            if isinstance(rows, int)
-            else f"{name} has an unfinished run that the next `hygge go` will pick up"
-        )
-        out.print(Text(f"! {note}", style="yellow"))
-        findings.notes.append(note)
-
-
-def describe_lock(lock: LockInfo, now: datetime) -> str:
-    """Who holds a lock and whether a new run would take it over."""
-    silence = now - as_utc(lock.heartbeat_at)
-    holder = (
-        f"run {lock.owner} (pid {lock.pid} on {lock.host}, heartbeat {format_age(silence)} ago)"
-    )
-    if silence > DEFAULT_STALE_AFTER:
-        return f"{holder}; stale, the next run takes it over"
-    return f"{holder}; a run may be moving it now"
 
 
 def state_folder_problem(state_dir: Path) -> str | None:

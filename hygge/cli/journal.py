@@ -13,10 +13,13 @@ from rich.text import Text
 
 from hygge.cli.console import VerboseOption, make_console, running_command
 from hygge.cli.render import STATUS_STYLES, resumed_text, shorten
-from hygge.config import load_workspace
+from hygge.config import Workspace, load_workspace
+from hygge.config.suggest import did_you_mean
 from hygge.engine.plan import Selection
 from hygge.engine.preview import compact, watermark_range
+from hygge.errors import ConfigError
 from hygge.state.journal import JournalRow
+from hygge.state.journal_folder import JournalRead
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunStatus
 
@@ -69,7 +72,10 @@ def journal_command(
         workspace = load_workspace()
         selection = Selection.from_cli(flow or [], entity or [], None)
         state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
-        rows = read_runs(state, selection.flows, selection.entities, limit)
+        check_journal_names(workspace, state, selection)
+        read = read_runs(state, selection.flows, selection.entities, limit)
+        warn_skipped(err, read.skipped, workspace.journal_dir)
+        rows = read.rows
         if as_json:
             for row in rows:
                 typer.echo(row.model_dump_json())
@@ -86,17 +92,55 @@ def journal_command(
 
 def read_runs(
     state: LocalStateBackend, flows: list[str], entities: list[str], limit: int
-) -> list[JournalRow]:
+) -> JournalRead:
     """Runs of the given flows or entities (either matches, as for `hygge go`), newest first."""
     if not (flows and entities):
-        return state.read_journal(flows, entities, limit)
-    both = [*state.read_journal(flows=flows, limit=limit)]
-    both += state.read_journal(entities=entities, limit=limit)
+        return state.read_readable_journal(flows, entities, limit)
+    by_flow = state.read_readable_journal(flows=flows, limit=limit)
+    by_entity = state.read_readable_journal(entities=entities, limit=limit)
+    both = by_flow.rows + by_entity.rows
     unique = {(r.entity_run_id, r.status, r.start_time, r.finish_time): r for r in both}
     newest = sorted(
         unique.values(), key=lambda r: (r.start_time, r.finish_time or r.start_time), reverse=True
     )
-    return newest[:limit]
+    skipped = dict(by_flow.skipped + by_entity.skipped)
+    return JournalRead(newest[:limit], sorted(skipped.items()))
+
+
+def check_journal_names(
+    workspace: Workspace, state: LocalStateBackend, selection: Selection
+) -> None:
+    """ConfigError for a flow or entity neither the workspace nor its journal knows."""
+    dotted = {e.qualified_name for e in workspace.entities} | set(state.journal_names())
+    flows = set(workspace.flows) | {name.split(".", 1)[0] for name in dotted}
+    for flow in selection.flows:
+        if flow not in flows:
+            raise ConfigError(
+                f"unknown flow '{flow}'{did_you_mean(flow, flows)}",
+                hint=f"flows in this workspace: {', '.join(sorted(flows)) or 'none'}",
+            )
+    bare = {name.split(".", 1)[1] for name in dotted}
+    for name in selection.entities:
+        known = dotted if "." in name else bare
+        if name not in known:
+            raise ConfigError(
+                f"unknown entity '{name}'{did_you_mean(name, known)}",
+                hint=f"entities in this workspace: {', '.join(sorted(dotted)) or 'none'}",
+            )
+
+
+def warn_skipped(err: Console, skipped: list[tuple[Path, str]], journal_dir: Path) -> None:
+    """One warning line per journal file that could not be read (the other rows are shown)."""
+    for path, why in skipped:
+        err.print(
+            Text(
+                f"warning: skipped journal file {path}: it cannot be read as a journal row "
+                f"({why}). It may be from an interrupted copy or edited by hand: move it out "
+                f"of {journal_dir}.",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
 
 
 def journal_glob(root: Path, journal_dir: Path) -> str:
@@ -157,9 +201,12 @@ def is_interrupted(row: JournalRow) -> bool:
 
 
 def status_cell(row: JournalRow) -> Text:
-    """`success`, `fail`, `interrupted`; a run resumed from a checkpoint adds `resumed once`."""
+    """`success`, `fail`, `interrupted`, `cancelled` (Ctrl-C; its checkpoint is kept); a run
+    resumed from a checkpoint adds `resumed once`."""
     if is_interrupted(row):
         text = Text("interrupted", style="yellow")
+    elif row.error_type == "Cancelled":
+        text = Text("cancelled", style="yellow")
     else:
         style = next((s for known, s in STATUS_STYLES.items() if known.value == row.status), "")
         text = Text(row.status, style=style)

@@ -151,7 +151,7 @@ class LiveProgress:
     def _finished(self, event: EntityFinished) -> None:
         result = event.result
         task_id = self._task(result.qualified_name)
-        mark = Text(f"{result.qualified_name} {result.status.value}")
+        mark = Text(f"{result.qualified_name} {finished_status(result)}")
         mark.stylize(STATUS_STYLES.get(result.status, ""))
         self.progress.update(
             task_id,
@@ -169,6 +169,14 @@ class LiveProgress:
                 name, start=False, total=None, rows="0", rate="0"
             )
         return self._tasks[name]
+
+
+def finished_status(result: EntityResult) -> str:
+    """`success`, `fail`, …; a run that stopped with staged rows says how many it kept."""
+    word = "cancelled" if result.error_type == "Cancelled" else result.status.value
+    if result.rows_kept:
+        return f"{word} ({rows_text(result.rows_kept)} rows kept for the next run)"
+    return word
 
 
 def resumed_from(event: EntityStarted) -> str:

@@ -104,7 +104,11 @@ def print_summary(console: Console, report: RunReport) -> None:
 
 
 def done_line(report: RunReport) -> Text:
-    """`Done. 3 succeeded, 1 skipped, 0 failed in 4.2 s (1,234,567 rows)`."""
+    """`Done. 3 succeeded, 1 skipped, 0 failed in 4.2 s (1,234,567 rows)`: rows published.
+
+    Rows that cancelled or interrupted runs staged and kept for the next run are said apart:
+    `(0 rows; 50,000 rows kept for the next run)`.
+    """
     counts = Counter(result.status for result in report.results)
     parts = [
         f"{counts[RunStatus.SUCCESS]} succeeded",
@@ -113,14 +117,17 @@ def done_line(report: RunReport) -> Text:
     ]
     if counts[RunStatus.NOT_RUN]:
         parts.append(f"{counts[RunStatus.NOT_RUN]} not run")
-    rows = sum(result.rows for result in report.results)
-    line = f"Done. {', '.join(parts)} in {report.seconds:.1f} s ({rows_text(rows)} rows)"
+    rows = f"{rows_text(report.rows)} rows"
+    if report.rows_kept:
+        rows += f"; {rows_text(report.rows_kept)} rows kept for the next run"
+    line = f"Done. {', '.join(parts)} in {report.seconds:.1f} s ({rows})"
     return Text(line, style="bold red" if not report.ok else "bold green")
 
 
 def _print_errors(console: Console, failed: Sequence[EntityResult]) -> None:
     for result in failed:
-        console.print(Text(f"{result.qualified_name} failed", style="bold red"))
+        how = "cancelled" if result.error_type == "Cancelled" else "failed"
+        console.print(Text(f"{result.qualified_name} {how}", style="bold red"))
         # Logs keep a message on one line (greppable); a terminal wraps it at words.
         console.print(Text(f"  {error_text(result)}"), soft_wrap=not console.is_terminal)
 

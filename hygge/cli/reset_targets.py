@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from hygge.cli.orphans import orphaned_staging
 from hygge.config import Workspace
 from hygge.config.suggest import did_you_mean
 from hygge.engine.models import Checkpoint, EntityTask
@@ -12,6 +14,7 @@ from hygge.engine.plan import Selection
 from hygge.engine.preview import compact
 from hygge.engine.steps import saved_checkpoint
 from hygge.errors import ConfigError, HyggeError, StateError
+from hygge.io.atomic import remove_empty_dir, remove_tree
 from hygge.state.base import Watermark
 from hygge.state.local import LocalStateBackend
 
@@ -24,10 +27,11 @@ class ResetTarget:
     watermark: Watermark | None = None
     checkpoint: Checkpoint | None = None
     unreadable: list[str] = field(default_factory=list)  # "watermark", "checkpoint"
+    orphans: list[Path] = field(default_factory=list)  # staging no readable checkpoint owns
 
     @property
     def has_state(self) -> bool:
-        return bool(self.watermark or self.checkpoint or self.unreadable)
+        return bool(self.watermark or self.checkpoint or self.unreadable or self.orphans)
 
     @property
     def watermark_text(self) -> str:
@@ -44,11 +48,16 @@ class ResetTarget:
 
     @property
     def interrupted_text(self) -> str:
+        parts = []
         if "checkpoint" in self.unreadable:
-            return "unreadable checkpoint (its staged data, if any, stays in the store)"
-        if self.checkpoint is None:
-            return ""
-        return f"run {self.checkpoint.entity_run_id[:8]} ({self.checkpoint.rows:,} rows staged)"
+            parts.append("unreadable checkpoint")
+        elif self.checkpoint is not None:
+            checkpoint = self.checkpoint
+            parts.append(f"run {checkpoint.entity_run_id[:8]} ({checkpoint.rows:,} rows staged)")
+        if self.orphans:
+            count = len(self.orphans)
+            parts.append(f"{count} staging folder{'s' if count != 1 else ''} no checkpoint owns")
+        return "; ".join(parts)
 
 
 def reset_selection(
@@ -102,7 +111,8 @@ def inspect_target(task: EntityTask, state: LocalStateBackend) -> ResetTarget:
         checkpoint = saved_checkpoint(task, state)
     except StateError:
         unreadable.append("checkpoint")
-    return ResetTarget(task, watermark, checkpoint, unreadable)
+    orphans = orphaned_staging(task.store.open(task.place), checkpoint)
+    return ResetTarget(task, watermark, checkpoint, unreadable, orphans)
 
 
 def refuse_half_published(targets: Sequence[ResetTarget]) -> None:
@@ -135,6 +145,12 @@ def reset_target(target: ResetTarget, state: LocalStateBackend) -> str:
         forgotten.append(f"interrupted {target.interrupted_text}")
     elif "checkpoint" in target.unreadable:
         forgotten.append("an unreadable checkpoint")
+    for folder in target.orphans:
+        remove_tree(folder)
+        if remove_empty_dir(folder.parent):  # <store>/_hygge_staging/<entity>, then its parent
+            remove_empty_dir(folder.parent.parent)
+    if target.orphans and target.checkpoint is None:
+        forgotten.append(target.interrupted_text.split("; ")[-1])
     state.clear_checkpoint(task.flow, task.entity)
     if target.watermark_text:
         forgotten.append(f"watermark {target.watermark_text}")

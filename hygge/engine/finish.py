@@ -132,26 +132,46 @@ def interrupt(
     )
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": type(error).__name__})
-    return result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    result = result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    return result.model_copy(update={"rows_kept": checkpoint.rows})  # the next run publishes them
 
 
 def cancelled(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock = utc_now
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    state: StateBackend,
+    *,
+    redone: bool = False,
+    clock: Clock = utc_now,
 ) -> EntityResult:
-    """Stopped on request between chunks: keep the checkpoint, so the next run resumes it."""
+    """Stopped on request: keep the checkpoint, so the next run resumes it.
+
+    `redone`: the cancel came in the middle of a write, so the rows staged after the last
+    checkpoint are discarded and read again by the next run.
+    """
     message = (
-        f"cancelled after {checkpoint.rows:,} rows; the next `hygge go` resumes it from its "
-        "checkpoint"
+        f"{checkpoint.rows:,} rows staged and kept; the next `hygge go` resumes from the checkpoint"
     )
+    if redone:
+        message += " (rows staged after it, while the cancel came in, are read again)"
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": "Cancelled"})
-    return result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    result = result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    return result.model_copy(update={"rows_kept": checkpoint.rows})
+
+
+def not_run(
+    task: EntityTask, why: str, state: StateBackend, *, clock: Clock = utc_now
+) -> EntityResult:
+    """Journal an entity the run never started (why: an earlier failure, a cancel)."""
+    row = journal_row(task, None, RunStatus.NOT_RUN, why, None, finished=clock())
+    return result_of(task, _record_failure(task, state, row, None), None)
 
 
 def _record_failure(
     task: EntityTask, state: StateBackend, row: JournalRow, owner: str | None
 ) -> JournalRow:
-    """Journal a failed run and release its lock, whatever fails on the way (never raises).
+    """Journal a failed (or never started) run and release its lock; never raises.
 
     When the journal itself cannot be written, the row's message says so: the run's result
     still reaches the user, and the lock never outlives a failure.

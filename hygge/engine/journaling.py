@@ -43,8 +43,8 @@ def journal_row(
         finish_time=finished,
         status=status.value,
         run_type=(checkpoint.run_type if checkpoint is not None else task.run_type).value,
-        row_count=checkpoint.rows if checkpoint is not None else 0,
-        duration=(finished - started).total_seconds(),
+        row_count=_published_rows(checkpoint, status),
+        duration=active_seconds(checkpoint, finished) if checkpoint is not None else 0.0,
         primary_key=",".join(task.watermark.key_columns) or None
         if tracked and task.watermark
         else None,
@@ -61,6 +61,18 @@ def journal_row(
         store=f"{task.store.type} {task.store.path}",
         host=socket.gethostname(),
     )
+
+
+def active_seconds(checkpoint: Checkpoint, now: datetime) -> float:
+    """Seconds the run has worked by `now`: since it started, less the downtime of resumes."""
+    return max(0.0, (now - checkpoint.started_at).total_seconds() - checkpoint.paused_seconds)
+
+
+def _published_rows(checkpoint: Checkpoint | None, status: RunStatus) -> int:
+    """Rows this run put into the store: none unless it succeeded (staged rows are not moved)."""
+    if checkpoint is None or status not in {RunStatus.SUCCESS, RunStatus.SKIP}:
+        return 0
+    return checkpoint.rows
 
 
 def _text(value: JsonScalar) -> str | None:

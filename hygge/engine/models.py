@@ -70,6 +70,8 @@ class Checkpoint(BaseModel):
     lock_owner: str  # who holds the entity's lock for this attempt (changes on resume)
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
+    saved_at: datetime | None = None  # when this checkpoint was last persisted
+    paused_seconds: float = 0.0  # downtime between an attempt's last checkpoint and a resume
     notes: list[str] = Field(default_factory=list)  # said in the journal row of a success
     # What the run reads and stages into (`Home.identity()`, `Store.identity()`): a resume
     # goes on only in the same ones. None: a checkpoint of an older hygge.
@@ -85,7 +87,8 @@ class EntityResult(BaseModel):
     entity_run_id: str | None = None
     status: RunStatus
     run_type: RunType
-    rows: int = 0
+    rows: int = 0  # rows published into the store (0 for a failed or cancelled run)
+    rows_kept: int = 0  # staged rows a cancelled or interrupted run kept for the next run
     seconds: float = 0.0
     message: str | None = None
     error_type: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
@@ -24,6 +25,8 @@ from hygge.polish import Polisher
 from hygge.state.base import StateBackend
 from hygge.stores import Staging
 from hygge.types import RunType
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class ChunkMover:
         *,
         on_progress: Callable[[int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_cancel: Callable[[], None] | None = None,
     ) -> None:
         self.task = task
         self.cp = checkpoint
@@ -53,6 +57,7 @@ class ChunkMover:
         self.max_seconds = budget.max_seconds
         self.on_progress = on_progress
         self.should_stop = should_stop
+        self.on_cancel = on_cancel
         self.cancelled = False
         self.store = task.store.open(task.place)
         self.polisher = Polisher(task.polish, checkpoint.started_at) if task.polish else None
@@ -75,18 +80,22 @@ class ChunkMover:
             self.task.qualified_name,
         ) as batches:
             for batch, after in self._until_cancelled(batches):
-                self._take(self._prepare(batch, after))  # `after` names the batch's own file
+                # `after` names the batch's own file
+                if not self._stage(batch, after):
+                    done = False  # cancelled while preparing it: the batch is read again
+                    break
                 position = after
                 if self._budget_spent(started):
                     done = False
                     break
             else:
                 done = not self.cancelled
-        self._flush(everything=True)
+        self._flush(everything=True)  # its writes finish despite a Ctrl-C (see _write)
         if self.staged_rows:
-            self.store.sync(self.staging)
+            self._despite_ctrl_c(lambda: self.store.sync(self.staging))
         if self.watermark is not None:
-            self.watermark.save_margin(self.cp.chunks + 1)
+            margin = self.watermark
+            self._despite_ctrl_c(lambda: margin.save_margin(self.cp.chunks + 1))
         candidate = self.watermark.candidate if self.watermark is not None else None
         return self.cp.model_copy(
             update={
@@ -118,9 +127,47 @@ class ChunkMover:
             except KeyboardInterrupt:
                 if self.should_stop is None:
                     raise
-                self.cancelled = True
+                self._cancel()
                 return
             yield item
+
+    def _stage(self, batch: pl.DataFrame, position: Position) -> bool:
+        """Prepare and stage one batch; False when a Ctrl-C came while preparing it.
+
+        Preparing changes nothing the checkpoint keeps except the candidate watermark, which is
+        put back; a Ctrl-C while writing finishes the write (see _despite_ctrl_c), so the chunk
+        can still checkpoint exactly at a batch boundary.
+        """
+        candidate = self.watermark.candidate if self.watermark is not None else None
+        try:
+            prepared = self._prepare(batch, position)
+        except KeyboardInterrupt:
+            if self.should_stop is None:
+                raise
+            self._cancel()
+            if self.watermark is not None:
+                self.watermark.candidate = candidate
+            return False
+        self._take(prepared)
+        return True
+
+    def _despite_ctrl_c(self, step: Callable[[], T]) -> T:
+        """Run an idempotent step the checkpoint needs; a Ctrl-C polars raises inside it (it
+        answers the signal in whichever thread it runs) restarts it once and cancels the run.
+        A second Ctrl-C there stops the chunk without a checkpoint: its rows are read again.
+        """
+        try:
+            return step()
+        except KeyboardInterrupt:
+            if self.should_stop is None:
+                raise
+            self._cancel()
+            return step()
+
+    def _cancel(self) -> None:
+        self.cancelled = True
+        if self.on_cancel is not None:
+            self.on_cancel()  # the runner stops the other entities too
 
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
         source_columns = None
@@ -147,7 +194,8 @@ class ChunkMover:
         """Write full files of `rows_per_file`; with `everything`, the remainder too."""
         if not self.buffer:
             return
-        pending = pl.concat(self.buffer, how="vertical", rechunk=False)
+        buffer = self.buffer
+        pending = self._despite_ctrl_c(lambda: pl.concat(buffer, how="vertical", rechunk=False))
         self.buffer, self.buffered = [], 0
         offset = 0
         while pending.height - offset >= self.rows_per_file or (
@@ -161,14 +209,17 @@ class ChunkMover:
             self.buffer, self.buffered = [rest], rest.height
 
     def _write(self, part: pl.DataFrame) -> None:
-        self.staging = self.store.write(self.staging, part)
+        def write() -> None:  # the same file name again: staging lists it only once written
+            self.staging = self.store.write(self.staging, part)
+
+        self._despite_ctrl_c(write)
         self.staged_rows += part.height
         fault_point("after_stage")
         if self.on_progress is not None:
             self.on_progress(self.cp.rows + self.staged_rows)
 
     def _budget_spent(self, started: float) -> bool:
-        if self.should_stop is not None and self.should_stop():
+        if self.cancelled or (self.should_stop is not None and self.should_stop()):
             return True
         if self.max_rows is not None and self.staged_rows + self.buffered >= self.max_rows:
             return True

@@ -14,10 +14,11 @@ from typing import TypeVar
 
 from hygge.config import Workspace
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
-from hygge.engine.finish import abort, cancelled, commit, interrupt
+from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
+from hygge.engine.journaling import active_seconds
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
-from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint
+from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint, utc_now
 from hygge.errors import ConfigError, EntityLockedError, HyggeError, RetryableError
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus
@@ -50,7 +51,13 @@ class RunReport:
 
     @property
     def rows(self) -> int:
+        """Rows published into the stores."""
         return sum(r.rows for r in self.results)
+
+    @property
+    def rows_kept(self) -> int:
+        """Staged rows kept by cancelled or interrupted runs for the next run to publish."""
+        return sum(r.rows_kept for r in self.results)
 
 
 def chunk_budget(workspace: Workspace) -> ChunkBudget:
@@ -87,9 +94,9 @@ def run_plan(
 
     def one(task: EntityTask) -> EntityResult:
         if cancel.is_set():
-            result = _not_run(task, "not started: the run was cancelled")
+            result = not_run(task, "not started: the run was cancelled", state)
         elif stop.is_set() and not continue_on_error:
-            result = _not_run(task, _STOPPED)
+            result = not_run(task, _STOPPED, state)
         else:
             result = run_entity(task, state, emit=emit, budget=budget, cancel=cancel)
         if result.status is RunStatus.FAIL:
@@ -158,13 +165,15 @@ def _run_once(
 ) -> EntityResult:
     stopping = cancel.is_set if cancel is not None else None
     started = time.monotonic()
+    worked = 0.0  # seconds a resumed run had worked before this attempt (downtime excluded)
     checkpoint: Checkpoint | None = None
 
     def progress(rows: int) -> None:
-        emit(EntityProgress(task, rows, time.monotonic() - started))
+        emit(EntityProgress(task, rows, worked + time.monotonic() - started))
 
     try:
         checkpoint = _retrying(task, partial(begin, task, state))
+        worked, started = active_seconds(checkpoint, utc_now()), time.monotonic()
         emit(_started(task, checkpoint))
         while not checkpoint.done and not (stopping is not None and stopping()):
             step = partial(
@@ -175,6 +184,7 @@ def _run_once(
                 budget=budget,
                 on_progress=progress,
                 should_stop=stopping,
+                on_cancel=cancel.set if cancel is not None else None,
             )
             checkpoint = _retrying(task, step)
         if not checkpoint.done:
@@ -197,8 +207,8 @@ def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
     """Cancelled mid-step: the last saved checkpoint is where the next run continues."""
     saved = _readable_checkpoint(task, state)
     if saved is None:
-        return _not_run(task, "cancelled before it started")
-    return cancelled(task, saved, state)
+        return not_run(task, "cancelled before it started", state)
+    return cancelled(task, saved, state, redone=True)
 
 
 def _fail(
@@ -251,13 +261,3 @@ def _retrying(task: EntityTask, step: Callable[[], T]) -> T:
 
 
 _STOPPED = "not started: an earlier entity failed and options.continue_on_error is false"
-
-
-def _not_run(task: EntityTask, why: str) -> EntityResult:
-    return EntityResult(
-        flow=task.flow,
-        entity=task.entity,
-        status=RunStatus.NOT_RUN,
-        run_type=task.run_type,
-        message=why,
-    )

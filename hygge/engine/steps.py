@@ -48,7 +48,7 @@ def begin(task: EntityTask, state: StateBackend, *, clock: Clock = utc_now) -> C
     owner = uuid.uuid4().hex
     state.acquire_lock(task.flow, task.entity, owner)
     try:
-        resumed = _resume(task, state, owner)
+        resumed = _resume(task, state, owner, clock)
         if resumed is not None:
             return resumed
         checkpoint = _start(task, state, owner, clock)
@@ -67,15 +67,24 @@ def move_chunk(
     budget: ChunkBudget = UNBOUNDED,
     on_progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_cancel: Callable[[], None] | None = None,
 ) -> Checkpoint:
     """Stage the next chunk of batches, then persist and return the new checkpoint.
 
-    The chunk ends early, at a batch boundary, when `should_stop()` turns true (cancellation).
+    The chunk ends early, at a batch boundary, when `should_stop()` turns true (cancellation)
+    or a Ctrl-C reaches it inside polars (then `on_cancel()` is called); either way the
+    checkpoint keeps every row staged up to that batch.
     """
     if checkpoint.done:
         return checkpoint
     mover = ChunkMover(
-        task, checkpoint, state, budget, on_progress=on_progress, should_stop=should_stop
+        task,
+        checkpoint,
+        state,
+        budget,
+        on_progress=on_progress,
+        should_stop=should_stop,
+        on_cancel=on_cancel,
     )
     updated = mover.run(time.monotonic())
     # Fencing: still the lock's owner (not taken over as stale) before the checkpoint moves on.
@@ -100,7 +109,9 @@ def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None
 
 
 def save_checkpoint(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
-    state.save_checkpoint(task.flow, task.entity, checkpoint.model_dump(mode="json"))
+    """Persist the checkpoint, stamped with when (a resume counts the downtime from there)."""
+    stamped = checkpoint.model_copy(update={"saved_at": utc_now()})
+    state.save_checkpoint(task.flow, task.entity, stamped.model_dump(mode="json"))
 
 
 def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint:
@@ -129,11 +140,14 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
     return checkpoint
 
 
-def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | None:
+def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint | None:
     """Continue an interrupted run if there is one and the task wants that; else clean it up."""
     previous = saved_checkpoint(task, state)
     if previous is None:
         return None
+    # The time between the last checkpoint and now, the run was not moving: not its duration.
+    downtime = (clock() - previous.saved_at).total_seconds() if previous.saved_at else 0.0
+    paused = previous.paused_seconds + max(0.0, downtime)
     if previous.phase == "journaled":
         # That run finished (published, watermarked, journaled); only its clean-up was lost.
         state.clear_checkpoint(task.flow, task.entity)
@@ -156,7 +170,9 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
         if previous.phase == "moving":
             store.discard_unlisted(previous.staging)
         _journal_interruption(task, previous, state, "resumed from its checkpoint")
-        resumed = previous.model_copy(update={"resumed": previous.resumed + 1, "lock_owner": owner})
+        resumed = previous.model_copy(
+            update={"resumed": previous.resumed + 1, "lock_owner": owner, "paused_seconds": paused}
+        )
         save_checkpoint(task, resumed, state)
         return resumed
     if previous.phase != "moving":
@@ -165,7 +181,7 @@ def _resume(task: EntityTask, state: StateBackend, owner: str) -> Checkpoint | N
             "%s: finishing the publish of run %s", task.qualified_name, previous.entity_run_id
         )
         _journal_interruption(task, previous, state, "its publish is finished from the checkpoint")
-        finished = previous.model_copy(update={"lock_owner": owner})
+        finished = previous.model_copy(update={"lock_owner": owner, "paused_seconds": paused})
         save_checkpoint(task, finished, state)
         return finished
     log.warning(
@@ -196,7 +212,9 @@ def _journal_interruption(
         f"interrupted: the run stopped after {previous.rows:,} rows ({previous.chunks} chunks, "
         f"phase {previous.phase}) without finishing; {outcome}"
     )
-    row = journal_row(task, previous, RunStatus.FAIL, message, None, finished=utc_now())
+    # It finished, as far as anyone knows, when it saved its last checkpoint.
+    stopped = previous.saved_at or utc_now()
+    row = journal_row(task, previous, RunStatus.FAIL, message, None, finished=stopped)
     state.append_journal(row.model_copy(update={"error_type": "Interrupted"}))
 
 

@@ -12,7 +12,7 @@ SCHEMA_VERSION = "2.0"
 
 
 class JournalRow(BaseModel):
-    """What one entity run did. Written for every outcome: success, skip and fail."""
+    """What one entity run did. Written for every outcome: success, skip, fail and not_run."""
 
     # The original hygge's 18 columns, same names, same order.
     entity_run_id: str
@@ -23,7 +23,7 @@ class JournalRow(BaseModel):
     entity: str
     start_time: datetime
     finish_time: datetime | None = None
-    status: str  # success | skip | fail
+    status: str  # success | skip | fail | not_run
     run_type: str
     row_count: int | None = None
     duration: float | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -61,7 +62,50 @@ def read_journal_rows(
     files = _journal_files(layout.journal_dir, flows, entities)
     if not files:
         return []
-    frame = _scan(files, layout.journal_dir)
+    return _select(_scan(files, layout.journal_dir), flows, entities, limit)
+
+
+@dataclass(frozen=True)
+class JournalRead:
+    """Journal rows, and the files that could not be read as journal rows (with why)."""
+
+    rows: list[JournalRow]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def read_readable_journal_rows(
+    layout: StateLayout,
+    flows: Sequence[str] = (),
+    entities: Sequence[str] = (),
+    limit: int | None = None,
+) -> JournalRead:
+    """As read_journal_rows, but files that cannot be read are skipped and named, not fatal."""
+    files = _journal_files(layout.journal_dir, flows, entities)
+    skipped: list[tuple[Path, str]] = []
+    try:
+        frame = _scan_lazy(files).collect() if files else None
+    except (pl.exceptions.PolarsError, OSError):
+        skipped = [(path, why) for path in files if (why := _unreadable(path)) is not None]
+        bad = {path for path, _ in skipped}
+        good = [path for path in files if path not in bad]
+        frame = _scan(good, layout.journal_dir) if good else None
+    rows = [] if frame is None else _select(frame, flows, entities, limit)
+    return JournalRead(rows, skipped)
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why one journal file cannot be read, or None when it can."""
+    try:
+        _scan_lazy([path]).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        text = " ".join(str(error).split())  # one line, whatever the reader said
+        return text[:200] or type(error).__name__
+    return None
+
+
+def _select(
+    frame: pl.DataFrame, flows: Sequence[str], entities: Sequence[str], limit: int | None
+) -> list[JournalRow]:
     if flows:
         frame = frame.filter(pl.col("flow").is_in(list(flows)))
     if entities:
@@ -88,6 +132,15 @@ def _journal_files(journal_dir: Path, flows: Sequence[str], entities: Sequence[s
                 continue
             selected.extend(sorted(entity_dir.glob("*.parquet")))
     return selected
+
+
+def journal_entity_names(journal_dir: Path) -> list[str]:
+    """`flow.entity` for every entity folder in the journal."""
+    return [
+        f"{flow_dir.name}.{entity_dir.name}"
+        for flow_dir in _subfolders(journal_dir)
+        for entity_dir in _subfolders(flow_dir)
+    ]
 
 
 def _subfolders(folder: Path) -> list[Path]:

@@ -20,7 +20,13 @@ from hygge.state.atomic import read_or_none, remove_durably, write_atomic
 from hygge.state.base import LockInfo, Watermark
 from hygge.state.clock import Clock, utc_now
 from hygge.state.journal import JournalRow
-from hygge.state.journal_folder import read_journal_rows, write_journal_row
+from hygge.state.journal_folder import (
+    JournalRead,
+    journal_entity_names,
+    read_journal_rows,
+    read_readable_journal_rows,
+    write_journal_row,
+)
 from hygge.state.layout import StateLayout
 from hygge.state.lock import EntityLocks, read_lock
 from hygge.types import JsonValue
@@ -165,6 +171,16 @@ class LocalStateBackend:
     ) -> list[JournalRow]:
         """Rows newest first; `entities` are `flow.entity` or bare names; filters narrow."""
         return read_journal_rows(self.layout, flows, entities, limit)
+
+    def read_readable_journal(
+        self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
+    ) -> JournalRead:
+        """As read_journal, but unreadable journal files are skipped and listed, not fatal."""
+        return read_readable_journal_rows(self.layout, flows, entities, limit)
+
+    def journal_names(self) -> list[str]:
+        """`flow.entity` of every entity with a journal folder (also ones since removed)."""
+        return journal_entity_names(self.layout.journal_dir)
 
     def journal_paths_glob(self) -> str:
         """A glob matching every journal file, for `pl.scan_parquet` or DuckDB `read_parquet`."""

@@ -44,7 +44,9 @@ def interrupted(root: Path, phase: str | None = None) -> Checkpoint:
         checkpoint = checkpoint.model_copy(update={"phase": phase, "done": True})
         state.save_checkpoint("feed", "orders", checkpoint.model_dump(mode="json"))
     state.release_lock("feed", "orders", checkpoint.lock_owner)
-    return checkpoint
+    saved = checkpoint_of(root)  # as stored: with the time it was saved
+    assert saved is not None
+    return saved
 
 
 def checkpoint_of(root: Path) -> Checkpoint | None:

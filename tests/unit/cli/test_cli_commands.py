@@ -147,7 +147,7 @@ def test_debug_reports_a_configuration_error_with_exit_2(project, invoke):
     assert result.stderr.startswith("Configuration error: ")
 
 
-def test_debug_reports_held_locks_and_interrupted_runs_as_notes(project, invoke):
+def test_debug_reports_held_locks_and_interrupted_runs_as_notes(project, invoke, interrupt):
     state = LocalStateBackend(project / ".hygge")
     old = datetime.now(UTC) - timedelta(hours=2)
     lock = LockInfo(
@@ -155,11 +155,11 @@ def test_debug_reports_held_locks_and_interrupted_runs_as_notes(project, invoke)
     )
     state.lock_path("sample", "orders").parent.mkdir(parents=True)
     state.lock_path("sample", "orders").write_text(lock.model_dump_json())
-    state.save_checkpoint("sample", "customers", {"rows": 1200})
+    stopped = interrupt("sample.customers", rows=100)
 
     result = invoke("debug")
 
     assert result.exit_code == 0, result.output
     assert "sample.orders is locked: run run1" in result.stdout
     assert "stale" in result.stdout
-    assert "sample.customers has an unfinished run (1,200 rows staged)" in result.stdout
+    assert f"sample.customers has an unfinished run ({stopped.rows:,} rows staged" in result.stdout

@@ -1,0 +1,31 @@
+"""Staging folders no checkpoint owns: left by a run whose checkpoint was lost or removed.
+
+A file store stages each run in `<store>/_hygge_staging/<entity>/<run>/`. Only the run its
+checkpoint names can ever be resumed or published; any other folder there is left over (a
+checkpoint that was unreadable and reset, deleted by hand, or a crash between preparing the
+staging and saving the first checkpoint). `hygge debug` reports them and `hygge reset` removes
+them, both only while no run holds the entity's lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hygge.engine.models import Checkpoint
+from hygge.stores import Store
+from hygge.stores.file_store import FileStore
+
+
+def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
+    """The entity's staging folders that `owner` (its readable checkpoint, if any) does not own."""
+    if not isinstance(store, FileStore) or not store.staging_root.is_dir():
+        return []
+    owned: set[str] = set()
+    if owner is not None:
+        location = Path(owner.staging.location)
+        owned = {location.name, f"{location.name}.old"}
+    return sorted(
+        child
+        for child in store.staging_root.iterdir()
+        if child.is_dir() and child.name not in owned
+    )

@@ -64,6 +64,7 @@ def plan_run(
             queue_size=e.queue_size,
             root=str(workspace.root),
             on_interrupted=on_interrupted,
+            origins=e.origins,
         )
         for e in chosen
     ]

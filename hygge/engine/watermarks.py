@@ -7,7 +7,7 @@ import polars as pl
 from hygge.engine.batches import from_json_scalar, later, max_value, watermark_type
 from hygge.engine.margin import Bound, Margin, lookback_delta, minus, read_margin
 from hygge.engine.models import Checkpoint, EntityTask
-from hygge.errors import DataError
+from hygge.errors import ConfigError, DataError
 from hygge.state.base import StateBackend
 from hygge.types import RunType
 
@@ -81,7 +81,16 @@ class WatermarkFilter:
         self.floor = self.lower
         if self.config.lookback is None:
             return
-        delta = lookback_delta(self.config.lookback, kind)
+        try:
+            delta = lookback_delta(self.config.lookback, kind)
+        except ConfigError as exc:
+            file, line = self.task.origins.get("watermark.lookback", (None, None))
+            raise ConfigError(
+                f"entity {self.task.qualified_name}: {exc.detail}",
+                file=file,
+                line=line,
+                hint=exc.hint,
+            ) from exc
         assert delta is not None
         if self.lower is not None:
             self.floor = minus(self.lower, delta)

@@ -26,6 +26,7 @@ from hygge.state.clock import as_utc
 from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
 from hygge.state.lock import format_age
 from hygge.types import Place
+from hygge.wording import counted
 
 
 @dataclass
@@ -101,8 +102,9 @@ def _check_state(out: Console, workspace: Workspace, findings: Findings) -> None
     for name, checkpoint in state.list_checkpoints().items():
         rows = checkpoint.get("rows", 0)
         note = (
-            f"{name} has an unfinished run ({rows:,} rows staged) that the next `hygge go` "
-            f"will resume (options.on_interrupted: {workspace.project.options.on_interrupted})"
+            f"{name} has an unfinished run ({counted(rows, 'row')} staged) that the next "
+            f"`hygge go` will resume "
+            f"(options.on_interrupted: {workspace.project.options.on_interrupted})"
             if isinstance(rows, int)
             else f"{name} has an unfinished run that the next `hygge go` will pick up"
         )
@@ -142,8 +144,8 @@ def state_folder_problem(state_dir: Path) -> str | None:
 def _print_verdict(out: Console, findings: Findings) -> int:
     if findings.problems:
         count = len(findings.problems)
-        out.print(Text(f"\n{count} problem{'s' if count != 1 else ''} found.", style="bold red"))
+        out.print(Text(f"\n{counted(count, 'problem')} found.", style="bold red"))
         return EXIT_FAILED
-    extra = f" ({len(findings.notes)} note(s) above)" if findings.notes else ""
+    extra = f" ({counted(len(findings.notes), 'note')} above)" if findings.notes else ""
     out.print(Text(f"\nAll checks passed{extra}.", style="bold green"))
     return EXIT_OK

@@ -14,6 +14,7 @@ from hygge.engine.models import EntityResult
 from hygge.engine.preview import EntityPreview
 from hygge.engine.runner import RunReport
 from hygge.types import RunStatus
+from hygge.wording import counted
 
 STATUS_STYLES = {
     RunStatus.SUCCESS: "green",
@@ -114,7 +115,7 @@ def done_line(report: RunReport) -> Text:
     if counts[RunStatus.NOT_RUN]:
         parts.append(f"{counts[RunStatus.NOT_RUN]} not run")
     rows = sum(result.rows for result in report.results)
-    line = f"Done. {', '.join(parts)} in {report.seconds:.1f} s ({rows_text(rows)} rows)"
+    line = f"Done. {', '.join(parts)} in {report.seconds:.1f} s ({counted(rows, 'row')})"
     return Text(line, style="bold red" if not report.ok else "bold green")
 
 
@@ -172,6 +173,6 @@ def print_entities(console: Console, workspace: Workspace) -> None:
     console.print(table)
     flows = len(workspace.flows)
     console.print(
-        f"{flows} flow{'s' if flows != 1 else ''}, {len(workspace.entities)} entities. "
+        f"{counted(flows, 'flow')}, {counted(len(workspace.entities), 'entity')}. "
         "Run them with `hygge go`, or one with `hygge go --entity flow.entity`."
     )

@@ -14,6 +14,7 @@ from hygge.engine.steps import saved_checkpoint
 from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.state.base import Watermark
 from hygge.state.local import LocalStateBackend
+from hygge.wording import counted
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class ResetTarget:
             return "unreadable checkpoint (its staged data, if any, stays in the store)"
         if self.checkpoint is None:
             return ""
-        return f"run {self.checkpoint.entity_run_id[:8]} ({self.checkpoint.rows:,} rows staged)"
+        staged = counted(self.checkpoint.rows, "row")
+        return f"run {self.checkpoint.entity_run_id[:8]} ({staged} staged)"
 
 
 def reset_selection(

@@ -16,6 +16,7 @@ from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
 from hygge.state.journal import JournalRow
 from hygge.types import JsonScalar, RunStatus, RunType
+from hygge.wording import counted
 
 log = logging.getLogger("hygge.engine")
 
@@ -140,8 +141,8 @@ def cancelled(
 ) -> EntityResult:
     """Stopped on request between chunks: keep the checkpoint, so the next run resumes it."""
     message = (
-        f"cancelled after {checkpoint.rows:,} rows; the next `hygge go` resumes it from its "
-        "checkpoint"
+        f"cancelled after {counted(checkpoint.rows, 'row')}; the next `hygge go` resumes it from "
+        "its checkpoint"
     )
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": "Cancelled"})

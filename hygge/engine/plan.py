@@ -12,6 +12,7 @@ from hygge.config import ResolvedEntity, Workspace
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
 from hygge.types import RunType
+from hygge.wording import with_article
 
 
 class Selection(BaseModel):
@@ -107,7 +108,8 @@ def _check_run_type(task: EntityTask) -> None:
     }
     if not allowed[task.run_type]:
         raise ConfigError(
-            f"{task.qualified_name}: a {task.store.type} store cannot run '{task.run_type}'",
+            f"{task.qualified_name}: {with_article(task.store.type)} store cannot run "
+            f"'{task.run_type}'",
             hint="choose full_drop or incremental, or a store that supports merge",
         )
 

@@ -10,6 +10,7 @@ from hygge.engine.models import Checkpoint, EntityTask
 from hygge.errors import ConfigError, DataError
 from hygge.state.base import StateBackend
 from hygge.types import RunType
+from hygge.wording import with_article
 
 
 def pending_margin(checkpoint: Checkpoint, chunks: int) -> str:
@@ -70,7 +71,7 @@ class WatermarkFilter:
         elif kind != self.kind:
             raise DataError(
                 f"{where}: watermark column '{self.column}' holds {kind} values, but the stored "
-                f"watermark is a {self.kind}; reload once with "
+                f"watermark is {with_article(self.kind)}; reload once with "
                 f"`hygge go --full-drop --entity {self.task.qualified_name}`"
             )
 

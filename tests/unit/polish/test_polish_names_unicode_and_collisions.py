@@ -35,7 +35,10 @@ def test_remove_special_keeps_letters_and_digits_of_any_script(name, cleaned):
         pytest.param(SNAKE, "Größe Klasse", "größe_klasse", id="snake"),
         pytest.param(ColumnRules(case="pascal"), "größe klasse", "GrößeKlasse", id="pascal"),
         pytest.param(
-            ColumnRules(remove_special=True, remove_spaces=True), "名前 (漢字)!", "名前漢字", id="all"
+            ColumnRules(remove_special=True, remove_spaces=True),
+            "名前 (漢字)!",
+            "名前漢字",
+            id="all",
         ),
     ],
 )

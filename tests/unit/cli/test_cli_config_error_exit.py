@@ -58,6 +58,8 @@ COMMANDS = [
     pytest.param(("go", "--dry-run"), id="go-dry-run"),
     pytest.param(("list",), id="list"),
     pytest.param(("debug",), id="debug"),
+    pytest.param(("journal",), id="journal"),
+    pytest.param(("reset", "-f", "sales", "--yes"), id="reset"),
 ]
 
 

@@ -76,26 +76,35 @@ def validate_format_options(
     at the first unknown key or an unknown `encoding`, for a config model's validator."""
     accepted = read_option_names(fmt) if reading else write_option_names(fmt)
     key = _first_unknown(options, accepted)
-    if key is not None and key in (_READ_RESERVED if reading else _WRITE_RESERVED):
-        raise invalid_setting(
-            f"{fmt} format option {key!r} is set by hygge itself (it decides which files, "
-            "which rows and where they go); remove it",
-            at=key,
-        )
     if key is not None:
-        close = get_close_matches(key, sorted(accepted), n=1)
-        guess = f" (did you mean {close[0]!r}?)" if close else ""
-        raise invalid_setting(
-            f"unknown {fmt} format option {key!r}{guess}",
-            at=key,
-            hint=f"{fmt} {'readers' if reading else 'writers'} take: "
-            + ", ".join(sorted(accepted)),
-        )
+        raise _unknown_option(key, accepted, fmt, reading=reading)
     if reading and "encoding" in options and not known_encoding(options["encoding"]):
         raise invalid_setting(
             f"unknown encoding {options['encoding']!r}", at="encoding", hint=_ENCODING_HINT
         )
     return options
+
+
+def _unknown_option(key: str, accepted: frozenset[str], fmt: str, *, reading: bool) -> Exception:
+    if key in (_READ_RESERVED if reading else _WRITE_RESERVED):
+        return invalid_setting(
+            f"{fmt} format option {key!r} is set by hygge itself (it decides which files, "
+            "which rows and where they go); remove it",
+            at=key,
+        )
+    if key == "encoding" and reading:
+        return invalid_setting(
+            f"encoding applies to csv files only; {fmt} files are read as UTF-8",
+            at=key,
+            hint="remove encoding, or convert the files to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)",
+        )
+    close = get_close_matches(key, sorted(accepted), n=1)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return invalid_setting(
+        f"unknown {fmt} format option {key!r}{guess}",
+        at=key,
+        hint=f"{fmt} {'readers' if reading else 'writers'} take: " + ", ".join(sorted(accepted)),
+    )
 
 
 def known_encoding(encoding: object) -> bool:

@@ -98,6 +98,18 @@ def test_a_format_option_of_another_format_is_refused(write_workspace):
     assert error.detail == "home.format_options: unknown ndjson format option 'separator'"
 
 
+def test_an_encoding_for_ndjson_says_it_applies_to_csv_only(write_workspace):
+    flow = (
+        "home: {type: local, path: landing, format: ndjson, format_options: {encoding: latin1}}\n"
+    )
+
+    error = _refusal(write_workspace, {"flows/f/flow.yml": flow + "store: lake\n"})
+
+    assert error.detail == (
+        "home.format_options: encoding applies to csv files only; ndjson files are read as UTF-8"
+    )
+
+
 def test_a_bad_format_option_in_an_entity_file_points_into_that_file(write_workspace):
     entity = "name: orders\nhome:\n  format: csv\n  format_options: {delimiter: ';'}\n"
 

@@ -9,12 +9,24 @@ from pathlib import Path
 from typing import TypeAlias
 
 from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic_core import PydanticCustomError
 
 from hygge.errors import ConfigError
 
 JsonScalar: TypeAlias = str | int | float | bool | None
 
-__all__ = ["JsonScalar", "JsonValue", "Place", "RunStatus", "RunType", "Strict"]
+__all__ = [
+    "INVALID_SETTING",
+    "JsonScalar",
+    "JsonValue",
+    "Place",
+    "RunStatus",
+    "RunType",
+    "Strict",
+    "invalid_setting",
+]
+
+INVALID_SETTING = "invalid_setting"  # the pydantic error type of `invalid_setting`
 
 
 class RunType(StrEnum):
@@ -38,6 +50,14 @@ class Strict(BaseModel):
     """Base for every config model: unknown keys are errors, values validate on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+
+def invalid_setting(message: str, *, at: str | None = None, hint: str | None = None) -> Exception:
+    """A validator's error that the loader reports with this message and hint, at the line of
+    the key `at` inside the validated field (e.g. one key of `format_options`)."""
+    return PydanticCustomError(
+        INVALID_SETTING, "{message}", {"message": message, "at": at, "hint": hint}
+    )
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ except KeyboardInterrupt:
 DISTRIBUTION = "hygge-el"
 
 HELP = """\
-hygge moves data from homes (files, databases, landing zones) to stores (parquet lakes,
-databases, Fabric), fully or incrementally, and journals every run.
+hygge moves data from homes (parquet, csv and ndjson files) to stores (folders of parquet,
+csv or ndjson files), fully or incrementally, and journals every run.
 
 Run it anywhere inside a project: it finds the nearest hygge.yml above the current folder.
 
@@ -41,7 +41,7 @@ Run it anywhere inside a project: it finds the nearest hygge.yml above the curre
   hygge journal -n 5 --json        the last five runs, for scripts
   hygge debug                      check config, homes, stores and state
 
-Exit codes: 0 ok, 1 an entity or check failed, 2 configuration error.
+Exit codes: 0 ok, 1 an entity or check failed, 2 configuration error, 130 interrupted.
 """
 
 app = typer.Typer(

@@ -26,6 +26,7 @@ from hygge.engine.preview import state_problems
 from hygge.errors import HyggeError, StateError
 from hygge.state.local import LocalStateBackend
 from hygge.types import Place
+from hygge.wording import counted
 
 
 @dataclass
@@ -144,8 +145,8 @@ def state_folder_problem(state_dir: Path) -> str | None:
 def _print_verdict(out: Console, findings: Findings) -> int:
     if findings.problems:
         count = len(findings.problems)
-        out.print(Text(f"\n{count} problem{'s' if count != 1 else ''} found.", style="bold red"))
+        out.print(Text(f"\n{counted(count, 'problem')} found.", style="bold red"))
         return EXIT_FAILED
-    extra = f" ({len(findings.notes)} note(s) above)" if findings.notes else ""
+    extra = f" ({counted(len(findings.notes), 'note')} above)" if findings.notes else ""
     out.print(Text(f"\nAll checks passed{extra}.", style="bold green"))
     return EXIT_OK

@@ -26,6 +26,7 @@ from hygge.engine.runner import chunk_budget, default_concurrency, run_plan
 from hygge.errors import ConfigError
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunType
+from hygge.wording import counted
 
 FlowOption = Annotated[
     list[str] | None,
@@ -155,9 +156,9 @@ def _run(
 ) -> int:
     workers = concurrency or workspace.project.options.concurrency or default_concurrency()
     count = len(plan.tasks)
-    what = f"{count} entit{'ies' if count != 1 else 'y'}"
+    what = counted(count, "entity")
     if how is not None:
-        what = f"{how} {count} interrupted run{'s' if count != 1 else ''}"
+        what = f"{how} {counted(count, 'interrupted run')}"
     out.print(f"hygge: {workspace.name}: {what}, concurrency {workers}", markup=False)
     names = [task.qualified_name for task in plan.tasks]
     sink = LiveProgress(out, names) if out.is_terminal else PlainProgress(out, names)

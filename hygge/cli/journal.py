@@ -22,6 +22,7 @@ from hygge.state.journal import JournalRow
 from hygge.state.journal_folder import JournalRead
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunStatus
+from hygge.wording import counted
 
 WIDE_TABLE = 110  # columns needed to show every journal column readably
 _COLUMNS: list[tuple[str, JustifyMethod, bool]] = [  # name, justify, shown on narrow consoles
@@ -182,7 +183,7 @@ def window_text(row: JournalRow) -> str:
     """What the run read and the watermark it reached: `2 files; updated_at: A → B`."""
     parts = []
     if row.files is not None:
-        parts.append(f"{row.files} file{'s' if row.files != 1 else ''}")
+        parts.append(counted(row.files, "file"))
     reached = row.watermark or row.window_to
     if row.window_from is not None or reached is not None:
         prefix = f"{row.watermark_column}: " if row.watermark_column else ""

@@ -25,6 +25,7 @@ from hygge.cli.render import STATUS_STYLES, error_text, rate_text, rows_text, sh
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.engine.models import EntityResult
 from hygge.types import RunStatus
+from hygge.wording import counted
 
 PLAIN_PROGRESS_EVERY = 5.0  # seconds between two progress lines of one entity
 
@@ -78,7 +79,7 @@ class PlainProgress:
                 return None
             self._last[name] = now
             rate = event.rows / event.seconds if event.seconds > 0 else 0.0
-            progress = f"{rows_text(event.rows)} rows  ({rate_text(rate)} rows/s)"
+            progress = f"{counted(event.rows, 'row')}  ({rate_text(rate)} rows/s)"
             return f"{'moving':<8}{self._name(name)}  {progress}"
         result = event.result
         return f"{result.status.value:<8}{self._name(result.qualified_name)}  {_outcome(result)}"
@@ -182,15 +183,16 @@ def finished_status(result: EntityResult) -> str:
 def resumed_from(event: EntityStarted) -> str:
     """`from its checkpoint (1,200 rows moved before it stopped, run 1a2b3c4d)`."""
     run = f", run {event.entity_run_id[:8]}" if event.entity_run_id else ""
-    return f"from its checkpoint ({rows_text(event.rows_moved)} rows moved before it stopped{run})"
+    moved = counted(event.rows_moved, "row")
+    return f"from its checkpoint ({moved} moved before it stopped{run})"
 
 
 def _scope(event: EntityStarted) -> str:
     parts = []
     if event.files is not None:
-        parts.append(f"{event.files} file{'s' if event.files != 1 else ''}")
+        parts.append(counted(event.files, "file"))
     if event.rows_hint is not None:
-        parts.append(f"{rows_text(event.rows_hint)} rows")
+        parts.append(counted(event.rows_hint, "row"))
     return f"  ({', '.join(parts)})" if parts else ""
 
 
@@ -202,7 +204,7 @@ def _outcome(result: EntityResult) -> str:
     if result.status is RunStatus.SKIP:
         return shorten(result.message, 200) or "nothing new to move"
     timing = (
-        f"{rows_text(result.rows)} rows in {result.seconds:.1f} s "
+        f"{counted(result.rows, 'row')} in {result.seconds:.1f} s "
         f"({rate_text(result.rows_per_second)} rows/s)"
     )
     return f"{timing}; {shorten(result.message, 200)}" if result.message else timing

@@ -14,6 +14,7 @@ from hygge.engine.models import EntityResult
 from hygge.engine.preview import EntityPreview
 from hygge.engine.runner import RunReport
 from hygge.types import RunStatus
+from hygge.wording import counted
 
 STATUS_STYLES = {
     RunStatus.SUCCESS: "green",
@@ -117,9 +118,9 @@ def done_line(report: RunReport) -> Text:
     ]
     if counts[RunStatus.NOT_RUN]:
         parts.append(f"{counts[RunStatus.NOT_RUN]} not run")
-    rows = f"{rows_text(report.rows)} rows"
+    rows = counted(report.rows, "row")
     if report.rows_kept:
-        rows += f"; {rows_text(report.rows_kept)} rows kept for the next run"
+        rows += f"; {counted(report.rows_kept, 'row')} kept for the next run"
     line = f"Done. {', '.join(parts)} in {report.seconds:.1f} s ({rows})"
     return Text(line, style="bold red" if not report.ok else "bold green")
 
@@ -179,6 +180,6 @@ def print_entities(console: Console, workspace: Workspace) -> None:
     console.print(table)
     flows = len(workspace.flows)
     console.print(
-        f"{flows} flow{'s' if flows != 1 else ''}, {len(workspace.entities)} entities. "
+        f"{counted(flows, 'flow')}, {counted(len(workspace.entities), 'entity')}. "
         "Run them with `hygge go`, or one with `hygge go --entity flow.entity`."
     )

@@ -40,6 +40,7 @@ from hygge.engine.plan import plan_run
 from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunType
+from hygge.wording import counted
 
 log = logging.getLogger("hygge.cli")
 
@@ -135,7 +136,7 @@ def _reset_locked(
             log.info("hygge reset %s: forgot %s", name, forgotten)
             out.print(f"reset  {name.ljust(width)}  forgot {forgotten}", markup=False)
     count = len(targets)
-    out.print(Text(f"Done. {count} entit{'ies' if count != 1 else 'y'} reset.", style="green"))
+    out.print(Text(f"Done. {counted(count, 'entity')} reset.", style="green"))
     return EXIT_OK
 
 

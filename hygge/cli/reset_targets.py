@@ -17,6 +17,7 @@ from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.io.atomic import remove_empty_dir, remove_tree
 from hygge.state.base import Watermark
 from hygge.state.local import LocalStateBackend
+from hygge.wording import counted
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,10 @@ class ResetTarget:
             parts.append("unreadable checkpoint")
         elif self.checkpoint is not None:
             checkpoint = self.checkpoint
-            parts.append(f"run {checkpoint.entity_run_id[:8]} ({checkpoint.rows:,} rows staged)")
+            staged = counted(checkpoint.rows, "row")
+            parts.append(f"run {checkpoint.entity_run_id[:8]} ({staged} staged)")
         if self.orphans:
-            count = len(self.orphans)
-            parts.append(f"{count} staging folder{'s' if count != 1 else ''} no checkpoint owns")
+            parts.append(f"{counted(len(self.orphans), 'staging folder')} no checkpoint owns")
         return "; ".join(parts)
 
 

@@ -57,6 +57,7 @@ def resolve_entity(
     _apply_store_defaults(merged, warnings)
     payload = {**merged.data, "flow": source.flow, "name": source.name}
     payload["source_file"] = source.file
+    payload["origins"] = _run_time_origins(merged)
     try:
         entity = ResolvedEntity.model_validate(payload)
     except ValidationError as exc:
@@ -65,6 +66,15 @@ def resolve_entity(
     home_at, store_at = (merged.origin((block, "path")) for block in ("home", "store"))
     store_root = flow_root("store", layers, source.layer)
     return DeclaredEntity(source, entity, home_at, store_at, store_root)
+
+
+# Settings whose fit is known only when data is read: run-time errors name their line.
+_RUN_TIME_CHECKED = (("watermark", "column"), ("watermark", "lookback"), ("watermark", "initial"))
+
+
+def _run_time_origins(merged: Tracked) -> dict[str, tuple[str, int | None]]:
+    found = {path: merged.origins.get(path) for path in _RUN_TIME_CHECKED}
+    return {".".join(map(str, p)): (o.file, o.line) for p, o in found.items() if o is not None}
 
 
 def _set_path(merged: Tracked, block: str, layers: Sequence[Tracked], source: EntitySource) -> None:

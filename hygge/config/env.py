@@ -1,4 +1,8 @@
-"""`${VAR}` and `${VAR:-default}` in every string value; `$${VAR}` is a literal `${VAR}`."""
+"""`${VAR}`, `${VAR:-default}` and `${VAR-default}` in every string value, as in a shell.
+
+`${VAR:-default}` uses the default when VAR is unset or empty, `${VAR-default}` only when it
+is unset; `$${VAR}` is a literal `${VAR}`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 from hygge.config.tracked import KeyPath, Tracked
 from hygge.errors import ConfigError
 
-_REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}")
 
 
 def substitute_env(tracked: Tracked, env: Mapping[str, str]) -> Tracked:
@@ -33,19 +37,21 @@ def _expand(text: str, path: KeyPath, tracked: Tracked, env: Mapping[str, str]) 
         return text
 
     def replace(match: re.Match[str]) -> str:
-        escaped, name, default = match.groups()
+        escaped, name, colon, default = match.groups()
         if escaped:
             return match.group(0)[1:]
-        if name in env:
-            return env[name]
-        if default is not None:
+        value = env.get(name)
+        if default is not None and (value is None or (colon and value == "")):
             return default
+        if value is not None:
+            return value
         origin = tracked.origin(path)
         raise ConfigError(
             f"environment variable '{name}' is not set (used in {_dotted(path)})",
             file=origin.file,
             line=origin.line,
-            hint=f"set {name}, or give a default with ${{{name}:-value}}",
+            hint=f"set {name}, or give a default: ${{{name}:-value}} (used when {name} is unset "
+            f"or empty) or ${{{name}-value}} (used only when {name} is unset)",
         )
 
     return _REFERENCE.sub(replace, text)

@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 from hygge.config.suggest import did_you_mean
 from hygge.config.tracked import KeyPath, Tracked
 from hygge.errors import ConfigError
+from hygge.types import INVALID_SETTING
 
 # Types the original hygge knew that this version does not implement yet.
 NOT_YET_SUPPORTED: frozenset[str] = frozenset(
@@ -37,7 +38,13 @@ def explain(
     loc = tuple(detail["loc"])
     path = _data_path(tracked.data, prefix, loc)
     origin = tracked.origin(path)
-    message, hint = _describe(detail, loc, path, model)
+    ctx = detail.get("ctx") or {}
+    if detail["type"] == INVALID_SETTING:  # a validator's own message, hint and key
+        message, hint = f"{_dotted(path)}: {ctx['message']}", ctx.get("hint")
+        if ctx.get("at") is not None:
+            origin = tracked.origin((*path, str(ctx["at"])))
+    else:
+        message, hint = _describe(detail, loc, path, model)
     if detail["type"] == "union_tag_invalid":
         origin = tracked.origin((*path, "type"))
     return ConfigError(message, file=origin.file or None, line=origin.line, hint=hint)

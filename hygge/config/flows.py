@@ -16,6 +16,7 @@ from hygge.errors import ConfigError
 from hygge.state.layout import FILE_NAME_MAX_BYTES, MAX_NAME_BYTES
 
 FLOW_FILE = "flow.yml"
+YAML_SUFFIXES = (".yml", ".yaml")  # every workspace file may end in either
 ENTITIES_DIR = "entities"
 FLOW_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 ENTITY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -32,6 +33,20 @@ class FlowSource:
     layer: Tracked  # flow-level keys
     defaults: Tracked  # the flow's `defaults:`
     entities: list[EntitySource] = field(default_factory=list)
+
+
+def find_config_file(source: WorkspaceSource, folder: str, stem: str) -> str | None:
+    """`<folder>/<stem>.yml` or `<stem>.yaml`, whichever exists (None: neither); a ConfigError
+    naming both when both do."""
+    found = [f"{folder}/{stem}{suffix}".lstrip("/") for suffix in YAML_SUFFIXES]
+    found = [file for file in found if source.exists(file)]
+    if len(found) > 1:
+        raise ConfigError(
+            f"both {stem}.yml and {stem}.yaml are here; hygge would not know which one to read",
+            file=folder or source.label,
+            hint=f"keep one of {found[0]} and {found[1]}",
+        )
+    return found[0] if found else None
 
 
 def read_document(source: WorkspaceSource, file: str, env: Mapping[str, str]) -> Tracked:
@@ -60,7 +75,7 @@ def read_flow(
 ) -> FlowSource:
     """Read `<flows_dir>/<name>/`; the folder name names the flow."""
     folder = f"{flows_dir}/{name}"
-    file = f"{folder}/{FLOW_FILE}"
+    file = find_config_file(source, folder, "flow") or f"{folder}/{FLOW_FILE}"
     if not FLOW_NAME.fullmatch(name):
         raise ConfigError(
             f"invalid flow name '{name}': use {_NAME_RULE} (dots allowed)",
@@ -106,7 +121,7 @@ def _entity_files(
     folder = f"{flow.file.rsplit('/', 1)[0]}/{ENTITIES_DIR}"
     if not source.is_dir(folder):
         return []
-    names = [n for n in source.list_dir(folder) if n.endswith((".yml", ".yaml"))]
+    names = [n for n in source.list_dir(folder) if n.endswith(YAML_SUFFIXES)]
     entities = []
     for file_name in names:
         entity_document = read_document(source, f"{folder}/{file_name}", env)

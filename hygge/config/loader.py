@@ -10,7 +10,15 @@ from pydantic import ValidationError
 
 from hygge.config.entity import DeclaredEntity, resolve_entity
 from hygge.config.explain import explain
-from hygge.config.flows import FLOW_FILE, FlowSource, read_document, read_flow, split_flow
+from hygge.config.flows import (
+    FLOW_FILE,
+    YAML_SUFFIXES,
+    FlowSource,
+    find_config_file,
+    read_document,
+    read_flow,
+    split_flow,
+)
 from hygge.config.folders import check_folders
 from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, build_layer
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
@@ -20,7 +28,7 @@ from hygge.config.store_paths import TILDE_HINT
 from hygge.config.tracked import Origin, Tracked
 from hygge.errors import ConfigError
 
-PROJECT_FILE = "hygge.yml"
+PROJECT_FILE = "hygge.yml"  # or hygge.yaml
 _INIT_HINT = "run `hygge init NAME` to create a workspace"
 # hygge.yml options the original hygge's samples wrote but never used.
 _LEGACY_OPTIONS = ("max_parallel_entities",)
@@ -31,10 +39,12 @@ def find_workspace_root(start: Path | None = None) -> Path:
     here = (start if start is not None else Path.cwd()).resolve()
     searched = [here, *here.parents]
     for folder in searched:
-        if (folder / PROJECT_FILE).is_file():
+        if any((folder / f"hygge{suffix}").is_file() for suffix in YAML_SUFFIXES):
             return folder
     listed = "\n".join(f"  {folder}" for folder in searched)
-    raise ConfigError(f"no {PROJECT_FILE} found; looked in:\n{listed}", hint=_INIT_HINT)
+    raise ConfigError(
+        f"no {PROJECT_FILE} (or hygge.yaml) found; looked in:\n{listed}", hint=_INIT_HINT
+    )
 
 
 def load_workspace(
@@ -86,9 +96,10 @@ def load_workspace(
 def _read_project(
     source: WorkspaceSource, env: Mapping[str, str], warnings: list[str]
 ) -> tuple[Tracked, ProjectConfig]:
-    if not source.exists(PROJECT_FILE):
-        raise ConfigError(f"no {PROJECT_FILE} in {source.label}", hint=_INIT_HINT)
-    document = read_document(source, PROJECT_FILE, env)
+    file = find_config_file(source, "", "hygge")
+    if file is None:
+        raise ConfigError(f"no {PROJECT_FILE} in {source.label} (nor hygge.yaml)", hint=_INIT_HINT)
+    document = read_document(source, file, env)
     options = document.data.get("options")
     for key in _LEGACY_OPTIONS:
         if isinstance(options, dict) and key in options:
@@ -117,7 +128,7 @@ def _flow_names(
     if not source.is_dir(flows_dir):
         raise ConfigError(
             f"the flows folder '{flows_dir}' does not exist",
-            file=origin.file or PROJECT_FILE,
+            file=origin.file or document.file,
             line=origin.line,
             hint=hint,
         )
@@ -126,14 +137,16 @@ def _flow_names(
         folder = f"{flows_dir}/{entry}"
         if entry.startswith(".") or not source.is_dir(folder):
             continue
-        if source.exists(f"{folder}/{FLOW_FILE}"):
+        if find_config_file(source, folder, "flow") is not None:
             names.append(entry)
         else:
-            warnings.append(f"{folder}: no {FLOW_FILE}, so it is not a flow; skipped")
+            warnings.append(
+                f"{folder}: no {FLOW_FILE} (or flow.yaml), so it is not a flow; skipped"
+            )
     if not names:
         raise ConfigError(
             f"the flows folder '{flows_dir}' holds no flow (no {example})",
-            file=origin.file or PROJECT_FILE,
+            file=origin.file or document.file,
             line=origin.line,
             hint=hint,
         )

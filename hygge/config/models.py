@@ -95,6 +95,8 @@ class ResolvedEntity(BaseModel):
     polish: PolishConfig | None = None
     queue_size: int = Field(4, ge=1, le=100)
     source_file: str  # workspace-relative file that defined the entity
+    # Where settings checked only at run time were written: dotted key -> (file, line).
+    origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict)
 
     @property
     def qualified_name(self) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date, datetime
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
-from hygge.types import JsonScalar, Strict
+from hygge.types import JsonScalar, Strict, invalid_setting
 
 # The forms hygge.engine.margin.lookback_delta reads (which one applies depends on the column).
 _DURATION = re.compile(r"\s*[0-9]+(?:\.[0-9]+)?\s*[smhdw]\s*")
@@ -67,6 +68,43 @@ class WatermarkConfig(Strict):
                 "tell a row it already loaded from a late one"
             )
         return self
+
+    @model_validator(mode="after")
+    def _lookback_fits_initial(self) -> WatermarkConfig:
+        """`initial` tells the column's kind; a lookback that cannot apply to it is refused."""
+        if self.lookback is None or self.initial is None or isinstance(self.initial, bool):
+            return self
+        duration = isinstance(self.lookback, str) and bool(_DURATION.fullmatch(self.lookback))
+        if isinstance(self.initial, int) and duration:
+            raise invalid_setting(
+                f"lookback {self.lookback!r} is a duration, but initial {self.initial} is a "
+                "whole number, so the column holds integers: a duration applies to datetime "
+                "and date columns",
+                at="lookback",
+                hint="for an integer column write the margin as a whole number, e.g. lookback: 100",
+            )
+        if isinstance(self.initial, str) and not _time_or_number(self.initial):
+            raise invalid_setting(
+                f"lookback does not apply to a string watermark column (initial "
+                f"{self.initial!r} is not a date, a time or a number): strings have no distance "
+                "to look back by",
+                at="lookback",
+                hint="remove lookback, or use a datetime, date or integer watermark column",
+            )
+        return self
+
+
+def _time_or_number(text: str) -> bool:
+    """Whether an `initial` written as text bounds a datetime, date or integer column."""
+    if _WHOLE_NUMBER.fullmatch(text.strip()):
+        return True
+    for parse in (datetime.fromisoformat, date.fromisoformat):
+        try:
+            parse(text)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def _is_lookback(value: object) -> bool:

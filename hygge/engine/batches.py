@@ -13,6 +13,7 @@ import pyarrow as pa
 from hygge.errors import DataError
 from hygge.io.schema import dtype_text
 from hygge.types import JsonScalar
+from hygge.wording import with_article
 
 
 def encode_schema(batch: pl.DataFrame) -> str:
@@ -204,11 +205,13 @@ def from_json_scalar(value: JsonScalar, kind: str | None) -> object:
     except ValueError as exc:
         example = {"datetime": "2024-01-31T00:00:00", "date": "2024-01-31", "int": "42"}
         raise DataError(
-            f"watermark value {value!r} is not a {kind} (watermark.initial, or the stored "
-            f"watermark); write it like {example.get(kind, kind)}"
+            f"watermark value {value!r} is not {with_article(kind)} (watermark.initial, or the "
+            f"stored watermark); write it like {example.get(kind, kind)}"
         ) from exc
     if kind in {"datetime", "date"} and not isinstance(value, str):
-        raise DataError(f"watermark value {value!r} is not a {kind}; write it as ISO 8601 text")
+        raise DataError(
+            f"watermark value {value!r} is not {with_article(kind)}; write it as ISO 8601 text"
+        )
     return value
 
 

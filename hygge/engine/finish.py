@@ -16,6 +16,7 @@ from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
 from hygge.state.journal import JournalRow
 from hygge.types import JsonScalar, RunStatus, RunType
+from hygge.wording import counted
 
 log = logging.getLogger("hygge.engine")
 
@@ -150,7 +151,8 @@ def cancelled(
     checkpoint are discarded and read again by the next run.
     """
     message = (
-        f"{checkpoint.rows:,} rows staged and kept; the next `hygge go` resumes from the checkpoint"
+        f"{counted(checkpoint.rows, 'row')} staged and kept; the next `hygge go` resumes from the "
+        "checkpoint"
     )
     if redone:
         message += " (rows staged after it, while the cancel came in, are read again)"

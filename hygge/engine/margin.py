@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 
 from hygge.errors import ConfigError, DataError
+from hygge.wording import with_article
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -44,7 +45,7 @@ def lookback_delta(lookback: str | int | float | None, kind: str) -> timedelta |
             f"watermark.lookback for an integer column must be a whole number, not '{lookback}'"
         )
     raise ConfigError(
-        f"watermark.lookback does not apply to a {kind} watermark column",
+        f"watermark.lookback does not apply to {with_article(kind)} watermark column",
         hint="remove lookback, or use a datetime, date or integer watermark column",
     )
 

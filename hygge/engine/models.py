@@ -35,6 +35,7 @@ class EntityTask(BaseModel):
     queue_size: int = 4
     root: str
     on_interrupted: Literal["resume", "restart"] = "resume"
+    origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict)  # key -> file, line
 
     @property
     def qualified_name(self) -> str:

@@ -12,6 +12,7 @@ from hygge.config import ResolvedEntity, Workspace
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
 from hygge.types import RunType
+from hygge.wording import with_article
 
 
 class Selection(BaseModel):
@@ -69,6 +70,7 @@ def plan_run(
             queue_size=e.queue_size,
             root=str(workspace.root),
             on_interrupted=on_interrupted,
+            origins=e.origins,
         )
         for e in chosen
     ]
@@ -111,7 +113,8 @@ def _check_run_type(task: EntityTask) -> None:
     }
     if not allowed[task.run_type]:
         raise ConfigError(
-            f"{task.qualified_name}: a {task.store.type} store cannot run '{task.run_type}'",
+            f"{task.qualified_name}: {with_article(task.store.type)} store cannot run "
+            f"'{task.run_type}'",
             hint="choose full_drop or incremental, or a store that supports merge",
         )
 

@@ -14,6 +14,7 @@ from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.homes import Window
 from hygge.state.base import StateBackend
 from hygge.types import JsonScalar, RunType
+from hygge.wording import counted
 
 _ISO = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
@@ -67,9 +68,9 @@ def _window_and_interrupted(task: EntityTask, state: StateBackend) -> tuple[Wind
     run = f"interrupted run {saved.entity_run_id[:8]}"
     _check_continuation(task, saved)
     if saved.phase != "moving":
-        return saved.window, f"will finish publishing {run} ({saved.rows:,} rows)"
+        return saved.window, f"will finish publishing {run} ({counted(saved.rows, 'row')})"
     if _resumes(task, saved):
-        return saved.window, f"will resume {run} at {saved.rows:,} rows"
+        return saved.window, f"will resume {run} at {counted(saved.rows, 'row')}"
     why = (
         "on_interrupted: restart"
         if task.on_interrupted == "restart"
@@ -77,7 +78,7 @@ def _window_and_interrupted(task: EntityTask, state: StateBackend) -> tuple[Wind
     )
     return (
         open_run_window(task, state).window,
-        f"will restart: discards {run} ({saved.rows:,} rows staged; {why})",
+        f"will restart: discards {run} ({counted(saved.rows, 'row')} staged; {why})",
     )
 
 
@@ -124,10 +125,10 @@ def describe_window(window: Window, task: EntityTask) -> str:
     parts: list[str] = []
     if window.files is not None:
         count = len(window.files)
-        noun = ("new file" if incremental else "file") + ("" if count == 1 else "s")
-        parts.append(f"{count} {noun}" if count else f"no {noun}")
+        noun = "new file" if incremental else "file"
+        parts.append(counted(count, noun) if count else f"no {noun}s")
     if window.rows_hint is not None:
-        parts.append(f"{window.rows_hint:,} rows")
+        parts.append(counted(window.rows_hint, "row"))
     if task.watermark is not None and (incremental or window.upper is not None):
         parts.append(f"{task.watermark.column}: {watermark_range(window.lower, window.upper)}")
     return "; ".join(parts) or "everything"

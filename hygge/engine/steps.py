@@ -21,6 +21,7 @@ from hygge.errors import StateError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus, RunType
+from hygge.wording import counted
 
 log = logging.getLogger("hygge.engine")
 
@@ -161,10 +162,10 @@ def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> 
         check_resume_targets(task, previous, home, store.identity())
     if resuming:
         log.warning(
-            "%s: resuming interrupted run %s at %s rows (phase %s)",
+            "%s: resuming interrupted run %s at %s (phase %s)",
             task.qualified_name,
             previous.entity_run_id[:8],
-            f"{previous.rows:,}",
+            counted(previous.rows, "row"),
             previous.phase,
         )
         if previous.phase == "moving":
@@ -209,7 +210,8 @@ def _journal_interruption(
     (one row per run and status).
     """
     message = (
-        f"interrupted: the run stopped after {previous.rows:,} rows ({previous.chunks} chunks, "
+        f"interrupted: the run stopped after {counted(previous.rows, 'row')} "
+        f"({counted(previous.chunks, 'chunk')}, "
         f"phase {previous.phase}) without finishing; {outcome}"
     )
     # It finished, as far as anyone knows, when it saved its last checkpoint.

@@ -12,6 +12,7 @@ from hygge.engine.models import Checkpoint, EntityTask
 from hygge.errors import ConfigError, DataError
 from hygge.state.base import StateBackend
 from hygge.types import RunType
+from hygge.wording import with_article
 
 _TYPE_NAMES = {"datetime": "Datetime", "date": "Date", "int": "Int64", "string": "String"}
 
@@ -113,8 +114,9 @@ class WatermarkFilter:
             last = self.state.get_watermark(self.task.flow, self.task.entity)
         if last is not None and last.column == self.column and last.value_type == self.kind:
             return (
-                f"{text}, but the stored watermark is a {self.kind}; if the type changed for "
-                f"good, reload once with `hygge go --full-drop --entity {self.task.qualified_name}`"
+                f"{text}, but the stored watermark is {with_article(self.kind or '')}; if the type "
+                "changed for good, reload once with "
+                f"`hygge go --full-drop --entity {self.task.qualified_name}`"
             )
         return (
             f"{text}, but earlier files of this run hold {self.kind} values; one watermark "
@@ -130,14 +132,25 @@ class WatermarkFilter:
         self.floor = self.lower
         if self.config.lookback is None:
             return
+        file, line = self.task.origins.get("watermark.lookback", (None, None))
         if kind == "string":
             raise ConfigError(
                 f"{where or self.task.qualified_name}: watermark column '{self.column}' reads as "
                 f"text (String), so watermark.lookback '{self.config.lookback}' cannot apply"
                 f"{_parse_hint(self.column)}",
+                file=file,
+                line=line,
                 hint="or remove lookback (a string watermark compares as text, without one)",
             )
-        delta = lookback_delta(self.config.lookback, kind)
+        try:
+            delta = lookback_delta(self.config.lookback, kind)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"entity {self.task.qualified_name}: {exc.detail}",
+                file=file,
+                line=line,
+                hint=exc.hint,
+            ) from exc
         assert delta is not None
         if self.lower is not None:
             self.floor = minus(self.lower, delta)

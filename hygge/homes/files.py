@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from hygge.errors import ConfigError
 from hygge.homes.base import HomeCapabilities, HomeConfig
-from hygge.types import Place
+from hygge.io.formats import validate_format_options
+from hygge.io.schema import parse_schema
+from hygge.types import Place, invalid_setting
 
 FileFormat = Literal["parquet", "csv", "ndjson"]
 
@@ -34,6 +37,23 @@ class LocalHomeConfig(HomeConfig):
     @classmethod
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("format_options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        fmt = info.data.get("format")
+        if fmt is None:
+            return value  # the format itself is wrong: that error is reported
+        validate_format_options(value, fmt, reading=True)
+        for key in ("schema", "schema_overrides"):
+            types = value.get(key) or {}
+            if not isinstance(types, dict):
+                raise invalid_setting(f"{key} must be a mapping of column: type", at=key)
+            try:
+                parse_schema(types)  # a bad type name fails at load
+            except ConfigError as exc:
+                raise invalid_setting(exc.detail, at=key, hint=exc.hint) from exc
+        return value
 
     def open(self, place: Place) -> Any:
         from hygge.homes.file_home import FileHome

@@ -24,6 +24,15 @@ def short_run_id(run_id: str, length: int = 12) -> str:
     return safe[:length] or "run"
 
 
+class FilePatternError(ConfigError):
+    """An invalid `file_pattern`; `problem` says what is wrong with `text`."""
+
+    def __init__(self, text: str, problem: str, hint: str) -> None:
+        self.text = text
+        self.problem = problem
+        super().__init__(f"file_pattern {text!r} {problem}", hint=hint)
+
+
 @dataclass(frozen=True)
 class FilePattern:
     """A validated `file_pattern`: placeholders known, `{sequence}` present, a plain file name."""
@@ -55,6 +64,20 @@ class FilePattern:
         if "sequence" not in fields:
             raise _pattern_error(text, "must contain {sequence} so that files never collide")
         return cls(text=text, fields=frozenset(fields))
+
+    def check_visible(self, *, entity: str, flow: str) -> None:
+        """FilePatternError when the names start with '.' or '_': readers skip those as hidden."""
+        sample = self.render(
+            sequence=0, entity=entity, flow=flow, run_id="r", started=datetime(1970, 1, 1)
+        )
+        if sample.startswith((".", "_")):
+            raise _pattern_error(
+                self.text,
+                f"makes names starting with '.' or '_' (e.g. {sample}), which readers skip as "
+                "hidden",
+                hint="start the pattern with a letter, a digit or a placeholder, e.g. "
+                "'{entity}_{sequence:05d}'",
+            )
 
     @property
     def unique_per_run(self) -> bool:
@@ -108,8 +131,7 @@ def _check_spec(text: str, field: str, spec: str) -> None:
         ) from exc
 
 
-def _pattern_error(text: str, problem: str, *, hint: str | None = None) -> ConfigError:
-    return ConfigError(
-        f"file_pattern {text!r} {problem}",
-        hint=hint or "fix the store's file_pattern, e.g. '{sequence:020d}.parquet'",
+def _pattern_error(text: str, problem: str, *, hint: str | None = None) -> FilePatternError:
+    return FilePatternError(
+        text, problem, hint or "fix the store's file_pattern, e.g. '{sequence:020d}.parquet'"
     )

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from hygge.errors import ConfigError, DataError
+from hygge.wording import noun_for
 
 _SIMPLE: dict[str, pl.DataType] = {
     **{n: getattr(pl, n.capitalize())() for n in ("int8", "int16", "int32", "int64", "int128")},
@@ -109,8 +110,8 @@ def check_writable(frame: pl.DataFrame, fmt: str) -> None:
     bad = [f"{n} ({t})" for n, t in frame.schema.items() if _holds(t, unwritable)]
     if bad:
         raise DataError(
-            f"{fmt} cannot carry column(s) {', '.join(bad)}; write this entity as parquet, "
-            f"or cast or drop these columns at the home"
+            f"{fmt} cannot carry {noun_for(len(bad), 'column')} {', '.join(bad)}; write this "
+            "entity as parquet, or cast or drop these columns at the home"
         )
     if fmt == "ndjson":
         _check_finite(frame)
@@ -135,5 +136,6 @@ def _check_finite(frame: pl.DataFrame) -> None:
     if bad:
         raise DataError(
             f"ndjson cannot carry NaN or infinite values (JSON has none; they would become "
-            f"null) in column(s) {', '.join(bad)}; write this entity as parquet or csv"
+            f"null) in {noun_for(len(bad), 'column')} {', '.join(bad)}; write this entity as "
+            "parquet or csv"
         )

@@ -18,6 +18,7 @@ import polars as pl
 from hygge.errors import DataError
 from hygge.polish.config import ColumnRules, HashIdRule
 from hygge.polish.names import normalise_name, transforms_names
+from hygge.wording import noun_for
 
 HASH_SEPARATOR = "|"
 
@@ -86,10 +87,11 @@ def _missing_message(
         if close:
             hints.append(f"{close[0]!r} for {name!r}")
     suggestion = f" Did you mean {', '.join(hints)}?" if hints else ""
+    sources = f"source {noun_for(len(missing), 'column')} {list(missing)}"
     return (
-        f"polish hash id {rule.name!r}{where}: source column(s) {list(missing)} not found in the "
-        f"batch; available columns: {list(columns)}.{suggestion} Fix polish.hash_ids "
-        "from_columns in the store config."
+        f"polish hash id {rule.name!r}{where}: {sources} not found in the batch; available "
+        f"columns: {list(columns)}.{suggestion} Fix polish.hash_ids from_columns in the store "
+        "config."
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Literal, TypeAlias
@@ -21,7 +22,7 @@ Case: TypeAlias = Literal["pascal", "camel", "snake"]
 log = logging.getLogger("hygge.polish")
 
 _PAREN_CONTENT = re.compile(r"\(([^)]+)\)")
-_PARENS_AND_SPECIAL = re.compile(r"\s*\([^)]*\)|[^a-zA-Z0-9\s_-]")
+_PARENS = re.compile(r"\s*\([^)]*\)")
 _LOWER_THEN_UPPER = re.compile(r"(?<=[a-z])([A-Z])")
 _CAPS_THEN_WORD = re.compile(r"(?<=[A-Z])([A-Z][a-z])")
 
@@ -32,12 +33,22 @@ def transforms_names(rules: ColumnRules | None) -> bool:
 
 
 def remove_special(name: str) -> str:
-    """Drop characters other than letters, digits, whitespace, `_`, `-`; `(x)` words go last."""
+    """Drop characters other than letters and digits (of any script), whitespace, `_`, `-`;
+    `(x)` words go last."""
     moved = [word for group in _PAREN_CONTENT.findall(name) for word in group.split()]
     # Unlike the original, moved words are cleaned too ("Price (€)" is "Price", not
     # "Price €"), and a name made only of "(…)" gets no leading space.
-    parts = [_PARENS_AND_SPECIAL.sub("", part).strip() for part in [name, *moved]]
+    parts = [_kept_characters(_PARENS.sub("", part)).strip() for part in [name, *moved]]
     return " ".join(part for part in parts if part)
+
+
+def _kept_characters(text: str) -> str:
+    # Letters keep their accents, also when written as a separate combining mark ("e\u0301").
+    return "".join(
+        ch
+        for ch in text
+        if ch.isalnum() or ch.isspace() or ch in "_-" or unicodedata.category(ch).startswith("M")
+    )
 
 
 def split_words(name: str) -> list[str]:
@@ -79,14 +90,14 @@ def plan_renames(
 ) -> dict[str, str]:
     """Map every column to its final name; names in `keep` are never renamed.
 
-    Collisions: the first column (in order; a kept column before all) keeps the normalised name,
-    later ones get `_1`, `_2`, … skipping any name another column ends up with. Logged as warnings.
+    Collisions: a kept column, else the column already named so, else the first in order keeps
+    the normalised name; the others get `_1`, `_2`, … (in column order) skipping any name
+    another column ends up with. Logged as warnings.
     """
     targets = {c: c if c in keep else normalise_name(c, rules) for c in columns}
     owners: dict[str, str] = {}
-    for column in columns:
-        if targets[column] not in owners or column in keep:
-            owners[targets[column]] = column
+    for column in sorted(columns, key=lambda c: (c not in keep, targets[c] != c)):
+        owners.setdefault(targets[column], column)
     taken = set(targets.values())
     last_suffix: dict[str, int] = {}
     final: dict[str, str] = {}

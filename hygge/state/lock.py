@@ -24,6 +24,7 @@ from hygge.errors import EntityLockedError, StateError
 from hygge.state.atomic import ensure_dir, read_or_none, remove_durably, write_atomic
 from hygge.state.base import LockInfo
 from hygge.state.clock import Clock, as_utc
+from hygge.wording import counted
 
 if sys.platform == "win32":
     import msvcrt
@@ -145,8 +146,8 @@ def read_lock(path: Path, label: str) -> LockInfo | None:
         return LockInfo.model_validate_json(raw)
     except ValidationError as error:
         raise StateError(
-            f"lock file {path} of {label} is corrupt ({error.error_count()} problem(s), first: "
-            f"{error.errors()[0]['msg']}). If no run of {label} is active, delete it."
+            f"lock file {path} of {label} is corrupt ({counted(error.error_count(), 'problem')}, "
+            f"first: {error.errors()[0]['msg']}). If no run of {label} is active, delete it."
         ) from error
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from hygge.io.formats import validate_format_options
+from hygge.io.patterns import FilePattern, FilePatternError
 from hygge.polish.config import PolishConfig
 from hygge.stores.base import StoreCapabilities, StoreConfig
-from hygge.types import Place
+from hygge.types import Place, invalid_setting
 
 FileFormat = Literal["parquet", "csv", "ndjson"]
 Compression = Literal["snappy", "gzip", "lz4", "brotli", "zstd", "uncompressed"]
@@ -53,12 +55,31 @@ class LocalStoreConfig(StoreConfig):
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
+    @field_validator("format_options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        fmt = info.data.get("format")
+        if fmt is not None:  # else the format itself is wrong: that error is reported
+            validate_format_options(value, fmt, reading=False)
+        return value
+
+    @field_validator("file_pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str | None, info: ValidationInfo) -> str | None:
+        fmt = info.data.get("format")
+        if value is None or fmt is None:
+            return value
+        extension = EXTENSIONS[fmt]
+        try:
+            # As the store uses it: with the extension, which readers pick files by.
+            pattern = FilePattern.parse(value if value.endswith(extension) else value + extension)
+            pattern.check_visible(entity="entity", flow="flow")
+        except FilePatternError as exc:
+            raise invalid_setting(f"{value!r} {exc.problem}", hint=exc.hint) from exc
+        return value
+
     @model_validator(mode="after")
-    def _check_pattern(self) -> LocalStoreConfig:
-        if self.file_pattern is not None and "{sequence" not in self.file_pattern:
-            raise ValueError(
-                "file_pattern must contain {sequence} so that files of one run never collide"
-            )
+    def _check_compression(self) -> LocalStoreConfig:
         if self.compression is not None and self.format != "parquet":
             raise ValueError(
                 "compression applies to parquet files only; remove it or use format_options"

@@ -243,7 +243,9 @@ def test_folder_without_flow_yml_is_skipped_with_a_warning(write_workspace):
     workspace = load_workspace(root)
 
     assert list(workspace.flows) == ["shop"]
-    assert workspace.warnings == ["flows/notes: no flow.yml, so it is not a flow; skipped"]
+    assert workspace.warnings == [
+        "flows/notes: no flow.yml (or flow.yaml), so it is not a flow; skipped"
+    ]
 
 
 def test_flows_dir_setting_is_honoured(write_workspace):

@@ -8,8 +8,9 @@ from typing import Any
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from pydantic import ValidationError
 
-from hygge.errors import ConfigError, DataError
+from hygge.errors import DataError
 from hygge.homes.base import FileEntry, Position, Window
 from hygge.homes.file_home import FileHome, file_fingerprint, select_new_files
 from hygge.homes.files import LocalHomeConfig, ParquetHomeConfig
@@ -223,13 +224,13 @@ def test_ndjson_schema_overrides_convert_text_to_typed_columns(tmp_path):
     assert frame.schema == pl.Schema(expected)
 
 
-def test_an_unknown_format_option_is_a_config_error_with_the_nearest_option(tmp_path):
-    with pytest.raises(ConfigError, match=r"'seperator'.*\n.*did you mean 'separator'"):
+def test_an_unknown_format_option_is_refused_by_the_config_with_the_nearest_option(tmp_path):
+    with pytest.raises(ValidationError, match=r"'seperator' \(did you mean 'separator'\?\)"):
         open_home(tmp_path, format="csv", format_options={"seperator": ";"})
 
 
-def test_an_unknown_column_type_is_a_config_error_naming_the_column(tmp_path):
-    with pytest.raises(ConfigError, match="unknown column type 'Integer' for column 'id'"):
+def test_an_unknown_column_type_is_refused_by_the_config_naming_the_column(tmp_path):
+    with pytest.raises(ValidationError, match="unknown column type 'Integer' for column 'id'"):
         open_home(tmp_path, format="csv", format_options={"schema_overrides": {"id": "Integer"}})
 
 

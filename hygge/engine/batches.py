@@ -49,7 +49,9 @@ def conform(batch: pl.DataFrame, schema: pl.Schema, where: str) -> pl.DataFrame:
         lossy = differing
     if lossy:
         diffs = "; ".join(
-            f"{name}: {batch.schema[name]} here, {schema[name]} before" for name in lossy
+            f"{name}: {batch.schema[name]} here, {schema[name]} before"
+            f"{_sample(batch[name], schema[name])}"
+            for name in lossy
         )
         raise DataError(
             f"{where}: column types differ from the entity's and converting would change "
@@ -57,6 +59,19 @@ def conform(batch: pl.DataFrame, schema: pl.Schema, where: str) -> pl.DataFrame:
             "(schema_overrides), or reload the entity with `hygge go --full-drop`."
         )
     return converted
+
+
+def _sample(before: pl.Series, dtype: pl.DataType) -> str:
+    """`, e.g. 'A0001'`: the first value the conversion to `dtype` loses or changes."""
+    after = before.cast(dtype, strict=False)
+    try:
+        back = after.cast(before.dtype, strict=False)
+    except pl.exceptions.PolarsError:
+        return ""
+    changed = before.is_not_null() & (back.is_null() | (back != before)).fill_null(True)
+    if not changed.any():
+        return ""
+    return f", e.g. {before[int(changed.arg_true()[0])]!r}"
 
 
 def _round_trips(before: pl.Series, after: pl.Series) -> bool:

@@ -1,0 +1,98 @@
+"""What a text reader must not do quietly: drop an NDJSON key, or change a CSV number's text.
+
+polars reads NDJSON with a fixed schema by ignoring keys outside it, and parses `02134` as the
+integer 2134. Both lose data without a word, so a window's text files are checked: every key of
+an NDJSON file must be in the window's schema, and an integer column of a CSV file is read as
+text and parsed here, failing on any value whose text the integer does not give back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from hygge.errors import DataError
+
+_CHECKED_INTEGERS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32,
+                     pl.UInt64)  # fmt: skip
+
+
+def reads_as_text(fmt: str, dtype: pl.DataType) -> bool:
+    """Whether a `fmt` column of `dtype` is read as text and parsed by `parse_integers`."""
+    return fmt == "csv" and isinstance(dtype, _CHECKED_INTEGERS)
+
+
+def parse_integers(
+    batch: pl.DataFrame, schema: pl.Schema, path: Path, first_row: int
+) -> pl.DataFrame:
+    """`batch` (integer columns as read text) with those columns parsed, or a DataError."""
+    columns = [name for name, dtype in schema.items() if reads_as_text("csv", dtype)]
+    if not columns:
+        return batch
+    parsed = batch.with_columns(pl.col(n).cast(schema[n], strict=False) for n in columns)
+    for name in columns:
+        text = batch.get_column(name)
+        changed = text.is_not_null() & (
+            parsed.get_column(name).cast(pl.String).fill_null("") != text
+        )
+        if changed.any():
+            index = int(changed.arg_true()[0])
+            raise _lossy(path, name, str(text[index]), schema[name], first_row + index + 1)
+    return parsed
+
+
+def _lossy(path: Path, column: str, value: str, dtype: pl.DataType, row: int) -> DataError:
+    return DataError(
+        f"cannot read csv file {path} row {row}: column '{column}' holds {value!r}, which is not {_an(dtype)} "
+        f"(reading it as one would lose or change the value); the column was typed {dtype} "
+        f"from the window's first file or from format_options. Read it as text with "
+        f"`format_options: {{schema_overrides: {{{column}: String}}}}`, or fix the file"
+    )
+
+
+def _an(dtype: pl.DataType) -> str:
+    return f"an {dtype}" if str(dtype).startswith("I") else f"a {dtype}"
+
+
+def check_ndjson_keys(
+    source: Path, path: Path, schema: pl.Schema, options: Mapping[str, Any]
+) -> None:
+    """DataError naming the first key of `source` outside `schema` (file and line), if any."""
+    if "schema" in options:
+        return  # an explicit schema selects its keys: the others are left out on purpose
+    try:
+        keys = pl.scan_ndjson(source, infer_schema_length=None).collect_schema().names()
+    except pl.exceptions.PolarsError:
+        keys = None  # types the full inference cannot merge: look at the keys line by line
+    if keys is not None and all(key in schema for key in keys):
+        return
+    found = _first_unknown_key(source, schema)
+    if found is not None:
+        key, line = found
+        raise DataError(
+            f"cannot read ndjson file {path} line {line}: key '{key}' is not among the columns read for this window "
+            f"({', '.join(schema.names())}); its values would be dropped. Include it with "
+            f"`format_options: {{schema_overrides: {{{key}: String}}}}` (any type; files "
+            f"without it read null), or raise `infer_schema_length` if the first file holds "
+            f"it past the rows inferred"
+        )
+
+
+def _first_unknown_key(source: Path, schema: pl.Schema) -> tuple[str, int] | None:
+    with source.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # the reader reports malformed lines itself
+            if isinstance(record, dict):
+                for key in record:
+                    if key not in schema:
+                        return str(key), number
+    return None

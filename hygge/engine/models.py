@@ -69,6 +69,9 @@ class Checkpoint(BaseModel):
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
     notes: list[str] = Field(default_factory=list)  # said in the journal row of a success
+    rows_read: int = 0  # rows the home gave, before the watermark filtered them
+    late_rows: int = 0  # rows of new files at or below the watermark, dropped (late_rows: drop)
+    late_files: list[str] = Field(default_factory=list)  # the files they came from
 
 
 class EntityResult(BaseModel):

@@ -89,6 +89,7 @@ class ChunkMover:
                 "arrow_schema": self.cp.arrow_schema,
                 "candidate_watermark": to_json_scalar(candidate),
                 "watermark_type": self.watermark.kind if self.watermark else None,
+                **(self.watermark.counts() if self.watermark is not None else {}),
                 "done": done,
             }
         )
@@ -116,7 +117,7 @@ class ChunkMover:
 
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
         if self.watermark is not None:
-            batch = self.watermark.apply(batch, self._where(position))
+            batch = self.watermark.apply(batch, self._where(position), self._file(position))
         if self.polisher is not None:
             batch = self.polisher.apply(batch)
         if self.schema is None:
@@ -165,7 +166,11 @@ class ChunkMover:
         return self.max_seconds is not None and time.monotonic() - started >= self.max_seconds
 
     def _where(self, position: Position) -> str:
+        file = self._file(position)
+        return f"{self.task.qualified_name} file {file}" if file else self.task.qualified_name
+
+    def _file(self, position: Position) -> str | None:
         files = self.cp.window.files
         if files and position.file_index < len(files):
-            return f"{self.task.qualified_name} file {files[position.file_index].path}"
-        return self.task.qualified_name
+            return files[position.file_index].path
+        return None

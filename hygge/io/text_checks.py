@@ -47,10 +47,11 @@ def parse_integers(
 
 def _lossy(path: Path, column: str, value: str, dtype: pl.DataType, row: int) -> DataError:
     return DataError(
-        f"cannot read csv file {path} row {row}: column '{column}' holds {value!r}, which is not {_an(dtype)} "
-        f"(reading it as one would lose or change the value); the column was typed {dtype} "
-        f"from the window's first file or from format_options. Read it as text with "
-        f"`format_options: {{schema_overrides: {{{column}: String}}}}`, or fix the file"
+        f"cannot read csv file {path} row {row}: column '{column}' holds {value!r}, "
+        f"which is not {_an(dtype)} (reading it as one would lose or change the value); "
+        f"the column was typed {dtype} from the window's first file or from format_options. "
+        f"Read it as text with `format_options: {{schema_overrides: {{{column}: String}}}}`, "
+        "or fix the file"
     )
 
 
@@ -74,11 +75,11 @@ def check_ndjson_keys(
     if found is not None:
         key, line = found
         raise DataError(
-            f"cannot read ndjson file {path} line {line}: key '{key}' is not among the columns read for this window "
-            f"({', '.join(schema.names())}); its values would be dropped. Include it with "
-            f"`format_options: {{schema_overrides: {{{key}: String}}}}` (any type; files "
-            f"without it read null), or raise `infer_schema_length` if the first file holds "
-            f"it past the rows inferred"
+            f"cannot read ndjson file {path} line {line}: key '{key}' is not among the "
+            f"columns read for this window ({', '.join(schema.names())}); its values would "
+            f"be dropped. Include it with `format_options: {{schema_overrides: "
+            f"{{{key}: String}}}}` (any type; files without it read null), or raise "
+            "`infer_schema_length` if the first file holds it past the rows inferred"
         )
 
 

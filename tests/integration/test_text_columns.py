@@ -49,7 +49,8 @@ def test_an_ndjson_key_first_seen_in_a_later_file_fails_naming_key_file_and_line
 
 
 def test_an_ndjson_key_beyond_the_inferred_rows_of_one_file_fails(tmp_path):
-    root = workspace(tmp_path / "ws", "ndjson", "full_drop", ", format_options: {infer_schema_length: 2}")
+    options = ", format_options: {infer_schema_length: 2}"
+    root = workspace(tmp_path / "ws", "ndjson", "full_drop", options)
     land_text(root, "a.ndjson", '{"id": 1}\n{"id": 2}\n{"id": 3, "extra": true}\n')
 
     (result,) = run(root).results

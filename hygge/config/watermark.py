@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
@@ -16,7 +17,7 @@ _WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 class WatermarkConfig(Strict):
-    """`watermark: {column, key_columns, lookback, initial}`.
+    """`watermark: {column, key_columns, lookback, initial, late_rows}`.
 
     The original hygge's keys keep working: `watermark_column` for `column`, `primary_key` for
     `key_columns`.
@@ -40,6 +41,12 @@ class WatermarkConfig(Strict):
     )
     initial: JsonScalar = Field(
         None, description="Lower bound of the very first run (default: read everything)."
+    )
+    late_rows: Literal["drop", "load", "fail"] = Field(
+        "drop",
+        description="File homes: rows of a new file at or below the watermark (a late "
+        "delivery). drop: leave them out and say how many in the journal; load: load them; "
+        "fail: stop the run, naming the file.",
     )
 
     @field_validator("key_columns", mode="before")

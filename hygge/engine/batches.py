@@ -77,7 +77,8 @@ def conform(
     if lossy:
         pairs = {name: (batch.schema[name], schema[name]) for name in lossy}
         polished = [n for n in lossy if source_columns is not None and n not in source_columns]
-        raise _types_differ(where, origin, pairs, polished)
+        samples = {name: _sample(batch[name], schema[name]) for name in lossy}
+        raise _types_differ(where, origin, pairs, polished, samples)
     return converted
 
 
@@ -126,11 +127,13 @@ def _types_differ(
     origin: SchemaOrigin,
     pairs: dict[str, tuple[pl.DataType, pl.DataType]],
     polished: list[str],
+    samples: dict[str, str],
 ) -> DataError:
-    """`pairs`: each lossy column's type here and before; `polished`: those polish writes."""
+    """`pairs`: each lossy column's type here and before; `polished`: those polish writes;
+    `samples`: a value each conversion loses (`, e.g. '02134'`, or '')."""
     place = "published" if origin.published else "in the first file"
     diffs = "; ".join(
-        f"{name}: {dtype_text(now)} here, {dtype_text(then)} {place}"
+        f"{name}: {dtype_text(now)} here, {dtype_text(then)} {place}{samples[name]}"
         for name, (now, then) in pairs.items()
     )
     text = (
@@ -148,6 +151,19 @@ def _types_differ(
         f"schema_overrides: {{{pin}}})"
         + origin.reload("if the type changed for good in every file of the home")
     )
+
+
+def _sample(before: pl.Series, dtype: pl.DataType) -> str:
+    """`, e.g. 'A0001'`: the first value the conversion to `dtype` loses or changes."""
+    after = before.cast(dtype, strict=False)
+    try:
+        back = after.cast(before.dtype, strict=False)
+    except pl.exceptions.PolarsError:
+        return ""
+    changed = before.is_not_null() & (back.is_null() | (back != before)).fill_null(True)
+    if not changed.any():
+        return ""
+    return f", e.g. {before[int(changed.arg_true()[0])]!r}"
 
 
 def _round_trips(before: pl.Series, after: pl.Series) -> bool:

@@ -9,7 +9,7 @@ from hygge.engine.batches import from_json_scalar, later, to_json_scalar
 from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import Clock, save_checkpoint, utc_now
-from hygge.engine.watermarks import pending_margin
+from hygge.engine.watermarks import late_note, pending_margin
 from hygge.engine.windows import watermark_settings
 from hygge.errors import HyggeError
 from hygge.faults import fault_point
@@ -32,7 +32,7 @@ def commit(
     status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
     checkpoint = _publish(task, checkpoint, state, status)
     watermark = _next_watermark(task, checkpoint, state, clock())
-    message = _message(checkpoint, status)
+    message = _message(task, checkpoint, status)
     if checkpoint.phase == "published":
         if task.watermark is not None and task.watermark.lookback is not None:
             margin = pending_margin(checkpoint, checkpoint.chunks)
@@ -72,8 +72,12 @@ def _publish(
     return checkpoint
 
 
-def _message(checkpoint: Checkpoint, status: RunStatus) -> str | None:
+def _message(task: EntityTask, checkpoint: Checkpoint, status: RunStatus) -> str | None:
     parts = list(checkpoint.notes)
+    late = late_note(task, checkpoint)
+    if late is not None:
+        log.warning("%s: %s", task.qualified_name, late)
+        parts.append(late)
     if status is RunStatus.SKIP:
         emptied = checkpoint.run_type is RunType.FULL_DROP
         parts.insert(

@@ -78,6 +78,9 @@ class Checkpoint(BaseModel):
     # goes on only in the same ones. None: a checkpoint of an older hygge.
     home_identity: str | None = None
     store_identity: str | None = None
+    rows_read: int = 0  # rows the home gave, before the watermark filtered them
+    late_rows: int = 0  # rows of new files at or below the watermark, dropped (late_rows: drop)
+    late_files: list[str] = Field(default_factory=list)  # the files they came from
 
 
 class EntityResult(BaseModel):

@@ -106,6 +106,7 @@ class ChunkMover:
                 "arrow_schema": self.cp.arrow_schema,
                 "candidate_watermark": to_json_scalar(candidate),
                 "watermark_type": self.watermark.kind if self.watermark else None,
+                **(self.watermark.counts() if self.watermark is not None else {}),
                 "done": done,
             }
         )
@@ -172,7 +173,7 @@ class ChunkMover:
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
         source_columns = None
         if self.watermark is not None:
-            batch = self.watermark.apply(batch, self._where(position))
+            batch = self.watermark.apply(batch, self._where(position), self._file(position))
         if self.polisher is not None:
             source_columns = batch.columns
             batch = self.polisher.apply(batch)
@@ -226,10 +227,14 @@ class ChunkMover:
         return self.max_seconds is not None and time.monotonic() - started >= self.max_seconds
 
     def _where(self, position: Position) -> str:
+        file = self._file(position)
+        return f"{self.task.qualified_name} file {file}" if file else self.task.qualified_name
+
+    def _file(self, position: Position) -> str | None:
         files = self.cp.window.files
         if files and position.file_index < len(files):
-            return f"{self.task.qualified_name} file {files[position.file_index].path}"
-        return self.task.qualified_name
+            return files[position.file_index].path
+        return None
 
 
 def _published(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> bool:

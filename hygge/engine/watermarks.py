@@ -6,7 +6,13 @@ from datetime import datetime
 
 import polars as pl
 
-from hygge.engine.batches import from_json_scalar, later, max_value, watermark_type
+from hygge.engine.batches import (
+    from_json_scalar,
+    later,
+    max_value,
+    to_json_scalar,
+    watermark_type,
+)
 from hygge.engine.margin import Bound, Margin, lookback_delta, minus, read_margin
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.errors import ConfigError, DataError
@@ -39,13 +45,18 @@ class WatermarkFilter:
         self.upper: Bound | None = None
         self.floor: Bound | None = None  # the lower bound minus the lookback margin
         self.margin: Margin | None = None
+        self.rows_read = checkpoint.rows_read
+        self.late_rows = checkpoint.late_rows
+        self.late_files = list(checkpoint.late_files)
         if self.kind is not None:
             self._typed(self.kind)
 
-    def apply(self, batch: pl.DataFrame, where: str) -> pl.DataFrame:
+    def apply(self, batch: pl.DataFrame, where: str, file: str | None = None) -> pl.DataFrame:
         """The batch's rows inside the window, not loaded before; updates the maximum."""
         self._check(batch, where)
+        self.rows_read += batch.height
         if self.incremental:
+            self._count_late(batch, where, file)
             batch = batch.filter(self._window(batch.schema[self.column]))
             if self.margin is not None:
                 batch = self.margin.drop_seen(batch, self.lower)
@@ -54,6 +65,33 @@ class WatermarkFilter:
             if self.margin is not None:
                 self.margin.remember(batch, self.candidate)  # type: ignore[arg-type]
         return batch
+
+    def _count_late(self, batch: pl.DataFrame, where: str, file: str | None) -> None:
+        """Count (or refuse) a new file's rows at or below the watermark: `late_rows`."""
+        if self.cp.window.files is None or self.floor is None or self.config.late_rows == "load":
+            return
+        bound = pl.lit(self.floor).cast(batch.schema[self.column])
+        late = batch.filter(pl.col(self.column) <= bound)
+        if not late.height:
+            return
+        if self.config.late_rows == "fail":
+            raise DataError(
+                f"{where}: {late.height:,} rows at or below {late_bound(self.task, self.cp)} "
+                f"(late rows, e.g. {self.column} = {late[self.column][0]}), and "
+                "watermark.late_rows is fail. Set `late_rows: load` to load them, "
+                "`late_rows: drop` to leave them out (journaled), or move the file out of the home"
+            )
+        self.late_rows += late.height
+        if file is not None and file not in self.late_files:
+            self.late_files.append(file)
+
+    def counts(self) -> dict[str, object]:
+        """The checkpoint's record of rows read and late rows left out so far."""
+        return {
+            "rows_read": self.rows_read,
+            "late_rows": self.late_rows,
+            "late_files": self.late_files,
+        }
 
     def save_margin(self, chunks: int) -> None:
         """Persist the margin as of this chunk, before the chunk's checkpoint names it."""
@@ -173,7 +211,8 @@ class WatermarkFilter:
 
     def _window(self, dtype: pl.DataType) -> pl.Expr:
         condition = pl.lit(True)
-        if self.floor is not None:
+        late_load = self.config.late_rows == "load" and self.cp.window.files is not None
+        if self.floor is not None and not late_load:
             condition = condition & (pl.col(self.column) > pl.lit(self.floor).cast(dtype))
         if self.upper is not None:
             condition = condition & (pl.col(self.column) <= pl.lit(self.upper).cast(dtype))
@@ -190,4 +229,28 @@ def _parse_hint(column: str) -> str:
         f"; if these are timestamps in csv files, parse them with format_options: "
         f"{{try_parse_dates: true}}, or name the type with format_options: "
         f"{{schema_overrides: {{{column}: Datetime}}}} (csv, ndjson)"
+    )
+
+
+def late_bound(task: EntityTask, checkpoint: Checkpoint) -> str:
+    """`the watermark 20` (`… minus the lookback 2h`): what late rows are at or below."""
+    lower = checkpoint.window.lower
+    lookback = task.watermark.lookback if task.watermark is not None else None
+    text = f"the watermark {to_json_scalar(lower)}"
+    return f"{text} minus the lookback {lookback}" if lookback is not None else text
+
+
+def late_note(task: EntityTask, checkpoint: Checkpoint) -> str | None:
+    """The journal's account of late rows left out (`late_rows: drop`); None if none were."""
+    if not checkpoint.late_rows:
+        return None
+    files = checkpoint.late_files
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    other = checkpoint.rows_read - checkpoint.rows - checkpoint.late_rows
+    seen = f", {other:,} loaded before (lookback margin)" if other > 0 else ""
+    return (
+        f"read {checkpoint.rows_read:,} rows, kept {checkpoint.rows:,}: "
+        f"{checkpoint.late_rows:,} at or below {late_bound(task, checkpoint)} were dropped"
+        f"{seen} (late rows, in {shown}); watermark.late_rows is drop: set `late_rows: load` "
+        "to load such rows, or `late_rows: fail` to stop on them"
     )

@@ -25,6 +25,7 @@ from hygge.io.locate import POLARS_ENCODINGS as _POLARS_ENCODINGS
 from hygge.io.read_errors import READ_ERRORS as _READ_ERRORS
 from hygge.io.read_errors import read_error
 from hygge.io.schema import convert_expr, parse_schema, wire_type
+from hygge.io.text_checks import check_ndjson_keys, parse_integers, reads_as_text
 
 _SCHEMA_OPTIONS = ("schema", "schema_overrides")
 
@@ -36,14 +37,21 @@ def infer_schema(path: Path, fmt: str, options: Mapping[str, Any]) -> pl.Schema 
     if "schema" in options:
         return pl.Schema(parse_schema(options["schema"]))
     overrides = parse_schema(options.get("schema_overrides") or {})
-    wire = {name: wire_type(fmt, dtype) for name, dtype in overrides.items()}
+    # NDJSON overrides may name keys the inferred rows lack: they replace the inferred types
+    # below instead (the reader refuses an override for a key it has not seen).
+    wire = {n: wire_type(fmt, t) for n, t in overrides.items()} if fmt == "csv" else {}
     try:
         with _utf8_source(path, options.get("encoding")) as source:
             lf = _scan(fmt, source, _plain(options) | {"schema_overrides": wire or None})
             inferred = lf.collect_schema()
     except _READ_ERRORS as exc:
         raise read_error(fmt, path, exc, options) from exc
-    return pl.Schema({name: overrides.get(name, dtype) for name, dtype in inferred.items()})
+    schema = {name: overrides.get(name, dtype) for name, dtype in inferred.items()}
+    # An NDJSON override names a key to read even where the inferred rows lack it (files
+    # without it read null): the way to include a key first seen further on.
+    if fmt == "ndjson":
+        schema |= {n: t for n, t in overrides.items() if n not in schema}
+    return pl.Schema(schema)
 
 
 def read_batches(
@@ -110,15 +118,28 @@ def _text_batches(
 ) -> Iterator[pl.DataFrame]:
     schema = schema if schema is not None else infer_schema(path, fmt, options)
     assert schema is not None  # text formats always have one
-    wire = pl.Schema({name: wire_type(fmt, dtype) for name, dtype in schema.items()})
+    wire = pl.Schema({name: _wire(fmt, dtype) for name, dtype in schema.items()})
     with _utf8_source(path, options.get("encoding")) as source:
+        if fmt == "ndjson":
+            check_ndjson_keys(source, path, schema, options)
         lf = _scan(fmt, source, _plain(options) | {"schema": wire})
         if start_row:  # polars reads a csv whose first record is broken as no rows under slice(0)
             lf = lf.slice(start_row)
-        converted = [convert_expr(n, wire[n], t) for n, t in schema.items() if wire[n] != t]
+        converted = [
+            convert_expr(n, wire[n], t)
+            for n, t in schema.items()
+            if wire[n] != t and not reads_as_text(fmt, t)
+        ]
         if converted:
             lf = lf.with_columns(converted)
-        yield from _collect_batches(lf, batch_size)
+        row = start_row
+        for batch in _collect_batches(lf, batch_size):
+            yield parse_integers(batch, schema, path, row, options) if fmt == "csv" else batch
+            row += batch.height
+
+
+def _wire(fmt: str, dtype: pl.DataType) -> pl.DataType:
+    return pl.String() if reads_as_text(fmt, dtype) else wire_type(fmt, dtype)
 
 
 def _collect_batches(lf: pl.LazyFrame, batch_size: int) -> Iterator[pl.DataFrame]:

@@ -208,6 +208,7 @@ def _next_watermark(
         settings=watermark_settings(task),
         arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
         files=checkpoint.loaded_files,
+        file_records=checkpoint.file_records,
         entity_run_id=checkpoint.entity_run_id,
         updated_at=now,
     )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from hygge.config.watermark import WatermarkConfig
 from hygge.homes import HomeConfigUnion, Position, Window
 from hygge.polish.config import PolishConfig
+from hygge.state.base import FileRecord
 from hygge.stores import Staging, StoreConfigUnion
 from hygge.types import JsonScalar, Place, RunStatus, RunType
 
@@ -67,6 +68,7 @@ class Checkpoint(BaseModel):
     resumed: int = 0
     lock_owner: str  # who holds the entity's lock for this attempt (changes on resume)
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
+    file_records: list[FileRecord] | None = None  # with rows read so far, for the watermark
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
     notes: list[str] = Field(default_factory=list)  # said in the journal row of a success
     rows_read: int = 0  # rows the home gave, before the watermark filtered them

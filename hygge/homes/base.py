@@ -24,6 +24,7 @@ class FileEntry(BaseModel):
     path: str
     size: int
     mtime_ns: int
+    start_row: int = 0  # rows an earlier run loaded (an appended file): reading starts here
 
 
 class Window(BaseModel):
@@ -67,6 +68,14 @@ class Home(Protocol):
 
     def describe(self) -> str:
         """A short human label, e.g. `parquet data/landing/orders`."""
+        ...
+
+
+class FileParts(Protocol):
+    """What a home that declares `incremental_files` offers: the digest of a file's first bytes."""
+
+    def part_digest(self, path: str, size: int) -> tuple[str, bool]:
+        """`hygge.io.digest.part_digest` of the window file `path` (relative) up to `size`."""
         ...
 
 

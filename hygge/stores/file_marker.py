@@ -20,7 +20,7 @@ def read_owner(folder: Path) -> StoreOwner | None:
         if marker.is_symlink() or not marker.is_file():
             raise OSError(f"{where} is not a regular file")
         return StoreOwner.parse(marker.read_text(encoding="utf-8"), where)
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:  # a binary file is no marker either
         raise StoreOwnershipError(
             f"{where} cannot be read ({exc}); it claims the folder for a store, so hygge "
             "will not replace it. Fix or delete it"

@@ -56,9 +56,7 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     if selection.files != window.files:
         window = window.model_copy(update={"files": selection.files, "rows_hint": None})
     notes += selection.notes
-    return RunWindow(
-        window, present, kind, notes, schema, **ids, file_records=selection.records
-    )
+    return RunWindow(window, present, kind, notes, schema, **ids, file_records=selection.records)
 
 
 def watermark_settings(task: EntityTask) -> str | None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 
+from hygge.config.folders import folder_of
 from hygge.engine.file_changes import fingerprint, select_files
 from hygge.engine.identity import check_watermark_store
 from hygge.engine.models import EntityTask
-from hygge.errors import ConfigError
+from hygge.errors import ConfigError, DataError
 from hygge.homes import Window
 from hygge.state.base import FileRecord, StateBackend, Watermark
 from hygge.types import JsonScalar, RunType
@@ -46,6 +49,7 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     home = task.home.open(task.place)
     window = home.open_window(lower, column)
     window = window.model_copy(update={"lower": lower})
+    _refuse_own_output(task, window)
     notes += _changed_settings(task, last) if incremental else []
     schema = last.arrow_schema if incremental and last is not None else None
     ids = {"home_identity": home.identity(), "store_identity": store}
@@ -57,6 +61,24 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
         window = window.model_copy(update={"files": selection.files, "rows_hint": None})
     notes += selection.notes
     return RunWindow(window, present, kind, notes, schema, **ids, file_records=selection.records)
+
+
+def _refuse_own_output(task: EntityTask, window: Window) -> None:
+    """DataError if a listed file is, through a link in the home, in the entity's own store
+    folder: each run would read back what the last one published and double it."""
+    home, store = folder_of(task.place.root, task.home), folder_of(task.place.root, task.store)
+    if home is None or store is None or not window.files:
+        return
+    base = Path(home) if Path(home).is_dir() else Path(home).parent
+    for entry in window.files:
+        real = PurePath(os.path.realpath(base / entry.path))
+        if real == store or store in real.parents:
+            raise DataError(
+                f"{task.place.root / str(getattr(task.home, 'path', '')) / entry.path} is in "
+                f"{store}, its own store folder (through a symbolic link in the home): each run "
+                f"would read back what the last one published and double it. Nothing was moved; "
+                f"remove the link from the home"
+            )
 
 
 def watermark_settings(task: EntityTask) -> str | None:

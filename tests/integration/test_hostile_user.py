@@ -10,7 +10,9 @@ from hygge.stores.file_marker import MARKER
 from hygge.stores.file_store import FileStore
 from hygge.stores.files import LocalStoreConfig
 from hygge.stores.ownership import StoreOwnershipError
-from hygge.types import Place, RunType
+from hygge.types import Place, RunStatus, RunType
+from tests.support.data import orders
+from tests.support.workspace import land, read_lake, run, write_workspace
 
 
 def open_store(root: Path) -> FileStore:
@@ -30,3 +32,18 @@ def test_a_marker_that_is_not_utf8_text_is_refused_naming_it_not_a_decode_crash(
     with pytest.raises(StoreOwnershipError):
         store.prepare("run-1", RunType.FULL_DROP)
     assert (folder / "data.parquet").read_bytes() == b"precious"
+
+
+def test_a_link_in_the_home_to_its_own_store_is_refused_not_read_back_doubling_rows(tmp_path):
+    flow = "home: {type: local, path: landing, format: parquet}\nstore: lake\nentities: [o]\n"
+    root = write_workspace(tmp_path / "ws", {"f": flow + "run_type: full_drop\n"})
+    land(root, "o", "a", orders(3))
+    assert run(root).ok
+    (root / "landing" / "o" / "back").symlink_to(root / "lake" / "o")
+
+    result = run(root).results[0]
+
+    assert result.status is RunStatus.FAIL
+    assert f"{root / 'landing' / 'o' / 'back'}" in (result.message or "")
+    assert "its own store folder" in (result.message or "")
+    assert read_lake(root, "o").height == 3

@@ -232,6 +232,7 @@ def _next_watermark(
         store_identity=checkpoint.store_identity or task.store.open(task.place).identity(),
         arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
         files=checkpoint.loaded_files,
+        file_records=checkpoint.file_records,
         entity_run_id=checkpoint.entity_run_id,
         updated_at=now,
     )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from hygge.config.watermark import WatermarkConfig
 from hygge.homes import HomeConfigUnion, Position, Window
 from hygge.polish.config import PolishConfig
+from hygge.state.base import FileRecord
 from hygge.stores import Staging, StoreConfigUnion
 from hygge.types import JsonScalar, Place, RunStatus, RunType
 
@@ -70,6 +71,7 @@ class Checkpoint(BaseModel):
     resumed: int = 0
     lock_owner: str  # who holds the entity's lock for this attempt (changes on resume)
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
+    file_records: list[FileRecord] | None = None  # with rows read so far, for the watermark
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
     saved_at: datetime | None = None  # when this checkpoint was last persisted
     paused_seconds: float = 0.0  # downtime between an attempt's last checkpoint and a resume

@@ -22,7 +22,7 @@ from hygge.engine.watermarks import WatermarkFilter
 from hygge.faults import fault_point
 from hygge.homes import Position
 from hygge.polish import Polisher
-from hygge.state.base import StateBackend
+from hygge.state.base import FileRecord, StateBackend
 from hygge.stores import Staging
 from hygge.types import RunType
 
@@ -69,6 +69,7 @@ class ChunkMover:
         self.buffered = 0
         self.staging: Staging = checkpoint.staging
         self.staged_rows = 0
+        self.file_rows: dict[int, int] = {}  # window file index -> rows of it read so far
 
     def run(self, started: float) -> Checkpoint:
         home = self.task.home.open(self.task.place)
@@ -85,6 +86,7 @@ class ChunkMover:
                     done = False  # cancelled while preparing it: the batch is read again
                     break
                 position = after
+                self.file_rows[after.file_index] = after.row_offset
                 if self._budget_spent(started):
                     done = False
                     break
@@ -104,12 +106,23 @@ class ChunkMover:
                 "rows": self.cp.rows + self.staged_rows,
                 "chunks": self.cp.chunks + 1,
                 "arrow_schema": self.cp.arrow_schema,
+                "file_records": self._file_records(),
                 "candidate_watermark": to_json_scalar(candidate),
                 "watermark_type": self.watermark.kind if self.watermark else None,
                 **(self.watermark.counts() if self.watermark is not None else {}),
                 "done": done,
             }
         )
+
+    def _file_records(self) -> list[FileRecord] | None:
+        """The checkpoint's file records with the rows read of each file this chunk read."""
+        records, files = self.cp.file_records, self.cp.window.files
+        if records is None or files is None or not self.file_rows:
+            return records
+        rows = {files[index].path: count for index, count in self.file_rows.items()}
+        return [
+            r.model_copy(update={"rows": rows[r.path]}) if r.path in rows else r for r in records
+        ]
 
     def _until_cancelled(
         self, batches: Iterable[tuple[pl.DataFrame, Position]]

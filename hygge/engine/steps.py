@@ -130,6 +130,7 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         staging=staging,
         lock_owner=owner,
         loaded_files=opened.loaded_files,
+        file_records=opened.file_records,
         watermark_type=opened.watermark_type,
         watermark_column=task.watermark.column if task.watermark else None,
         notes=opened.notes,

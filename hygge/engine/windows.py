@@ -5,20 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from hygge.engine.file_changes import fingerprint, select_files
 from hygge.engine.identity import check_watermark_store
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
 from hygge.homes import Window
-from hygge.homes.base import FileEntry
-from hygge.state.base import StateBackend, Watermark
+from hygge.state.base import FileRecord, StateBackend, Watermark
 from hygge.types import JsonScalar, RunType
 
 log = logging.getLogger("hygge.engine")
-
-
-def fingerprint(entry: FileEntry) -> str:
-    """A file's identity for new-files-only loads: path, size and modification time."""
-    return f"{entry.path}|{entry.size}|{entry.mtime_ns}"
 
 
 @dataclass(frozen=True)
@@ -32,6 +27,7 @@ class RunWindow:
     arrow_schema: str | None = None  # incremental runs keep to the published data's columns
     home_identity: str | None = None
     store_identity: str | None = None
+    file_records: list[FileRecord] | None = None  # file homes: what is loaded after this run
 
 
 def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
@@ -56,12 +52,11 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     if window.files is None:
         return RunWindow(window, None, kind, notes, schema, **ids)
     present = [fingerprint(entry) for entry in window.files]
-    if incremental and last is not None and last.files:
-        known = set(last.files)
-        new_files = [entry for entry in window.files if fingerprint(entry) not in known]
-        if len(new_files) != len(window.files):
-            window = window.model_copy(update={"files": new_files, "rows_hint": None})
-    return RunWindow(window, present, kind, notes, schema, **ids)
+    selection = select_files(task, home, window.files, last if incremental else None)
+    if selection.files != window.files:
+        window = window.model_copy(update={"files": selection.files, "rows_hint": None})
+    notes += selection.notes
+    return RunWindow(window, present, kind, notes, schema, **ids, file_records=selection.records)
 
 
 def watermark_settings(task: EntityTask) -> str | None:

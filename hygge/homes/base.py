@@ -24,6 +24,7 @@ class FileEntry(BaseModel):
     path: str
     size: int
     mtime_ns: int
+    start_row: int = 0  # rows an earlier run loaded (an appended file): reading starts here
 
 
 class Window(BaseModel):
@@ -74,6 +75,18 @@ class Home(Protocol):
         `local csv ./data/landing/orders`; a checkpoint records it, so a resume reads on only
         from the home it started in.
         """
+        ...
+
+
+class FileParts(Protocol):
+    """What a home that declares `incremental_files` offers to recognise its loaded files."""
+
+    def part_digest(self, path: str, size: int) -> tuple[str, bool]:
+        """`hygge.io.digest.part_digest` of the window file `path` (relative) up to `size`."""
+        ...
+
+    def byte_at(self, path: str, offset: int) -> bytes:
+        """The byte of the window file `path` at `offset` (empty past its end)."""
         ...
 
 

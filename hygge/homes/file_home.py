@@ -16,6 +16,7 @@ import polars as pl
 from hygge.errors import DataError
 from hygge.homes.base import FileEntry, Position, Window
 from hygge.homes.files import LocalHomeConfig
+from hygge.io.digest import byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile, list_folder, stat_file
 from hygge.io.readers import infer_schema, parquet_row_count, read_batches
@@ -70,7 +71,9 @@ class FileHome:
         for index in range(position.file_index, len(files)):
             entry = files[index]
             path = base / entry.path
-            offset = position.row_offset if index == position.file_index else 0
+            offset = entry.start_row  # rows an earlier run loaded (an appended file)
+            if index == position.file_index:
+                offset = max(offset, position.row_offset)
             self._ensure_unchanged(path, entry)
             for batch in read_batches(
                 path,
@@ -83,6 +86,16 @@ class FileHome:
                 offset += batch.height
                 yield batch, Position(file_index=index, row_offset=offset)
             self._ensure_unchanged(path, entry)
+
+    def part_digest(self, path: str, size: int) -> tuple[str, bool]:
+        """The digest of the window file `path`'s first `size` bytes (and if whole lines)."""
+        base, _ = self._locate()
+        return part_digest(base / path, size)
+
+    def byte_at(self, path: str, offset: int) -> bytes:
+        """The byte of the window file `path` at `offset`."""
+        base, _ = self._locate()
+        return byte_at(base / path, offset)
 
     def check(self) -> list[str]:
         """Problems a user must fix before a run: the path is missing or unreadable."""

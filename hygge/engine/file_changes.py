@@ -1,0 +1,132 @@
+"""Which files an incremental run of a file home reads: new ones, appended parts, or none.
+
+A loaded file is known by its fingerprint (path|size|mtime) and, since file records exist, by
+a `FileRecord`: bytes and rows loaded and a digest of those bytes. A file whose fingerprint
+changed is compared with its record: the same bytes with a new mtime were touched (nothing to
+read); a csv/ndjson file whose loaded bytes are an unchanged prefix followed by new lines
+was appended
+(its new rows are read); anything else changed, and the home's `changed_files` decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+from hygge.engine.models import EntityTask
+from hygge.errors import DataError
+from hygge.homes.base import FileEntry, FileParts, Home
+from hygge.state.base import FileRecord, Watermark
+
+
+def fingerprint(entry: FileEntry) -> str:
+    """A file's identity for new-files-only loads: path, size and modification time."""
+    return f"{entry.path}|{entry.size}|{entry.mtime_ns}"
+
+
+@dataclass
+class FileSelection:
+    """The files to read (appended ones from their first new row) and the records to keep."""
+
+    files: list[FileEntry] = field(default_factory=list)
+    records: list[FileRecord] = field(default_factory=list)  # every file loaded after this run
+    notes: list[str] = field(default_factory=list)
+
+
+def record_of(parts: FileParts, entry: FileEntry) -> FileRecord:
+    """A file's record as it is read now, from row `entry.start_row` (rows grow while read)."""
+    digest, whole_lines = parts.part_digest(entry.path, entry.size)
+    return FileRecord(
+        path=entry.path,
+        size=entry.size,
+        mtime_ns=entry.mtime_ns,
+        rows=entry.start_row,
+        digest=digest,
+        whole_lines=whole_lines,
+    )
+
+
+def select_files(
+    task: EntityTask, home: Home, files: list[FileEntry], last: Watermark | None
+) -> FileSelection:
+    """The files of `files` this run reads, given what `last` says was loaded (None: all)."""
+    parts = cast(FileParts, home)  # file windows come from homes declaring incremental_files
+    selection = FileSelection()
+    known = set(last.files or []) if last is not None else set()
+    records = {r.path: r for r in (last.file_records or [])} if last is not None else {}
+    loaded_paths = {text.rsplit("|", 2)[0] for text in known}
+    for entry in files:
+        record = records.get(entry.path)
+        if fingerprint(entry) in known:
+            if record is not None:
+                selection.records.append(record)
+        elif record is None:  # new, or known only by an older hygge's fingerprint: as before
+            selection.files.append(entry)
+            selection.records.append(record_of(parts, entry))
+            if entry.path in loaded_paths:
+                selection.notes.append(
+                    f"file {entry.path} changed; it was loaded before hygge recorded file "
+                    "contents, so it is read again whole, as before (its earlier rows may double)"
+                )
+        else:
+            _changed(task, parts, entry, record, selection)
+    return selection
+
+
+def _changed(
+    task: EntityTask,
+    parts: FileParts,
+    entry: FileEntry,
+    record: FileRecord,
+    selection: FileSelection,
+) -> None:
+    """A loaded file with a new fingerprint: touched, appended, or changed (`changed_files`)."""
+    same = entry.size >= record.size
+    same = same and parts.part_digest(entry.path, record.size)[0] == record.digest
+    if same and entry.size == record.size:
+        selection.records.append(record.model_copy(update={"mtime_ns": entry.mtime_ns}))
+        selection.notes.append(f"file {entry.path} was touched (same content): not read again")
+        return
+    text = getattr(task.home, "format", "parquet") != "parquet"
+    if same and text and _new_lines(parts, entry, record):
+        appended = entry.model_copy(update={"start_row": record.rows})
+        selection.files.append(appended)
+        selection.records.append(record_of(parts, appended))
+        selection.notes.append(
+            f"file {entry.path} grew by {entry.size - record.size:,} bytes after its "
+            f"{record.rows:,} loaded rows: loading only its new rows"
+        )
+        return
+    choice = getattr(task.home, "changed_files", "fail")
+    if choice == "fail":
+        raise _changed_error(task, entry, record)
+    if choice == "reload":
+        selection.files.append(entry)
+        selection.records.append(record_of(parts, entry))
+        selection.notes.append(
+            f"{entry.path} changed since it was loaded: read again whole "
+            "(changed_files: reload; its earlier rows stay in the store)"
+        )
+        return
+    selection.notes.append(
+        f"{entry.path} changed since it was loaded: left unread (changed_files: skip)"
+    )
+
+
+def _new_lines(parts: FileParts, entry: FileEntry, record: FileRecord) -> bool:
+    """Whether the bytes after the loaded part start new lines (the last one had no newline)."""
+    return record.whole_lines or parts.byte_at(entry.path, record.size) in (b"\n", b"\r")
+
+
+def _changed_error(task: EntityTask, entry: FileEntry, record: FileRecord) -> DataError:
+    what = (
+        f"{record.size:,} → {entry.size:,} bytes; the part loaded before is not kept unchanged "
+        "with only new lines after it"
+    )
+    return DataError(
+        f"{task.qualified_name}: home file {entry.path} changed since it was loaded ({what}); "
+        "reading it again would load its earlier rows twice. Choose on the home: "
+        "`changed_files: reload` reads it whole again (its earlier rows stay in the store), "
+        "`changed_files: skip` leaves this version unread; or reload the entity with "
+        f"`hygge go --full-drop --entity {task.qualified_name}`"
+    )

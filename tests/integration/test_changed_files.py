@@ -229,5 +229,5 @@ def test_an_unknown_changed_files_choice_is_refused_when_the_workspace_loads(tmp
 
     root = workspace(tmp_path / "ws", "csv", ", changed_files: maybe")
 
-    with pytest.raises(ConfigError, match="changed_files"):
+    with pytest.raises(ConfigError, match=r"line \d+: invalid value .maybe. for .home.changed_files"):
         load_workspace(root)

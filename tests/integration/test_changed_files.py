@@ -229,5 +229,6 @@ def test_an_unknown_changed_files_choice_is_refused_when_the_workspace_loads(tmp
 
     root = workspace(tmp_path / "ws", "csv", ", changed_files: maybe")
 
-    with pytest.raises(ConfigError, match=r"line \d+: invalid value .maybe. for .home.changed_files"):
+    expected = r"line \d+: invalid value .maybe. for .home.changed_files"
+    with pytest.raises(ConfigError, match=expected):
         load_workspace(root)

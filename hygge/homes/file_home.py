@@ -30,7 +30,8 @@ def file_fingerprint(entry: FileEntry) -> str:
 
 
 def select_new_files(files: list[FileEntry], loaded: Collection[str]) -> list[FileEntry]:
-    """The files whose fingerprint is not among `loaded` (a changed file counts as new)."""
+    """The files whose fingerprint is not among `loaded` (fingerprints only: the engine tells
+    a touched, appended or changed file from its record, hygge/engine/file_changes.py)."""
     return [entry for entry in files if file_fingerprint(entry) not in loaded]
 
 

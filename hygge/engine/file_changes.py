@@ -3,7 +3,8 @@
 A loaded file is known by its fingerprint (path|size|mtime) and, since file records exist, by
 a `FileRecord`: bytes and rows loaded and a digest of those bytes. A file whose fingerprint
 changed is compared with its record: the same bytes with a new mtime were touched (nothing to
-read); a csv/ndjson file whose loaded bytes are unchanged and grew by whole lines was appended
+read); a csv/ndjson file whose loaded bytes are an unchanged prefix followed by new lines
+was appended
 (its new rows are read); anything else changed, and the home's `changed_files` decides.
 """
 
@@ -59,9 +60,14 @@ def select_files(
         if fingerprint(entry) in known:
             if record is not None:
                 selection.records.append(record)
-        elif record is None and entry.path not in loaded_paths:
+        elif record is None:  # new, or known only by an older hygge's fingerprint: as before
             selection.files.append(entry)
             selection.records.append(record_of(parts, entry))
+            if entry.path in loaded_paths:
+                selection.notes.append(
+                    f"file {entry.path} changed; it was loaded before hygge recorded file "
+                    "contents, so it is read again whole, as before (its earlier rows may double)"
+                )
         else:
             _changed(task, parts, entry, record, selection)
     return selection
@@ -71,28 +77,27 @@ def _changed(
     task: EntityTask,
     parts: FileParts,
     entry: FileEntry,
-    record: FileRecord | None,
+    record: FileRecord,
     selection: FileSelection,
 ) -> None:
     """A loaded file with a new fingerprint: touched, appended, or changed (`changed_files`)."""
-    same = record is not None and entry.size >= record.size
-    if same and record is not None:
-        same = parts.part_digest(entry.path, record.size)[0] == record.digest
-    if same and record is not None and entry.size == record.size:
+    same = entry.size >= record.size
+    same = same and parts.part_digest(entry.path, record.size)[0] == record.digest
+    if same and entry.size == record.size:
         selection.records.append(record.model_copy(update={"mtime_ns": entry.mtime_ns}))
-        selection.notes.append(f"{entry.path} was touched (same content): not read again")
+        selection.notes.append(f"file {entry.path} was touched (same content): not read again")
         return
-    text = task.home.format != "parquet"
-    if same and record is not None and text and record.whole_lines:
+    text = getattr(task.home, "format", "parquet") != "parquet"
+    if same and text and _new_lines(parts, entry, record):
         appended = entry.model_copy(update={"start_row": record.rows})
         selection.files.append(appended)
         selection.records.append(record_of(parts, appended))
         selection.notes.append(
-            f"{entry.path} was appended to ({entry.size - record.size:,} bytes): read from "
-            f"row {record.rows + 1:,} on"
+            f"file {entry.path} grew by {entry.size - record.size:,} bytes after its "
+            f"{record.rows:,} loaded rows: loading only its new rows"
         )
         return
-    choice = task.home.changed_files
+    choice = getattr(task.home, "changed_files", "fail")
     if choice == "fail":
         raise _changed_error(task, entry, record)
     if choice == "reload":
@@ -108,14 +113,16 @@ def _changed(
     )
 
 
-def _changed_error(task: EntityTask, entry: FileEntry, record: FileRecord | None) -> DataError:
-    if record is None:
-        what = "it was loaded before hygge recorded loaded files, so its new rows cannot be told"
-    else:
-        what = (
-            f"{record.size:,} → {entry.size:,} bytes, and the part loaded before is not "
-            "unchanged followed by whole new lines"
-        )
+def _new_lines(parts: FileParts, entry: FileEntry, record: FileRecord) -> bool:
+    """Whether the bytes after the loaded part start new lines (the last one had no newline)."""
+    return record.whole_lines or parts.byte_at(entry.path, record.size) in (b"\n", b"\r")
+
+
+def _changed_error(task: EntityTask, entry: FileEntry, record: FileRecord) -> DataError:
+    what = (
+        f"{record.size:,} → {entry.size:,} bytes; the part loaded before is not kept unchanged "
+        "with only new lines after it"
+    )
     return DataError(
         f"{task.qualified_name}: home file {entry.path} changed since it was loaded ({what}); "
         "reading it again would load its earlier rows twice. Choose on the home: "

@@ -45,8 +45,8 @@ def _preview(task: EntityTask, state: StateBackend) -> EntityPreview:
     window_text, interrupted = "?", None
     if not problems:
         try:
-            window, interrupted = _window_and_interrupted(task, state)
-            window_text = describe_window(window, task)
+            window, interrupted, notes = _window_and_interrupted(task, state)
+            window_text = "; ".join([describe_window(window, task), *notes])
         except HyggeError as error:
             problems.append(str(error))
     return EntityPreview(
@@ -60,25 +60,31 @@ def _preview(task: EntityTask, state: StateBackend) -> EntityPreview:
     )
 
 
-def _window_and_interrupted(task: EntityTask, state: StateBackend) -> tuple[Window, str | None]:
-    """The window the run would read, and what it does with an interrupted run, if any."""
+def _window_and_interrupted(
+    task: EntityTask, state: StateBackend
+) -> tuple[Window, str | None, list[str]]:
+    """The window the run would read, what it does with an interrupted run, and its notes
+    (e.g. a loaded file that grew or changed)."""
     saved = saved_checkpoint(task, state)
     if saved is None or saved.phase == "journaled":
-        return open_run_window(task, state).window, None
+        opened = open_run_window(task, state)
+        return opened.window, None, opened.notes
     run = f"interrupted run {saved.entity_run_id[:8]}"
     _check_continuation(task, saved)
     if saved.phase != "moving":
-        return saved.window, f"will finish publishing {run} ({counted(saved.rows, 'row')})"
+        return saved.window, f"will finish publishing {run} ({counted(saved.rows, 'row')})", []
     if _resumes(task, saved):
-        return saved.window, f"will resume {run} at {counted(saved.rows, 'row')}"
+        return saved.window, f"will resume {run} at {counted(saved.rows, 'row')}", []
     why = (
         "on_interrupted: restart"
         if task.on_interrupted == "restart"
         else f"it was {saved.run_type.value}, this run is {task.run_type.value}"
     )
+    opened = open_run_window(task, state)
     return (
-        open_run_window(task, state).window,
+        opened.window,
         f"will restart: discards {run} ({counted(saved.rows, 'row')} staged; {why})",
+        opened.notes,
     )
 
 

@@ -79,10 +79,14 @@ class Home(Protocol):
 
 
 class FileParts(Protocol):
-    """What a home that declares `incremental_files` offers: the digest of a file's first bytes."""
+    """What a home that declares `incremental_files` offers to recognise its loaded files."""
 
     def part_digest(self, path: str, size: int) -> tuple[str, bool]:
         """`hygge.io.digest.part_digest` of the window file `path` (relative) up to `size`."""
+        ...
+
+    def byte_at(self, path: str, offset: int) -> bytes:
+        """The byte of the window file `path` at `offset` (empty past its end)."""
         ...
 
 

@@ -16,7 +16,7 @@ import polars as pl
 from hygge.errors import DataError
 from hygge.homes.base import FileEntry, Position, Window
 from hygge.homes.files import LocalHomeConfig
-from hygge.io.digest import part_digest
+from hygge.io.digest import byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile, list_folder, stat_file
 from hygge.io.readers import infer_schema, parquet_row_count, read_batches
@@ -30,7 +30,8 @@ def file_fingerprint(entry: FileEntry) -> str:
 
 
 def select_new_files(files: list[FileEntry], loaded: Collection[str]) -> list[FileEntry]:
-    """The files whose fingerprint is not among `loaded` (a changed file counts as new)."""
+    """The files whose fingerprint is not among `loaded` (fingerprints only: the engine tells
+    a touched, appended or changed file from its record, hygge/engine/file_changes.py)."""
     return [entry for entry in files if file_fingerprint(entry) not in loaded]
 
 
@@ -91,6 +92,11 @@ class FileHome:
         """The digest of the window file `path`'s first `size` bytes (and if whole lines)."""
         base, _ = self._locate()
         return part_digest(base / path, size)
+
+    def byte_at(self, path: str, offset: int) -> bytes:
+        """The byte of the window file `path` at `offset`."""
+        base, _ = self._locate()
+        return byte_at(base / path, offset)
 
     def check(self) -> list[str]:
         """Problems a user must fix before a run: the path is missing or unreadable."""

@@ -28,9 +28,10 @@ class LocalHomeConfig(HomeConfig):
     batch_size: int = Field(50_000, ge=1, description="Rows per batch read.")
     changed_files: Literal["fail", "reload", "skip"] = Field(
         "fail",
-        description="Incremental runs: a loaded file that changed other than by appended "
-        "lines (rewritten, truncated; an append to parquet). fail: stop, naming it; reload: "
-        "read it whole again (its earlier rows stay in the store); skip: leave it unread.",
+        description="Incremental runs: a loaded file that changed other than by a touch or "
+        "appended lines (rewritten, truncated, a parquet file rewritten). fail: stop before "
+        "staging, naming it; reload: read it whole again (its earlier rows stay in the store, "
+        "so they may double); skip: leave the change unread.",
     )
     options: dict[str, Any] = Field(default_factory=dict, description="Free-form options.")
 

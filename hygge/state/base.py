@@ -18,14 +18,14 @@ from hygge.types import JsonScalar, JsonValue
 
 
 class FileRecord(BaseModel):
-    """A file loaded by a file home: how much of it, to tell an append from another change."""
+    """A file loaded by a file home: how much of it, to tell a touch or an append from a change."""
 
     path: str  # relative to the home folder
     size: int  # bytes loaded
     mtime_ns: int
-    rows: int  # rows of the file read so far (the next append is read from here)
-    digest: str  # of the loaded bytes (hygge.io.digest.part_digest)
-    whole_lines: bool  # the loaded bytes end at a line end (an append adds whole rows)
+    rows: int  # rows of the file loaded (an append is read from here)
+    digest: str  # sha256 of the loaded bytes (hygge.io.digest.part_digest)
+    whole_lines: bool  # the loaded bytes end at a line end
 
 
 class Watermark(BaseModel):

@@ -68,7 +68,8 @@ def test_rows_appended_to_a_loaded_file_load_once(tmp_path, fmt):
 
     assert result.status is RunStatus.SUCCESS and result.rows == 2
     assert lake_ids(root) == [0, 1, 2, 3, 4]
-    assert "appended" in (result.message or "") and f"a.{fmt}" in (result.message or "")
+    assert f"file a.{fmt} grew by" in (result.message or "")
+    assert "loading only its new rows" in (result.message or "")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
@@ -188,7 +189,23 @@ def test_a_watermark_written_before_file_records_still_loads(tmp_path):
     assert lake_ids(root) == [0, 1, 2, 3]
 
 
-def test_a_touched_file_known_only_by_an_old_fingerprint_fails_instead_of_doubling(tmp_path):
+def test_a_file_without_a_final_newline_appended_to_loads_only_its_new_rows(tmp_path):
+    root = workspace(tmp_path / "ws", "csv")
+    path = source(root, "csv")
+    path.parent.mkdir(parents=True)
+    path.write_text("id,name\n0,n0\n1,n1")
+    assert run(root).ok
+    with path.open("a") as out:
+        out.write("\n2,n2\n3,n3")
+    later_mtime(path)
+
+    (result,) = run(root).results
+
+    assert result.status is RunStatus.SUCCESS and result.rows == 2
+    assert lake_ids(root) == [0, 1, 2, 3]
+
+
+def test_a_changed_file_known_only_by_an_old_fingerprint_is_read_whole_as_before(tmp_path):
     root = workspace(tmp_path / "ws", "csv")
     path = write_rows(root, "csv", range(3))
     assert run(root).ok
@@ -200,9 +217,11 @@ def test_a_touched_file_known_only_by_an_old_fingerprint_fails_instead_of_doubli
 
     (result,) = run(root).results
 
-    assert result.status is RunStatus.FAIL
-    assert "changed_files" in (result.message or "")
-    assert lake_ids(root) == [0, 1, 2]
+    assert result.status is RunStatus.SUCCESS
+    assert "read again whole, as before" in (result.message or "")
+    assert lake_ids(root) == [0, 0, 1, 1, 2, 2]
+    upgraded = state.get_watermark("feed", "events")
+    assert upgraded is not None and [r.path for r in upgraded.file_records or []] == ["a.csv"]
 
 
 def test_an_unknown_changed_files_choice_is_refused_when_the_workspace_loads(tmp_path):
@@ -210,5 +229,6 @@ def test_an_unknown_changed_files_choice_is_refused_when_the_workspace_loads(tmp
 
     root = workspace(tmp_path / "ws", "csv", ", changed_files: maybe")
 
-    with pytest.raises(ConfigError, match="changed_files"):
+    expected = r"line \d+: invalid value .maybe. for .home.changed_files"
+    with pytest.raises(ConfigError, match=expected):
         load_workspace(root)

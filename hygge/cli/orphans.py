@@ -20,6 +20,7 @@ def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
     """The entity's staging folders that `owner` (its readable checkpoint, if any) does not own."""
     if not isinstance(store, FileStore) or not store.staging_root.is_dir():
         return []
+    store.refuse_linked_staging()  # never list (and delete) a stranger's folder through a link
     owned: set[str] = set()
     if owner is not None:
         location = Path(owner.staging.location)
@@ -27,5 +28,5 @@ def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
     return sorted(
         child
         for child in store.staging_root.iterdir()
-        if child.is_dir() and child.name not in owned
+        if child.is_dir() and not child.is_symlink() and child.name not in owned
     )

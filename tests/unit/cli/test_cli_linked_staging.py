@@ -1,0 +1,39 @@
+"""A staging folder linked to a stranger's folder: reset and debug delete nothing there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _link_staging(project: Path, tmp_path: Path) -> Path:
+    """`_hygge_staging/customers` linked to a stranger's folder holding a sub-folder."""
+    stranger = tmp_path / "stranger"
+    (stranger / "projects").mkdir(parents=True)
+    (stranger / "projects" / "thesis.txt").write_text("precious")
+    staging = project / "data" / "lake" / "_hygge_staging"
+    staging.mkdir(parents=True)
+    (staging / "customers").symlink_to(stranger)
+    return stranger
+
+
+def test_reset_deletes_nothing_through_a_staging_folder_that_is_a_symbolic_link(
+    project, invoke, tmp_path
+):
+    stranger = _link_staging(project, tmp_path)
+
+    result = invoke("reset", "-f", "sample", "-e", "customers", "--yes")
+
+    assert (stranger / "projects" / "thesis.txt").read_text() == "precious"
+    assert result.exit_code != 0
+    assert "is a symbolic link" in " ".join(result.output.split())
+    assert "unexpected" not in result.output
+
+
+def test_debug_reports_a_staging_folder_that_is_a_symbolic_link(project, invoke, tmp_path, wide):
+    stranger = _link_staging(project, tmp_path)
+
+    result = invoke("debug")
+
+    assert (stranger / "projects" / "thesis.txt").read_text() == "precious"
+    assert "is a symbolic link" in " ".join(result.stdout.split())
+    assert "belongs to no checkpoint" not in result.stdout

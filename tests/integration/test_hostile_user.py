@@ -1,0 +1,39 @@
+"""Attacks of a hostile new user, replayed: each ends with nothing lost, destroyed or doubled."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+
+from hygge.types import RunStatus
+from tests.support.data import orders
+from tests.support.workspace import land, run, write_workspace
+
+
+def test_a_copy_of_a_workspace_cannot_append_into_the_store_the_original_still_writes(tmp_path):
+    lake = tmp_path / "lake"
+    flow = f"home: {{type: parquet, path: landing}}\nstore: {lake}\nentities: [o]\n"
+    original = write_workspace(tmp_path / "ws", {"f": flow + "run_type: incremental\n"})
+    land(original, "o", "a", orders(3))
+    copy = tmp_path / "ws-copy"
+    shutil.copytree(original, copy)  # a second checkout of the same project, same name
+    assert run(original).ok
+
+    result = run(copy).results[0]
+
+    assert result.status is RunStatus.FAIL
+    assert f"belongs to entity f.o of workspace 'test' ({original})" in (result.message or "")
+    assert pl.read_parquet(lake / "o" / "*.parquet").height == 3
+
+
+def test_a_moved_workspace_keeps_writing_its_own_store(tmp_path):
+    lake = tmp_path / "lake"
+    flow = f"home: {{type: parquet, path: landing}}\nstore: {lake}\nentities: [o]\n"
+    original = write_workspace(tmp_path / "ws", {"f": flow + "run_type: full_drop\n"})
+    land(original, "o", "a", orders(3))
+    assert run(original).ok
+    moved = original.rename(tmp_path / "moved")
+
+    assert run(moved).ok
+    assert pl.read_parquet(lake / "o" / "*.parquet").height == 3

@@ -75,9 +75,16 @@ class FileStore:
         self._refuse_foreign()
         self.refuse_linked_staging()
         folder = self.staging_root / short_run_id(run_id, length=64)
-        remove_tree(folder)  # a leftover of this same run that never checkpointed
-        folder.mkdir(parents=True)
-        fsync_dir(folder.parent)
+        try:
+            remove_tree(folder)  # a leftover of this same run that never checkpointed
+            folder.mkdir(parents=True)
+            fsync_dir(folder.parent)
+        except PermissionError as exc:
+            raise StateError(
+                f"cannot create the staging folder {self.staging_root} ({exc.strerror}); hygge "
+                f"stages runs there before publishing: give the user running hygge write "
+                f"access to it (chmod / chown), or remove it if nothing else uses it"
+            ) from exc
         stat = folder.stat()
         started = self._clock().astimezone(UTC)
         return Staging(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import polars as pl
 
@@ -37,3 +38,25 @@ def test_a_moved_workspace_keeps_writing_its_own_store(tmp_path):
 
     assert run(moved).ok
     assert pl.read_parquet(lake / "o" / "*.parquet").height == 3
+
+
+def test_a_staging_folder_hygge_may_not_write_fails_naming_it_and_what_to_do(tmp_path, monkeypatch):
+    flow = "home: {type: parquet, path: landing}\nstore: lake\nentities: [o]\n"
+    root = write_workspace(tmp_path / "ws", {"f": flow + "run_type: full_drop\n"})
+    land(root, "o", "a", orders(3))
+    staging = root / "lake" / "_hygge_staging"
+    make_folder = Path.mkdir
+
+    def mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if staging in self.parents:  # as with a `_hygge_staging` another user owns, mode 700
+            raise PermissionError(13, "Permission denied", str(staging / "o"))
+        make_folder(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+
+    result = run(root).results[0]
+
+    assert result.status is RunStatus.FAIL
+    message = result.message or ""
+    assert f"cannot create the staging folder {staging / 'o'}" in message
+    assert "Permission denied" in message and "chmod" in message

@@ -73,9 +73,9 @@ class FileStore:
         if self.target.exists() and not self.target.is_dir():
             raise StateError(f"store path {self.target} is a file; a file store needs a folder")
         self._refuse_foreign()
-        self.refuse_linked_staging()
         folder = self.staging_root / short_run_id(run_id, length=64)
         try:
+            self.refuse_linked_staging()
             remove_tree(folder)  # a leftover of this same run that never checkpointed
             folder.mkdir(parents=True)
             fsync_dir(folder.parent)

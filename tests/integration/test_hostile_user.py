@@ -53,6 +53,14 @@ def test_a_staging_folder_hygge_may_not_write_fails_naming_it_and_what_to_do(tmp
         make_folder(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Path, "mkdir", mkdir)
+    looked = Path.is_symlink
+
+    def is_symlink(self: Path) -> bool:
+        if self == staging / "o":  # lstat fails too inside a folder this user may not enter
+            raise PermissionError(13, "Permission denied", str(self))
+        return looked(self)
+
+    monkeypatch.setattr(Path, "is_symlink", is_symlink)
 
     result = run(root).results[0]
 

@@ -46,7 +46,10 @@ def report_state(workspace: Workspace, state: LocalStateBackend, now: datetime) 
     owned = _report_checkpoints(workspace, state, report, known)
     for entity in workspace.entities:
         if entity.qualified_name not in live:  # a live run may own staging not checkpointed yet
-            report.notes.extend(_orphan_notes(workspace, entity, owned))
+            try:
+                report.notes.extend(_orphan_notes(workspace, entity, owned))
+            except StateError as error:  # a staging folder linked elsewhere
+                report.problems.append(str(error))
     return report
 
 

@@ -12,20 +12,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from hygge.engine.models import Checkpoint
+from hygge.errors import StateError
 from hygge.stores import Store
 from hygge.stores.file_store import FileStore
 
 
 def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
     """The entity's staging folders that `owner` (its readable checkpoint, if any) does not own."""
-    if not isinstance(store, FileStore) or not store.staging_root.is_dir():
+    if not isinstance(store, FileStore):
         return []
     owned: set[str] = set()
     if owner is not None:
         location = Path(owner.staging.location)
         owned = {location.name, f"{location.name}.old"}
-    return sorted(
-        child
-        for child in store.staging_root.iterdir()
-        if child.is_dir() and child.name not in owned
-    )
+    try:
+        if not store.staging_root.is_dir():
+            return []
+        store.refuse_linked_staging()  # never list (and delete) a stranger's folder via a link
+        children = list(store.staging_root.iterdir())
+        found = [c for c in children if c.is_dir() and not c.is_symlink() and c.name not in owned]
+    except OSError as exc:
+        raise StateError(
+            f"staging folder {store.staging_root} cannot be listed ({exc.strerror or exc}); "
+            "hygge stages runs there: give the user running hygge access to it (chmod / chown)"
+        ) from exc
+    return sorted(found)

@@ -41,6 +41,7 @@ def check_folders(
             continue
         _check_safe(root, declared, store)
         _check_protected(declared, store, kept)
+        _check_inside_own(declared, store, kept[1:])  # kept[0]: the root, where stores belong
         home = folder_of(root, declared.entity.home)
         if home is not None:
             _check_own(declared, home, store)
@@ -105,6 +106,21 @@ def _check_protected(declared: DeclaredEntity, store: PurePath, kept: list[PureP
                 f"entity '{declared.entity.qualified_name}' stores into "
                 f"'{_path(declared.entity.store)}', which holds the workspace's own folder "
                 f"{folder}; a full_drop run replaces its whole store folder and would delete it",
+                file=declared.source.file,
+                line=declared.source.line,
+                hint="store into a folder of its own, e.g. store: lake",
+            )
+
+
+def _check_inside_own(declared: DeclaredEntity, store: PurePath, own: list[PurePath]) -> None:
+    """A store inside the state, journal or flows folder would replace or mix with them."""
+    for folder in own:
+        if folder in store.parents:
+            raise ConfigError(
+                f"entity '{declared.entity.qualified_name}' stores into "
+                f"'{_path(declared.entity.store)}', inside the "
+                f"workspace's own folder {folder}; a full_drop run replaces its store folder, "
+                "and hygge keeps its state, journal and flow files there",
                 file=declared.source.file,
                 line=declared.source.line,
                 hint="store into a folder of its own, e.g. store: lake",

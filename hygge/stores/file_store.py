@@ -73,11 +73,18 @@ class FileStore:
         if self.target.exists() and not self.target.is_dir():
             raise StateError(f"store path {self.target} is a file; a file store needs a folder")
         self._refuse_foreign()
-        self._refuse_linked_staging()
         folder = self.staging_root / short_run_id(run_id, length=64)
-        remove_tree(folder)  # a leftover of this same run that never checkpointed
-        folder.mkdir(parents=True)
-        fsync_dir(folder.parent)
+        try:
+            self.refuse_linked_staging()
+            remove_tree(folder)  # a leftover of this same run that never checkpointed
+            folder.mkdir(parents=True)
+            fsync_dir(folder.parent)
+        except PermissionError as exc:
+            raise StateError(
+                f"cannot create the staging folder {self.staging_root} ({exc.strerror}); hygge "
+                f"stages runs there before publishing: give the user running hygge write "
+                f"access to it (chmod / chown), or remove it if nothing else uses it"
+            ) from exc
         stat = folder.stat()
         started = self._clock().astimezone(UTC)
         return Staging(
@@ -226,8 +233,8 @@ class FileStore:
         if problem:
             raise StoreOwnershipError(problem)
 
-    def _refuse_linked_staging(self) -> None:
-        """Staging is deleted after every run: it must be a real folder hygge made here."""
+    def refuse_linked_staging(self) -> None:
+        """Staging is deleted after every run (and by reset): it must be a real folder here."""
         for folder in (self.staging_root.parent, self.staging_root):
             if folder.is_symlink():
                 raise StateError(

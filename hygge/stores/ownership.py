@@ -13,8 +13,10 @@ describes the place with `judge_place`, so every refusal reads alike.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,6 +25,7 @@ from hygge.types import Place
 
 ADOPT_KEY = "adopt_existing"
 _SHOWN = 5  # names listed in a refusal
+_PROJECT_FILES = ("hygge.yml", "hygge.yaml")  # what makes a folder a workspace
 
 __all__ = ["ADOPT_KEY", "StoreOwner", "StoreOwnershipError", "judge_place"]
 
@@ -66,6 +69,13 @@ class StoreOwner(BaseModel):
         mine = (self.workspace, self.flow, self.entity)
         return mine == (other.workspace, other.flow, other.entity)
 
+    def live_copy_of(self, other: StoreOwner) -> bool:
+        """True if `other` is another copy of this workspace, and this one still exists where
+        it was: two checkouts of one project, each with its own state, must not share a store
+        (each would append everything). A workspace that moved left its old root empty."""
+        mine, theirs = os.path.realpath(self.workspace_root), os.path.realpath(other.workspace_root)
+        return mine != theirs and any((Path(mine) / name).is_file() for name in _PROJECT_FILES)
+
     def describe(self) -> str:
         return (
             f"entity {self.flow}.{self.entity} of workspace '{self.workspace}' "
@@ -89,8 +99,16 @@ def judge_place(
     `contents`: some names of what the place holds besides the marker; `count`: how many.
     """
     if found is not None:
-        if found.same_entity(expected):
+        if found.same_entity(expected) and not found.live_copy_of(expected):
             return None
+        if found.same_entity(expected):
+            return (
+                f"{place_text} belongs to {found.describe()} (its {marker_name} says so), and "
+                f"that workspace is still there: this workspace ({expected.workspace_root}) is "
+                f"another copy of it, with its own state, so both would add everything to one "
+                f"store. Give this copy another store path (e.g. `--var` or a relative path); "
+                f"if {found.workspace_root} is only an old copy, delete it and run again"
+            )
         return (
             f"{place_text} belongs to {found.describe()} (its {marker_name} says so), not to "
             f"entity {expected.flow}.{expected.entity} of workspace '{expected.workspace}'; "

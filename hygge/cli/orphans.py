@@ -9,12 +9,17 @@ them, both only while no run holds the entity's lock.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hygge.engine.models import Checkpoint
 from hygge.errors import StateError
 from hygge.stores import Store
 from hygge.stores.file_store import FileStore
+
+# What `FileStore.prepare` names a run's staging folder (a run id: 32 hex digits), and its
+# `.old` aside: only such folders are hygge's to report and remove; anything else is left.
+_RUN_FOLDER = re.compile(r"[0-9a-f]{32}(\.old)?")
 
 
 def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
@@ -30,7 +35,14 @@ def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
             return []
         store.refuse_linked_staging()  # never list (and delete) a stranger's folder via a link
         children = list(store.staging_root.iterdir())
-        found = [c for c in children if c.is_dir() and not c.is_symlink() and c.name not in owned]
+        found = [
+            c
+            for c in children
+            if c.is_dir()
+            and not c.is_symlink()
+            and _RUN_FOLDER.fullmatch(c.name)
+            and c.name not in owned
+        ]
     except OSError as exc:
         raise StateError(
             f"staging folder {store.staging_root} cannot be listed ({exc.strerror or exc}); "

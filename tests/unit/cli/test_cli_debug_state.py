@@ -157,3 +157,18 @@ def test_reset_removes_staging_no_checkpoint_owns(project, invoke, interrupt):
     assert result.exit_code == 0, result.output
     assert not staging.exists()
     assert "belongs to no checkpoint" not in invoke("debug").stdout
+
+
+def test_reset_leaves_a_folder_in_staging_that_hygge_did_not_make(project, invoke, interrupt):
+    interrupt("sample.customers", rows=100)
+    (project / ".hygge" / "checkpoints" / "sample" / "customers.json").unlink()
+    staging = project / "data" / "lake" / "_hygge_staging" / "customers"
+    theirs = staging / "somerun"
+    theirs.mkdir()
+    (theirs / "keep.txt").write_text("someone else's")
+
+    result = invoke("reset", "-f", "sample", "-e", "customers", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert (theirs / "keep.txt").read_text() == "someone else's"
+    assert [p.name for p in staging.iterdir()] == ["somerun"]

@@ -9,6 +9,7 @@ or an entry that cannot be read. Nothing is skipped silently except hidden names
 from __future__ import annotations
 
 import os
+import stat as stat_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +88,8 @@ def _walk(
         except OSError as exc:
             raise _unreadable(path, exc) from exc
         relative = path.relative_to(top).as_posix()
+        if not stat_module.S_ISREG(stat.st_mode):
+            raise _not_a_file(path, stat.st_mode)
         if entry.name.lower().endswith(extensions):
             listing.files.append(ListedFile(relative, stat.st_size, stat.st_mtime_ns))
         else:
@@ -108,6 +111,20 @@ def _broken(path: Path) -> DataError:
     return DataError(
         f"{path} is a symbolic link to {target}, which does not exist; restore its target or "
         "remove the link (hygge reads every file it lists, it never skips one silently)"
+    )
+
+
+def _not_a_file(path: Path, mode: int) -> DataError:
+    kind = (
+        "a named pipe (FIFO)"
+        if stat_module.S_ISFIFO(mode)
+        else "a socket"
+        if stat_module.S_ISSOCK(mode)
+        else "a device"
+    )
+    return DataError(
+        f"{path} is {kind}, not a regular file; hygge reads only files in a home (a pipe or "
+        "device could block the run or never end). Move it out of the home folder"
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hygge.config.entity import DeclaredEntity, resolve_entity
+from hygge.config.env import substitute_env
 from hygge.config.explain import explain
 from hygge.config.flows import (
     FLOW_FILE,
@@ -66,7 +67,10 @@ def load_workspace(
     flows_dir = project.flows_dir.strip("/")
     names = _flow_names(source, flows_dir, document, warnings)
     flows = [read_flow(source, flows_dir, name, env, warnings) for name in names]
-    per_flow = parse_overrides(overrides, names)
+    # `--var` values are substituted like the files' strings: a quoted '${HOME}/lake' is no
+    # folder literally named `${HOME}`.
+    parsed = parse_overrides(overrides, names)
+    per_flow = {flow: substitute_env(tracked, env) for flow, tracked in parsed.items()}
     defaults = build_layer(document.child("defaults"), "defaults", PROJECT_DEFAULTS, warnings)
     declared: list[DeclaredEntity] = []
     for flow in flows:

@@ -8,9 +8,6 @@ restarts, and the store must equal the source: row count and an order-insensitiv
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -20,9 +17,8 @@ from hygge.config import load_workspace
 from hygge.faults import CRASH_EXIT_CODE, FAULT_POINTS, reset_faults
 from hygge.types import RunStatus
 from tests.support.data import content_hash, orders
-from tests.support.workspace import land, read_lake, run, state_of, write_workspace
+from tests.support.workspace import crash, land, read_lake, run, state_of, write_workspace
 
-REPO = Path(__file__).resolve().parents[2]
 FORMATS = ["parquet", "csv", "ndjson"]
 RUN_TYPES = ["full_drop", "incremental"]
 
@@ -132,20 +128,6 @@ def test_with_a_watermark_and_lookback_an_error_at_any_step_loses_and_doubles_no
     assert_store_matches(root, "parquet", source)
     assert_state_is_settled(root, source, WATERMARKED)
     assert_journal_tells_the_story(root, interrupted=point != "after_journal")
-
-
-def crash(root: Path, point: str) -> int:
-    """Run the workspace in a child process that dies (os._exit) at `point`."""
-    code = "from pathlib import Path; from tests.support.workspace import run; run(Path(%r))"
-    env = {**os.environ, "HYGGE_FAULT": f"{point}:exit"}
-    done = subprocess.run(
-        [sys.executable, "-c", code % str(root)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode
 
 
 @pytest.mark.parametrize("run_type", RUN_TYPES)

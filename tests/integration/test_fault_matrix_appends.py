@@ -8,8 +8,6 @@ rows of the file loaded before its append are never loaded twice, and its new ro
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -17,9 +15,8 @@ import pytest
 
 from hygge.faults import CRASH_EXIT_CODE, FAULT_POINTS, reset_faults
 from tests.support.data import content_hash
-from tests.support.workspace import read_lake, run, write_workspace
+from tests.support.workspace import crash, read_lake, run, write_workspace
 
-REPO = Path(__file__).resolve().parents[2]
 FLOW = """\
 home: {type: local, path: landing, format: csv, batch_size: 4}
 store: {type: parquet, path: lake, batch_size: 5}
@@ -69,16 +66,7 @@ def test_a_killed_append_run_at_any_step_then_a_rerun_loads_the_new_rows_once(
 ) -> None:
     root = tmp_path / "ws"
     source = prepare(root)
-    code = "from pathlib import Path; from tests.support.workspace import run; run(Path(%r))"
-    env = {**os.environ, "HYGGE_FAULT": f"{point}:exit"}
-    done = subprocess.run(
-        [sys.executable, "-c", code % str(root)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        check=False,
-    )
-    assert done.returncode == CRASH_EXIT_CODE
+    assert crash(root, point) == CRASH_EXIT_CODE
 
     assert run(root).ok
     assert_store_matches(root, source)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -76,3 +79,20 @@ def run(
     return run_plan(
         plan, state_of(workspace), concurrency=concurrency, continue_on_error=continue_on_error
     )
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def crash(root: Path, point: str) -> int:
+    """Run the workspace in a child process that dies (os._exit) at fault `point`; its exit code."""
+    code = "from pathlib import Path; from tests.support.workspace import run; run(Path(%r))"
+    env = {**os.environ, "HYGGE_FAULT": f"{point}:exit"}
+    done = subprocess.run(
+        [sys.executable, "-c", code % str(root)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode

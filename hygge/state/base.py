@@ -13,34 +13,11 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from hygge.records import FileRecord, Watermark
 from hygge.state.journal import JournalRow
-from hygge.types import JsonScalar, JsonValue
+from hygge.types import JsonValue
 
-
-class FileRecord(BaseModel):
-    """A file loaded by a file home: how much of it, to tell a touch or an append from a change."""
-
-    path: str  # relative to the home folder
-    size: int  # bytes loaded
-    mtime_ns: int
-    rows: int  # rows of the file loaded (an append is read from here)
-    digest: str  # sha256 of the loaded bytes (hygge.io.digest.part_digest)
-    whole_lines: bool  # the loaded bytes end at a line end
-
-
-class Watermark(BaseModel):
-    """The high-water mark of an entity's last published window."""
-
-    column: str | None = None
-    value: JsonScalar = None
-    value_type: str | None = None  # datetime | date | int | string
-    files: list[str] | None = None  # file homes: fingerprints of files already loaded
-    file_records: list[FileRecord] | None = None  # file homes: what of each file is loaded
-    arrow_schema: str | None = None  # the published data's columns: incremental runs keep them
-    settings: str | None = None  # the watermark settings it was made with (changes are reported)
-    store_identity: str | None = None  # the store it describes (`Store.identity()`); None: older
-    entity_run_id: str | None = None
-    updated_at: datetime | None = None
+__all__ = ["FileRecord", "LockInfo", "StateBackend", "Watermark"]
 
 
 class LockInfo(BaseModel):

@@ -15,6 +15,7 @@ from hygge.errors import HyggeError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
 from hygge.state.journal import JournalRow
+from hygge.stores.base import CommitRecord
 from hygge.types import JsonScalar, RunStatus, RunType
 from hygge.wording import counted
 
@@ -63,7 +64,14 @@ def _publish(
     fault_point("before_publish")
     store = task.store.open(task.place)
     if status is RunStatus.SUCCESS or checkpoint.run_type is RunType.FULL_DROP:
-        store.publish(checkpoint.staging)  # an empty full_drop empties the entity, as its source
+        record = CommitRecord(
+            run_id=checkpoint.staging.run_id,
+            run_type=checkpoint.run_type,
+            window_lower=checkpoint.window.lower,
+            window_upper=checkpoint.window.upper,
+            rows=checkpoint.rows,
+        )
+        store.publish(checkpoint.staging, record)  # an empty full_drop empties the entity
     else:
         store.abort(checkpoint.staging)  # an incremental run with no new rows changes nothing
     fault_point("after_publish")

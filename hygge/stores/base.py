@@ -8,7 +8,8 @@ step can run in a fresh process (the local driver after a crash, or an Azure act
     write    -> Staging        stage one batch (an artefact: a file, a staging-table slice)
     sync                       make staged artefacts durable before a checkpoint lists them
     discard_unlisted           resume: drop artefacts of a chunk that never checkpointed
-    publish                    make staged data visible; idempotent for the same Staging
+    publish                    make staged data visible with its CommitRecord; a repeated
+                               publish of a committed run is a no-op (`last_commit`)
     abort                      drop the staging area; the published data is untouched
 
 A store replaces or appends only where it owns the place (`hygge.stores.ownership`): `prepare`
@@ -18,12 +19,14 @@ refuses a foreign place before anything is staged, and `ownership_problem` says 
 from __future__ import annotations
 
 from abc import abstractmethod
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 import polars as pl
 from pydantic import BaseModel, Field
 
-from hygge.types import JsonValue, Place, RunType, Strict
+from hygge.records import Watermark
+from hygge.types import JsonScalar, JsonValue, Place, RunType, Strict
 
 
 class StoreCapabilities(BaseModel):
@@ -46,6 +49,24 @@ class Staging(BaseModel):
     extra: dict[str, JsonValue] = Field(default_factory=dict)  # store-specific (e.g. inode)
 
 
+class CommitRecord(BaseModel):
+    """What a publish commits: the store keeps the last one as its completion marker."""
+
+    run_id: str
+    attempt_id: str | None = None
+    run_type: RunType
+    window_lower: JsonScalar = None
+    window_upper: JsonScalar = None
+    rows: int = 0
+    watermark: Watermark | None = None  # the watermark this publish advances
+    committed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, staging: Staging) -> CommitRecord:
+        """The least record of a staging (callers that know no window or watermark)."""
+        return cls(run_id=staging.run_id, run_type=staging.run_type)
+
+
 class Store(Protocol):
     """A store opened for one entity."""
 
@@ -65,8 +86,14 @@ class Store(Protocol):
         """Remove staged artefacts not listed in `staging` (written after the last checkpoint)."""
         ...
 
-    def publish(self, staging: Staging) -> None:
-        """Make the staged data visible; safe to call again after a crash for the same staging."""
+    def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
+        """Make the staged data visible and leave `record` (default `CommitRecord.of(staging)`)
+        as the store's completion marker, atomically with the data where the store can; a
+        publish of the run `last_commit` names changes nothing."""
+        ...
+
+    def last_commit(self) -> CommitRecord | None:
+        """The completion marker of the last published run; None if none (or never)."""
         ...
 
     def abort(self, staging: Staging) -> None:

@@ -30,7 +30,8 @@ from hygge.io.atomic import fsync_dir, move_no_replace, remove_empty_dir, remove
 from hygge.io.formats import check_options, write_option_names
 from hygge.io.patterns import TIMESTAMP_FORMAT, FilePattern, short_run_id
 from hygge.io.writers import write_frame
-from hygge.stores.base import Staging
+from hygge.stores.base import CommitRecord, Staging
+from hygge.stores.commit_marker import read_commits, write_commit
 from hygge.stores.file_marker import folder_problem, read_owner, write_marker
 from hygge.stores.files import LocalStoreConfig
 from hygge.stores.ownership import StoreOwner, StoreOwnershipError
@@ -133,15 +134,24 @@ class FileStore:
             if child.name not in listed:
                 remove_tree(child)
 
-    def publish(self, staging: Staging) -> None:
+    def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
         """Make the staged files visible in the entity folder; idempotent after any crash."""
-        if not self._is_staged_set(self.target, staging):  # not exchanged by an earlier call
-            self._refuse_foreign()  # the folder may have changed since prepare (hours, a crash)
+        found = read_commits(self.target) if self.target.is_dir() else None
+        if found is not None and staging.run_id in found.recent_runs:
+            self._remove_staging(staging)  # published by an earlier call: only clean-up is left
+            return
+        self._refuse_foreign()  # the folder may have changed since prepare (hours, a crash)
+        record = record or CommitRecord.of(staging)
         if staging.run_type is RunType.FULL_DROP:
-            self._publish_full_drop(staging)
+            self._publish_full_drop(staging, record)
         else:
-            self._publish_incremental(staging)
+            self._publish_incremental(staging, record)
         self._remove_staging(staging)
+
+    def last_commit(self) -> CommitRecord | None:
+        """The completion marker's last record; None before the first publish."""
+        found = read_commits(self.target) if self.target.is_dir() else None
+        return None if found is None else found.last
 
     def abort(self, staging: Staging) -> None:
         """Drop the staging folder; the published files stay exactly as they were."""
@@ -178,10 +188,8 @@ class FileStore:
         (`type: parquet` and `type: local` write the same files, so both say `local`)."""
         return f"local {self.config.format} {self.place.real_label(self.target)}"
 
-    def _publish_full_drop(self, staging: Staging) -> None:
+    def _publish_full_drop(self, staging: Staging, record: CommitRecord) -> None:
         folder = Path(staging.location)
-        if self._is_staged_set(self.target, staging):
-            return  # exchanged by an earlier call; only the old set is left to delete
         if not self._is_staged_set(folder, staging):
             raise StateError(
                 f"staging folder {folder} of run {staging.run_id} is gone and {self.target} "
@@ -191,11 +199,12 @@ class FileStore:
         self._require_artefacts(folder, staging)
         # Before the exchange: the published folder is never without its marker.
         write_marker(folder, self._owner(), self.target)
+        write_commit(folder, record, self.target)  # exchanged with the data, in one step
         fsync_dir(folder)
         swap_in(folder, self.target, self._aside(staging))
         fault_point("during_publish")  # test hook: exchanged, old set not yet deleted
 
-    def _publish_incremental(self, staging: Staging) -> None:
+    def _publish_incremental(self, staging: Staging, record: CommitRecord) -> None:
         folder = Path(staging.location)
         self.target.mkdir(parents=True, exist_ok=True)
         if read_owner(self.target) is None:
@@ -222,6 +231,7 @@ class FileStore:
             else:
                 move_no_replace(src, dst)
         fsync_dir(self.target)
+        write_commit(self.target, record, self.target)  # after the last file: all are there
 
     def _owner(self) -> StoreOwner:
         config = self.config

@@ -29,8 +29,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from hygge.errors import ConfigError, DataError, InjectedFault, StoreOwnershipError
-from hygge.stores.base import Staging, Store, StoreCapabilities
+from hygge.errors import ConfigError, DataError, InjectedFault, StateError, StoreOwnershipError
+from hygge.stores.base import CommitRecord, Staging, Store, StoreCapabilities
 from hygge.types import RunType
 from tests.support.data import all_types, content_hash, orders, split_rows, with_id
 
@@ -175,6 +175,41 @@ class StoreContract:
         open_store().publish(staging)
         expected = orders(7) if run_type is RunType.INCREMENTAL else orders(4, start=3)
         assert_same_rows(read_published(SCHEMA), expected)
+
+    @BOTH
+    def test_a_repeated_publish_of_a_committed_run_changes_nothing(
+        self, open_store, read_published, run_type
+    ):
+        run(open_store(), [orders(3)], RunType.FULL_DROP, "run-1")
+        staging = stage(open_store(), [orders(4, start=3)], run_type, "run-2")
+        record = CommitRecord(run_id="run-2", run_type=run_type, window_upper=6, rows=4)
+        open_store().publish(staging, record)
+        open_store().publish(staging, record)  # a retried publish in a fresh process
+        expected = orders(7) if run_type is RunType.INCREMENTAL else orders(4, start=3)
+        assert_same_rows(read_published(SCHEMA), expected)
+        assert open_store().last_commit() == record
+
+    @BOTH
+    def test_the_completion_marker_names_the_last_published_run(self, open_store, run_type):
+        assert open_store().last_commit() is None
+        run(open_store(), [orders(2)], run_type, "run-1")
+        run(open_store(), [orders(2, start=2)], run_type, "run-2")
+        last = open_store().last_commit()
+        assert last is not None and (last.run_id, last.run_type) == ("run-2", run_type)
+
+    @BOTH
+    def test_a_lingering_writer_of_a_superseded_run_cannot_resurrect_its_rows(
+        self, open_store, read_published, run_type
+    ):
+        old = stage(open_store(), [orders(3)], run_type, "run-1")
+        open_store().publish(old)
+        run(open_store(), [orders(2, start=3)], RunType.FULL_DROP, "run-2")
+        with pytest.raises(StateError):
+            open_store().write(old, orders(1, start=9))  # its staging is gone
+        open_store().publish(old)  # the old writer retries its publish
+        assert_same_rows(read_published(SCHEMA), orders(2, start=3))
+        last = open_store().last_commit()
+        assert last is not None and last.run_id == "run-2"
 
     @BOTH
     def test_sync_keeps_every_staged_artefact_and_publishes_them_unchanged(

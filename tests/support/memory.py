@@ -20,7 +20,7 @@ from pydantic import PrivateAttr
 
 from hygge.errors import ConfigError, InjectedFault, StateError, StoreOwnershipError
 from hygge.homes.base import FileEntry, HomeCapabilities, HomeConfig, Position, Window
-from hygge.stores.base import Staging, StoreCapabilities, StoreConfig
+from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
 from hygge.types import JsonScalar, Place, RunType
 
 Step = Literal["prepare", "write", "discard_unlisted", "publish", "abort"]
@@ -86,13 +86,15 @@ class MemoryStore:
         self.staged: dict[str, dict[str, pl.DataFrame]] = {} if staged is None else staged
         self.calls: list[str] = [] if calls is None else calls  # step names, in call order
         self.foreign: set[str] = set()  # entities whose frame another writer left in the lake
-        self._done: set[str] = set()
+        self.commits: dict[str, list[str]] = {}  # entity -> its published run ids
+        self.last_commits: dict[str, CommitRecord] = {}  # entity -> its completion marker
 
     def for_entity(self, entity: str) -> MemoryStore:
         """The same lake (published, staged, calls) seen as another entity's store."""
         store = MemoryStore(entity, published=self.published, staged=self.staged, calls=self.calls)
         store.foreign = self.foreign
-        store._done = self._done
+        store.commits = self.commits
+        store.last_commits = self.last_commits
         return store
 
     def prepare(self, run_id: str, run_type: RunType) -> Staging:
@@ -128,9 +130,9 @@ class MemoryStore:
         for name in set(area) - set(staging.artefacts):
             del area[name]
 
-    def publish(self, staging: Staging) -> None:
+    def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
         self.calls.append("publish")
-        if staging.location in self._done:
+        if staging.run_id in self.commits.get(self.entity, []):
             return  # published by an earlier call: idempotent
         area = self._area(staging)
         missing = [n for n in staging.artefacts if n not in area]
@@ -140,8 +142,12 @@ class MemoryStore:
         if staging.run_type is RunType.INCREMENTAL and self.entity in self.published:
             frames.insert(0, self.published[self.entity])
         self.published[self.entity] = pl.concat(frames) if frames else pl.DataFrame()
-        self._done.add(staging.location)
+        self.commits.setdefault(self.entity, []).append(staging.run_id)
+        self.last_commits[self.entity] = record or CommitRecord.of(staging)
         del self.staged[staging.location]
+
+    def last_commit(self) -> CommitRecord | None:
+        return self.last_commits.get(self.entity)
 
     def abort(self, staging: Staging) -> None:
         self.calls.append("abort")
@@ -209,9 +215,9 @@ class FailingStore(MemoryStore):
         super().discard_unlisted(staging)
         self._maybe_fail("discard_unlisted", before=False)
 
-    def publish(self, staging: Staging) -> None:
+    def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
         self._maybe_fail("publish", before=True)
-        super().publish(staging)
+        super().publish(staging, record)
         self._maybe_fail("publish", before=False)
 
     def abort(self, staging: Staging) -> None:

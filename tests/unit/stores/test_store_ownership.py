@@ -71,6 +71,7 @@ def test_a_missing_or_empty_folder_is_taken_and_marked_at_publish(tmp_path, run_
     assert store.ownership_problem() is None
     run(store, run_type, "run-1")
     owner = marker(tmp_path / "lake" / "orders")
+    assert owner.pop("commits")["recent_runs"] == ["run-1"]  # the completion marker
     assert owner == {
         "workspace": "shop",
         "workspace_root": str(tmp_path),

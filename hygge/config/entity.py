@@ -129,11 +129,7 @@ def _apply_store_defaults(merged: Tracked, warnings: list[str]) -> None:
 
 def _check_capabilities(entity: ResolvedEntity, merged: Tracked) -> None:
     capabilities = type(entity.store).capabilities
-    allowed = {
-        RunType.FULL_DROP: capabilities.full_drop,
-        RunType.INCREMENTAL: capabilities.incremental,
-        RunType.MERGE: capabilities.merge,
-    }
+    allowed = {run_type: capabilities.supports(run_type) for run_type in RunType}
     if not allowed[entity.run_type]:
         key = ("run_type",) if "run_type" in merged.data else ("store", "type")
         origin = merged.origin(key)

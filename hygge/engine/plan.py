@@ -105,13 +105,7 @@ def select_entities(workspace: Workspace, selection: Selection) -> list[Resolved
 
 
 def _check_run_type(task: EntityTask) -> None:
-    caps = task.store.capabilities
-    allowed = {
-        RunType.FULL_DROP: caps.full_drop,
-        RunType.INCREMENTAL: caps.incremental,
-        RunType.MERGE: caps.merge,
-    }
-    if not allowed[task.run_type]:
+    if not task.store.capabilities.supports(task.run_type):
         raise ConfigError(
             f"{task.qualified_name}: {with_article(task.store.type)} store cannot run "
             f"'{task.run_type}'",

@@ -30,12 +30,20 @@ from hygge.types import JsonScalar, JsonValue, Place, RunType, Strict
 
 
 class StoreCapabilities(BaseModel):
-    """What a store can do, declared on its config class and checked at workspace load."""
+    """What is true of a store, declared on its config class and checked at workspace load."""
 
-    full_drop: bool = True
-    incremental: bool = True
-    merge: bool = False
-    staged_commit: bool = True  # publish makes a whole run visible at once
+    run_types: frozenset[RunType] = frozenset({RunType.FULL_DROP, RunType.INCREMENTAL})
+    merge_strategies: frozenset[str] = frozenset()  # e.g. {"upsert"}; empty without merge
+    # Data, completion marker and watermark commit in one transaction (SQL stores).
+    transactional: bool = False
+    # Per run type: readers never see part of a publish (a run type missing here: they may).
+    atomic_visibility: frozenset[RunType] = frozenset({RunType.FULL_DROP})
+    partitioned_staging: bool = False  # partitions of one run may stage in parallel
+    preferred_batch_size: int | None = None  # rows per batch the store writes best
+
+    def supports(self, run_type: RunType) -> bool:
+        """True if the store can publish runs of `run_type`."""
+        return run_type in self.run_types
 
 
 class Staging(BaseModel):

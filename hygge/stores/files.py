@@ -10,7 +10,7 @@ from hygge.io.formats import validate_format_options
 from hygge.io.patterns import FilePattern, FilePatternError
 from hygge.polish.config import PolishConfig
 from hygge.stores.base import StoreCapabilities, StoreConfig
-from hygge.types import Place, invalid_setting
+from hygge.types import Place, RunType, invalid_setting
 
 FileFormat = Literal["parquet", "csv", "ndjson"]
 Compression = Literal["snappy", "gzip", "lz4", "brotli", "zstd", "uncompressed"]
@@ -45,8 +45,11 @@ class LocalStoreConfig(StoreConfig):
     polish: PolishConfig | None = Field(None, description="Column clean-up before writing.")
     options: dict[str, Any] = Field(default_factory=dict, description="Free-form options.")
 
+    # An incremental publish moves its files in one by one: a reader listing the folder
+    # meanwhile may see part of the run, so only full_drop (one exchange) is atomic.
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        full_drop=True, incremental=True, merge=False, staged_commit=True
+        run_types=frozenset({RunType.FULL_DROP, RunType.INCREMENTAL}),
+        atomic_visibility=frozenset({RunType.FULL_DROP}),
     )
     entity_subfolder: ClassVar[bool] = True
 

@@ -255,7 +255,9 @@ class MemoryStoreConfig(StoreConfig):
     """A config whose `open(place)` returns the given store, seen as `place.entity`'s."""
 
     type: Literal["memory"] = "memory"
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(merge=False)
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
+        run_types=frozenset({RunType.FULL_DROP, RunType.INCREMENTAL})
+    )
     _store: MemoryStore = PrivateAttr()
 
     @classmethod

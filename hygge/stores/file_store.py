@@ -4,8 +4,11 @@ For an entity folder `T = <root>/lake/orders` a run stages its files in
 `<root>/lake/_hygge_staging/orders/<run_id>/`: a sibling of the entity folders on the same
 filesystem (renames stay atomic) that readers of `T` never see. Publishing a full_drop run
 exchanges the staging folder with `T` in one step; an incremental run moves its files into `T`
-one by one, never over an existing file. Publishing is idempotent: after a crash anywhere in
-it, calling it again with the same `Staging` ends with every staged row published once.
+one by one, never over an existing file (so readers may see part of an incremental run:
+`atomic_visibility` declares full_drop only). Publishing is idempotent: after a crash anywhere
+in it, calling it again with the same `Staging` ends with every staged row published once; the
+completion marker (`hygge.stores.commit_marker`, in `_hygge_store.json`) makes a publish of a
+run already published a no-op.
 
 The entity folder carries `_hygge_store.json`, the marker naming its owner (see
 `hygge.stores.ownership`). A run refuses a non-empty folder without this entity's marker

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from hygge.config import load_workspace
-from hygge.engine.finish import abort, commit
+from hygge.engine.finish import abort, cancelled, commit
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.errors import EntityLockedError, HyggeError
+from hygge.state.base import JournalRow
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunStatus
 from tests.support.data import content_hash, orders
@@ -162,3 +163,22 @@ def test_a_publisher_taken_over_mid_commit_publishes_nothing_and_leaves_the_wate
 
     assert content_hash(read_lake(root, "orders")) == content_hash(orders(30))
     assert [row.status for row in state.read_journal()].count(RunStatus.SUCCESS) == 1
+
+
+def test_a_cancelled_then_interrupted_run_appends_two_distinct_journal_rows(root: Path) -> None:
+    task, state = _entity(root)
+    appended: list[JournalRow] = []
+    append = state.append_journal
+
+    def record(row: JournalRow) -> None:
+        appended.append(row)
+        append(row)
+
+    state.append_journal = record  # type: ignore[method-assign]
+    stopped = move_chunk(task, begin(task, state), state, budget=ChunkBudget(max_rows=10))
+    cancelled(task, stopped, state)
+
+    begin(task, state)  # resumes it, journaling the interruption
+
+    assert [row.error_type for row in appended] == ["Cancelled", "Interrupted"]
+    assert appended[0].message != appended[1].message

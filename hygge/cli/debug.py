@@ -21,7 +21,7 @@ from hygge.cli.console import (
 from hygge.cli.debug_state import report_state
 from hygge.cli.render import home_and_store, print_warnings
 from hygge.config import ResolvedEntity, Workspace, load_workspace
-from hygge.engine.plan import Selection, plan_run
+from hygge.engine import Selection, plan_run
 from hygge.engine.preview import state_problems
 from hygge.errors import HyggeError, StateError
 from hygge.state.local import LocalStateBackend

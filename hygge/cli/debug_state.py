@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from hygge.cli.orphans import orphaned_staging
 from hygge.config import ResolvedEntity, Workspace
-from hygge.engine.models import Checkpoint
+from hygge.engine import Checkpoint
 from hygge.errors import HyggeError, StateError
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc

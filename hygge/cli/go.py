@@ -20,7 +20,7 @@ from hygge.cli.progress import LiveProgress, PlainProgress
 from hygge.cli.render import print_previews, print_summary, print_warnings
 from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
 from hygge.config import Workspace, load_workspace
-from hygge.engine.plan import RunPlan, Selection, plan_run
+from hygge.engine import RunPlan, Selection, plan_run
 from hygge.engine.preview import preview_plan
 from hygge.engine.runner import chunk_budget, default_concurrency, run_plan
 from hygge.errors import ConfigError

@@ -15,7 +15,7 @@ from hygge.cli.console import VerboseOption, make_console, running_command
 from hygge.cli.render import STATUS_STYLES, resumed_text, shorten
 from hygge.config import Workspace, load_workspace
 from hygge.config.suggest import did_you_mean
-from hygge.engine.plan import Selection
+from hygge.engine import Selection
 from hygge.engine.preview import compact, watermark_range
 from hygge.errors import ConfigError
 from hygge.state.journal import JournalRow

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hygge.engine.models import Checkpoint
+from hygge.engine import Checkpoint
 from hygge.errors import StateError
 from hygge.stores import Store
 from hygge.stores.file_store import FileStore

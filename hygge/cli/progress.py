@@ -22,8 +22,8 @@ from rich.progress import (
 from rich.text import Text
 
 from hygge.cli.render import STATUS_STYLES, error_text, rate_text, rows_text, shorten
+from hygge.engine import EntityResult
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
-from hygge.engine.models import EntityResult
 from hygge.types import RunStatus
 from hygge.wording import counted
 

@@ -10,9 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from hygge.config import ResolvedEntity, Workspace
-from hygge.engine.models import EntityResult
+from hygge.engine import EntityResult, RunReport
 from hygge.engine.preview import EntityPreview
-from hygge.engine.runner import RunReport
 from hygge.types import RunStatus
 from hygge.wording import counted
 

@@ -35,8 +35,7 @@ from hygge.cli.reset_targets import (
     reset_target,
 )
 from hygge.config import load_workspace
-from hygge.engine.models import EntityTask
-from hygge.engine.plan import plan_run
+from hygge.engine import EntityTask, plan_run
 from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunType

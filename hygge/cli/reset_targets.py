@@ -9,10 +9,8 @@ from pathlib import Path
 from hygge.cli.orphans import orphaned_staging
 from hygge.config import Workspace
 from hygge.config.suggest import did_you_mean
-from hygge.engine.models import Checkpoint, EntityTask
-from hygge.engine.plan import Selection
+from hygge.engine import Checkpoint, EntityTask, Selection, saved_checkpoint
 from hygge.engine.preview import compact
-from hygge.engine.steps import saved_checkpoint
 from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.io.atomic import remove_empty_dir, remove_tree
 from hygge.state.base import Watermark

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hygge.engine.plan import RunPlan
+from hygge.engine import RunPlan
 from hygge.errors import ConfigError
 from hygge.state.local import LocalStateBackend
 from hygge.types import JsonValue, RunType

@@ -8,10 +8,10 @@ from datetime import datetime
 from hygge.engine.batches import from_json_scalar, later, to_json_scalar
 from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
-from hygge.engine.steps import Clock, save_checkpoint, utc_now
+from hygge.engine.steps import Clock, save_checkpoint, saved_checkpoint, utc_now
 from hygge.engine.watermarks import late_note, pending_margin
 from hygge.engine.windows import watermark_settings
-from hygge.errors import HyggeError
+from hygge.errors import EntityLockedError, HyggeError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
 from hygge.state.journal import JournalRow
@@ -29,12 +29,13 @@ def commit(
     if not checkpoint.done:
         raise HyggeError(f"{task.qualified_name}: commit called before the last chunk was moved")
     # Fencing: a run whose lock was taken over (its heartbeat went stale) must not publish.
-    state.refresh_lock(task.flow, task.entity, checkpoint.lock_owner)
+    state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
     status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
     checkpoint = _publish(task, checkpoint, state, status)
     watermark = _next_watermark(task, checkpoint, state, clock())
     message = _message(task, checkpoint, status)
     if checkpoint.phase == "published":
+        _fence(task, state, checkpoint)
         if task.watermark is not None and task.watermark.lookback is not None:
             margin = pending_margin(checkpoint, checkpoint.chunks)
             state.promote_margin(task.flow, task.entity, margin)
@@ -42,14 +43,35 @@ def commit(
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
         checkpoint = checkpoint.model_copy(update={"finished_at": clock()})
+        _fence(task, state, checkpoint)
         state.append_journal(journal_row(task, checkpoint, status, message, watermark))
         checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
-        save_checkpoint(task, checkpoint, state)
+        checkpoint = save_checkpoint(task, checkpoint, state, clock=clock)
         fault_point("after_journal")
     row = journal_row(task, checkpoint, status, message, watermark)
     state.clear_checkpoint(task.flow, task.entity)
-    state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
+    state.release_lock(task.flow, task.entity, checkpoint.attempt_id)
     return result_of(task, row, checkpoint)
+
+
+def _fence(task: EntityTask, state: StateBackend, checkpoint: Checkpoint) -> None:
+    """Raise EntityLockedError unless this attempt still holds the entity's lock."""
+    state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
+
+
+def _fence_cleanup(task: EntityTask, state: StateBackend, checkpoint: Checkpoint) -> None:
+    """Raise EntityLockedError when another attempt runs the entity now (a takeover).
+
+    Its staging and checkpoint are not this attempt's to delete. A lock this attempt already
+    let go of (a failed begin) is taken again, so no other attempt can start meanwhile.
+    """
+    state.acquire_lock(task.flow, task.entity, checkpoint.attempt_id)
+    stored = saved_checkpoint(task, state)
+    if stored is not None and stored.attempt_id != checkpoint.attempt_id:
+        raise EntityLockedError(
+            f"{task.qualified_name}: attempt {stored.attempt_id[:8]} now runs the entity; "
+            f"attempt {checkpoint.attempt_id[:8]} leaves its staging and checkpoint alone"
+        )
 
 
 def _publish(
@@ -58,10 +80,11 @@ def _publish(
     """Make the staged data visible (once, whatever crashed before) and record that it is."""
     if checkpoint.phase == "moving":
         checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
-        save_checkpoint(task, checkpoint, state)
+        checkpoint = save_checkpoint(task, checkpoint, state)
     if checkpoint.phase != "publishing":
         return checkpoint
     fault_point("before_publish")
+    _fence(task, state, checkpoint)
     store = task.store.open(task.place)
     if status is RunStatus.SUCCESS or checkpoint.run_type is RunType.FULL_DROP:
         record = CommitRecord(
@@ -76,8 +99,7 @@ def _publish(
         store.abort(checkpoint.staging)  # an incremental run with no new rows changes nothing
     fault_point("after_publish")
     checkpoint = checkpoint.model_copy(update={"phase": "published"})
-    save_checkpoint(task, checkpoint, state)
-    return checkpoint
+    return save_checkpoint(task, checkpoint, state)
 
 
 def _message(task: EntityTask, checkpoint: Checkpoint, status: RunStatus) -> str | None:
@@ -106,6 +128,7 @@ def abort(
     """Discard staging, journal the failure, release the lock; the store is as it was."""
     message = describe_error(error)
     if checkpoint is not None:
+        _fence_cleanup(task, state, checkpoint)
         try:
             task.store.open(task.place).abort(checkpoint.staging)
             state.clear_checkpoint(task.flow, task.entity)
@@ -116,7 +139,7 @@ def abort(
             message += f" (clean-up also failed: {cleanup_error}; the next run will retry it)"
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": type(error).__name__})
-    owner = checkpoint.lock_owner if checkpoint is not None else lock_owner
+    owner = checkpoint.attempt_id if checkpoint is not None else lock_owner
     return result_of(task, _record_failure(task, state, row, owner), checkpoint)
 
 
@@ -136,7 +159,7 @@ def interrupt(
     if checkpoint.phase == "journaled":
         # Published, watermarked and journaled: only clean-up failed; the next run clears it.
         log.warning("%s: clean-up after a successful run failed: %s", task.qualified_name, error)
-        _release(task, state, checkpoint.lock_owner)
+        _release(task, state, checkpoint.attempt_id)
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
         return result_of(task, journal_row(task, checkpoint, status, None, None), checkpoint)
     message = (
@@ -145,7 +168,7 @@ def interrupt(
     )
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": type(error).__name__})
-    result = result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    result = result_of(task, _record_failure(task, state, row, checkpoint.attempt_id), checkpoint)
     return result.model_copy(update={"rows_kept": checkpoint.rows})  # the next run publishes them
 
 
@@ -170,7 +193,7 @@ def cancelled(
         message += " (rows staged after it, while the cancel came in, are read again)"
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
     row = row.model_copy(update={"error_type": "Cancelled"})
-    result = result_of(task, _record_failure(task, state, row, checkpoint.lock_owner), checkpoint)
+    result = result_of(task, _record_failure(task, state, row, checkpoint.attempt_id), checkpoint)
     return result.model_copy(update={"rows_kept": checkpoint.rows})
 
 

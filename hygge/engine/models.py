@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from hygge.config.watermark import WatermarkConfig
 from hygge.homes import HomeConfigUnion, Position, Window
@@ -69,7 +69,9 @@ class Checkpoint(BaseModel):
     done: bool = False
     phase: Literal["moving", "publishing", "published", "journaled"] = "moving"
     resumed: int = 0
-    lock_owner: str  # who holds the entity's lock for this attempt (changes on resume)
+    # The lock owner of this attempt (changes on resume); older checkpoints call it lock_owner.
+    attempt_id: str = Field(validation_alias=AliasChoices("attempt_id", "lock_owner"))
+    generation: int = 0  # incremented by every save: a stale copy has a lower one
     loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
     file_records: list[FileRecord] | None = None  # with rows read so far, for the watermark
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -172,7 +173,9 @@ def _run_once(
         emit(EntityProgress(task, rows, worked + time.monotonic() - started))
 
     try:
-        checkpoint = _retrying(task, partial(begin, task, state))
+        # One attempt id for the whole attempt: a retried begin gets back what it began.
+        attempt_id = uuid.uuid4().hex
+        checkpoint = _retrying(task, partial(begin, task, state, attempt_id=attempt_id))
         worked, started = active_seconds(checkpoint, utc_now()), time.monotonic()
         emit(_started(task, checkpoint))
         while not checkpoint.done and not (stopping is not None and stopping()):
@@ -200,7 +203,23 @@ def _run_once(
         return _cancel_saved(task, state)
     except Exception as error:
         log.debug("%s failed", task.qualified_name, exc_info=True)
-        return _fail(task, state, error, checkpoint)
+        try:
+            return _fail(task, state, error, checkpoint)
+        except EntityLockedError as lost:  # taken over meanwhile: the new holder's to finish
+            log.error("%s: %s", task.qualified_name, lost)
+            return _lost(task, error, lost)
+
+
+def _lost(task: EntityTask, error: Exception, lost: EntityLockedError) -> EntityResult:
+    """The result of an attempt that failed after another attempt took the entity over."""
+    return EntityResult(
+        flow=task.flow,
+        entity=task.entity,
+        status=RunStatus.FAIL,
+        run_type=task.run_type,
+        message=f"{error}; {lost}",
+        error_type=type(error).__name__,
+    )
 
 
 def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:

@@ -17,7 +17,7 @@ from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.moving import ChunkBudget, ChunkMover
 from hygge.engine.windows import open_run_window
-from hygge.errors import StateError
+from hygge.errors import EntityLockedError, StateError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus, RunType
@@ -44,11 +44,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def begin(task: EntityTask, state: StateBackend, *, clock: Clock = utc_now) -> Checkpoint:
-    """Take the entity's lock, then resume its interrupted run or open a new closed window."""
-    owner = uuid.uuid4().hex
+def begin(
+    task: EntityTask,
+    state: StateBackend,
+    *,
+    attempt_id: str | None = None,
+    clock: Clock = utc_now,
+) -> Checkpoint:
+    """Take the entity's lock, then resume its interrupted run or open a new closed window.
+
+    `attempt_id` names this attempt (the lock's owner); a retried begin with the same id returns
+    the checkpoint that attempt already saved instead of starting again.
+    """
+    owner = attempt_id or uuid.uuid4().hex
     state.acquire_lock(task.flow, task.entity, owner)
     try:
+        previous = saved_checkpoint(task, state)
+        if previous is not None and previous.attempt_id == owner:
+            return previous  # a redelivered begin: this attempt already began
         resumed = _resume(task, state, owner, clock)
         if resumed is not None:
             return resumed
@@ -76,8 +89,12 @@ def move_chunk(
     or a Ctrl-C reaches it inside polars (then `on_cancel()` is called); either way the
     checkpoint keeps every row staged up to that batch.
     """
-    if checkpoint.done:
-        return checkpoint
+    stored = _stored_for(task, checkpoint, state)
+    if checkpoint.done or stored.generation > checkpoint.generation:
+        return stored  # done, or a redelivered call: that chunk was moved already
+    # Fencing: a run that lost its lock stages nothing.
+    state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
+    task.store.open(task.place).discard_unlisted(checkpoint.staging)
     mover = ChunkMover(
         task,
         checkpoint,
@@ -89,10 +106,27 @@ def move_chunk(
     )
     updated = mover.run(time.monotonic())
     # Fencing: still the lock's owner (not taken over as stale) before the checkpoint moves on.
-    state.refresh_lock(task.flow, task.entity, updated.lock_owner)
-    save_checkpoint(task, updated, state)
+    state.refresh_lock(task.flow, task.entity, updated.attempt_id)
+    updated = save_checkpoint(task, updated, state)
     fault_point("after_checkpoint")
     return updated
+
+
+def _stored_for(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> Checkpoint:
+    """The stored checkpoint of this attempt (or the given one when none is stored).
+
+    A checkpoint of another attempt is refused, naming the attempt that runs the entity now.
+    """
+    stored = saved_checkpoint(task, state)
+    if stored is None:
+        return checkpoint
+    if stored.attempt_id != checkpoint.attempt_id:
+        raise EntityLockedError(
+            f"{task.qualified_name}: this checkpoint belongs to attempt "
+            f"{checkpoint.attempt_id[:8]}, but attempt {stored.attempt_id[:8]} now runs the "
+            "entity; this attempt stops without changing anything"
+        )
+    return stored
 
 
 def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
@@ -109,10 +143,18 @@ def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None
         ) from error
 
 
-def save_checkpoint(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
-    """Persist the checkpoint, stamped with when (a resume counts the downtime from there)."""
-    stamped = checkpoint.model_copy(update={"saved_at": utc_now()})
+def save_checkpoint(
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock | None = None
+) -> Checkpoint:
+    """Persist the checkpoint as its next generation, stamped with when; return what was saved.
+
+    The stamp lets a resume count the downtime from there.
+    """
+    stamped = checkpoint.model_copy(
+        update={"saved_at": (clock or utc_now)(), "generation": checkpoint.generation + 1}
+    )
     state.save_checkpoint(task.flow, task.entity, stamped.model_dump(mode="json"))
+    return stamped
 
 
 def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint:
@@ -128,7 +170,7 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         started_at=clock(),
         window=opened.window,
         staging=staging,
-        lock_owner=owner,
+        attempt_id=owner,
         loaded_files=opened.loaded_files,
         file_records=opened.file_records,
         watermark_type=opened.watermark_type,
@@ -138,8 +180,7 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         home_identity=opened.home_identity,
         store_identity=opened.store_identity,
     )
-    save_checkpoint(task, checkpoint, state)
-    return checkpoint
+    return save_checkpoint(task, checkpoint, state, clock=clock)
 
 
 def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint | None:
@@ -173,19 +214,17 @@ def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> 
             store.discard_unlisted(previous.staging)
         _journal_interruption(task, previous, state, "resumed from its checkpoint")
         resumed = previous.model_copy(
-            update={"resumed": previous.resumed + 1, "lock_owner": owner, "paused_seconds": paused}
+            update={"resumed": previous.resumed + 1, "attempt_id": owner, "paused_seconds": paused}
         )
-        save_checkpoint(task, resumed, state)
-        return resumed
+        return save_checkpoint(task, resumed, state, clock=clock)
     if previous.phase != "moving":
         # Publishing had begun: finishing it is the only way to leave the store whole.
         log.warning(
             "%s: finishing the publish of run %s", task.qualified_name, previous.entity_run_id
         )
         _journal_interruption(task, previous, state, "its publish is finished from the checkpoint")
-        finished = previous.model_copy(update={"lock_owner": owner, "paused_seconds": paused})
-        save_checkpoint(task, finished, state)
-        return finished
+        finished = previous.model_copy(update={"attempt_id": owner, "paused_seconds": paused})
+        return save_checkpoint(task, finished, state, clock=clock)
     log.warning(
         "%s: discarding interrupted run %s (%s)",
         task.qualified_name,

@@ -165,7 +165,7 @@ def test_a_second_writer_of_the_same_entity_fails_fast_naming_the_holder(root: P
     assert "shop.orders" in (result.message or "")
     # The holder is unaffected and can finish.
     assert state.load_checkpoint("shop", "orders") is not None
-    assert holder.lock_owner in str(state.list_locks())
+    assert holder.attempt_id in str(state.list_locks())
 
 
 def test_chunks_checkpoint_their_position_and_a_new_process_continues_from_it(
@@ -183,7 +183,7 @@ def test_chunks_checkpoint_their_position_and_a_new_process_continues_from_it(
     assert saved is not None and saved["rows"] == checkpoint.rows > 0
     assert not checkpoint.done
     # A fresh run (as after a crash) resumes and finishes without doubling anything.
-    state.release_lock("shop", "orders", checkpoint.lock_owner)
+    state.release_lock("shop", "orders", checkpoint.attempt_id)
     report = run(root)
     assert report.results[0].resumed == 1
     assert content_hash(read_lake(root, "orders")) == content_hash(orders(30))

@@ -38,7 +38,7 @@ def test_the_longest_names_survive_an_interrupted_run_with_a_lookback_and_its_re
     state = state_of(workspace)
     [task] = plan_run(workspace, Selection()).tasks
     stopped = move_chunk(task, begin(task, state), state, budget=ChunkBudget(max_rows=2))
-    state.release_lock(FLOW_NAME, ENTITY, stopped.lock_owner)  # as a takeover would
+    state.release_lock(FLOW_NAME, ENTITY, stopped.attempt_id)  # as a takeover would
     pending = list((root / ".hygge" / "margins" / FLOW_NAME).iterdir())
 
     result = run(root).results[0]

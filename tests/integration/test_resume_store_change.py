@@ -43,7 +43,7 @@ def interrupted(root: Path, phase: str | None = None) -> Checkpoint:
     if phase is not None:
         checkpoint = checkpoint.model_copy(update={"phase": phase, "done": True})
         state.save_checkpoint("feed", "orders", checkpoint.model_dump(mode="json"))
-    state.release_lock("feed", "orders", checkpoint.lock_owner)
+    state.release_lock("feed", "orders", checkpoint.attempt_id)
     saved = checkpoint_of(root)  # as stored: with the time it was saved
     assert saved is not None
     return saved

@@ -31,7 +31,7 @@ def crash_after_one_chunk(root: Path, rows: int = 1) -> None:
     checkpoint = begin(task, state)
     checkpoint = move_chunk(task, checkpoint, state, budget=ChunkBudget(max_rows=rows))
     assert not checkpoint.done, "the crash must come before the last chunk"
-    state.release_lock(task.flow, task.entity, checkpoint.lock_owner)  # its process is gone
+    state.release_lock(task.flow, task.entity, checkpoint.attempt_id)  # its process is gone
 
 
 def events(ids: list[int], minutes: list[int | None]) -> pl.DataFrame:

@@ -87,7 +87,7 @@ def interrupt() -> Interrupt:
         if phase is not None:
             checkpoint = checkpoint.model_copy(update={"phase": phase})
             state.save_checkpoint(task.flow, task.entity, checkpoint.model_dump(mode="json"))
-        state.release_lock(task.flow, task.entity, checkpoint.lock_owner)
+        state.release_lock(task.flow, task.entity, checkpoint.attempt_id)
         return checkpoint
 
     return stop_after

@@ -1,0 +1,184 @@
+"""Attempts are fenced and idempotent (DESIGN.md §3): a repeated step returns the same result,
+and an attempt that lost the entity's lock changes nothing visible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hygge.config import load_workspace
+from hygge.engine.finish import abort, cancelled, commit
+from hygge.engine.models import Checkpoint, EntityTask
+from hygge.engine.plan import Selection, plan_run
+from hygge.engine.steps import ChunkBudget, begin, move_chunk
+from hygge.errors import EntityLockedError, HyggeError
+from hygge.state.base import JournalRow
+from hygge.state.local import LocalStateBackend
+from hygge.types import RunStatus
+from tests.support.data import content_hash, orders
+from tests.support.workspace import land, read_lake, state_of, write_workspace
+
+FLOW = """\
+home: {type: parquet, path: landing, batch_size: 7}
+store: {type: parquet, path: lake, batch_size: 10}
+run_type: full_drop
+entities: [orders]
+"""
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "ws"
+
+
+def _entity(root: Path, rows: int = 30) -> tuple[EntityTask, LocalStateBackend]:
+    write_workspace(root, {"shop": FLOW})
+    land(root, "orders", "a", orders(rows))
+    workspace = load_workspace(root)
+    [task] = plan_run(workspace, Selection()).tasks
+    return task, state_of(workspace)
+
+
+def _take_over(task: EntityTask, state: LocalStateBackend, old: Checkpoint) -> Checkpoint:
+    """A second attempt takes the entity over (as after the first one's heartbeat went stale)."""
+    state.release_lock(task.flow, task.entity, old.attempt_id)
+    return begin(task, state, attempt_id="second-attempt")
+
+
+def test_a_retried_begin_with_the_same_attempt_id_returns_the_same_checkpoint(root: Path) -> None:
+    task, state = _entity(root)
+
+    first = begin(task, state, attempt_id="attempt-1")
+    again = begin(task, state, attempt_id="attempt-1")
+
+    assert again == first
+    assert again.attempt_id == "attempt-1"
+
+
+def test_a_checkpoint_of_an_older_hygge_with_lock_owner_still_loads(root: Path) -> None:
+    task, state = _entity(root)
+    saved = begin(task, state).model_dump(mode="json")
+    saved["lock_owner"] = saved.pop("attempt_id")
+    del saved["generation"]
+
+    checkpoint = Checkpoint.model_validate(saved)
+
+    assert checkpoint.attempt_id == saved["lock_owner"]
+    assert checkpoint.generation == 0
+
+
+def test_every_save_moves_the_checkpoint_generation_on(root: Path) -> None:
+    task, state = _entity(root)
+    first = begin(task, state)
+
+    moved = move_chunk(task, first, state, budget=ChunkBudget(max_rows=10))
+
+    assert moved.generation > first.generation
+    assert state.load_checkpoint("shop", "orders")["generation"] == moved.generation  # type: ignore[index]
+
+
+def test_a_stale_checkpoint_of_the_same_attempt_returns_the_stored_one(root: Path) -> None:
+    task, state = _entity(root)
+    first = begin(task, state)
+    moved = move_chunk(task, first, state, budget=ChunkBudget(max_rows=10))
+
+    # A redelivered activity hands the first checkpoint in again.
+    again = move_chunk(task, first, state, budget=ChunkBudget(max_rows=10))
+
+    assert again == moved  # that chunk was moved already: nothing staged twice
+    while not again.done:
+        again = move_chunk(task, again, state)
+    commit(task, again, state)
+    assert content_hash(read_lake(root, "orders")) == content_hash(orders(30))
+
+
+def test_a_stale_checkpoint_of_another_attempt_is_refused_naming_the_holder(root: Path) -> None:
+    task, state = _entity(root)
+    old = begin(task, state)
+    old = move_chunk(task, old, state, budget=ChunkBudget(max_rows=10))
+    _take_over(task, state, old)
+
+    with pytest.raises(EntityLockedError, match="second-"):
+        move_chunk(task, old, state, budget=ChunkBudget(max_rows=10))
+
+
+def test_a_taken_over_run_cannot_abort_the_new_holders_staging_or_checkpoint(root: Path) -> None:
+    task, state = _entity(root)
+    old = move_chunk(task, begin(task, state), state, budget=ChunkBudget(max_rows=10))
+    new = _take_over(task, state, old)
+
+    with pytest.raises(EntityLockedError):
+        abort(task, old, RuntimeError("the old attempt's late failure"), state)
+
+    stored = state.load_checkpoint("shop", "orders")
+    assert stored is not None and stored["attempt_id"] == new.attempt_id
+    while not new.done:
+        new = move_chunk(task, new, state)
+    commit(task, new, state)
+    assert content_hash(read_lake(root, "orders")) == content_hash(orders(30))
+
+
+def test_two_interleaved_publishers_of_one_full_drop_publish_once(root: Path) -> None:
+    task, state = _entity(root)
+    old = begin(task, state)
+    while not old.done:
+        old = move_chunk(task, old, state)
+    new = _take_over(task, state, old)  # resumes the same staging
+    while not new.done:
+        new = move_chunk(task, new, state)
+
+    with pytest.raises(EntityLockedError):
+        commit(task, old, state)  # the old publisher comes first: it publishes nothing
+    commit(task, new, state)
+    journal_rows = len(state.read_journal())
+    with pytest.raises(HyggeError):
+        commit(task, old, state)  # and after the new one: it changes nothing either
+
+    assert content_hash(read_lake(root, "orders")) == content_hash(orders(30))
+    assert len(state.read_journal()) == journal_rows
+
+
+def test_a_publisher_taken_over_mid_commit_publishes_nothing_and_leaves_the_watermark(
+    root: Path,
+) -> None:
+    task, state = _entity(root)
+    old = begin(task, state)
+    while not old.done:
+        old = move_chunk(task, old, state)
+    save = state.save_checkpoint
+
+    def take_over_once_publishing(flow: str, entity: str, raw: dict[str, object]) -> None:
+        save(flow, entity, raw)
+        if raw["phase"] == "publishing" and raw["attempt_id"] == old.attempt_id:
+            state.save_checkpoint = save  # type: ignore[method-assign]
+            new = _take_over(task, state, old)
+            while not new.done:
+                new = move_chunk(task, new, state)
+            commit(task, new, state)
+
+    state.save_checkpoint = take_over_once_publishing  # type: ignore[method-assign]
+    with pytest.raises(HyggeError):
+        commit(task, old, state)
+
+    assert content_hash(read_lake(root, "orders")) == content_hash(orders(30))
+    assert [row.status for row in state.read_journal()].count(RunStatus.SUCCESS) == 1
+
+
+def test_a_cancelled_then_interrupted_run_appends_two_distinct_journal_rows(root: Path) -> None:
+    task, state = _entity(root)
+    appended: list[JournalRow] = []
+    append = state.append_journal
+
+    def record(row: JournalRow) -> None:
+        appended.append(row)
+        append(row)
+
+    state.append_journal = record  # type: ignore[method-assign]
+    stopped = move_chunk(task, begin(task, state), state, budget=ChunkBudget(max_rows=10))
+    cancelled(task, stopped, state)
+
+    begin(task, state)  # resumes it, journaling the interruption
+
+    assert [row.error_type for row in appended] == ["Cancelled", "Interrupted"]
+    assert appended[0].message != appended[1].message

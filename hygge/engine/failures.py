@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from hygge.errors import HyggeError
+from hygge.errors import ConfigError, EntityLockedError, HyggeError
 
 __all__ = ["FOREIGN_TRANSIENT", "RunError", "describe_failure"]
 
@@ -39,6 +39,16 @@ class RunError(BaseModel):
     type: str
     message: str
     where: str | None = None
+    # What the run policy (`hygge.engine.machine`) needs to know beyond terminal/transient:
+    # `locked`: another attempt holds the entity (touch nothing of its run); `config`: the
+    # workspace is wrong (an interrupted run stays for when it is put right).
+    category: Literal["locked", "config", "other"] = "other"
+    ours: bool = False  # a HyggeError, whose message already says what and where
+
+    @property
+    def text(self) -> str:
+        """The message for the journal and the user: a foreign error names its class."""
+        return self.message if self.ours else f"{self.type}: {self.message}"
 
     @property
     def retryable(self) -> bool:
@@ -48,11 +58,18 @@ class RunError(BaseModel):
 def describe_failure(error: BaseException, *, where: str | None = None) -> RunError:
     """The one mapping of any exception to a `RunError`."""
     transient = _is_transient(error)
+    category: Literal["locked", "config", "other"] = "other"
+    if isinstance(error, EntityLockedError):
+        category = "locked"
+    elif isinstance(error, ConfigError):
+        category = "config"
     return RunError(
         kind="transient" if transient else "terminal",
         type=type(error).__name__,
         message=str(error) or type(error).__name__,
         where=where,
+        category=category,
+        ours=isinstance(error, HyggeError),
     )
 
 

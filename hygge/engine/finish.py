@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from hygge.engine.batches import from_json_scalar, later, to_json_scalar
+from hygge.engine.failures import RunError
 from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import Clock, save_checkpoint, saved_checkpoint, utc_now
@@ -89,6 +90,7 @@ def _publish(
     if status is RunStatus.SUCCESS or checkpoint.run_type is RunType.FULL_DROP:
         record = CommitRecord(
             run_id=checkpoint.staging.run_id,
+            attempt_id=checkpoint.attempt_id,
             run_type=checkpoint.run_type,
             window_lower=checkpoint.window.lower,
             window_upper=checkpoint.window.upper,
@@ -119,14 +121,14 @@ def _message(task: EntityTask, checkpoint: Checkpoint, status: RunStatus) -> str
 def abort(
     task: EntityTask,
     checkpoint: Checkpoint | None,
-    error: BaseException,
+    error: RunError,
     state: StateBackend,
     *,
     lock_owner: str | None = None,
     clock: Clock = utc_now,
 ) -> EntityResult:
     """Discard staging, journal the failure, release the lock; the store is as it was."""
-    message = describe_error(error)
+    message = error.text
     if checkpoint is not None:
         _fence_cleanup(task, state, checkpoint)
         try:
@@ -138,7 +140,7 @@ def abort(
             )
             message += f" (clean-up also failed: {cleanup_error}; the next run will retry it)"
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
-    row = row.model_copy(update={"error_type": type(error).__name__})
+    row = row.model_copy(update={"error_type": error.type})
     owner = checkpoint.attempt_id if checkpoint is not None else lock_owner
     return result_of(task, _record_failure(task, state, row, owner), checkpoint)
 
@@ -146,7 +148,7 @@ def abort(
 def interrupt(
     task: EntityTask,
     checkpoint: Checkpoint,
-    error: BaseException,
+    error: RunError,
     state: StateBackend,
     *,
     clock: Clock = utc_now,
@@ -158,16 +160,18 @@ def interrupt(
     """
     if checkpoint.phase == "journaled":
         # Published, watermarked and journaled: only clean-up failed; the next run clears it.
-        log.warning("%s: clean-up after a successful run failed: %s", task.qualified_name, error)
+        log.warning(
+            "%s: clean-up after a successful run failed: %s", task.qualified_name, error.text
+        )
         _release(task, state, checkpoint.attempt_id)
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
         return result_of(task, journal_row(task, checkpoint, status, None, None), checkpoint)
     message = (
-        f"{describe_error(error)} — interrupted while publishing; the next `hygge go` "
+        f"{error.text} — interrupted while publishing; the next `hygge go` "
         "finishes the publish from the checkpoint"
     )
     row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
-    row = row.model_copy(update={"error_type": type(error).__name__})
+    row = row.model_copy(update={"error_type": error.type})
     result = result_of(task, _record_failure(task, state, row, checkpoint.attempt_id), checkpoint)
     return result.model_copy(update={"rows_kept": checkpoint.rows})  # the next run publishes them
 
@@ -231,13 +235,6 @@ def _release(task: EntityTask, state: StateBackend, owner: str | None) -> None:
         state.release_lock(task.flow, task.entity, owner)
     except Exception as lock_error:
         log.error("%s: its lock could not be released: %s", task.qualified_name, lock_error)
-
-
-def describe_error(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    if isinstance(error, HyggeError):
-        return text
-    return f"{type(error).__name__}: {text}"
 
 
 def _next_watermark(

@@ -44,10 +44,15 @@ class Commit(BaseModel):
 
 
 class Abort(BaseModel):
-    """Discard staging, journal the failure; `error` is what ended the run."""
+    """Discard staging, journal the failure; `error` is what ended the run.
+
+    `keep_saved`: touch no saved checkpoint (another attempt holds the entity, or the
+    workspace is wrong and an interrupted run waits for it to be put right): journal only.
+    """
 
     kind: Literal["abort"] = "abort"
     error: RunError
+    keep_saved: bool = False
 
 
 class Interrupt(BaseModel):
@@ -104,8 +109,12 @@ def next_step(standing: Standing) -> Step:
 
 
 def _after_failure(standing: Standing, error: RunError) -> Step:
+    if error.category == "locked":
+        return Abort(error=error, keep_saved=True)  # the holder's run is the holder's to end
     if error.retryable and standing.tries < RETRIES:
         return Retry(after_seconds=float(2 ** (standing.tries - 1)) if standing.tries else 1.0)
+    if standing.checkpoint is None and error.category == "config":
+        return Abort(error=error, keep_saved=True)  # begin refused the workspace
     if standing.saved_phase not in (None, "moving"):
         return Interrupt(error=error)
     return Abort(error=error)

@@ -10,28 +10,38 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import partial
-from typing import TypeVar
 
 from hygge.config import Workspace
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
+from hygge.engine.failures import RunError, describe_failure
 from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
 from hygge.engine.journaling import active_seconds
+from hygge.engine.machine import (
+    Abort,
+    Begin,
+    Cancel,
+    Commit,
+    Done,
+    Interrupt,
+    MoveChunk,
+    Retry,
+    Standing,
+    Step,
+    next_step,
+)
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint, utc_now
-from hygge.errors import ConfigError, EntityLockedError, HyggeError, RetryableError
+from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus
 
 log = logging.getLogger("hygge.engine")
-T = TypeVar("T")
 
 # A chunk ends (and checkpoints) after this many rows or seconds, whichever comes first: a crash
 # loses at most this much work, and it costs one small JSON write per chunk. A workspace sets
 # its own with options.checkpoint_rows / checkpoint_seconds (see chunk_budget).
 LOCAL_CHUNK = ChunkBudget(max_rows=1_000_000, max_seconds=30.0)
-RETRIES = 3
 
 
 @dataclass
@@ -164,61 +174,129 @@ def _run_once(
     budget: ChunkBudget,
     cancel: threading.Event | None,
 ) -> EntityResult:
-    stopping = cancel.is_set if cancel is not None else None
-    started = time.monotonic()
-    worked = 0.0  # seconds a resumed run had worked before this attempt (downtime excluded)
-    checkpoint: Checkpoint | None = None
+    """Loop the run state machine (`hygge.engine.machine`); this driver only runs its steps.
 
-    def progress(rows: int) -> None:
-        emit(EntityProgress(task, rows, worked + time.monotonic() - started))
-
-    try:
-        # One attempt id for the whole attempt: a retried begin gets back what it began.
-        attempt_id = uuid.uuid4().hex
-        checkpoint = _retrying(task, partial(begin, task, state, attempt_id=attempt_id))
-        worked, started = active_seconds(checkpoint, utc_now()), time.monotonic()
-        emit(_started(task, checkpoint))
-        while not checkpoint.done and not (stopping is not None and stopping()):
-            step = partial(
-                move_chunk,
-                task,
-                checkpoint,
-                state,
-                budget=budget,
-                on_progress=progress,
-                should_stop=stopping,
-                on_cancel=cancel.set if cancel is not None else None,
-            )
-            checkpoint = _retrying(task, step)
-        if not checkpoint.done:
-            return cancelled(task, checkpoint, state)
-        return _retrying(task, partial(commit, task, checkpoint, state))
-    except EntityLockedError as error:
-        log.error("%s: %s", task.qualified_name, error)
-        return abort(task, None, error, state)
-    except KeyboardInterrupt:
-        # polars answers Ctrl-C inside whichever thread runs it: treat it as a cancel here too.
-        if cancel is not None:
-            cancel.set()
-        return _cancel_saved(task, state)
-    except Exception as error:
-        log.debug("%s failed", task.qualified_name, exc_info=True)
+    What is local here: threads, Ctrl-C (polars raises it in whichever thread runs), sleeping
+    through a retry's pause, and the progress events.
+    """
+    stopping = cancel.is_set if cancel is not None else (lambda: False)
+    clock = _Stopwatch(emit, task)
+    # One attempt id for the whole attempt: a retried begin gets back what it began.
+    attempt = _Attempt(task, state, uuid.uuid4().hex, budget, cancel, clock)
+    standing = Standing()
+    while True:
+        step = next_step(standing.model_copy(update={"stop_requested": stopping()}))
+        if isinstance(step, Done):
+            return step.result
         try:
-            return _fail(task, state, error, checkpoint)
-        except EntityLockedError as lost:  # taken over meanwhile: the new holder's to finish
-            log.error("%s: %s", task.qualified_name, lost)
-            return _lost(task, error, lost)
+            standing = _take(attempt, step, standing)
+        except KeyboardInterrupt:
+            if cancel is not None:
+                cancel.set()
+            return _cancel_saved(task, state)
+        except Exception as error:
+            log.debug("%s failed", task.qualified_name, exc_info=True)
+            saved = _readable_checkpoint(task, state)
+            standing = standing.model_copy(
+                update={
+                    "error": describe_failure(error, where=step.kind),
+                    "tries": standing.tries + 1,
+                    "saved_phase": saved.phase if saved is not None else None,
+                }
+            )
 
 
-def _lost(task: EntityTask, error: Exception, lost: EntityLockedError) -> EntityResult:
+@dataclass(frozen=True)
+class _Attempt:
+    task: EntityTask
+    state: StateBackend
+    attempt_id: str
+    budget: ChunkBudget
+    cancel: threading.Event | None
+    clock: _Stopwatch
+
+
+def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
+    """Run one step of the machine; the standing it leaves (errors propagate to the loop)."""
+    task, state, cancel, clock = attempt.task, attempt.state, attempt.cancel, attempt.clock
+    checkpoint = standing.checkpoint
+    if isinstance(step, Retry):
+        assert standing.error is not None
+        log.warning(
+            "%s: %s; retrying in %ss", task.qualified_name, standing.error.text, step.after_seconds
+        )
+        time.sleep(step.after_seconds)
+        return standing.model_copy(update={"error": None})
+    if isinstance(step, Begin):
+        checkpoint = begin(task, state, attempt_id=attempt.attempt_id)
+        clock.restart(checkpoint)
+        clock.emit(_started(task, checkpoint))
+    elif isinstance(step, MoveChunk):
+        assert checkpoint is not None
+        checkpoint = move_chunk(
+            task,
+            checkpoint,
+            state,
+            budget=attempt.budget,
+            on_progress=clock.progress,
+            should_stop=cancel.is_set if cancel is not None else None,
+            on_cancel=cancel.set if cancel is not None else None,
+        )
+    elif isinstance(step, Commit | Cancel | Abort | Interrupt):
+        return standing.model_copy(update={"result": _finish(task, state, step, checkpoint)})
+    return Standing(checkpoint=checkpoint)
+
+
+def _finish(
+    task: EntityTask,
+    state: StateBackend,
+    step: Commit | Cancel | Abort | Interrupt,
+    checkpoint: Checkpoint | None,
+) -> EntityResult:
+    """The step that ends the run: commit, cancel, abort or interrupt."""
+    if isinstance(step, Commit):
+        assert checkpoint is not None
+        return commit(task, checkpoint, state)
+    if isinstance(step, Cancel):
+        assert checkpoint is not None
+        return cancelled(task, checkpoint, state)
+    saved = _readable_checkpoint(task, state)
+    try:
+        if isinstance(step, Interrupt):
+            assert saved is not None
+            return interrupt(task, saved, step.error, state)
+        if step.error.category == "locked":
+            log.error("%s: %s", task.qualified_name, step.error.text)
+        return abort(task, None if step.keep_saved else checkpoint or saved, step.error, state)
+    except EntityLockedError as lost:  # taken over meanwhile: the new holder's to finish
+        log.error("%s: %s", task.qualified_name, lost)
+        return _lost(task, step.error, lost)
+
+
+class _Stopwatch:
+    """Progress events with the run's working time (a resumed run's earlier work included)."""
+
+    def __init__(self, emit: Callable[[RunEvent], None], task: EntityTask) -> None:
+        self.emit, self.task = emit, task
+        self.worked, self.started = 0.0, time.monotonic()
+
+    def restart(self, checkpoint: Checkpoint) -> None:
+        self.worked, self.started = active_seconds(checkpoint, utc_now()), time.monotonic()
+
+    def progress(self, rows: int) -> None:
+        elapsed = self.worked + time.monotonic() - self.started
+        self.emit(EntityProgress(self.task, rows, elapsed))
+
+
+def _lost(task: EntityTask, error: RunError, lost: EntityLockedError) -> EntityResult:
     """The result of an attempt that failed after another attempt took the entity over."""
     return EntityResult(
         flow=task.flow,
         entity=task.entity,
         status=RunStatus.FAIL,
         run_type=task.run_type,
-        message=f"{error}; {lost}",
-        error_type=type(error).__name__,
+        message=f"{error.text}; {lost}",
+        error_type=error.type,
     )
 
 
@@ -228,20 +306,6 @@ def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
     if saved is None:
         return not_run(task, "cancelled before it started", state)
     return cancelled(task, saved, state, redone=True)
-
-
-def _fail(
-    task: EntityTask, state: StateBackend, error: Exception, checkpoint: Checkpoint | None
-) -> EntityResult:
-    if checkpoint is None and isinstance(error, ConfigError):
-        # begin refused the configuration (e.g. a changed store): an interrupted run stays,
-        # to be resumed once the setting is restored, or discarded with --restart.
-        return abort(task, None, error, state)
-    saved = _readable_checkpoint(task, state)
-    if saved is not None and saved.phase != "moving":
-        return interrupt(task, saved, error, state)
-    # A failure inside begin leaves no checkpoint in hand, but maybe one saved: abort that.
-    return abort(task, checkpoint or saved, error, state)
 
 
 def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:
@@ -263,20 +327,6 @@ def _readable_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | 
     except HyggeError as error:
         log.error("%s: %s", task.qualified_name, error)
         return None
-
-
-def _retrying(task: EntityTask, step: Callable[[], T]) -> T:
-    """Retry a step on transient errors; steps are idempotent from their checkpoint."""
-    for attempt in range(1, RETRIES + 1):
-        try:
-            return step()
-        except RetryableError as error:
-            if attempt == RETRIES:
-                raise
-            delay = 2 ** (attempt - 1)
-            log.warning("%s: %s; retrying in %ss", task.qualified_name, error, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
 
 
 _STOPPED = "not started: an earlier entity failed and options.continue_on_error is false"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hygge.config import load_workspace
+from hygge.engine.failures import describe_failure
 from hygge.engine.finish import abort, cancelled, commit
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.plan import Selection, plan_run
@@ -109,7 +110,7 @@ def test_a_taken_over_run_cannot_abort_the_new_holders_staging_or_checkpoint(roo
     new = _take_over(task, state, old)
 
     with pytest.raises(EntityLockedError):
-        abort(task, old, RuntimeError("the old attempt's late failure"), state)
+        abort(task, old, describe_failure(RuntimeError("the old attempt's late failure")), state)
 
     stored = state.load_checkpoint("shop", "orders")
     assert stored is not None and stored["attempt_id"] == new.attempt_id

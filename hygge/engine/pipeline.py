@@ -7,13 +7,20 @@ so I/O on both sides overlaps and memory stays O(batch_size x queue_size) whatev
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger("hygge.engine")
+
+STOP_TIMEOUT = 30.0
+"""Seconds `Prefetch.close` waits for the reader thread to stop before leaving it behind."""
 
 _END = object()
 
@@ -29,8 +36,17 @@ class Prefetch(Generic[T]):
     Use as a context manager: leaving it early stops the reader and frees the queue.
     """
 
-    def __init__(self, source: Callable[[], Iterator[T]], depth: int, name: str) -> None:
+    def __init__(
+        self,
+        source: Callable[[], Iterator[T]],
+        depth: int,
+        name: str,
+        *,
+        stop_timeout: float = STOP_TIMEOUT,
+    ) -> None:
         self._source = source
+        self._name = name
+        self._stop_timeout = stop_timeout
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"hygge-read-{name}", daemon=True)
@@ -57,12 +73,24 @@ class Prefetch(Generic[T]):
             yield item  # type: ignore[misc]
 
     def close(self) -> None:
-        """Stop the reader and wait for it; items it read ahead are dropped."""
+        """Stop the reader and wait for it, at most `stop_timeout`; read-ahead items are dropped.
+
+        A reader stuck inside a read (a hung share or server) is left behind: it is a daemon
+        thread, it hands nothing more to anyone, and the process can still exit.
+        """
         self._stop.set()
-        while self._thread.is_alive():
+        deadline = time.monotonic() + self._stop_timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
-        self._thread.join()
+        self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():
+            log.warning(
+                "%s: the reader did not stop within %gs (stuck in a read of the home?); "
+                "hygge goes on without it",
+                self._name,
+                self._stop_timeout,
+            )
 
     def _run(self) -> None:
         iterator = self._source()

@@ -23,6 +23,10 @@ from hygge.io.readers import infer_schema, parquet_row_count, read_batches
 from hygge.io.schema import parse_schema
 from hygge.types import JsonScalar, Place
 
+ROWS_HINT_MAX_FILES = 200
+"""A window of more parquet files than this has no rows hint: reading every footer at begin
+would cost a file open each (slow on a network share) for a number shown as progress only."""
+
 
 def file_fingerprint(entry: FileEntry) -> str:
     """Identifies a file's content version: its path, size and mtime."""
@@ -58,8 +62,9 @@ class FileHome:
         listed = [stat_file(single)] if single else self._list_readable(base)
         files = [FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns) for f in listed]
         rows_hint = None
-        if self.config.format == "parquet":
-            rows_hint = sum(parquet_row_count(base / f.path) for f in files if f.size)
+        sized = [f for f in files if f.size]
+        if self.config.format == "parquet" and len(sized) <= ROWS_HINT_MAX_FILES:
+            rows_hint = sum(parquet_row_count(base / f.path) for f in sized)
         return Window(files=files, rows_hint=rows_hint)
 
     def read(self, window: Window, position: Position) -> Iterator[tuple[pl.DataFrame, Position]]:

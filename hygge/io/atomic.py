@@ -44,6 +44,27 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def make_dirs(folder: Path) -> None:
+    """Create `folder` and its missing parents, fsyncing the parent of each one created.
+
+    A new folder's entry lives in its parent: without that fsync a power cut can lose the
+    folder, and everything written into it, even after the files themselves were synced.
+    """
+    missing: list[Path] = []
+    current = folder
+    while not current.is_dir() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+            continue  # created meanwhile by another writer, which syncs its entry
+        fsync_dir(path.parent)
+
+
 def temp_name(name: str) -> str:
     """A hidden temporary name next to `name` (readers skip names starting with '.')."""
     return f".{name}.{uuid.uuid4().hex[:8]}.tmp"
@@ -91,7 +112,7 @@ def swap_in(new: Path, target: Path, aside: Path) -> None:
     first (a reader may briefly find `target` missing, never mixed). Safe to call again after
     a crash between the two renames of the fallback.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(target.parent)
     if not target.exists():
         new.rename(target)
     elif not exchange_dirs(new, target):

@@ -1,16 +1,20 @@
 """The local journal: a folder of parquet files, one per journal row, never rewritten.
 
-    <journal_dir>/<flow>/<entity>/<start %Y%m%dT%H%M%S%fZ>_<entity_run_id>_<status>.parquet
+    <journal_dir>/<flow>/<entity>/<start %Y%m%dT%H%M%S%fZ>_<entity_run_id>_<status>_<event>.parquet
 
-A run that is interrupted and resumed appends a `fail` row and later a `success` row under the
-same entity_run_id; a repeated (run id, status) pair gets a `-2`, `-3`, ... suffix. Every file
+A run that is cancelled, found interrupted and resumed appends a row for each event (`fail`
+rows with their error types, then `success`) under the same entity_run_id. `<event>` is a
+digest of what happened (status, error type, message, counts, resumes, watermark), not of
+when: the same event written again (a retried step) names the same file and is a no-op. Every file
 holds JOURNAL_SCHEMA exactly, so `pl.scan_parquet("<journal_dir>/**/*.parquet")` and DuckDB's
 `read_parquet('<journal_dir>/**/*.parquet')` read the whole journal.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,8 +35,8 @@ _FILE_COLUMN = "__journal_file"
 def write_journal_row(layout: StateLayout, row: JournalRow) -> Path:
     """Append one row as a new parquet file; earlier files are never touched.
 
-    One row per entity run and status: appending the same (entity_run_id, status) again — a
-    commit repeated after a crash just after its journal write — keeps the first and is a no-op.
+    One row per event of an entity run: writing the same event again — a commit repeated
+    after a crash just after its journal write, finishing later — keeps the first, a no-op.
     """
     buffer = io.BytesIO()
     journal_frame([row]).write_parquet(buffer)
@@ -42,11 +46,31 @@ def write_journal_row(layout: StateLayout, row: JournalRow) -> Path:
             as_utc(row.start_time).strftime("%Y%m%dT%H%M%S%fZ"),
             _UNSAFE.sub("-", row.entity_run_id),
             _UNSAFE.sub("-", row.status),
+            event_digest(row),
         )
     )
     path = folder / f"{stem}.parquet"
     write_atomic(path, buffer.getvalue(), overwrite=False)
     return path
+
+
+def event_digest(row: JournalRow) -> str:
+    """Eight hex digits naming what a row records; its times (start, finish) play no part."""
+    event = row.model_dump(
+        mode="json",
+        include={
+            "status",
+            "error_type",
+            "message",
+            "row_count",
+            "files",
+            "chunks",
+            "resumed",
+            "watermark",
+        },
+    )
+    text = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def read_journal_rows(

@@ -29,7 +29,14 @@ import polars as pl
 
 from hygge.errors import ConfigError, StateError
 from hygge.faults import fault_point
-from hygge.io.atomic import fsync_dir, move_no_replace, remove_empty_dir, remove_tree, swap_in
+from hygge.io.atomic import (
+    fsync_dir,
+    make_dirs,
+    move_no_replace,
+    remove_empty_dir,
+    remove_tree,
+    swap_in,
+)
 from hygge.io.formats import check_options, write_option_names
 from hygge.io.patterns import TIMESTAMP_FORMAT, FilePattern, short_run_id
 from hygge.io.writers import write_frame
@@ -81,8 +88,7 @@ class FileStore:
         try:
             self.refuse_linked_staging()
             remove_tree(folder)  # a leftover of this same run that never checkpointed
-            folder.mkdir(parents=True)
-            fsync_dir(folder.parent)
+            make_dirs(folder)  # each new folder's entry synced in its parent
         except PermissionError as exc:
             raise StateError(
                 f"cannot create the staging folder {self.staging_root} ({exc.strerror}); hygge "
@@ -209,7 +215,7 @@ class FileStore:
 
     def _publish_incremental(self, staging: Staging, record: CommitRecord) -> None:
         folder = Path(staging.location)
-        self.target.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.target)
         if read_owner(self.target) is None:
             # Before the first file: a crash in between leaves the folder owned, not foreign.
             write_marker(self.target, self._owner(), self.target)

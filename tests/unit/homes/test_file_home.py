@@ -10,6 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
+import hygge.homes.file_home
 from hygge.errors import DataError
 from hygge.homes.base import FileEntry, Position, Window
 from hygge.homes.file_home import FileHome, file_fingerprint, select_new_files
@@ -103,6 +104,41 @@ def test_rows_hint_comes_from_parquet_metadata_and_is_unknown_for_text(tmp_path)
     write(tmp_path / "landing" / "orders" / "c.csv", orders(4))
     assert open_home(tmp_path).open_window(None, None).rows_hint == 7
     assert open_home(tmp_path, format="csv").open_window(None, None).rows_hint is None
+
+
+def _count_footer_reads(monkeypatch) -> list[Path]:
+    reads: list[Path] = []
+    real = hygge.homes.file_home.parquet_row_count
+
+    def counted(path: Path) -> int:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(hygge.homes.file_home, "parquet_row_count", counted)
+    return reads
+
+
+def test_rows_hint_reads_the_footer_of_each_file_up_to_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(hygge.homes.file_home, "ROWS_HINT_MAX_FILES", 3)
+    for name in "abc":
+        write(tmp_path / "landing" / "orders" / f"{name}.parquet", orders(2))
+    reads = _count_footer_reads(monkeypatch)
+    assert open_home(tmp_path).open_window(None, None).rows_hint == 6
+    assert len(reads) == 3
+
+
+def test_a_window_of_more_files_than_the_limit_reads_no_footer_and_gives_no_hint(
+    tmp_path, monkeypatch
+):
+    # Beginning a run over thousands of files must not open every one of them first.
+    monkeypatch.setattr(hygge.homes.file_home, "ROWS_HINT_MAX_FILES", 3)
+    for name in "abcd":
+        write(tmp_path / "landing" / "orders" / f"{name}.parquet", orders(2))
+    reads = _count_footer_reads(monkeypatch)
+    window = open_home(tmp_path).open_window(None, None)
+    assert len(window.files or []) == 4
+    assert window.rows_hint is None
+    assert reads == []
 
 
 def test_parquet_skips_whole_row_groups_and_fills_batches_across_them(tmp_path):

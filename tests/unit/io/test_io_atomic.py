@@ -92,3 +92,25 @@ def test_remove_empty_dir_keeps_a_folder_still_in_use(tmp_path):
     assert not remove_empty_dir(busy)
     assert remove_empty_dir(make_dir(tmp_path / "empty"))
     assert remove_empty_dir(tmp_path / "gone")
+
+
+def test_make_dirs_fsyncs_the_parent_of_each_folder_it_creates(tmp_path, monkeypatch):
+    synced: list[Path] = []
+    monkeypatch.setattr(hygge.io.atomic, "fsync_dir", synced.append)
+    (tmp_path / "a").mkdir()
+    hygge.io.atomic.make_dirs(tmp_path / "a" / "b" / "c")
+    assert (tmp_path / "a" / "b" / "c").is_dir()
+    assert synced == [tmp_path / "a", tmp_path / "a" / "b"]  # not tmp_path: a already existed
+
+
+def test_make_dirs_of_an_existing_folder_syncs_nothing(tmp_path, monkeypatch):
+    synced: list[Path] = []
+    monkeypatch.setattr(hygge.io.atomic, "fsync_dir", synced.append)
+    hygge.io.atomic.make_dirs(tmp_path)
+    assert synced == []
+
+
+def test_make_dirs_refuses_a_file_in_the_way(tmp_path):
+    (tmp_path / "a").write_text("not a folder")
+    with pytest.raises(FileExistsError):
+        hygge.io.atomic.make_dirs(tmp_path / "a" / "b")

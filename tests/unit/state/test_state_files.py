@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+import hygge.state.atomic
 from hygge.errors import StateError
+from hygge.state.atomic import write_atomic
 from hygge.state.base import Watermark
 from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
 
@@ -236,3 +238,13 @@ def test_state_survives_a_new_backend_instance(state_dir, backend):
 
     assert reopened.get_watermark("orders", "customers") == WATERMARK
     assert reopened.load_checkpoint("orders", "customers") == {"rows": 9}
+
+
+def test_a_write_into_new_folders_fsyncs_the_parent_of_each_one(tmp_path, monkeypatch):
+    synced: list[Path] = []
+    monkeypatch.setattr(hygge.state.atomic, "fsync_dir", synced.append)
+    target = tmp_path / "state" / "journal" / "flow" / "entity" / "row.parquet"
+    write_atomic(target, b"row")
+    for created in [tmp_path / "state", *list(target.parents)[:4]]:
+        assert created.parent in synced, created
+    assert synced[-1] == target.parent  # and the file's own entry, once published

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -91,31 +92,53 @@ def test_journal_row_fields_follow_the_schema_order():
     assert list(JournalRow.model_fields) == list(JOURNAL_SCHEMA)
 
 
-def test_each_run_is_one_file_named_by_start_time_run_id_and_status(backend, make_row, clock):
+def test_each_event_is_one_file_named_by_start_time_run_id_status_and_event_digest(
+    backend, make_row, clock
+):
     backend.append_journal(make_row(start_time=clock.now.replace(microsecond=123456)))
 
     [path] = _journal_files(backend)
 
     relative = path.relative_to(backend.layout.journal_dir).as_posix()
-    assert relative == "orders/customers/20250301T120000123456Z_run1_success.parquet"
+    assert re.fullmatch(
+        r"orders/customers/20250301T120000123456Z_run1_success_[0-9a-f]{8}\.parquet", relative
+    )
 
 
-def test_appending_the_same_run_and_status_again_keeps_the_first_row(backend, make_row):
-    # A commit repeated after a crash right after its journal write must not double the row.
-    backend.append_journal(make_row(status="fail", message="killed"))
+def test_writing_the_same_event_again_keeps_the_first_row(backend, make_row, clock):
+    # A commit repeated after a crash right after its journal write must not double the row,
+    # though the retry finishes later.
+    backend.append_journal(make_row(status="fail", error_type="Cancelled", message="kept"))
     [first] = _journal_files(backend)
     first_bytes = first.read_bytes()
 
-    backend.append_journal(make_row(status="fail", message="killed again"))
-    backend.append_journal(make_row(status="success"))
+    later = clock.now + timedelta(minutes=5)
+    backend.append_journal(
+        make_row(status="fail", error_type="Cancelled", message="kept", finish_time=later)
+    )
 
-    names = [p.name for p in _journal_files(backend)]
-    assert names == [
-        "20250301T120000000000Z_run1_fail.parquet",
-        "20250301T120000000000Z_run1_success.parquet",
-    ]
+    assert _journal_files(backend) == [first]
     assert first.read_bytes() == first_bytes
-    assert sorted(row.message or "" for row in backend.read_journal()) == ["", "killed"]
+
+
+def test_distinct_events_of_one_run_are_each_kept(backend, make_row):
+    # Cancelled, then found interrupted by the next run, then resumed and cancelled again,
+    # then finished: four events of one entity run, four rows.
+    backend.append_journal(make_row(status="fail", error_type="Cancelled", message="10 rows"))
+    backend.append_journal(make_row(status="fail", error_type="Interrupted", message="stopped"))
+    backend.append_journal(
+        make_row(status="fail", error_type="Cancelled", message="20 rows", resumed=1)
+    )
+    backend.append_journal(make_row(status="success", resumed=1))
+
+    events = sorted((row.error_type or "", row.message or "") for row in backend.read_journal())
+    assert events == [
+        ("", ""),
+        ("Cancelled", "10 rows"),
+        ("Cancelled", "20 rows"),
+        ("Interrupted", "stopped"),
+    ]
+    assert len(_journal_files(backend)) == 4
 
 
 def test_rows_read_back_equal_the_rows_written(backend, make_row):

@@ -352,3 +352,35 @@ def test_the_during_publish_fault_point_leaves_a_state_that_publish_completes(
     store.publish(staging)
     assert pl.read_parquet(tmp_path / "lake" / "orders" / "*.parquet").sort("id").equals(orders(6))
     assert names(tmp_path / "lake") == ["orders"]
+
+
+def _record_syncs(monkeypatch) -> list[Path]:
+    synced: list[Path] = []
+    monkeypatch.setattr(hygge.io.atomic, "fsync_dir", synced.append)
+    monkeypatch.setattr(hygge.stores.file_store, "fsync_dir", synced.append)
+    return synced
+
+
+def test_prepare_fsyncs_the_parent_of_every_folder_it_creates(tmp_path, monkeypatch):
+    synced = _record_syncs(monkeypatch)
+    root = tmp_path / "new" / "workspace"
+    open_store(root).prepare("run-1", RunType.FULL_DROP)
+    staging_root = root / "lake" / "_hygge_staging" / "orders"
+    # new, workspace, lake, _hygge_staging, orders and run-1 were all created: each entry durable
+    for created in [tmp_path / "new", root, root / "lake", staging_root.parent, staging_root]:
+        assert created.parent in synced, created
+    assert staging_root in synced
+
+
+@pytest.mark.parametrize("run_type", [RunType.FULL_DROP, RunType.INCREMENTAL])
+def test_a_run_into_a_deep_new_entity_path_fsyncs_the_parent_of_each_new_folder(
+    tmp_path, monkeypatch, run_type
+):
+    synced = _record_syncs(monkeypatch)
+    store = open_store(tmp_path, path="lake/sales/eu/orders")
+    run(store, [orders(1)], run_type, "run-1")
+    entity = tmp_path / "lake" / "sales" / "eu" / "orders"
+    assert entity.is_dir()
+    for created in list(entity.parents)[:3]:  # eu, sales, lake: new entries of their parents
+        assert created.parent in synced, created
+    assert entity.parent in synced  # orders itself, wherever it came from

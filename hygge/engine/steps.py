@@ -246,8 +246,8 @@ def _journal_interruption(
 ) -> None:
     """The journal's record of a run that stopped without one (killed, lost its machine).
 
-    A run that failed with an error already journaled its failure; this row is then a no-op
-    (one row per run and status).
+    It is its own journal row, next to any failure or cancel the run journaled before (the
+    journal keeps every distinct event of a run; the same event written twice stays one row).
     """
     message = (
         f"interrupted: the run stopped after {counted(previous.rows, 'row')} "

@@ -21,7 +21,8 @@ from hygge.errors import HyggeError, StateError
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
 from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
-from hygge.state.lock import format_age, pid_alive, read_lock
+from hygge.state.lock import format_age, read_lock
+from hygge.state.lock import stale_reason as lock_stale_reason
 from hygge.types import Place
 
 
@@ -120,11 +121,7 @@ def _next_step(checkpoint: Checkpoint, on_interrupted: str) -> str:
 
 def stale_reason(lock: LockInfo, now: datetime, host: str) -> str | None:
     """Why a new run would take the lock over, or None when its holder may be alive."""
-    if lock.host == host and not pid_alive(lock.pid):
-        return f"process {lock.pid} no longer exists on this host"
-    if now - as_utc(lock.heartbeat_at) > DEFAULT_STALE_AFTER:
-        return f"no heartbeat for longer than {format_age(DEFAULT_STALE_AFTER)}"
-    return None
+    return lock_stale_reason(lock, now, host=host, stale_after=DEFAULT_STALE_AFTER)
 
 
 def describe_lock(lock: LockInfo, now: datetime, stale: str | None) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,12 +33,23 @@ else:
 
 log = logging.getLogger(__name__)
 
+PidAlive = Callable[[int], bool]  # whether a pid exists on this host
+
 
 class EntityLocks:
     """Takes, refreshes and releases entity lock files on behalf of one process."""
 
-    def __init__(self, *, host: str, pid: int | None, clock: Clock, stale_after: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        pid: int | None,
+        clock: Clock,
+        stale_after: timedelta,
+        alive: PidAlive | None = None,
+    ) -> None:
         self.host = host
+        self._alive = alive  # None: ask this host's process table
         self._pid = pid  # None: whatever process we run in (a fork gets its own)
         self.clock = clock
         self.stale_after = stale_after
@@ -129,12 +140,33 @@ class EntityLocks:
         )
 
     def _stale_reason(self, held: LockInfo, now: datetime) -> str | None:
-        if held.host == self.host and not pid_alive(held.pid):
-            return f"process {held.pid} no longer exists"
-        silence = now - as_utc(held.heartbeat_at)
-        if silence > self.stale_after:
-            return f"no heartbeat for longer than {format_age(self.stale_after)}"
-        return None
+        return stale_reason(
+            held, now, host=self.host, stale_after=self.stale_after, alive=self._alive
+        )
+
+
+def stale_reason(
+    held: LockInfo,
+    now: datetime,
+    *,
+    host: str,
+    stale_after: timedelta,
+    alive: PidAlive | None = None,
+) -> str | None:
+    """Why `held` may be taken over from `host`, or None while its holder may be alive.
+
+    On the holder's own host the process table decides: a live pid is never taken over, however
+    long its heartbeat has been silent (a paused laptop, a stuck mount). From another host only
+    the heartbeat can tell.
+    """
+    if held.host == host:
+        if (alive or pid_alive)(held.pid):
+            return None
+        return f"process {held.pid} no longer exists on this host"
+    silence = now - as_utc(held.heartbeat_at)
+    if silence > stale_after:
+        return f"no heartbeat for longer than {format_age(stale_after)}"
+    return None
 
 
 def read_lock(path: Path, label: str) -> LockInfo | None:

@@ -315,3 +315,16 @@ def test_concurrent_acquire_from_processes_has_exactly_one_winner(state_dir, sta
 )
 def test_ages_read_like_a_person_would_say_them(age, text):
     assert format_age(age) == text
+
+
+def test_live_process_on_this_host_is_never_taken_over_however_old_its_heartbeat(
+    state_dir, backend, clock
+):
+    # The holder is this test's own process: alive, on host "here", silent for an hour.
+    backend.acquire_lock("orders", "customers", "run-a")
+    clock.advance(hours=1)
+    rival = LocalStateBackend(state_dir, clock=clock, host="here", pid=os.getpid() + 1)
+
+    with pytest.raises(EntityLockedError, match="heartbeat 1h 0m ago"):
+        rival.acquire_lock("orders", "customers", "run-b")
+    assert backend.list_locks()["orders.customers"].owner == "run-a"

@@ -21,8 +21,9 @@ from hygge.errors import HyggeError, StateError
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
 from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
-from hygge.state.lock import format_age, read_lock
-from hygge.state.lock import stale_reason as lock_stale_reason
+from hygge.state.lock import read_lock
+from hygge.state.lock_rules import format_age, unlock_command
+from hygge.state.lock_rules import stale_reason as lock_stale_reason
 from hygge.types import Place
 
 
@@ -74,7 +75,7 @@ def _report_locks(
     for flow, entity, path in state.layout.entries("locks"):
         name = f"{flow}.{entity}"
         try:
-            lock = read_lock(path, name)
+            lock = read_lock(path, flow, entity)
         except StateError as error:
             report.problems.append(_corrupt("lock", flow, entity, path, error, known=known))
             continue
@@ -147,7 +148,10 @@ def _corrupt(
 ) -> str:
     why = _first_error(error) if isinstance(error, ValidationError) else _cause(error)
     if kind == "lock":
-        fix = f"If no run of {flow}.{entity} is active, delete it"
+        fix = (
+            f"If no run of {flow}.{entity} is active, remove it with "
+            f"`{unlock_command(flow, entity)} --force`"
+        )
     elif f"{flow}.{entity}" in known:
         fix = f"`hygge reset -f {flow} -e {entity}` removes it" + _after_reset(kind, flow, entity)
     else:

@@ -15,7 +15,7 @@ import pytest
 
 from hygge.errors import EntityLockedError, StateError
 from hygge.state.local import LocalStateBackend
-from hygge.state.lock import format_age
+from hygge.state.lock_rules import format_age
 
 
 def _dead_pid() -> int:
@@ -59,7 +59,7 @@ def test_acquire_records_owner_host_pid_and_times(backend, state_dir, clock):
     assert (state_dir / "locks" / "orders" / "customers.lock").is_file()
 
 
-def test_second_owner_is_refused_naming_the_holder_and_the_lock_file(backend, clock):
+def test_second_owner_is_refused_naming_the_holder_and_the_unlock_command(backend, clock):
     backend.acquire_lock("orders", "customers", "run-a")
     clock.advance(seconds=12)
 
@@ -69,7 +69,8 @@ def test_second_owner_is_refused_naming_the_holder_and_the_lock_file(backend, cl
     message = str(caught.value)
     assert "orders.customers is being moved by run run-a" in message
     assert f"pid {os.getpid()} on host here, heartbeat 12s ago" in message
-    assert str(backend.lock_path("orders", "customers")) in message
+    assert "run `hygge unlock --flow orders --entity customers`" in message
+    assert "remove" not in message
     assert backend.list_locks()["orders.customers"].owner == "run-a"
 
 
@@ -225,7 +226,10 @@ def test_corrupt_lock_file_raises_state_error_naming_it(backend):
         backend.acquire_lock("orders", "customers", "run-b")
 
     assert str(path) in str(caught.value)
-    assert "If no run of orders.customers is active, delete it" in str(caught.value)
+    assert (
+        "If no run of orders.customers is active, remove it with "
+        "`hygge unlock --flow orders --entity customers --force`"
+    ) in str(caught.value)
 
 
 def test_concurrent_acquire_from_threads_has_exactly_one_winner(state_dir, clock):

@@ -20,9 +20,9 @@ from hygge.engine.models import Checkpoint
 from hygge.errors import HyggeError, StateError
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
-from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
+from hygge.state.local import LocalStateBackend
 from hygge.state.lock import read_lock
-from hygge.state.lock_rules import format_age, unlock_command
+from hygge.state.lock_rules import DEFAULT_STALE_AFTER, format_age, unlock_command
 from hygge.state.lock_rules import stale_reason as lock_stale_reason
 from hygge.types import Place
 

@@ -28,8 +28,8 @@ from hygge.config import load_workspace
 from hygge.errors import EntityLockedError, HyggeError, StateError
 from hygge.state.base import LockInfo
 from hygge.state.clock import utc_now
-from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
-from hygge.state.lock_rules import describe_run, stale_reason, unlock_refusal
+from hygge.state.local import LocalStateBackend
+from hygge.state.lock_rules import DEFAULT_STALE_AFTER, describe_run, stale_reason, unlock_refusal
 
 log = logging.getLogger("hygge.cli")
 

@@ -29,10 +29,8 @@ from hygge.state.journal_folder import (
 )
 from hygge.state.layout import StateLayout
 from hygge.state.lock import EntityLocks, read_lock
-from hygge.state.lock_rules import PidAlive
+from hygge.state.lock_rules import DEFAULT_STALE_AFTER, PidAlive
 from hygge.types import JsonValue
-
-DEFAULT_STALE_AFTER = timedelta(minutes=10)
 
 _CHECKPOINT = TypeAdapter(dict[str, JsonValue])
 

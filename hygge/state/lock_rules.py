@@ -17,6 +17,7 @@ from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
 
 PidAlive = Callable[[int], bool]  # whether a pid exists on this host
+DEFAULT_STALE_AFTER = timedelta(minutes=10)  # another host's silence that counts as gone
 
 
 def pid_alive(pid: int) -> bool:

@@ -2,8 +2,8 @@
 
 A lock records its holder's host, pid and last heartbeat. On the holder's own host the process
 table decides: a live pid is never taken over, however long its heartbeat has been silent (a
-paused laptop, a stuck mount). From another host only the heartbeat can tell: silent for longer
-than the stale timeout means gone.
+paused laptop, a stuck mount). From another host (or where the process table cannot be read,
+as on Windows) only the heartbeat can tell: silent for longer than the stale timeout means gone.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
 
-PidAlive = Callable[[int], bool]  # whether a pid exists on this host
+PidAlive = Callable[[int], bool | None]  # whether a pid exists on this host; None: unknown
 DEFAULT_STALE_AFTER = timedelta(minutes=10)  # another host's silence that counts as gone
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host (True when it cannot be known)."""
+def pid_alive(pid: int) -> bool | None:
+    """Whether a process with this pid exists on this host; None when it cannot be known."""
     if pid <= 0 or sys.platform == "win32":
-        return True  # os.kill(pid, 0) would terminate the process on Windows
+        return None  # os.kill(pid, 0) would terminate the process on Windows
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -42,10 +42,10 @@ def stale_reason(
     alive: PidAlive | None = None,
 ) -> str | None:
     """Why `held` may be taken over from `host`, or None while its holder may be alive."""
-    if held.host == host:
-        if (alive or pid_alive)(held.pid):
-            return None
-        return f"process {held.pid} no longer exists on this host"
+    living = (alive or pid_alive)(held.pid) if held.host == host else None
+    if living is not None:
+        return None if living else f"process {held.pid} no longer exists on this host"
+    # Another host, or a process table this host cannot read: only the heartbeat tells.
     if now - as_utc(held.heartbeat_at) > stale_after:
         return f"no heartbeat for longer than {format_age(stale_after)}"
     return None
@@ -64,15 +64,16 @@ def unlock_refusal(
 ) -> str | None:
     """Why `hygge unlock` must leave `held` in place, or None when it may remove it.
 
-    `force` removes a lock from another host whose heartbeat is still fresh (the user knows that
-    machine is gone); nothing removes the lock of a process alive on this host.
+    `force` removes a lock whose heartbeat is still fresh from another host (the user knows that
+    machine is gone) or from a process this host cannot see; nothing removes the lock of a
+    process alive on this host.
     """
     reason = stale_reason(held, now, host=host, stale_after=stale_after, alive=alive)
     if reason is not None:
         return None
     holder = describe_run(held, now)
     label = f"{flow}.{entity}"
-    if held.host == host:
+    if held.host == host and (alive or pid_alive)(held.pid):
         return (
             f"{label} is locked by {holder}, and that process is still running on this host. "
             f"Wait for it to finish, or stop it (pid {held.pid}); then its lock is released or "
@@ -80,6 +81,13 @@ def unlock_refusal(
         )
     if force:
         return None
+    if held.host == host:
+        return (
+            f"{label} is locked by {holder}: this host cannot tell whether process {held.pid} "
+            f"still runs, and its heartbeat is fresher than the stale timeout "
+            f"({format_age(stale_after)}). If it is gone, run "
+            f"`{unlock_command(flow, entity)} --force`."
+        )
     return (
         f"{label} is locked by {holder}: its heartbeat is fresher than the stale timeout "
         f"({format_age(stale_after)}), so that run may still be moving it. If host {held.host} "

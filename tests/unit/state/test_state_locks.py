@@ -332,3 +332,45 @@ def test_live_process_on_this_host_is_never_taken_over_however_old_its_heartbeat
     with pytest.raises(EntityLockedError, match="heartbeat 1h 0m ago"):
         rival.acquire_lock("orders", "customers", "run-b")
     assert backend.list_locks()["orders.customers"].owner == "run-a"
+
+
+def test_where_the_process_table_cannot_tell_the_heartbeat_decides(state_dir, clock):
+    def unknown(pid: int) -> None:
+        return None  # as on Windows
+
+    LocalStateBackend(state_dir, clock=clock, host="here", pid=7, alive=unknown).acquire_lock(
+        "orders", "customers", "run-a"
+    )
+    rival = LocalStateBackend(state_dir, clock=clock, host="here", pid=8, alive=unknown)
+    clock.advance(minutes=5)
+    with pytest.raises(EntityLockedError):
+        rival.acquire_lock("orders", "customers", "run-b")
+    with pytest.raises(EntityLockedError, match="cannot tell whether process 7 still runs"):
+        rival.remove_lock("orders", "customers")
+    clock.advance(minutes=5, seconds=1)
+
+    assert rival.acquire_lock("orders", "customers", "run-b").owner == "run-b"
+
+
+def test_unlock_force_removes_a_fresh_lock_whose_process_this_host_cannot_see(state_dir, clock):
+    def unknown(pid: int) -> None:
+        return None
+
+    LocalStateBackend(state_dir, clock=clock, host="here", pid=7, alive=unknown).acquire_lock(
+        "orders", "customers", "run-a"
+    )
+    rival = LocalStateBackend(state_dir, clock=clock, host="here", pid=8, alive=unknown)
+
+    assert rival.remove_lock("orders", "customers", force=True).owner == "run-a"
+    assert rival.list_locks() == {}
+
+
+def test_unlock_force_removes_an_unreadable_lock_file(backend):
+    path = backend.lock_path("orders", "customers")
+    path.parent.mkdir(parents=True)
+    path.write_text("[]")
+
+    with pytest.raises(StateError, match="is corrupt"):
+        backend.remove_lock("orders", "customers")
+    assert backend.remove_lock("orders", "customers", force=True) is None
+    assert not path.exists()

@@ -17,6 +17,7 @@ try:  # these imports take a moment: Ctrl-C meanwhile gets one line, not a trace
     from hygge.cli.listing import list_command
     from hygge.cli.reset import reset_command
     from hygge.cli.schema import schema_command
+    from hygge.cli.unlock import unlock_command
 except KeyboardInterrupt:
     sys.stderr.write("hygge: interrupted while starting; nothing was done\n")
     raise SystemExit(130) from None
@@ -37,6 +38,7 @@ Run it anywhere inside a project: it finds the nearest hygge.yml above the curre
   hygge go -i --dry-run            what an incremental run would read; moves nothing
   hygge go --resume                continue interrupted runs from their checkpoints
   hygge reset -f sales -e orders   forget a watermark: the next run reloads fully
+  hygge unlock -f sales -e orders  remove a lock whose run is gone
   hygge go --var flow.sales.store.path=/tmp/out
   hygge journal -n 5 --json        the last five runs, for scripts
   hygge debug                      check config, homes, stores and state
@@ -86,6 +88,7 @@ app.command("go")(go_command)
 app.command("list")(list_command)
 app.command("journal")(journal_command)
 app.command("reset")(reset_command)
+app.command("unlock")(unlock_command)
 app.command("debug")(debug_command)
 app.command("schema")(schema_command)
 

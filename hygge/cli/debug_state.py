@@ -20,8 +20,10 @@ from hygge.engine import Checkpoint
 from hygge.errors import HyggeError, StateError
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
-from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
-from hygge.state.lock import format_age, pid_alive, read_lock
+from hygge.state.local import LocalStateBackend
+from hygge.state.lock import read_lock
+from hygge.state.lock_rules import DEFAULT_STALE_AFTER, format_age, unlock_command
+from hygge.state.lock_rules import stale_reason as lock_stale_reason
 from hygge.types import Place
 
 
@@ -73,7 +75,7 @@ def _report_locks(
     for flow, entity, path in state.layout.entries("locks"):
         name = f"{flow}.{entity}"
         try:
-            lock = read_lock(path, name)
+            lock = read_lock(path, flow, entity)
         except StateError as error:
             report.problems.append(_corrupt("lock", flow, entity, path, error, known=known))
             continue
@@ -120,11 +122,7 @@ def _next_step(checkpoint: Checkpoint, on_interrupted: str) -> str:
 
 def stale_reason(lock: LockInfo, now: datetime, host: str) -> str | None:
     """Why a new run would take the lock over, or None when its holder may be alive."""
-    if lock.host == host and not pid_alive(lock.pid):
-        return f"process {lock.pid} no longer exists on this host"
-    if now - as_utc(lock.heartbeat_at) > DEFAULT_STALE_AFTER:
-        return f"no heartbeat for longer than {format_age(DEFAULT_STALE_AFTER)}"
-    return None
+    return lock_stale_reason(lock, now, host=host, stale_after=DEFAULT_STALE_AFTER)
 
 
 def describe_lock(lock: LockInfo, now: datetime, stale: str | None) -> str:
@@ -150,7 +148,10 @@ def _corrupt(
 ) -> str:
     why = _first_error(error) if isinstance(error, ValidationError) else _cause(error)
     if kind == "lock":
-        fix = f"If no run of {flow}.{entity} is active, delete it"
+        fix = (
+            f"If no run of {flow}.{entity} is active, remove it with "
+            f"`{unlock_command(flow, entity)} --force`"
+        )
     elif f"{flow}.{entity}" in known:
         fix = f"`hygge reset -f {flow} -e {entity}` removes it" + _after_reset(kind, flow, entity)
     else:

@@ -37,13 +37,23 @@ class StateBackend(Protocol):
 
     def set_watermark(self, flow: str, entity: str, watermark: Watermark) -> None: ...
 
-    def clear_watermark(self, flow: str, entity: str) -> bool: ...
+    def clear_watermark(self, flow: str, entity: str) -> bool:
+        """Forget the watermark; True when there was one."""
+        ...
+
+    def list_watermarks(self) -> dict[str, Watermark]:
+        """Every stored watermark, keyed `flow.entity`."""
+        ...
 
     def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None: ...
 
     def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None: ...
 
     def clear_checkpoint(self, flow: str, entity: str) -> None: ...
+
+    def list_checkpoints(self) -> dict[str, dict[str, JsonValue]]:
+        """Every live checkpoint (an interrupted or running entity run), keyed `flow.entity`."""
+        ...
 
     def load_margin(self, flow: str, entity: str, pending: str | None = None) -> bytes | None:
         """The lookback margin (parquet bytes): committed, or a run's `pending` chunk copy."""
@@ -63,9 +73,32 @@ class StateBackend(Protocol):
         """Take the entity's lock or raise EntityLockedError naming the holder."""
         ...
 
-    def refresh_lock(self, flow: str, entity: str, owner: str) -> None: ...
+    def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
+        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        ...
 
-    def release_lock(self, flow: str, entity: str, owner: str) -> None: ...
+    def release_lock(self, flow: str, entity: str, owner: str) -> None:
+        """Remove the lock if `owner` holds it; another holder's lock is left in place."""
+        ...
+
+    def get_lock(self, flow: str, entity: str) -> LockInfo | None:
+        """Who holds the entity's lock, None when nobody; StateError when unreadable."""
+        ...
+
+    def remove_lock(
+        self, flow: str, entity: str, *, force: bool = False, holder: str | None = None
+    ) -> LockInfo | None:
+        """`hygge unlock`: remove a lock whose holder is gone; the removed holder, None if none.
+
+        EntityLockedError while the holder may be alive (`lock_rules.unlock_refusal`: never a
+        live pid on this host; another host's fresh heartbeat only with `force`), or when run
+        `holder` no longer holds it. A lock that cannot be read goes only with `force`.
+        """
+        ...
+
+    def list_locks(self) -> dict[str, LockInfo]:
+        """Every held lock, keyed `flow.entity`."""
+        ...
 
     def append_journal(self, row: JournalRow) -> None: ...
 

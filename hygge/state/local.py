@@ -29,9 +29,8 @@ from hygge.state.journal_folder import (
 )
 from hygge.state.layout import StateLayout
 from hygge.state.lock import EntityLocks, read_lock
+from hygge.state.lock_rules import DEFAULT_STALE_AFTER, PidAlive
 from hygge.types import JsonValue
-
-DEFAULT_STALE_AFTER = timedelta(minutes=10)
 
 _CHECKPOINT = TypeAdapter(dict[str, JsonValue])
 
@@ -48,6 +47,7 @@ class LocalStateBackend:
         host: str | None = None,
         pid: int | None = None,
         stale_after: timedelta = DEFAULT_STALE_AFTER,
+        alive: PidAlive | None = None,
     ) -> None:
         self.layout = StateLayout(state_dir, journal_dir or state_dir / "journal")
         self._locks = EntityLocks(
@@ -55,6 +55,7 @@ class LocalStateBackend:
             pid=pid,
             clock=clock,
             stale_after=stale_after,
+            alive=alive,
         )
 
     # Watermarks
@@ -137,26 +138,38 @@ class LocalStateBackend:
     # Locks
 
     def lock_path(self, flow: str, entity: str) -> Path:
-        """The lock file of `flow.entity` (what a user removes after a crash)."""
+        """The lock file of `flow.entity` (`hygge unlock` removes it once its holder is gone)."""
         return self.layout.path("locks", flow, entity)
 
     def acquire_lock(self, flow: str, entity: str, owner: str) -> LockInfo:
         """Take the entity's lock or raise EntityLockedError naming the holder."""
-        return self._locks.acquire(self.lock_path(flow, entity), f"{flow}.{entity}", owner)
+        return self._locks.acquire(self.lock_path(flow, entity), flow, entity, owner)
 
     def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
         """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
-        self._locks.refresh(self.lock_path(flow, entity), f"{flow}.{entity}", owner)
+        self._locks.refresh(self.lock_path(flow, entity), flow, entity, owner)
 
     def release_lock(self, flow: str, entity: str, owner: str) -> None:
         """Remove the lock if `owner` holds it; another holder's lock is left in place."""
-        self._locks.release(self.lock_path(flow, entity), f"{flow}.{entity}", owner)
+        self._locks.release(self.lock_path(flow, entity), flow, entity, owner)
+
+    def get_lock(self, flow: str, entity: str) -> LockInfo | None:
+        """Who holds the entity's lock, None when nobody; StateError when it is unreadable."""
+        return read_lock(self.lock_path(flow, entity), flow, entity)
+
+    def remove_lock(
+        self, flow: str, entity: str, *, force: bool = False, holder: str | None = None
+    ) -> LockInfo | None:
+        """`hygge unlock`: remove a lock whose holder is gone (see `EntityLocks.remove`)."""
+        return self._locks.remove(
+            self.lock_path(flow, entity), flow, entity, force=force, holder=holder
+        )
 
     def list_locks(self) -> dict[str, LockInfo]:
         """Every held lock, keyed `flow.entity`."""
         found: dict[str, LockInfo] = {}
         for flow, entity, path in self.layout.entries("locks"):
-            info = read_lock(path, f"{flow}.{entity}")
+            info = read_lock(path, flow, entity)
             if info is not None:
                 found[f"{flow}.{entity}"] = info
         return found

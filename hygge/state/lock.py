@@ -1,11 +1,12 @@
 """One writer per entity: lock files under `locks/<flow>/<entity>.lock`.
 
 A lock file records who holds the entity (LockInfo JSON). Every change to it (create, take
-over, refresh, release) happens while holding an OS advisory lock on a sibling `.mutex` file.
-The OS drops that advisory lock when its process dies, so it never goes stale itself, and
-inside it read-decide-write cannot race: of several runs taking over one stale lock exactly
-one wins, and a holder's refresh never interleaves with a takeover. The lock file is always
-published atomically, so readers outside the mutex (`hygge list`) never see half of one.
+over, refresh, release, removal by `hygge unlock`) happens while holding an OS advisory lock on
+a sibling `.mutex` file. The OS drops that advisory lock when its process dies, so it never goes
+stale itself, and inside it read-decide-write cannot race: of several runs taking over one stale
+lock exactly one wins, and a holder's refresh never interleaves with a takeover. The lock file
+is always published atomically, so readers outside the mutex (`hygge list`) never see half of
+one. When a holder counts as gone is decided in `hygge.state.lock_rules`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from hygge.errors import EntityLockedError, StateError
 from hygge.state.atomic import ensure_dir, read_or_none, remove_durably, write_atomic
 from hygge.state.base import LockInfo
 from hygge.state.clock import Clock, as_utc
+from hygge.state.lock_rules import (
+    PidAlive,
+    describe_holder,
+    format_age,
+    stale_reason,
+    unlock_command,
+    unlock_refusal,
+)
 from hygge.wording import counted
 
 if sys.platform == "win32":
@@ -35,19 +44,28 @@ log = logging.getLogger(__name__)
 
 
 class EntityLocks:
-    """Takes, refreshes and releases entity lock files on behalf of one process."""
+    """Takes, refreshes, releases and removes entity lock files on behalf of one process."""
 
-    def __init__(self, *, host: str, pid: int | None, clock: Clock, stale_after: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        pid: int | None,
+        clock: Clock,
+        stale_after: timedelta,
+        alive: PidAlive | None = None,
+    ) -> None:
         self.host = host
         self._pid = pid  # None: whatever process we run in (a fork gets its own)
+        self._alive = alive  # None: ask this host's process table
         self.clock = clock
         self.stale_after = stale_after
 
-    def acquire(self, path: Path, label: str, owner: str) -> LockInfo:
+    def acquire(self, path: Path, flow: str, entity: str, owner: str) -> LockInfo:
         """Take the lock for `owner`, re-take it idempotently, or take over a stale one."""
         with _mutex(path):
             now = as_utc(self.clock())
-            held = read_lock(path, label)
+            held = read_lock(path, flow, entity)
             if held is None:
                 info = self._info(owner, acquired_at=now, now=now)
                 if not write_atomic(path, _encode(info), overwrite=False):
@@ -61,47 +79,81 @@ class EntityLocks:
                 # A resumed run, perhaps in another process: record where it runs now.
                 acquired_at = as_utc(held.acquired_at)
             else:
-                self._take_over(path, label, held, now)
+                self._take_over(flow, entity, held, now)
                 acquired_at = now
             info = self._info(owner, acquired_at=acquired_at, now=now)
             write_atomic(path, _encode(info))
             return info
 
-    def refresh(self, path: Path, label: str, owner: str) -> LockInfo:
+    def refresh(self, path: Path, flow: str, entity: str, owner: str) -> LockInfo:
         """Move the heartbeat forward (recording this process as the holder); raise if lost."""
         with _mutex(path):
             now = as_utc(self.clock())
-            held = read_lock(path, label)
+            held = read_lock(path, flow, entity)
             if held is None:
-                raise StateError(
-                    f"the lock of {label} held by run {owner} is gone: {path} was removed "
-                    "while the run was moving. Stop this run and start it again."
-                )
+                raise lock_gone_error(flow, entity, owner)
             if held.owner != owner:
-                raise EntityLockedError(
-                    f"run {owner} no longer holds the lock of {label}: it was taken over by "
-                    f"run {held.owner} (pid {held.pid} on host {held.host}). This run must "
-                    "stop; the run holding the lock now decides what is published."
-                )
+                raise taken_over_error(flow, entity, owner, held)
             info = self._info(owner, acquired_at=as_utc(held.acquired_at), now=now)
             write_atomic(path, _encode(info))
             return info
 
-    def release(self, path: Path, label: str, owner: str) -> bool:
+    def release(self, path: Path, flow: str, entity: str, owner: str) -> bool:
         """Remove the lock if `owner` holds it; True when removed."""
         with _mutex(path):
-            held = read_lock(path, label)
+            held = read_lock(path, flow, entity)
             if held is None:
                 return False
             if held.owner != owner:
                 log.warning(
-                    "not releasing the lock of %s: it is held by run %s, not by run %s",
-                    label,
+                    "not releasing the lock of %s.%s: it is held by run %s, not by run %s",
+                    flow,
+                    entity,
                     held.owner,
                     owner,
                 )
                 return False
             return remove_durably(path)
+
+    def remove(
+        self, path: Path, flow: str, entity: str, *, force: bool, holder: str | None
+    ) -> LockInfo | None:
+        """`hygge unlock`: remove a lock whose holder is gone; the removed holder, None if none.
+
+        EntityLockedError while the holder may be alive (see `unlock_refusal`) or when the lock
+        is no longer held by run `holder` (it changed hands since the user looked). A corrupt
+        lock file is removed only with `force`.
+        """
+        with _mutex(path):
+            try:
+                held = read_lock(path, flow, entity)
+            except StateError:
+                if not force:
+                    raise
+                remove_durably(path)
+                return None
+            if held is None:
+                return None
+            if holder is not None and held.owner != holder:
+                raise EntityLockedError(
+                    f"the lock of {flow}.{entity} changed hands meanwhile: it is held by run "
+                    f"{held.owner} now, not by run {holder}. Nothing was removed; look again "
+                    f"with `{unlock_command(flow, entity)}`."
+                )
+            refusal = unlock_refusal(
+                held,
+                as_utc(self.clock()),
+                flow=flow,
+                entity=entity,
+                host=self.host,
+                stale_after=self.stale_after,
+                force=force,
+                alive=self._alive,
+            )
+            if refusal is not None:
+                raise EntityLockedError(refusal)
+            remove_durably(path)
+            return held
 
     @property
     def pid(self) -> int:
@@ -112,32 +164,49 @@ class EntityLocks:
             owner=owner, host=self.host, pid=self.pid, acquired_at=acquired_at, heartbeat_at=now
         )
 
-    def _take_over(self, path: Path, label: str, held: LockInfo, now: datetime) -> None:
+    def _take_over(self, flow: str, entity: str, held: LockInfo, now: datetime) -> None:
         """Raise EntityLockedError if the holder is alive; otherwise log the takeover."""
-        reason = self._stale_reason(held, now)
-        if reason is None:
-            raise EntityLockedError(describe_holder(label, held, path, now))
-        log.warning(
-            "taking over the stale lock of %s held by run %s (pid %s on host %s, "
-            "heartbeat %s ago): %s",
-            label,
-            held.owner,
-            held.pid,
-            held.host,
-            format_age(now - as_utc(held.heartbeat_at)),
-            reason,
+        reason = stale_reason(
+            held, now, host=self.host, stale_after=self.stale_after, alive=self._alive
         )
-
-    def _stale_reason(self, held: LockInfo, now: datetime) -> str | None:
-        if held.host == self.host and not pid_alive(held.pid):
-            return f"process {held.pid} no longer exists"
-        silence = now - as_utc(held.heartbeat_at)
-        if silence > self.stale_after:
-            return f"no heartbeat for longer than {format_age(self.stale_after)}"
-        return None
+        if reason is None:
+            raise EntityLockedError(describe_holder(flow, entity, held, now))
+        log_takeover(flow, entity, held, now, reason)
 
 
-def read_lock(path: Path, label: str) -> LockInfo | None:
+def log_takeover(flow: str, entity: str, held: LockInfo, now: datetime, reason: str) -> None:
+    log.warning(
+        "taking over the stale lock of %s.%s held by run %s (pid %s on host %s, "
+        "heartbeat %s ago): %s",
+        flow,
+        entity,
+        held.owner,
+        held.pid,
+        held.host,
+        format_age(now - as_utc(held.heartbeat_at)),
+        reason,
+    )
+
+
+def lock_gone_error(flow: str, entity: str, owner: str) -> StateError:
+    """A holder's refresh found no lock: it was removed while the run was moving."""
+    return StateError(
+        f"the lock of {flow}.{entity} held by run {owner} is gone: it was removed (by "
+        "`hygge unlock --force`, or by hand) while the run was moving. Stop this run and "
+        "start it again."
+    )
+
+
+def taken_over_error(flow: str, entity: str, owner: str, held: LockInfo) -> EntityLockedError:
+    """Fencing: `owner` refreshed a lock that another run took over."""
+    return EntityLockedError(
+        f"run {owner} no longer holds the lock of {flow}.{entity}: it was taken over by "
+        f"run {held.owner} (pid {held.pid} on host {held.host}). This run must "
+        "stop; the run holding the lock now decides what is published."
+    )
+
+
+def read_lock(path: Path, flow: str, entity: str) -> LockInfo | None:
     """The lock file's holder, None when unlocked; StateError when the file is unreadable."""
     raw = read_or_none(path)
     if raw is None:
@@ -146,46 +215,11 @@ def read_lock(path: Path, label: str) -> LockInfo | None:
         return LockInfo.model_validate_json(raw)
     except ValidationError as error:
         raise StateError(
-            f"lock file {path} of {label} is corrupt ({counted(error.error_count(), 'problem')}, "
-            f"first: {error.errors()[0]['msg']}). If no run of {label} is active, delete it."
+            f"lock file {path} of {flow}.{entity} is corrupt "
+            f"({counted(error.error_count(), 'problem')}, first: {error.errors()[0]['msg']}). "
+            f"If no run of {flow}.{entity} is active, remove it with "
+            f"`{unlock_command(flow, entity)} --force`."
         ) from error
-
-
-def describe_holder(label: str, held: LockInfo, path: Path, now: datetime) -> str:
-    """The message for a run that finds the entity locked: who holds it and what to do."""
-    return (
-        f"{label} is being moved by run {held.owner} (pid {held.pid} on host {held.host}, "
-        f"heartbeat {format_age(now - as_utc(held.heartbeat_at))} ago). Wait for it to finish, "
-        f"or if that process is gone, remove {path}"
-    )
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host (True when it cannot be known)."""
-    if pid <= 0 or sys.platform == "win32":
-        return True  # os.kill(pid, 0) would terminate the process on Windows
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by another user
-    return True
-
-
-def format_age(age: timedelta) -> str:
-    """A short human duration: `12s`, `3m 4s`, `2h 5m`, `3d 4h`."""
-    seconds = max(0, int(age.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
 
 
 def _encode(info: LockInfo) -> bytes:

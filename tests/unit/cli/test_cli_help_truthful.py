@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from hygge.cli.app import app
 
-COMMANDS = ["init", "go", "list", "journal", "reset", "debug", "schema"]
+COMMANDS = ["init", "go", "list", "journal", "reset", "unlock", "debug", "schema"]
 # Homes and stores this version refuses as "not supported yet" (README: What works today).
 NOT_YET = re.compile(r"\b(databases?|sql|mssql|postgres\w*|sqlite|duckdb|azure|adls|onelake|"
                      r"fabric|blob|open.mirroring|delta|rest api)\b", re.IGNORECASE)  # fmt: skip

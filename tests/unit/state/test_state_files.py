@@ -15,7 +15,8 @@ import hygge.state.atomic
 from hygge.errors import StateError
 from hygge.state.atomic import write_atomic
 from hygge.state.base import Watermark
-from hygge.state.local import DEFAULT_STALE_AFTER, LocalStateBackend
+from hygge.state.local import LocalStateBackend
+from hygge.state.lock_rules import DEFAULT_STALE_AFTER
 
 WATERMARK = Watermark(column="updated_at", value="2025-03-01T00:00:00+00:00", value_type="datetime")
 

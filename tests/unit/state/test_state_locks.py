@@ -15,7 +15,7 @@ import pytest
 
 from hygge.errors import EntityLockedError, StateError
 from hygge.state.local import LocalStateBackend
-from hygge.state.lock import format_age
+from hygge.state.lock_rules import format_age
 
 
 def _dead_pid() -> int:
@@ -59,7 +59,7 @@ def test_acquire_records_owner_host_pid_and_times(backend, state_dir, clock):
     assert (state_dir / "locks" / "orders" / "customers.lock").is_file()
 
 
-def test_second_owner_is_refused_naming_the_holder_and_the_lock_file(backend, clock):
+def test_second_owner_is_refused_naming_the_holder_and_the_unlock_command(backend, clock):
     backend.acquire_lock("orders", "customers", "run-a")
     clock.advance(seconds=12)
 
@@ -69,7 +69,8 @@ def test_second_owner_is_refused_naming_the_holder_and_the_lock_file(backend, cl
     message = str(caught.value)
     assert "orders.customers is being moved by run run-a" in message
     assert f"pid {os.getpid()} on host here, heartbeat 12s ago" in message
-    assert str(backend.lock_path("orders", "customers")) in message
+    assert "run `hygge unlock --flow orders --entity customers`" in message
+    assert "remove" not in message
     assert backend.list_locks()["orders.customers"].owner == "run-a"
 
 
@@ -225,7 +226,10 @@ def test_corrupt_lock_file_raises_state_error_naming_it(backend):
         backend.acquire_lock("orders", "customers", "run-b")
 
     assert str(path) in str(caught.value)
-    assert "If no run of orders.customers is active, delete it" in str(caught.value)
+    assert (
+        "If no run of orders.customers is active, remove it with "
+        "`hygge unlock --flow orders --entity customers --force`"
+    ) in str(caught.value)
 
 
 def test_concurrent_acquire_from_threads_has_exactly_one_winner(state_dir, clock):
@@ -315,3 +319,58 @@ def test_concurrent_acquire_from_processes_has_exactly_one_winner(state_dir, sta
 )
 def test_ages_read_like_a_person_would_say_them(age, text):
     assert format_age(age) == text
+
+
+def test_live_process_on_this_host_is_never_taken_over_however_old_its_heartbeat(
+    state_dir, backend, clock
+):
+    # The holder is this test's own process: alive, on host "here", silent for an hour.
+    backend.acquire_lock("orders", "customers", "run-a")
+    clock.advance(hours=1)
+    rival = LocalStateBackend(state_dir, clock=clock, host="here", pid=os.getpid() + 1)
+
+    with pytest.raises(EntityLockedError, match="heartbeat 1h 0m ago"):
+        rival.acquire_lock("orders", "customers", "run-b")
+    assert backend.list_locks()["orders.customers"].owner == "run-a"
+
+
+def test_where_the_process_table_cannot_tell_the_heartbeat_decides(state_dir, clock):
+    def unknown(pid: int) -> None:
+        return None  # as on Windows
+
+    LocalStateBackend(state_dir, clock=clock, host="here", pid=7, alive=unknown).acquire_lock(
+        "orders", "customers", "run-a"
+    )
+    rival = LocalStateBackend(state_dir, clock=clock, host="here", pid=8, alive=unknown)
+    clock.advance(minutes=5)
+    with pytest.raises(EntityLockedError):
+        rival.acquire_lock("orders", "customers", "run-b")
+    with pytest.raises(EntityLockedError, match="cannot tell whether process 7 still runs"):
+        rival.remove_lock("orders", "customers")
+    clock.advance(minutes=5, seconds=1)
+
+    assert rival.acquire_lock("orders", "customers", "run-b").owner == "run-b"
+
+
+def test_unlock_force_removes_a_fresh_lock_whose_process_this_host_cannot_see(state_dir, clock):
+    def unknown(pid: int) -> None:
+        return None
+
+    LocalStateBackend(state_dir, clock=clock, host="here", pid=7, alive=unknown).acquire_lock(
+        "orders", "customers", "run-a"
+    )
+    rival = LocalStateBackend(state_dir, clock=clock, host="here", pid=8, alive=unknown)
+
+    assert rival.remove_lock("orders", "customers", force=True).owner == "run-a"
+    assert rival.list_locks() == {}
+
+
+def test_unlock_force_removes_an_unreadable_lock_file(backend):
+    path = backend.lock_path("orders", "customers")
+    path.parent.mkdir(parents=True)
+    path.write_text("[]")
+
+    with pytest.raises(StateError, match="is corrupt"):
+        backend.remove_lock("orders", "customers")
+    assert backend.remove_lock("orders", "customers", force=True) is None
+    assert not path.exists()

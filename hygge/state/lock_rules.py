@@ -1,0 +1,129 @@
+"""When an entity lock's holder counts as gone, and what to tell the user (every backend).
+
+A lock records its holder's host, pid and last heartbeat. On the holder's own host the process
+table decides: a live pid is never taken over, however long its heartbeat has been silent (a
+paused laptop, a stuck mount). From another host (or where the process table cannot be read,
+as on Windows) only the heartbeat can tell: silent for longer than the stale timeout means gone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from hygge.state.base import LockInfo
+from hygge.state.clock import as_utc
+
+PidAlive = Callable[[int], bool | None]  # whether a pid exists on this host; None: unknown
+DEFAULT_STALE_AFTER = timedelta(minutes=10)  # another host's silence that counts as gone
+
+
+def pid_alive(pid: int) -> bool | None:
+    """Whether a process with this pid exists on this host; None when it cannot be known."""
+    if pid <= 0 or sys.platform == "win32":
+        return None  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True
+
+
+def stale_reason(
+    held: LockInfo,
+    now: datetime,
+    *,
+    host: str,
+    stale_after: timedelta,
+    alive: PidAlive | None = None,
+) -> str | None:
+    """Why `held` may be taken over from `host`, or None while its holder may be alive."""
+    living = (alive or pid_alive)(held.pid) if held.host == host else None
+    if living is not None:
+        return None if living else f"process {held.pid} no longer exists on this host"
+    # Another host, or a process table this host cannot read: only the heartbeat tells.
+    if now - as_utc(held.heartbeat_at) > stale_after:
+        return f"no heartbeat for longer than {format_age(stale_after)}"
+    return None
+
+
+def unlock_refusal(
+    held: LockInfo,
+    now: datetime,
+    *,
+    flow: str,
+    entity: str,
+    host: str,
+    stale_after: timedelta,
+    force: bool,
+    alive: PidAlive | None = None,
+) -> str | None:
+    """Why `hygge unlock` must leave `held` in place, or None when it may remove it.
+
+    `force` removes a lock whose heartbeat is still fresh from another host (the user knows that
+    machine is gone) or from a process this host cannot see; nothing removes the lock of a
+    process alive on this host.
+    """
+    reason = stale_reason(held, now, host=host, stale_after=stale_after, alive=alive)
+    if reason is not None:
+        return None
+    holder = describe_run(held, now)
+    label = f"{flow}.{entity}"
+    if held.host == host and (alive or pid_alive)(held.pid):
+        return (
+            f"{label} is locked by {holder}, and that process is still running on this host. "
+            f"Wait for it to finish, or stop it (pid {held.pid}); then its lock is released or "
+            "taken over by the next run."
+        )
+    if force:
+        return None
+    if held.host == host:
+        return (
+            f"{label} is locked by {holder}: this host cannot tell whether process {held.pid} "
+            f"still runs, and its heartbeat is fresher than the stale timeout "
+            f"({format_age(stale_after)}). If it is gone, run "
+            f"`{unlock_command(flow, entity)} --force`."
+        )
+    return (
+        f"{label} is locked by {holder}: its heartbeat is fresher than the stale timeout "
+        f"({format_age(stale_after)}), so that run may still be moving it. If host {held.host} "
+        f"is gone for good, run `{unlock_command(flow, entity)} --force`."
+    )
+
+
+def describe_run(held: LockInfo, now: datetime) -> str:
+    """`run R (pid P on host H, heartbeat 12s ago)`."""
+    silence = format_age(now - as_utc(held.heartbeat_at))
+    return f"run {held.owner} (pid {held.pid} on host {held.host}, heartbeat {silence} ago)"
+
+
+def describe_holder(flow: str, entity: str, held: LockInfo, now: datetime) -> str:
+    """The message for a run that finds the entity locked: who holds it and what to do."""
+    return (
+        f"{flow}.{entity} is being moved by {describe_run(held, now)}. Wait for it to finish, "
+        f"or if that process is gone, run `{unlock_command(flow, entity)}`"
+    )
+
+
+def unlock_command(flow: str, entity: str) -> str:
+    """The command that removes the lock of `flow.entity` once its holder is gone."""
+    return f"hygge unlock --flow {flow} --entity {entity}"
+
+
+def format_age(age: timedelta) -> str:
+    """A short human duration: `12s`, `3m 4s`, `2h 5m`, `3d 4h`."""
+    seconds = max(0, int(age.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"

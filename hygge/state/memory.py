@@ -1,0 +1,279 @@
+"""StateBackend in memory: for tests, and for embedding hygge where state need not outlive it.
+
+The semantics are the local folder's (the StateBackend contract battery runs both unchanged):
+one lock holder per entity with the same takeover rules (`hygge.state.lock_rules`), fencing on
+refresh, values stored as bytes so a caller's later change never shows through, and a write
+that fails leaves the old value. Thread-safe: one mutex serialises every call. Several
+`MemoryStateBackend` objects posing as different processes share one `MemoryState`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import TypeAdapter
+
+from hygge.errors import EntityLockedError, StateError
+from hygge.state.base import LockInfo, Watermark
+from hygge.state.clock import Clock, as_utc, utc_now
+from hygge.state.journal import JournalRow
+from hygge.state.lock import lock_gone_error, log_takeover, taken_over_error
+from hygge.state.lock_rules import (
+    DEFAULT_STALE_AFTER,
+    PidAlive,
+    describe_holder,
+    stale_reason,
+    unlock_refusal,
+)
+from hygge.types import JsonValue
+
+log = logging.getLogger(__name__)
+
+_CHECKPOINT = TypeAdapter(dict[str, JsonValue])
+Key = tuple[str, str]
+
+
+@dataclass
+class MemoryState:
+    """The state itself, shared by every backend object over it (one per simulated process)."""
+
+    mutex: threading.RLock = field(default_factory=threading.RLock)
+    watermarks: dict[Key, bytes] = field(default_factory=dict)
+    checkpoints: dict[Key, bytes] = field(default_factory=dict)
+    margins: dict[tuple[str, str, str | None], bytes] = field(default_factory=dict)
+    locks: dict[Key, bytes] = field(default_factory=dict)
+    journal: list[bytes] = field(default_factory=list)
+
+
+class MemoryStateBackend:
+    """Durable-for-the-process state; `host`, `pid`, clock and liveness check are injectable."""
+
+    def __init__(
+        self,
+        state: MemoryState | None = None,
+        *,
+        clock: Clock = utc_now,
+        host: str | None = None,
+        pid: int | None = None,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+        alive: PidAlive | None = None,
+    ) -> None:
+        self.state = MemoryState() if state is None else state
+        self.clock = clock
+        self.host = socket.gethostname() if host is None else host
+        self._pid = pid
+        self.stale_after = stale_after
+        self._alive = alive
+
+    # Watermarks
+
+    def get_watermark(self, flow: str, entity: str) -> Watermark | None:
+        raw = self.state.watermarks.get((flow, entity))
+        return None if raw is None else Watermark.model_validate_json(raw)
+
+    def set_watermark(self, flow: str, entity: str, watermark: Watermark) -> None:
+        data = _encode(watermark.model_dump(mode="json"))
+        with self.state.mutex:
+            self.state.watermarks[(flow, entity)] = data
+
+    def clear_watermark(self, flow: str, entity: str) -> bool:
+        with self.state.mutex:
+            return self.state.watermarks.pop((flow, entity), None) is not None
+
+    def list_watermarks(self) -> dict[str, Watermark]:
+        with self.state.mutex:
+            stored = dict(self.state.watermarks)
+        return {f"{f}.{e}": Watermark.model_validate_json(raw) for (f, e), raw in stored.items()}
+
+    # Checkpoints
+
+    def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None:
+        raw = self.state.checkpoints.get((flow, entity))
+        return None if raw is None else _CHECKPOINT.validate_json(raw)
+
+    def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None:
+        data = _encode(checkpoint, what=f"the checkpoint of {flow}.{entity}")
+        with self.state.mutex:
+            self.state.checkpoints[(flow, entity)] = data
+
+    def clear_checkpoint(self, flow: str, entity: str) -> None:
+        with self.state.mutex:
+            self.state.checkpoints.pop((flow, entity), None)
+
+    def list_checkpoints(self) -> dict[str, dict[str, JsonValue]]:
+        with self.state.mutex:
+            stored = dict(self.state.checkpoints)
+        return {f"{f}.{e}": _CHECKPOINT.validate_json(raw) for (f, e), raw in stored.items()}
+
+    # Lookback margins
+
+    def load_margin(self, flow: str, entity: str, pending: str | None = None) -> bytes | None:
+        return self.state.margins.get((flow, entity, pending))
+
+    def save_margin(self, flow: str, entity: str, data: bytes, pending: str) -> None:
+        with self.state.mutex:
+            self.state.margins[(flow, entity, pending)] = bytes(data)
+
+    def promote_margin(self, flow: str, entity: str, pending: str) -> None:
+        with self.state.mutex:
+            data = self.state.margins.get((flow, entity, pending))
+            if data is not None:
+                self.state.margins[(flow, entity, None)] = data
+            self._drop_pending_margins(flow, entity)
+
+    def clear_margin(self, flow: str, entity: str) -> None:
+        with self.state.mutex:
+            self.state.margins.pop((flow, entity, None), None)
+            self._drop_pending_margins(flow, entity)
+
+    def _drop_pending_margins(self, flow: str, entity: str) -> None:
+        for key in [k for k in self.state.margins if k[:2] == (flow, entity) and k[2]]:
+            del self.state.margins[key]
+
+    # Locks
+
+    @property
+    def pid(self) -> int:
+        return os.getpid() if self._pid is None else self._pid
+
+    def acquire_lock(self, flow: str, entity: str, owner: str) -> LockInfo:
+        """Take the entity's lock or raise EntityLockedError naming the holder."""
+        with self.state.mutex:
+            now = as_utc(self.clock())
+            held = self.get_lock(flow, entity)
+            acquired_at = now
+            if held is not None and held.owner == owner:
+                acquired_at = as_utc(held.acquired_at)
+            elif held is not None:
+                reason = self._stale(held)
+                if reason is None:
+                    raise EntityLockedError(describe_holder(flow, entity, held, now))
+                log_takeover(flow, entity, held, now, reason)
+            return self._hold(flow, entity, owner, acquired_at)
+
+    def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
+        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        with self.state.mutex:
+            held = self.get_lock(flow, entity)
+            if held is None:
+                raise lock_gone_error(flow, entity, owner)
+            if held.owner != owner:
+                raise taken_over_error(flow, entity, owner, held)
+            self._hold(flow, entity, owner, as_utc(held.acquired_at))
+
+    def release_lock(self, flow: str, entity: str, owner: str) -> None:
+        """Remove the lock if `owner` holds it; another holder's lock is left in place."""
+        with self.state.mutex:
+            held = self.get_lock(flow, entity)
+            if held is not None and held.owner != owner:
+                log.warning(
+                    "not releasing the lock of %s.%s: it is held by run %s, not by run %s",
+                    flow,
+                    entity,
+                    held.owner,
+                    owner,
+                )
+            elif held is not None:
+                del self.state.locks[(flow, entity)]
+
+    def get_lock(self, flow: str, entity: str) -> LockInfo | None:
+        raw = self.state.locks.get((flow, entity))
+        return None if raw is None else LockInfo.model_validate_json(raw)
+
+    def remove_lock(
+        self, flow: str, entity: str, *, force: bool = False, holder: str | None = None
+    ) -> LockInfo | None:
+        """`hygge unlock`: remove a lock whose holder is gone (rules of `unlock_refusal`)."""
+        with self.state.mutex:
+            held = self.get_lock(flow, entity)
+            if held is None:
+                return None
+            if holder is not None and held.owner != holder:
+                raise EntityLockedError(
+                    f"the lock of {flow}.{entity} changed hands meanwhile: it is held by run "
+                    f"{held.owner} now, not by run {holder}. Nothing was removed."
+                )
+            refusal = unlock_refusal(
+                held,
+                as_utc(self.clock()),
+                flow=flow,
+                entity=entity,
+                host=self.host,
+                stale_after=self.stale_after,
+                force=force,
+                alive=self._alive,
+            )
+            if refusal is not None:
+                raise EntityLockedError(refusal)
+            del self.state.locks[(flow, entity)]
+            return held
+
+    def list_locks(self) -> dict[str, LockInfo]:
+        with self.state.mutex:
+            stored = dict(self.state.locks)
+        return {f"{f}.{e}": LockInfo.model_validate_json(raw) for (f, e), raw in stored.items()}
+
+    def _stale(self, held: LockInfo) -> str | None:
+        now = as_utc(self.clock())
+        return stale_reason(
+            held, now, host=self.host, stale_after=self.stale_after, alive=self._alive
+        )
+
+    def _hold(self, flow: str, entity: str, owner: str, acquired_at: datetime) -> LockInfo:
+        now = as_utc(self.clock())
+        info = LockInfo(
+            owner=owner, host=self.host, pid=self.pid, acquired_at=acquired_at, heartbeat_at=now
+        )
+        self.state.locks[(flow, entity)] = _encode(info.model_dump(mode="json"))
+        return info
+
+    # Journal
+
+    def append_journal(self, row: JournalRow) -> None:
+        data = _encode(row.model_dump(mode="json"))
+        with self.state.mutex:
+            self.state.journal.append(data)
+
+    def read_journal(
+        self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
+    ) -> list[JournalRow]:
+        """Rows newest first; `entities` are `flow.entity` or bare names; filters narrow."""
+        with self.state.mutex:
+            stored = list(self.state.journal)
+        rows = [JournalRow.model_validate_json(raw) for raw in stored]
+        wanted = set(entities)
+        rows = [
+            row
+            for row in rows
+            if (not flows or row.flow in flows)
+            and (not wanted or row.entity in wanted or f"{row.flow}.{row.entity}" in wanted)
+        ]
+        ordered = sorted(
+            enumerate(rows),
+            key=lambda pair: (
+                as_utc(pair[1].start_time),
+                pair[1].finish_time is not None,
+                as_utc(pair[1].finish_time) if pair[1].finish_time else as_utc(pair[1].start_time),
+                pair[0],
+            ),
+            reverse=True,
+        )
+        newest = [row for _, row in ordered]
+        return newest if limit is None else newest[: max(limit, 0)]
+
+
+def _encode(value: object, *, what: str = "a state value") -> bytes:
+    """JSON bytes of `value`: what is stored, so the caller's objects are never shared."""
+    try:
+        return json.dumps(value, allow_nan=False).encode()
+    except (TypeError, ValueError) as error:
+        raise StateError(
+            f"{what} is not plain JSON ({error}); this is a bug in hygge, please report it."
+        ) from error

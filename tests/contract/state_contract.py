@@ -1,0 +1,178 @@
+"""The StateBackend contract: what every state backend (local folder, memory, blob) must do.
+
+A backend is done when a subclass of `StateBackendContract` passes, unchanged. It provides:
+
+- `open_backend` fixture: `(host, pid) -> StateBackend`, a *new* backend object over the one
+  state of the test, posing as process `pid` on `host` (a new object stands for another
+  process), built with the contract's `clock`, `processes.alive` as its check whether a pid
+  lives on its host, and `STALE_AFTER` as its stale timeout;
+- `crash_write` fixture: a context manager under which the backend's next state write dies
+  inside the write (InjectedFault): what was stored before must stay readable and unchanged.
+
+Hosts and pids: `HERE` and `FAR` are two machines; pids in `LIVE` are running (on any host:
+only the holder's own host can look), every other pid is gone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from hygge.errors import InjectedFault, StateError
+from hygge.state.base import FileRecord, Watermark
+from hygge.state.journal import JournalRow
+from tests.contract.state_lock_contract import StateLockContract
+from tests.contract.state_support import (
+    FAR,
+    HERE,
+    STALE_AFTER,
+    T0,
+    CrashWrite,
+    FakeClock,
+    OpenBackend,
+    Processes,
+)
+
+__all__ = [
+    "STALE_AFTER",
+    "CrashWrite",
+    "FakeClock",
+    "OpenBackend",
+    "Processes",
+    "StateBackendContract",
+]
+
+
+def watermark(value: int, **overrides: Any) -> Watermark:
+    record = FileRecord(
+        path="a.csv", size=10, mtime_ns=1, rows=2, digest="d" * 64, whole_lines=True
+    )
+    fields: dict[str, Any] = {
+        "column": "id",
+        "value": value,
+        "value_type": "int",
+        "files": ["a.csv@1"],
+        "file_records": [record],
+        "entity_run_id": f"run-{value}",
+        "updated_at": T0,
+    }
+    return Watermark(**(fields | overrides))
+
+
+def journal_row(run: str, start: datetime, **overrides: Any) -> JournalRow:
+    fields: dict[str, Any] = {
+        "entity_run_id": run,
+        "coordinator_run_id": "coord1",
+        "flow_run_id": "flowrun1",
+        "coordinator": "shop",
+        "flow": "orders",
+        "entity": "customers",
+        "start_time": start,
+        "finish_time": start + timedelta(seconds=5),
+        "status": "success",
+        "run_type": "incremental",
+        "row_count": 10,
+        "duration": 5.0,
+        "window_from": "1",
+        "window_to": "9",
+        "host": HERE,
+    }
+    return JournalRow(**(fields | overrides))
+
+
+class StateBackendContract(StateLockContract):
+    """Every StateBackend behaves like this (its locks: `StateLockContract`)."""
+
+    # Watermarks
+
+    def test_watermark_set_get_clear_round_trip(self, state, open_backend):
+        assert state.get_watermark("orders", "customers") is None
+        state.set_watermark("orders", "customers", watermark(5))
+
+        assert open_backend(FAR, 1).get_watermark("orders", "customers") == watermark(5)
+        assert state.list_watermarks() == {"orders.customers": watermark(5)}
+        assert state.clear_watermark("orders", "customers") is True
+        assert state.clear_watermark("orders", "customers") is False
+        assert state.get_watermark("orders", "customers") is None
+        assert state.list_watermarks() == {}
+
+    def test_watermark_set_again_replaces_it_and_entities_are_independent(self, state):
+        state.set_watermark("orders", "customers", watermark(5))
+        state.set_watermark("orders", "customers", watermark(7))
+        state.set_watermark("orders", "lines", watermark(1))
+
+        assert state.get_watermark("orders", "customers") == watermark(7)
+        assert set(state.list_watermarks()) == {"orders.customers", "orders.lines"}
+
+    def test_failed_watermark_write_leaves_the_old_value(self, state, crash_write):
+        state.set_watermark("orders", "customers", watermark(5))
+
+        with crash_write(), pytest.raises(InjectedFault):
+            state.set_watermark("orders", "customers", watermark(7))
+
+        assert state.get_watermark("orders", "customers") == watermark(5)
+
+    # Checkpoints
+
+    def test_checkpoint_save_load_clear_round_trip(self, state, open_backend):
+        checkpoint: dict[str, Any] = {"run": "r1", "chunks": [1, 2], "at": None, "ok": True}
+        state.save_checkpoint("orders", "customers", checkpoint)
+        checkpoint["chunks"].append(3)  # the caller's later change is not stored
+
+        stored = open_backend(FAR, 1).load_checkpoint("orders", "customers")
+        assert stored == {"run": "r1", "chunks": [1, 2], "at": None, "ok": True}
+        assert state.list_checkpoints() == {"orders.customers": stored}
+        state.clear_checkpoint("orders", "customers")
+        state.clear_checkpoint("orders", "customers")  # harmless when already gone
+        assert state.load_checkpoint("orders", "customers") is None
+        assert state.list_checkpoints() == {}
+
+    def test_failed_checkpoint_write_leaves_the_old_checkpoint(self, state, crash_write):
+        state.save_checkpoint("orders", "customers", {"chunk": 1})
+
+        with crash_write(), pytest.raises(InjectedFault):
+            state.save_checkpoint("orders", "customers", {"chunk": 2})
+
+        assert state.load_checkpoint("orders", "customers") == {"chunk": 1}
+
+    def test_checkpoint_that_is_not_plain_json_is_refused(self, state):
+        with pytest.raises(StateError, match="not plain JSON"):
+            state.save_checkpoint("orders", "customers", {"bad": float("nan")})
+        assert state.load_checkpoint("orders", "customers") is None
+
+    # Margins
+
+    def test_margin_save_promote_clear(self, state):
+        state.save_margin("orders", "customers", b"chunk-1", pending="run1.1")
+        state.save_margin("orders", "customers", b"chunk-2", pending="run1.2")
+
+        assert state.load_margin("orders", "customers") is None
+        assert state.load_margin("orders", "customers", pending="run1.1") == b"chunk-1"
+        state.promote_margin("orders", "customers", pending="run1.2")
+        assert state.load_margin("orders", "customers") == b"chunk-2"
+        assert state.load_margin("orders", "customers", pending="run1.1") is None
+        assert state.load_margin("orders", "customers", pending="run1.2") is None
+        state.save_margin("orders", "customers", b"chunk-3", pending="run2.1")
+        state.clear_margin("orders", "customers")
+        assert state.load_margin("orders", "customers") is None
+        assert state.load_margin("orders", "customers", pending="run2.1") is None
+
+    # Journal
+
+    def test_journal_append_read_returns_equal_rows_newest_first(self, state, open_backend):
+        first = journal_row("r1", T0)
+        second = journal_row("r2", T0 + timedelta(minutes=1), status="fail", message="boom")
+        other = journal_row("r3", T0 + timedelta(minutes=2), flow="sales", entity="lines")
+        for row in (first, second, other):
+            state.append_journal(row)
+
+        reader = open_backend(FAR, 1)
+        assert reader.read_journal() == [other, second, first]
+        assert reader.read_journal(flows=["orders"]) == [second, first]
+        assert reader.read_journal(entities=["sales.lines"]) == [other]
+        assert reader.read_journal(entities=["customers"], limit=1) == [second]
+
+    def test_journal_of_nothing_is_empty(self, state):
+        assert state.read_journal() == []

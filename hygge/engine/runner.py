@@ -34,6 +34,8 @@ from hygge.engine.plan import RunPlan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint, utc_now
 from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.base import StateBackend
+from hygge.state.heartbeat import Heartbeat
+from hygge.state.lock_rules import DEFAULT_STALE_AFTER
 from hygge.types import RunStatus
 
 log = logging.getLogger("hygge.engine")
@@ -42,6 +44,9 @@ log = logging.getLogger("hygge.engine")
 # loses at most this much work, and it costs one small JSON write per chunk. A workspace sets
 # its own with options.checkpoint_rows / checkpoint_seconds (see chunk_budget).
 LOCAL_CHUNK = ChunkBudget(max_rows=1_000_000, max_seconds=30.0)
+# How often a running step refreshes its entity's lock: well inside the stale timeout after
+# which another host may take the lock over.
+HEARTBEAT = DEFAULT_STALE_AFTER / 4
 
 
 @dataclass
@@ -233,18 +238,28 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
         clock.emit(_started(task, checkpoint))
     elif isinstance(step, MoveChunk):
         assert checkpoint is not None
-        checkpoint = move_chunk(
-            task,
-            checkpoint,
-            state,
-            budget=attempt.budget,
-            on_progress=clock.progress,
-            should_stop=cancel.is_set if cancel is not None else None,
-            on_cancel=cancel.set if cancel is not None else None,
-        )
+        # A batch may take longer than the lock's stale timeout (a slow query): keep it alive.
+        with _heartbeat(attempt) as beat:
+            checkpoint = move_chunk(
+                task,
+                checkpoint,
+                state,
+                budget=attempt.budget,
+                on_progress=clock.progress,
+                should_stop=cancel.is_set if cancel is not None else None,
+                on_cancel=cancel.set if cancel is not None else None,
+            )
+        beat.raise_if_lost()
     elif isinstance(step, Commit | Cancel | Abort | Interrupt):
-        return standing.model_copy(update={"result": _finish(task, state, step, checkpoint)})
+        with _heartbeat(attempt):  # a publish of many files takes a while too
+            result = _finish(task, state, step, checkpoint)
+        return standing.model_copy(update={"result": result})
     return Standing(checkpoint=checkpoint)
+
+
+def _heartbeat(attempt: _Attempt) -> Heartbeat:
+    task = attempt.task
+    return Heartbeat(attempt.state, task.flow, task.entity, attempt.attempt_id, HEARTBEAT)
 
 
 def _finish(

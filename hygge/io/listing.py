@@ -73,7 +73,7 @@ def _walk(
     try:
         entries = sorted(os.scandir(current), key=lambda e: e.name)
     except OSError as exc:
-        raise _unreadable(current, exc) from exc
+        raise unreadable_error(current, exc) from exc
     for entry in entries:
         if is_hidden(entry.name):
             continue
@@ -84,12 +84,12 @@ def _walk(
         try:
             stat = path.stat()
         except FileNotFoundError as exc:
-            raise _broken(path) from exc
+            raise broken_link_error(path) from exc
         except OSError as exc:
-            raise _unreadable(path, exc) from exc
+            raise unreadable_error(path, exc) from exc
         relative = path.relative_to(top).as_posix()
         if not stat_module.S_ISREG(stat.st_mode):
-            raise _not_a_file(path, stat.st_mode)
+            raise not_a_file_error(path, stat.st_mode)
         if entry.name.lower().endswith(extensions):
             listing.files.append(ListedFile(relative, stat.st_size, stat.st_mtime_ns))
         else:
@@ -100,11 +100,11 @@ def _identity(folder: Path) -> tuple[int, int]:
     try:
         stat = folder.stat()
     except OSError as exc:
-        raise _unreadable(folder, exc) from exc
+        raise unreadable_error(folder, exc) from exc
     return stat.st_dev, stat.st_ino
 
 
-def _broken(path: Path) -> DataError:
+def broken_link_error(path: Path) -> DataError:
     if not path.is_symlink():
         return DataError(f"{path} disappeared while the home was listed; run again")
     target = path.readlink()
@@ -114,7 +114,7 @@ def _broken(path: Path) -> DataError:
     )
 
 
-def _not_a_file(path: Path, mode: int) -> DataError:
+def not_a_file_error(path: Path, mode: int) -> DataError:
     kind = (
         "a named pipe (FIFO)"
         if stat_module.S_ISFIFO(mode)
@@ -128,7 +128,7 @@ def _not_a_file(path: Path, mode: int) -> DataError:
     )
 
 
-def _unreadable(path: Path, exc: OSError) -> DataError:
+def unreadable_error(path: Path, exc: OSError) -> DataError:
     return DataError(
         f"{path} cannot be read ({exc.strerror or exc}); fix its permissions, or move it out "
         "of the home folder"

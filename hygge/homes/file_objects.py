@@ -7,6 +7,7 @@ A local home keeps polars' native path reads; a home on object storage is read t
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +17,14 @@ from pathlib import Path
 
 from hygge.errors import DataError
 from hygge.io.listing import FolderListing, ListedFile
-from hygge.storage import LocalStorage, ObjectInfo, ObjectStorage, join_key
+from hygge.storage import (
+    LIVE_MARKER,
+    LocalStorage,
+    ObjectInfo,
+    ObjectStorage,
+    check_key,
+    join_key,
+)
 
 
 @dataclass(frozen=True)
@@ -74,13 +82,30 @@ def list_home(files: HomeFiles, extensions: tuple[str, ...]) -> FolderListing:
         return FolderListing(files=listed)
     listing = FolderListing()
     start = len(files.base) + 1 if files.base else 0
-    for info in files.storage.list(files.base, skip_hidden=True):
+    for info in files.storage.list(_live_prefix(files), skip_hidden=True):
         relative = info.key[start:]
         if relative.lower().endswith(extensions):
             listing.files.append(ListedFile(relative, info.size, info.mtime_ns))
         else:
             listing.others.append(relative)
     return listing
+
+
+def _live_prefix(files: HomeFiles) -> str:
+    """The live set a store without renames names in its marker (so a reader never sees two
+    sets mid-publish), else the whole base."""
+    marker = files.key(LIVE_MARKER)
+    if files.storage.stat(marker) is None:
+        return files.base
+    with files.storage.open_read(marker) as handle:
+        try:
+            live = json.loads(handle.read())
+            return files.key(check_key(str(live["set"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(
+                f"{files.describe(LIVE_MARKER)} is not hygge's live-set marker ({exc}); a "
+                "hygge store writes it to name the published files. Fix or delete it"
+            ) from exc
 
 
 @contextmanager

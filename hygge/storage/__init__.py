@@ -6,6 +6,7 @@ Issue 9 adds Azure blob storage against the same protocol and contract battery.
 """
 
 from hygge.storage.base import (
+    LIVE_MARKER,
     Clock,
     Location,
     ObjectInfo,
@@ -20,6 +21,7 @@ from hygge.storage.local import LocalStorage
 from hygge.storage.memory import MemoryStorage
 
 __all__ = [
+    "LIVE_MARKER",
     "Clock",
     "LocalStorage",
     "Location",

@@ -22,6 +22,8 @@ Clock = Callable[[], datetime]
 Data = bytes | BinaryIO
 
 SCHEMES = ("file", "az")
+# In a prefix a store publishes to without renames: {"run_id", "set"}, the live set's folder.
+LIVE_MARKER = "_hygge_live.json"
 
 
 class PreconditionFailedError(HyggeError):

@@ -26,7 +26,7 @@ from hygge.errors import ConfigError, StateError
 from hygge.faults import fault_point
 from hygge.io.patterns import TIMESTAMP_FORMAT, short_run_id
 from hygge.io.writers import write_frame
-from hygge.storage import ObjectStorage, join_key
+from hygge.storage import LIVE_MARKER, ObjectStorage, join_key
 from hygge.stores.base import Staging
 from hygge.stores.file_marker import MARKER
 from hygge.stores.file_store import _FILE_RUN_TYPES, STAGING_DIR, FileStore
@@ -34,7 +34,7 @@ from hygge.stores.files import LocalStoreConfig
 from hygge.stores.ownership import StoreOwner, StoreOwnershipError, judge_place
 from hygge.types import Place, RunType
 
-LIVE = "_hygge_live.json"  # names the published set; readers that follow it never see a mix
+LIVE = LIVE_MARKER  # names the published set; readers that follow it never see a mix
 
 
 class ObjectFileStore(FileStore):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from hygge.errors import InjectedFault
+from hygge.homes.base import Position
+from hygge.homes.file_home import FileHome
+from hygge.homes.files import LocalHomeConfig
 from hygge.storage import LocalStorage, MemoryStorage
 from hygge.stores.file_store import FileStore
 from hygge.stores.files import LocalStoreConfig
@@ -62,3 +66,22 @@ def test_publishing_a_finished_run_again_changes_nothing(tmp_path):
     store.publish(staging)
 
     assert [info.model_dump() for info in storage.list()] == before
+
+
+def test_a_home_reading_the_store_mid_publish_sees_only_the_live_set(tmp_path, monkeypatch):
+    storage = MemoryStorage()
+    store = _store(tmp_path, storage)
+    store.publish(store.write(store.prepare("run-1", RunType.FULL_DROP), orders(3)))
+    staging = store.write(store.prepare("run-2", RunType.FULL_DROP), orders(2, start=10))
+
+    def die(key):
+        raise InjectedFault(f"crash deleting {key}")
+
+    monkeypatch.setattr(storage, "delete", die)  # both sets are under lake/orders now
+    with pytest.raises(InjectedFault):
+        store.publish(staging)
+    config = LocalHomeConfig(path="lake/orders")
+    home = FileHome(config, Place(tmp_path, "sales", "orders"), storage=storage)
+    rows = pl.concat([batch for batch, _ in home.read(home.open_window(None, None), Position())])
+
+    assert sorted(rows["id"].to_list()) == [10, 11]

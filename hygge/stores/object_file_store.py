@@ -17,6 +17,7 @@ import io
 import json
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -260,6 +261,9 @@ def open_file_store(
 ) -> FileStore:
     """The file store for `storage`, by what it can do: on a local disk with atomic renames
     the folder-exchange store; elsewhere (no rename) copy, switch the live marker, delete."""
-    if storage is None or (storage.capabilities.local_paths and storage.capabilities.atomic_rename):
+    if storage is None:
         return FileStore(config, place, clock=clock)
+    root = storage.local_path("")
+    if root is not None and storage.capabilities.atomic_rename:
+        return FileStore(config, replace(place, root=root), clock=clock)  # paths are its keys
     return ObjectFileStore(config, place, storage, clock=clock)

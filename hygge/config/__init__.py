@@ -18,7 +18,12 @@ from hygge.config.models import (
     Workspace,
 )
 from hygge.config.schema import workspace_json_schema
-from hygge.config.source import LocalFolderSource, WorkspaceSource
+from hygge.config.source import (
+    LocalFolderSource,
+    StorageWorkspaceSource,
+    WorkspaceSource,
+    open_workspace_source,
+)
 from hygge.config.watermark import WatermarkConfig
 
 __all__ = [
@@ -29,10 +34,12 @@ __all__ = [
     "ProjectConfig",
     "ResolvedEntity",
     "StateConfig",
+    "StorageWorkspaceSource",
     "WatermarkConfig",
     "Workspace",
     "WorkspaceSource",
     "find_workspace_root",
     "load_workspace",
+    "open_workspace_source",
     "workspace_json_schema",
 ]

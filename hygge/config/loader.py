@@ -24,7 +24,7 @@ from hygge.config.folders import check_folders
 from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, build_layer
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
-from hygge.config.source import LocalFolderSource, WorkspaceSource
+from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
 from hygge.config.store_paths import TILDE_HINT
 from hygge.config.tracked import Origin, Tracked
 from hygge.errors import ConfigError
@@ -51,17 +51,24 @@ def find_workspace_root(start: Path | None = None) -> Path:
 def load_workspace(
     root: Path | None = None,
     *,
-    source: WorkspaceSource | None = None,
+    source: WorkspaceSource | str | None = None,
     overrides: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> Workspace:
-    """Load and validate the workspace at `root` (found from the current folder if None)."""
+    """Load and validate the workspace at `root` (found from the current folder if None).
+
+    `source` may be a WorkspaceSource or a URI (a path, file://…; az:// needs issue 9).
+    """
     env = os.environ if env is None else env
+    if isinstance(source, str):
+        source = open_workspace_source(source)
     if source is None:
         root = (root if root is not None else find_workspace_root()).resolve()
         source = LocalFolderSource(root)
     elif root is None:
-        root = Path(source.label)
+        # Local-path settings (state, journal) of a non-local workspace resolve under a
+        # placeholder root; `location` keeps the source's URI exactly.
+        root = source.root if isinstance(source, LocalFolderSource) else Path(source.label)
     warnings: list[str] = []
     document, project = _read_project(source, env, warnings)
     flows_dir = project.flows_dir.strip("/")
@@ -87,6 +94,7 @@ def load_workspace(
     check_folders(root, declared, protected)
     return Workspace(
         root=root,
+        location=source.label,
         name=project.name or root.name,
         project=project,
         flows={f.name: FlowInfo(name=f.name, file=f.file, entities=_names(f)) for f in flows},

@@ -115,6 +115,7 @@ class Workspace(BaseModel):
     """A loaded, validated workspace."""
 
     root: Path
+    location: str = ""  # where the files were read: a folder path or a URI (az://c/prefix)
     name: str
     project: ProjectConfig
     flows: dict[str, FlowInfo]

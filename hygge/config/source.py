@@ -1,4 +1,4 @@
-"""Where workspace files are read from: a local folder today, a blob container prefix later.
+"""Where workspace files are read from: a local folder, or a prefix of any ObjectStorage.
 
 Paths are POSIX strings relative to the workspace root (`""` is the root itself), so the same
 loader reads a folder on disk and a container prefix.
@@ -9,12 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from hygge.errors import ConfigError
+from hygge.storage import Location, ObjectStorage, check_key, join_key
+
 
 @runtime_checkable
 class WorkspaceSource(Protocol):
     """Read-only access to the files of one workspace."""
 
-    label: str  # shown in errors, e.g. "/home/u/proj" or "az://c/prefix"
+    label: str  # shown in errors and kept as Workspace.location: "/home/u/proj", "az://c/p"
 
     def read_text(self, rel_path: str) -> str:
         """The UTF-8 text of a file; raises FileNotFoundError when it does not exist."""
@@ -57,3 +60,43 @@ class LocalFolderSource:
 
     def is_dir(self, rel_path: str) -> bool:
         return self._path(rel_path).is_dir()
+
+
+class StorageWorkspaceSource:
+    """A workspace under `prefix` of any ObjectStorage (a blob container prefix, memory)."""
+
+    def __init__(self, storage: ObjectStorage, prefix: str = "") -> None:
+        self.storage = storage
+        self.prefix = check_key(prefix.strip("/"))
+        self.label = storage.describe(self.prefix)
+
+    def _key(self, rel_path: str) -> str:
+        return join_key(self.prefix, check_key(rel_path.strip("/")))
+
+    def read_text(self, rel_path: str) -> str:
+        with self.storage.open_read(self._key(rel_path)) as handle:
+            return handle.read().decode("utf-8")
+
+    def exists(self, rel_path: str) -> bool:
+        return self.storage.stat(self._key(rel_path)) is not None or self.is_dir(rel_path)
+
+    def list_dir(self, rel_path: str) -> list[str]:
+        folder = self._key(rel_path)
+        start = len(folder) + 1 if folder else 0
+        return sorted({info.key[start:].split("/", 1)[0] for info in self.storage.list(folder)})
+
+    def is_dir(self, rel_path: str) -> bool:
+        return next(iter(self.storage.list(self._key(rel_path))), None) is not None
+
+
+def open_workspace_source(uri: str) -> WorkspaceSource:
+    """The source a workspace URI names: a local path or file:// folder; az:// needs issue 9."""
+    location = Location.parse(uri)
+    folder = location.local_path()
+    if folder is not None:
+        return LocalFolderSource(folder.resolve())
+    raise ConfigError(
+        f"'{uri}' is an Azure blob workspace; Azure blob workspaces need issue 9's blob source",
+        hint="load a local folder, or pass source=StorageWorkspaceSource(storage, prefix) "
+        "over an ObjectStorage you opened",
+    )

@@ -1,4 +1,7 @@
-"""The file home: parquet, csv or ndjson files in a local folder (recursive) or a single file.
+"""The file home: parquet, csv or ndjson files in a folder (recursive) or a single file.
+
+The files live in an ObjectStorage: a local folder by default (read by path, polars' fast
+path), or any storage handed to `FileHome(..., storage=)` where `path` is a key prefix.
 
 The window is the sorted list of files present when the run begins; a position is a file index
 and a row offset in it. Files added later wait for the next run; a file that changes while the
@@ -15,12 +18,20 @@ import polars as pl
 
 from hygge.errors import DataError
 from hygge.homes.base import FileEntry, Position, Window
+from hygge.homes.file_objects import (
+    HomeFiles,
+    list_home,
+    locate_in,
+    locate_local,
+    readable_path,
+)
 from hygge.homes.files import LocalHomeConfig
 from hygge.io.digest import byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
-from hygge.io.listing import ListedFile, list_folder, stat_file
+from hygge.io.listing import ListedFile
 from hygge.io.readers import infer_schema, parquet_row_count, read_batches
 from hygge.io.schema import parse_schema
+from hygge.storage import ObjectStorage
 from hygge.types import JsonScalar, Place
 
 ROWS_HINT_MAX_FILES = 200
@@ -42,10 +53,13 @@ def select_new_files(files: list[FileEntry], loaded: Collection[str]) -> list[Fi
 class FileHome:
     """Reads one entity's files in bounded batches, resumable at any reported position."""
 
-    def __init__(self, config: LocalHomeConfig, place: Place) -> None:
+    def __init__(
+        self, config: LocalHomeConfig, place: Place, storage: ObjectStorage | None = None
+    ) -> None:
         self.config = config
         self.place = place
-        self.path = place.resolve(config.path)
+        self.storage = storage  # None: a local path, resolved against the workspace root
+        self.path = place.resolve(config.path) if storage is None else Path(config.path)
         self.extensions = READ_EXTENSIONS[config.format]
         where = f"home of {place.flow}.{place.entity}"
         check_options(
@@ -58,13 +72,17 @@ class FileHome:
 
     def open_window(self, last_watermark: JsonScalar, watermark_column: str | None) -> Window:
         """The files present now (the engine filters rows and already loaded files)."""
-        base, single = self._locate()
-        listed = [stat_file(single)] if single else self._list_readable(base)
+        located = self._locate()
+        listed = self._list_readable(located)
         files = [FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns) for f in listed]
         rows_hint = None
         sized = [f for f in files if f.size]
-        if self.config.format == "parquet" and len(sized) <= ROWS_HINT_MAX_FILES:
-            rows_hint = sum(parquet_row_count(base / f.path) for f in sized)
+        local = located.storage.capabilities.local_paths
+        if self.config.format == "parquet" and local and len(sized) <= ROWS_HINT_MAX_FILES:
+            rows_hint = 0
+            for f in sized:
+                with readable_path(located, f.path) as path:
+                    rows_hint += parquet_row_count(path)
         return Window(files=files, rows_hint=rows_hint)
 
     def read(self, window: Window, position: Position) -> Iterator[tuple[pl.DataFrame, Position]]:
@@ -72,45 +90,50 @@ class FileHome:
         files = window.files or []
         if position.file_index >= len(files):
             return
-        base, _ = self._locate()
-        schema = self._window_schema(base, files)
+        located = self._locate()
+        schema = self._window_schema(located, files)
         for index in range(position.file_index, len(files)):
             entry = files[index]
-            path = base / entry.path
             offset = entry.start_row  # rows an earlier run loaded (an appended file)
             if index == position.file_index:
                 offset = max(offset, position.row_offset)
-            self._ensure_unchanged(path, entry)
-            for batch in read_batches(
-                path,
-                self.config.format,
-                self.config.format_options,
-                schema=schema,
-                start_row=offset,
-                batch_size=self.config.batch_size,
-            ):
-                offset += batch.height
-                yield batch, Position(file_index=index, row_offset=offset)
-            self._ensure_unchanged(path, entry)
+            self._ensure_unchanged(located, entry)
+            with readable_path(located, entry.path) as path:
+                for batch in read_batches(
+                    path,
+                    self.config.format,
+                    self.config.format_options,
+                    schema=schema,
+                    start_row=offset,
+                    batch_size=self.config.batch_size,
+                ):
+                    offset += batch.height
+                    yield batch, Position(file_index=index, row_offset=offset)
+            self._ensure_unchanged(located, entry)
 
     def part_digest(self, path: str, size: int) -> tuple[str, bool]:
         """The digest of the window file `path`'s first `size` bytes (and if whole lines)."""
-        base, _ = self._locate()
-        return part_digest(base / path, size)
+        with readable_path(self._locate(), path) as local:
+            return part_digest(local, size)
 
     def byte_at(self, path: str, offset: int) -> bytes:
         """The byte of the window file `path` at `offset`."""
-        base, _ = self._locate()
-        return byte_at(base / path, offset)
+        located = self._locate()
+        if not located.storage.capabilities.local_paths:
+            return located.storage.read_range(located.key(path), offset, 1)
+        with readable_path(located, path) as local:
+            return byte_at(local, offset)
 
     def check(self) -> list[str]:
         """Problems a user must fix before a run: the path is missing or unreadable."""
         try:
-            base, single = self._locate()
+            located = self._locate()
         except DataError as exc:
             return [str(exc)]
-        target = single or base
-        if not os.access(target, os.R_OK | (0 if single else os.X_OK)):
+        if self.storage is not None:
+            return []  # reachable: it was just listed
+        target = Path(located.describe(located.single or ""))
+        if not os.access(target, os.R_OK | (0 if located.single else os.X_OK)):
             return [f"{target} is not readable by this user; fix its permissions"]
         return []
 
@@ -122,42 +145,42 @@ class FileHome:
         """E.g. `local csv ./data/landing/orders`: the format and the real path."""
         return f"local {self.config.format} {self.place.real_label(self.path)}"
 
-    def _list_readable(self, folder: Path) -> list[ListedFile]:
+    def _list_readable(self, located: HomeFiles) -> list[ListedFile]:
         """The folder's data files; a DataError if it holds files but none hygge reads.
 
         An empty folder is an empty source (a full_drop run empties the store); a folder of
         `.gz` or `.txt` files is a mistake, not an empty source.
         """
-        listing = list_folder(folder, self.extensions)
-        if listing.files or not listing.others:
+        listing = list_home(located, self.extensions)
+        if located.single is not None or listing.files or not listing.others:
             return listing.files
         count, others = len(listing.others), listing.others
         shown = ", ".join(others[:5]) + (f" and {count - 5} more" if count > 5 else "")
         readable = " or ".join(self.extensions)
         raise DataError(
-            f"home folder {folder} (entity {self.place.flow}.{self.place.entity}) holds "
+            f"home folder {located.describe()} (entity {self.place.flow}.{self.place.entity}) "
+            "holds "
             f"{count} file{'s' if count != 1 else ''} but none that hygge reads as "
             f"{self.config.format} ({readable}): {shown}. Nothing was moved and the store is "
             "unchanged; set the home's `format` to match the files, convert or decompress "
             "them, or point `path` at the folder that holds the data"
         )
 
-    def _locate(self) -> tuple[Path, Path | None]:
-        """The folder file paths are relative to, and the single file if the home is one."""
-        if self.path.is_dir():
-            return self.path, None
-        if self.path.is_file():
-            return self.path.parent, self.path
-        for extension in self.extensions:
-            candidate = self.path.with_name(self.path.name + extension)
-            if candidate.is_file():
-                return candidate.parent, candidate
+    def _locate(self) -> HomeFiles:
+        """The storage, the prefix window paths are relative to, and the single file if any."""
+        if self.storage is None:
+            located = locate_local(self.path, self.extensions)
+        else:
+            located = locate_in(self.storage, self.config.path, self.extensions)
+        if located is not None:
+            return located
+        where = self.path if self.storage is None else self.storage.describe(self.config.path)
         raise DataError(
-            f"home path {self.path} does not exist (entity {self.place.flow}.{self.place.entity})"
+            f"home path {where} does not exist (entity {self.place.flow}.{self.place.entity})"
             f"; check `path` in the flow's flow.yml or the entity's file, or create the folder"
         )
 
-    def _window_schema(self, base: Path, files: list[FileEntry]) -> pl.Schema | None:
+    def _window_schema(self, located: HomeFiles, files: list[FileEntry]) -> pl.Schema | None:
         """One schema for the whole window, inferred from its first file with data rows.
 
         A file with only a header says nothing of the types (every column would read as
@@ -168,32 +191,32 @@ class FileHome:
             return None
         key = "\n".join(file_fingerprint(f) for f in candidates)
         if key not in self._schema_cache:
-            self._schema_cache[key] = self._infer(base, candidates)
+            self._schema_cache[key] = self._infer(located, candidates)
         return self._schema_cache[key]
 
-    def _infer(self, base: Path, candidates: list[FileEntry]) -> pl.Schema | None:
+    def _infer(self, located: HomeFiles, candidates: list[FileEntry]) -> pl.Schema | None:
         fmt, options = self.config.format, self.config.format_options
         fallback: pl.Schema | None = None
         for entry in candidates:
-            path = base / entry.path
-            self._ensure_unchanged(path, entry)
-            schema = infer_schema(path, fmt, options)
-            fallback = fallback or schema
-            first = read_batches(path, fmt, options, schema=schema, start_row=0, batch_size=1)
-            if any(batch.height for batch in first):
-                return schema
+            self._ensure_unchanged(located, entry)
+            with readable_path(located, entry.path) as path:
+                schema = infer_schema(path, fmt, options)
+                fallback = fallback or schema
+                first = read_batches(path, fmt, options, schema=schema, start_row=0, batch_size=1)
+                if any(batch.height for batch in first):
+                    return schema
         return fallback
 
-    def _ensure_unchanged(self, path: Path, entry: FileEntry) -> None:
-        try:
-            stat = path.stat()
-        except FileNotFoundError as exc:
+    def _ensure_unchanged(self, located: HomeFiles, entry: FileEntry) -> None:
+        info = located.stat(entry.path)
+        where = located.describe(entry.path)
+        if info is None:
             raise DataError(
-                f"{path} disappeared during the run; it was listed when the run began. "
+                f"{where} disappeared during the run; it was listed when the run began. "
                 f"Restore it, or run again to read the files present now"
-            ) from exc
-        if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
+            )
+        if info.size != entry.size or info.mtime_ns != entry.mtime_ns:
             raise DataError(
-                f"{path} changed during the run (size {entry.size} -> {stat.st_size}); files "
+                f"{where} changed during the run (size {entry.size} -> {info.size}); files "
                 f"must not be modified while hygge reads them. Run again to read the new version"
             )

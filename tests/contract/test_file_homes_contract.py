@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
 import pytest
 
+from hygge.errors import DataError
 from hygge.homes.base import Home
+from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
+from hygge.storage import MemoryStorage
 from hygge.types import Place
 from tests.contract.home_contract import HomeContract, HomeSource
 from tests.support.data import all_types
@@ -60,5 +64,62 @@ class TestCsvHome(FileHomeContract):
 
 
 class TestNdjsonHome(FileHomeContract):
+    format = "ndjson"
+    round_trip_columns = ("int64", "float64", "string", "boolean", "list", "struct")
+
+
+class StorageFileSource:
+    """Each added frame becomes one object under `landing/orders/` of a MemoryStorage."""
+
+    def __init__(self, root: Path, fmt: str) -> None:
+        self.root = root
+        self.fmt = fmt
+        self.storage = MemoryStorage("lake")
+        self.count = 0
+
+    def add(self, frame: pl.DataFrame) -> None:
+        buffer = io.BytesIO()
+        if self.fmt == "parquet":
+            frame.write_parquet(buffer, row_group_size=2)
+        elif self.fmt == "csv":
+            frame.write_csv(buffer)
+        else:
+            frame.write_ndjson(buffer)
+        self.storage.put(f"landing/orders/part-{self.count:03d}.{self.fmt}", buffer.getvalue())
+        self.count += 1
+
+    def open(self, batch_size: int) -> Home:
+        config = LocalHomeConfig(path="landing/orders", format=self.fmt, batch_size=batch_size)
+        return FileHome(config, Place(self.root, "sales", "orders"), storage=self.storage)
+
+
+class StorageFileHomeContract(HomeContract):
+    """The same home on object storage (no local paths): read through open_read."""
+
+    format: ClassVar[str] = "parquet"
+
+    @pytest.fixture
+    def source(self, tmp_path: Path) -> HomeSource:
+        return StorageFileSource(tmp_path, self.format)
+
+    def test_an_empty_source_reads_nothing(self, source):
+        """Object storage has no empty folders: an empty prefix is refused as missing, so a
+        mistyped path never reads as an empty source (a full_drop would empty the store)."""
+        home = source.open(batch_size=10)
+        with pytest.raises(DataError, match="memory://lake/landing/orders does not exist"):
+            home.open_window(None, None)
+
+
+class TestParquetHomeOnObjectStorage(StorageFileHomeContract):
+    format = "parquet"
+    round_trip_columns = tuple(all_types().columns)
+
+
+class TestCsvHomeOnObjectStorage(StorageFileHomeContract):
+    format = "csv"
+    round_trip_columns = ("int64", "float64", "string", "boolean")
+
+
+class TestNdjsonHomeOnObjectStorage(StorageFileHomeContract):
     format = "ndjson"
     round_trip_columns = ("int64", "float64", "string", "boolean", "list", "struct")

@@ -16,8 +16,10 @@ import hygge.stores.file_store
 from hygge.errors import InjectedFault
 from hygge.homes.base import Position
 from hygge.homes.files import LocalHomeConfig
+from hygge.storage import LocalStorage
 from hygge.stores.base import Store, StoreCapabilities
 from hygge.stores.files import LocalStoreConfig
+from hygge.stores.object_file_store import open_file_store
 from hygge.types import Place, RunType
 from tests.contract.store_contract import CrashPublish, OpenStore, ReadPublished, StoreContract
 from tests.support.data import orders
@@ -131,3 +133,21 @@ class TestCsvStore(FileStoreContract):
 class TestNdjsonStore(FileStoreContract):
     format = "ndjson"
     unwritable_columns = frozenset({"binary", "duration"})
+
+
+class TestParquetStoreThroughLocalStorage(FileStoreContract):
+    """The same battery, the store opened from a LocalStorage by its capabilities."""
+
+    format = "parquet"
+
+    @pytest.fixture
+    def open_store(self, tmp_path: Path) -> OpenStore:
+        config = LocalStoreConfig(path=ENTITY_PATH, format=self.format)
+        storage = LocalStorage(tmp_path)
+
+        def open_() -> Store:
+            return open_file_store(
+                config, Place(tmp_path / "elsewhere", "sales", "orders"), storage
+            )
+
+        return open_

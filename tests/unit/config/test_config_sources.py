@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from hygge.config import LocalFolderSource, WorkspaceSource, find_workspace_root, load_workspace
+from hygge.config import (
+    LocalFolderSource,
+    StorageWorkspaceSource,
+    WorkspaceSource,
+    find_workspace_root,
+    load_workspace,
+    open_workspace_source,
+)
 from hygge.errors import ConfigError
+from hygge.storage import MemoryStorage
 
 
 def test_root_is_found_by_walking_up_from_a_nested_folder(write_workspace):
@@ -65,7 +71,7 @@ def test_workspace_loads_from_any_source_such_as_a_blob_prefix(memory_source):
     workspace = load_workspace(source=source, env={})
 
     assert workspace.name == "cloud"
-    assert workspace.root == Path("az://container/prefix")
+    assert workspace.location == "az://container/prefix"  # not az:/container/prefix
     assert workspace.entity("sales.orders").store.path == "lake/orders"
     assert set(source.reads) == {
         "hygge.yml",
@@ -92,3 +98,53 @@ def test_loading_reads_no_environment_when_env_is_given(memory_source, monkeypat
     workspace = load_workspace(source=source, env={})
 
     assert workspace.entities[0].store.path == "lake"
+
+
+def _write_storage_workspace(storage, prefix):
+    storage.put(f"{prefix}/hygge.yml", b"name: stored\n")
+    storage.put(f"{prefix}/flows/sales/flow.yml", b"home: landing\nstore: lake\n")
+    storage.put(f"{prefix}/flows/sales/entities/orders.yml", b"name: orders\n")
+    storage.put("other/hygge.yml", b"name: not-this-one\n")
+
+
+def test_a_workspace_loads_from_a_prefix_of_an_object_storage():
+    storage = MemoryStorage("container")
+    _write_storage_workspace(storage, "teams/sales")
+
+    workspace = load_workspace(source=StorageWorkspaceSource(storage, "teams/sales"), env={})
+
+    assert workspace.name == "stored"
+    assert workspace.location == "memory://container/teams/sales"
+    assert [e.qualified_name for e in workspace.entities] == ["sales.orders"]
+
+
+def test_a_storage_source_lists_reads_and_checks_like_a_folder():
+    storage = MemoryStorage()
+    _write_storage_workspace(storage, "ws")
+    source = StorageWorkspaceSource(storage, "ws")
+
+    assert isinstance(source, WorkspaceSource)
+    assert source.list_dir("") == ["flows", "hygge.yml"]
+    assert source.list_dir("flows/sales") == ["entities", "flow.yml"]
+    assert source.is_dir("flows") and not source.is_dir("hygge.yml")
+    assert source.exists("hygge.yml") and source.exists("flows") and not source.exists("x.yml")
+    with pytest.raises(FileNotFoundError):
+        source.read_text("missing.yml")
+
+
+def test_a_workspace_uri_picks_the_local_folder_source_for_a_path_or_file_uri(tmp_path):
+    (tmp_path / "hygge.yml").write_text("name: local\n", encoding="utf-8")
+    (tmp_path / "flows" / "f").mkdir(parents=True)
+    (tmp_path / "flows" / "f" / "flow.yml").write_text("home: a\nstore: b\n", encoding="utf-8")
+
+    for uri in (str(tmp_path), tmp_path.as_uri()):
+        workspace = load_workspace(source=uri, env={})
+        assert workspace.name == "local" and workspace.root == tmp_path.resolve()
+
+
+def test_an_az_workspace_uri_is_a_clear_config_error_until_blob_sources_exist():
+    with pytest.raises(ConfigError, match="Azure blob workspaces need issue 9") as raised:
+        load_workspace(source="az://container/prefix", env={})
+
+    assert "az://container/prefix" in str(raised.value)  # not az:/container/prefix
+    assert isinstance(open_workspace_source("/tmp"), LocalFolderSource)

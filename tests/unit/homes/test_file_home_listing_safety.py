@@ -10,7 +10,7 @@ import pytest
 from hygge.errors import DataError
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
-from hygge.io.listing import list_files
+from hygge.storage import LocalStorage
 from hygge.types import Place
 from tests.support.data import orders
 
@@ -86,7 +86,7 @@ def test_an_unreadable_sub_folder_is_a_data_error_naming_it(tmp_path, monkeypatc
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr("hygge.io.listing.os.scandir", scandir)
+    monkeypatch.setattr("hygge.storage.local.os.scandir", scandir)
     with pytest.raises(DataError, match=f"{locked} cannot be read \\(Permission denied\\)"):
         list_files(folder, (".parquet",))
 
@@ -126,3 +126,9 @@ def test_an_empty_home_folder_is_still_an_empty_source(tmp_path):
     folder = landing(tmp_path)
     (folder / "_SUCCESS").write_text("")  # hidden names are not data, readable or not
     assert listed(open_home(tmp_path)) == []
+
+
+def list_files(folder: Path, extensions: tuple[str, ...]) -> list[str]:
+    """The data files a home lists under `folder` (through the storage seam)."""
+    infos = LocalStorage(folder).list(skip_hidden=True)
+    return [info.key for info in infos if info.key.endswith(extensions)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hygge.errors import DataError
-from hygge.io.listing import list_files
+from hygge.storage import LocalStorage
 
 
 def test_a_named_pipe_in_a_home_is_refused_naming_it(tmp_path: Path) -> None:
@@ -35,3 +35,9 @@ def test_a_link_to_a_device_in_a_home_is_refused_naming_it(tmp_path: Path) -> No
 
     with pytest.raises(DataError, match=r"zero\.csv is a device"):
         list_files(tmp_path, (".csv",))
+
+
+def list_files(folder: Path, extensions: tuple[str, ...]) -> list[str]:
+    """The data files a home lists under `folder` (through the storage seam)."""
+    infos = LocalStorage(folder).list(skip_hidden=True)
+    return [info.key for info in infos if info.key.endswith(extensions)]

@@ -1,0 +1,263 @@
+"""A local folder as storage: atomic renames and exchange, fsync of files and folders.
+
+Listing follows symbolic links with the home's rules (hygge/io/listing.py): a link loop, a
+broken link, or a pipe, socket or device is a DataError naming it, never a silent skip.
+Conditional puts hold an advisory lock on the parent folder, so hygge processes sharing a
+disk see put-if-absent and if-match as atomic.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fcntl
+import os
+import shutil
+import stat as stat_module
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from hygge.errors import DataError
+from hygge.io.atomic import (
+    _renameat2_fn,
+    exchange_dirs,
+    fsync_dir,
+    fsync_file,
+    move_no_replace,
+    remove_tree,
+    temp_name,
+)
+from hygge.io.listing import broken_link_error, not_a_file_error, unreadable_error
+from hygge.storage.base import (
+    Data,
+    ObjectInfo,
+    PreconditionFailedError,
+    StorageCapabilities,
+    UnsupportedOperationError,
+    check_key,
+)
+
+
+def _version(st: os.stat_result) -> str:
+    return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
+
+
+class LocalStorage:
+    """The folder `root`; keys are paths relative to it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.label = str(root)
+        self.capabilities = StorageCapabilities(
+            atomic_rename=True,
+            atomic_exchange=_renameat2_fn() is not None,
+            durable_fsync=True,
+            local_paths=True,
+        )
+
+    def path(self, key: str) -> Path:
+        return self.root / check_key(key) if key else self.root
+
+    def describe(self, key: str) -> str:
+        return str(self.path(key))
+
+    def local_path(self, key: str) -> Path | None:
+        return self.path(key)
+
+    def _info(self, key: str, st: os.stat_result) -> ObjectInfo:
+        return ObjectInfo(key=key, size=st.st_size, mtime_ns=st.st_mtime_ns, version=_version(st))
+
+    def list(
+        self, prefix: str = "", *, recursive: bool = True, skip_hidden: bool = False
+    ) -> Iterator[ObjectInfo]:
+        prefix = check_key(prefix.strip("/"))
+        top = self.path(prefix)
+        if not top.is_dir():
+            return iter(())
+        found: builtins.list[ObjectInfo] = []
+        self._walk(top, prefix, found, recursive=recursive, skip_hidden=skip_hidden, visited={})
+        return iter(sorted(found, key=lambda info: info.key))
+
+    def _walk(
+        self,
+        folder: Path,
+        prefix: str,
+        found: builtins.list[ObjectInfo],
+        *,
+        recursive: bool,
+        skip_hidden: bool,
+        visited: dict[tuple[int, int], Path],
+    ) -> None:
+        _visit(folder, visited)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            raise unreadable_error(folder, exc) from exc
+        for entry in entries:
+            if skip_hidden and entry.name.startswith((".", "_")):
+                continue
+            path, key = Path(entry.path), f"{prefix}/{entry.name}" if prefix else entry.name
+            if entry.is_dir():  # follows links; False for a broken one
+                if recursive:
+                    self._walk(
+                        path, key, found, recursive=True, skip_hidden=skip_hidden, visited=visited
+                    )
+                continue
+            st = _stat_entry(path)
+            if not stat_module.S_ISREG(st.st_mode):
+                raise not_a_file_error(path, st.st_mode)
+            found.append(self._info(key, st))
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            st = self.path(key).stat()
+        except FileNotFoundError:
+            return None
+        if stat_module.S_ISDIR(st.st_mode):
+            return None
+        if not stat_module.S_ISREG(st.st_mode):
+            raise not_a_file_error(self.path(key), st.st_mode)
+        return self._info(key, st)
+
+    def open_read(self, key: str) -> BinaryIO:
+        return self.path(key).open("rb")
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        with self.path(key).open("rb") as handle:
+            handle.seek(start)
+            return handle.read(length)
+
+    def put(
+        self, key: str, data: Data, *, if_absent: bool = False, if_match: str | None = None
+    ) -> ObjectInfo:
+        target = self.path(check_key(key))
+        self._make_parents(target.parent)
+        temp = target.with_name(temp_name(target.name))
+        try:
+            _write(temp, data)
+            fsync_file(temp)
+            with _folder_lock(target.parent, if_absent or if_match is not None):
+                self._check(key, target, if_absent, if_match)
+                if if_absent:
+                    move_no_replace(temp, target)
+                else:
+                    temp.replace(target)
+        except FileExistsError as exc:
+            raise PreconditionFailedError(f"{target} already exists") from exc
+        finally:
+            temp.unlink(missing_ok=True)
+        fsync_dir(target.parent)
+        return self._info(key, target.stat())
+
+    def _check(self, key: str, target: Path, if_absent: bool, if_match: str | None) -> None:
+        if if_absent and target.exists():
+            raise PreconditionFailedError(f"{target} already exists")
+        if if_match is None:
+            return
+        current = self.stat(key)
+        if current is None or current.version != if_match:
+            found = "is missing" if current is None else f"is at version {current.version}"
+            raise PreconditionFailedError(
+                f"{target} {found}, not {if_match}: another writer changed it"
+            )
+
+    def _make_parents(self, folder: Path) -> None:
+        """Create missing folders, fsyncing each one's parent so the new entry survives."""
+        missing: list[Path] = []
+        while not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for each in reversed(missing):
+            each.mkdir(exist_ok=True)
+            fsync_dir(each.parent)
+
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        with self.path(src).open("rb") as handle:
+            return self.put(dst, handle)
+
+    def delete(self, key: str) -> None:
+        target = self.path(check_key(key))
+        target.unlink(missing_ok=True)
+        if target.parent.is_dir():
+            fsync_dir(target.parent)
+
+    def delete_prefix(self, prefix: str) -> int:
+        folder = self.path(check_key(prefix.strip("/")))
+        if not prefix or not folder.exists():
+            return 0
+        count = sum(1 for _ in _files_below(folder))
+        remove_tree(folder)
+        fsync_dir(folder.parent)
+        return count
+
+    def rename(self, src: str, dst: str, *, no_replace: bool = True) -> None:
+        source, target = self.path(check_key(src)), self.path(check_key(dst))
+        self._make_parents(target.parent)
+        try:
+            move_no_replace(source, target) if no_replace else source.replace(target)
+        except FileExistsError as exc:
+            raise PreconditionFailedError(f"{target} already exists") from exc
+        fsync_dir(target.parent)
+        if source.parent != target.parent:
+            fsync_dir(source.parent)
+
+    def exchange(self, a: str, b: str) -> None:
+        first, second = self.path(check_key(a)), self.path(check_key(b))
+        if not exchange_dirs(first, second):
+            raise UnsupportedOperationError(f"the filesystem of {first} cannot exchange folders")
+        fsync_dir(first.parent)
+        if second.parent != first.parent:
+            fsync_dir(second.parent)
+
+
+def _write(temp: Path, data: Data) -> None:
+    with temp.open("wb") as out:
+        if isinstance(data, bytes):
+            out.write(data)
+        else:
+            shutil.copyfileobj(data, out, 1 << 20)
+
+
+@contextmanager
+def _folder_lock(folder: Path, needed: bool) -> Iterator[None]:
+    if not needed:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _visit(folder: Path, visited: dict[tuple[int, int], Path]) -> None:
+    try:
+        st = folder.stat()
+    except OSError as exc:
+        raise unreadable_error(folder, exc) from exc
+    identity = (st.st_dev, st.st_ino)
+    if identity in visited:
+        raise DataError(
+            f"{folder} is the folder {visited[identity]} again (through a symbolic link): "
+            "a link loop, or two links to one folder whose files would be read twice. Remove "
+            "one of the links, or point the home at the real folder"
+        )
+    visited[identity] = folder
+
+
+def _stat_entry(path: Path) -> os.stat_result:
+    try:
+        return path.stat()
+    except FileNotFoundError as exc:
+        raise broken_link_error(path) from exc
+    except OSError as exc:
+        raise unreadable_error(path, exc) from exc
+
+
+def _files_below(folder: Path) -> Iterator[Path]:
+    walk: Callable[..., Iterator[tuple[str, list[str], list[str]]]] = os.walk
+    for base, _dirs, files in walk(folder):
+        for name in files:
+            yield Path(base) / name

@@ -1,0 +1,20 @@
+"""LocalStorage and MemoryStorage pass the storage contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from hygge.storage import LocalStorage, MemoryStorage
+from tests.contract.storage_contract import StorageContract
+
+
+class TestLocalStorage(StorageContract):
+    @pytest.fixture
+    def storage(self, tmp_path):
+        return LocalStorage(tmp_path / "root")
+
+
+class TestMemoryStorage(StorageContract):
+    @pytest.fixture
+    def storage(self):
+        return MemoryStorage()

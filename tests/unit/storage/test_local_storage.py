@@ -1,0 +1,78 @@
+"""LocalStorage keeps the home's listing rules: links followed, never a silent skip."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hygge.errors import DataError
+from hygge.storage import LocalStorage, Location, MemoryStorage
+
+
+def test_listing_follows_a_link_to_a_folder_kept_elsewhere(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "a.parquet").write_bytes(b"1")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "linked").symlink_to(tmp_path / "elsewhere")
+
+    keys = [info.key for info in LocalStorage(tmp_path / "root").list()]
+
+    assert keys == ["linked/a.parquet"]
+
+
+def test_a_link_loop_is_a_data_error_naming_the_folder(tmp_path):
+    (tmp_path / "root" / "sub").mkdir(parents=True)
+    (tmp_path / "root" / "sub" / "back").symlink_to(tmp_path / "root")
+
+    with pytest.raises(DataError, match="again"):
+        list(LocalStorage(tmp_path / "root").list())
+
+
+def test_a_broken_link_is_a_data_error_not_a_skip(tmp_path):
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "gone.csv").symlink_to(tmp_path / "missing.csv")
+
+    with pytest.raises(DataError, match="does not exist"):
+        list(LocalStorage(tmp_path / "root").list())
+
+
+def test_a_named_pipe_is_refused_naming_it(tmp_path):
+    (tmp_path / "root").mkdir()
+    os.mkfifo(tmp_path / "root" / "pipe.csv")
+
+    with pytest.raises(DataError, match="named pipe"):
+        list(LocalStorage(tmp_path / "root").list())
+    with pytest.raises(DataError, match="named pipe"):
+        LocalStorage(tmp_path / "root").stat("pipe.csv")
+
+
+def test_a_put_leaves_no_temporary_file_behind(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.put("deep/new/folder/x.bin", b"1")
+
+    assert sorted(p.name for p in (tmp_path / "deep" / "new" / "folder").iterdir()) == ["x.bin"]
+
+
+def test_a_location_parses_local_paths_file_and_az_uris(tmp_path):
+    assert Location.parse(str(tmp_path)).local_path() == tmp_path
+    assert Location.parse(tmp_path.as_uri()).local_path() == tmp_path
+    blob = Location.parse("az://landing/sales/2026", connection="lake")
+    assert (blob.container, blob.prefix, blob.connection) == ("landing", "sales/2026", "lake")
+    assert blob.local_path() is None and blob.uri == "az://landing/sales/2026"
+
+
+def test_a_location_with_an_unknown_scheme_is_a_config_error():
+    from hygge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="s3:"):
+        Location.parse("s3://bucket/x")
+
+
+def test_memory_storage_takes_mtimes_from_its_clock():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 1, 2, tzinfo=UTC)
+    storage = MemoryStorage(clock=lambda: moment)
+
+    assert storage.put("k", b"1").mtime_ns == int(moment.timestamp()) * 1_000_000_000

@@ -66,6 +66,7 @@ def plan_run(
             home=e.home,
             store=e.store,
             watermark=e.watermark,
+            key_columns=e.key_columns,
             polish=e.polish,
             queue_size=e.queue_size,
             root=str(workspace.root),

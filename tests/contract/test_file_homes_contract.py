@@ -43,6 +43,7 @@ class FileSource:
 
 class FileHomeContract(HomeContract):
     format: ClassVar[str] = "parquet"
+    capabilities = LocalHomeConfig.capabilities
 
     @pytest.fixture
     def source(self, tmp_path: Path) -> HomeSource:

@@ -54,6 +54,7 @@ def resolve_entity(
             settings.setdefault("type", DEFAULT_TYPE)
             _set_path(merged, block, layers, source)
     _hoist_polish(merged)
+    _share_key_columns(merged)
     _apply_store_defaults(merged, warnings)
     payload = {**merged.data, "flow": source.flow, "name": source.name}
     payload["source_file"] = source.file
@@ -102,6 +103,31 @@ def _hoist_polish(merged: Tracked) -> None:
             hint="keep one of them",
         )
     merged.move(("store", "polish"), ("polish",))
+
+
+def _share_key_columns(merged: Tracked) -> None:
+    """`key_columns` and `watermark.key_columns` are one setting: given in both places they
+    must agree; given in one, the other takes it (the lookback margin needs the keys)."""
+    watermark = merged.data.get("watermark")
+    if "key_columns" not in merged.data or not isinstance(watermark, dict):
+        return
+    top, inner = merged.data["key_columns"], watermark.get("key_columns")
+    if inner is not None and _as_list(inner) != _as_list(top):
+        origin = merged.origin(("key_columns",))
+        inside = merged.origin(("watermark", "key_columns"))
+        raise ConfigError(
+            f"key_columns {_as_list(top)} disagrees with watermark.key_columns "
+            f"{_as_list(inner)} ({inside.describe()}); they are one setting",
+            file=origin.file,
+            line=origin.line,
+            hint="keep one of them (key_columns at the entity is enough)",
+        )
+    if inner is None:
+        merged.put(("watermark", "key_columns"), top, merged.origin(("key_columns",)))
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
 
 
 def _apply_store_defaults(merged: Tracked, warnings: list[str]) -> None:

@@ -8,7 +8,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hygge.config.blocks import DEFAULT_TYPE, config_classes, final_path, flow_root
+from hygge.config.blocks import (
+    DEFAULT_TYPE,
+    ENTITY_PLACEHOLDER,
+    config_classes,
+    final_path,
+    flow_root,
+)
 from hygge.config.explain import explain
 from hygge.config.files import STORE_DEFAULT_KEYS
 from hygge.config.models import ResolvedEntity
@@ -53,6 +59,7 @@ def resolve_entity(
         if isinstance(settings, dict):
             settings.setdefault("type", DEFAULT_TYPE)
             _set_path(merged, block, layers, source)
+            _replace_entity(merged, block, source.name)
     _hoist_polish(merged)
     _share_key_columns(merged)
     _apply_store_defaults(merged, warnings)
@@ -85,6 +92,32 @@ def _set_path(merged: Tracked, block: str, layers: Sequence[Tracked], source: En
     path = final_path(block, layers, source.layer, source.name, per_entity_folder)
     if path is not None:
         settings["path"] = path
+
+
+def _replace_entity(merged: Tracked, block: str, entity: str) -> None:
+    """`{entity}` becomes the entity's name in the fields the config declares for it; in any
+    other field it is a ConfigError naming the field (it would be read literally)."""
+    settings: dict[str, Any] = merged.data[block]
+    config_class = _CLASSES[block].get(str(settings["type"]))
+    if config_class is None:
+        return  # an unknown type: validation reports it
+    replaced = set(getattr(config_class, "entity_fields", ()))
+    literal = set(getattr(config_class, "pattern_fields", ()))
+    for key, value in settings.items():
+        if not isinstance(value, str) or ENTITY_PLACEHOLDER not in value or key in literal:
+            continue
+        if key in replaced:
+            settings[key] = value.replace(ENTITY_PLACEHOLDER, entity)
+            continue
+        origin = merged.origin((block, key))
+        takes = ", ".join(sorted(replaced)) or "no field"
+        raise ConfigError(
+            f"{block}.{key} contains {ENTITY_PLACEHOLDER}, which {settings['type']} {block}s "
+            f"replace only in: {takes}",
+            file=origin.file,
+            line=origin.line,
+            hint=f"write the {key} out, or move {ENTITY_PLACEHOLDER} into {takes}",
+        )
 
 
 def _hoist_polish(merged: Tracked) -> None:

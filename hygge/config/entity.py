@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -47,6 +47,7 @@ class DeclaredEntity:
     home_at: Origin  # where the home's path (or the home) is set
     store_at: Origin
     store_root: str | None = None  # the flow's store path the entity folder is joined onto
+    connection_at: dict[str, Origin] = field(default_factory=dict)  # block -> `connection:`
 
 
 def resolve_entity(
@@ -73,7 +74,9 @@ def resolve_entity(
     _check_capabilities(entity, merged)
     home_at, store_at = (merged.origin((block, "path")) for block in ("home", "store"))
     store_root = flow_root("store", layers, source.layer)
-    return DeclaredEntity(source, entity, home_at, store_at, store_root)
+    named = [b for b in ("home", "store") if getattr(entity, b).connection is not None]
+    connection_at = {b: merged.origin((b, "connection")) for b in named}
+    return DeclaredEntity(source, entity, home_at, store_at, store_root, connection_at)
 
 
 # Settings whose fit is known only when data is read: run-time errors name their line.

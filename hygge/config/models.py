@@ -9,6 +9,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from hygge.config.suggest import did_you_mean
 from hygge.config.watermark import WatermarkConfig
+from hygge.connections import ConnectionConfigUnion
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfigUnion
 from hygge.polish.config import PolishConfig
@@ -69,8 +70,10 @@ class ProjectConfig(Strict):
 
     name: str | None = Field(None, description="Workspace name (default: the folder's name).")
     flows_dir: str = Field("flows", min_length=1, description="Folder holding one folder per flow.")
-    connections: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Named connections that homes and stores refer to."
+    connections: dict[str, ConnectionConfigUnion] = Field(
+        default_factory=dict,
+        description="Named connections that homes and stores refer to with `connection:`; "
+        "secrets are written as ${VAR} and read from the environment when a run opens them.",
     )
     options: OptionsConfig = Field(default_factory=OptionsConfig)
     journal: JournalConfig | None = None

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from hygge.config.watermark import WatermarkConfig
+from hygge.connections import ConnectionConfigUnion
 from hygge.homes import DEFAULT_PARTITION, FilePosition, HomeConfigUnion, Position, Window
 from hygge.polish.config import PolishConfig
 from hygge.state.base import FileRecord
@@ -33,6 +34,9 @@ class EntityTask(BaseModel):
     store: StoreConfigUnion
     watermark: WatermarkConfig | None = None
     key_columns: list[str] = Field(default_factory=list)  # row identity (merge, lookback)
+    # The connections the home and store name; secrets stay `${VAR}` references, resolved
+    # from the environment when the home/store opens (`hygge.connections.resolve_secret`).
+    connections: dict[str, ConnectionConfigUnion] = Field(default_factory=dict)
     polish: PolishConfig | None = None
     queue_size: int = 4
     root: str

@@ -146,6 +146,10 @@ class HomeConfig(Strict):
     # Fields that are patterns of their own, filled when data is written (`file_pattern`).
     pattern_fields: ClassVar[tuple[str, ...]] = ()
 
+    connection: str | None = Field(
+        None, description="A name from hygge.yml `connections:` (default: the local machine)."
+    )
+
     @abstractmethod
     def open(self, place: Place) -> Home:
         """Build the home for one entity."""

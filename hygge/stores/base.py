@@ -143,6 +143,10 @@ class StoreConfig(Strict):
     # Fields that are patterns of their own, filled when data is written (`file_pattern`).
     pattern_fields: ClassVar[tuple[str, ...]] = ()
 
+    connection: str | None = Field(
+        None, description="A name from hygge.yml `connections:` (default: the local machine)."
+    )
+
     @abstractmethod
     def open(self, place: Place) -> Store:
         """Build the store for one entity."""

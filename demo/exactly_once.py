@@ -244,7 +244,7 @@ def show_killed_state(workspace: Path, kill: Kill, before: list[Path], verdict: 
     """What a kill -9 leaves: checkpoint, lock, staged files; and the lake as before the delta."""
     checkpoint = kill.checkpoint
     assert checkpoint is not None  # a mid-move kill has one
-    position = checkpoint["position"]
+    position = checkpoint["partitions"][0]["position"]  # a file home reads one partition
     print(
         f"\n   left behind by run {checkpoint['entity_run_id'][:8]} (pid {kill.pid}, "
         f"exit status {kill.exit_status}):"

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from hygge.config.blocks import DEFAULT_TYPE, config_classes, final_path, flow_root
+from hygge.config.blocks import (
+    DEFAULT_TYPE,
+    ENTITY_PLACEHOLDER,
+    config_classes,
+    final_path,
+    flow_root,
+)
 from hygge.config.explain import explain
 from hygge.config.files import STORE_DEFAULT_KEYS
 from hygge.config.models import ResolvedEntity
@@ -41,6 +47,7 @@ class DeclaredEntity:
     home_at: Origin  # where the home's path (or the home) is set
     store_at: Origin
     store_root: str | None = None  # the flow's store path the entity folder is joined onto
+    connection_at: dict[str, Origin] = field(default_factory=dict)  # block -> `connection:`
 
 
 def resolve_entity(
@@ -53,7 +60,9 @@ def resolve_entity(
         if isinstance(settings, dict):
             settings.setdefault("type", DEFAULT_TYPE)
             _set_path(merged, block, layers, source)
+            _replace_entity(merged, block, source.name)
     _hoist_polish(merged)
+    _share_key_columns(merged)
     _apply_store_defaults(merged, warnings)
     payload = {**merged.data, "flow": source.flow, "name": source.name}
     payload["source_file"] = source.file
@@ -65,7 +74,9 @@ def resolve_entity(
     _check_capabilities(entity, merged)
     home_at, store_at = (merged.origin((block, "path")) for block in ("home", "store"))
     store_root = flow_root("store", layers, source.layer)
-    return DeclaredEntity(source, entity, home_at, store_at, store_root)
+    named = [b for b in ("home", "store") if getattr(entity, b).connection is not None]
+    connection_at = {b: merged.origin((b, "connection")) for b in named}
+    return DeclaredEntity(source, entity, home_at, store_at, store_root, connection_at)
 
 
 # Settings whose fit is known only when data is read: run-time errors name their line.
@@ -86,6 +97,32 @@ def _set_path(merged: Tracked, block: str, layers: Sequence[Tracked], source: En
         settings["path"] = path
 
 
+def _replace_entity(merged: Tracked, block: str, entity: str) -> None:
+    """`{entity}` becomes the entity's name in the fields the config declares for it; in any
+    other field it is a ConfigError naming the field (it would be read literally)."""
+    settings: dict[str, Any] = merged.data[block]
+    config_class = _CLASSES[block].get(str(settings["type"]))
+    if config_class is None:
+        return  # an unknown type: validation reports it
+    replaced = set(getattr(config_class, "entity_fields", ()))
+    literal = set(getattr(config_class, "pattern_fields", ()))
+    for key, value in settings.items():
+        if not isinstance(value, str) or ENTITY_PLACEHOLDER not in value or key in literal:
+            continue
+        if key in replaced:
+            settings[key] = value.replace(ENTITY_PLACEHOLDER, entity)
+            continue
+        origin = merged.origin((block, key))
+        takes = ", ".join(sorted(replaced)) or "no field"
+        raise ConfigError(
+            f"{block}.{key} contains {ENTITY_PLACEHOLDER}, which {settings['type']} {block}s "
+            f"replace only in: {takes}",
+            file=origin.file,
+            line=origin.line,
+            hint=f"write the {key} out, or move {ENTITY_PLACEHOLDER} into {takes}",
+        )
+
+
 def _hoist_polish(merged: Tracked) -> None:
     """`store.polish` (the original's place) and `polish:` are one setting; keep one."""
     store = merged.data.get("store")
@@ -102,6 +139,31 @@ def _hoist_polish(merged: Tracked) -> None:
             hint="keep one of them",
         )
     merged.move(("store", "polish"), ("polish",))
+
+
+def _share_key_columns(merged: Tracked) -> None:
+    """`key_columns` and `watermark.key_columns` are one setting: given in both places they
+    must agree; given in one, the other takes it (the lookback margin needs the keys)."""
+    watermark = merged.data.get("watermark")
+    if "key_columns" not in merged.data or not isinstance(watermark, dict):
+        return
+    top, inner = merged.data["key_columns"], watermark.get("key_columns")
+    if inner is not None and _as_list(inner) != _as_list(top):
+        origin = merged.origin(("key_columns",))
+        inside = merged.origin(("watermark", "key_columns"))
+        raise ConfigError(
+            f"key_columns {_as_list(top)} disagrees with watermark.key_columns "
+            f"{_as_list(inner)} ({inside.describe()}); they are one setting",
+            file=origin.file,
+            line=origin.line,
+            hint="keep one of them (key_columns at the entity is enough)",
+        )
+    if inner is None:
+        merged.put(("watermark", "key_columns"), top, merged.origin(("key_columns",)))
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
 
 
 def _apply_store_defaults(merged: Tracked, warnings: list[str]) -> None:

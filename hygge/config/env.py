@@ -7,7 +7,7 @@ is unset; `$${VAR}` is a literal `${VAR}`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hygge.config.tracked import KeyPath, Tracked
@@ -16,19 +16,25 @@ from hygge.errors import ConfigError
 _REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}")
 
 
-def substitute_env(tracked: Tracked, env: Mapping[str, str]) -> Tracked:
-    """A copy of `tracked` with environment references in string values replaced."""
-    data = _walk(tracked.data, (), tracked, env)
+Keep = Callable[[KeyPath], bool]
+
+
+def substitute_env(
+    tracked: Tracked, env: Mapping[str, str], keep: Keep = lambda path: False
+) -> Tracked:
+    """A copy of `tracked` with environment references in string values replaced, except at
+    the paths `keep` names (secrets, resolved only when a home or store opens)."""
+    data = _walk(tracked.data, (), tracked, env, keep)
     return Tracked(data, dict(tracked.origins), tracked.file)
 
 
-def _walk(value: Any, path: KeyPath, tracked: Tracked, env: Mapping[str, str]) -> Any:
+def _walk(value: Any, path: KeyPath, tracked: Tracked, env: Mapping[str, str], keep: Keep) -> Any:
     if isinstance(value, str):
-        return _expand(value, path, tracked, env)
+        return value if keep(path) else _expand(value, path, tracked, env)
     if isinstance(value, dict):
-        return {key: _walk(item, (*path, key), tracked, env) for key, item in value.items()}
+        return {k: _walk(item, (*path, k), tracked, env, keep) for k, item in value.items()}
     if isinstance(value, list):
-        return [_walk(item, (*path, index), tracked, env) for index, item in enumerate(value)]
+        return [_walk(item, (*path, i), tracked, env, keep) for i, item in enumerate(value)]
     return value
 
 

@@ -44,6 +44,11 @@ class EntityDefaultsConfig(Strict):
         None, description="Legacy: true means run_type full_drop, false means incremental."
     )
     watermark: WatermarkConfig | None = None
+    key_columns: list[str] | str | None = Field(
+        None,
+        description="Row identity: merge keys, and the lookback margin's de-duplication "
+        "(alias: primary_key; the same setting as watermark.key_columns).",
+    )
     journal: JournalConfig | None = None
     polish: PolishConfig | None = None
     queue_size: int | None = Field(None, ge=1, le=100, description="Batches buffered in memory.")
@@ -99,6 +104,11 @@ class FlowFileConfig(Strict):
         None, description="Legacy: true means run_type full_drop, false means incremental."
     )
     watermark: WatermarkConfig | None = None
+    key_columns: list[str] | str | None = Field(
+        None,
+        description="Row identity: merge keys, and the lookback margin's de-duplication "
+        "(alias: primary_key; the same setting as watermark.key_columns).",
+    )
     journal: JournalConfig | None = None
     queue_size: int | None = Field(None, ge=1, le=100, description="Batches buffered in memory.")
     timeout: int | float | None = Field(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hygge.config.entity import EntitySource
-from hygge.config.env import substitute_env
+from hygge.config.env import Keep, substitute_env
 from hygge.config.layers import ENTITY, FLOW, FLOW_DEFAULTS, build_layer
 from hygge.config.source import WorkspaceSource
 from hygge.config.tracked import Origin, Tracked
@@ -49,9 +49,11 @@ def find_config_file(source: WorkspaceSource, folder: str, stem: str) -> str | N
     return found[0] if found else None
 
 
-def read_document(source: WorkspaceSource, file: str, env: Mapping[str, str]) -> Tracked:
-    """Parse a workspace file and substitute environment variables in it."""
-    return substitute_env(parse_yaml(source.read_text(file), file), env)
+def read_document(
+    source: WorkspaceSource, file: str, env: Mapping[str, str], keep: Keep = lambda path: False
+) -> Tracked:
+    """Parse a workspace file and substitute environment variables in it (except at `keep`)."""
+    return substitute_env(parse_yaml(source.read_text(file), file), env, keep)
 
 
 def split_flow(document: Tracked) -> tuple[Tracked, Tracked]:

@@ -50,6 +50,7 @@ def build_layer(part: Tracked, kind: LayerKind, rank: int, warnings: list[str]) 
 
 def _check_keys(layer: Tracked, kind: LayerKind) -> None:
     valid = {"flow": FLOW_KEYS - _FLOW_ONLY, "defaults": DEFAULTS_KEYS, "entity": ENTITY_KEYS}[kind]
+    _rename_primary_key(layer)
     for key in layer.data:
         if key in valid:
             continue
@@ -119,6 +120,20 @@ def _expand_block(layer: Tracked, block: str) -> None:
             line=origin.line,
             hint=f"e.g. `{block}: data/x` or `{block}: {{type: parquet, path: data/x}}`",
         )
+
+
+def _rename_primary_key(layer: Tracked) -> None:
+    """A top-level `primary_key` (the original's name) is `key_columns`."""
+    if "primary_key" not in layer.data:
+        return
+    if "key_columns" in layer.data:
+        origin = layer.origin(("primary_key",))
+        raise ConfigError(
+            "both 'key_columns' and 'primary_key' are given (the same setting); keep one",
+            file=origin.file,
+            line=origin.line,
+        )
+    layer.move(("primary_key",), ("key_columns",))
 
 
 def _rename_aliases(layer: Tracked, key: str, model: type[BaseModel]) -> None:

@@ -26,7 +26,9 @@ from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
 from hygge.config.store_paths import TILDE_HINT
+from hygge.config.suggest import did_you_mean
 from hygge.config.tracked import Origin, Tracked
+from hygge.connections import is_secret_path
 from hygge.errors import ConfigError
 
 PROJECT_FILE = "hygge.yml"  # or hygge.yaml
@@ -92,6 +94,7 @@ def load_workspace(
     flows_at = document.origin(("flows_dir",))
     protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
     check_folders(root, declared, protected)
+    check_connections(declared, project)
     return Workspace(
         root=root,
         location=source.label,
@@ -105,13 +108,31 @@ def load_workspace(
     )
 
 
+def check_connections(declared: list[DeclaredEntity], project: ProjectConfig) -> None:
+    """ConfigError, with a did-you-mean, for a `connection:` hygge.yml does not name."""
+    known = list(project.connections)
+    for each in declared:
+        for block, origin in each.connection_at.items():
+            name = getattr(each.entity, block).connection
+            if name in project.connections:
+                continue
+            listing = ", ".join(known) or "none"
+            raise ConfigError(
+                f"{block}.connection '{name}' is not a connection of hygge.yml"
+                f"{did_you_mean(name, known)}; known: {listing}",
+                file=origin.file,
+                line=origin.line,
+                hint="name one of hygge.yml's `connections:`, or add it there",
+            )
+
+
 def _read_project(
     source: WorkspaceSource, env: Mapping[str, str], warnings: list[str]
 ) -> tuple[Tracked, ProjectConfig]:
     file = find_config_file(source, "", "hygge")
     if file is None:
         raise ConfigError(f"no {PROJECT_FILE} in {source.label} (nor hygge.yaml)", hint=_INIT_HINT)
-    document = read_document(source, file, env)
+    document = read_document(source, file, env, keep=is_secret_path)
     options = document.data.get("options")
     for key in _LEGACY_OPTIONS:
         if isinstance(options, dict) and key in options:

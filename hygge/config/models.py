@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hygge.config.suggest import did_you_mean
 from hygge.config.watermark import WatermarkConfig
+from hygge.connections import ConnectionConfigUnion
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfigUnion
 from hygge.polish.config import PolishConfig
@@ -69,8 +70,10 @@ class ProjectConfig(Strict):
 
     name: str | None = Field(None, description="Workspace name (default: the folder's name).")
     flows_dir: str = Field("flows", min_length=1, description="Folder holding one folder per flow.")
-    connections: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Named connections that homes and stores refer to."
+    connections: dict[str, ConnectionConfigUnion] = Field(
+        default_factory=dict,
+        description="Named connections that homes and stores refer to with `connection:`; "
+        "secrets are written as ${VAR} and read from the environment when a run opens them.",
     )
     options: OptionsConfig = Field(default_factory=OptionsConfig)
     journal: JournalConfig | None = None
@@ -92,11 +95,33 @@ class ResolvedEntity(BaseModel):
     store: StoreConfigUnion
     run_type: RunType = RunType.FULL_DROP
     watermark: WatermarkConfig | None = None
+    # Row identity (merge, the lookback margin); `watermark.key_columns` is the same setting.
+    key_columns: list[str] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("key_columns", "primary_key"),
+        description="Row identity: merge keys, and the lookback margin's de-duplication "
+        "(alias: primary_key; watermark.key_columns is the same setting).",
+    )
     polish: PolishConfig | None = None
     queue_size: int = Field(4, ge=1, le=100)
     source_file: str  # workspace-relative file that defined the entity
     # Where settings checked only at run time were written: dotted key -> (file, line).
     origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict)
+
+    @field_validator("key_columns", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_set_of_keys(self) -> ResolvedEntity:
+        """`key_columns` and `watermark.key_columns` are one setting: both hold it after."""
+        if self.watermark is None:
+            return self
+        keys = self.key_columns or self.watermark.key_columns
+        self.watermark.key_columns = keys
+        self.key_columns = keys
+        return self
 
     @property
     def qualified_name(self) -> str:

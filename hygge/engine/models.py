@@ -10,10 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from hygge.config.watermark import WatermarkConfig
-from hygge.homes import HomeConfigUnion, Position, Window
+from hygge.connections import ConnectionConfigUnion
+from hygge.homes import DEFAULT_PARTITION, FilePosition, HomeConfigUnion, Position, Window
 from hygge.polish.config import PolishConfig
 from hygge.state.base import FileRecord
 from hygge.stores import Staging, StoreConfigUnion
@@ -32,6 +33,10 @@ class EntityTask(BaseModel):
     home: HomeConfigUnion
     store: StoreConfigUnion
     watermark: WatermarkConfig | None = None
+    key_columns: list[str] = Field(default_factory=list)  # row identity (merge, lookback)
+    # The connections the home and store name; secrets stay `${VAR}` references, resolved
+    # from the environment when the home/store opens (`hygge.connections.resolve_secret`).
+    connections: dict[str, ConnectionConfigUnion] = Field(default_factory=dict)
     polish: PolishConfig | None = None
     queue_size: int = 4
     root: str
@@ -49,6 +54,16 @@ class EntityTask(BaseModel):
         )
 
 
+class PartitionProgress(BaseModel):
+    """How far one partition of a run's window got; partitions move on their own."""
+
+    id: str = DEFAULT_PARTITION
+    position: Position = Field(default_factory=FilePosition)
+    rows: int = 0  # rows staged from this partition
+    chunks: int = 0
+    done: bool = False
+
+
 class Checkpoint(BaseModel):
     """How far an entity run got; persisted after every chunk so a new process can go on."""
 
@@ -58,7 +73,9 @@ class Checkpoint(BaseModel):
     run_type: RunType
     started_at: datetime
     window: Window
-    position: Position = Field(default_factory=Position)
+    # One entry per partition of the window (one for most homes); the run commits once, when
+    # every partition is done. Older checkpoints' `position` loads as the one partition.
+    partitions: list[PartitionProgress] = Field(default_factory=lambda: [PartitionProgress()])
     staging: Staging
     rows: int = 0
     chunks: int = 0
@@ -85,6 +102,43 @@ class Checkpoint(BaseModel):
     rows_read: int = 0  # rows the home gave, before the watermark filtered them
     late_rows: int = 0  # rows of new files at or below the watermark, dropped (late_rows: drop)
     late_files: list[str] = Field(default_factory=list)  # the files they came from
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_partition_of_old(cls, data: object) -> object:
+        """An older checkpoint's `position` (with its rows, chunks, done) is partition 0."""
+        if not isinstance(data, dict) or "position" not in data or "partitions" in data:
+            return data
+        old = {key: data[key] for key in ("rows", "chunks", "done") if key in data}
+        rest = {key: value for key, value in data.items() if key != "position"}
+        return {**rest, "partitions": [{"position": data["position"], **old}]}
+
+    @property
+    def partition(self) -> PartitionProgress:
+        """The partition a chunk moves next: the first not done (the last when all are)."""
+        return next((p for p in self.partitions if not p.done), self.partitions[-1])
+
+    @property
+    def position(self) -> Position:
+        """Where the next chunk reads on, in `partition`."""
+        return self.partition.position
+
+    def advanced(self, position: Position, rows: int, *, done: bool) -> list[PartitionProgress]:
+        """The partitions after a chunk of `partition` staged `rows` and got to `position`."""
+        moved = self.partition
+        return [
+            p.model_copy(
+                update={
+                    "position": position,
+                    "rows": p.rows + rows,
+                    "chunks": p.chunks + 1,
+                    "done": done,
+                }
+            )
+            if p is moved
+            else p
+            for p in self.partitions
+        ]
 
 
 class EntityResult(BaseModel):

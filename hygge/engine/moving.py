@@ -20,7 +20,7 @@ from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.pipeline import Prefetch
 from hygge.engine.watermarks import WatermarkFilter
 from hygge.faults import fault_point
-from hygge.homes import Position
+from hygge.homes import FilePosition, Position
 from hygge.polish import Polisher
 from hygge.state.base import FileRecord, StateBackend
 from hygge.stores import Staging
@@ -73,10 +73,10 @@ class ChunkMover:
 
     def run(self, started: float) -> Checkpoint:
         home = self.task.home.open(self.task.place)
-        position = self.cp.position
+        position, partition = self.cp.position, self.cp.partition.id
         done = True
         with Prefetch(
-            lambda: home.read(self.cp.window, self.cp.position),
+            lambda: home.read(self.cp.window, self.cp.position, partition),
             self.task.queue_size,
             self.task.qualified_name,
         ) as batches:
@@ -86,7 +86,8 @@ class ChunkMover:
                     done = False  # cancelled while preparing it: the batch is read again
                     break
                 position = after
-                self.file_rows[after.file_index] = after.row_offset
+                if isinstance(after, FilePosition):
+                    self.file_rows[after.file_index] = after.row_offset
                 if self._budget_spent(started):
                     done = False
                     break
@@ -99,9 +100,10 @@ class ChunkMover:
             margin = self.watermark
             self._despite_ctrl_c(lambda: margin.save_margin(self.cp.chunks + 1))
         candidate = self.watermark.candidate if self.watermark is not None else None
+        partitions = self.cp.advanced(position, self.staged_rows, done=done)
         return self.cp.model_copy(
             update={
-                "position": position,
+                "partitions": partitions,
                 "staging": self.staging,
                 "rows": self.cp.rows + self.staged_rows,
                 "chunks": self.cp.chunks + 1,
@@ -110,7 +112,7 @@ class ChunkMover:
                 "candidate_watermark": to_json_scalar(candidate),
                 "watermark_type": self.watermark.kind if self.watermark else None,
                 **(self.watermark.counts() if self.watermark is not None else {}),
-                "done": done,
+                "done": all(p.done for p in partitions),
             }
         )
 
@@ -245,7 +247,7 @@ class ChunkMover:
 
     def _file(self, position: Position) -> str | None:
         files = self.cp.window.files
-        if files and position.file_index < len(files):
+        if files and isinstance(position, FilePosition) and position.file_index < len(files):
             return files[position.file_index].path
         return None
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from hygge.config import ResolvedEntity, Workspace
+from hygge.connections import ConnectionConfig as Connection
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
 from hygge.types import RunType
@@ -66,6 +67,8 @@ def plan_run(
             home=e.home,
             store=e.store,
             watermark=e.watermark,
+            key_columns=e.key_columns,
+            connections=_connections_of(workspace, e),
             polish=e.polish,
             queue_size=e.queue_size,
             root=str(workspace.root),
@@ -77,6 +80,12 @@ def plan_run(
     for task in tasks:
         _check_run_type(task)
     return RunPlan(coordinator=workspace.name, coordinator_run_id=run_id, tasks=tasks)
+
+
+def _connections_of(workspace: Workspace, entity: ResolvedEntity) -> dict[str, Connection]:
+    """The connections the entity's home and store name (their secrets as references)."""
+    names = {block.connection for block in (entity.home, entity.store) if block.connection}
+    return {name: workspace.project.connections[name] for name in sorted(names)}
 
 
 def select_entities(workspace: Workspace, selection: Selection) -> list[ResolvedEntity]:

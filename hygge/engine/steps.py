@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
-from hygge.engine.models import Checkpoint, EntityTask
+from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
 from hygge.engine.moving import ChunkBudget, ChunkMover
 from hygge.engine.windows import open_run_window
 from hygge.errors import EntityLockedError, StateError
@@ -169,6 +169,7 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         run_type=task.run_type,
         started_at=clock(),
         window=opened.window,
+        partitions=[PartitionProgress(id=p.id, position=p.start) for p in opened.window.partitions],
         staging=staging,
         attempt_id=owner,
         loaded_files=opened.loaded_files,

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path, PurePath
 
 from hygge.config.folders import folder_of
+from hygge.engine.batches import from_json_scalar, to_json_scalar
 from hygge.engine.file_changes import fingerprint, select_files
 from hygge.engine.identity import check_watermark_store
+from hygge.engine.margin import lookback_delta, minus
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError, DataError
-from hygge.homes import Window
+from hygge.homes import ReadSpec, Window
 from hygge.state.base import FileRecord, StateBackend, Watermark
 from hygge.types import JsonScalar, RunType
 
@@ -45,9 +48,8 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     notes = check_watermark_store(task, last, store) if incremental and last else []
     kind = last.value_type if incremental and last is not None and task.watermark else None
     lower = _lower_bound(task, last) if incremental else None
-    column = task.watermark.column if task.watermark else None
     home = task.home.open(task.place)
-    window = home.open_window(lower, column)
+    window = home.open_window(read_spec(task, lower, last.value_type if last else None))
     window = window.model_copy(update={"lower": lower})
     _refuse_own_output(task, window)
     notes += _changed_settings(task, last) if incremental else []
@@ -61,6 +63,50 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
         window = window.model_copy(update={"files": selection.files, "rows_hint": None})
     notes += selection.notes
     return RunWindow(window, present, kind, notes, schema, **ids, file_records=selection.records)
+
+
+def read_spec(task: EntityTask, lower: JsonScalar, kind: str | None) -> ReadSpec:
+    """What the home is asked for: the bounds (with the lookback floor), column and keys."""
+    column = task.watermark.column if task.watermark else None
+    lookback = task.watermark.lookback if task.watermark else None
+    floor = lookback_floor(lower, lookback, kind)
+    return ReadSpec(lower=lower, lookback_floor=floor, column=column, key_columns=task.key_columns)
+
+
+def lookback_floor(
+    lower: JsonScalar, lookback: str | int | float | None, kind: str | None
+) -> JsonScalar:
+    """`lower` minus `lookback` for a column of `kind` (guessed from `lower` when None).
+
+    Where the lookback cannot apply (a string column) the floor is `lower`: the chunk's
+    watermark filter refuses that lookback, naming the entity and the file.
+    """
+    if lower is None or lookback is None:
+        return lower
+    kind = kind or _kind_of(lower)
+    try:
+        delta = lookback_delta(lookback, kind) if kind else None
+        value = from_json_scalar(lower, kind)
+        if delta is None or not isinstance(value, datetime | date | int):
+            return lower
+        return to_json_scalar(minus(value, delta))
+    except (ConfigError, DataError):
+        return lower
+
+
+def _kind_of(value: JsonScalar) -> str | None:
+    """The watermark type a JSON bound reads as: int, datetime, date or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "int"
+    if not isinstance(value, str):
+        return None
+    for kind, parse in (("date", date.fromisoformat), ("datetime", datetime.fromisoformat)):
+        try:
+            parse(value)
+        except ValueError:
+            continue
+        return kind
+    return None
 
 
 def _refuse_own_output(task: EntityTask, window: Window) -> None:

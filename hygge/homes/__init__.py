@@ -6,7 +6,19 @@ from typing import Annotated, TypeAlias
 
 from pydantic import Field
 
-from hygge.homes.base import Home, HomeCapabilities, HomeConfig, Position, Window
+from hygge.homes.base import (
+    DEFAULT_PARTITION,
+    FilePosition,
+    Home,
+    HomeCapabilities,
+    HomeConfig,
+    KeysetPosition,
+    PageTokenPosition,
+    PartitionSpec,
+    Position,
+    ReadSpec,
+    Window,
+)
 from hygge.homes.files import LocalHomeConfig, ParquetHomeConfig
 from hygge.types import Place
 
@@ -15,13 +27,19 @@ HomeConfigUnion: TypeAlias = Annotated[
 ]
 
 __all__ = [
+    "DEFAULT_PARTITION",
+    "FilePosition",
     "Home",
     "HomeCapabilities",
     "HomeConfig",
     "HomeConfigUnion",
+    "KeysetPosition",
     "LocalHomeConfig",
+    "PageTokenPosition",
     "ParquetHomeConfig",
+    "PartitionSpec",
     "Place",
     "Position",
+    "ReadSpec",
     "Window",
 ]

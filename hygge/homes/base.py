@@ -1,9 +1,10 @@
 """The home seam: where data lives, and how one entity run reads it in bounded batches.
 
 A home config (pydantic, `type` tag) builds a `Home` for one entity with `open(place)`.
-`Home.open_window` fixes what the run will read (the closed window: the file list present, or
-the upper watermark bound); `Home.read` streams batches from a `Position` inside that window and
-says, with every batch, the position just after it, so a chunk can stop and resume exactly.
+`Home.open_window(spec)` fixes what the run will read (the closed window: the file list present,
+or the upper watermark bound, and the partitions); `Home.read` streams one partition's batches
+from a `Position` inside that window and says, with every batch, the position just after it, so
+a chunk can stop and resume exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +16,51 @@ from typing import ClassVar, Protocol
 import polars as pl
 from pydantic import BaseModel, Field
 
-from hygge.types import JsonScalar, JsonValue, Place, Strict
+from hygge.homes.positions import FilePosition, KeysetPosition, PageTokenPosition, Position
+from hygge.types import JsonScalar, Place, Strict
+
+__all__ = [
+    "DEFAULT_PARTITION",
+    "FileEntry",
+    "FileParts",
+    "FilePosition",
+    "Home",
+    "HomeCapabilities",
+    "HomeConfig",
+    "KeysetPosition",
+    "PageTokenPosition",
+    "PartitionSpec",
+    "Position",
+    "ReadSpec",
+    "Window",
+]
+
+DEFAULT_PARTITION = "all"
+
+
+class PartitionSpec(BaseModel):
+    """One independently read part of a window: all of it, or a key range `[lower, upper)`."""
+
+    id: str = Field(DEFAULT_PARTITION, min_length=1)
+    column: str | None = None  # the key column ranged over (None: the whole window)
+    lower: JsonScalar = None  # inclusive (None: unbounded)
+    upper: JsonScalar = None  # exclusive (None: unbounded)
+    start: Position = Field(default_factory=FilePosition)  # the home's: where reading begins
+
+
+class ReadSpec(BaseModel):
+    """What an entity run asks its home for at begin.
+
+    A home that filters at the source must read `column > lookback_floor` (not `> lower`):
+    the engine re-reads the lookback margin below the last watermark and drops, by
+    `key_columns`, the rows it already loaded.
+    """
+
+    lower: JsonScalar = None  # exclusive: the last watermark (None: from the beginning)
+    lookback_floor: JsonScalar = None  # the lower bound minus the lookback (== lower without)
+    column: str | None = None  # the watermark column (None: no watermark)
+    key_columns: list[str] = Field(default_factory=list)
+    partitions: list[PartitionSpec] = Field(default_factory=lambda: [PartitionSpec()])
 
 
 class FileEntry(BaseModel):
@@ -34,14 +79,9 @@ class Window(BaseModel):
     lower: JsonScalar = None  # exclusive: the last watermark (None: from the beginning)
     upper: JsonScalar = None  # inclusive: the high bound fixed at begin (None: unbounded)
     rows_hint: int | None = None  # rows the window holds, when cheaply known (progress only)
-
-
-class Position(BaseModel):
-    """Where reading continues inside a window."""
-
-    file_index: int = 0
-    row_offset: int = 0
-    cursor: dict[str, JsonValue] = Field(default_factory=dict)  # keyset / page token homes
+    # What the home will read, each part on its own; one whole-window part unless the home
+    # declares `partitions` and the spec asked for several.
+    partitions: list[PartitionSpec] = Field(default_factory=lambda: [PartitionSpec()])
 
 
 class HomeCapabilities(BaseModel):
@@ -49,17 +89,21 @@ class HomeCapabilities(BaseModel):
 
     watermark: bool = False  # can filter rows by a watermark column
     incremental_files: bool = False  # can list new files only
+    partitions: bool = False  # reads the key-range partitions of a ReadSpec each on its own
 
 
 class Home(Protocol):
     """A home opened for one entity."""
 
-    def open_window(self, last_watermark: JsonScalar, watermark_column: str | None) -> Window:
-        """Fix the closed window this run reads (the file list, the upper bound)."""
+    def open_window(self, spec: ReadSpec) -> Window:
+        """Fix the closed window this run reads (the file list, the upper bound, partitions)."""
         ...
 
-    def read(self, window: Window, position: Position) -> Iterator[tuple[pl.DataFrame, Position]]:
-        """Yield `(batch, position after batch)` from `position` to the end of `window`."""
+    def read(
+        self, window: Window, position: Position, partition: str = DEFAULT_PARTITION
+    ) -> Iterator[tuple[pl.DataFrame, Position]]:
+        """Yield `(batch, position after batch)` of one of the window's partitions, from
+        `position` to its end."""
         ...
 
     def check(self) -> list[str]:
@@ -96,6 +140,15 @@ class HomeConfig(Strict):
     capabilities: ClassVar[HomeCapabilities] = HomeCapabilities()
     # File homes/stores set this: each entity is a sub-folder of the flow's `path`.
     entity_subfolder: ClassVar[bool] = False
+    # Fields where `{entity}` is replaced by the entity's name when the workspace loads (SQL
+    # configs: `table`, `query`); `{entity}` in any other field is a ConfigError.
+    entity_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields that are patterns of their own, filled when data is written (`file_pattern`).
+    pattern_fields: ClassVar[tuple[str, ...]] = ()
+
+    connection: str | None = Field(
+        None, description="A name from hygge.yml `connections:` (default: the local machine)."
+    )
 
     @abstractmethod
     def open(self, place: Place) -> Home:

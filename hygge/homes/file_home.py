@@ -16,8 +16,15 @@ from pathlib import Path
 
 import polars as pl
 
-from hygge.errors import DataError
-from hygge.homes.base import FileEntry, Position, Window
+from hygge.errors import DataError, StateError
+from hygge.homes.base import (
+    DEFAULT_PARTITION,
+    FileEntry,
+    FilePosition,
+    Position,
+    ReadSpec,
+    Window,
+)
 from hygge.homes.file_objects import (
     HomeFiles,
     list_home,
@@ -32,7 +39,7 @@ from hygge.io.listing import ListedFile
 from hygge.io.readers import infer_schema, parquet_row_count, read_batches
 from hygge.io.schema import parse_schema
 from hygge.storage import ObjectStorage
-from hygge.types import JsonScalar, Place
+from hygge.types import Place
 
 ROWS_HINT_MAX_FILES = 200
 """A window of more parquet files than this has no rows hint: reading every footer at begin
@@ -48,6 +55,18 @@ def select_new_files(files: list[FileEntry], loaded: Collection[str]) -> list[Fi
     """The files whose fingerprint is not among `loaded` (fingerprints only: the engine tells
     a touched, appended or changed file from its record, hygge/engine/file_changes.py)."""
     return [entry for entry in files if file_fingerprint(entry) not in loaded]
+
+
+def file_position(position: Position, partition: str) -> FilePosition:
+    """`position` as a file position of the one partition a file home reads; StateError if not
+    (a checkpoint written by another kind of home)."""
+    if partition != DEFAULT_PARTITION or not isinstance(position, FilePosition):
+        raise StateError(
+            f"a file home reads its one partition '{DEFAULT_PARTITION}' from a file position, "
+            f"not partition {partition!r} from a {position.kind} position; the checkpoint was "
+            "written by another kind of home. Run with `hygge go --restart` to start again"
+        )
+    return position
 
 
 class FileHome:
@@ -70,8 +89,9 @@ class FileHome:
                 parse_schema(config.format_options[key])  # bad type names fail at load time
         self._schema_cache: dict[str, pl.Schema | None] = {}
 
-    def open_window(self, last_watermark: JsonScalar, watermark_column: str | None) -> Window:
-        """The files present now (the engine filters rows and already loaded files)."""
+    def open_window(self, spec: ReadSpec) -> Window:
+        """The files present now, as one partition (the engine filters rows and already loaded
+        files)."""
         located = self._locate()
         listed = self._list_readable(located)
         files = [FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns) for f in listed]
@@ -85,8 +105,11 @@ class FileHome:
                     rows_hint += parquet_row_count(path)
         return Window(files=files, rows_hint=rows_hint)
 
-    def read(self, window: Window, position: Position) -> Iterator[tuple[pl.DataFrame, Position]]:
+    def read(
+        self, window: Window, position: Position, partition: str = DEFAULT_PARTITION
+    ) -> Iterator[tuple[pl.DataFrame, Position]]:
         """Batches from `position` to the end of the window, each with the position after it."""
+        position = file_position(position, partition)
         files = window.files or []
         if position.file_index >= len(files):
             return
@@ -108,7 +131,7 @@ class FileHome:
                     batch_size=self.config.batch_size,
                 ):
                     offset += batch.height
-                    yield batch, Position(file_index=index, row_offset=offset)
+                    yield batch, FilePosition(file_index=index, row_offset=offset)
             self._ensure_unchanged(located, entry)
 
     def part_digest(self, path: str, size: int) -> tuple[str, bool]:

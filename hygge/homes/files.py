@@ -39,6 +39,7 @@ class LocalHomeConfig(HomeConfig):
         watermark=True, incremental_files=True
     )
     entity_subfolder: ClassVar[bool] = True
+    entity_fields: ClassVar[tuple[str, ...]] = ("path",)
 
     @field_validator("format", mode="before")
     @classmethod

@@ -137,6 +137,15 @@ class StoreConfig(Strict):
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities()
     # File homes/stores set this: each entity is a sub-folder of the flow's `path`.
     entity_subfolder: ClassVar[bool] = False
+    # Fields where `{entity}` is replaced by the entity's name when the workspace loads (SQL
+    # configs: `table`, `query`); `{entity}` in any other field is a ConfigError.
+    entity_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields that are patterns of their own, filled when data is written (`file_pattern`).
+    pattern_fields: ClassVar[tuple[str, ...]] = ()
+
+    connection: str | None = Field(
+        None, description="A name from hygge.yml `connections:` (default: the local machine)."
+    )
 
     @abstractmethod
     def open(self, place: Place) -> Store:

@@ -52,6 +52,8 @@ class LocalStoreConfig(StoreConfig):
         atomic_visibility=frozenset({RunType.FULL_DROP}),
     )
     entity_subfolder: ClassVar[bool] = True
+    entity_fields: ClassVar[tuple[str, ...]] = ("path",)
+    pattern_fields: ClassVar[tuple[str, ...]] = ("file_pattern",)
 
     @field_validator("format", mode="before")
     @classmethod

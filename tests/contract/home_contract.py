@@ -4,7 +4,8 @@ A home is done when a subclass of `HomeContract` passes. The subclass provides a
 fixture (a `HomeSource`): `add(frame)` puts one more unit of source data (a file, a slice
 of a table) in place, `open(batch_size)` returns a fresh home object over it (a fresh object
 stands for a fresh process resuming). `round_trip_columns` lists the columns of
-`tests.support.data.all_types()` whose type the home must hand back exactly.
+`tests.support.data.all_types()` whose type the home must hand back exactly; `capabilities`
+is what the home's config declares (its `partitions` decides the partition case).
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from hygge.homes.base import Home, Position, Window
+from hygge.homes.base import (
+    DEFAULT_PARTITION,
+    FilePosition,
+    Home,
+    HomeCapabilities,
+    PartitionSpec,
+    Position,
+    ReadSpec,
+    Window,
+)
+from hygge.homes.positions import POSITION
 from tests.support.data import all_types, orders
 
 
@@ -38,6 +49,7 @@ class HomeContract:
     """Behaviour every home must show; see the module docstring for what to provide."""
 
     round_trip_columns: ClassVar[tuple[str, ...]] = ()
+    capabilities: ClassVar[HomeCapabilities] = HomeCapabilities()
 
     @pytest.fixture
     def source(self) -> HomeSource:
@@ -48,7 +60,7 @@ class HomeContract:
         for frame in frames:
             source.add(frame)
         home = source.open(batch_size=3)
-        batches = read_all(home, home.open_window(None, None), Position())
+        batches = read_all(home, home.open_window(ReadSpec()), FilePosition())
         assert all(0 < batch.height <= 3 for batch, _ in batches)
         assert_frame_equal(pl.concat([b for b, _ in batches]), pl.concat(frames))
         positions = [(p.file_index, p.row_offset) for _, p in batches]
@@ -59,12 +71,12 @@ class HomeContract:
         for frame in frames:
             source.add(frame)
         home = source.open(batch_size=2)
-        window = home.open_window(None, None)
+        window = home.open_window(ReadSpec())
         everything = pl.concat(frames)
         seen = 0
-        for batch, position in read_all(home, window, Position()):
+        for batch, position in read_all(home, window, FilePosition()):
             seen += batch.height
-            resumed_position = Position.model_validate_json(position.model_dump_json())
+            resumed_position = POSITION.validate_json(position.model_dump_json())
             rest = [b for b, _ in source.open(batch_size=2).read(window, resumed_position)]
             remaining = pl.concat(rest) if rest else everything.clear()
             assert_frame_equal(remaining, everything.slice(seen))
@@ -72,18 +84,37 @@ class HomeContract:
     def test_window_fixed_at_open_ignores_data_added_later(self, source):
         source.add(rows(4))
         home = source.open(batch_size=10)
-        window = home.open_window(None, None)
+        window = home.open_window(ReadSpec())
         source.add(rows(3, start=4))
-        batches = read_all(source.open(batch_size=10), window, Position())
+        batches = read_all(source.open(batch_size=10), window, FilePosition())
         assert_frame_equal(pl.concat([b for b, _ in batches]), rows(4))
 
     def test_an_empty_source_reads_nothing(self, source):
         home = source.open(batch_size=10)
-        assert read_all(home, home.open_window(None, None), Position()) == []
+        assert read_all(home, home.open_window(ReadSpec()), FilePosition()) == []
 
     def test_supported_types_round_trip_exactly(self, source):
         frame = all_types().select(self.round_trip_columns)
         source.add(frame)
         home = source.open(batch_size=2)
-        batches = read_all(home, home.open_window(None, None), Position())
+        batches = read_all(home, home.open_window(ReadSpec()), FilePosition())
         assert_frame_equal(pl.concat([b for b, _ in batches]), frame)
+
+    def test_partitions_read_each_on_its_own_add_up_to_the_whole(self, source):
+        frames = [rows(5), rows(6, start=5)]
+        for frame in frames:
+            source.add(frame)
+        halves = [
+            PartitionSpec(id="low", column="id", upper=4),
+            PartitionSpec(id="high", column="id", lower=4),
+        ]
+        window = source.open(batch_size=2).open_window(ReadSpec(partitions=halves))
+        expected = ["low", "high"] if self.capabilities.partitions else [DEFAULT_PARTITION]
+        assert [part.id for part in window.partitions] == expected
+        parts = [
+            pl.concat([b for b, _ in source.open(batch_size=2).read(window, part.start, part.id)])
+            for part in window.partitions
+        ]
+        assert_frame_equal(pl.concat(parts).sort("id"), pl.concat(frames))
+        if self.capabilities.partitions:
+            assert parts[0]["id"].max() < parts[1]["id"].min()

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from hygge.errors import DataError
-from hygge.homes.base import Home
+from hygge.homes.base import Home, ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import MemoryStorage
@@ -47,6 +47,7 @@ class FileSource:
 
 class FileHomeContract(HomeContract):
     format: ClassVar[str] = "parquet"
+    capabilities = LocalHomeConfig.capabilities
 
     @pytest.fixture
     def source(self, tmp_path: Path) -> HomeSource:
@@ -107,7 +108,7 @@ class StorageFileHomeContract(HomeContract):
         mistyped path never reads as an empty source (a full_drop would empty the store)."""
         home = source.open(batch_size=10)
         with pytest.raises(DataError, match="memory://lake/landing/orders does not exist"):
-            home.open_window(None, None)
+            home.open_window(ReadSpec())
 
 
 class TestParquetHomeOnObjectStorage(StorageFileHomeContract):

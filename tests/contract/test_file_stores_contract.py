@@ -14,7 +14,7 @@ import pytest
 import hygge.io.atomic
 import hygge.stores.file_store
 from hygge.errors import InjectedFault
-from hygge.homes.base import Position
+from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import LocalStorage
 from hygge.stores.base import Store, StoreCapabilities
@@ -68,7 +68,7 @@ class FileStoreContract(StoreContract):
             options = {} if self.format == "parquet" else {"schema": dict(schema)}
             config = LocalHomeConfig(path=ENTITY_PATH, format=self.format, format_options=options)
             home = config.open(Place(tmp_path, "sales", "orders"))
-            batches = [b for b, _ in home.read(home.open_window(None, None), Position())]
+            batches = [b for b, _ in home.read(home.open_window(ReadSpec()), FilePosition())]
             return pl.concat(batches) if batches else pl.DataFrame(schema=schema)
 
         return read

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from hygge.errors import InjectedFault
-from hygge.homes.base import Home, Position
+from hygge.homes.base import FilePosition, Home, HomeCapabilities, ReadSpec
 from hygge.stores.base import Store
 from hygge.types import Place, RunType
 from tests.contract.home_contract import HomeContract, HomeSource
@@ -24,14 +24,15 @@ from tests.support.memory import (
 
 
 class FrameSource:
-    def __init__(self) -> None:
+    def __init__(self, *, partitioned: bool = False) -> None:
         self.frames: list[pl.DataFrame] = []
+        self.partitioned = partitioned
 
     def add(self, frame: pl.DataFrame) -> None:
         self.frames.append(frame)
 
     def open(self, batch_size: int) -> Home:
-        return MemoryHome(self.frames, batch_size=batch_size)
+        return MemoryHome(self.frames, batch_size=batch_size, partitioned=self.partitioned)
 
 
 class TestMemoryHome(HomeContract):
@@ -40,6 +41,15 @@ class TestMemoryHome(HomeContract):
     @pytest.fixture
     def source(self) -> HomeSource:
         return FrameSource()
+
+
+class TestPartitionedMemoryHome(HomeContract):
+    capabilities = HomeCapabilities(partitions=True)
+    round_trip_columns = tuple(all_types().columns)
+
+    @pytest.fixture
+    def source(self) -> HomeSource:
+        return FrameSource(partitioned=True)
 
 
 class TestMemoryStore(StoreContract):
@@ -88,8 +98,8 @@ def test_failing_store_after_publish_has_published_before_raising():
 
 def test_memory_home_can_fail_mid_read_and_resume_from_the_last_position():
     home = MemoryHome([orders(5)], batch_size=2, fail_after_batches=1)
-    window = home.open_window(None, None)
-    reader = home.read(window, Position())
+    window = home.open_window(ReadSpec())
+    reader = home.read(window, FilePosition())
     _, position = next(reader)
     with pytest.raises(InjectedFault):
         next(reader)

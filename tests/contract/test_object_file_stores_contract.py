@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from hygge.errors import InjectedFault
-from hygge.homes.base import Position
+from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import MemoryStorage
@@ -68,10 +68,10 @@ class ObjectFileStoreContract(StoreContract):
             config = LocalHomeConfig(path=ENTITY_PATH, format=self.format, format_options=options)
             home = FileHome(config, Place(tmp_path, "sales", "orders"), storage=storage)
             try:
-                window = home.open_window(None, None)
+                window = home.open_window(ReadSpec())
             except Exception:  # only markers: nothing readable published
                 return pl.DataFrame(schema=schema)
-            batches = [b for b, _ in home.read(window, Position())]
+            batches = [b for b, _ in home.read(window, FilePosition())]
             return pl.concat(batches) if batches else pl.DataFrame(schema=schema)
 
         return read

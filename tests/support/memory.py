@@ -19,9 +19,19 @@ import polars as pl
 from pydantic import PrivateAttr
 
 from hygge.errors import ConfigError, InjectedFault, StateError, StoreOwnershipError
-from hygge.homes.base import FileEntry, HomeCapabilities, HomeConfig, Position, Window
+from hygge.homes.base import (
+    DEFAULT_PARTITION,
+    FileEntry,
+    FilePosition,
+    HomeCapabilities,
+    HomeConfig,
+    PartitionSpec,
+    Position,
+    ReadSpec,
+    Window,
+)
 from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
-from hygge.types import JsonScalar, Place, RunType
+from hygge.types import Place, RunType
 
 Step = Literal["prepare", "write", "discard_unlisted", "publish", "abort"]
 
@@ -35,22 +45,33 @@ class MemoryHome:
         batch_size: int = 2,
         *,
         fail_after_batches: int | None = None,
+        partitioned: bool = False,
     ) -> None:
         self.frames = frames  # append to it to simulate files arriving after a window opened
         self.batch_size = batch_size
         self.fail_after_batches = fail_after_batches
         self.batches_read = 0
+        self.partitioned = partitioned  # reads a spec's key-range partitions each on its own
+        self.specs: list[ReadSpec] = []  # what each open_window was asked for
 
-    def open_window(self, last_watermark: JsonScalar, watermark_column: str | None) -> Window:
+    def open_window(self, spec: ReadSpec) -> Window:
+        self.specs.append(spec)
         files = [
             FileEntry(path=f"frame-{i:05d}", size=f.height, mtime_ns=0)
             for i, f in enumerate(self.frames)
         ]
-        return Window(files=files, rows_hint=sum(f.height for f in self.frames))
+        window = Window(files=files, rows_hint=sum(f.height for f in self.frames))
+        if self.partitioned:
+            window.partitions = list(spec.partitions)
+        return window
 
-    def read(self, window: Window, position: Position) -> Iterator[tuple[pl.DataFrame, Position]]:
+    def read(
+        self, window: Window, position: Position, partition: str = DEFAULT_PARTITION
+    ) -> Iterator[tuple[pl.DataFrame, Position]]:
+        assert isinstance(position, FilePosition)
+        (part,) = [p for p in window.partitions if p.id == partition]
         for index in range(position.file_index, len(window.files or [])):
-            frame = self.frames[index]
+            frame = _in_range(self.frames[index], part)
             offset = position.row_offset if index == position.file_index else 0
             while offset < frame.height:
                 if self.batches_read == self.fail_after_batches:
@@ -58,7 +79,7 @@ class MemoryHome:
                 batch = frame.slice(offset, self.batch_size)
                 offset += batch.height
                 self.batches_read += 1
-                yield batch, Position(file_index=index, row_offset=offset)
+                yield batch, FilePosition(file_index=index, row_offset=offset)
 
     def check(self) -> list[str]:
         return []
@@ -68,6 +89,17 @@ class MemoryHome:
 
     def identity(self) -> str:
         return "memory home"
+
+
+def _in_range(frame: pl.DataFrame, part: PartitionSpec) -> pl.DataFrame:
+    """The frame's rows in the partition's key range `[lower, upper)`."""
+    if part.column is None:
+        return frame
+    if part.lower is not None:
+        frame = frame.filter(pl.col(part.column) >= part.lower)
+    if part.upper is not None:
+        frame = frame.filter(pl.col(part.column) < part.upper)
+    return frame
 
 
 class MemoryStore:

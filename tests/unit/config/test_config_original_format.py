@@ -69,8 +69,8 @@ def test_original_workspace_loads_with_every_setting_applied(write_workspace):
 
     assert workspace.name == "my_project"
     assert workspace.project.options.concurrency == 4
-    assert workspace.project.connections["azure_sql"]["server"] == "sql.example.net"
-    assert workspace.project.connections["azure_sql"]["database"] == "sales"
+    assert workspace.project.connections["azure_sql"].server == "sql.example.net"
+    assert workspace.project.connections["azure_sql"].database == "sales"
     users = workspace.entity("example_flow.users")
     assert users.run_type is RunType.INCREMENTAL
     assert users.watermark is not None

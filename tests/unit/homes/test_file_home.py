@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 import hygge.homes.file_home
 from hygge.errors import DataError
-from hygge.homes.base import FileEntry, Position, Window
+from hygge.homes.base import FileEntry, FilePosition, Position, ReadSpec, Window
 from hygge.homes.file_home import FileHome, file_fingerprint, select_new_files
 from hygge.homes.files import LocalHomeConfig, ParquetHomeConfig
 from hygge.types import Place
@@ -35,7 +35,7 @@ def write(path: Path, content: str | pl.DataFrame) -> Path:
 
 
 def read_all(home: FileHome, position: Position | None = None) -> pl.DataFrame:
-    batches = [b for b, _ in home.read(home.open_window(None, None), position or Position())]
+    batches = [b for b, _ in home.read(home.open_window(ReadSpec()), position or FilePosition())]
     return pl.concat(batches) if batches else pl.DataFrame()
 
 
@@ -44,20 +44,20 @@ def test_a_folder_is_listed_recursively_sorted_and_without_hidden_or_foreign_fil
     hidden = [".partial.parquet", "_SUCCESS", "_hygge_staging/x/1.parquet", ".git/y.parquet"]
     for name in ["b.parquet", "a/z.parquet", "a/b/c.parquet", "notes.csv", *hidden]:
         write(folder / name, orders(1))
-    window = open_home(tmp_path).open_window(None, None)
+    window = open_home(tmp_path).open_window(ReadSpec())
     assert [f.path for f in window.files or []] == ["a/b/c.parquet", "a/z.parquet", "b.parquet"]
 
 
 def test_window_entries_carry_size_and_mtime_for_change_detection(tmp_path):
     path = write(tmp_path / "landing" / "orders" / "a.parquet", orders(3))
-    (entry,) = open_home(tmp_path).open_window(None, None).files or []
+    (entry,) = open_home(tmp_path).open_window(ReadSpec()).files or []
     assert (entry.size, entry.mtime_ns) == (path.stat().st_size, path.stat().st_mtime_ns)
 
 
 def test_a_single_file_path_is_read_as_is(tmp_path):
     write(tmp_path / "landing" / "orders.csv", orders(3))
     home = open_home(tmp_path, path="landing/orders.csv", format="csv")
-    assert [f.path for f in home.open_window(None, None).files or []] == ["orders.csv"]
+    assert [f.path for f in home.open_window(ReadSpec()).files or []] == ["orders.csv"]
     assert read_all(home).height == 3
 
 
@@ -79,7 +79,7 @@ def test_a_missing_path_is_a_data_error_naming_the_resolved_path(tmp_path):
     with pytest.raises(
         DataError, match=f"{tmp_path / 'landing' / 'orders'} does not exist.*flow.yml"
     ):
-        home.open_window(None, None)
+        home.open_window(ReadSpec())
     assert "does not exist" in home.check()[0]
 
 
@@ -93,17 +93,17 @@ def test_paths_resolve_against_the_workspace_root_not_the_current_directory(tmp_
 def test_an_empty_folder_is_an_empty_window_not_an_error(tmp_path):
     (tmp_path / "landing" / "orders").mkdir(parents=True)
     home = open_home(tmp_path)
-    window = home.open_window(None, None)
+    window = home.open_window(ReadSpec())
     assert window.files == []
-    assert list(home.read(window, Position())) == []
+    assert list(home.read(window, FilePosition())) == []
 
 
 def test_rows_hint_comes_from_parquet_metadata_and_is_unknown_for_text(tmp_path):
     write(tmp_path / "landing" / "orders" / "a.parquet", orders(3))
     write(tmp_path / "landing" / "orders" / "b.parquet", orders(4))
     write(tmp_path / "landing" / "orders" / "c.csv", orders(4))
-    assert open_home(tmp_path).open_window(None, None).rows_hint == 7
-    assert open_home(tmp_path, format="csv").open_window(None, None).rows_hint is None
+    assert open_home(tmp_path).open_window(ReadSpec()).rows_hint == 7
+    assert open_home(tmp_path, format="csv").open_window(ReadSpec()).rows_hint is None
 
 
 def _count_footer_reads(monkeypatch) -> list[Path]:
@@ -123,7 +123,7 @@ def test_rows_hint_reads_the_footer_of_each_file_up_to_the_limit(tmp_path, monke
     for name in "abc":
         write(tmp_path / "landing" / "orders" / f"{name}.parquet", orders(2))
     reads = _count_footer_reads(monkeypatch)
-    assert open_home(tmp_path).open_window(None, None).rows_hint == 6
+    assert open_home(tmp_path).open_window(ReadSpec()).rows_hint == 6
     assert len(reads) == 3
 
 
@@ -135,7 +135,7 @@ def test_a_window_of_more_files_than_the_limit_reads_no_footer_and_gives_no_hint
     for name in "abcd":
         write(tmp_path / "landing" / "orders" / f"{name}.parquet", orders(2))
     reads = _count_footer_reads(monkeypatch)
-    window = open_home(tmp_path).open_window(None, None)
+    window = open_home(tmp_path).open_window(ReadSpec())
     assert len(window.files or []) == 4
     assert window.rows_hint is None
     assert reads == []
@@ -146,35 +146,35 @@ def test_parquet_skips_whole_row_groups_and_fills_batches_across_them(tmp_path):
     path.parent.mkdir(parents=True)
     orders(100).write_parquet(path, row_group_size=7)
     home = open_home(tmp_path, batch_size=10)
-    batches = list(home.read(home.open_window(None, None), Position(row_offset=23)))
+    batches = list(home.read(home.open_window(ReadSpec()), FilePosition(row_offset=23)))
     assert [b.height for b, _ in batches] == [10] * 7 + [7]
     assert_frame_equal(pl.concat([b for b, _ in batches]), orders(100).slice(23))
-    assert batches[-1][1] == Position(file_index=0, row_offset=100)
+    assert batches[-1][1] == FilePosition(file_index=0, row_offset=100)
 
 
 def test_parquet_with_types_pyarrow_cannot_read_is_read_through_polars(tmp_path):
     frame = pl.DataFrame({"big": pl.Series([2**100, None], dtype=pl.Int128)})
     write(tmp_path / "landing" / "orders" / "a.parquet", frame)
     home = open_home(tmp_path, batch_size=1)
-    assert_frame_equal(read_all(home, Position(row_offset=1)), frame.slice(1))
+    assert_frame_equal(read_all(home, FilePosition(row_offset=1)), frame.slice(1))
 
 
 def test_a_file_changed_after_the_window_was_fixed_is_a_data_error(tmp_path):
     path = write(tmp_path / "landing" / "orders" / "a.csv", orders(3))
     home = open_home(tmp_path, format="csv")
-    window = home.open_window(None, None)
+    window = home.open_window(ReadSpec())
     write(path, orders(5))
     with pytest.raises(DataError, match="changed during the run"):
-        list(home.read(window, Position()))
+        list(home.read(window, FilePosition()))
 
 
 def test_a_file_removed_after_the_window_was_fixed_is_a_data_error(tmp_path):
     path = write(tmp_path / "landing" / "orders" / "a.csv", orders(3))
     home = open_home(tmp_path, format="csv")
-    window = home.open_window(None, None)
+    window = home.open_window(ReadSpec())
     path.unlink()
     with pytest.raises(DataError, match="disappeared during the run"):
-        list(home.read(window, Position()))
+        list(home.read(window, FilePosition()))
 
 
 def test_a_malformed_csv_is_a_data_error_naming_the_file(tmp_path):
@@ -193,7 +193,7 @@ def test_a_value_that_does_not_fit_the_window_schema_is_a_data_error(tmp_path):
 def test_a_corrupt_parquet_file_is_a_data_error_naming_the_file(tmp_path):
     path = write(tmp_path / "landing" / "orders" / "a.parquet", "definitely not parquet")
     with pytest.raises(DataError, match=f"cannot read parquet file {path}"):
-        open_home(tmp_path).open_window(None, None)
+        open_home(tmp_path).open_window(ReadSpec())
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "ndjson"])
@@ -202,7 +202,7 @@ def test_an_empty_file_yields_nothing(tmp_path, fmt):
     folder.mkdir(parents=True)
     (folder / f"a.{fmt}").write_bytes(b"")
     home = open_home(tmp_path, format=fmt)
-    assert list(home.read(home.open_window(None, None), Position())) == []
+    assert list(home.read(home.open_window(ReadSpec()), FilePosition())) == []
 
 
 def test_csv_columns_keep_the_type_of_the_first_file_in_every_batch(tmp_path):
@@ -211,7 +211,7 @@ def test_csv_columns_keep_the_type_of_the_first_file_in_every_batch(tmp_path):
     write(folder / "b.csv", "id,amount\n3,\n4,\n")  # amount would infer as String alone
     home = open_home(tmp_path, format="csv", batch_size=1)
     schemas = {
-        tuple(b.schema.items()) for b, _ in home.read(home.open_window(None, None), Position())
+        tuple(b.schema.items()) for b, _ in home.read(home.open_window(ReadSpec()), FilePosition())
     }
     assert schemas == {(("id", pl.Int64()), ("amount", pl.Float64()))}
 
@@ -289,5 +289,5 @@ def test_select_new_files_keeps_unseen_and_changed_files():
 def test_reading_past_the_window_yields_nothing(tmp_path):
     write(tmp_path / "landing" / "orders" / "a.parquet", orders(2))
     home = open_home(tmp_path)
-    assert list(home.read(Window(files=[]), Position())) == []
-    assert list(home.read(home.open_window(None, None), Position(file_index=1))) == []
+    assert list(home.read(Window(files=[]), FilePosition())) == []
+    assert list(home.read(home.open_window(ReadSpec()), FilePosition(file_index=1))) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hygge.errors import DataError
+from hygge.homes.base import ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import LocalStorage
@@ -27,7 +28,7 @@ def landing(root: Path) -> Path:
 
 
 def listed(home: FileHome) -> list[str]:
-    return [entry.path for entry in home.open_window(None, None).files or []]
+    return [entry.path for entry in home.open_window(ReadSpec()).files or []]
 
 
 def test_a_symlinked_folder_inside_a_home_is_followed(tmp_path):
@@ -46,7 +47,7 @@ def test_a_symlink_loop_in_a_home_is_a_data_error_naming_the_link(tmp_path):
     (folder / "sub").mkdir()
     (folder / "sub" / "back").symlink_to(folder)
     with pytest.raises(DataError) as raised:
-        open_home(tmp_path).open_window(None, None)
+        open_home(tmp_path).open_window(ReadSpec())
     assert str(raised.value).startswith(
         f"{folder / 'sub' / 'back'} is the folder {folder} again (through a symbolic link)"
     )
@@ -68,7 +69,7 @@ def test_a_broken_symlink_is_a_data_error_not_a_raw_os_error_or_a_skip(tmp_path)
     orders(1).write_parquet(folder / "a.parquet")
     (folder / "b.parquet").symlink_to(tmp_path / "gone.parquet")
     with pytest.raises(DataError) as raised:
-        open_home(tmp_path).open_window(None, None)
+        open_home(tmp_path).open_window(ReadSpec())
     assert str(raised.value).startswith(
         f"{folder / 'b.parquet'} is a symbolic link to {tmp_path / 'gone.parquet'}, which does "
         "not exist"
@@ -105,7 +106,7 @@ def test_a_home_with_files_but_none_readable_fails_naming_them(tmp_path, fmt, na
     for name in names:
         (folder / name).write_text("id\n1\n")
     with pytest.raises(DataError) as raised:
-        open_home(tmp_path, fmt).open_window(None, None)
+        open_home(tmp_path, fmt).open_window(ReadSpec())
     count = len(names)
     assert str(raised.value).startswith(
         f"home folder {folder} (entity sales.orders) holds {count} file"
@@ -119,7 +120,7 @@ def test_many_unreadable_files_are_counted_and_a_few_named(tmp_path):
     for index in range(8):
         (folder / f"part-{index}.gz").write_bytes(b"\x1f\x8b")
     with pytest.raises(DataError, match=r"holds 8 files .*part-4\.gz and 3 more\."):
-        open_home(tmp_path, "csv").open_window(None, None)
+        open_home(tmp_path, "csv").open_window(ReadSpec())
 
 
 def test_an_empty_home_folder_is_still_an_empty_source(tmp_path):

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from hygge.errors import InjectedFault
-from hygge.homes.base import Position
+from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import LocalStorage, MemoryStorage
@@ -82,6 +82,8 @@ def test_a_home_reading_the_store_mid_publish_sees_only_the_live_set(tmp_path, m
         store.publish(staging)
     config = LocalHomeConfig(path="lake/orders")
     home = FileHome(config, Place(tmp_path, "sales", "orders"), storage=storage)
-    rows = pl.concat([batch for batch, _ in home.read(home.open_window(None, None), Position())])
+    rows = pl.concat(
+        [batch for batch, _ in home.read(home.open_window(ReadSpec()), FilePosition())]
+    )
 
     assert sorted(rows["id"].to_list()) == [10, 11]

@@ -12,6 +12,7 @@ import pytest
 
 import hygge.stores.file_store
 from hygge.errors import InjectedFault, StateError
+from hygge.homes.base import ReadSpec
 from hygge.stores.file_marker import MARKER
 from hygge.stores.file_store import FileStore
 from hygge.stores.files import LocalStoreConfig
@@ -183,7 +184,7 @@ def test_readers_of_the_store_never_see_the_marker(tmp_path):
 
     run(open_store(tmp_path), RunType.FULL_DROP, "run-1")
     home = ParquetHomeConfig(path="lake/orders").open(Place(tmp_path, "gold", "orders"))
-    window = home.open_window(None, None)
+    window = home.open_window(ReadSpec())
     assert [entry.path for entry in window.files or []] == ["00000000000000000000.parquet"]
 
 

@@ -1,0 +1,63 @@
+"""The connection shapes homes and stores refer to (no driver is imported here)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from hygge.connections.base import ConnectionConfig, SecretReference
+
+
+class LocalConnection(ConnectionConfig):
+    """The local filesystem: implicit for a home/store without `connection:`."""
+
+    type: Literal["local"] = "local"
+
+
+class AzureBlobConnection(ConnectionConfig):
+    """An Azure storage account (Blob, ADLS Gen2, OneLake through the blob API)."""
+
+    type: Literal["azure_blob"] = "azure_blob"
+    account_url: str = Field(min_length=1, description="e.g. https://acct.blob.core.windows.net")
+    container: str | None = Field(None, description="Default container (or file system).")
+    credential: Literal["default", "key", "sas", "connection_string"] = Field(
+        "default", description="default: DefaultAzureCredential (managed identity, az login)."
+    )
+    key: SecretReference | None = None
+    sas: SecretReference | None = None
+    connection_string: SecretReference | None = None
+
+    @model_validator(mode="after")
+    def _secret_for_credential(self) -> AzureBlobConnection:
+        if self.credential != "default" and getattr(self, self.credential) is None:
+            raise ValueError(
+                f"credential '{self.credential}' needs `{self.credential}: ${{VAR}}` (the "
+                "environment variable that holds it)"
+            )
+        return self
+
+
+class PostgresConnection(ConnectionConfig):
+    """A PostgreSQL server."""
+
+    type: Literal["postgres"] = "postgres"
+    host: str = Field(min_length=1)
+    port: int = Field(5432, ge=1, le=65535)
+    database: str = Field(min_length=1)
+    user: str | None = None
+    password: SecretReference | None = None
+
+
+class MssqlConnection(ConnectionConfig):
+    """A SQL Server or Azure SQL database."""
+
+    type: Literal["mssql"] = "mssql"
+    server: str = Field(min_length=1)
+    database: str = Field(min_length=1)
+    auth: Literal["azure_ad", "sql"] = Field(
+        "azure_ad", description="azure_ad: a DefaultAzureCredential token; sql: user + password."
+    )
+    user: str | None = None
+    password: SecretReference | None = None
+    pool_size: int | None = Field(None, ge=1, description="Connections kept open (original).")

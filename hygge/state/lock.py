@@ -29,9 +29,9 @@ from hygge.state.lock_rules import (
     PidAlive,
     describe_holder,
     format_age,
+    refuse_unlock,
     stale_reason,
     unlock_command,
-    unlock_refusal,
 )
 from hygge.wording import counted
 
@@ -134,15 +134,10 @@ class EntityLocks:
                 return None
             if held is None:
                 return None
-            if holder is not None and held.owner != holder:
-                raise EntityLockedError(
-                    f"the lock of {flow}.{entity} changed hands meanwhile: it is held by run "
-                    f"{held.owner} now, not by run {holder}. Nothing was removed; look again "
-                    f"with `{unlock_command(flow, entity)}`."
-                )
-            refusal = unlock_refusal(
+            refuse_unlock(
                 held,
                 as_utc(self.clock()),
+                holder=holder,
                 flow=flow,
                 entity=entity,
                 host=self.host,
@@ -150,8 +145,6 @@ class EntityLocks:
                 force=force,
                 alive=self._alive,
             )
-            if refusal is not None:
-                raise EntityLockedError(refusal)
             remove_durably(path)
             return held
 

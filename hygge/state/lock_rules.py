@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from hygge.errors import EntityLockedError
 from hygge.state.base import LockInfo
 from hygge.state.clock import as_utc
 
@@ -49,6 +50,40 @@ def stale_reason(
     if now - as_utc(held.heartbeat_at) > stale_after:
         return f"no heartbeat for longer than {format_age(stale_after)}"
     return None
+
+
+def refuse_unlock(
+    held: LockInfo,
+    now: datetime,
+    *,
+    holder: str | None,
+    flow: str,
+    entity: str,
+    host: str,
+    stale_after: timedelta,
+    force: bool,
+    alive: PidAlive | None = None,
+) -> None:
+    """Raise EntityLockedError unless `hygge unlock` may remove `held` now (every backend's
+    rule): it must still be `holder`'s (the run the user was shown) and its holder gone."""
+    if holder is not None and held.owner != holder:
+        raise EntityLockedError(
+            f"the lock of {flow}.{entity} changed hands meanwhile: it is held by run "
+            f"{held.owner} now, not by run {holder}. Nothing was removed; look again "
+            f"with `{unlock_command(flow, entity)}`."
+        )
+    refusal = unlock_refusal(
+        held,
+        now,
+        flow=flow,
+        entity=entity,
+        host=host,
+        stale_after=stale_after,
+        force=force,
+        alive=alive,
+    )
+    if refusal is not None:
+        raise EntityLockedError(refusal)
 
 
 def unlock_refusal(

@@ -29,8 +29,8 @@ from hygge.state.lock_rules import (
     DEFAULT_STALE_AFTER,
     PidAlive,
     describe_holder,
+    refuse_unlock,
     stale_reason,
-    unlock_refusal,
 )
 from hygge.types import JsonValue
 
@@ -195,14 +195,10 @@ class MemoryStateBackend:
             held = self.get_lock(flow, entity)
             if held is None:
                 return None
-            if holder is not None and held.owner != holder:
-                raise EntityLockedError(
-                    f"the lock of {flow}.{entity} changed hands meanwhile: it is held by run "
-                    f"{held.owner} now, not by run {holder}. Nothing was removed."
-                )
-            refusal = unlock_refusal(
+            refuse_unlock(
                 held,
                 as_utc(self.clock()),
+                holder=holder,
                 flow=flow,
                 entity=entity,
                 host=self.host,
@@ -210,8 +206,6 @@ class MemoryStateBackend:
                 force=force,
                 alive=self._alive,
             )
-            if refusal is not None:
-                raise EntityLockedError(refusal)
             del self.state.locks[(flow, entity)]
             return held
 

@@ -208,9 +208,7 @@ class LocalStateBackend:
         try:
             return Watermark.model_validate_json(raw)
         except ValidationError as error:
-            raise _corrupt(
-                path, error, f"Delete it to load {flow}.{entity} from the beginning next run"
-            ) from error
+            raise _corrupt(path, error, _reload_advice(flow, entity)) from error
 
     def _read_checkpoint(self, path: Path, flow: str, entity: str) -> dict[str, JsonValue] | None:
         raw = read_or_none(path)
@@ -219,12 +217,17 @@ class LocalStateBackend:
         try:
             return _CHECKPOINT.validate_json(raw)
         except ValidationError as error:
-            raise _corrupt(
-                path,
-                error,
-                f"Delete it: the next run of {flow}.{entity} then opens a new window "
-                "instead of resuming",
-            ) from error
+            raise _corrupt(path, error, _reload_advice(flow, entity)) from error
+
+
+def _reload_advice(flow: str, entity: str) -> str:
+    """What to do about a damaged watermark or checkpoint without loading rows twice."""
+    return (
+        f"Restore it from a backup, or run `hygge reset --flow {flow} --entity {entity}` and "
+        f"then reload the entity whole with `hygge go --full-drop --entity {flow}.{entity}` "
+        "(without the watermark, or after a publish the checkpoint no longer describes, an "
+        "incremental run would append rows the store already holds)"
+    )
 
 
 def _corrupt(path: Path, error: ValidationError, fix: str) -> StateError:

@@ -1,0 +1,70 @@
+"""A damaged watermark or checkpoint: the advice names hygge commands, and following it loads
+every row once (found by a hostile-user attack: deleting the file by hand doubled rows)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+HYGGE = str(Path(sys.executable).with_name("hygge"))
+
+
+def hygge(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "HYGGE_FAULT"}
+    full_env.update({"COLUMNS": "400", **(env or {})})
+    return subprocess.run(
+        [HYGGE, *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    done = hygge(tmp_path, "init", "shop")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return tmp_path / "shop"
+
+
+def follow_the_advice(shop: Path, said: str) -> None:
+    assert "Delete it" not in said and "hygge reset --flow sample --entity orders" in said, said
+    assert hygge(shop, "reset", "--flow", "sample", "--entity", "orders", "--yes").returncode == 0
+    reloaded = hygge(shop, "go", "--full-drop", "--entity", "sample.orders")
+    assert reloaded.returncode == 0, reloaded.stdout + reloaded.stderr
+
+
+def lake_rows(shop: Path) -> tuple[int, int]:
+    lake = pl.scan_parquet(str(shop / "data" / "lake" / "orders" / "**" / "*.parquet"))
+    rows, distinct = lake.select(pl.len(), pl.col("order_id").n_unique()).collect().row(0)
+    return rows, distinct
+
+
+def source_rows(shop: Path) -> int:
+    files = sorted(str(p) for p in (shop / "data" / "landing" / "orders").glob("*.csv"))
+    return int(pl.scan_csv(files).select(pl.len()).collect().item())
+
+
+@pytest.mark.parametrize("damaged", ["watermarks", "checkpoints"])
+def test_following_the_advice_for_a_damaged_state_file_loads_every_row_once(shop, damaged):
+    env = {"HYGGE_FAULT": "after_checkpoint:exit"} if damaged == "checkpoints" else {}
+    first = hygge(shop, "go", "--entity", "sample.orders", env=env)
+    assert first.returncode == (86 if env else 0), first.stdout + first.stderr
+    (shop / ".hygge" / damaged / "sample" / "orders.json").write_text("{bad")
+
+    failed = hygge(shop, "go", "--entity", "sample.orders")
+    assert failed.returncode != 0
+    follow_the_advice(shop, failed.stdout + failed.stderr)
+
+    want = source_rows(shop)
+    assert lake_rows(shop) == (want, want)

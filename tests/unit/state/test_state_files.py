@@ -144,7 +144,8 @@ def test_corrupt_watermark_raises_state_error_naming_the_file(backend, state_dir
         backend.get_watermark("orders", "customers")
 
     assert str(path) in str(caught.value)
-    assert "Delete it" in str(caught.value)
+    assert "hygge reset --flow orders --entity customers" in str(caught.value)
+    assert "Delete it" not in str(caught.value)
     with pytest.raises(StateError, match=r"customers\.json"):
         backend.list_watermarks()
 
@@ -165,7 +166,7 @@ def test_corrupt_checkpoint_raises_state_error_naming_the_file(backend, state_di
         backend.load_checkpoint("orders", "customers")
 
     assert str(path) in str(caught.value)
-    assert "new window instead of resuming" in str(caught.value)
+    assert "hygge go --full-drop --entity orders.customers" in str(caught.value)
 
 
 def test_watermark_read_opens_one_file_whatever_the_journal_size(backend, state_dir, make_row):

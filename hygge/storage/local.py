@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from hygge.errors import DataError
+from hygge.errors import DataError, StoreOwnershipError
 from hygge.io.atomic import (
     _renameat2_fn,
     exchange_dirs,
@@ -176,15 +176,29 @@ class LocalStorage:
         with self.path(src).open("rb") as handle:
             return self.put(dst, handle)
 
+    def _inside(self, key: str) -> Path:
+        """The path of `key`, refused when its folder resolves (through links) outside the
+        root: deleting there would touch files hygge did not write."""
+        path = self.path(check_key(key))
+        root, parent = Path(os.path.realpath(self.root)), Path(os.path.realpath(path.parent))
+        if parent != root and root not in parent.parents:
+            raise StoreOwnershipError(
+                f"{path} is in {parent} (through a symbolic link), outside the storage root "
+                f"{root}: hygge deletes only inside it. Nothing was deleted; remove the link"
+            )
+        return path
+
     def delete(self, key: str) -> None:
-        target = self.path(check_key(key))
+        target = self._inside(key)
         target.unlink(missing_ok=True)
         if target.parent.is_dir():
             fsync_dir(target.parent)
 
     def delete_prefix(self, prefix: str) -> int:
-        folder = self.path(check_key(prefix.strip("/")))
-        if not prefix or not folder.exists():
+        if not prefix.strip("/"):
+            return 0
+        folder = self._inside(prefix.strip("/"))
+        if not folder.exists():
             return 0
         count = sum(1 for _ in _files_below(folder))
         remove_tree(folder)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from hygge.errors import DataError
+from hygge.errors import DataError, StoreOwnershipError
 from hygge.storage import LocalStorage, Location, MemoryStorage
 
 
@@ -76,3 +76,22 @@ def test_memory_storage_takes_mtimes_from_its_clock():
     storage = MemoryStorage(clock=lambda: moment)
 
     assert storage.put("k", b"1").mtime_ns == int(moment.timestamp()) * 1_000_000_000
+
+
+@pytest.mark.parametrize("delete", ["delete", "delete_prefix"])
+def test_a_delete_through_a_link_out_of_the_root_is_refused_and_touches_nothing(tmp_path, delete):
+    outside = tmp_path / "someone-elses"
+    (outside / "orders").mkdir(parents=True)
+    (outside / "orders" / "keep.parquet").write_bytes(b"theirs")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "lake").symlink_to(outside, target_is_directory=True)
+    storage = LocalStorage(root)
+
+    with pytest.raises(StoreOwnershipError, match="outside the storage root"):
+        if delete == "delete":
+            storage.delete("lake/orders/keep.parquet")
+        else:
+            storage.delete_prefix("lake/orders")
+
+    assert (outside / "orders" / "keep.parquet").read_bytes() == b"theirs"

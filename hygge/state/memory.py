@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from pydantic import TypeAdapter
 
 from hygge.errors import EntityLockedError, StateError
-from hygge.state.base import LockInfo, Watermark
+from hygge.state.base import LockInfo, StateKind, Watermark
 from hygge.state.clock import Clock, as_utc, utc_now
-from hygge.state.journal import JournalRow
+from hygge.state.journal import JournalRead, JournalRow
 from hygge.state.lock import lock_gone_error, log_takeover, taken_over_error
 from hygge.state.lock_rules import (
     DEFAULT_STALE_AFTER,
@@ -261,6 +261,41 @@ class MemoryStateBackend:
         )
         newest = [row for _, row in ordered]
         return newest if limit is None else newest[: max(limit, 0)]
+
+    def read_readable_journal(
+        self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
+    ) -> JournalRead:
+        """As read_journal: rows in memory are always readable."""
+        return JournalRead(self.read_journal(flows, entities, limit))
+
+    def journal_names(self) -> list[str]:
+        with self.state.mutex:
+            stored = list(self.state.journal)
+        rows = (JournalRow.model_validate_json(raw) for raw in stored)
+        return sorted({f"{row.flow}.{row.entity}" for row in rows})
+
+    # Describing
+
+    def stored_entities(self, kind: StateKind) -> list[tuple[str, str]]:
+        with self.state.mutex:
+            return sorted(self._values(kind))
+
+    def location(self) -> str:
+        return "memory"
+
+    def location_of(self, kind: StateKind, flow: str, entity: str) -> str:
+        return f"memory: {kind}/{flow}/{entity}"
+
+    def journal_location(self) -> str:
+        return "memory: journal"
+
+    def writable_problem(self) -> str | None:
+        return None
+
+    def _values(self, kind: StateKind) -> dict[Key, bytes]:
+        if kind == "watermarks":
+            return self.state.watermarks
+        return self.state.checkpoints if kind == "checkpoints" else self.state.locks
 
 
 def _encode(value: object, *, what: str = "a state value") -> bytes:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-
 from hygge.config import Workspace
+from hygge.engine.runner import local_context
 from hygge.state.base import StateBackend
-from hygge.state.clock import utc_now
 from hygge.state.config import open_state
 
 
 def open_workspace_state(workspace: Workspace) -> StateBackend:
     """The workspace's StateBackend; every command reaches state only through it."""
+    here = local_context()
     return open_state(
         workspace.project.state,
         workspace.root,
-        clock=utc_now,
-        host=socket.gethostname(),
+        clock=here.clock,
+        host=here.host,
         journal_dir=workspace.journal_dir,
     )

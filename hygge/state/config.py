@@ -36,11 +36,11 @@ class LocalStateConfig(Strict):
         return LocalStateBackend(state_dir, journal_dir, clock=clock, host=host)
 
 
-def _state_type(value: object) -> str | None:
+def _state_type(value: object) -> str:
+    """The block's tag; what is no mapping goes to `local`, which says it must be one."""
     if isinstance(value, dict):
-        tag = value.get("type", DEFAULT_STATE_TYPE)
-        return tag if isinstance(tag, str) else None
-    return getattr(value, "type", None)
+        return str(value.get("type", DEFAULT_STATE_TYPE))
+    return str(getattr(value, "type", DEFAULT_STATE_TYPE))
 
 
 StateConfigUnion: TypeAlias = Annotated[

@@ -265,8 +265,7 @@ class MemoryStateBackend:
     def read_readable_journal(
         self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
     ) -> JournalRead:
-        """As read_journal: rows in memory are always readable."""
-        return JournalRead(self.read_journal(flows, entities, limit))
+        return JournalRead(self.read_journal(flows, entities, limit))  # all rows are readable
 
     def journal_names(self) -> list[str]:
         with self.state.mutex:
@@ -277,8 +276,10 @@ class MemoryStateBackend:
     # Describing
 
     def stored_entities(self, kind: StateKind) -> list[tuple[str, str]]:
-        with self.state.mutex:
-            return sorted(self._values(kind))
+        state = self.state
+        values = {"watermarks": state.watermarks, "checkpoints": state.checkpoints}
+        with state.mutex:
+            return sorted(values.get(kind, state.locks))
 
     def location(self) -> str:
         return "memory"
@@ -291,11 +292,6 @@ class MemoryStateBackend:
 
     def writable_problem(self) -> str | None:
         return None
-
-    def _values(self, kind: StateKind) -> dict[Key, bytes]:
-        if kind == "watermarks":
-            return self.state.watermarks
-        return self.state.checkpoints if kind == "checkpoints" else self.state.locks
 
 
 def _encode(value: object, *, what: str = "a state value") -> bytes:

@@ -94,3 +94,30 @@ def test_unknown_state_key_names_hygge_yml_its_line_and_the_valid_keys(write_wor
     assert (error.file, error.line) == ("hygge.yml", line + 1)
     assert "unknown key 'pth' in state (did you mean 'path'?)" in str(error)
     assert "valid keys: path, type" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("hygge_yml", "line", "message"),
+    [
+        pytest.param(
+            "state: somewhere\n",
+            1,
+            "'state' must be a mapping of keys, got 'somewhere'",
+            id="not-a-mapping",
+        ),
+        pytest.param("state:\n  type: 3\n", 2, "unknown state type '3'", id="type-not-text"),
+        pytest.param(
+            "state:\n  path: 5\n",
+            2,
+            "invalid value 5 for 'state.path': input should be a valid string",
+            id="bad-path",
+        ),
+    ],
+)
+def test_a_bad_state_block_names_hygge_yml_its_line_and_the_field(
+    write_workspace, hygge_yml, line, message
+):
+    error = _error(write_workspace, hygge_yml)
+
+    assert (error.file, error.line) == ("hygge.yml", line)
+    assert message in str(error)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -20,11 +18,12 @@ from hygge.cli.console import (
 )
 from hygge.cli.debug_state import report_state
 from hygge.cli.render import home_and_store, print_warnings
+from hygge.cli.workspace_state import open_workspace_state
 from hygge.config import ResolvedEntity, Workspace, load_workspace
 from hygge.engine import Selection, plan_run
 from hygge.engine.preview import state_problems
 from hygge.errors import HyggeError, StateError
-from hygge.state.local import LocalStateBackend
+from hygge.state.base import StateBackend
 from hygge.types import Place
 from hygge.wording import counted
 
@@ -47,25 +46,25 @@ def debug_command(verbose: VerboseOption = False) -> None:
         workspace = load_workspace()
         print_warnings(err, workspace)
         findings = Findings()
-        _print_workspace(out, workspace)
+        state = open_workspace_state(workspace)
+        _print_workspace(out, workspace, state)
         out.print("\n[bold]Entities[/]")
         width = max((len(e.qualified_name) for e in workspace.entities), default=0)
-        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
         tasks = {task.qualified_name: task for task in plan_run(workspace, Selection()).tasks}
         for entity in workspace.entities:
             stored = state_problems(tasks[entity.qualified_name], state)
             _check_entity(out, workspace, entity, findings, width, stored=stored)
         out.print("\n[bold]State[/]")
-        _check_state(out, workspace, findings)
+        _check_state(out, workspace, state, findings)
         code = _print_verdict(out, findings)
     raise typer.Exit(code)
 
 
-def _print_workspace(out: Console, workspace: Workspace) -> None:
+def _print_workspace(out: Console, workspace: Workspace, state: StateBackend) -> None:
     out.print(Text(f"Workspace  {workspace.name}", style="bold"))
     out.print(f"Root       {workspace.root}", markup=False)
-    out.print(f"State      {workspace.state_dir}", markup=False)
-    out.print(f"Journal    {workspace.journal_dir}", markup=False)
+    out.print(f"State      {state.location()}", markup=False)
+    out.print(f"Journal    {state.journal_location()}", markup=False)
     out.print(f"Flows      {len(workspace.flows)} in {workspace.project.flows_dir}/", markup=False)
     for flow in workspace.flows.values():
         listed = ", ".join(flow.entities) or "no entities"
@@ -97,19 +96,22 @@ def _check_entity(
         findings.problems.append(f"{entity.qualified_name}: {problem}")
 
 
-def _check_state(out: Console, workspace: Workspace, findings: Findings) -> None:
-    problem = state_folder_problem(workspace.state_dir)
+def _check_state(
+    out: Console, workspace: Workspace, state: StateBackend, findings: Findings
+) -> None:
+    problem = state.writable_problem()
     if problem:
         out.print(Text(f"✗ {problem}", style="red"))
         findings.problems.append(problem)
     else:
-        out.print(Text("✓ ", style="green") + Text(f"{workspace.state_dir} is writable"))
-    _print_state_files(out, workspace, findings)
+        out.print(Text("✓ ", style="green") + Text(f"{state.location()} is writable"))
+    _print_state_files(out, workspace, state, findings)
 
 
-def _print_state_files(out: Console, workspace: Workspace, findings: Findings) -> None:
+def _print_state_files(
+    out: Console, workspace: Workspace, state: StateBackend, findings: Findings
+) -> None:
     """Corrupt state files as problems; locks, interrupted runs and orphaned staging as notes."""
-    state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
     try:
         report = report_state(workspace, state, datetime.now(UTC))
     except StateError as error:  # the state folder itself cannot be listed
@@ -122,24 +124,6 @@ def _print_state_files(out: Console, workspace: Workspace, findings: Findings) -
     for note in report.notes:
         out.print(Text(f"! {note}", style="yellow"))
         findings.notes.append(note)
-
-
-def state_folder_problem(state_dir: Path) -> str | None:
-    """None when the state folder (or the folder it will be created in) accepts a file."""
-    target = state_dir
-    while not target.exists() and target.parent != target:
-        target = target.parent
-    if not target.is_dir():
-        return f"state folder {state_dir}: {target} is not a folder"
-    try:
-        with tempfile.TemporaryFile(dir=target):
-            pass
-    except OSError as error:
-        return (
-            f"state folder {state_dir} is not writable ({error.strerror or error}); "
-            "fix its permissions or set `state: {path: ...}` in hygge.yml"
-        )
-    return None
 
 
 def _print_verdict(out: Console, findings: Findings) -> int:

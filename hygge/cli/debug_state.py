@@ -18,10 +18,8 @@ from hygge.cli.orphans import orphaned_staging
 from hygge.config import ResolvedEntity, Workspace
 from hygge.engine import Checkpoint
 from hygge.errors import HyggeError, StateError
-from hygge.state.base import LockInfo
+from hygge.state.base import LockInfo, StateBackend
 from hygge.state.clock import as_utc
-from hygge.state.local import LocalStateBackend
-from hygge.state.lock import read_lock
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER, format_age, unlock_command
 from hygge.state.lock_rules import stale_reason as lock_stale_reason
 from hygge.types import Place
@@ -35,15 +33,16 @@ class StateReport:
     notes: list[str] = field(default_factory=list)
 
 
-def report_state(workspace: Workspace, state: LocalStateBackend, now: datetime) -> StateReport:
+def report_state(workspace: Workspace, state: StateBackend, now: datetime) -> StateReport:
     """Every watermark, checkpoint and lock file, and staging no checkpoint owns."""
     report = StateReport()
     known = {entity.qualified_name for entity in workspace.entities}
-    for flow, name, path in state.layout.entries("watermarks"):
+    for flow, name in state.stored_entities("watermarks"):
         try:
             state.get_watermark(flow, name)
         except StateError as error:
-            report.problems.append(_corrupt("watermark", flow, name, path, error, known=known))
+            where = state.location_of("watermarks", flow, name)
+            report.problems.append(_corrupt("watermark", flow, name, where, error, known=known))
     live = _report_locks(state, now, report, known)
     owned = _report_checkpoints(workspace, state, report, known)
     for entity in workspace.entities:
@@ -68,16 +67,17 @@ def _orphan_notes(
 
 
 def _report_locks(
-    state: LocalStateBackend, now: datetime, report: StateReport, known: set[str]
+    state: StateBackend, now: datetime, report: StateReport, known: set[str]
 ) -> set[str]:
     """Notes on held locks; returns the entities whose lock looks live."""
     live: set[str] = set()
-    for flow, entity, path in state.layout.entries("locks"):
+    for flow, entity in state.stored_entities("locks"):
         name = f"{flow}.{entity}"
         try:
-            lock = read_lock(path, flow, entity)
+            lock = state.get_lock(flow, entity)
         except StateError as error:
-            report.problems.append(_corrupt("lock", flow, entity, path, error, known=known))
+            where = state.location_of("locks", flow, entity)
+            report.problems.append(_corrupt("lock", flow, entity, where, error, known=known))
             continue
         if lock is None:
             continue
@@ -89,17 +89,18 @@ def _report_locks(
 
 
 def _report_checkpoints(
-    workspace: Workspace, state: LocalStateBackend, report: StateReport, known: set[str]
+    workspace: Workspace, state: StateBackend, report: StateReport, known: set[str]
 ) -> dict[str, Checkpoint]:
     """Notes on interrupted runs, problems for unreadable checkpoints; the readable ones."""
     readable: dict[str, Checkpoint] = {}
     on_interrupted = workspace.project.options.on_interrupted
-    for flow, entity, path in state.layout.entries("checkpoints"):
+    for flow, entity in state.stored_entities("checkpoints"):
         try:
             raw = state.load_checkpoint(flow, entity)
             checkpoint = None if raw is None else Checkpoint.model_validate(raw)
         except (StateError, ValidationError) as error:
-            report.problems.append(_corrupt("checkpoint", flow, entity, path, error, known=known))
+            where = state.location_of("checkpoints", flow, entity)
+            report.problems.append(_corrupt("checkpoint", flow, entity, where, error, known=known))
             continue
         if checkpoint is None:
             continue  # finished between listing and reading
@@ -144,7 +145,7 @@ def orphan_note(flow: str, entity: str, folder: Path) -> str:
 
 
 def _corrupt(
-    kind: str, flow: str, entity: str, path: Path, error: Exception, *, known: set[str]
+    kind: str, flow: str, entity: str, where: str, error: Exception, *, known: set[str]
 ) -> str:
     why = _first_error(error) if isinstance(error, ValidationError) else _cause(error)
     if kind == "lock":
@@ -157,7 +158,7 @@ def _corrupt(
     else:
         fix = f"no entity of this workspace is {flow}.{entity}: delete the file"
     return (
-        f"{kind} of {flow}.{entity} is corrupt: {path} ({why}); it was edited by hand or "
+        f"{kind} of {flow}.{entity} is corrupt: {where} ({why}); it was edited by hand or "
         f"damaged on disk. {fix}"
     )
 

@@ -19,12 +19,13 @@ from hygge.cli.console import (
 from hygge.cli.progress import LiveProgress, PlainProgress
 from hygge.cli.render import print_previews, print_summary, print_warnings
 from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
+from hygge.cli.workspace_state import open_workspace_state
 from hygge.config import Workspace, load_workspace
 from hygge.engine import RunPlan, Selection, plan_run
 from hygge.engine.preview import preview_plan
 from hygge.engine.runner import chunk_budget, default_concurrency, run_plan
 from hygge.errors import ConfigError
-from hygge.state.local import LocalStateBackend
+from hygge.state.base import StateBackend
 from hygge.types import RunType
 from hygge.wording import counted
 
@@ -119,7 +120,7 @@ def go_command(
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
         plan = plan_run(workspace, Selection.from_cli(flow or [], entity or [], run_type))
-        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        state = open_workspace_state(workspace)
         if how is not None:
             plan = plan_interrupted(plan, state, how)
             if not plan.tasks:
@@ -149,7 +150,7 @@ def _run(
     out: Console,
     workspace: Workspace,
     plan: RunPlan,
-    state: LocalStateBackend,
+    state: StateBackend,
     concurrency: int | None,
     *,
     how: Continuation | None,

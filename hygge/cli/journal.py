@@ -13,14 +13,14 @@ from rich.text import Text
 
 from hygge.cli.console import VerboseOption, make_console, running_command
 from hygge.cli.render import STATUS_STYLES, resumed_text, shorten
+from hygge.cli.workspace_state import open_workspace_state
 from hygge.config import Workspace, load_workspace
 from hygge.config.suggest import did_you_mean
 from hygge.engine import Selection
 from hygge.engine.preview import compact, watermark_range
 from hygge.errors import ConfigError
-from hygge.state.journal import JournalRow
-from hygge.state.journal_folder import JournalRead
-from hygge.state.local import LocalStateBackend
+from hygge.state.base import StateBackend
+from hygge.state.journal import JournalRead, JournalRow
 from hygge.types import RunStatus
 from hygge.wording import counted
 
@@ -72,10 +72,10 @@ def journal_command(
     with running_command(err, verbose=verbose):
         workspace = load_workspace()
         selection = Selection.from_cli(flow or [], entity or [], None)
-        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        state = open_workspace_state(workspace)
         check_journal_names(workspace, state, selection)
         read = read_runs(state, selection.flows, selection.entities, limit)
-        warn_skipped(err, read.skipped, workspace.journal_dir)
+        warn_skipped(err, read.skipped, state.journal_location())
         rows = read.rows
         if as_json:
             for row in rows:
@@ -84,7 +84,7 @@ def journal_command(
         print_journal(out, rows)
         out.print(
             Text(
-                f"Journal: {journal_glob(workspace.root, workspace.journal_dir)} "
+                f"Journal: {journal_glob(workspace.root, state.journal_location())} "
                 "(one parquet file per entity run; query it with polars or DuckDB)",
                 style="dim",
             )
@@ -92,7 +92,7 @@ def journal_command(
 
 
 def read_runs(
-    state: LocalStateBackend, flows: list[str], entities: list[str], limit: int
+    state: StateBackend, flows: list[str], entities: list[str], limit: int
 ) -> JournalRead:
     """Runs of the given flows or entities (either matches, as for `hygge go`), newest first."""
     if not (flows and entities):
@@ -108,9 +108,7 @@ def read_runs(
     return JournalRead(newest[:limit], sorted(skipped.items()))
 
 
-def check_journal_names(
-    workspace: Workspace, state: LocalStateBackend, selection: Selection
-) -> None:
+def check_journal_names(workspace: Workspace, state: StateBackend, selection: Selection) -> None:
     """ConfigError for a flow or entity neither the workspace nor its journal knows."""
     dotted = {e.qualified_name for e in workspace.entities} | set(state.journal_names())
     flows = set(workspace.flows) | {name.split(".", 1)[0] for name in dotted}
@@ -130,7 +128,7 @@ def check_journal_names(
             )
 
 
-def warn_skipped(err: Console, skipped: list[tuple[Path, str]], journal_dir: Path) -> None:
+def warn_skipped(err: Console, skipped: list[tuple[str, str]], journal_dir: str) -> None:
     """One warning line per journal file that could not be read (the other rows are shown)."""
     for path, why in skipped:
         err.print(
@@ -144,10 +142,12 @@ def warn_skipped(err: Console, skipped: list[tuple[Path, str]], journal_dir: Pat
         )
 
 
-def journal_glob(root: Path, journal_dir: Path) -> str:
+def journal_glob(root: Path, journal_location: str) -> str:
     """`.hygge/journal/**/*.parquet`, relative to the workspace root when inside it."""
-    folder = journal_dir.relative_to(root) if journal_dir.is_relative_to(root) else journal_dir
-    return f"{folder.as_posix()}/**/*.parquet"
+    folder = Path(journal_location)
+    if folder.is_absolute() and folder.is_relative_to(root):
+        return f"{folder.relative_to(root).as_posix()}/**/*.parquet"
+    return f"{journal_location.rstrip('/')}/**/*.parquet"
 
 
 def print_journal(console: Console, rows: list[JournalRow]) -> None:

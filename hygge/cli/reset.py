@@ -34,10 +34,11 @@ from hygge.cli.reset_targets import (
     reset_selection,
     reset_target,
 )
+from hygge.cli.workspace_state import open_workspace_state
 from hygge.config import load_workspace
 from hygge.engine import EntityTask, plan_run
 from hygge.errors import EntityLockedError, HyggeError
-from hygge.state.local import LocalStateBackend
+from hygge.state.base import StateBackend
 from hygge.types import RunType
 from hygge.wording import counted
 
@@ -88,7 +89,7 @@ def reset_command(
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
         tasks = plan_run(workspace, reset_selection(workspace, flow, entity or [])).tasks
-        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        state = open_workspace_state(workspace)
         stored = [task for task in tasks if inspect_target(task, state).has_state]
         if not stored:
             out.print(
@@ -108,9 +109,7 @@ def reset_command(
     raise typer.Exit(code)
 
 
-def _reset_locked(
-    out: Console, state: LocalStateBackend, tasks: list[EntityTask], *, yes: bool
-) -> int:
+def _reset_locked(out: Console, state: StateBackend, tasks: list[EntityTask], *, yes: bool) -> int:
     """Under the entities' locks: list what goes, confirm, then forget it."""
     owner = f"reset-{uuid.uuid4().hex[:12]}"
     with entity_locks(state, tasks, owner):
@@ -140,9 +139,7 @@ def _reset_locked(
 
 
 @contextmanager
-def entity_locks(
-    state: LocalStateBackend, tasks: Sequence[EntityTask], owner: str
-) -> Iterator[None]:
+def entity_locks(state: StateBackend, tasks: Sequence[EntityTask], owner: str) -> Iterator[None]:
     """Hold every entity's lock (a stale one is taken over); refuse when a live run holds one."""
     taken: list[EntityTask] = []
     try:

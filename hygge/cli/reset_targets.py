@@ -13,8 +13,7 @@ from hygge.engine import Checkpoint, EntityTask, Selection, saved_checkpoint
 from hygge.engine.preview import compact
 from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.io.atomic import remove_empty_dir, remove_tree
-from hygge.state.base import Watermark
-from hygge.state.local import LocalStateBackend
+from hygge.state.base import StateBackend, Watermark
 from hygge.wording import counted
 
 
@@ -98,7 +97,7 @@ def _unknown_entity(name: str, flows: list[str], workspace: Workspace) -> str:
     )
 
 
-def inspect_target(task: EntityTask, state: LocalStateBackend) -> ResetTarget:
+def inspect_target(task: EntityTask, state: StateBackend) -> ResetTarget:
     """What is stored for the entity; unreadable state files are noted, not fatal."""
     unreadable: list[str] = []
     watermark = checkpoint = None
@@ -136,7 +135,7 @@ def refuse_foreign(targets: Sequence[ResetTarget]) -> None:
             raise HyggeError(f"cannot reset {task.qualified_name}: {problem}. Nothing was reset")
 
 
-def reset_target(target: ResetTarget, state: LocalStateBackend) -> str:
+def reset_target(target: ResetTarget, state: StateBackend) -> str:
     """Discard the interrupted run's staging, then forget checkpoint and watermark; say what."""
     task, forgotten = target.task, []
     if target.checkpoint is not None:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from hygge.engine import RunPlan
 from hygge.errors import ConfigError
-from hygge.state.local import LocalStateBackend
+from hygge.state.base import StateBackend
 from hygge.types import JsonValue, RunType
 
 Continuation = Literal["resume", "restart"]
@@ -25,7 +25,7 @@ def choose_continuation(*, resume: bool, restart: bool) -> Continuation | None:
     return "restart" if restart else None
 
 
-def plan_interrupted(plan: RunPlan, state: LocalStateBackend, how: Continuation) -> RunPlan:
+def plan_interrupted(plan: RunPlan, state: StateBackend, how: Continuation) -> RunPlan:
     """Only the planned entities with an interrupted run, each told to resume or restart it.
 
     A resumed run keeps the run type it started with, whatever the configuration says now:

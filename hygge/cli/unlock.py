@@ -24,11 +24,11 @@ from hygge.cli.console import (
     make_console,
     running_command,
 )
+from hygge.cli.workspace_state import open_workspace_state
 from hygge.config import load_workspace
 from hygge.errors import EntityLockedError, HyggeError, StateError
-from hygge.state.base import LockInfo
+from hygge.state.base import LockInfo, StateBackend
 from hygge.state.clock import utc_now
-from hygge.state.local import LocalStateBackend
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER, describe_run, stale_reason, unlock_refusal
 
 log = logging.getLogger("hygge.cli")
@@ -71,13 +71,13 @@ def unlock_command(
     with running_command(err, verbose=verbose):
         workspace = load_workspace()
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
-        state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        state = open_workspace_state(workspace)
         code = unlock_entity(out, state, flow, entity, force=force, yes=yes)
     raise typer.Exit(code)
 
 
 def unlock_entity(
-    out: Console, state: LocalStateBackend, flow: str, entity: str, *, force: bool, yes: bool
+    out: Console, state: StateBackend, flow: str, entity: str, *, force: bool, yes: bool
 ) -> int:
     """Show the holder, refuse while it may be alive, confirm, then remove the lock."""
     name = f"{flow}.{entity}"
@@ -111,7 +111,7 @@ def _why_removable(held: LockInfo, flow: str, entity: str, force: bool) -> str:
 
 def _remove(
     out: Console,
-    state: LocalStateBackend,
+    state: StateBackend,
     flow: str,
     entity: str,
     held: LockInfo | None,

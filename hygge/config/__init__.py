@@ -14,7 +14,6 @@ from hygge.config.models import (
     OptionsConfig,
     ProjectConfig,
     ResolvedEntity,
-    StateConfig,
     Workspace,
 )
 from hygge.config.schema import workspace_json_schema
@@ -25,15 +24,17 @@ from hygge.config.source import (
     open_workspace_source,
 )
 from hygge.config.watermark import WatermarkConfig
+from hygge.state.config import LocalStateConfig, StateConfigUnion
 
 __all__ = [
     "FlowInfo",
     "JournalConfig",
     "LocalFolderSource",
+    "LocalStateConfig",
     "OptionsConfig",
     "ProjectConfig",
     "ResolvedEntity",
-    "StateConfig",
+    "StateConfigUnion",
     "StorageWorkspaceSource",
     "WatermarkConfig",
     "Workspace",

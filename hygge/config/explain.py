@@ -20,7 +20,7 @@ from hygge.types import INVALID_SETTING
 
 # Types the original hygge knew that this version does not implement yet.
 NOT_YET_SUPPORTED: frozenset[str] = frozenset(
-    {"mssql", "sqlite", "adls", "onelake", "open_mirroring", "postgres", "duckdb"}
+    {"mssql", "sqlite", "adls", "onelake", "open_mirroring", "postgres", "duckdb", "azure_blob"}
 )
 _QUOTED = re.compile(r"'([^']*)'")
 _MISSING_HINTS = {
@@ -113,10 +113,10 @@ def _data_path(data: Any, prefix: KeyPath, loc: tuple[Any, ...]) -> KeyPath:
     for part in prefix:
         value = value.get(part, _ABSENT) if isinstance(value, dict) else _ABSENT
     path: list[str | int] = list(prefix)
-    for part in loc:
+    for index, part in enumerate(loc):
         if _has(value, part):
             value = value[part]
-        elif isinstance(part, str) and _is_tag(value, part):
+        elif isinstance(part, str) and _is_tag(value, part, last=index == len(loc) - 1):
             continue
         else:
             value = _ABSENT
@@ -133,10 +133,14 @@ def _has(value: Any, part: Any) -> bool:
     return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
 
 
-def _is_tag(value: Any, part: str) -> bool:
-    """True when `part` names a union member (`parquet`, `str`), not a key of `value`."""
+def _is_tag(value: Any, part: str, *, last: bool) -> bool:
+    """True when `part` names a union member (`parquet`, `str`), not a key of `value`.
+
+    A mapping without `type` takes its union's default tag (`state: {path: x}` is `local`):
+    a part that is not its key and not the last (a missing key) is that tag.
+    """
     if isinstance(value, dict):
-        return value.get("type") == part
+        return value.get("type") == part or ("type" not in value and not last)
     return value is not _ABSENT  # a scalar or list has no keys: the part names a member type
 
 

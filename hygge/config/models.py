@@ -13,6 +13,7 @@ from hygge.connections import ConnectionConfigUnion
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfigUnion
 from hygge.polish.config import PolishConfig
+from hygge.state.config import LocalStateConfig, StateConfigUnion
 from hygge.stores import StoreConfigUnion
 from hygge.types import RunType, Strict
 
@@ -59,12 +60,6 @@ class JournalConfig(Strict):
     )
 
 
-class StateConfig(Strict):
-    """`state`: where watermarks, checkpoints, locks and the journal are kept."""
-
-    path: str = Field(".hygge", description="State folder, relative to the workspace root.")
-
-
 class ProjectConfig(Strict):
     """hygge.yml."""
 
@@ -77,7 +72,11 @@ class ProjectConfig(Strict):
     )
     options: OptionsConfig = Field(default_factory=OptionsConfig)
     journal: JournalConfig | None = None
-    state: StateConfig = Field(default_factory=StateConfig)
+    state: StateConfigUnion = Field(
+        default_factory=LocalStateConfig,
+        description="Where watermarks, checkpoints, locks and the journal are kept: "
+        "`{type: local, path: .hygge}` (the default).",
+    )
     defaults: dict[str, Any] = Field(
         default_factory=dict,
         description="Entity settings every flow starts from (lowest precedence).",

@@ -11,16 +11,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from hygge.engine.context import RunContext
     from hygge.engine.failures import RunError, describe_failure
     from hygge.engine.finish import abort, cancelled, commit, interrupt
     from hygge.engine.machine import Standing, Step, next_step
     from hygge.engine.models import Checkpoint, EntityResult, EntityTask
     from hygge.engine.moving import ChunkBudget
     from hygge.engine.plan import RunPlan, Selection, plan_run
-    from hygge.engine.runner import RunReport, run_entity, run_plan
+    from hygge.engine.runner import RunReport, local_context, run_entity, run_plan
     from hygge.engine.steps import begin, move_chunk, saved_checkpoint
 
 _HOMES = {
+    "RunContext": "context",
     "RunError": "failures",
     "describe_failure": "failures",
     "abort": "finish",
@@ -38,6 +40,7 @@ _HOMES = {
     "Selection": "plan",
     "plan_run": "plan",
     "RunReport": "runner",
+    "local_context": "runner",
     "run_entity": "runner",
     "run_plan": "runner",
     "begin": "steps",
@@ -50,6 +53,7 @@ __all__ = [
     "ChunkBudget",
     "EntityResult",
     "EntityTask",
+    "RunContext",
     "RunError",
     "RunPlan",
     "RunReport",
@@ -62,6 +66,7 @@ __all__ = [
     "commit",
     "describe_failure",
     "interrupt",
+    "local_context",
     "move_chunk",
     "next_step",
     "plan_run",

@@ -6,10 +6,11 @@ import logging
 from datetime import datetime
 
 from hygge.engine.batches import from_json_scalar, later, to_json_scalar
+from hygge.engine.context import RunContext
 from hygge.engine.failures import RunError
 from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
-from hygge.engine.steps import Clock, save_checkpoint, saved_checkpoint, utc_now
+from hygge.engine.steps import save_checkpoint, saved_checkpoint
 from hygge.engine.watermarks import late_note, pending_margin
 from hygge.engine.windows import watermark_settings
 from hygge.errors import EntityLockedError, HyggeError
@@ -24,15 +25,16 @@ log = logging.getLogger("hygge.engine")
 
 
 def commit(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock = utc_now
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, context: RunContext
 ) -> EntityResult:
     """Publish the staged data, then advance the watermark, then journal; idempotent on retry."""
+    clock, host = context.clock, context.host
     if not checkpoint.done:
         raise HyggeError(f"{task.qualified_name}: commit called before the last chunk was moved")
     # Fencing: a run whose lock was taken over (its heartbeat went stale) must not publish.
     state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
     status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
-    checkpoint = _publish(task, checkpoint, state, status)
+    checkpoint = _publish(task, checkpoint, state, status, context)
     watermark = _next_watermark(task, checkpoint, state, clock())
     message = _message(task, checkpoint, status)
     if checkpoint.phase == "published":
@@ -45,11 +47,11 @@ def commit(
         fault_point("after_watermark")
         checkpoint = checkpoint.model_copy(update={"finished_at": clock()})
         _fence(task, state, checkpoint)
-        state.append_journal(journal_row(task, checkpoint, status, message, watermark))
+        state.append_journal(journal_row(task, checkpoint, status, message, watermark, host=host))
         checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
         checkpoint = save_checkpoint(task, checkpoint, state, clock=clock)
         fault_point("after_journal")
-    row = journal_row(task, checkpoint, status, message, watermark)
+    row = journal_row(task, checkpoint, status, message, watermark, host=host)
     state.clear_checkpoint(task.flow, task.entity)
     state.release_lock(task.flow, task.entity, checkpoint.attempt_id)
     return result_of(task, row, checkpoint)
@@ -76,12 +78,16 @@ def _fence_cleanup(task: EntityTask, state: StateBackend, checkpoint: Checkpoint
 
 
 def _publish(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, status: RunStatus
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    state: StateBackend,
+    status: RunStatus,
+    context: RunContext,
 ) -> Checkpoint:
     """Make the staged data visible (once, whatever crashed before) and record that it is."""
     if checkpoint.phase == "moving":
         checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
-        checkpoint = save_checkpoint(task, checkpoint, state)
+        checkpoint = save_checkpoint(task, checkpoint, state, clock=context.clock)
     if checkpoint.phase != "publishing":
         return checkpoint
     fault_point("before_publish")
@@ -101,7 +107,7 @@ def _publish(
         store.abort(checkpoint.staging)  # an incremental run with no new rows changes nothing
     fault_point("after_publish")
     checkpoint = checkpoint.model_copy(update={"phase": "published"})
-    return save_checkpoint(task, checkpoint, state)
+    return save_checkpoint(task, checkpoint, state, clock=context.clock)
 
 
 def _message(task: EntityTask, checkpoint: Checkpoint, status: RunStatus) -> str | None:
@@ -125,7 +131,7 @@ def abort(
     state: StateBackend,
     *,
     lock_owner: str | None = None,
-    clock: Clock = utc_now,
+    context: RunContext,
 ) -> EntityResult:
     """Discard staging, journal the failure, release the lock; the store is as it was."""
     message = error.text
@@ -139,7 +145,9 @@ def abort(
                 "%s: could not clean up after the failure: %s", task.qualified_name, cleanup_error
             )
             message += f" (clean-up also failed: {cleanup_error}; the next run will retry it)"
-    row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    row = journal_row(
+        task, checkpoint, RunStatus.FAIL, message, None, host=context.host, finished=context.clock()
+    )
     row = row.model_copy(update={"error_type": error.type})
     owner = checkpoint.attempt_id if checkpoint is not None else lock_owner
     return result_of(task, _record_failure(task, state, row, owner), checkpoint)
@@ -151,7 +159,7 @@ def interrupt(
     error: RunError,
     state: StateBackend,
     *,
-    clock: Clock = utc_now,
+    context: RunContext,
 ) -> EntityResult:
     """A failure after publishing began: keep the checkpoint so the next run finishes the publish.
 
@@ -165,12 +173,15 @@ def interrupt(
         )
         _release(task, state, checkpoint.attempt_id)
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
-        return result_of(task, journal_row(task, checkpoint, status, None, None), checkpoint)
+        row = journal_row(task, checkpoint, status, None, None, host=context.host)
+        return result_of(task, row, checkpoint)
     message = (
         f"{error.text} — interrupted while publishing; the next `hygge go` "
         "finishes the publish from the checkpoint"
     )
-    row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    row = journal_row(
+        task, checkpoint, RunStatus.FAIL, message, None, host=context.host, finished=context.clock()
+    )
     row = row.model_copy(update={"error_type": error.type})
     result = result_of(task, _record_failure(task, state, row, checkpoint.attempt_id), checkpoint)
     return result.model_copy(update={"rows_kept": checkpoint.rows})  # the next run publishes them
@@ -182,7 +193,7 @@ def cancelled(
     state: StateBackend,
     *,
     redone: bool = False,
-    clock: Clock = utc_now,
+    context: RunContext,
 ) -> EntityResult:
     """Stopped on request: keep the checkpoint, so the next run resumes it.
 
@@ -195,17 +206,21 @@ def cancelled(
     )
     if redone:
         message += " (rows staged after it, while the cancel came in, are read again)"
-    row = journal_row(task, checkpoint, RunStatus.FAIL, message, None, finished=clock())
+    row = journal_row(
+        task, checkpoint, RunStatus.FAIL, message, None, host=context.host, finished=context.clock()
+    )
     row = row.model_copy(update={"error_type": "Cancelled"})
     result = result_of(task, _record_failure(task, state, row, checkpoint.attempt_id), checkpoint)
     return result.model_copy(update={"rows_kept": checkpoint.rows})
 
 
 def not_run(
-    task: EntityTask, why: str, state: StateBackend, *, clock: Clock = utc_now
+    task: EntityTask, why: str, state: StateBackend, *, context: RunContext
 ) -> EntityResult:
     """Journal an entity the run never started (why: an earlier failure, a cancel)."""
-    row = journal_row(task, None, RunStatus.NOT_RUN, why, None, finished=clock())
+    row = journal_row(
+        task, None, RunStatus.NOT_RUN, why, None, host=context.host, finished=context.clock()
+    )
     return result_of(task, _record_failure(task, state, row, None), None)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime
 
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
@@ -18,9 +17,13 @@ def journal_row(
     message: str | None,
     watermark: Watermark | None,
     *,
+    host: str,
     finished: datetime | None = None,
 ) -> JournalRow:
-    """The journal row of an entity run (finished at `finished`, else at the checkpoint's)."""
+    """The journal row of an entity run (finished at `finished`, else at the checkpoint's).
+
+    `host`: the driver's name for the machine the step ran on.
+    """
     if finished is None:
         assert checkpoint is not None and checkpoint.finished_at is not None
         finished = checkpoint.finished_at
@@ -59,7 +62,7 @@ def journal_row(
         resumed=checkpoint.resumed if checkpoint is not None else 0,
         home=f"{task.home.type} {task.home.path}",
         store=f"{task.store.type} {task.store.path}",
-        host=socket.gethostname(),
+        host=host,
     )
 
 

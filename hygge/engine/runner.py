@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -12,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from hygge.config import Workspace
+from hygge.engine.context import RunContext
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.engine.failures import RunError, describe_failure
 from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
@@ -31,9 +33,10 @@ from hygge.engine.machine import (
 )
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.plan import RunPlan
-from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint, utc_now
+from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint
 from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.base import StateBackend
+from hygge.state.clock import utc_now
 from hygge.state.heartbeat import Heartbeat
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER
 from hygge.types import RunStatus
@@ -82,6 +85,11 @@ def chunk_budget(workspace: Workspace) -> ChunkBudget:
     return ChunkBudget(max_rows=options.checkpoint_rows, max_seconds=options.checkpoint_seconds)
 
 
+def local_context() -> RunContext:
+    """This machine's clock and name: what the local driver passes its steps."""
+    return RunContext(clock=utc_now, host=socket.gethostname())
+
+
 def default_concurrency() -> int:
     """Entities moved at once when neither --concurrency nor options.concurrency says."""
     return min(8, (os.cpu_count() or 2) + 2)
@@ -96,13 +104,16 @@ def run_plan(
     on_event: Callable[[RunEvent], None] | None = None,
     budget: ChunkBudget = LOCAL_CHUNK,
     cancel: threading.Event | None = None,
+    context: RunContext | None = None,
 ) -> RunReport:
     """Run every task of the plan; a failing entity never stops the others already running.
 
     With `continue_on_error` false, entities not yet started when one fails are not started.
     Ctrl-C (or setting `cancel`) stops running entities at their next batch, each keeping a
     checkpoint the next run resumes from; entities not yet started are not started.
+    `context`: the clock and host the steps stamp (default: this machine's).
     """
+    context = context or local_context()
     started = time.monotonic()
     emit = on_event or (lambda event: None)
     cancel = cancel or threading.Event()
@@ -110,11 +121,13 @@ def run_plan(
 
     def one(task: EntityTask) -> EntityResult:
         if cancel.is_set():
-            result = not_run(task, "not started: the run was cancelled", state)
+            result = not_run(task, "not started: the run was cancelled", state, context=context)
         elif stop.is_set() and not continue_on_error:
-            result = not_run(task, _STOPPED, state)
+            result = not_run(task, _STOPPED, state, context=context)
         else:
-            result = run_entity(task, state, emit=emit, budget=budget, cancel=cancel)
+            result = run_entity(
+                task, state, emit=emit, budget=budget, cancel=cancel, context=context
+            )
         if result.status is RunStatus.FAIL:
             stop.set()
         emit(EntityFinished(result))
@@ -152,13 +165,15 @@ def run_entity(
     emit: Callable[[RunEvent], None] = lambda event: None,
     budget: ChunkBudget = LOCAL_CHUNK,
     cancel: threading.Event | None = None,
+    context: RunContext | None = None,
 ) -> EntityResult:
     """One entity run with the local driver; never raises for the entity's own failures.
 
     A run of another run type that a crash left half-published is finished first (leaving it
     would leave the store half-updated); then the run asked for runs.
     """
-    result = _run_once(task, state, emit, budget, cancel)
+    context = context or local_context()
+    result = _run_once(task, state, emit, budget, cancel, context=context)
     finished_other = result.status in {RunStatus.SUCCESS, RunStatus.SKIP}
     if finished_other and result.run_type is not task.run_type:
         log.warning(
@@ -168,7 +183,7 @@ def run_entity(
             (result.entity_run_id or "")[:8],
             task.run_type,
         )
-        result = _run_once(task, state, emit, budget, cancel)
+        result = _run_once(task, state, emit, budget, cancel, context=context)
     return result
 
 
@@ -178,6 +193,8 @@ def _run_once(
     emit: Callable[[RunEvent], None],
     budget: ChunkBudget,
     cancel: threading.Event | None,
+    *,
+    context: RunContext,
 ) -> EntityResult:
     """Loop the run state machine (`hygge.engine.machine`); this driver only runs its steps.
 
@@ -185,9 +202,9 @@ def _run_once(
     through a retry's pause, and the progress events.
     """
     stopping = cancel.is_set if cancel is not None else (lambda: False)
-    clock = _Stopwatch(emit, task)
+    clock = _Stopwatch(emit, task, context)
     # One attempt id for the whole attempt: a retried begin gets back what it began.
-    attempt = _Attempt(task, state, uuid.uuid4().hex, budget, cancel, clock)
+    attempt = _Attempt(task, state, uuid.uuid4().hex, budget, cancel, clock, context)
     standing = Standing()
     while True:
         step = next_step(standing.model_copy(update={"stop_requested": stopping()}))
@@ -198,7 +215,7 @@ def _run_once(
         except KeyboardInterrupt:
             if cancel is not None:
                 cancel.set()
-            return _cancel_saved(task, state)
+            return _cancel_saved(task, state, context)
         except Exception as error:
             log.debug("%s failed", task.qualified_name, exc_info=True)
             saved = _readable_checkpoint(task, state)
@@ -219,6 +236,7 @@ class _Attempt:
     budget: ChunkBudget
     cancel: threading.Event | None
     clock: _Stopwatch
+    context: RunContext
 
 
 def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
@@ -233,7 +251,7 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
         time.sleep(step.after_seconds)
         return standing.model_copy(update={"error": None})
     if isinstance(step, Begin):
-        checkpoint = begin(task, state, attempt_id=attempt.attempt_id)
+        checkpoint = begin(task, state, attempt_id=attempt.attempt_id, context=attempt.context)
         clock.restart(checkpoint)
         clock.emit(_started(task, checkpoint))
     elif isinstance(step, MoveChunk):
@@ -244,6 +262,7 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
                 task,
                 checkpoint,
                 state,
+                context=attempt.context,
                 budget=attempt.budget,
                 on_progress=clock.progress,
                 should_stop=cancel.is_set if cancel is not None else None,
@@ -252,7 +271,7 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
         beat.raise_if_lost()
     elif isinstance(step, Commit | Cancel | Abort | Interrupt):
         with _heartbeat(attempt):  # a publish of many files takes a while too
-            result = _finish(task, state, step, checkpoint)
+            result = _finish(task, state, step, checkpoint, attempt.context)
         return standing.model_copy(update={"result": result})
     return Standing(checkpoint=checkpoint)
 
@@ -267,22 +286,24 @@ def _finish(
     state: StateBackend,
     step: Commit | Cancel | Abort | Interrupt,
     checkpoint: Checkpoint | None,
+    context: RunContext,
 ) -> EntityResult:
     """The step that ends the run: commit, cancel, abort or interrupt."""
     if isinstance(step, Commit):
         assert checkpoint is not None
-        return commit(task, checkpoint, state)
+        return commit(task, checkpoint, state, context=context)
     if isinstance(step, Cancel):
         assert checkpoint is not None
-        return cancelled(task, checkpoint, state)
+        return cancelled(task, checkpoint, state, context=context)
     saved = _readable_checkpoint(task, state)
     try:
         if isinstance(step, Interrupt):
             assert saved is not None
-            return interrupt(task, saved, step.error, state)
+            return interrupt(task, saved, step.error, state, context=context)
         if step.error.category == "locked":
             log.error("%s: %s", task.qualified_name, step.error.text)
-        return abort(task, None if step.keep_saved else checkpoint or saved, step.error, state)
+        kept = None if step.keep_saved else checkpoint or saved
+        return abort(task, kept, step.error, state, context=context)
     except EntityLockedError as lost:  # taken over meanwhile: the new holder's to finish
         log.error("%s: %s", task.qualified_name, lost)
         return _lost(task, step.error, lost)
@@ -291,12 +312,15 @@ def _finish(
 class _Stopwatch:
     """Progress events with the run's working time (a resumed run's earlier work included)."""
 
-    def __init__(self, emit: Callable[[RunEvent], None], task: EntityTask) -> None:
-        self.emit, self.task = emit, task
+    def __init__(
+        self, emit: Callable[[RunEvent], None], task: EntityTask, context: RunContext
+    ) -> None:
+        self.emit, self.task, self.context = emit, task, context
         self.worked, self.started = 0.0, time.monotonic()
 
     def restart(self, checkpoint: Checkpoint) -> None:
-        self.worked, self.started = active_seconds(checkpoint, utc_now()), time.monotonic()
+        worked = active_seconds(checkpoint, self.context.clock())
+        self.worked, self.started = worked, time.monotonic()
 
     def progress(self, rows: int) -> None:
         elapsed = self.worked + time.monotonic() - self.started
@@ -315,12 +339,12 @@ def _lost(task: EntityTask, error: RunError, lost: EntityLockedError) -> EntityR
     )
 
 
-def _cancel_saved(task: EntityTask, state: StateBackend) -> EntityResult:
+def _cancel_saved(task: EntityTask, state: StateBackend, context: RunContext) -> EntityResult:
     """Cancelled mid-step: the last saved checkpoint is where the next run continues."""
     saved = _readable_checkpoint(task, state)
     if saved is None:
-        return not_run(task, "cancelled before it started", state)
-    return cancelled(task, saved, state, redone=True)
+        return not_run(task, "cancelled before it started", state, context=context)
+    return cancelled(task, saved, state, redone=True, context=context)
 
 
 def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:

@@ -10,8 +10,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
+from hygge.engine.context import Clock, RunContext
 from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
@@ -25,36 +25,32 @@ from hygge.wording import counted
 
 log = logging.getLogger("hygge.engine")
 
-Clock = Callable[[], datetime]
 UNBOUNDED = ChunkBudget()
 
 __all__ = [
     "UNBOUNDED",
     "ChunkBudget",
     "Clock",
+    "RunContext",
     "begin",
     "move_chunk",
     "save_checkpoint",
     "saved_checkpoint",
-    "utc_now",
 ]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def begin(
     task: EntityTask,
     state: StateBackend,
     *,
+    context: RunContext,
     attempt_id: str | None = None,
-    clock: Clock = utc_now,
 ) -> Checkpoint:
     """Take the entity's lock, then resume its interrupted run or open a new closed window.
 
     `attempt_id` names this attempt (the lock's owner); a retried begin with the same id returns
-    the checkpoint that attempt already saved instead of starting again.
+    the checkpoint that attempt already saved instead of starting again. `context`: the
+    driver's clock and host.
     """
     owner = attempt_id or uuid.uuid4().hex
     state.acquire_lock(task.flow, task.entity, owner)
@@ -62,10 +58,10 @@ def begin(
         previous = saved_checkpoint(task, state)
         if previous is not None and previous.attempt_id == owner:
             return previous  # a redelivered begin: this attempt already began
-        resumed = _resume(task, state, owner, clock)
+        resumed = _resume(task, state, owner, context)
         if resumed is not None:
             return resumed
-        checkpoint = _start(task, state, owner, clock)
+        checkpoint = _start(task, state, owner, context.clock)
         fault_point("after_begin")
     except BaseException:
         state.release_lock(task.flow, task.entity, owner)
@@ -78,6 +74,7 @@ def move_chunk(
     checkpoint: Checkpoint,
     state: StateBackend,
     *,
+    context: RunContext,
     budget: ChunkBudget = UNBOUNDED,
     on_progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -107,7 +104,7 @@ def move_chunk(
     updated = mover.run(time.monotonic())
     # Fencing: still the lock's owner (not taken over as stale) before the checkpoint moves on.
     state.refresh_lock(task.flow, task.entity, updated.attempt_id)
-    updated = save_checkpoint(task, updated, state)
+    updated = save_checkpoint(task, updated, state, clock=context.clock)
     fault_point("after_checkpoint")
     return updated
 
@@ -144,14 +141,14 @@ def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None
 
 
 def save_checkpoint(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock | None = None
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock
 ) -> Checkpoint:
     """Persist the checkpoint as its next generation, stamped with when; return what was saved.
 
     The stamp lets a resume count the downtime from there.
     """
     stamped = checkpoint.model_copy(
-        update={"saved_at": (clock or utc_now)(), "generation": checkpoint.generation + 1}
+        update={"saved_at": clock(), "generation": checkpoint.generation + 1}
     )
     state.save_checkpoint(task.flow, task.entity, stamped.model_dump(mode="json"))
     return stamped
@@ -184,8 +181,11 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
     return save_checkpoint(task, checkpoint, state, clock=clock)
 
 
-def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint | None:
+def _resume(
+    task: EntityTask, state: StateBackend, owner: str, context: RunContext
+) -> Checkpoint | None:
     """Continue an interrupted run if there is one and the task wants that; else clean it up."""
+    clock = context.clock
     previous = saved_checkpoint(task, state)
     if previous is None:
         return None
@@ -213,7 +213,7 @@ def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> 
         )
         if previous.phase == "moving":
             store.discard_unlisted(previous.staging)
-        _journal_interruption(task, previous, state, "resumed from its checkpoint")
+        _journal_interruption(task, previous, state, context, "resumed from its checkpoint")
         resumed = previous.model_copy(
             update={"resumed": previous.resumed + 1, "attempt_id": owner, "paused_seconds": paused}
         )
@@ -223,7 +223,9 @@ def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> 
         log.warning(
             "%s: finishing the publish of run %s", task.qualified_name, previous.entity_run_id
         )
-        _journal_interruption(task, previous, state, "its publish is finished from the checkpoint")
+        _journal_interruption(
+            task, previous, state, context, "its publish is finished from the checkpoint"
+        )
         finished = previous.model_copy(update={"attempt_id": owner, "paused_seconds": paused})
         return save_checkpoint(task, finished, state, clock=clock)
     log.warning(
@@ -232,7 +234,7 @@ def _resume(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> 
         previous.entity_run_id[:8],
         _why_restart(task, previous, same_kind),
     )
-    _journal_interruption(task, previous, state, "discarded, the entity starts over")
+    _journal_interruption(task, previous, state, context, "discarded, the entity starts over")
     store.abort(previous.staging)
     state.clear_checkpoint(task.flow, task.entity)
     return None
@@ -243,7 +245,7 @@ def is_incremental(task: EntityTask) -> bool:
 
 
 def _journal_interruption(
-    task: EntityTask, previous: Checkpoint, state: StateBackend, outcome: str
+    task: EntityTask, previous: Checkpoint, state: StateBackend, context: RunContext, outcome: str
 ) -> None:
     """The journal's record of a run that stopped without one (killed, lost its machine).
 
@@ -256,8 +258,10 @@ def _journal_interruption(
         f"phase {previous.phase}) without finishing; {outcome}"
     )
     # It finished, as far as anyone knows, when it saved its last checkpoint.
-    stopped = previous.saved_at or utc_now()
-    row = journal_row(task, previous, RunStatus.FAIL, message, None, finished=stopped)
+    stopped = previous.saved_at or context.clock()
+    row = journal_row(
+        task, previous, RunStatus.FAIL, message, None, host=context.host, finished=stopped
+    )
     state.append_journal(row.model_copy(update={"error_type": "Interrupted"}))
 
 

@@ -1,23 +1,27 @@
 """The state seam: watermarks, live checkpoints, entity locks and the journal.
 
-Two implementations share this protocol: a local folder (`.hygge/` under the workspace root)
-and, later, an Azure blob container. Every write is atomic; reading a watermark costs O(1)
-whatever the number of past runs.
+Implementations: a local folder (`.hygge/` under the workspace root), memory (tests,
+embedding) and, later, an Azure blob container; hygge.yml's `state:` chooses one
+(`hygge.state.config.open_state`). Every write is atomic; reading a watermark costs O(1)
+whatever the number of past runs. Drivers (the CLI included) use nothing but this protocol.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
 from hygge.records import FileRecord, Watermark
-from hygge.state.journal import JournalRow
+from hygge.state.journal import JournalRead, JournalRow
 from hygge.types import JsonValue
 
-__all__ = ["FileRecord", "LockInfo", "StateBackend", "Watermark"]
+__all__ = ["FileRecord", "JournalRead", "LockInfo", "StateBackend", "StateKind", "Watermark"]
+
+# The per-entity state a backend can list: one value per (flow, entity) of each kind.
+StateKind = Literal["watermarks", "checkpoints", "locks"]
 
 
 class LockInfo(BaseModel):
@@ -105,3 +109,35 @@ class StateBackend(Protocol):
     def read_journal(
         self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
     ) -> list[JournalRow]: ...
+
+    def read_readable_journal(
+        self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
+    ) -> JournalRead:
+        """As read_journal, but entries that cannot be read are skipped and named, not fatal."""
+        ...
+
+    def journal_names(self) -> list[str]:
+        """`flow.entity` of every entity the journal holds runs of (also ones since removed)."""
+        ...
+
+    # What a driver shows about the state (`hygge debug`, `hygge journal`, messages)
+
+    def stored_entities(self, kind: StateKind) -> list[tuple[str, str]]:
+        """Every `(flow, entity)` with `kind` state, sorted, unread (a damaged value too)."""
+        ...
+
+    def location(self) -> str:
+        """Where this state lives: a folder path, a container URL."""
+        ...
+
+    def location_of(self, kind: StateKind, flow: str, entity: str) -> str:
+        """Where one entity's `kind` state is kept (a file path, a blob name)."""
+        ...
+
+    def journal_location(self) -> str:
+        """Where the journal lives: a folder (or prefix) of one parquet file per entity run."""
+        ...
+
+    def writable_problem(self) -> str | None:
+        """Why state cannot be written there now (what to fix), or None when it can."""
+        ...

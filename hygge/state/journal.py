@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
@@ -43,6 +44,14 @@ class JournalRow(BaseModel):
     home: str | None = None
     store: str | None = None
     host: str | None = None
+
+
+@dataclass(frozen=True)
+class JournalRead:
+    """Journal rows, and the journal entries that could not be read as rows: (where, why)."""
+
+    rows: list[JournalRow]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 JOURNAL_SCHEMA: dict[str, pl.DataType] = {

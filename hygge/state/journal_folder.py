@@ -17,7 +17,6 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +24,13 @@ import polars as pl
 from hygge.errors import StateError
 from hygge.state.atomic import write_atomic
 from hygge.state.clock import as_utc
-from hygge.state.journal import JOURNAL_SCHEMA, JournalRow, journal_frame, rows_from_frame
+from hygge.state.journal import (
+    JOURNAL_SCHEMA,
+    JournalRead,
+    JournalRow,
+    journal_frame,
+    rows_from_frame,
+)
 from hygge.state.layout import StateLayout
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -89,14 +94,6 @@ def read_journal_rows(
     return _select(_scan(files, layout.journal_dir), flows, entities, limit)
 
 
-@dataclass(frozen=True)
-class JournalRead:
-    """Journal rows, and the files that could not be read as journal rows (with why)."""
-
-    rows: list[JournalRow]
-    skipped: list[tuple[Path, str]] = field(default_factory=list)
-
-
 def read_readable_journal_rows(
     layout: StateLayout,
     flows: Sequence[str] = (),
@@ -114,7 +111,7 @@ def read_readable_journal_rows(
         good = [path for path in files if path not in bad]
         frame = _scan(good, layout.journal_dir) if good else None
     rows = [] if frame is None else _select(frame, flows, entities, limit)
-    return JournalRead(rows, skipped)
+    return JournalRead(rows, [(str(path), why) for path, why in skipped])
 
 
 def _unreadable(path: Path) -> str | None:

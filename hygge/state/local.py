@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -17,11 +18,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from hygge.errors import StateError
 from hygge.state.atomic import read_or_none, remove_durably, write_atomic
-from hygge.state.base import LockInfo, Watermark
+from hygge.state.base import LockInfo, StateKind, Watermark
 from hygge.state.clock import Clock, utc_now
-from hygge.state.journal import JournalRow
+from hygge.state.journal import JournalRead, JournalRow
 from hygge.state.journal_folder import (
-    JournalRead,
     journal_entity_names,
     read_journal_rows,
     read_readable_journal_rows,
@@ -198,6 +198,38 @@ class LocalStateBackend:
     def journal_paths_glob(self) -> str:
         """A glob matching every journal file, for `pl.scan_parquet` or DuckDB `read_parquet`."""
         return str(self.layout.journal_dir / "**" / "*.parquet")
+
+    # Describing
+
+    def stored_entities(self, kind: StateKind) -> list[tuple[str, str]]:
+        """Every `(flow, entity)` with a `kind` file, sorted; temp files skipped."""
+        return [(flow, entity) for flow, entity, _ in self.layout.entries(kind)]
+
+    def location(self) -> str:
+        return str(self.layout.state_dir)
+
+    def location_of(self, kind: StateKind, flow: str, entity: str) -> str:
+        return str(self.layout.path(kind, flow, entity))
+
+    def journal_location(self) -> str:
+        return str(self.layout.journal_dir)
+
+    def writable_problem(self) -> str | None:
+        """None when the state folder (or the folder it will be created in) accepts a file."""
+        state_dir = target = self.layout.state_dir
+        while not target.exists() and target.parent != target:
+            target = target.parent
+        if not target.is_dir():
+            return f"state folder {state_dir}: {target} is not a folder"
+        try:
+            with tempfile.TemporaryFile(dir=target):
+                pass
+        except OSError as error:
+            return (
+                f"state folder {state_dir} is not writable ({error.strerror or error}); "
+                "fix its permissions or set `state: {path: ...}` in hygge.yml"
+            )
+        return None
 
     # Reading
 

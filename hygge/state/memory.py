@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from pydantic import TypeAdapter
 
 from hygge.errors import EntityLockedError, StateError
-from hygge.state.base import LockInfo, Watermark
+from hygge.state.base import LockInfo, StateKind, Watermark
 from hygge.state.clock import Clock, as_utc, utc_now
-from hygge.state.journal import JournalRow
+from hygge.state.journal import JournalRead, JournalRow
 from hygge.state.lock import lock_gone_error, log_takeover, taken_over_error
 from hygge.state.lock_rules import (
     DEFAULT_STALE_AFTER,
@@ -261,6 +261,37 @@ class MemoryStateBackend:
         )
         newest = [row for _, row in ordered]
         return newest if limit is None else newest[: max(limit, 0)]
+
+    def read_readable_journal(
+        self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
+    ) -> JournalRead:
+        return JournalRead(self.read_journal(flows, entities, limit))  # all rows are readable
+
+    def journal_names(self) -> list[str]:
+        with self.state.mutex:
+            stored = list(self.state.journal)
+        rows = (JournalRow.model_validate_json(raw) for raw in stored)
+        return sorted({f"{row.flow}.{row.entity}" for row in rows})
+
+    # Describing
+
+    def stored_entities(self, kind: StateKind) -> list[tuple[str, str]]:
+        state = self.state
+        values = {"watermarks": state.watermarks, "checkpoints": state.checkpoints}
+        with state.mutex:
+            return sorted(values.get(kind, state.locks))
+
+    def location(self) -> str:
+        return "memory"
+
+    def location_of(self, kind: StateKind, flow: str, entity: str) -> str:
+        return f"memory: {kind}/{flow}/{entity}"
+
+    def journal_location(self) -> str:
+        return "memory: journal"
+
+    def writable_problem(self) -> str | None:
+        return None
 
 
 def _encode(value: object, *, what: str = "a state value") -> bytes:

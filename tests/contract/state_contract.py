@@ -176,3 +176,58 @@ class StateBackendContract(StateLockContract):
 
     def test_journal_of_nothing_is_empty(self, state):
         assert state.read_journal() == []
+
+    def test_readable_journal_reads_what_read_journal_reads(self, state, open_backend):
+        first = journal_row("r1", T0)
+        other = journal_row("r2", T0 + timedelta(minutes=1), flow="sales", entity="lines")
+        for row in (first, other):
+            state.append_journal(row)
+
+        reader = open_backend(FAR, 1)
+        assert reader.read_readable_journal().rows == [other, first]
+        assert reader.read_readable_journal(flows=["sales"]).rows == [other]
+        assert reader.read_readable_journal(entities=["customers"], limit=5).rows == [first]
+        assert reader.read_readable_journal().skipped == []
+
+    def test_journal_names_are_every_journaled_entity(self, state, open_backend):
+        assert state.journal_names() == []
+        state.append_journal(journal_row("r1", T0, flow="sales", entity="lines"))
+        state.append_journal(journal_row("r2", T0))
+        state.append_journal(journal_row("r3", T0 + timedelta(minutes=1)))
+
+        assert open_backend(FAR, 1).journal_names() == ["orders.customers", "sales.lines"]
+
+    # Describing the state (what `hygge debug` lists)
+
+    def test_stored_entities_lists_each_kind_sorted(self, state, open_backend):
+        state.set_watermark("sales", "lines", watermark(1))
+        state.set_watermark("orders", "customers", watermark(2))
+        state.save_checkpoint("orders", "items", {"rows": 1})
+        state.acquire_lock("orders", "customers", "run-a")
+
+        reader = open_backend(FAR, 1)
+        assert reader.stored_entities("watermarks") == [("orders", "customers"), ("sales", "lines")]
+        assert reader.stored_entities("checkpoints") == [("orders", "items")]
+        assert reader.stored_entities("locks") == [("orders", "customers")]
+
+    def test_stored_entities_forgets_what_was_cleared(self, state):
+        state.set_watermark("orders", "customers", watermark(1))
+        state.save_checkpoint("orders", "customers", {"rows": 1})
+        state.acquire_lock("orders", "customers", "run-a")
+
+        state.clear_watermark("orders", "customers")
+        state.clear_checkpoint("orders", "customers")
+        state.release_lock("orders", "customers", "run-a")
+
+        for kind in ("watermarks", "checkpoints", "locks"):
+            assert state.stored_entities(kind) == []
+
+    def test_locations_name_the_state_and_each_entity(self, state):
+        assert state.location()
+        assert state.journal_location()
+        where = state.location_of("watermarks", "orders", "customers")
+        assert "orders" in where and "customers" in where
+        assert where != state.location_of("checkpoints", "orders", "customers")
+
+    def test_a_fresh_backend_is_writable(self, state):
+        assert state.writable_problem() is None

@@ -15,6 +15,7 @@ from hygge.engine.runner import chunk_budget, run_entity, run_plan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.errors import EntityLockedError
 from hygge.types import RunStatus, RunType
+from tests.support.context import LOCAL
 from tests.support.data import content_hash, orders
 from tests.support.workspace import land, read_lake, read_landing, run, state_of, write_workspace
 
@@ -156,7 +157,7 @@ def test_a_second_writer_of_the_same_entity_fails_fast_naming_the_holder(root: P
     workspace = load_workspace(root)
     state = state_of(workspace)
     [task] = plan_run(workspace, Selection()).tasks
-    holder = begin(task, state)
+    holder = begin(task, state, context=LOCAL)
 
     result = run_entity(task, state)
 
@@ -177,7 +178,13 @@ def test_chunks_checkpoint_their_position_and_a_new_process_continues_from_it(
     state = state_of(workspace)
     [task] = plan_run(workspace, Selection()).tasks
 
-    checkpoint = move_chunk(task, begin(task, state), state, budget=ChunkBudget(max_rows=10))
+    checkpoint = move_chunk(
+        task,
+        begin(task, state, context=LOCAL),
+        state,
+        budget=ChunkBudget(max_rows=10),
+        context=LOCAL,
+    )
 
     saved = state.load_checkpoint("shop", "orders")
     assert saved is not None and saved["rows"] == checkpoint.rows > 0

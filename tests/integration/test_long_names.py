@@ -11,6 +11,7 @@ from hygge.engine.plan import Selection, plan_run
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.state.layout import MAX_NAME_BYTES
 from hygge.types import RunStatus
+from tests.support.context import LOCAL
 from tests.support.data import content_hash
 from tests.support.workspace import land, read_lake, read_landing, run, state_of, write_workspace
 
@@ -37,7 +38,13 @@ def test_the_longest_names_survive_an_interrupted_run_with_a_lookback_and_its_re
     workspace = load_workspace(root)
     state = state_of(workspace)
     [task] = plan_run(workspace, Selection()).tasks
-    stopped = move_chunk(task, begin(task, state), state, budget=ChunkBudget(max_rows=2))
+    stopped = move_chunk(
+        task,
+        begin(task, state, context=LOCAL),
+        state,
+        budget=ChunkBudget(max_rows=2),
+        context=LOCAL,
+    )
     state.release_lock(FLOW_NAME, ENTITY, stopped.attempt_id)  # as a takeover would
     pending = list((root / ".hygge" / "margins" / FLOW_NAME).iterdir())
 

@@ -13,6 +13,7 @@ from hygge.engine.models import Checkpoint
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.types import RunStatus
+from tests.support.context import LOCAL
 from tests.support.data import content_hash
 from tests.support.workspace import land, read_lake, read_landing, run, state_of, write_workspace
 
@@ -39,7 +40,13 @@ def interrupted(root: Path, phase: str | None = None) -> Checkpoint:
     workspace = load_workspace(root)
     state = state_of(workspace)
     [task] = plan_run(workspace, Selection()).tasks
-    checkpoint = move_chunk(task, begin(task, state), state, budget=ChunkBudget(max_rows=2))
+    checkpoint = move_chunk(
+        task,
+        begin(task, state, context=LOCAL),
+        state,
+        budget=ChunkBudget(max_rows=2),
+        context=LOCAL,
+    )
     if phase is not None:
         checkpoint = checkpoint.model_copy(update={"phase": phase, "done": True})
         state.save_checkpoint("feed", "orders", checkpoint.model_dump(mode="json"))

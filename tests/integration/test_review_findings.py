@@ -19,6 +19,7 @@ from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.errors import ConfigError
 from hygge.faults import reset_faults
 from hygge.types import RunStatus, RunType
+from tests.support.context import LOCAL
 from tests.support.data import content_hash, orders
 from tests.support.workspace import land, read_lake, run, state_of, write_workspace
 
@@ -28,8 +29,10 @@ def crash_after_one_chunk(root: Path, rows: int = 1) -> None:
     workspace = load_workspace(root)
     state = state_of(workspace)
     (task,) = plan_run(workspace, Selection()).tasks
-    checkpoint = begin(task, state)
-    checkpoint = move_chunk(task, checkpoint, state, budget=ChunkBudget(max_rows=rows))
+    checkpoint = begin(task, state, context=LOCAL)
+    checkpoint = move_chunk(
+        task, checkpoint, state, budget=ChunkBudget(max_rows=rows), context=LOCAL
+    )
     assert not checkpoint.done, "the crash must come before the last chunk"
     state.release_lock(task.flow, task.entity, checkpoint.attempt_id)  # its process is gone
 

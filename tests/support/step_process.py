@@ -22,6 +22,7 @@ from hygge.engine import (
     EntityTask,
     begin,
     commit,
+    local_context,
     move_chunk,
 )
 from tests.support.workspace import state_of
@@ -34,15 +35,18 @@ def _serve() -> None:
     task = EntityTask.model_validate(request["task"])
     state = state_of(load_workspace(Path(request["root"])))
     checkpoint = request["checkpoint"] and Checkpoint.model_validate(request["checkpoint"])
+    context = local_context()  # each step's process: its own clock and host, as an activity's
     answer: Checkpoint | EntityResult
     if request["step"] == "begin":
-        answer = begin(task, state, attempt_id=request["attempt_id"])
+        answer = begin(task, state, attempt_id=request["attempt_id"], context=context)
     elif request["step"] == "move_chunk":
         assert checkpoint
-        answer = move_chunk(task, checkpoint, state, budget=ChunkBudget(max_rows=5))
+        answer = move_chunk(
+            task, checkpoint, state, budget=ChunkBudget(max_rows=5), context=context
+        )
     else:
         assert checkpoint
-        answer = commit(task, checkpoint, state)
+        answer = commit(task, checkpoint, state, context=context)
     sys.stdout.write(answer.model_dump_json())
 
 

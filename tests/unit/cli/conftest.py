@@ -14,6 +14,7 @@ from hygge.engine.models import Checkpoint
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.state.local import LocalStateBackend
+from tests.support.context import LOCAL
 
 Invoke = Callable[..., Result]
 
@@ -82,8 +83,10 @@ def interrupt() -> Interrupt:
         workspace = load_workspace()
         state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
         [task] = plan_run(workspace, Selection(entities=[name])).tasks
-        checkpoint = begin(task, state)
-        checkpoint = move_chunk(task, checkpoint, state, budget=ChunkBudget(max_rows=rows))
+        checkpoint = begin(task, state, context=LOCAL)
+        checkpoint = move_chunk(
+            task, checkpoint, state, budget=ChunkBudget(max_rows=rows), context=LOCAL
+        )
         if phase is not None:
             checkpoint = checkpoint.model_copy(update={"phase": phase})
             state.save_checkpoint(task.flow, task.entity, checkpoint.model_dump(mode="json"))

@@ -12,8 +12,8 @@ from rich.text import Text
 from hygge.config import ResolvedEntity, Workspace
 from hygge.engine import EntityResult, RunReport
 from hygge.engine.preview import EntityPreview
-from hygge.types import RunStatus
-from hygge.wording import counted
+from hygge.types import RunStatus, RunType
+from hygge.wording import counted, with_article
 
 STATUS_STYLES = {
     RunStatus.SUCCESS: "green",
@@ -177,8 +177,31 @@ def print_entities(console: Console, workspace: Workspace) -> None:
             cells.append(entity.watermark.column if entity.watermark else "")
         table.add_row(*cells)
     console.print(table)
+    for note in visibility_notes(workspace):
+        console.print(Text(note, style="yellow"), soft_wrap=not console.is_terminal)
     flows = len(workspace.flows)
     console.print(
         f"{counted(flows, 'flow')}, {counted(len(workspace.entities), 'entity')}. "
         "Run them with `hygge go`, or one with `hygge go --entity flow.entity`."
     )
+
+
+def visibility_notes(workspace: Workspace) -> list[str]:
+    """One line per store type and run type whose publish readers may see part of
+    (the run types missing from the store's `atomic_visibility`)."""
+    partial: dict[tuple[str, RunType], list[ResolvedEntity]] = {}
+    for entity in workspace.entities:
+        if entity.run_type not in type(entity.store).capabilities.atomic_visibility:
+            partial.setdefault((entity.store.type, entity.run_type), []).append(entity)
+    notes = []
+    for (store, run_type), entities in partial.items():
+        config = type(entities[0].store)
+        how = ": its files are moved in one by one" if config.entity_subfolder else ""
+        whole = ", ".join(sorted(r.value for r in config.capabilities.atomic_visibility))
+        names = ", ".join(entity.qualified_name for entity in entities)
+        kind = with_article(run_type.value)
+        notes.append(
+            f"{names}: a reader of the {store} store can see part of {kind} publish while it "
+            f"runs{how} (published whole: {whole or 'none'})"
+        )
+    return notes

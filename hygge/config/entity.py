@@ -190,6 +190,7 @@ def _apply_store_defaults(merged: Tracked, warnings: list[str]) -> None:
 
 
 def _check_capabilities(entity: ResolvedEntity, merged: Tracked) -> None:
+    """ConfigError for a run type or merge strategy the store does not declare it can do."""
     capabilities = type(entity.store).capabilities
     allowed = {run_type: capabilities.supports(run_type) for run_type in RunType}
     if not allowed[entity.run_type]:
@@ -197,11 +198,22 @@ def _check_capabilities(entity: ResolvedEntity, merged: Tracked) -> None:
         origin = merged.origin(key)
         supported = ", ".join(run_type.value for run_type, ok in allowed.items() if ok)
         raise ConfigError(
-            f"run_type '{entity.run_type.value}' is not supported by store type "
-            f"'{entity.store.type}' (it supports: {supported})",
+            f"entity {entity.qualified_name}: run_type '{entity.run_type.value}' is not "
+            f"supported by store type '{entity.store.type}' (it supports: {supported})",
             file=origin.file,
             line=origin.line,
             hint=f"use one of {supported}, or a store that supports {entity.run_type.value}",
+        )
+    strategy = entity.merge_strategy
+    if strategy is not None and strategy not in capabilities.merge_strategies:
+        origin = merged.origin(("merge_strategy",))
+        listed = ", ".join(sorted(capabilities.merge_strategies)) or "none: it cannot merge"
+        raise ConfigError(
+            f"entity {entity.qualified_name}: merge_strategy '{strategy}' is not supported by "
+            f"store type '{entity.store.type}' (its merge strategies: {listed})",
+            file=origin.file,
+            line=origin.line,
+            hint="remove merge_strategy, or use a store that lists it",
         )
     if entity.watermark is not None and not type(entity.home).capabilities.watermark:
         origin = merged.origin(("watermark",))

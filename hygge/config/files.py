@@ -40,6 +40,9 @@ class EntityDefaultsConfig(Strict):
         None, description="Where the data goes: a path (parquet) or a block with `type`."
     )
     run_type: RunType | None = Field(None, description="full_drop (default), incremental, merge.")
+    merge_strategy: str | None = Field(
+        None, description="How a merge run writes: one of the store's merge strategies."
+    )
     full_drop: bool | None = Field(
         None, description="Legacy: true means run_type full_drop, false means incremental."
     )
@@ -100,6 +103,9 @@ class FlowFileConfig(Strict):
         None, description="Inline entities; files in entities/ replace this list."
     )
     run_type: RunType | None = Field(None, description="full_drop (default), incremental, merge.")
+    merge_strategy: str | None = Field(
+        None, description="How a merge run writes: one of the store's merge strategies."
+    )
     full_drop: bool | None = Field(
         None, description="Legacy: true means run_type full_drop, false means incremental."
     )

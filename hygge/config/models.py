@@ -93,6 +93,7 @@ class ResolvedEntity(BaseModel):
     home: HomeConfigUnion
     store: StoreConfigUnion
     run_type: RunType = RunType.FULL_DROP
+    merge_strategy: str | None = None  # one of the store's `merge_strategies`
     watermark: WatermarkConfig | None = None
     # Row identity (merge, the lookback margin); `watermark.key_columns` is the same setting.
     key_columns: list[str] = Field(

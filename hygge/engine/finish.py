@@ -34,8 +34,12 @@ def commit(
     # Fencing: a run whose lock was taken over (its heartbeat went stale) must not publish.
     state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
     status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
-    checkpoint = _publish(task, checkpoint, state, status, context)
-    watermark = _next_watermark(task, checkpoint, state, clock())
+    now = clock()
+    # Before publish: the store keeps it in its completion marker (with the data, for a
+    # transactional store), so a watermark the state loses afterwards can be recovered.
+    watermark = _next_watermark(task, checkpoint, state, now, published=_publishes(checkpoint))
+    record = _commit_record(checkpoint, watermark, now)
+    checkpoint = _publish(task, checkpoint, state, record, context)
     message = _message(task, checkpoint, status)
     if checkpoint.phase == "published":
         _fence(task, state, checkpoint)
@@ -77,11 +81,31 @@ def _fence_cleanup(task: EntityTask, state: StateBackend, checkpoint: Checkpoint
         )
 
 
+def _publishes(checkpoint: Checkpoint) -> bool:
+    """Whether the run publishes: an incremental run without rows leaves the store alone."""
+    return bool(checkpoint.rows) or checkpoint.run_type is RunType.FULL_DROP
+
+
+def _commit_record(
+    checkpoint: Checkpoint, watermark: Watermark | None, now: datetime
+) -> CommitRecord:
+    return CommitRecord(
+        run_id=checkpoint.staging.run_id,
+        attempt_id=checkpoint.attempt_id,
+        run_type=checkpoint.run_type,
+        window_lower=checkpoint.window.lower,
+        window_upper=checkpoint.window.upper,
+        rows=checkpoint.rows,
+        watermark=watermark,
+        committed_at=now,
+    )
+
+
 def _publish(
     task: EntityTask,
     checkpoint: Checkpoint,
     state: StateBackend,
-    status: RunStatus,
+    record: CommitRecord,
     context: RunContext,
 ) -> Checkpoint:
     """Make the staged data visible (once, whatever crashed before) and record that it is."""
@@ -93,15 +117,7 @@ def _publish(
     fault_point("before_publish")
     _fence(task, state, checkpoint)
     store = task.store.open(task.place)
-    if status is RunStatus.SUCCESS or checkpoint.run_type is RunType.FULL_DROP:
-        record = CommitRecord(
-            run_id=checkpoint.staging.run_id,
-            attempt_id=checkpoint.attempt_id,
-            run_type=checkpoint.run_type,
-            window_lower=checkpoint.window.lower,
-            window_upper=checkpoint.window.upper,
-            rows=checkpoint.rows,
-        )
+    if _publishes(checkpoint):
         store.publish(checkpoint.staging, record)  # an empty full_drop empties the entity
     else:
         store.abort(checkpoint.staging)  # an incremental run with no new rows changes nothing
@@ -253,7 +269,7 @@ def _release(task: EntityTask, state: StateBackend, owner: str | None) -> None:
 
 
 def _next_watermark(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, now: datetime
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, now: datetime, *, published: bool
 ) -> Watermark | None:
     previous = state.get_watermark(task.flow, task.entity)
     column = task.watermark.column if task.watermark else None
@@ -266,6 +282,9 @@ def _next_watermark(
         kind = kind or previous.value_type
         highest = later(from_json_scalar(previous.value, kind), from_json_scalar(value, kind))
         value = to_json_scalar(highest)
+    # The run whose publish it follows: a run that published nothing keeps the one before, so
+    # it names the run the store's completion marker names (see `engine.recovery`).
+    kept_run = previous.entity_run_id if previous is not None else None
     return Watermark(
         column=column,
         value=value,
@@ -276,6 +295,6 @@ def _next_watermark(
         arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
         files=checkpoint.loaded_files,
         file_records=checkpoint.file_records,
-        entity_run_id=checkpoint.entity_run_id,
+        entity_run_id=checkpoint.entity_run_id if published else kept_run,
         updated_at=now,
     )

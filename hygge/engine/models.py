@@ -30,6 +30,7 @@ class EntityTask(BaseModel):
     flow: str
     entity: str
     run_type: RunType
+    merge_strategy: str | None = None  # a merge run's strategy, checked at workspace load
     home: HomeConfigUnion
     store: StoreConfigUnion
     watermark: WatermarkConfig | None = None

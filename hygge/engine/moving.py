@@ -63,7 +63,7 @@ class ChunkMover:
         self.polisher = Polisher(task.polish, checkpoint.started_at) if task.polish else None
         self.schema = decode_schema(checkpoint.arrow_schema) if checkpoint.arrow_schema else None
         self.origin = SchemaOrigin(task.qualified_name, _published(task, checkpoint, state))
-        self.rows_per_file = task.store.batch_size
+        self.rows_per_file = task.store.rows_per_batch()
         self.watermark = WatermarkFilter(task, checkpoint, state) if task.watermark else None
         self.buffer: list[pl.DataFrame] = []
         self.buffered = 0

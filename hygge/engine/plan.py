@@ -64,6 +64,7 @@ def plan_run(
             flow=e.flow,
             entity=e.name,
             run_type=selection.run_type or e.run_type,
+            merge_strategy=e.merge_strategy,
             home=e.home,
             store=e.store,
             watermark=e.watermark,

@@ -16,6 +16,7 @@ from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
 from hygge.engine.moving import ChunkBudget, ChunkMover
+from hygge.engine.recovery import recover_watermark
 from hygge.engine.windows import open_run_window
 from hygge.errors import EntityLockedError, StateError
 from hygge.faults import fault_point
@@ -156,6 +157,7 @@ def save_checkpoint(
 
 def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint:
     run_id = uuid.uuid4().hex
+    recover_watermark(task, state)  # a watermark the state lost after a publish: the store's
     opened = open_run_window(task, state)
     store = task.store.open(task.place)
     staging = store.prepare(run_id, task.run_type)

@@ -97,6 +97,9 @@ class WatermarkFilter:
         """Persist the margin as of this chunk, before the chunk's checkpoint names it."""
         data = self.margin.to_bytes() if self.margin is not None else None
         if data is not None:
+            # Fencing: a resumed run reuses this name; an attempt that lost the lock must not
+            # overwrite the margin its successor saves.
+            self.state.refresh_lock(self.task.flow, self.task.entity, self.cp.attempt_id)
             name = pending_margin(self.cp, chunks)
             self.state.save_margin(self.task.flow, self.task.entity, data, name)
 

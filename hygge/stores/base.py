@@ -28,6 +28,8 @@ from pydantic import BaseModel, Field
 from hygge.records import Watermark
 from hygge.types import JsonScalar, JsonValue, Place, RunType, Strict
 
+DEFAULT_BATCH_ROWS = 100_000  # rows per batch for a store that prefers no size
+
 
 class StoreCapabilities(BaseModel):
     """What is true of a store, declared on its config class and checked at workspace load."""
@@ -146,6 +148,13 @@ class StoreConfig(Strict):
     connection: str | None = Field(
         None, description="A name from hygge.yml `connections:` (default: the local machine)."
     )
+    batch_size: int | None = Field(
+        None, ge=1, description="Rows per batch written (default: what the store writes best)."
+    )
+
+    def rows_per_batch(self) -> int:
+        """`batch_size` if set; else the store's `preferred_batch_size`; else 100,000."""
+        return self.batch_size or self.capabilities.preferred_batch_size or DEFAULT_BATCH_ROWS
 
     @abstractmethod
     def open(self, place: Place) -> Store:

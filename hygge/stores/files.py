@@ -29,7 +29,9 @@ class LocalStoreConfig(StoreConfig):
     compression: Compression | None = Field(
         None, description="Parquet compression codec (default snappy)."
     )
-    batch_size: int = Field(100_000, ge=1, description="Rows per file written.")
+    batch_size: int | None = Field(
+        None, ge=1, description="Rows per file written (default: 100,000)."
+    )
     file_pattern: str | None = Field(
         None,
         description=(
@@ -50,6 +52,7 @@ class LocalStoreConfig(StoreConfig):
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
         run_types=frozenset({RunType.FULL_DROP, RunType.INCREMENTAL}),
         atomic_visibility=frozenset({RunType.FULL_DROP}),
+        preferred_batch_size=100_000,
     )
     entity_subfolder: ClassVar[bool] = True
     entity_fields: ClassVar[tuple[str, ...]] = ("path",)

@@ -13,9 +13,12 @@ from hygge.engine.finish import abort, cancelled, commit
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
+from hygge.engine.watermarks import pending_margin
 from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.base import JournalRow
 from hygge.state.local import LocalStateBackend
+from hygge.stores.base import Staging
+from hygge.stores.file_store import FileStore
 from hygge.types import RunStatus
 from tests.support.context import LOCAL
 from tests.support.data import content_hash, orders
@@ -204,3 +207,34 @@ def test_a_cancelled_then_interrupted_run_appends_two_distinct_journal_rows(root
 
     assert [row.error_type for row in appended] == ["Cancelled", "Interrupted"]
     assert appended[0].message != appended[1].message
+
+
+LOOKBACK_FLOW = """\
+home: {type: parquet, path: landing, batch_size: 7}
+store: {type: parquet, path: lake, batch_size: 10}
+run_type: incremental
+watermark: {column: updated_at, key_columns: [id], lookback: 30m}
+entities: [orders]
+"""
+
+
+def test_a_run_that_lost_its_lock_mid_chunk_does_not_write_its_lookback_margin(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_workspace(root, {"shop": LOOKBACK_FLOW})
+    land(root, "orders", "a", orders(30))
+    workspace = load_workspace(root)
+    [task] = plan_run(workspace, Selection()).tasks
+    state = state_of(workspace)
+    first = begin(task, state, attempt_id="first-attempt", context=LOCAL)
+
+    def taken_over_while_staging(self: FileStore, staging: Staging) -> None:
+        # Mid-chunk, after the batches are staged: another attempt takes the entity over.
+        state.release_lock(task.flow, task.entity, first.attempt_id)
+        state.acquire_lock(task.flow, task.entity, "second-attempt")
+
+    monkeypatch.setattr(FileStore, "sync", taken_over_while_staging)
+    with pytest.raises(EntityLockedError):
+        move_chunk(task, first, state, budget=ChunkBudget(max_rows=10), context=LOCAL)
+
+    assert state.load_margin(task.flow, task.entity, pending_margin(first, 1)) is None

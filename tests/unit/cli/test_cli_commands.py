@@ -39,6 +39,17 @@ def test_list_shows_each_entity_with_home_store_run_type_and_watermark(project, 
     assert "1 flow, 3 entities" in result.stdout
 
 
+def test_list_says_an_incremental_file_publish_becomes_visible_file_by_file(project, invoke):
+    result = invoke("list")
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert (
+        "sample.orders: a reader of the parquet store can see part of an incremental publish "
+        "while it runs: its files are moved in one by one (published whole: full_drop)"
+    ) in text
+
+
 def test_journal_before_any_run_says_so_and_where_the_journal_lives(project, invoke):
     result = invoke("journal")
 

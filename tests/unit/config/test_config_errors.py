@@ -91,6 +91,13 @@ CASES = [
         id="run-type-the-store-cannot-do",
     ),
     pytest.param(
+        "home: in\nstore: out\nmerge_strategy: upsert\n",
+        3,
+        "merge_strategy 'upsert' is not supported by store type 'parquet' (its merge "
+        "strategies: none: it cannot merge)",
+        id="merge-strategy-the-store-does-not-list",
+    ),
+    pytest.param(
         "home: in\nstore: out\nrun_type: incremental\nfull_drop: true\n",
         4,
         "'full_drop: true' contradicts 'run_type: incremental'",
@@ -155,6 +162,20 @@ def test_flow_error_names_file_and_line(write_workspace, flow_yml, line, message
 
     assert (error.file, error.line) == (FLOW_YML, line)
     assert message in error.detail
+
+
+def test_a_run_type_the_store_cannot_do_names_the_entity_and_what_it_supports(write_workspace):
+    error = _error(
+        write_workspace,
+        {
+            "flows/shop/flow.yml": "home: in\nstore: out\n",
+            "flows/shop/entities/orders.yml": "name: orders\nrun_type: merge\n",
+        },
+    )
+
+    assert (error.file, error.line) == ("flows/shop/entities/orders.yml", 2)
+    assert error.detail.startswith("entity shop.orders: run_type 'merge' is not supported")
+    assert "(it supports: full_drop, incremental)" in error.detail
 
 
 def test_error_text_reads_file_line_then_the_problem(write_workspace):

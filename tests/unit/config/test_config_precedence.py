@@ -20,7 +20,7 @@ def _orders(write_workspace, *, project="", flow="", entity="", overrides=()):
 def test_model_defaults_apply_when_nothing_is_set(write_workspace):
     entity = _orders(write_workspace)
 
-    assert (entity.queue_size, entity.run_type, entity.store.batch_size) == (
+    assert (entity.queue_size, entity.run_type, entity.store.rows_per_batch()) == (
         4,
         RunType.FULL_DROP,
         100_000,

@@ -55,7 +55,7 @@ def test_parallel_with_a_lookback_margin_is_refused(write_workspace):
         }
     )
 
-    with pytest.raises(ConfigError, match="cannot be combined with watermark.lookback") as raised:
+    with pytest.raises(ConfigError, match=r"cannot be combined with watermark\.lookback") as raised:
         load_workspace(root)
 
     assert (raised.value.file, raised.value.line) == ("flows/f/flow.yml", 4)

@@ -18,12 +18,14 @@ import pytest
 
 from hygge.config import load_workspace
 from hygge.engine import Selection, plan_run
+from hygge.engine.finish import commit
 from hygge.engine.models import Checkpoint
 from hygge.engine.runner import RunReport, run_plan
-from hygge.engine.steps import ChunkBudget
+from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.faults import CRASH_EXIT_CODE, reset_faults
 from hygge.homes.base import Position, Window
 from hygge.homes.file_home import FileHome
+from hygge.stores import LocalStoreConfig
 from hygge.types import RunStatus
 from tests.integration.test_fault_matrix import assert_store_matches
 from tests.support.data import orders
@@ -200,4 +202,28 @@ def test_a_partitioned_run_step_per_process_moves_partitions_in_processes_at_onc
     finished = run_in_step_processes(task, root)
 
     assert finished is not None and finished.status is RunStatus.SUCCESS
+    assert_store_matches(root, "parquet", source)
+
+
+def test_partitions_of_a_store_without_partitioned_staging_move_one_after_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = LocalStoreConfig.capabilities.model_copy(update={"partitioned_staging": False})
+    monkeypatch.setattr(LocalStoreConfig, "capabilities", shared)
+    root = write_workspace(tmp_path / "ws", {"shop": FLOW % ("parquet", "full_drop")})
+    source = land_files(root, SIZES)
+    (task,) = plan_run(load_workspace(root), Selection()).tasks
+    state = state_of(load_workspace(root))
+    checkpoint = begin(task, state)
+    moved: list[list[str]] = []
+
+    while not checkpoint.done:
+        moved.append(checkpoint.movable)
+        checkpoint = move_chunk(task, checkpoint, state, budget=ChunkBudget(max_rows=CHUNK_ROWS))
+    commit(task, checkpoint, state)
+
+    assert [part.id for part in checkpoint.partitions] == ["p0", "p1", "p2"]
+    assert all(part.staging is None for part in checkpoint.partitions)
+    assert all(len(ids) == 1 for ids in moved)
+    assert [ids[0] for ids in moved] == sorted(ids[0] for ids in moved)  # p0 first, then p1…
     assert_store_matches(root, "parquet", source)

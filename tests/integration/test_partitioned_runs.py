@@ -22,7 +22,7 @@ from hygge.engine.finish import commit
 from hygge.engine.models import Checkpoint
 from hygge.engine.runner import RunReport, run_plan
 from hygge.engine.steps import ChunkBudget, begin, move_chunk
-from hygge.faults import CRASH_EXIT_CODE, reset_faults
+from hygge.faults import CRASH_EXIT_CODE, FAULT_POINTS, reset_faults
 from hygge.homes.base import Position, Window
 from hygge.homes.file_home import FileHome
 from hygge.stores import LocalStoreConfig
@@ -227,3 +227,22 @@ def test_partitions_of_a_store_without_partitioned_staging_move_one_after_anothe
     assert all(len(ids) == 1 for ids in moved)
     assert [ids[0] for ids in moved] == sorted(ids[0] for ids in moved)  # p0 first, then p1…
     assert_store_matches(root, "parquet", source)
+
+
+@pytest.mark.parametrize("run_type", ["full_drop", "incremental"])
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_a_partitioned_run_killed_at_any_step_then_rerun_loses_and_doubles_nothing(
+    tmp_path: Path, point: str, run_type: str
+) -> None:
+    root = write_workspace(tmp_path / "ws", {"shop": FLOW % ("csv", run_type)})
+    first = land_files(root, SIZES[:3])
+    assert go(root).ok
+    source = pl.concat([first, land_files(root, SIZES[3:], start=first.height, prefix="b")])
+    hit = {"after_stage": 5, "after_checkpoint": 4}.get(point, 1)
+
+    assert crash(root, f"{point}:exit:{hit}") == CRASH_EXIT_CODE
+    rerun = go(root)
+
+    assert rerun.ok, rerun.results
+    assert_store_matches(root, "csv", source)
+    assert_settled(root)

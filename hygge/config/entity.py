@@ -215,6 +215,8 @@ def _check_capabilities(entity: ResolvedEntity, merged: Tracked) -> None:
             line=origin.line,
             hint="remove merge_strategy, or use a store that lists it",
         )
+    if entity.parallel > 1:
+        _check_parallel(entity, merged)
     if entity.watermark is not None and not type(entity.home).capabilities.watermark:
         origin = merged.origin(("watermark",))
         raise ConfigError(
@@ -222,4 +224,26 @@ def _check_capabilities(entity: ResolvedEntity, merged: Tracked) -> None:
             file=origin.file,
             line=origin.line,
             hint="remove watermark, or use a home that supports it",
+        )
+
+
+def _check_parallel(entity: ResolvedEntity, merged: Tracked) -> None:
+    """`parallel` needs a home that reads partitions, and no lookback margin (one margin per
+    run, which partitions moving at once would each overwrite)."""
+    origin = merged.origin(("parallel",))
+    if not type(entity.home).capabilities.splits_window:
+        raise ConfigError(
+            f"parallel: {entity.parallel}: home type '{entity.home.type}' cannot read its "
+            "window in partitions",
+            file=origin.file,
+            line=origin.line,
+            hint="remove parallel, or use a home that splits its window (file homes do)",
+        )
+    if entity.watermark is not None and entity.watermark.lookback is not None:
+        raise ConfigError(
+            f"parallel: {entity.parallel} cannot be combined with watermark.lookback (the "
+            "lookback margin is kept for the whole run, not per partition)",
+            file=origin.file,
+            line=origin.line,
+            hint="remove parallel, or remove watermark.lookback",
         )

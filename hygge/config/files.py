@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 from pydantic.config import JsonDict
 
-from hygge.config.models import JournalConfig
+from hygge.config.models import MAX_PARALLEL, JournalConfig
 from hygge.config.watermark import WatermarkConfig
 from hygge.polish.config import PolishConfig
 from hygge.types import RunType, Strict
@@ -55,6 +55,13 @@ class EntityDefaultsConfig(Strict):
     journal: JournalConfig | None = None
     polish: PolishConfig | None = None
     queue_size: int | None = Field(None, ge=1, le=100, description="Batches buffered in memory.")
+    parallel: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_PARALLEL,
+        description="Move the entity's window in up to this many partitions at once (file "
+        "homes: runs of neighbouring files); they commit together as one run. Default 1.",
+    )
     if_exists: Literal["fail", "append", "replace"] | None = Field(
         None, description="Copied into the store block when the store type has this key."
     )
@@ -117,6 +124,9 @@ class FlowFileConfig(Strict):
     )
     journal: JournalConfig | None = None
     queue_size: int | None = Field(None, ge=1, le=100, description="Batches buffered in memory.")
+    parallel: int | None = Field(
+        None, ge=1, le=MAX_PARALLEL, description="Partitions of each entity's window moved at once."
+    )
     timeout: int | float | None = Field(
         None, description="Copied into the store block when the store type has this key."
     )

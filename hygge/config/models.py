@@ -83,6 +83,9 @@ class ProjectConfig(Strict):
     )
 
 
+MAX_PARALLEL = 64  # partitions of one entity run: each is a thread (or an activity) at once
+
+
 class ResolvedEntity(BaseModel):
     """Everything the engine needs for one entity, fully merged; paths are final."""
 
@@ -104,6 +107,7 @@ class ResolvedEntity(BaseModel):
     )
     polish: PolishConfig | None = None
     queue_size: int = Field(4, ge=1, le=100)
+    parallel: int = Field(1, ge=1, le=MAX_PARALLEL)  # partitions of the window moved at once
     source_file: str  # workspace-relative file that defined the entity
     # Where settings checked only at run time were written: dotted key -> (file, line).
     origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hygge.engine.failures import RunError
 from hygge.engine.models import Checkpoint, EntityResult
@@ -36,7 +36,11 @@ class Begin(BaseModel):
 
 
 class MoveChunk(BaseModel):
+    """Move the next chunk of each of `partitions`: one `move_chunk(partition=)` each, all at
+    once where there are several (they stage apart and merge their own progress)."""
+
     kind: Literal["move_chunk"] = "move_chunk"
+    partitions: list[str] = Field(default_factory=list)  # empty: the first not done
 
 
 class Commit(BaseModel):
@@ -105,7 +109,7 @@ def next_step(standing: Standing) -> Step:
         return Commit()
     if standing.stop_requested:
         return Cancel()
-    return MoveChunk()
+    return MoveChunk(partitions=checkpoint.movable)
 
 
 def _after_failure(standing: Standing, error: RunError) -> Step:

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from hygge.config.watermark import WatermarkConfig
 from hygge.connections import ConnectionConfigUnion
+from hygge.errors import StateError
 from hygge.homes import DEFAULT_PARTITION, FilePosition, HomeConfigUnion, Position, Window
 from hygge.polish.config import PolishConfig
 from hygge.state.base import FileRecord
@@ -40,6 +41,7 @@ class EntityTask(BaseModel):
     connections: dict[str, ConnectionConfigUnion] = Field(default_factory=dict)
     polish: PolishConfig | None = None
     queue_size: int = 4
+    parallel: int = 1  # partitions of the window, moved at once where home and store can
     root: str
     on_interrupted: Literal["resume", "restart"] = "resume"
     origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict)  # key -> file, line
@@ -63,6 +65,9 @@ class PartitionProgress(BaseModel):
     rows: int = 0  # rows staged from this partition
     chunks: int = 0
     done: bool = False
+    # Its own artefacts when partitions stage in parallel (`partitioned_staging`); None: the
+    # partitions move one after another into the run's `Checkpoint.staging`.
+    staging: Staging | None = None
 
 
 class Checkpoint(BaseModel):
@@ -124,9 +129,32 @@ class Checkpoint(BaseModel):
         """Where the next chunk reads on, in `partition`."""
         return self.partition.position
 
-    def advanced(self, position: Position, rows: int, *, done: bool) -> list[PartitionProgress]:
+    @property
+    def movable(self) -> list[str]:
+        """The partitions whose next chunks may move now, at once: every one not done when
+        they stage apart (after the run's first chunk fixed its schema), else the first."""
+        waiting = [p.id for p in self.partitions if not p.done]
+        parallel = self.chunks > 0 and all(p.staging is not None for p in self.partitions)
+        return waiting if parallel else waiting[:1]
+
+    def progress_of(self, partition: str | None) -> PartitionProgress:
+        """The named partition (None: `partition`); StateError naming the ones there are."""
+        if partition is None:
+            return self.partition
+        found = next((p for p in self.partitions if p.id == partition), None)
+        if found is None:
+            ids = ", ".join(p.id for p in self.partitions)
+            raise StateError(
+                f"{self.flow}.{self.entity}: run {self.entity_run_id[:8]} has no partition "
+                f"{partition!r} (it has: {ids})"
+            )
+        return found
+
+    def advanced(
+        self, position: Position, rows: int, *, done: bool, partition: str | None = None
+    ) -> list[PartitionProgress]:
         """The partitions after a chunk of `partition` staged `rows` and got to `position`."""
-        moved = self.partition
+        moved = self.progress_of(partition)
         return [
             p.model_copy(
                 update={

@@ -16,7 +16,7 @@ from hygge.engine.batches import (
     encode_schema,
     to_json_scalar,
 )
-from hygge.engine.models import Checkpoint, EntityTask
+from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
 from hygge.engine.pipeline import Prefetch
 from hygge.engine.watermarks import WatermarkFilter
 from hygge.faults import fault_point
@@ -47,6 +47,7 @@ class ChunkMover:
         state: StateBackend,
         budget: ChunkBudget,
         *,
+        partition: str | None = None,
         on_progress: Callable[[int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_cancel: Callable[[], None] | None = None,
@@ -67,16 +68,18 @@ class ChunkMover:
         self.watermark = WatermarkFilter(task, checkpoint, state) if task.watermark else None
         self.buffer: list[pl.DataFrame] = []
         self.buffered = 0
-        self.staging: Staging = checkpoint.staging
+        self.partition = checkpoint.progress_of(partition)
+        # Its own staging when partitions stage in parallel, else the run's.
+        self.staging: Staging = self.partition.staging or checkpoint.staging
         self.staged_rows = 0
         self.file_rows: dict[int, int] = {}  # window file index -> rows of it read so far
 
     def run(self, started: float) -> Checkpoint:
         home = self.task.home.open(self.task.place)
-        position, partition = self.cp.position, self.cp.partition.id
+        position, partition = self.partition.position, self.partition.id
         done = True
         with Prefetch(
-            lambda: home.read(self.cp.window, self.cp.position, partition),
+            lambda: home.read(self.cp.window, self.partition.position, partition),
             self.task.queue_size,
             self.task.qualified_name,
         ) as batches:
@@ -100,11 +103,11 @@ class ChunkMover:
             margin = self.watermark
             self._despite_ctrl_c(lambda: margin.save_margin(self.cp.chunks + 1))
         candidate = self.watermark.candidate if self.watermark is not None else None
-        partitions = self.cp.advanced(position, self.staged_rows, done=done)
+        partitions = self._advanced(position, done)
         return self.cp.model_copy(
             update={
                 "partitions": partitions,
-                "staging": self.staging,
+                "staging": self.cp.staging if self.partition.staging else self.staging,
                 "rows": self.cp.rows + self.staged_rows,
                 "chunks": self.cp.chunks + 1,
                 "arrow_schema": self.cp.arrow_schema,
@@ -115,6 +118,14 @@ class ChunkMover:
                 "done": all(p.done for p in partitions),
             }
         )
+
+    def _advanced(self, position: Position, done: bool) -> list[PartitionProgress]:
+        """The run's partitions with this chunk's one moved on (with its own staging)."""
+        moved = self.cp.advanced(position, self.staged_rows, done=done, partition=self.partition.id)
+        if self.partition.staging is None:
+            return moved
+        own = {"staging": self.staging}
+        return [p.model_copy(update=own) if p.id == self.partition.id else p for p in moved]
 
     def _file_records(self) -> list[FileRecord] | None:
         """The checkpoint's file records with the rows read of each file this chunk read."""

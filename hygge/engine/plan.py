@@ -72,6 +72,7 @@ def plan_run(
             connections=_connections_of(workspace, e),
             polish=e.polish,
             queue_size=e.queue_size,
+            parallel=e.parallel,
             root=str(workspace.root),
             on_interrupted=on_interrupted,
             origins=e.origins,

@@ -32,8 +32,9 @@ from hygge.engine.machine import (
     next_step,
 )
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
+from hygge.engine.parallel import ChunkOptions, move_partitions
 from hygge.engine.plan import RunPlan
-from hygge.engine.steps import ChunkBudget, begin, move_chunk, saved_checkpoint
+from hygge.engine.steps import ChunkBudget, begin, saved_checkpoint
 from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.base import StateBackend
 from hygge.state.clock import utc_now
@@ -258,15 +259,13 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
         assert checkpoint is not None
         # A batch may take longer than the lock's stale timeout (a slow query): keep it alive.
         with _heartbeat(attempt) as beat:
-            checkpoint = move_chunk(
+            checkpoint = move_partitions(
                 task,
                 checkpoint,
                 state,
+                step.partitions,
+                ChunkOptions(attempt.budget, clock.progress, cancel),
                 context=attempt.context,
-                budget=attempt.budget,
-                on_progress=clock.progress,
-                should_stop=cancel.is_set if cancel is not None else None,
-                on_cancel=cancel.set if cancel is not None else None,
             )
         beat.raise_if_lost()
     elif isinstance(step, Commit | Cancel | Abort | Interrupt):

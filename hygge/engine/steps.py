@@ -16,6 +16,7 @@ from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
 from hygge.engine.moving import ChunkBudget, ChunkMover
+from hygge.engine.partitions import partition_stagings, save_moved
 from hygge.engine.recovery import recover_watermark
 from hygge.engine.windows import open_run_window
 from hygge.errors import EntityLockedError, StateError
@@ -77,27 +78,37 @@ def move_chunk(
     *,
     context: RunContext,
     budget: ChunkBudget = UNBOUNDED,
+    partition: str | None = None,
     on_progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_cancel: Callable[[], None] | None = None,
 ) -> Checkpoint:
-    """Stage the next chunk of batches, then persist and return the new checkpoint.
+    """Stage the next chunk of batches of `partition` (None: the first not done), then
+    persist and return the new checkpoint.
 
+    Chunks of different partitions may run at once (`Checkpoint.movable` says which): each
+    saves only its own partition's progress into the stored checkpoint (`engine.partitions`).
     The chunk ends early, at a batch boundary, when `should_stop()` turns true (cancellation)
     or a Ctrl-C reaches it inside polars (then `on_cancel()` is called); either way the
     checkpoint keeps every row staged up to that batch.
     """
     stored = _stored_for(task, checkpoint, state)
-    if checkpoint.done or stored.generation > checkpoint.generation:
+    given = checkpoint.progress_of(partition)
+    now = stored.progress_of(given.id)
+    # Partitions staging apart move on from the stored checkpoint, which the others change.
+    stale = stored.generation > checkpoint.generation and given.staging is None
+    if checkpoint.done or now.done or now.chunks > given.chunks or stale:
         return stored  # done, or a redelivered call: that chunk was moved already
+    start = stored if given.staging is not None else checkpoint
     # Fencing: a run that lost its lock stages nothing.
     state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
-    task.store.open(task.place).discard_unlisted(checkpoint.staging)
+    task.store.open(task.place).discard_unlisted(now.staging or start.staging)
     mover = ChunkMover(
         task,
-        checkpoint,
+        start,
         state,
         budget,
+        partition=given.id,
         on_progress=on_progress,
         should_stop=should_stop,
         on_cancel=on_cancel,
@@ -105,7 +116,7 @@ def move_chunk(
     updated = mover.run(time.monotonic())
     # Fencing: still the lock's owner (not taken over as stale) before the checkpoint moves on.
     state.refresh_lock(task.flow, task.entity, updated.attempt_id)
-    updated = save_checkpoint(task, updated, state, clock=context.clock)
+    updated = save_moved(task, start, updated, given.id, state, clock=context.clock)
     fault_point("after_checkpoint")
     return updated
 
@@ -161,6 +172,9 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
     opened = open_run_window(task, state)
     store = task.store.open(task.place)
     staging = store.prepare(run_id, task.run_type)
+    specs = opened.window.partitions
+    apart = task.store.capabilities.partitioned_staging
+    stagings = partition_stagings(staging, specs) if apart else [None] * len(specs)
     checkpoint = Checkpoint(
         entity_run_id=run_id,
         flow=task.flow,
@@ -168,7 +182,10 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         run_type=task.run_type,
         started_at=clock(),
         window=opened.window,
-        partitions=[PartitionProgress(id=p.id, position=p.start) for p in opened.window.partitions],
+        partitions=[
+            PartitionProgress(id=spec.id, position=spec.start, staging=own)
+            for spec, own in zip(specs, stagings, strict=True)
+        ],
         staging=staging,
         attempt_id=owner,
         loaded_files=opened.loaded_files,

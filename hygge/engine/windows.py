@@ -15,7 +15,7 @@ from hygge.engine.identity import check_watermark_store
 from hygge.engine.margin import lookback_delta, minus
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError, DataError
-from hygge.homes import ReadSpec, Window
+from hygge.homes import ReadSpec, Window, file_partitions
 from hygge.state.base import FileRecord, StateBackend, Watermark
 from hygge.types import JsonScalar, RunType
 
@@ -60,7 +60,10 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     present = [fingerprint(entry) for entry in window.files]
     selection = select_files(task, home, window.files, last if incremental else None)
     if selection.files != window.files:
-        window = window.model_copy(update={"files": selection.files, "rows_hint": None})
+        # The partitions are runs of the files this run reads: split those again.
+        parts = file_partitions(selection.files, task.parallel)
+        update = {"files": selection.files, "rows_hint": None, "partitions": parts}
+        window = window.model_copy(update=update)
     notes += selection.notes
     return RunWindow(window, present, kind, notes, schema, **ids, file_records=selection.records)
 
@@ -70,7 +73,13 @@ def read_spec(task: EntityTask, lower: JsonScalar, kind: str | None) -> ReadSpec
     column = task.watermark.column if task.watermark else None
     lookback = task.watermark.lookback if task.watermark else None
     floor = lookback_floor(lower, lookback, kind)
-    return ReadSpec(lower=lower, lookback_floor=floor, column=column, key_columns=task.key_columns)
+    return ReadSpec(
+        lower=lower,
+        lookback_floor=floor,
+        column=column,
+        key_columns=task.key_columns,
+        parallel=task.parallel,
+    )
 
 
 def lookback_floor(

@@ -18,6 +18,7 @@ from hygge.homes.base import (
     Position,
     ReadSpec,
     Window,
+    file_partitions,
 )
 from hygge.homes.files import LocalHomeConfig, ParquetHomeConfig
 from hygge.types import Place
@@ -42,4 +43,5 @@ __all__ = [
     "Position",
     "ReadSpec",
     "Window",
+    "file_partitions",
 ]

@@ -9,6 +9,7 @@ a chunk can stop and resume exactly.
 
 from __future__ import annotations
 
+import itertools
 from abc import abstractmethod
 from collections.abc import Iterator
 from typing import ClassVar, Protocol
@@ -33,6 +34,7 @@ __all__ = [
     "Position",
     "ReadSpec",
     "Window",
+    "file_partitions",
 ]
 
 DEFAULT_PARTITION = "all"
@@ -61,6 +63,8 @@ class ReadSpec(BaseModel):
     column: str | None = None  # the watermark column (None: no watermark)
     key_columns: list[str] = Field(default_factory=list)
     partitions: list[PartitionSpec] = Field(default_factory=lambda: [PartitionSpec()])
+    # Up to how many partitions a home that splits its window itself (files) may make.
+    parallel: int = Field(1, ge=1)
 
 
 class FileEntry(BaseModel):
@@ -84,12 +88,36 @@ class Window(BaseModel):
     partitions: list[PartitionSpec] = Field(default_factory=lambda: [PartitionSpec()])
 
 
+def file_partitions(files: list[FileEntry], parallel: int) -> list[PartitionSpec]:
+    """The window's files in up to `parallel` runs of neighbours of about equal bytes, each a
+    partition `p<i>` of file indices `[lower, upper)`; the one whole window below two files."""
+    count = min(parallel, len(files))
+    if count < 2:
+        return [PartitionSpec()]
+    total = sum(max(entry.size, 1) for entry in files)
+    bounds, seen = [0], 0
+    for index, entry in enumerate(files):
+        seen += max(entry.size, 1)
+        left = len(files) - index - 1  # files after this one
+        wanted = count - len(bounds)  # partitions still to start
+        if wanted and left >= wanted and (seen >= total * len(bounds) / count or left == wanted):
+            bounds.append(index + 1)
+    bounds.append(len(files))
+    return [
+        PartitionSpec(id=f"p{i}", lower=lower, upper=upper, start=FilePosition(file_index=lower))
+        for i, (lower, upper) in enumerate(itertools.pairwise(bounds))
+    ]
+
+
 class HomeCapabilities(BaseModel):
     """What a home can do, declared by its config class and checked when the workspace loads."""
 
     watermark: bool = False  # can filter rows by a watermark column
     incremental_files: bool = False  # can list new files only
     partitions: bool = False  # reads the key-range partitions of a ReadSpec each on its own
+    # Splits its own window into up to `ReadSpec.parallel` partitions (a file home: runs of
+    # neighbouring files), each read on its own.
+    splits_window: bool = False
 
 
 class Home(Protocol):

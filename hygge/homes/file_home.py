@@ -21,9 +21,11 @@ from hygge.homes.base import (
     DEFAULT_PARTITION,
     FileEntry,
     FilePosition,
+    PartitionSpec,
     Position,
     ReadSpec,
     Window,
+    file_partitions,
 )
 from hygge.homes.file_objects import (
     HomeFiles,
@@ -57,16 +59,21 @@ def select_new_files(files: list[FileEntry], loaded: Collection[str]) -> list[Fi
     return [entry for entry in files if file_fingerprint(entry) not in loaded]
 
 
-def file_position(position: Position, partition: str) -> FilePosition:
-    """`position` as a file position of the one partition a file home reads; StateError if not
-    (a checkpoint written by another kind of home)."""
-    if partition != DEFAULT_PARTITION or not isinstance(position, FilePosition):
+def file_position(window: Window, position: Position, partition: str) -> tuple[FilePosition, int]:
+    """`position` as a file position in `partition` of the window, with the index of the file
+    after the partition's last; StateError if not (a checkpoint of another kind of home)."""
+    spec = next((p for p in window.partitions if p.id == partition), None)
+    if spec is None and partition == DEFAULT_PARTITION:
+        spec = PartitionSpec()
+    if spec is None or spec.column is not None or not isinstance(position, FilePosition):
+        ids = ", ".join(p.id for p in window.partitions)
         raise StateError(
-            f"a file home reads its one partition '{DEFAULT_PARTITION}' from a file position, "
+            f"a file home reads the partitions of its window ({ids}) from file positions, "
             f"not partition {partition!r} from a {position.kind} position; the checkpoint was "
             "written by another kind of home. Run with `hygge go --restart` to start again"
         )
-    return position
+    files = len(window.files or [])
+    return position, spec.upper if isinstance(spec.upper, int) else files
 
 
 class FileHome:
@@ -90,8 +97,8 @@ class FileHome:
         self._schema_cache: dict[str, pl.Schema | None] = {}
 
     def open_window(self, spec: ReadSpec) -> Window:
-        """The files present now, as one partition (the engine filters rows and already loaded
-        files)."""
+        """The files present now, in up to `spec.parallel` partitions of neighbouring files
+        (the engine filters rows and already loaded files)."""
         located = self._locate()
         listed = self._list_readable(located)
         files = [FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns) for f in listed]
@@ -103,19 +110,21 @@ class FileHome:
             for f in sized:
                 with readable_path(located, f.path) as path:
                     rows_hint += parquet_row_count(path)
-        return Window(files=files, rows_hint=rows_hint)
+        partitions = file_partitions(files, spec.parallel)
+        return Window(files=files, rows_hint=rows_hint, partitions=partitions)
 
     def read(
         self, window: Window, position: Position, partition: str = DEFAULT_PARTITION
     ) -> Iterator[tuple[pl.DataFrame, Position]]:
-        """Batches from `position` to the end of the window, each with the position after it."""
-        position = file_position(position, partition)
+        """Batches from `position` to the end of the partition, each with the position after
+        it (a partition is a run of the window's files)."""
+        position, end = file_position(window, position, partition)
         files = window.files or []
-        if position.file_index >= len(files):
+        if position.file_index >= min(end, len(files)):
             return
         located = self._locate()
-        schema = self._window_schema(located, files)
-        for index in range(position.file_index, len(files)):
+        schema = self._window_schema(located, files)  # the whole window's: one for every part
+        for index in range(position.file_index, min(end, len(files))):
             entry = files[index]
             offset = entry.start_row  # rows an earlier run loaded (an appended file)
             if index == position.file_index:

@@ -53,6 +53,14 @@ class StateBackend(Protocol):
 
     def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None: ...
 
+    def replace_checkpoint(
+        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+    ) -> bool:
+        """Save `checkpoint` only if the stored one's `generation` is `expected_generation`
+        (compare-and-swap: a blob If-Match on the ETag read with it, a local OS lock around
+        read-compare-write); False, writing nothing, if it is not (or none is stored)."""
+        ...
+
     def clear_checkpoint(self, flow: str, entity: str) -> None: ...
 
     def list_checkpoints(self) -> dict[str, dict[str, JsonValue]]:

@@ -28,7 +28,7 @@ from hygge.state.journal_folder import (
     write_journal_row,
 )
 from hygge.state.layout import StateLayout
-from hygge.state.lock import EntityLocks, read_lock
+from hygge.state.lock import EntityLocks, file_mutex, read_lock
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER, PidAlive
 from hygge.types import JsonValue
 
@@ -122,6 +122,17 @@ class LocalStateBackend:
                 "this is a bug in hygge, please report it."
             ) from error
         write_atomic(self.layout.path("checkpoints", flow, entity), data)
+
+    def replace_checkpoint(
+        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+    ) -> bool:
+        path = self.layout.path("checkpoints", flow, entity)
+        with file_mutex(path):  # every process and thread of this host: one at a time
+            stored = self._read_checkpoint(path, flow, entity)
+            if stored is None or stored.get("generation", 0) != expected_generation:
+                return False
+            self.save_checkpoint(flow, entity, checkpoint)
+            return True
 
     def clear_checkpoint(self, flow: str, entity: str) -> None:
         remove_durably(self.layout.path("checkpoints", flow, entity))

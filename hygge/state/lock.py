@@ -11,6 +11,7 @@ one. When a holder counts as gone is decided in `hygge.state.lock_rules`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -217,6 +218,12 @@ def read_lock(path: Path, flow: str, entity: str) -> LockInfo | None:
 
 def _encode(info: LockInfo) -> bytes:
     return info.model_dump_json(indent=2).encode()
+
+
+def file_mutex(path: Path) -> contextlib.AbstractContextManager[None]:
+    """The OS advisory lock on `<path>.mutex` (a sibling file) that serialises changes to
+    `path` across the processes and threads of this host."""
+    return _mutex(path)
 
 
 @contextmanager

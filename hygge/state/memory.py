@@ -103,6 +103,18 @@ class MemoryStateBackend:
         with self.state.mutex:
             self.state.checkpoints[(flow, entity)] = data
 
+    def replace_checkpoint(
+        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+    ) -> bool:
+        data = _encode(checkpoint, what=f"the checkpoint of {flow}.{entity}")
+        with self.state.mutex:
+            raw = self.state.checkpoints.get((flow, entity))
+            stored = None if raw is None else _CHECKPOINT.validate_json(raw)
+            if stored is None or stored.get("generation", 0) != expected_generation:
+                return False
+            self.state.checkpoints[(flow, entity)] = data
+            return True
+
     def clear_checkpoint(self, flow: str, entity: str) -> None:
         with self.state.mutex:
             self.state.checkpoints.pop((flow, entity), None)

@@ -40,7 +40,9 @@ class StoreCapabilities(BaseModel):
     transactional: bool = False
     # Per run type: readers never see part of a publish (a run type missing here: they may).
     atomic_visibility: frozenset[RunType] = frozenset({RunType.FULL_DROP})
-    partitioned_staging: bool = False  # partitions of one run may stage in parallel
+    # Partitions of one run may stage in parallel: `write` advances `next_sequence` by
+    # `sequence_step`, and `discard_unlisted` of a partition's staging keeps the others'.
+    partitioned_staging: bool = False
     preferred_batch_size: int | None = None  # rows per batch the store writes best
 
     def supports(self, run_type: RunType) -> bool:
@@ -56,6 +58,12 @@ class Staging(BaseModel):
     location: str  # staging folder / table
     artefacts: list[str] = Field(default_factory=list)  # staged files, in write order
     next_sequence: int = 0  # next `{sequence}` for a file name
+    # Partitions staging in parallel (`partitioned_staging`) each get a copy of the run's
+    # staging with their own `partition`: partition i of n numbers its artefacts i, i+n, i+2n…
+    # after the first, so names never collide; `discard_unlisted` of a copy touches only the
+    # artefacts of its own partition (of its sequences) and leaves the others' in-flight ones.
+    partition: str | None = None
+    sequence_step: int = Field(1, ge=1)
     extra: dict[str, JsonValue] = Field(default_factory=dict)  # store-specific (e.g. inode)
 
 
@@ -93,7 +101,8 @@ class Store(Protocol):
         ...
 
     def discard_unlisted(self, staging: Staging) -> None:
-        """Remove staged artefacts not listed in `staging` (written after the last checkpoint)."""
+        """Remove staged artefacts not listed in `staging` (written after the last checkpoint);
+        with `staging.partition` set, only artefacts of that partition's sequences."""
         ...
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,7 +126,7 @@ class FileStore:
         return staging.model_copy(
             update={
                 "artefacts": [*staging.artefacts, name],
-                "next_sequence": staging.next_sequence + 1,
+                "next_sequence": staging.next_sequence + staging.sequence_step,
             }
         )
 
@@ -140,8 +141,19 @@ class FileStore:
             return  # nothing staged any more: published (full_drop) or aborted
         listed = set(staging.artefacts)
         for child in folder.iterdir():
-            if child.name not in listed:
+            if child.name not in listed and self._of_partition(child.name, staging):
                 remove_tree(child)
+
+    def _of_partition(self, name: str, staging: Staging) -> bool:
+        """Whether a staged file (or its temp file) is the staging's partition's to discard:
+        every file without a partition; else a name of the partition's sequences."""
+        if staging.partition is None:
+            return True
+        name = _TEMP_NAME.sub(r"\1", name)
+        pattern, place = self._patterns[staging.run_type], self.place
+        sequence = pattern.sequence_of(name, entity=place.entity, flow=place.flow)
+        step = staging.sequence_step
+        return sequence is not None and sequence % step == staging.next_sequence % step
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
         """Make the staged files visible in the entity folder; idempotent after any crash."""
@@ -368,6 +380,7 @@ class FileStore:
 
 
 _FILE_RUN_TYPES = (RunType.FULL_DROP, RunType.INCREMENTAL)
+_TEMP_NAME = re.compile(r"^\.(.+)\.[0-9a-f]{8}\.tmp$")  # `write_frame`'s temp file of a name
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RUN = "0" * 32  # a run id as long as a real one
 # A file is written under `.<name>.<8 hex>.tmp` (14 bytes more), and `{sequence}` may grow.

@@ -53,6 +53,9 @@ class LocalStoreConfig(StoreConfig):
         run_types=frozenset({RunType.FULL_DROP, RunType.INCREMENTAL}),
         atomic_visibility=frozenset({RunType.FULL_DROP}),
         preferred_batch_size=100_000,
+        # Partitions write distinct names (interleaved sequences) into one staging folder,
+        # each with its own store object; a partition's discard keeps the others' files.
+        partitioned_staging=True,
     )
     entity_subfolder: ClassVar[bool] = True
     entity_fields: ClassVar[tuple[str, ...]] = ("path",)

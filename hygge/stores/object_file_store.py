@@ -101,7 +101,7 @@ class ObjectFileStore(FileStore):
         return staging.model_copy(
             update={
                 "artefacts": [*staging.artefacts, name],
-                "next_sequence": staging.next_sequence + 1,
+                "next_sequence": staging.next_sequence + staging.sequence_step,
             }
         )
 
@@ -111,7 +111,8 @@ class ObjectFileStore(FileStore):
     def discard_unlisted(self, staging: Staging) -> None:
         location, listed = self._own(staging), {*staging.artefacts, OPEN}
         for info in self.storage.list(location):
-            if info.key[len(location) + 1 :] not in listed:
+            name = info.key[len(location) + 1 :]
+            if name not in listed and self._of_partition(name, staging):
                 self.storage.delete(info.key)
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:

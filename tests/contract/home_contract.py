@@ -118,3 +118,29 @@ class HomeContract:
         assert_frame_equal(pl.concat(parts).sort("id"), pl.concat(frames))
         if self.capabilities.partitions:
             assert parts[0]["id"].max() < parts[1]["id"].min()
+
+    def test_a_split_window_reads_each_partition_on_its_own_adding_up_to_the_whole(self, source):
+        frames = [rows(3), rows(4, start=3), rows(2, start=7), rows(5, start=9)]
+        for frame in frames:
+            source.add(frame)
+        window = source.open(batch_size=2).open_window(ReadSpec(parallel=3))
+        expected = 3 if self.capabilities.splits_window else 1
+        assert len(window.partitions) == expected
+        parts = [
+            pl.concat([b for b, _ in source.open(batch_size=2).read(window, part.start, part.id)])
+            for part in window.partitions
+        ]
+        assert_frame_equal(pl.concat(parts).sort("id"), pl.concat(frames))
+        ids = [set(part["id"]) for part in parts]
+        assert all(not (a & b) for i, a in enumerate(ids) for b in ids[i + 1 :])
+
+    def test_a_split_window_resumes_a_partition_at_its_reported_position(self, source):
+        for start in (0, 4, 8, 12):
+            source.add(rows(4, start=start))
+        window = source.open(batch_size=3).open_window(ReadSpec(parallel=2))
+        part = window.partitions[-1]
+        batches = list(source.open(batch_size=3).read(window, part.start, part.id))
+        first, after = batches[0]
+        rest = list(source.open(batch_size=3).read(window, after, part.id))
+        resumed = pl.concat([first, *(b for b, _ in rest)])
+        assert_frame_equal(resumed, pl.concat([b for b, _ in batches]))

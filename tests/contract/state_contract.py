@@ -15,6 +15,8 @@ only the holder's own host can look), every other pid is gone.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,6 +143,37 @@ class StateBackendContract(StateLockContract):
         with pytest.raises(StateError, match="not plain JSON"):
             state.save_checkpoint("orders", "customers", {"bad": float("nan")})
         assert state.load_checkpoint("orders", "customers") is None
+
+    def test_checkpoint_replace_writes_only_over_the_expected_generation(self, state):
+        assert state.replace_checkpoint("orders", "customers", {"generation": 1}, 0) is False
+        assert state.load_checkpoint("orders", "customers") is None  # nothing to replace
+        state.save_checkpoint("orders", "customers", {"generation": 1, "by": "a"})
+
+        assert state.replace_checkpoint("orders", "customers", {"generation": 2, "by": "b"}, 0) is (
+            False
+        )
+        assert state.load_checkpoint("orders", "customers") == {"generation": 1, "by": "a"}
+        assert state.replace_checkpoint("orders", "customers", {"generation": 2, "by": "b"}, 1)
+        assert state.load_checkpoint("orders", "customers") == {"generation": 2, "by": "b"}
+
+    def test_concurrent_checkpoint_replaces_of_one_generation_let_exactly_one_win(
+        self, state, open_backend
+    ):
+        state.save_checkpoint("orders", "customers", {"generation": 1})
+        backends = [open_backend(HERE, 100 + i) for i in range(8)]
+        start = threading.Barrier(len(backends))
+
+        def replace(index: int) -> bool:
+            start.wait()
+            data = {"generation": 2, "by": index}
+            return bool(backends[index].replace_checkpoint("orders", "customers", data, 1))
+
+        with ThreadPoolExecutor(len(backends)) as pool:
+            won = list(pool.map(replace, range(len(backends))))
+
+        assert won.count(True) == 1
+        stored = state.load_checkpoint("orders", "customers")
+        assert stored == {"generation": 2, "by": won.index(True)}
 
     # Margins
 

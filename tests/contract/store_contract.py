@@ -29,8 +29,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from hygge.engine.partitions import partition_stagings, run_staging
 from hygge.errors import ConfigError, DataError, InjectedFault, StateError, StoreOwnershipError
 from hygge.faults import reset_faults
+from hygge.homes import PartitionSpec
 from hygge.stores.base import CommitRecord, Staging, Store, StoreCapabilities
 from hygge.types import RunType
 from tests.support.data import all_types, content_hash, orders, split_rows, with_id
@@ -315,6 +317,40 @@ class StoreContract:
             open_store().publish(staging)
             assert_same_rows(read_published(SCHEMA), after)
             before = after
+
+    @BOTH
+    def test_partitions_staged_apart_never_collide_nor_discard_each_others_artefacts(
+        self, open_store, read_published, run_type
+    ):
+        batches = split_rows(orders(15), 3)
+        if not self.capabilities.partitioned_staging:
+            self._partitions_one_after_another(open_store, read_published, run_type, batches)
+            return
+        base = open_store().prepare("run-1", run_type)
+        a, b = partition_stagings(base, [PartitionSpec(id="a"), PartitionSpec(id="b")])
+        a, b = open_store().write(a, batches[0]), open_store().write(b, batches[1])
+        b_in_flight = open_store().write(b, batches[2])  # b's chunk, not checkpointed yet
+        open_store().write(open_store().write(a, batches[3]), batches[4])  # a dies before its
+        open_store().discard_unlisted(a)  # a resumes: only its own unlisted files go
+        for batch in batches[3:]:
+            a = open_store().write(a, batch)
+        b = b_in_flight  # b's chunk checkpoints
+        open_store().publish(run_staging(base, [a, b]))
+        assert_same_rows(read_published(SCHEMA), orders(15))
+
+    @staticmethod
+    def _partitions_one_after_another(open_store, read_published, run_type, batches):
+        """Without partitioned_staging the engine moves partitions one after another through
+        the run's one staging: a partition's chunk that dies is discarded, the others' stay."""
+        staging = open_store().prepare("run-1", run_type)
+        for batch in batches[:2]:  # partition a, checkpointed
+            staging = open_store().write(staging, batch)
+        open_store().write(staging, batches[2])  # partition b's first chunk dies unlisted
+        open_store().discard_unlisted(staging)  # b resumes
+        for batch in batches[2:]:
+            staging = open_store().write(staging, batch)
+        open_store().publish(staging)
+        assert_same_rows(read_published(SCHEMA), orders(15))
 
     def test_declared_capabilities_match_behaviour(self, open_store, read_published):
         for run_type in RunType:

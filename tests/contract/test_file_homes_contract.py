@@ -98,6 +98,7 @@ class StorageFileHomeContract(HomeContract):
     """The same home on object storage (no local paths): read through open_read."""
 
     format: ClassVar[str] = "parquet"
+    capabilities = LocalHomeConfig.capabilities
 
     @pytest.fixture
     def source(self, tmp_path: Path) -> HomeSource:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hygge.engine import runner
+from hygge.engine import parallel, runner
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus
@@ -27,7 +27,7 @@ def test_the_lock_heartbeat_moves_on_while_a_chunk_is_still_reading(
 ) -> None:
     root = write_workspace(tmp_path / "ws", {"sales": FLOW})
     land(root, "orders", "part-0.parquet", orders(20))
-    real_move_chunk = runner.move_chunk
+    real_move_chunk = parallel.move_chunk
     seen: list[bool] = []
 
     def slow_move_chunk(
@@ -47,7 +47,7 @@ def test_the_lock_heartbeat_moves_on_while_a_chunk_is_still_reading(
         return real_move_chunk(task, checkpoint, state, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runner, "HEARTBEAT", timedelta(milliseconds=20))
-    monkeypatch.setattr(runner, "move_chunk", slow_move_chunk)
+    monkeypatch.setattr(parallel, "move_chunk", slow_move_chunk)
 
     report = run(root)
 

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hygge.config import load_workspace
@@ -41,8 +42,10 @@ def _serve() -> None:
         answer = begin(task, state, attempt_id=request["attempt_id"], context=context)
     elif request["step"] == "move_chunk":
         assert checkpoint
+        partition = request.get("partition")
+        budget = ChunkBudget(max_rows=5)
         answer = move_chunk(
-            task, checkpoint, state, budget=ChunkBudget(max_rows=5), context=context
+            task, checkpoint, state, budget=budget, partition=partition, context=context
         )
     else:
         assert checkpoint
@@ -51,19 +54,33 @@ def _serve() -> None:
 
 
 def _step(step: str, request: dict[str, object], fault: str | None) -> str | None:
+    return _steps(step, [request], fault)[0]
+
+
+def _steps(step: str, requests: list[dict[str, object]], fault: str | None) -> list[str | None]:
+    """Run `step` once per request, each in its own process, all at once."""
     env = {key: value for key, value in os.environ.items() if key != "HYGGE_FAULT"}
     if fault:
         env["HYGGE_FAULT"] = f"{fault}:exit"
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.support.step_process"],
-        input=json.dumps({**request, "step": step}),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout if done.returncode == 0 else None
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.support.step_process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            env=env,
+            text=True,
+        )
+        for _ in requests
+    ]
+
+    def answer(process: subprocess.Popen[str], request: dict[str, object]) -> str | None:
+        out, _ = process.communicate(json.dumps({**request, "step": step}))
+        return out if process.returncode == 0 else None
+
+    with ThreadPoolExecutor(len(running)) as pool:
+        return list(pool.map(answer, running, requests))
 
 
 def run_in_step_processes(
@@ -83,7 +100,13 @@ def run_in_step_processes(
         if checkpoint.done:
             committed = _step("commit", request, fault)
             return None if committed is None else EntityResult.model_validate_json(committed)
-        answer = _step("move_chunk", request, fault)
+        # One process per partition that may move now (the machine's MoveChunk), as a
+        # Durable fan-out would run one activity each, possibly on other machines.
+        ids = checkpoint.movable
+        answers = _steps("move_chunk", [{**request, "partition": i} for i in ids], fault)
+        if any(a is None for a in answers):
+            return None
+        answer = max(answers, key=lambda a: Checkpoint.model_validate_json(a or "").generation)
     return None
 
 

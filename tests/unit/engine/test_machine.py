@@ -20,8 +20,8 @@ from hygge.engine.machine import (
     Standing,
     next_step,
 )
-from hygge.engine.models import Checkpoint, EntityResult
-from hygge.homes import Window
+from hygge.engine.models import Checkpoint, EntityResult, PartitionProgress
+from hygge.homes import DEFAULT_PARTITION, Window
 from hygge.stores import Staging
 from hygge.types import RunStatus, RunType
 
@@ -47,7 +47,11 @@ def checkpoint(*, done: bool = False) -> Checkpoint:
     ("standing", "step"),
     [
         pytest.param(Standing(), Begin(), id="nothing-yet-begins"),
-        pytest.param(Standing(checkpoint=checkpoint()), MoveChunk(), id="moving-moves-on"),
+        pytest.param(
+            Standing(checkpoint=checkpoint()),
+            MoveChunk(partitions=[DEFAULT_PARTITION]),
+            id="moving-moves-on",
+        ),
         pytest.param(Standing(checkpoint=checkpoint(done=True)), Commit(), id="done-commits"),
         pytest.param(
             Standing(checkpoint=checkpoint(), stop_requested=True), Cancel(), id="stop-cancels"
@@ -81,3 +85,26 @@ def test_a_standing_crosses_a_process_boundary_as_json() -> None:
     standing = Standing(checkpoint=checkpoint(), error=TRANSIENT, tries=1)
 
     assert Standing.model_validate_json(standing.model_dump_json()) == standing
+
+
+def _partitioned(*, chunks: int, apart: bool, done: tuple[str, ...] = ()) -> Checkpoint:
+    own = Staging(run_id="r", run_type=RunType.FULL_DROP, location="staging") if apart else None
+    parts = [PartitionProgress(id=i, done=i in done, staging=own) for i in ("p0", "p1", "p2")]
+    return checkpoint().model_copy(update={"partitions": parts, "chunks": chunks})
+
+
+@pytest.mark.parametrize(
+    ("moving", "partitions"),
+    [
+        pytest.param(_partitioned(chunks=0, apart=True), ["p0"], id="first-chunk-alone"),
+        pytest.param(_partitioned(chunks=1, apart=True), ["p0", "p1", "p2"], id="then-all"),
+        pytest.param(
+            _partitioned(chunks=3, apart=True, done=("p1",)), ["p0", "p2"], id="those-not-done"
+        ),
+        pytest.param(_partitioned(chunks=3, apart=False), ["p0"], id="shared-staging-in-turn"),
+    ],
+)
+def test_move_chunk_names_the_partitions_that_may_move_at_once(
+    moving: Checkpoint, partitions: list[str]
+) -> None:
+    assert next_step(Standing(checkpoint=moving)) == MoveChunk(partitions=partitions)

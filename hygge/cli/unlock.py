@@ -24,10 +24,12 @@ from hygge.cli.console import (
     make_console,
     running_command,
 )
-from hygge.config import load_workspace
-from hygge.errors import EntityLockedError, HyggeError, StateError
-from hygge.state.base import LockInfo
+from hygge.cli.entity_names import unknown_entity_error, workspace_has
+from hygge.config import Workspace, load_workspace
+from hygge.errors import ConfigError, EntityLockedError, HyggeError, StateError
+from hygge.state.base import LockInfo, StateBackend
 from hygge.state.clock import utc_now
+from hygge.state.layout import check_name
 from hygge.state.local import LocalStateBackend
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER, describe_run, stale_reason, unlock_refusal
 
@@ -65,15 +67,40 @@ def unlock_command(
     """Remove an entity's lock once the run holding it is gone.
 
     Exit code 0 when removed (or not locked), 1 when refused or declined, 2 for a
-    configuration error.
+    configuration error (an entity neither in the workspace nor locked).
     """
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
         workspace = load_workspace()
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         state = LocalStateBackend(workspace.state_dir, workspace.journal_dir)
+        check_unlock_target(workspace, state, flow, entity)
         code = unlock_entity(out, state, flow, entity, force=force, yes=yes)
     raise typer.Exit(code)
+
+
+def check_unlock_target(workspace: Workspace, state: StateBackend, flow: str, entity: str) -> None:
+    """ConfigError unless `flow.entity` is in the workspace or holds a lock (a removed entity's).
+
+    A misspelled name must not answer "not locked": the user would believe the entity free.
+    """
+    if f"{flow}.{entity}" in {e.qualified_name for e in workspace.entities}:
+        return
+    for name, what in ((flow, "flow"), (entity, "entity")):
+        try:
+            check_name(name, what)
+        except StateError as error:
+            raise ConfigError(
+                f"--{what} {name!r} is not a valid {what} name: a name has no '/', '\\', ':' or "
+                "NUL and does not start with '.'",
+                hint=f"give it as `hygge list` shows it; {workspace_has(workspace)}",
+            ) from error
+    try:
+        if state.get_lock(flow, entity) is not None:
+            return
+    except StateError:
+        return  # an unreadable lock file: unlock_entity says what --force does with it
+    raise unknown_entity_error(workspace, flow, entity, f"and {flow}.{entity} holds no lock")
 
 
 def unlock_entity(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hygge.engine.failures import RunError, describe_failure
+    from hygge.engine.fencing import fenced_out
     from hygge.engine.finish import abort, cancelled, commit, interrupt
     from hygge.engine.machine import Standing, Step, next_step
     from hygge.engine.models import Checkpoint, EntityResult, EntityTask
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "RunError": "failures",
     "describe_failure": "failures",
+    "fenced_out": "fencing",
     "abort": "finish",
     "cancelled": "finish",
     "commit": "finish",
@@ -61,6 +63,7 @@ __all__ = [
     "cancelled",
     "commit",
     "describe_failure",
+    "fenced_out",
     "interrupt",
     "move_chunk",
     "next_step",

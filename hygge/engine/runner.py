@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from hygge.config import Workspace
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.engine.failures import RunError, describe_failure
+from hygge.engine.fencing import fenced_out
 from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
 from hygge.engine.journaling import active_seconds
 from hygge.engine.machine import (
@@ -201,10 +202,11 @@ def _run_once(
             return _cancel_saved(task, state)
         except Exception as error:
             log.debug("%s failed", task.qualified_name, exc_info=True)
+            failure = fenced_out(task, standing.checkpoint, state, error) or error
             saved = _readable_checkpoint(task, state)
             standing = standing.model_copy(
                 update={
-                    "error": describe_failure(error, where=step.kind),
+                    "error": describe_failure(failure, where=step.kind),
                     "tries": standing.tries + 1,
                     "saved_phase": saved.phase if saved is not None else None,
                 }

@@ -146,7 +146,7 @@ class LocalStateBackend:
         return self._locks.acquire(self.lock_path(flow, entity), flow, entity, owner)
 
     def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
-        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        """Move the heartbeat forward; EntityLockedError if `owner` lost the lock."""
         self._locks.refresh(self.lock_path(flow, entity), flow, entity, owner)
 
     def release_lock(self, flow: str, entity: str, owner: str) -> None:

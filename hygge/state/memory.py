@@ -159,7 +159,7 @@ class MemoryStateBackend:
             return self._hold(flow, entity, owner, acquired_at)
 
     def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
-        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        """Move the heartbeat forward; EntityLockedError if `owner` lost the lock."""
         with self.state.mutex:
             held = self.get_lock(flow, entity)
             if held is None:

@@ -203,7 +203,7 @@ def _run_once(
         except Exception as error:
             log.debug("%s failed", task.qualified_name, exc_info=True)
             failure = fenced_out(task, standing.checkpoint, state, error) or error
-            saved = _readable_checkpoint(task, state)
+            saved = _readable_checkpoint(task, state, failure=str(failure))
             standing = standing.model_copy(
                 update={
                     "error": describe_failure(failure, where=step.kind),
@@ -277,7 +277,7 @@ def _finish(
     if isinstance(step, Cancel):
         assert checkpoint is not None
         return cancelled(task, checkpoint, state)
-    saved = _readable_checkpoint(task, state)
+    saved = _readable_checkpoint(task, state, failure=step.error.message)
     try:
         if isinstance(step, Interrupt):
             assert saved is not None
@@ -337,12 +337,16 @@ def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:
     )
 
 
-def _readable_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
-    """The saved checkpoint while handling a failure: an unreadable one is logged, not raised."""
+def _readable_checkpoint(
+    task: EntityTask, state: StateBackend, *, failure: str | None = None
+) -> Checkpoint | None:
+    """The saved checkpoint while handling a failure: an unreadable one is logged, not raised
+    (unless it is the `failure` being handled: the result reports that once)."""
     try:
         return saved_checkpoint(task, state)
     except HyggeError as error:
-        log.error("%s: %s", task.qualified_name, error)
+        if str(error) != failure:
+            log.error("%s: %s", task.qualified_name, error)
         return None
 
 

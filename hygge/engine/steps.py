@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
@@ -19,6 +21,7 @@ from hygge.engine.moving import ChunkBudget, ChunkMover
 from hygge.engine.windows import open_run_window
 from hygge.errors import EntityLockedError, StateError
 from hygge.faults import fault_point
+from hygge.state.advice import first_problem, reload_advice
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus, RunType
 from hygge.wording import counted
@@ -136,10 +139,11 @@ def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None
         return None
     try:
         return Checkpoint.model_validate(raw)
-    except ValueError as error:
+    except ValidationError as error:
         raise StateError(
-            f"{task.qualified_name}: the saved checkpoint cannot be read ({error}); "
-            f"run `hygge reset --flow {task.flow} --entity {task.entity}` to start over"
+            f"the saved checkpoint of {task.qualified_name} is damaged ({first_problem(error)}); "
+            "it was edited by hand or damaged on disk. "
+            f"{reload_advice(task.flow, task.entity)}."
         ) from error
 
 

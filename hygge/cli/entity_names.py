@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hygge.config import Workspace
 from hygge.config.suggest import did_you_mean
-from hygge.errors import ConfigError
+from hygge.errors import ConfigError, StateError
+from hygge.state.layout import check_name
 
 SHOWN = 20  # names listed in a hint; the rest are counted
 
@@ -26,3 +27,16 @@ def unknown_entity_error(workspace: Workspace, flow: str, entity: str, why: str)
         what = f"unknown entity '{entity}' in flow {flow}{did_you_mean(entity, names)}"
         where = f"flow {flow} has no such entity"
     return ConfigError(f"{what}: {where}, {why}", hint=workspace_has(workspace))
+
+
+def check_argument_names(workspace: Workspace, flow: str, entity: str) -> None:
+    """ConfigError about the argument when `--flow`/`--entity` cannot name any state record."""
+    for name, what in ((flow, "flow"), (entity, "entity")):
+        try:
+            check_name(name, what)
+        except StateError as error:
+            raise ConfigError(
+                f"--{what} {name!r} is not a valid {what} name: a name has no '/', '\\', ':' "
+                "or NUL and does not start with '.'",
+                hint=f"give it as `hygge list` shows it; {workspace_has(workspace)}",
+            ) from error

@@ -24,12 +24,11 @@ from hygge.cli.console import (
     make_console,
     running_command,
 )
-from hygge.cli.entity_names import unknown_entity_error, workspace_has
+from hygge.cli.entity_names import check_argument_names, unknown_entity_error
 from hygge.config import Workspace, load_workspace
-from hygge.errors import ConfigError, EntityLockedError, HyggeError, StateError
+from hygge.errors import EntityLockedError, HyggeError, StateError
 from hygge.state.base import LockInfo, StateBackend
 from hygge.state.clock import utc_now
-from hygge.state.layout import check_name
 from hygge.state.local import LocalStateBackend
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER, describe_run, stale_reason, unlock_refusal
 
@@ -86,15 +85,7 @@ def check_unlock_target(workspace: Workspace, state: StateBackend, flow: str, en
     """
     if f"{flow}.{entity}" in {e.qualified_name for e in workspace.entities}:
         return
-    for name, what in ((flow, "flow"), (entity, "entity")):
-        try:
-            check_name(name, what)
-        except StateError as error:
-            raise ConfigError(
-                f"--{what} {name!r} is not a valid {what} name: a name has no '/', '\\', ':' or "
-                "NUL and does not start with '.'",
-                hint=f"give it as `hygge list` shows it; {workspace_has(workspace)}",
-            ) from error
+    check_argument_names(workspace, flow, entity)
     try:
         if state.get_lock(flow, entity) is not None:
             return

@@ -71,7 +71,7 @@ def _published(task: EntityTask, checkpoint: Checkpoint) -> str:
     """Whether the store's completion marker records a publish by this attempt."""
     try:
         last = task.store.open(task.place).last_commit()
-    except Exception:  # the store cannot say: only commit publishes, and it fences first
+    except (HyggeError, OSError):  # the store cannot say: only commit publishes, fenced first
         last = None
     if last is not None and last.attempt_id == checkpoint.attempt_id:
         return f"This attempt had published run {last.run_id[:8]} before it lost the lock"

@@ -185,7 +185,7 @@ def start_and_kill(workspace: Path) -> Kill:
     seen = wait_for_moved_rows(workspace, process)
     if seen is not None:
         print(
-            f"   the checkpoint shows {seen['rows']:,} rows moved and the next chunk is staging "
+            f"   the checkpoint shows {seen['rows']:,} rows staged and the next chunk is writing "
             f"files: kill -9 {process.pid}",
             flush=True,
         )

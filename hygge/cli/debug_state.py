@@ -156,7 +156,11 @@ def _corrupt(
     elif f"{flow}.{entity}" in known:
         fix = f"`hygge reset -f {flow} -e {entity}` removes it" + _after_reset(kind, flow, entity)
     else:
-        fix = f"no entity of this workspace is {flow}.{entity}: delete the file"
+        fix = (
+            f"No entity of this workspace is {flow}.{entity}: "
+            f"`hygge reset --orphaned -f {flow} -e {entity}` forgets its state (no store is "
+            "touched)"
+        )
     return (
         f"{kind} of {flow}.{entity} is corrupt: {where} ({why}); it was edited by hand or "
         f"damaged on disk. {fix}"

@@ -20,13 +20,13 @@ from hygge.engine import Selection
 from hygge.engine.preview import compact, watermark_range
 from hygge.errors import ConfigError
 from hygge.state.base import StateBackend
-from hygge.state.journal import JournalRead, JournalRow
+from hygge.state.journal import JournalRead, JournalRow, newest_first
 from hygge.types import RunStatus
 from hygge.wording import counted
 
 WIDE_TABLE = 110  # columns needed to show every journal column readably
 _COLUMNS: list[tuple[str, JustifyMethod, bool]] = [  # name, justify, shown on narrow consoles
-    ("Started (UTC)", "left", True),
+    ("Finished (UTC)", "left", True),
     ("Entity", "left", True),
     ("Status", "left", True),
     ("Run type", "left", False),
@@ -101,9 +101,7 @@ def read_runs(
     by_entity = state.read_readable_journal(entities=entities, limit=limit)
     both = by_flow.rows + by_entity.rows
     unique = {(r.entity_run_id, r.status, r.start_time, r.finish_time): r for r in both}
-    newest = sorted(
-        unique.values(), key=lambda r: (r.start_time, r.finish_time or r.start_time), reverse=True
-    )
+    newest = sorted(unique.values(), key=newest_first, reverse=True)
     skipped = dict(by_flow.skipped + by_entity.skipped)
     return JournalRead(newest[:limit], sorted(skipped.items()))
 
@@ -162,7 +160,7 @@ def print_journal(console: Console, rows: list[JournalRow]) -> None:
             table.add_column(name, justify=justify, overflow="fold")
     for row in rows:
         cells: dict[str, str | Text] = {
-            "Started (UTC)": row.start_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            "Finished (UTC)": finished_text(row),
             "Entity": f"{row.flow}.{row.entity}",
             "Status": status_cell(row),
             "Run type": row.run_type,
@@ -177,6 +175,11 @@ def print_journal(console: Console, rows: list[JournalRow]) -> None:
         console.print(
             Text("Run type, seconds and windows are shown on wider terminals, and with --json.")
         )
+
+
+def finished_text(row: JournalRow) -> str:
+    """When the row's event happened (what the table is ordered by), to the minute."""
+    return (row.finish_time or row.start_time).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def window_text(row: JournalRow) -> str:

@@ -181,10 +181,13 @@ def finished_status(result: EntityResult) -> str:
 
 
 def resumed_from(event: EntityStarted) -> str:
-    """`from its checkpoint (1,200 rows moved before it stopped, run 1a2b3c4d)`."""
+    """`from its checkpoint (1,200 rows staged before it stopped, run 1a2b3c4d)`.
+
+    Staged, not moved: a checkpoint's rows reach the store only when the run publishes.
+    """
     run = f", run {event.entity_run_id[:8]}" if event.entity_run_id else ""
-    moved = counted(event.rows_moved, "row")
-    return f"from its checkpoint ({moved} moved before it stopped{run})"
+    staged = counted(event.rows_moved, "row")
+    return f"from its checkpoint ({staged} staged before it stopped{run})"
 
 
 def _scope(event: EntityStarted) -> str:

@@ -26,6 +26,14 @@ from hygge.cli.console import (
     running_command,
 )
 from hygge.cli.render import print_warnings
+from hygge.cli.reset_orphaned import (
+    has_orphaned_state,
+    inspect_orphan,
+    orphaned_names,
+    orphaned_names_or_none,
+    refuse_without_terminal,
+    reset_orphans,
+)
 from hygge.cli.reset_targets import (
     ResetTarget,
     inspect_target,
@@ -35,9 +43,9 @@ from hygge.cli.reset_targets import (
     reset_target,
 )
 from hygge.cli.workspace_state import open_workspace_state
-from hygge.config import load_workspace
-from hygge.engine import EntityTask, plan_run
-from hygge.errors import EntityLockedError, HyggeError
+from hygge.config import Workspace, load_workspace
+from hygge.engine import EntityTask, Selection, plan_run
+from hygge.errors import ConfigError, EntityLockedError, HyggeError
 from hygge.state.base import StateBackend
 from hygge.types import RunType
 from hygge.wording import counted
@@ -73,6 +81,14 @@ def reset_command(
             show_default=False,
         ),
     ] = None,
+    orphaned: Annotated[
+        bool,
+        typer.Option(
+            "--orphaned",
+            help="The entities were removed from the workspace: forget only hygge's records "
+            "of them (watermark, checkpoint, margin); no store is touched.",
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
     ] = False,
@@ -88,8 +104,10 @@ def reset_command(
         workspace = load_workspace()
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
-        tasks = plan_run(workspace, reset_selection(workspace, flow, entity or [])).tasks
         state = open_workspace_state(workspace)
+        if orphaned:
+            raise typer.Exit(_reset_orphaned(out, workspace, state, flow, entity or [], yes=yes))
+        tasks = plan_run(workspace, _selection(workspace, state, flow, entity or [])).tasks
         stored = [task for task in tasks if inspect_target(task, state).has_state]
         if not stored:
             out.print(
@@ -107,6 +125,46 @@ def reset_command(
             )
         code = _reset_locked(out, state, stored, yes=yes)
     raise typer.Exit(code)
+
+
+def _selection(
+    workspace: Workspace, state: StateBackend, flows: list[str], entities: list[str]
+) -> Selection:
+    """reset_selection; an unknown name that hygge still has state of points at --orphaned."""
+    try:
+        return reset_selection(workspace, flows, entities)
+    except ConfigError as error:
+        stored = [
+            f"{flow}.{entity}"
+            for flow, entity in orphaned_names_or_none(flows, entities)
+            if has_orphaned_state(workspace, state, flow, entity)
+        ]
+        if not stored:
+            raise
+        flows_of = ",".join(dict.fromkeys(name.split(".", 1)[0] for name in stored))
+        raise ConfigError(
+            error.detail,
+            hint=f"{', '.join(stored)} left the workspace, but hygge keeps state of it: "
+            f"`hygge reset --orphaned -f {flows_of} -e {','.join(stored)}` forgets that (no "
+            "store is touched)",
+        ) from error
+
+
+def _reset_orphaned(
+    out: Console,
+    workspace: Workspace,
+    state: StateBackend,
+    flows: list[str],
+    entities: list[str],
+    *,
+    yes: bool,
+) -> int:
+    wanted = Selection.from_cli(flows, entities, None)
+    names = orphaned_names(wanted.flows, wanted.entities)
+    orphans = [inspect_orphan(workspace, state, flow, entity) for flow, entity in names]
+    if not yes and not stdin_is_terminal():
+        refuse_without_terminal(orphans)
+    return reset_orphans(out, state, orphans, yes=yes)
 
 
 def _reset_locked(out: Console, state: StateBackend, tasks: list[EntityTask], *, yes: bool) -> int:

@@ -24,8 +24,9 @@ from hygge.cli.console import (
     make_console,
     running_command,
 )
+from hygge.cli.entity_names import check_argument_names, unknown_entity_error
 from hygge.cli.workspace_state import open_workspace_state
-from hygge.config import load_workspace
+from hygge.config import Workspace, load_workspace
 from hygge.errors import EntityLockedError, HyggeError, StateError
 from hygge.state.base import LockInfo, StateBackend
 from hygge.state.clock import utc_now
@@ -65,15 +66,32 @@ def unlock_command(
     """Remove an entity's lock once the run holding it is gone.
 
     Exit code 0 when removed (or not locked), 1 when refused or declined, 2 for a
-    configuration error.
+    configuration error (an entity neither in the workspace nor locked).
     """
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
         workspace = load_workspace()
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         state = open_workspace_state(workspace)
+        check_unlock_target(workspace, state, flow, entity)
         code = unlock_entity(out, state, flow, entity, force=force, yes=yes)
     raise typer.Exit(code)
+
+
+def check_unlock_target(workspace: Workspace, state: StateBackend, flow: str, entity: str) -> None:
+    """ConfigError unless `flow.entity` is in the workspace or holds a lock (a removed entity's).
+
+    A misspelled name must not answer "not locked": the user would believe the entity free.
+    """
+    if f"{flow}.{entity}" in {e.qualified_name for e in workspace.entities}:
+        return
+    check_argument_names(workspace, flow, entity)
+    try:
+        if state.get_lock(flow, entity) is not None:
+            return
+    except StateError:
+        return  # an unreadable lock file: unlock_entity says what --force does with it
+    raise unknown_entity_error(workspace, flow, entity, f"and {flow}.{entity} holds no lock")
 
 
 def unlock_entity(

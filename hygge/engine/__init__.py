@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hygge.engine.context import RunContext
     from hygge.engine.failures import RunError, describe_failure
+    from hygge.engine.fencing import fenced_out
     from hygge.engine.finish import abort, cancelled, commit, interrupt
     from hygge.engine.machine import Standing, Step, next_step
     from hygge.engine.models import Checkpoint, EntityResult, EntityTask
@@ -25,6 +26,7 @@ _HOMES = {
     "RunContext": "context",
     "RunError": "failures",
     "describe_failure": "failures",
+    "fenced_out": "fencing",
     "abort": "finish",
     "cancelled": "finish",
     "commit": "finish",
@@ -65,6 +67,7 @@ __all__ = [
     "cancelled",
     "commit",
     "describe_failure",
+    "fenced_out",
     "interrupt",
     "local_context",
     "move_chunk",

@@ -16,6 +16,7 @@ from hygge.config import Workspace
 from hygge.engine.context import RunContext
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.engine.failures import RunError, describe_failure
+from hygge.engine.fencing import fenced_out
 from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
 from hygge.engine.journaling import active_seconds
 from hygge.engine.machine import (
@@ -219,10 +220,11 @@ def _run_once(
             return _cancel_saved(task, state, context)
         except Exception as error:
             log.debug("%s failed", task.qualified_name, exc_info=True)
-            saved = _readable_checkpoint(task, state)
+            failure = fenced_out(task, standing.checkpoint, state, error) or error
+            saved = _readable_checkpoint(task, state, failure=str(failure))
             standing = standing.model_copy(
                 update={
-                    "error": describe_failure(error, where=step.kind),
+                    "error": describe_failure(failure, where=step.kind),
                     "tries": standing.tries + 1,
                     "saved_phase": saved.phase if saved is not None else None,
                 }
@@ -294,7 +296,7 @@ def _finish(
     if isinstance(step, Cancel):
         assert checkpoint is not None
         return cancelled(task, checkpoint, state, context=context)
-    saved = _readable_checkpoint(task, state)
+    saved = _readable_checkpoint(task, state, failure=step.error.message)
     try:
         if isinstance(step, Interrupt):
             assert saved is not None
@@ -358,12 +360,16 @@ def _started(task: EntityTask, checkpoint: Checkpoint) -> EntityStarted:
     )
 
 
-def _readable_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None:
-    """The saved checkpoint while handling a failure: an unreadable one is logged, not raised."""
+def _readable_checkpoint(
+    task: EntityTask, state: StateBackend, *, failure: str | None = None
+) -> Checkpoint | None:
+    """The saved checkpoint while handling a failure: an unreadable one is logged, not raised
+    (unless it is the `failure` being handled: the result reports that once)."""
     try:
         return saved_checkpoint(task, state)
     except HyggeError as error:
-        log.error("%s: %s", task.qualified_name, error)
+        if str(error) != failure:
+            log.error("%s: %s", task.qualified_name, error)
         return None
 
 

@@ -11,6 +11,8 @@ import time
 import uuid
 from collections.abc import Callable
 
+from pydantic import ValidationError
+
 from hygge.engine.context import Clock, RunContext
 from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
@@ -21,6 +23,7 @@ from hygge.engine.recovery import recover_watermark
 from hygge.engine.windows import open_run_window
 from hygge.errors import EntityLockedError, StateError
 from hygge.faults import fault_point
+from hygge.state.advice import first_problem, reload_advice
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus, RunType
 from hygge.wording import counted
@@ -145,10 +148,12 @@ def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None
         return None
     try:
         return Checkpoint.model_validate(raw)
-    except ValueError as error:
+    except ValidationError as error:
+        where = state.location_of("checkpoints", task.flow, task.entity)
         raise StateError(
-            f"{task.qualified_name}: the saved checkpoint cannot be read ({error}); "
-            f"run `hygge reset --flow {task.flow} --entity {task.entity}` to start over"
+            f"the saved checkpoint of {task.qualified_name} ({where}) is damaged "
+            f"({first_problem(error)}); it was edited by hand or damaged on disk. "
+            f"{reload_advice(task.flow, task.entity)}."
         ) from error
 
 

@@ -86,7 +86,7 @@ class StateBackend(Protocol):
         ...
 
     def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
-        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        """Move the heartbeat forward; EntityLockedError if `owner` lost the lock."""
         ...
 
     def release_lock(self, flow: str, entity: str, owner: str) -> None:

@@ -9,6 +9,8 @@ from datetime import datetime
 import polars as pl
 from pydantic import BaseModel
 
+from hygge.state.clock import as_utc
+
 SCHEMA_VERSION = "2.0"
 
 
@@ -83,6 +85,16 @@ JOURNAL_SCHEMA: dict[str, pl.DataType] = {
     "store": pl.String(),
     "host": pl.String(),
 }
+
+
+def newest_first(row: JournalRow) -> tuple[datetime, datetime]:
+    """The journal's order, by when each event happened: reverse-sort rows on this key.
+
+    A resumed run keeps the start_time of its first attempt, so sorting on start_time would
+    put a refusal written meanwhile above the success that finished after it.
+    """
+    started = as_utc(row.start_time)
+    return (as_utc(row.finish_time) if row.finish_time else started, started)
 
 
 def journal_frame(rows: Sequence[JournalRow]) -> pl.DataFrame:

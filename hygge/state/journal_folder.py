@@ -84,7 +84,7 @@ def read_journal_rows(
     entities: Sequence[str] = (),
     limit: int | None = None,
 ) -> list[JournalRow]:
-    """Rows newest first (start_time, then finish_time); each non-empty filter narrows.
+    """Rows newest event first (`newest_first`); each non-empty filter narrows.
 
     `flows` are flow names; `entities` are `flow.entity` names or bare entity names.
     """
@@ -134,7 +134,7 @@ def _select(
         wanted = list(entities)
         frame = frame.filter(dotted.is_in(wanted) | pl.col("entity").is_in(wanted))
     frame = frame.sort(
-        ["start_time", "finish_time", _FILE_COLUMN], descending=True, nulls_last=True
+        [pl.coalesce("finish_time", "start_time"), "start_time", _FILE_COLUMN], descending=True
     )
     if limit is not None:
         frame = frame.head(max(limit, 0))

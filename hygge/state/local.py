@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from hygge.errors import StateError
+from hygge.state.advice import first_problem, reload_advice
 from hygge.state.atomic import read_or_none, remove_durably, write_atomic
 from hygge.state.base import LockInfo, StateKind, Watermark
 from hygge.state.clock import Clock, utc_now
@@ -157,7 +158,7 @@ class LocalStateBackend:
         return self._locks.acquire(self.lock_path(flow, entity), flow, entity, owner)
 
     def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
-        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        """Move the heartbeat forward; EntityLockedError if `owner` lost the lock."""
         self._locks.refresh(self.lock_path(flow, entity), flow, entity, owner)
 
     def release_lock(self, flow: str, entity: str, owner: str) -> None:
@@ -251,7 +252,7 @@ class LocalStateBackend:
         try:
             return Watermark.model_validate_json(raw)
         except ValidationError as error:
-            raise _corrupt(path, error, _reload_advice(flow, entity)) from error
+            raise _corrupt(path, error, reload_advice(flow, entity)) from error
 
     def _read_checkpoint(self, path: Path, flow: str, entity: str) -> dict[str, JsonValue] | None:
         raw = read_or_none(path)
@@ -260,21 +261,11 @@ class LocalStateBackend:
         try:
             return _CHECKPOINT.validate_json(raw)
         except ValidationError as error:
-            raise _corrupt(path, error, _reload_advice(flow, entity)) from error
-
-
-def _reload_advice(flow: str, entity: str) -> str:
-    """What to do about a damaged watermark or checkpoint without loading rows twice."""
-    return (
-        f"Restore it from a backup, or run `hygge reset --flow {flow} --entity {entity}` and "
-        f"then reload the entity whole with `hygge go --full-drop --entity {flow}.{entity}` "
-        "(without the watermark, or after a publish the checkpoint no longer describes, an "
-        "incremental run would append rows the store already holds)"
-    )
+            raise _corrupt(path, error, reload_advice(flow, entity)) from error
 
 
 def _corrupt(path: Path, error: ValidationError, fix: str) -> StateError:
-    first = error.errors()[0]["msg"]
     return StateError(
-        f"state file {path} is corrupt ({first}); it was edited by hand or damaged on disk. {fix}."
+        f"state file {path} is corrupt ({first_problem(error)}); it was edited by hand or "
+        f"damaged on disk. {fix}."
     )

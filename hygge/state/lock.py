@@ -182,12 +182,12 @@ def log_takeover(flow: str, entity: str, held: LockInfo, now: datetime, reason: 
     )
 
 
-def lock_gone_error(flow: str, entity: str, owner: str) -> StateError:
-    """A holder's refresh found no lock: it was removed while the run was moving."""
-    return StateError(
+def lock_gone_error(flow: str, entity: str, owner: str) -> EntityLockedError:
+    """Fencing: a holder's refresh found no lock (removed while the run worked)."""
+    return EntityLockedError(
         f"the lock of {flow}.{entity} held by run {owner} is gone: it was removed (by "
-        "`hygge unlock --force`, or by hand) while the run was moving. Stop this run and "
-        "start it again."
+        "`hygge unlock --force`, or by hand) while the run was working. This run must stop "
+        "before it changes anything more; the next `hygge go` continues the entity."
     )
 
 

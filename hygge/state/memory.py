@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 from hygge.errors import EntityLockedError, StateError
 from hygge.state.base import LockInfo, StateKind, Watermark
 from hygge.state.clock import Clock, as_utc, utc_now
-from hygge.state.journal import JournalRead, JournalRow
+from hygge.state.journal import JournalRead, JournalRow, newest_first
 from hygge.state.lock import lock_gone_error, log_takeover, taken_over_error
 from hygge.state.lock_rules import (
     DEFAULT_STALE_AFTER,
@@ -171,7 +171,7 @@ class MemoryStateBackend:
             return self._hold(flow, entity, owner, acquired_at)
 
     def refresh_lock(self, flow: str, entity: str, owner: str) -> None:
-        """Move the heartbeat forward; EntityLockedError/StateError if `owner` lost the lock."""
+        """Move the heartbeat forward; EntityLockedError if `owner` lost the lock."""
         with self.state.mutex:
             held = self.get_lock(flow, entity)
             if held is None:
@@ -250,7 +250,7 @@ class MemoryStateBackend:
     def read_journal(
         self, flows: Sequence[str] = (), entities: Sequence[str] = (), limit: int | None = None
     ) -> list[JournalRow]:
-        """Rows newest first; `entities` are `flow.entity` or bare names; filters narrow."""
+        """Rows newest event first; `entities` are `flow.entity` or bare names; filters narrow."""
         with self.state.mutex:
             stored = list(self.state.journal)
         rows = [JournalRow.model_validate_json(raw) for raw in stored]
@@ -262,14 +262,7 @@ class MemoryStateBackend:
             and (not wanted or row.entity in wanted or f"{row.flow}.{row.entity}" in wanted)
         ]
         ordered = sorted(
-            enumerate(rows),
-            key=lambda pair: (
-                as_utc(pair[1].start_time),
-                pair[1].finish_time is not None,
-                as_utc(pair[1].finish_time) if pair[1].finish_time else as_utc(pair[1].start_time),
-                pair[0],
-            ),
-            reverse=True,
+            enumerate(rows), key=lambda pair: (*newest_first(pair[1]), pair[0]), reverse=True
         )
         newest = [row for _, row in ordered]
         return newest if limit is None else newest[: max(limit, 0)]

@@ -207,6 +207,16 @@ class StateBackendContract(StateLockContract):
         assert reader.read_journal(entities=["sales.lines"]) == [other]
         assert reader.read_journal(entities=["customers"], limit=1) == [second]
 
+    def test_journal_newest_first_is_by_when_each_event_finished(self, state):
+        # A resumed success keeps its first attempt's start; a refusal happened in between.
+        resumed = journal_row("r1", T0, finish_time=T0 + timedelta(minutes=10))
+        refused = journal_row("r2", T0 + timedelta(minutes=1), status="fail", message="locked")
+        for row in (resumed, refused):
+            state.append_journal(row)
+
+        assert state.read_journal() == [resumed, refused]
+        assert state.read_journal(entities=["orders.customers"], limit=1) == [resumed]
+
     def test_journal_of_nothing_is_empty(self, state):
         assert state.read_journal() == []
 

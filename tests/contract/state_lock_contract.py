@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from hygge.errors import EntityLockedError, StateError
+from hygge.errors import EntityLockedError
 from hygge.state.base import StateBackend
 from tests.contract.state_support import FAR, GONE, HERE, FakeClock, OpenBackend, Processes
 
@@ -149,13 +149,13 @@ class StateLockContract:
             state.refresh_lock("orders", "customers", "run-a")
         assert state.get_lock("orders", "customers").owner == "run-b"
 
-    def test_refresh_of_a_removed_lock_raises_state_error(self, open_backend, clock):
+    def test_refresh_of_a_removed_lock_raises_entity_locked_error(self, open_backend, clock):
         far = open_backend(FAR, 1)
         far.acquire_lock("orders", "customers", "run-a")
         open_backend(HERE, 100).remove_lock("orders", "customers", force=True)
 
         with pytest.raises(
-            StateError, match=r"lock of orders\.customers held by run run-a is gone"
+            EntityLockedError, match=r"lock of orders\.customers held by run run-a is gone"
         ):
             far.refresh_lock("orders", "customers", "run-a")
 

@@ -92,7 +92,7 @@ def test_ctrl_c_keeps_the_rows_staged_since_the_last_checkpoint(tmp_path: Path) 
         [HYGGE, "go"], cwd=root, capture_output=True, text=True, timeout=120, check=False
     )
     assert again.returncode == 0, again.stdout + again.stderr
-    assert f"({kept:,} rows moved before it stopped" in again.stdout
+    assert f"({kept:,} rows staged before it stopped" in again.stdout
     assert content_hash(read_lake(root, "events")) == content_hash(source)
 
 

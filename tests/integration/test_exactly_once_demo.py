@@ -66,7 +66,7 @@ def test_demo_kills_a_run_mid_move_and_the_resume_loads_every_row_exactly_once(
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "✗" not in out
-    assert re.search(r"rows moved and the next chunk is staging files: kill -9 \d+", out)
+    assert re.search(r"rows staged and the next chunk is writing files: kill -9 \d+", out)
     assert "✓ lock file still names pid" in out
     assert "✓ lake == landing before the delta: 20,200 rows" in out
     assert re.search(r"^resume\s+tpch\.lineitem", out, re.MULTILINE)

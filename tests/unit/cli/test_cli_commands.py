@@ -101,8 +101,8 @@ def test_journal_flow_and_entity_filters_together_show_runs_matching_either(proj
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     names = sorted(f"{row['flow']}.{row['entity']}" for row in rows)
     assert names == ["extra.customers", "extra.orders", "sample.orders"]
-    starts = [row["start_time"] for row in rows]
-    assert starts == sorted(starts, reverse=True)
+    finishes = [row["finish_time"] for row in rows]
+    assert finishes == sorted(finishes, reverse=True)
 
 
 def test_schema_prints_the_json_schema_of_the_chosen_file(project, invoke):

@@ -101,5 +101,5 @@ def test_dry_run_reports_an_unreadable_checkpoint_and_how_to_start_over(project,
     result = invoke("go", "--dry-run")
 
     assert result.exit_code == 1
-    assert "sample.customers: the saved checkpoint cannot be read" in result.stdout
+    assert "the saved checkpoint of sample.customers is damaged" in result.stdout
     assert "hygge reset --flow sample --entity customers" in result.stdout

@@ -121,7 +121,7 @@ def _render(width: int, rows: list[JournalRow]) -> str:
 def test_a_wide_console_shows_every_journal_column():
     text = _render(140, [_row(files=2, message="no rows")])
 
-    for column in ("Started (UTC)", "Run type", "Seconds", "Window → watermark", "Message"):
+    for column in ("Finished (UTC)", "Run type", "Seconds", "Window → watermark", "Message"):
         assert column in text
     assert "2024-05-01 06:30" in text
     assert "1,200" in text
@@ -130,7 +130,7 @@ def test_a_wide_console_shows_every_journal_column():
 def test_a_narrow_console_drops_the_detail_columns_and_says_where_to_find_them():
     text = _render(80, [_row(files=2, message="no rows")])
 
-    header = next(line for line in text.splitlines() if "Started" in line)
+    header = next(line for line in text.splitlines() if "Finished" in line)
     assert "Run type" not in header
     assert "Window" not in header
     assert "sales.orders" in text

@@ -87,7 +87,7 @@ def test_plain_progress_says_a_run_resumed_with_the_rows_already_moved_and_the_r
     PlainProgress(console, clock=FakeClock()).handle(started)
 
     assert buffer.getvalue() == (
-        "resume  sales.orders  from its checkpoint (1,200,000 rows moved before it stopped, "
+        "resume  sales.orders  from its checkpoint (1,200,000 rows staged before it stopped, "
         "run 1a2b3c4d)  incremental\n"
     )
 
@@ -191,7 +191,8 @@ def test_live_progress_prints_a_lasting_line_for_a_resumed_run():
 
     text = buffer.getvalue()
     assert (
-        "resume sales.orders from its checkpoint (1,200 rows moved before it stopped, run 1a2b3c4d)"
+        "resume sales.orders from its checkpoint "
+        "(1,200 rows staged before it stopped, run 1a2b3c4d)"
     ) in text
 
 

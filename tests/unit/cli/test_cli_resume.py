@@ -24,7 +24,7 @@ def _checkpoints(project):
 
 def _resume_line(name, checkpoint):
     return (
-        f"resume  {name}  from its checkpoint ({checkpoint.rows:,} rows moved before it "
+        f"resume  {name}  from its checkpoint ({checkpoint.rows:,} rows staged before it "
         f"stopped, run {checkpoint.entity_run_id[:8]})"
     )
 

@@ -160,3 +160,52 @@ def test_a_run_refused_by_a_lock_is_told_to_use_unlock_not_to_delete_files(proje
     assert "sample.orders is being moved by run run1" in said
     assert "run `hygge unlock --flow sample --entity orders`" in said
     assert "remove /" not in said and "delete" not in said
+
+
+@pytest.mark.parametrize(
+    ("flow", "entity", "said"),
+    [
+        pytest.param(
+            "sampel", "orders", "unknown flow 'sampel' (did you mean 'sample'?)", id="flow"
+        ),
+        pytest.param(
+            "sample",
+            "ordrs",
+            "unknown entity 'ordrs' in flow sample (did you mean 'orders'?)",
+            id="entity",
+        ),
+    ],
+)
+def test_unlock_of_a_misspelled_name_is_a_configuration_error_naming_the_entities(
+    project, invoke, flow, entity, said
+):
+    result = invoke("unlock", "-f", flow, "-e", entity, "--yes")
+
+    assert result.exit_code == 2, result.output
+    text = _said(result.stderr)
+    assert said in text
+    assert "the workspace has: sample.customers" in text
+    assert "nothing to unlock" not in result.output
+
+
+def test_unlock_of_a_path_like_name_is_refused_as_a_bad_argument(project, invoke):
+    result = invoke("unlock", "-f", "sample", "-e", "a/b", "--yes")
+
+    assert result.exit_code == 2, result.output
+    text = _said(result.stderr)
+    assert "--entity 'a/b' is not a valid entity name" in text
+    assert "Rename the entity in the workspace" not in text
+
+
+def test_unlock_removes_the_lock_of_an_entity_no_longer_in_the_workspace(project, invoke):
+    state = LocalStateBackend(project / ".hygge")
+    at = datetime.now(UTC)
+    info = LockInfo(owner="run1", host=HERE, pid=_dead_pid(), acquired_at=at, heartbeat_at=at)
+    path = state.lock_path("old", "gone")
+    path.parent.mkdir(parents=True)
+    path.write_text(info.model_dump_json())
+
+    result = invoke("unlock", "-f", "old", "-e", "gone", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert state.get_lock("old", "gone") is None

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from hygge.errors import EntityLockedError, StateError
+from hygge.errors import EntityLockedError
 from hygge.state.heartbeat import Heartbeat
 from hygge.state.local import LocalStateBackend
 
@@ -100,13 +100,13 @@ def test_lock_taken_over_is_recorded_in_lost_and_the_heartbeat_stops(holder, riv
     assert holder.list_locks()["orders.customers"].owner == "run-b"
 
 
-def test_lock_file_removed_is_recorded_as_a_state_error(holder):
+def test_lock_file_removed_is_recorded_as_a_lost_lock(holder):
     stepped = SteppedState(holder)
     with Heartbeat(stepped, "orders", "customers", "run-a", TICK) as heartbeat:
         holder.lock_path("orders", "customers").unlink()
         stepped.beat()
 
-    assert isinstance(heartbeat.lost, StateError)
+    assert isinstance(heartbeat.lost, EntityLockedError)
     assert "is gone" in str(heartbeat.lost)
 
 

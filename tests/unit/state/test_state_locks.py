@@ -174,11 +174,13 @@ def test_refresh_after_a_takeover_tells_the_old_run_to_stop(state_dir, backend, 
     assert backend.list_locks()["orders.customers"].owner == "run-b"
 
 
-def test_refresh_after_the_lock_file_was_removed_raises_state_error(backend):
+def test_refresh_after_the_lock_file_was_removed_raises_entity_locked_error(backend):
     backend.acquire_lock("orders", "customers", "run-a")
     backend.lock_path("orders", "customers").unlink()
 
-    with pytest.raises(StateError, match=r"lock of orders\.customers held by run run-a is gone"):
+    with pytest.raises(
+        EntityLockedError, match=r"lock of orders\.customers held by run run-a is gone"
+    ):
         backend.refresh_lock("orders", "customers", "run-a")
 
 

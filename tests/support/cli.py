@@ -1,0 +1,34 @@
+"""Drive the installed `hygge` command as a user would, in a workspace made by `hygge init`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HYGGE = str(Path(sys.executable).with_name("hygge"))
+
+
+def hygge(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `hygge *args` in `cwd` (no HYGGE_FAULT unless `env` sets one); wide output."""
+    full_env = {k: v for k, v in os.environ.items() if k != "HYGGE_FAULT"}
+    full_env.update({"COLUMNS": "400", **(env or {})})
+    return subprocess.run(
+        [HYGGE, *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def init_shop(parent: Path) -> Path:
+    """`hygge init shop` in `parent`: the sample workspace, its landing data and flows."""
+    done = hygge(parent, "init", "shop")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return parent / "shop"

@@ -58,7 +58,12 @@ def report_state(workspace: Workspace, state: LocalStateBackend, now: datetime) 
 def _orphan_notes(
     workspace: Workspace, entity: ResolvedEntity, owned: dict[str, Checkpoint]
 ) -> list[str]:
-    place = Place(root=workspace.root, flow=entity.flow, entity=entity.name)
+    place = Place(
+        root=workspace.root,
+        flow=entity.flow,
+        entity=entity.name,
+        connections=workspace.project.connections,
+    )
     try:
         store = entity.store.open(place)
     except HyggeError:

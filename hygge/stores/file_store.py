@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,11 +59,13 @@ class FileStore:
         config: LocalStoreConfig,
         place: Place,
         *,
+        base: Path | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
         self.place = place
-        self.target = place.resolve(config.path)
+        # `base`: the folder `path` is relative to (a local connection's root; the workspace's).
+        self.target = replace(place, root=base or place.root).resolve(config.path)
         self.staging_root = self.target.parent / STAGING_DIR / self.target.name
         self._clock = clock or (lambda: datetime.now(UTC))
         where = f"store of {place.flow}.{place.entity}"

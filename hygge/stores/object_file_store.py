@@ -17,7 +17,6 @@ import io
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -310,5 +309,5 @@ def open_file_store(
         return FileStore(config, place, clock=clock)
     root = storage.local_path("")
     if root is not None and storage.capabilities.atomic_rename:
-        return FileStore(config, replace(place, root=root), clock=clock)  # paths are its keys
+        return FileStore(config, place, base=root, clock=clock)  # paths are its keys
     return ObjectFileStore(config, place, storage, clock=clock)

@@ -67,7 +67,10 @@ class ChunkMover:
         self.watermark = WatermarkFilter(task, checkpoint, state) if task.watermark else None
         self.buffer: list[pl.DataFrame] = []
         self.buffered = 0
-        self.staging: Staging = checkpoint.staging
+        # Staged names carry the attempt (hygge.stores.artefact_names): the checkpoint's own.
+        self.staging: Staging = checkpoint.staging.model_copy(
+            update={"attempt_id": checkpoint.attempt_id}
+        )
         self.staged_rows = 0
         self.file_rows: dict[int, int] = {}  # window file index -> rows of it read so far
 

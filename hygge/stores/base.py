@@ -53,6 +53,8 @@ class Staging(BaseModel):
     run_type: RunType
     location: str  # staging folder / table
     artefacts: list[str] = Field(default_factory=list)  # staged files, in write order
+    # The attempt that stages now (the engine sets it): staged names carry it.
+    attempt_id: str | None = None
     next_sequence: int = 0  # next `{sequence}` for a file name
     extra: dict[str, JsonValue] = Field(default_factory=dict)  # store-specific (e.g. inode)
 

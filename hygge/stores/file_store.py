@@ -41,6 +41,7 @@ from hygge.io.atomic import (
 from hygge.io.formats import check_options, write_option_names
 from hygge.io.patterns import TIMESTAMP_FORMAT, FilePattern, short_run_id
 from hygge.io.writers import write_frame
+from hygge.stores.artefact_names import listed_names, published_name, staged_name
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.commit_marker import read_commits, write_commit
 from hygge.stores.file_marker import folder_problem, read_owner, write_marker
@@ -123,11 +124,12 @@ class FileStore:
             )
         options = self.config.format_options
         fmt, compression = self.config.format, self.config.compression
+        staged = staged_name(name, staging.attempt_id)
         # The folder's entry is synced once per chunk, in sync(), not once per file.
-        write_frame(batch, folder / name, fmt, options, compression=compression, sync_dir=False)
+        write_frame(batch, folder / staged, fmt, options, compression=compression, sync_dir=False)
         return staging.model_copy(
             update={
-                "artefacts": [*staging.artefacts, name],
+                "artefacts": [*staging.artefacts, staged],
                 "next_sequence": staging.next_sequence + 1,
             }
         )
@@ -141,7 +143,7 @@ class FileStore:
         folder = self._own_staging(staging)
         if not self._is_staged_set(folder, staging):
             return  # nothing staged any more: published (full_drop) or aborted
-        listed = set(staging.artefacts)
+        listed = listed_names(staging.artefacts)
         for child in folder.iterdir():
             if child.name not in listed:
                 remove_tree(child)
@@ -208,6 +210,8 @@ class FileStore:
                 f"does not hold it: the staged data is lost. Run the entity again"
             )
         self.discard_unlisted(staging)
+        for name in staging.artefacts:  # to the names readers see, in the folder exchanged
+            _unstage(folder / name, folder / published_name(name))
         self._require_artefacts(folder, staging)
         # Before the exchange: the published folder is never without its marker.
         write_marker(folder, self._owner(), self.target)
@@ -225,7 +229,7 @@ class FileStore:
             fsync_dir(self.target)
         pending = []
         for name in staging.artefacts:
-            src, dst = folder / name, self.target / name
+            src, dst = folder / name, self.target / published_name(name)
             if src.exists() and dst.exists() and not src.samefile(dst):
                 raise StateError(
                     f"{dst} already exists and is not this run's file; hygge never overwrites "
@@ -279,7 +283,7 @@ class FileStore:
 
     def _require_artefacts(self, folder: Path, staging: Staging) -> None:
         for name in staging.artefacts:
-            if not (folder / name).is_file():
+            if not (folder / published_name(name)).is_file():
                 raise StateError(_lost(staging, name, folder, self.target))
 
     def _aside(self, staging: Staging) -> Path:
@@ -375,6 +379,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RUN = "0" * 32  # a run id as long as a real one
 # A file is written under `.<name>.<8 hex>.tmp` (14 bytes more), and `{sequence}` may grow.
 MAX_FILE_NAME_BYTES = 230
+
+
+def _unstage(staged: Path, published: Path) -> None:
+    """Rename a staged file to its published name; repeatable after a crash at any point."""
+    if staged == published or not staged.exists():
+        return  # an old checkpoint's name, or renamed by an earlier publish
+    if published.exists():  # a link-based move died between link and unlink
+        staged.unlink()
+    else:
+        move_no_replace(staged, published)
 
 
 def _lost(staging: Staging, name: str, folder: Path, target: Path) -> str:

@@ -27,6 +27,7 @@ from hygge.faults import fault_point
 from hygge.io.patterns import TIMESTAMP_FORMAT, short_run_id
 from hygge.io.writers import write_frame
 from hygge.storage import LIVE_MARKER, ObjectStorage, join_key
+from hygge.stores.artefact_names import published_name, staged_name
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.commit_marker import KEPT_RUNS, CommitLog
 from hygge.stores.file_marker import MARKER
@@ -91,15 +92,16 @@ class ObjectFileStore(FileStore):
                 "never overwrites published files. Use a file_pattern with {run_id} or "
                 "{timestamp}"
             )
+        staged = staged_name(name, staging.attempt_id)
         with tempfile.TemporaryDirectory(prefix="hygge-stage-") as folder:
             local = Path(folder) / name
             options, compression = self.config.format_options, self.config.compression
             write_frame(batch, local, self.config.format, options, compression=compression)
             with local.open("rb") as data:
-                self.storage.put(join_key(self._own(staging), name), data)
+                self.storage.put(join_key(self._own(staging), staged), data)
         return staging.model_copy(
             update={
-                "artefacts": [*staging.artefacts, name],
+                "artefacts": [*staging.artefacts, staged],
                 "next_sequence": staging.next_sequence + 1,
             }
         )
@@ -225,7 +227,8 @@ class ObjectFileStore(FileStore):
 
     def _copy_staged(self, staging: Staging, set_name: str) -> None:
         for name in staging.artefacts:
-            src, dst = join_key(self._own(staging), name), join_key(self.prefix, set_name, name)
+            src = join_key(self._own(staging), name)
+            dst = join_key(self.prefix, set_name, published_name(name))
             source, published = self.storage.stat(src), self.storage.stat(dst)
             if source is None and published is None:
                 raise StateError(

@@ -140,7 +140,8 @@ def describe_lock(lock: LockInfo, now: datetime, stale: str | None) -> str:
 
 
 def orphan_note(flow: str, entity: str, folder: Path) -> str:
-    files = sum(1 for child in folder.iterdir()) if folder.is_dir() else 0
+    staged = folder.iterdir() if folder.is_dir() else ()
+    files = sum(1 for child in staged if not child.name.startswith("_hygge_"))  # no markers
     return (
         f"{flow}.{entity}: staging folder {folder} ({files} file{'s' if files != 1 else ''}) "
         "belongs to no checkpoint, so no run will resume or publish it; "

@@ -98,7 +98,7 @@ class LocalStoreConfig(StoreConfig):
     def open(self, place: Place) -> Any:
         """The store on the storage its connection names (secrets resolved now)."""
         from hygge.storage.connect import open_storage
-        from hygge.stores.object_file_store import open_file_store
+        from hygge.stores.file_store import open_file_store
 
         return open_file_store(self, place, open_storage(place, self.connection))
 

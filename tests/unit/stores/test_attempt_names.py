@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
-import hygge.io.atomic
-import hygge.stores.file_store
 from hygge.errors import InjectedFault
 from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
-from hygge.storage import MemoryStorage
+from hygge.storage import LocalStorage, MemoryStorage
 from hygge.stores.base import Staging, Store
-from hygge.stores.file_store import FileStore
+from hygge.stores.file_store import open_file_store
 from hygge.stores.files import LocalStoreConfig
-from hygge.stores.object_file_store import ObjectFileStore
 from hygge.types import Place, RunType
 from tests.support.data import orders
 
@@ -31,10 +26,10 @@ def opened(request, tmp_path):
     home_config = LocalHomeConfig(path="lake/orders")
     if request.param == "local":
         storage = None
-        store: Store = FileStore(config, place)
+        store: Store = open_file_store(config, place)
     else:
         storage = MemoryStorage("lake")
-        store = ObjectFileStore(config, place, storage)
+        store = open_file_store(config, place, storage)
 
     def read() -> pl.DataFrame:
         home = FileHome(home_config, place, storage)
@@ -71,7 +66,9 @@ def test_a_stale_attempts_artefact_is_dropped_and_the_live_attempts_rows_publish
 
 
 def test_published_names_are_the_patterns_names_without_the_attempt(tmp_path):
-    store = FileStore(LocalStoreConfig(path="lake/orders"), Place(tmp_path, "sales", "orders"))
+    store = open_file_store(
+        LocalStoreConfig(path="lake/orders"), Place(tmp_path, "sales", "orders")
+    )
     staging = store.write(_as(store.prepare("run-1", RunType.FULL_DROP), ATTEMPT_A), orders(2))
     store.publish(staging)
     data = [p.name for p in (tmp_path / "lake" / "orders").iterdir() if p.suffix == ".parquet"]
@@ -81,20 +78,22 @@ def test_published_names_are_the_patterns_names_without_the_attempt(tmp_path):
 def test_a_full_drop_publish_that_died_renaming_staged_files_finishes_when_run_again(
     tmp_path, monkeypatch
 ):
-    store = FileStore(LocalStoreConfig(path="lake/orders"), Place(tmp_path, "sales", "orders"))
+    store = open_file_store(
+        LocalStoreConfig(path="lake/orders"), Place(tmp_path, "sales", "orders")
+    )
     staging = _as(store.prepare("run-1", RunType.FULL_DROP), ATTEMPT_A)
     for rows in (2, 3, 4):
         staging = store.write(staging, orders(rows))
-    real, calls = hygge.io.atomic.move_no_replace, []
+    real, calls = LocalStorage.rename, []
 
-    def dies_on_the_second(src: Path, dst: Path) -> None:
+    def dies_on_the_second(self, src, dst, *, no_replace=True):
         calls.append(src)
         if len(calls) == 2:
             raise InjectedFault("crash while renaming staged files")
-        real(src, dst)
+        real(self, src, dst, no_replace=no_replace)
 
     with monkeypatch.context() as patch:
-        patch.setattr(hygge.stores.file_store, "move_no_replace", dies_on_the_second)
+        patch.setattr(LocalStorage, "rename", dies_on_the_second)
         with pytest.raises(InjectedFault):
             store.publish(staging)
     store.publish(staging)

@@ -11,10 +11,11 @@ from hygge.errors import InjectedFault
 from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
+from hygge.storage import LIVE_MARKER as LIVE
 from hygge.storage import LocalStorage, MemoryStorage
-from hygge.stores.file_store import FileStore
+from hygge.stores.file_publish import CopyPublish, RenamePublish
+from hygge.stores.file_store import open_file_store
 from hygge.stores.files import LocalStoreConfig
-from hygge.stores.object_file_store import LIVE, ObjectFileStore, open_file_store
 from hygge.types import Place, RunType
 from tests.support.data import orders
 
@@ -25,9 +26,9 @@ def _store(tmp_path, storage):
 
 
 def test_the_store_exchanges_folders_on_a_local_disk_and_copies_on_object_storage(tmp_path):
-    assert type(_store(tmp_path, None)) is FileStore
-    assert type(_store(tmp_path, LocalStorage(tmp_path))) is FileStore
-    assert type(_store(tmp_path, MemoryStorage())) is ObjectFileStore
+    assert type(_store(tmp_path, None).publishing) is RenamePublish
+    assert type(_store(tmp_path, LocalStorage(tmp_path)).publishing) is RenamePublish
+    assert type(_store(tmp_path, MemoryStorage()).publishing) is CopyPublish
 
 
 def _live(storage):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from hygge.errors import ConfigError
@@ -39,14 +39,20 @@ class FileNaming:
             started=started,
         )
 
-    def first_sequence(self, run_type: RunType, published: Iterable[str] | None) -> int:
+    def first_sequence(
+        self, run_type: RunType, published: Callable[[], Iterable[str] | None]
+    ) -> int:
         """Where a run's `{sequence}` starts: after the highest published one when names do
-        not differ per run (`published`: the names in the entity folder; None if none)."""
+        not differ per run (`published()`: the names in the entity folder, listed only then;
+        None if there is none)."""
         pattern = self._patterns[run_type]
-        if run_type is RunType.FULL_DROP or pattern.unique_per_run or published is None:
+        if run_type is RunType.FULL_DROP or pattern.unique_per_run:
+            return 0
+        names = published()
+        if names is None:
             return 0
         entity, flow = self.place.entity, self.place.flow
-        found = [pattern.sequence_of(name, entity=entity, flow=flow) for name in published]
+        found = [pattern.sequence_of(name, entity=entity, flow=flow) for name in names]
         return max((s for s in found if s is not None), default=-1) + 1
 
 

@@ -106,7 +106,7 @@ class FileStore(FileStaging):
             run_id=run_id,
             run_type=run_type,
             location=self.storage.describe(location) if self.target else location,
-            next_sequence=self.naming.first_sequence(run_type, self.publishing.published()),
+            next_sequence=self.naming.first_sequence(run_type, self.publishing.published),
             extra={"started": started},
         )
 

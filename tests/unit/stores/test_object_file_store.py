@@ -88,3 +88,16 @@ def test_a_home_reading_the_store_mid_publish_sees_only_the_live_set(tmp_path, m
     )
 
     assert sorted(rows["id"].to_list()) == [10, 11]
+
+
+def test_a_full_drop_prepare_never_lists_the_published_files(tmp_path, monkeypatch):
+    storage = MemoryStorage()
+    store = _store(tmp_path, storage)
+    store.publish(store.write(store.prepare("run-1", RunType.FULL_DROP), orders(3)))
+    listed: list[str] = []
+    real_list = storage.list
+    monkeypatch.setattr(
+        storage, "list", lambda prefix="", **kw: listed.append(prefix) or real_list(prefix, **kw)
+    )
+    store.prepare("run-2", RunType.FULL_DROP)
+    assert not [prefix for prefix in listed if prefix.startswith("lake/orders")]

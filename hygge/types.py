@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeAlias
@@ -65,12 +66,15 @@ class Place:
     """Where a plugin is opened: the workspace root (relative paths resolve here) and names.
 
     `workspace` is the workspace's name (hygge.yml `name`): stores record it as their owner.
+    `connections` are the hygge.yml connections a home or store may name (`connection:`),
+    their secrets still `${VAR}` references: a plugin resolves what it names when it opens.
     """
 
     root: Path
     flow: str
     entity: str
     workspace: str = ""
+    connections: Mapping[str, Strict] = field(default_factory=dict, compare=False, hash=False)
 
     def resolve(self, path: str) -> Path:
         """A config path made absolute against the workspace root (never the current directory)."""

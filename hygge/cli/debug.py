@@ -81,7 +81,13 @@ def _check_entity(
     stored: list[str],
 ) -> None:
     """`stored`: what its stored state would refuse (a watermark of another store, …)."""
-    place = Place(workspace.root, entity.flow, entity.name, workspace=workspace.name)
+    place = Place(
+        workspace.root,
+        entity.flow,
+        entity.name,
+        workspace=workspace.name,
+        connections=workspace.project.connections,
+    )
     problems: list[str] = []
     for role, config in (("home", entity.home), ("store", entity.store)):
         try:

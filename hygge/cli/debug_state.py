@@ -57,7 +57,12 @@ def report_state(workspace: Workspace, state: StateBackend, now: datetime) -> St
 def _orphan_notes(
     workspace: Workspace, entity: ResolvedEntity, owned: dict[str, Checkpoint]
 ) -> list[str]:
-    place = Place(root=workspace.root, flow=entity.flow, entity=entity.name)
+    place = Place(
+        root=workspace.root,
+        flow=entity.flow,
+        entity=entity.name,
+        connections=workspace.project.connections,
+    )
     try:
         store = entity.store.open(place)
     except HyggeError:
@@ -136,7 +141,8 @@ def describe_lock(lock: LockInfo, now: datetime, stale: str | None) -> str:
 
 
 def orphan_note(flow: str, entity: str, folder: Path) -> str:
-    files = sum(1 for child in folder.iterdir()) if folder.is_dir() else 0
+    staged = folder.iterdir() if folder.is_dir() else ()
+    files = sum(1 for child in staged if not child.name.startswith("_hygge_"))  # no markers
     return (
         f"{flow}.{entity}: staging folder {folder} ({files} file{'s' if files != 1 else ''}) "
         "belongs to no checkpoint, so no run will resume or publish it; "

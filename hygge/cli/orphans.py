@@ -24,8 +24,8 @@ _RUN_FOLDER = re.compile(r"[0-9a-f]{32}(\.old)?")
 
 def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
     """The entity's staging folders that `owner` (its readable checkpoint, if any) does not own."""
-    if not isinstance(store, FileStore):
-        return []
+    if not isinstance(store, FileStore) or store.staging_root is None:
+        return []  # object storage: staging prefixes are listed by issue 9's reset
     owned: set[str] = set()
     if owner is not None:
         location = Path(owner.staging.location)

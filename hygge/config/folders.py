@@ -9,12 +9,13 @@ symbolic links), so a link cannot hide an overlap; `~` is refused, never expande
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 
 from hygge.config.entity import DeclaredEntity
 from hygge.config.store_paths import real_path, refuse_tilde, refuse_unsafe_store
 from hygge.config.tracked import Origin
+from hygge.connections import ConnectionConfig, LocalConnection
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfig
 from hygge.stores import StoreConfig
@@ -26,23 +27,26 @@ _SHARED_HINT = (
 
 
 def check_folders(
-    root: Path, entities: Sequence[DeclaredEntity], protected: Sequence[Path] = ()
+    root: Path,
+    entities: Sequence[DeclaredEntity],
+    protected: Sequence[Path] = (),
+    connections: Mapping[str, ConnectionConfig] | None = None,
 ) -> None:
     """ConfigError if an entity's file home and store overlap, two store folders do, or a
     store folder holds one of the workspace's own folders (`protected`: the workspace root,
-    the flows folder, the state folder)."""
+    the flows folder, the state folder). Paths of a `local` connection join onto its root."""
     stores: dict[PurePath, DeclaredEntity] = {}
     kept = [real_path(root, str(path)) for path in protected]
     for declared in entities:
         refuse_tilde(_path(declared.entity.home), "home", declared.home_at)
         refuse_tilde(_path(declared.entity.store), "store", declared.store_at)
-        store = folder_of(root, declared.entity.store)
+        store = folder_of(root, declared.entity.store, connections)
         if store is None:
             continue
         _check_safe(root, declared, store)
         _check_protected(declared, store, kept)
         _check_inside_own(declared, store, kept[1:])  # kept[0]: the root, where stores belong
-        home = folder_of(root, declared.entity.home)
+        home = folder_of(root, declared.entity.home, connections)
         if home is not None:
             _check_own(declared, home, store)
         if store in stores:
@@ -54,11 +58,22 @@ def check_folders(
                 _refuse_nested(declared, stores[parent])
 
 
-def folder_of(root: Path, config: HomeConfig | StoreConfig) -> PurePath | None:
-    """The real absolute path of a file home or store (through links); None for other types."""
+def folder_of(
+    root: Path,
+    config: HomeConfig | StoreConfig,
+    connections: Mapping[str, ConnectionConfig] | None = None,
+) -> PurePath | None:
+    """The real absolute path of a file home or store (through links, joined onto its local
+    connection's root); None for other types and for files on other connections."""
     path = getattr(config, "path", None)
     if not type(config).entity_subfolder or not isinstance(path, str):
         return None
+    if config.connection is not None:
+        connection = (connections or {}).get(config.connection)
+        if not isinstance(connection, LocalConnection):
+            return None  # not a local folder (or unknown: check_connections says so)
+        if connection.root is not None and not connection.root.startswith("~"):
+            root = Path(real_path(root, connection.root))
     return real_path(root, path)
 
 

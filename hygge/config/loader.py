@@ -93,8 +93,8 @@ def load_workspace(
     )
     flows_at = document.origin(("flows_dir",))
     protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
-    check_folders(root, declared, protected)
     check_connections(declared, project)
+    check_folders(root, declared, protected, project.connections)
     return Workspace(
         root=root,
         location=source.label,

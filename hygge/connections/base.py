@@ -50,3 +50,15 @@ class ConnectionConfig(Strict):
     """Base of every connection config; subclasses set `type` to their YAML tag."""
 
     type: str
+
+    def resolve_secrets(self, name: str, env: Mapping[str, str]) -> dict[str, SecretStr]:
+        """Each secret field that is set, its `${VAR}` read from `env` (a ConfigError naming
+        the connection, the field and VAR when one is unset). Called when a plugin opens."""
+        found: dict[str, SecretStr] = {}
+        for field in sorted(SECRET_FIELDS & set(type(self).model_fields)):
+            reference = getattr(self, field)
+            if isinstance(reference, str):
+                found[field] = resolve_secret(
+                    reference, env, where=f"connection '{name}', field `{field}`"
+                )
+        return found

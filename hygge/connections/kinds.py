@@ -13,6 +13,11 @@ class LocalConnection(ConnectionConfig):
     """The local filesystem: implicit for a home/store without `connection:`."""
 
     type: Literal["local"] = "local"
+    root: str | None = Field(
+        None,
+        description="Folder the `path` of a home or store using this connection is relative "
+        "to (itself relative to the workspace root; default: the workspace root).",
+    )
 
 
 class AzureBlobConnection(ConnectionConfig):

@@ -53,7 +53,11 @@ class EntityTask(BaseModel):
     @property
     def place(self) -> Place:
         return Place(
-            root=Path(self.root), flow=self.flow, entity=self.entity, workspace=self.coordinator
+            root=Path(self.root),
+            flow=self.flow,
+            entity=self.entity,
+            workspace=self.coordinator,
+            connections=self.connections,
         )
 
 

@@ -69,8 +69,10 @@ class ChunkMover:
         self.buffer: list[pl.DataFrame] = []
         self.buffered = 0
         self.partition = checkpoint.progress_of(partition)
-        # Its own staging when partitions stage in parallel, else the run's.
-        self.staging: Staging = self.partition.staging or checkpoint.staging
+        # Its own staging when partitions stage in parallel, else the run's; staged names carry
+        # the attempt (hygge.stores.artefact_names): the checkpoint's own.
+        own = self.partition.staging or checkpoint.staging
+        self.staging: Staging = own.model_copy(update={"attempt_id": checkpoint.attempt_id})
         self.staged_rows = 0
         self.file_rows: dict[int, int] = {}  # window file index -> rows of it read so far
 

@@ -121,7 +121,8 @@ def _kind_of(value: JsonScalar) -> str | None:
 def _refuse_own_output(task: EntityTask, window: Window) -> None:
     """DataError if a listed file is, through a link in the home, in the entity's own store
     folder: each run would read back what the last one published and double it."""
-    home, store = folder_of(task.place.root, task.home), folder_of(task.place.root, task.store)
+    root, connections = task.place.root, task.connections
+    home, store = folder_of(root, task.home, connections), folder_of(root, task.store, connections)
     if home is None or store is None or not window.files:
         return
     base = Path(home) if Path(home).is_dir() else Path(home).parent

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -84,8 +85,12 @@ class FileHome:
     ) -> None:
         self.config = config
         self.place = place
-        self.storage = storage  # None: a local path, resolved against the workspace root
-        self.path = place.resolve(config.path) if storage is None else Path(config.path)
+        base = place.root if storage is None else storage.local_path("")
+        # A local folder (the workspace, a `local` connection's root) is read by path.
+        self.storage = None if base is not None else storage
+        self.path = (
+            Path(config.path) if base is None else replace(place, root=base).resolve(config.path)
+        )
         self.extensions = READ_EXTENSIONS[config.format]
         where = f"home of {place.flow}.{place.entity}"
         check_options(

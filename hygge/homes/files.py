@@ -64,9 +64,11 @@ class LocalHomeConfig(HomeConfig):
         return value
 
     def open(self, place: Place) -> Any:
+        """The home on the storage its connection names (secrets resolved now)."""
         from hygge.homes.file_home import FileHome
+        from hygge.storage.connect import open_storage
 
-        return FileHome(self, place)
+        return FileHome(self, place, open_storage(place, self.connection))
 
 
 class ParquetHomeConfig(LocalHomeConfig):

@@ -57,6 +57,8 @@ class Staging(BaseModel):
     run_type: RunType
     location: str  # staging folder / table
     artefacts: list[str] = Field(default_factory=list)  # staged files, in write order
+    # The attempt that stages now (the engine sets it): staged names carry it.
+    attempt_id: str | None = None
     next_sequence: int = 0  # next `{sequence}` for a file name
     # Partitions staging in parallel (`partitioned_staging`) each get a copy of the run's
     # staging with their own `partition`: partition i of n numbers its artefacts i, i+n, i+2n…

@@ -1,62 +1,94 @@
-"""The file store's ownership marker: `_hygge_store.json` in the entity folder it publishes."""
+"""The file store's ownership marker: `_hygge_store.json` in the entity prefix it publishes.
+
+Read and written through the storage (`hygge.storage`), so a folder on a local disk and a
+prefix on object storage are judged alike.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
-from hygge.io.atomic import write_atomically
+from hygge.errors import HyggeError
+from hygge.storage import ObjectStorage, join_key
 from hygge.stores.ownership import StoreOwner, StoreOwnershipError, judge_place
 
 MARKER = "_hygge_store.json"  # hidden from readers, like every name starting with '_'
 
 
-def read_owner(folder: Path) -> StoreOwner | None:
-    """The owner `folder`'s marker names; None without a marker; StoreOwnershipError if bad."""
-    marker = folder / MARKER
-    if not marker.exists() and not marker.is_symlink():
-        return None
-    where = str(marker)
+def read_marker_text(storage: ObjectStorage, prefix: str) -> str | None:
+    """The marker's text in `prefix`; None without one; StoreOwnershipError if unreadable."""
+    key = join_key(prefix, MARKER)
+    where = storage.describe(key)
     try:
-        if marker.is_symlink() or not marker.is_file():
+        if storage.stat(key) is None:
+            local = storage.local_path(key)
+            if local is not None and (local.is_symlink() or local.exists()):
+                raise OSError(f"{where} is not a regular file")
+            return None
+        local = storage.local_path(key)
+        if local is not None and local.is_symlink():
             raise OSError(f"{where} is not a regular file")
-        return StoreOwner.parse(marker.read_text(encoding="utf-8"), where)
-    except (OSError, UnicodeDecodeError) as exc:  # a binary file is no marker either
+        with storage.open_read(key) as handle:
+            return handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError, HyggeError) as exc:  # a binary file is no marker
         raise StoreOwnershipError(
             f"{where} cannot be read ({exc}); it claims the folder for a store, so hygge "
             "will not replace it. Fix or delete it"
         ) from exc
 
 
-def write_marker(folder: Path, owner: StoreOwner, published: Path) -> None:
-    """Write `owner` into `folder`, keeping the first publish's date if `published` is ours."""
-    found = read_owner(published) if published.is_dir() else None
+def read_owner(storage: ObjectStorage, prefix: str) -> StoreOwner | None:
+    """The owner `prefix`'s marker names; None without a marker; StoreOwnershipError if bad."""
+    text = read_marker_text(storage, prefix)
+    return (
+        None if text is None else StoreOwner.parse(text, storage.describe(join_key(prefix, MARKER)))
+    )
+
+
+def write_marker(storage: ObjectStorage, prefix: str, owner: StoreOwner, published: str) -> None:
+    """Write `owner` into `prefix`, keeping the first publish's date if `published` is ours."""
+    found = read_owner(storage, published)
     if found is not None and found.same_entity(owner):
         owner = owner.model_copy(update={"created_at": found.created_at})
-    text = owner.model_dump_json(indent=2) + "\n"
-
-    def write(temp: Path) -> None:
-        temp.write_text(text, encoding="utf-8")
-
-    write_atomically(folder / MARKER, write)
+    storage.put(join_key(prefix, MARKER), (owner.model_dump_json(indent=2) + "\n").encode())
 
 
-def folder_problem(folder: Path, owner: StoreOwner, *, adopt: bool) -> str | None:
-    """None if a store of `owner` may publish into `folder`: missing, empty or its own."""
-    if not folder.is_dir():
-        return None  # missing; a file in its place is the store's to report
+def update_marker(storage: ObjectStorage, prefix: str, key: str, value: object) -> None:
+    """Set `key` in the marker in `prefix` (written already), keeping everything else."""
+    content = json.loads(read_marker_text(storage, prefix) or "{}")
+    content[key] = value
+    storage.put(join_key(prefix, MARKER), (json.dumps(content, indent=2) + "\n").encode())
+
+
+def place_problem(
+    storage: ObjectStorage, prefix: str, owner: StoreOwner, *, adopt: bool, ours: frozenset[str]
+) -> str | None:
+    """None if a store of `owner` may publish into `prefix`: missing, empty or its own.
+
+    `ours`: names hygge keeps there besides the marker (they never make a prefix foreign).
+    """
+    where = storage.describe(prefix)
     try:
-        found = read_owner(folder)
-        names = [] if found else [p.name for p in folder.iterdir() if p.name != MARKER]
+        found = read_owner(storage, prefix)
+        names: set[str] = set()
+        if found is None:
+            start = len(prefix) + 1 if prefix else 0
+            for info in storage.list(prefix):
+                names.add(info.key[start:].split("/")[0])
+            local = storage.local_path(prefix)
+            if local is not None and local.is_dir():  # empty folders are entries too
+                names.update(p.name for p in local.iterdir())
+            names -= {MARKER, *ours}
     except StoreOwnershipError as exc:
         return str(exc)
-    except OSError as exc:
-        reason = exc.strerror or exc
-        return f"store folder {folder} cannot be listed ({reason}); fix its permissions"
+    except (OSError, HyggeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        return f"store folder {where} cannot be listed ({reason}); fix its permissions"
     return judge_place(
-        f"store folder {folder}",
+        f"store folder {where}",
         expected=owner,
         found=found,
-        contents=names,
+        contents=sorted(names),
         count=len(names),
         adopt=adopt,
         marker_name=MARKER,

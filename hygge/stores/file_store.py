@@ -1,70 +1,73 @@
-"""The file store: one entity's folder of parquet, csv or ndjson files, published atomically.
+"""The file store: one entity's prefix of parquet, csv or ndjson files, on any ObjectStorage.
 
-For an entity folder `T = <root>/lake/orders` a run stages its files in
-`<root>/lake/_hygge_staging/orders/<run_id>/`: a sibling of the entity folders on the same
-filesystem (renames stay atomic) that readers of `T` never see. Publishing a full_drop run
-exchanges the staging folder with `T` in one step; an incremental run moves its files into `T`
-one by one, never over an existing file (so readers may see part of an incremental run:
-`atomic_visibility` declares full_drop only). Publishing is idempotent: after a crash anywhere
-in it, calling it again with the same `Staging` ends with every staged row published once; the
-completion marker (`hygge.stores.commit_marker`, in `_hygge_store.json`) makes a publish of a
-run already published a no-op.
+For an entity prefix `T = lake/orders` a run stages its files under
+`lake/_hygge_staging/orders/<run_id>/`: a sibling of the entity prefixes (on a local disk the
+same filesystem, so renames stay atomic) that readers of `T` never see. A staging prefix
+holds `_hygge_staging_open` while its run may stage; publishing and aborting remove it, so a
+lingering writer cannot stage into a published or aborted run.
 
-The entity folder carries `_hygge_store.json`, the marker naming its owner (see
-`hygge.stores.ownership`). A run refuses a non-empty folder without this entity's marker
-before it stages anything. A full_drop run writes the marker into its staging folder before
-the exchange, an incremental run into `T` before its first file: a published folder is never
-without it, whatever the crash.
+How a publish makes the files visible depends on what the storage can do
+(`StorageCapabilities`), and is one strategy of `hygge.stores.file_publish`: a folder exchange
+where the storage renames atomically (a local disk), copy → live-marker switch → delete
+elsewhere. Publishing is idempotent: after a crash anywhere in it, calling it again with the
+same `Staging` ends with every staged row published once; the completion marker
+(`hygge.stores.commit_marker`, in `_hygge_store.json`) makes a publish of a run already
+published a no-op.
+
+`T` carries `_hygge_store.json`, the marker naming its owner (`hygge.stores.ownership`). A run
+refuses a non-empty prefix without this entity's marker before it stages anything.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
+import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
 from hygge.errors import ConfigError, StateError
-from hygge.faults import fault_point
-from hygge.io.atomic import (
-    fsync_dir,
-    make_dirs,
-    move_no_replace,
-    remove_empty_dir,
-    remove_tree,
-    swap_in,
-)
+from hygge.io.atomic import fsync_dir, remove_empty_dir
 from hygge.io.formats import check_options, write_option_names
-from hygge.io.patterns import TIMESTAMP_FORMAT, FilePattern, short_run_id
+from hygge.io.patterns import TIMESTAMP_FORMAT, short_run_id
 from hygge.io.writers import write_frame
+from hygge.storage import LIVE_MARKER, LocalStorage, ObjectStorage, join_key
+from hygge.stores.artefact_names import listed_names, published_name, staged_name
 from hygge.stores.base import CommitRecord, Staging
-from hygge.stores.commit_marker import read_commits, write_commit
-from hygge.stores.file_marker import folder_problem, read_owner, write_marker
+from hygge.stores.commit_marker import read_commits
+from hygge.stores.file_marker import place_problem
+from hygge.stores.file_naming import FILE_RUN_TYPES, FileNaming
+from hygge.stores.file_publish import OPEN, CopyPublish, RenamePublish
+from hygge.stores.file_staging import STAGING_DIR, FileStaging
 from hygge.stores.files import LocalStoreConfig
 from hygge.stores.ownership import StoreOwner, StoreOwnershipError
 from hygge.types import Place, RunType
 
-STAGING_DIR = "_hygge_staging"
+__all__ = ["STAGING_DIR", "FileStore", "open_file_store"]
 
 
-class FileStore:
-    """Stages batches as files and publishes them into the entity folder."""
+class FileStore(FileStaging):
+    """Stages batches as files under the staging prefix and publishes them into `prefix`."""
 
     def __init__(
         self,
         config: LocalStoreConfig,
         place: Place,
+        storage: ObjectStorage,
+        prefix: str,
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.config = config
-        self.place = place
-        self.target = place.resolve(config.path)
-        self.staging_root = self.target.parent / STAGING_DIR / self.target.name
+        self.config, self.place, self.storage = config, place, storage
+        self.prefix = prefix.strip("/")
+        parent, _, name = self.prefix.rpartition("/")
+        self.staging_prefix = join_key(parent, STAGING_DIR, name)
+        self.target = storage.local_path(self.prefix)  # None on object storage
+        self.staging_root = storage.local_path(self.staging_prefix)
         self._clock = clock or (lambda: datetime.now(UTC))
         where = f"store of {place.flow}.{place.entity}"
         options = config.format_options
@@ -73,126 +76,157 @@ class FileStore:
             config.compression
         ):
             raise ConfigError(f"{where}: compression is set twice, to different codecs")
-        self._patterns = {run_type: self._pattern(run_type) for run_type in _FILE_RUN_TYPES}
+        self.naming = FileNaming(config, place)
+        renames = storage.capabilities.atomic_rename
+        self.publishing = RenamePublish(self) if renames else CopyPublish(self)
 
     def prepare(self, run_id: str, run_type: RunType) -> Staging:
-        """Create an empty staging folder for the run; names continue after published ones."""
-        if run_type not in _FILE_RUN_TYPES:
+        """Create an empty staging prefix for the run; names continue after published ones."""
+        if run_type not in FILE_RUN_TYPES:
             raise ConfigError(
                 f"store of {self.place.flow}.{self.place.entity}: {self.describe()} cannot "
                 f"{run_type.value}; file stores support full_drop and incremental"
             )
-        if self.target.exists() and not self.target.is_dir():
-            raise StateError(f"store path {self.target} is a file; a file store needs a folder")
-        self._refuse_foreign()
-        folder = self.staging_root / short_run_id(run_id, length=64)
+        if self.storage.stat(self.prefix) is not None:
+            raise StateError(f"store path {self.where()} is a file; a file store needs a folder")
+        self.refuse_foreign()
+        location = join_key(self.staging_prefix, short_run_id(run_id, length=64))
         try:
             self.refuse_linked_staging()
-            remove_tree(folder)  # a leftover of this same run that never checkpointed
-            make_dirs(folder)  # each new folder's entry synced in its parent
+            self.storage.delete_prefix(location)  # a leftover of this same run
+            self.storage.put(join_key(location, OPEN), run_id.encode())  # folders synced
         except PermissionError as exc:
             raise StateError(
-                f"cannot create the staging folder {self.staging_root} ({exc.strerror}); hygge "
-                f"stages runs there before publishing: give the user running hygge write "
-                f"access to it (chmod / chown), or remove it if nothing else uses it"
+                f"cannot create the staging folder {self.storage.describe(self.staging_prefix)} "
+                f"({exc.strerror}); hygge stages runs there before publishing: give the user "
+                "running hygge write access to it (chmod / chown), or remove it if nothing "
+                "else uses it"
             ) from exc
-        stat = folder.stat()
-        started = self._clock().astimezone(UTC)
+        started = self._clock().astimezone(UTC).strftime(TIMESTAMP_FORMAT)
         return Staging(
             run_id=run_id,
             run_type=run_type,
-            location=str(folder),
-            next_sequence=self._first_sequence(run_type),
-            extra={
-                "device": stat.st_dev,
-                "inode": stat.st_ino,
-                "started": started.strftime(TIMESTAMP_FORMAT),
-            },
+            location=self.storage.describe(location) if self.target else location,
+            next_sequence=self.naming.first_sequence(run_type, self.publishing.published),
+            extra={"started": started},
         )
 
     def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
-        """Write the batch as one file in the staging folder; returns the staging with it listed."""
-        folder = self._existing_staging(staging)
-        name = self._file_name(staging, staging.next_sequence)
-        if staging.run_type is RunType.INCREMENTAL and (self.target / name).exists():
+        """Write the batch as one file in the staging; returns the staging with it listed."""
+        location = self.live_staging(staging)
+        name = self.naming.name(staging, staging.next_sequence)
+        if staging.run_type is RunType.INCREMENTAL and self.publishing.holds(name):
             raise StateError(
-                f"{self.target / name} already exists; hygge never overwrites published files. "
-                f"Use a file_pattern with {{run_id}} or {{timestamp}}",
+                f"{self.where(name)} already exists; hygge never overwrites published files. "
+                "Use a file_pattern with {run_id} or {timestamp}",
             )
-        options = self.config.format_options
-        fmt, compression = self.config.format, self.config.compression
-        # The folder's entry is synced once per chunk, in sync(), not once per file.
-        write_frame(batch, folder / name, fmt, options, compression=compression, sync_dir=False)
+        staged = staged_name(name, staging.attempt_id)
+        key = join_key(location, staged)
+        options, fmt, compression = self.config.format_options, self.config.format, None
+        compression = self.config.compression
+        local = self.storage.local_path(key)
+        if local is not None:  # polars writes the file in place; sync() syncs the folder
+            write_frame(batch, local, fmt, options, compression=compression, sync_dir=False)
+        else:
+            with tempfile.TemporaryDirectory(prefix="hygge-stage-") as folder:
+                path = Path(folder) / name
+                write_frame(batch, path, fmt, options, compression=compression)
+                with path.open("rb") as data:
+                    self.storage.put(key, data)
         return staging.model_copy(
             update={
-                "artefacts": [*staging.artefacts, name],
+                "artefacts": [*staging.artefacts, staged],
                 "next_sequence": staging.next_sequence + staging.sequence_step,
             }
         )
 
     def sync(self, staging: Staging) -> None:
-        """Make the staged files' folder entries durable before a checkpoint lists them."""
-        fsync_dir(self._existing_staging(staging))
+        """Make the staged files' entries durable before a checkpoint lists them."""
+        folder = self.storage.local_path(self.live_staging(staging))
+        if folder is not None:
+            fsync_dir(folder)  # a finished put is durable; a file written in place needs this
 
     def discard_unlisted(self, staging: Staging) -> None:
         """Delete staged files the checkpoint does not list (partial or uncheckpointed writes)."""
-        folder = self._own_staging(staging)
-        if not self._is_staged_set(folder, staging):
+        location = self.staging_key(staging)
+        if not self.is_staged_set(location, staging):
             return  # nothing staged any more: published (full_drop) or aborted
-        listed = set(staging.artefacts)
-        for child in folder.iterdir():
-            if child.name not in listed and self._of_partition(child.name, staging):
-                remove_tree(child)
+        listed, start = {*listed_names(staging.artefacts), OPEN}, len(location) + 1
+        for info in self.storage.list(location):
+            name = info.key[start:]
+            if name not in listed and self._of_partition(name, staging):
+                self.storage.delete(info.key)
 
     def _of_partition(self, name: str, staging: Staging) -> bool:
         """Whether a staged file (or its temp file) is the staging's partition's to discard:
         every file without a partition; else a name of the partition's sequences."""
         if staging.partition is None:
             return True
-        name = _TEMP_NAME.sub(r"\1", name)
-        pattern, place = self._patterns[staging.run_type], self.place
-        sequence = pattern.sequence_of(name, entity=place.entity, flow=place.flow)
+        name = published_name(_TEMP_NAME.sub(r"\1", name))
+        sequence = self.naming.sequence_of(staging.run_type, name)
         step = staging.sequence_step
         return sequence is not None and sequence % step == staging.next_sequence % step
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
-        """Make the staged files visible in the entity folder; idempotent after any crash."""
-        found = read_commits(self.target) if self.target.is_dir() else None
+        """Make the staged files visible in the entity prefix; idempotent after any crash."""
+        found = read_commits(self.storage, self.prefix)
         if found is not None and staging.run_id in found.recent_runs:
-            self._remove_staging(staging)  # published by an earlier call: only clean-up is left
+            self.remove_staging(staging)  # published by an earlier call: only clean-up is left
             return
-        self._refuse_foreign()  # the folder may have changed since prepare (hours, a crash)
+        self.refuse_foreign()  # the prefix may have changed since prepare (hours, a crash)
         record = record or CommitRecord.of(staging)
         if staging.run_type is RunType.FULL_DROP:
-            self._publish_full_drop(staging, record)
+            self.publishing.full_drop(staging, record)
         else:
-            self._publish_incremental(staging, record)
-        self._remove_staging(staging)
+            self.publishing.incremental(staging, record)
+        self.remove_staging(staging)
 
     def last_commit(self) -> CommitRecord | None:
         """The completion marker's last record; None before the first publish."""
-        found = read_commits(self.target) if self.target.is_dir() else None
+        found = read_commits(self.storage, self.prefix)
         return None if found is None else found.last
 
     def abort(self, staging: Staging) -> None:
-        """Drop the staging folder; the published files stay exactly as they were."""
-        aside = self._aside(staging)
-        if not self.target.exists() and aside.is_dir():
-            aside.rename(self.target)  # the fallback swap died halfway: restore the old set
-            fsync_dir(self.target.parent)
-        self._remove_staging(staging)
+        """Drop the staging; the published files stay exactly as they were."""
+        elsewhere = self._staged_elsewhere(staging)
+        if elsewhere is not None:
+            elsewhere.abort(staging)  # a run discarded after its store changed
+            return
+        self.publishing.abort(staging)
+        self.remove_staging(staging)
+
+    def _staged_elsewhere(self, staging: Staging) -> FileStore | None:
+        """The local store whose staging `staging` is, when not this one's (the store's path
+        changed since the run staged): `<folder>/_hygge_staging/<entity>/<run>`."""
+        root, path = self.storage.local_path(""), Path(staging.location)
+        if root is None or not path.is_absolute() or path.parent.parent.name != STAGING_DIR:
+            return None
+        if path.parent == root / self.staging_prefix:
+            return None
+        storage = LocalStorage(path.parent.parent.parent)
+        return FileStore(self.config, self.place, storage, path.parent.name, clock=self._clock)
 
     def ownership_problem(self) -> str | None:
-        """None if the entity folder is missing, empty or this entity's; else why not."""
-        return folder_problem(self.target, self._owner(), adopt=self.config.adopt_existing)
+        """None if the entity prefix is missing, empty or this entity's; else why not."""
+        if self.storage.stat(self.prefix) is not None:
+            return None  # a file: `check` and `prepare` report it
+        return place_problem(
+            self.storage,
+            self.prefix,
+            self.owner(),
+            adopt=self.config.adopt_existing,
+            ours=frozenset({LIVE_MARKER, OPEN}),
+        )
 
     def check(self) -> list[str]:
         """Problems a user must fix before a run: a file, a foreign folder, not writable."""
-        if self.target.exists() and not self.target.is_dir():
-            return [f"store path {self.target} is a file; a file store needs a folder"]
+        if self.storage.stat(self.prefix) is not None:
+            return [f"store path {self.where()} is a file; a file store needs a folder"]
         problem = self.ownership_problem()
         if problem:
             return [problem]
+        if self.target is None:
+            return []  # object storage: writability shows at the first put
         existing = self.target if self.target.exists() else self.target.parent
         while not existing.exists():
             existing = existing.parent
@@ -207,188 +241,51 @@ class FileStore:
     def identity(self) -> str:
         """E.g. `local parquet ./lake/orders`: the format and the real path, symlinks resolved
         (`type: parquet` and `type: local` write the same files, so both say `local`)."""
+        if self.target is None:
+            return f"storage {self.config.format} {self.storage.describe(self.prefix)}"
         return f"local {self.config.format} {self.place.real_label(self.target)}"
 
-    def _publish_full_drop(self, staging: Staging, record: CommitRecord) -> None:
-        folder = Path(staging.location)
-        if not self._is_staged_set(folder, staging):
-            raise StateError(
-                f"staging folder {folder} of run {staging.run_id} is gone and {self.target} "
-                f"does not hold it: the staged data is lost. Run the entity again"
-            )
-        self.discard_unlisted(staging)
-        self._require_artefacts(folder, staging)
-        # Before the exchange: the published folder is never without its marker.
-        write_marker(folder, self._owner(), self.target)
-        write_commit(folder, record, self.target)  # exchanged with the data, in one step
-        fsync_dir(folder)
-        swap_in(folder, self.target, self._aside(staging))
-        fault_point("during_publish")  # test hook: exchanged, old set not yet deleted
+    def where(self, name: str = "") -> str:
+        """The entity prefix (or a file in it) for messages."""
+        return self.storage.describe(join_key(self.prefix, name))
 
-    def _publish_incremental(self, staging: Staging, record: CommitRecord) -> None:
-        folder = Path(staging.location)
-        make_dirs(self.target)
-        if read_owner(self.target) is None:
-            # Before the first file: a crash in between leaves the folder owned, not foreign.
-            write_marker(self.target, self._owner(), self.target)
-            fsync_dir(self.target)
-        pending = []
-        for name in staging.artefacts:
-            src, dst = folder / name, self.target / name
-            if src.exists() and dst.exists() and not src.samefile(dst):
-                raise StateError(
-                    f"{dst} already exists and is not this run's file; hygge never overwrites "
-                    f"published files. Nothing was published; use a file_pattern with {{run_id}}"
-                )
-            if src.exists():
-                pending.append((src, dst))
-            elif not dst.exists():
-                raise StateError(_lost(staging, name, folder, self.target))
-        for moved, (src, dst) in enumerate(pending):
-            if moved:
-                fault_point("during_publish")  # test hook: some files moved, not all
-            if dst.exists():  # a link-based move died between link and unlink
-                src.unlink()
-            else:
-                move_no_replace(src, dst)
-        fsync_dir(self.target)
-        write_commit(self.target, record, self.target)  # after the last file: all are there
-
-    def _owner(self) -> StoreOwner:
+    def owner(self) -> StoreOwner:
         config = self.config
         label = config.format if str(config.type) == "parquet" else f"{config.type} {config.format}"
         return StoreOwner.of(self.place, label, self._clock().astimezone(UTC))
 
-    def _refuse_foreign(self) -> None:
+    def refuse_foreign(self) -> None:
         problem = self.ownership_problem()
         if problem:
             raise StoreOwnershipError(problem)
 
-    def refuse_linked_staging(self) -> None:
-        """Staging is deleted after every run (and by reset): it must be a real folder here."""
-        for folder in (self.staging_root.parent, self.staging_root):
-            if folder.is_symlink():
-                raise StateError(
-                    f"{folder} is a symbolic link (to {folder.readlink()}); hygge stages runs "
-                    f"in it and deletes what it stages there, so it must be a real folder. "
-                    f"Remove the link; hygge creates the folder itself"
-                )
-
-    def _remove_staging(self, staging: Staging) -> None:
-        location = self._own_staging(staging)
-        remove_tree(location)
-        remove_tree(self._aside(staging))
-        # The run's own staging root: another store's, when a run is discarded after a change.
-        staging_root = Path(staging.location).parent
-        if remove_empty_dir(staging_root):
-            remove_empty_dir(staging_root.parent)
-        # Entities of one store share `_hygge_staging`: another run may remove it meanwhile.
-        with contextlib.suppress(FileNotFoundError):
-            fsync_dir(staging_root.parent)
-
-    def _require_artefacts(self, folder: Path, staging: Staging) -> None:
-        for name in staging.artefacts:
-            if not (folder / name).is_file():
-                raise StateError(_lost(staging, name, folder, self.target))
-
-    def _aside(self, staging: Staging) -> Path:
-        return Path(str(self._own_staging(staging)) + ".old")
-
-    @staticmethod
-    def _own_staging(staging: Staging) -> Path:
-        """The staging location, if it is one `prepare` makes: `…/_hygge_staging/<name>/<run>`.
-
-        A checkpoint is a file anyone can edit; hygge deletes only its own staging folders.
-        """
-        location = Path(staging.location)
-        entity = location.parent
-        if entity.parent.name != STAGING_DIR or entity.is_symlink() or entity.parent.is_symlink():
-            raise StateError(
-                f"staging location {location} of run {staging.run_id} is not a staging folder "
-                f"hygge made (<store>/{STAGING_DIR}/<entity>/<run>, no symbolic links); hygge "
-                f"deletes nothing there. Delete the entity's checkpoint file in the state folder "
-                f"(.hygge/checkpoints/<flow>/<entity>.json) if you edited it"
-            )
-        return location
-
-    @staticmethod
-    def _is_staged_set(path: Path, staging: Staging) -> bool:
-        """True if `path` is the folder `prepare` made (renames keep a folder's inode)."""
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return False
-        extra = staging.extra
-        return (stat.st_dev, stat.st_ino) == (extra.get("device"), extra.get("inode"))
-
-    def _existing_staging(self, staging: Staging) -> Path:
-        folder = Path(staging.location)
-        if not self._is_staged_set(folder, staging):
-            raise StateError(
-                f"staging folder {folder} of run {staging.run_id} is missing (aborted or "
-                f"published already); start a new run"
-            )
-        return folder
-
-    def _pattern(self, run_type: RunType) -> FilePattern:
-        extension = self.config.extension
-        if self.config.file_pattern is not None:
-            text = self.config.file_pattern
-            if not text.endswith(extension):
-                text += extension  # readers pick files by extension: never publish unseen files
-        elif run_type is RunType.INCREMENTAL:
-            text = "{timestamp}_{run_id}_{sequence:05d}" + extension
-        else:
-            text = "{sequence:020d}" + extension
-        pattern = FilePattern.parse(text)
-        entity, flow = self.place.entity, self.place.flow
-        sample = pattern.render(sequence=0, entity=entity, flow=flow, run_id=_RUN, started=_EPOCH)
-        if sample.startswith((".", "_")):
-            raise ConfigError(
-                f"file_pattern {text!r} makes names starting with '.' or '_' ({sample}), "
-                f"which readers skip as hidden; start the pattern differently"
-            )
-        if len(sample.encode()) > MAX_FILE_NAME_BYTES:
-            raise ConfigError(
-                f"store of {flow}.{entity}: file_pattern {text!r} makes names of "
-                f"{len(sample.encode())} bytes; file names are limited to 255 bytes, and hygge "
-                f"needs room for its temp names and growing sequences: at most "
-                f"{MAX_FILE_NAME_BYTES}",
-                hint="shorten the pattern (drop {flow} or {entity}: the folder names them)",
-            )
-        return pattern
-
-    def _file_name(self, staging: Staging, sequence: int) -> str:
-        started = datetime.strptime(str(staging.extra["started"]), TIMESTAMP_FORMAT)
-        return self._patterns[staging.run_type].render(
-            sequence=sequence,
-            entity=self.place.entity,
-            flow=self.place.flow,
-            run_id=staging.run_id,
-            started=started,
-        )
-
-    def _first_sequence(self, run_type: RunType) -> int:
-        pattern = self._patterns[run_type]
-        if run_type is RunType.FULL_DROP or pattern.unique_per_run or not self.target.is_dir():
-            return 0
-        entity, flow = self.place.entity, self.place.flow
-        found = [
-            pattern.sequence_of(p.name, entity=entity, flow=flow) for p in self.target.iterdir()
-        ]
-        return max((s for s in found if s is not None), default=-1) + 1
+    def remove_staging(self, staging: Staging) -> None:
+        location = self.staging_key(staging)
+        self.storage.delete_prefix(location)
+        self.publishing.clean_up(staging)
+        root = self.staging_root  # on a local disk folders outlive their files
+        if root is not None and remove_empty_dir(root):
+            remove_empty_dir(root.parent)
 
 
-_FILE_RUN_TYPES = (RunType.FULL_DROP, RunType.INCREMENTAL)
 _TEMP_NAME = re.compile(r"^\.(.+)\.[0-9a-f]{8}\.tmp$")  # `write_frame`'s temp file of a name
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_RUN = "0" * 32  # a run id as long as a real one
-# A file is written under `.<name>.<8 hex>.tmp` (14 bytes more), and `{sequence}` may grow.
-MAX_FILE_NAME_BYTES = 230
 
 
-def _lost(staging: Staging, name: str, folder: Path, target: Path) -> str:
-    return (
-        f"staged file {name} of run {staging.run_id} is in neither {folder} nor {target}: "
-        f"its rows are lost. Run the entity again (a full_drop run restores everything)"
-    )
+def open_file_store(
+    config: LocalStoreConfig,
+    place: Place,
+    storage: ObjectStorage | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> FileStore:
+    """The file store for `config.path` on `storage` (default: the workspace's folder).
+
+    On a local disk the store's storage is the entity folder's parent, so absolute paths
+    and paths outside the workspace work and nothing outside that parent is ever deleted.
+    """
+    root = place.root if storage is None else storage.local_path("")
+    if root is None:
+        assert storage is not None
+        return FileStore(config, place, storage, config.path, clock=clock)
+    target = replace(place, root=root).resolve(config.path)
+    return FileStore(config, place, LocalStorage(target.parent), target.name, clock=clock)

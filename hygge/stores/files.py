@@ -102,9 +102,11 @@ class LocalStoreConfig(StoreConfig):
         return EXTENSIONS[self.format]
 
     def open(self, place: Place) -> Any:
-        from hygge.stores.file_store import FileStore
+        """The store on the storage its connection names (secrets resolved now)."""
+        from hygge.storage.connect import open_storage
+        from hygge.stores.file_store import open_file_store
 
-        return FileStore(self, place)
+        return open_file_store(self, place, open_storage(place, self.connection))
 
 
 class ParquetStoreConfig(LocalStoreConfig):

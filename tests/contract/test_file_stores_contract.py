@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,14 +11,15 @@ import polars as pl
 import pytest
 
 import hygge.io.atomic
-import hygge.stores.file_store
+import hygge.storage.local
 from hygge.errors import InjectedFault
 from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import LocalStorage
 from hygge.stores.base import Store, StoreCapabilities
+from hygge.stores.file_publish import RenamePublish
+from hygge.stores.file_store import open_file_store
 from hygge.stores.files import LocalStoreConfig
-from hygge.stores.object_file_store import open_file_store
 from hygge.types import Place, RunType
 from tests.contract.store_contract import CrashPublish, OpenStore, ReadPublished, StoreContract
 from tests.support.data import orders
@@ -97,28 +97,30 @@ class FileStoreContract(StoreContract):
 
 
 def _arm(patch: pytest.MonkeyPatch, point: str, run_type: RunType) -> None:
-    store_module, atomic = hygge.stores.file_store, hygge.io.atomic
     full_drop = run_type is RunType.FULL_DROP
-    if point == "first_step" and full_drop:
-        patch.setattr(store_module, "swap_in", fail_on_call(atomic.swap_in, 1))
-    elif point == "first_step":
-        patch.setattr(store_module, "move_no_replace", fail_on_call(atomic.move_no_replace, 1))
+    if point == "first_step" and full_drop:  # before the folder exchange
+        patch.setattr(RenamePublish, "_swap_in", fail_on_call(RenamePublish._swap_in, 1))
+    elif point == "first_step":  # before the first file moves
+        patch.setattr(RenamePublish, "_move", fail_on_call(RenamePublish._move, 1))
     elif point == "midway" and full_drop:  # right after the atomic exchange
-        patch.setattr(atomic, "fsync_dir", fail_on_call(atomic.fsync_dir, 1))
+        patch.setattr(LocalStorage, "exchange", fail_on_call(LocalStorage.exchange, 1, after=True))
     elif point == "midway":  # one file moved, the others not yet
-        patch.setattr(
-            store_module, "move_no_replace", fail_on_call(atomic.move_no_replace, 1, after=True)
-        )
+        patch.setattr(RenamePublish, "_move", fail_on_call(RenamePublish._move, 1, after=True))
     elif point == "midway_without_renameat2":
-        patch.setattr(atomic, "_renameat2", lambda src, dst, flags: False)
+        patch.setattr(hygge.io.atomic, "_renameat2", lambda src, dst, flags: False)
         if full_drop:  # between renaming the old folder aside and the new one in
-            patch.setattr(atomic, "fsync_dir", fail_on_call(atomic.fsync_dir, 1))
+            patch.setattr(LocalStorage, "rename", fail_on_call(LocalStorage.rename, 1, after=True))
         else:  # between hard-linking the first file into place and unlinking its staged name
-            patch.setattr(os, "unlink", fail_on_call(os.unlink, 1))
+            patch.setattr(hygge.storage.local, "move_no_replace", _link_then_die)
     elif point == "before_cleanup":
-        patch.setattr(store_module, "remove_tree", fail_on_call(atomic.remove_tree, 1))
+        patch.setattr(LocalStorage, "delete_prefix", fail_on_call(LocalStorage.delete_prefix, 1))
     else:
         raise AssertionError(f"unknown crash point {point}")
+
+
+def _link_then_die(src: Path, dst: Path) -> None:
+    dst.hardlink_to(src)
+    raise InjectedFault(f"crash after linking {dst}, before unlinking {src}")
 
 
 class TestParquetStore(FileStoreContract):

@@ -18,8 +18,8 @@ from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import MemoryStorage
 from hygge.stores.base import Store, StoreCapabilities
+from hygge.stores.file_store import open_file_store
 from hygge.stores.files import LocalStoreConfig
-from hygge.stores.object_file_store import ObjectFileStore
 from hygge.types import Place, RunType
 from tests.contract.store_contract import CrashPublish, OpenStore, ReadPublished, StoreContract
 from tests.support.data import orders
@@ -55,7 +55,7 @@ class ObjectFileStoreContract(StoreContract):
         config = LocalStoreConfig(path=ENTITY_PATH, format=self.format)
 
         def open_() -> Store:
-            return ObjectFileStore(config, Place(tmp_path, "sales", "orders"), storage)
+            return open_file_store(config, Place(tmp_path, "sales", "orders"), storage)
 
         return open_
 

@@ -38,7 +38,7 @@ def test_ctrl_c_stops_at_a_checkpoint_and_the_next_go_resumes_without_loss(
     assert "start" in started, started
     staging = root / "lake" / "_hygge_staging" / "events"
     deadline = time.monotonic() + 30
-    while not any(staging.glob("*/*.parquet")) and time.monotonic() < deadline:
+    while not any(staging.glob("*/*.parquet*")) and time.monotonic() < deadline:
         time.sleep(0.01)  # wait until it is staging files: stop the run in the middle
 
     go.send_signal(signal.SIGINT)
@@ -62,7 +62,7 @@ def _start_moving(root: Path) -> subprocess.Popen[str]:
     )
     staging = root / "lake" / "_hygge_staging" / "events"
     deadline = time.monotonic() + 30
-    while not any(staging.glob("*/*.parquet")) and time.monotonic() < deadline:
+    while not any(staging.glob("*/*.parquet*")) and time.monotonic() < deadline:
         time.sleep(0.01)
     return go
 

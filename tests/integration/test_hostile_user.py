@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from hygge.stores.file_marker import MARKER
-from hygge.stores.file_store import FileStore
+from hygge.stores.file_store import FileStore, open_file_store
 from hygge.stores.files import LocalStoreConfig
 from hygge.stores.ownership import StoreOwnershipError
 from hygge.types import Place, RunStatus, RunType
@@ -20,7 +20,7 @@ from tests.support.workspace import land, read_lake, run, write_workspace
 
 def open_store(root: Path) -> FileStore:
     place = Place(root, "sales", "orders", workspace="shop")
-    return FileStore(LocalStoreConfig(path="lake/orders"), place)
+    return open_file_store(LocalStoreConfig(path="lake/orders"), place)
 
 
 def test_a_marker_that_is_not_utf8_text_is_refused_naming_it_not_a_decode_crash(tmp_path):

@@ -12,12 +12,13 @@ import pytest
 from pydantic import ValidationError
 
 import hygge.io.atomic
+import hygge.storage.local
 import hygge.stores.file_store
 from hygge.errors import ConfigError, DataError, InjectedFault, StateError
 from hygge.faults import reset_faults
 from hygge.stores.base import Staging
 from hygge.stores.file_marker import MARKER
-from hygge.stores.file_store import FileStore
+from hygge.stores.file_store import FileStore, open_file_store
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
 from hygge.types import Place, RunType
 from tests.support.data import orders, split_rows
@@ -27,15 +28,15 @@ STARTED = dt.datetime(2024, 5, 17, 8, 30, 5, tzinfo=dt.UTC)
 
 def open_store(root: Path, entity: str = "orders", **config: Any) -> FileStore:
     settings = {"path": f"lake/{entity}", **config}
-    return FileStore(
+    return open_file_store(
         LocalStoreConfig(**settings), Place(root, "sales", entity), clock=lambda: STARTED
     )
 
 
 def names(folder: Path) -> list[str]:
-    """Data files in `folder`: everything but the store's ownership marker."""
+    """Data files in `folder`: everything but the store's markers (`_hygge_…`)."""
     found = folder.iterdir() if folder.exists() else []
-    return sorted(p.name for p in found if p.name != MARKER)
+    return sorted(p.name for p in found if p.name != MARKER and not p.name.startswith("_hygge_"))
 
 
 def run(store: FileStore, frames: list[pl.DataFrame], run_type: RunType, run_id: str) -> Staging:
@@ -180,7 +181,7 @@ def test_full_drop_readers_see_the_old_or_the_new_set_in_one_exchange(tmp_path, 
     staging = store.prepare("run-2", RunType.FULL_DROP)
     staging = store.write(staging, orders(1))
     seen: list[list[str]] = []
-    exchange = hygge.io.atomic.exchange_dirs
+    exchange = hygge.storage.local.exchange_dirs
 
     def observed_exchange(a: Path, b: Path) -> bool:
         seen.append(names(tmp_path / "lake" / "orders"))
@@ -188,7 +189,7 @@ def test_full_drop_readers_see_the_old_or_the_new_set_in_one_exchange(tmp_path, 
         seen.append(names(tmp_path / "lake" / "orders"))
         return done
 
-    monkeypatch.setattr(hygge.io.atomic, "exchange_dirs", observed_exchange)
+    monkeypatch.setattr(hygge.storage.local, "exchange_dirs", observed_exchange)
     store.publish(staging)
     assert seen == [old, ["00000000000000000000.parquet"]]
     assert pl.read_parquet(tmp_path / "lake" / "orders" / "*.parquet").height == 1
@@ -201,9 +202,9 @@ def test_abort_after_a_fallback_swap_died_halfway_restores_the_old_set(tmp_path,
     with monkeypatch.context() as patch:
         patch.setattr(hygge.io.atomic, "_renameat2", lambda src, dst, flags: False)
         aside_folder = Path(staging.location).parent  # synced right after the first rename
-        real_fsync = hygge.io.atomic.fsync_dir
+        real_fsync = hygge.storage.local.fsync_dir
         patch.setattr(
-            hygge.io.atomic,
+            hygge.storage.local,
             "fsync_dir",
             lambda path: _raise_injected(path) if path == aside_folder else real_fsync(path),
         )
@@ -269,7 +270,7 @@ def test_ndjson_refuses_nan_which_json_would_turn_into_null(tmp_path):
 
 
 def test_parquet_compression_and_format_options_reach_the_writer(tmp_path):
-    store = FileStore(
+    store = open_file_store(
         ParquetStoreConfig(
             path="lake/orders", compression="zstd", format_options={"row_group_size": 2}
         ),
@@ -325,6 +326,7 @@ def test_publish_fsyncs_the_folders_whose_entries_changed(tmp_path, monkeypatch)
     synced: list[Path] = []
     monkeypatch.setattr(hygge.io.atomic, "fsync_dir", synced.append)
     monkeypatch.setattr(hygge.stores.file_store, "fsync_dir", synced.append)
+    monkeypatch.setattr(hygge.storage.local, "fsync_dir", synced.append)
     store = open_store(tmp_path)
     staging = store.write(store.prepare("run-1", RunType.FULL_DROP), orders(1))
     synced.clear()
@@ -358,6 +360,7 @@ def _record_syncs(monkeypatch) -> list[Path]:
     synced: list[Path] = []
     monkeypatch.setattr(hygge.io.atomic, "fsync_dir", synced.append)
     monkeypatch.setattr(hygge.stores.file_store, "fsync_dir", synced.append)
+    monkeypatch.setattr(hygge.storage.local, "fsync_dir", synced.append)
     return synced
 
 

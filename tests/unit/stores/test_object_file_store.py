@@ -11,10 +11,11 @@ from hygge.errors import InjectedFault
 from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
+from hygge.storage import LIVE_MARKER as LIVE
 from hygge.storage import LocalStorage, MemoryStorage
-from hygge.stores.file_store import FileStore
+from hygge.stores.file_publish import CopyPublish, RenamePublish
+from hygge.stores.file_store import open_file_store
 from hygge.stores.files import LocalStoreConfig
-from hygge.stores.object_file_store import LIVE, ObjectFileStore, open_file_store
 from hygge.types import Place, RunType
 from tests.support.data import orders
 
@@ -25,9 +26,9 @@ def _store(tmp_path, storage):
 
 
 def test_the_store_exchanges_folders_on_a_local_disk_and_copies_on_object_storage(tmp_path):
-    assert type(_store(tmp_path, None)) is FileStore
-    assert type(_store(tmp_path, LocalStorage(tmp_path))) is FileStore
-    assert type(_store(tmp_path, MemoryStorage())) is ObjectFileStore
+    assert type(_store(tmp_path, None).publishing) is RenamePublish
+    assert type(_store(tmp_path, LocalStorage(tmp_path)).publishing) is RenamePublish
+    assert type(_store(tmp_path, MemoryStorage()).publishing) is CopyPublish
 
 
 def _live(storage):
@@ -87,3 +88,16 @@ def test_a_home_reading_the_store_mid_publish_sees_only_the_live_set(tmp_path, m
     )
 
     assert sorted(rows["id"].to_list()) == [10, 11]
+
+
+def test_a_full_drop_prepare_never_lists_the_published_files(tmp_path, monkeypatch):
+    storage = MemoryStorage()
+    store = _store(tmp_path, storage)
+    store.publish(store.write(store.prepare("run-1", RunType.FULL_DROP), orders(3)))
+    listed: list[str] = []
+    real_list = storage.list
+    monkeypatch.setattr(
+        storage, "list", lambda prefix="", **kw: listed.append(prefix) or real_list(prefix, **kw)
+    )
+    store.prepare("run-2", RunType.FULL_DROP)
+    assert not [prefix for prefix in listed if prefix.startswith("lake/orders")]

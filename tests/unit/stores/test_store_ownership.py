@@ -10,11 +10,11 @@ from typing import Any
 import polars as pl
 import pytest
 
-import hygge.stores.file_store
 from hygge.errors import InjectedFault, StateError
 from hygge.homes.base import ReadSpec
 from hygge.stores.file_marker import MARKER
-from hygge.stores.file_store import FileStore
+from hygge.stores.file_publish import RenamePublish
+from hygge.stores.file_store import FileStore, open_file_store
 from hygge.stores.files import LocalStoreConfig
 from hygge.stores.ownership import StoreOwnershipError
 from hygge.types import Place, RunType
@@ -29,7 +29,7 @@ def open_store(
 ) -> FileStore:
     settings = {"path": f"lake/{entity}", **config}
     place = Place(root, "sales", entity, workspace=workspace)
-    return FileStore(LocalStoreConfig(**settings), place, clock=lambda: STARTED)
+    return open_file_store(LocalStoreConfig(**settings), place, clock=lambda: STARTED)
 
 
 def run(store: FileStore, run_type: RunType, run_id: str, rows: int = 2) -> None:
@@ -95,7 +95,7 @@ def test_a_folder_the_entity_owns_keeps_working_run_after_run(tmp_path, run_type
 
 def test_the_marker_keeps_the_date_of_the_first_publish(tmp_path):
     run(open_store(tmp_path), RunType.FULL_DROP, "run-1")
-    later = FileStore(
+    later = open_file_store(
         LocalStoreConfig(path="lake/orders"),
         Place(tmp_path, "sales", "orders", workspace="shop"),
         clock=lambda: STARTED + dt.timedelta(days=3),
@@ -129,7 +129,7 @@ def test_a_folder_owned_by_another_store_is_refused_naming_the_owner(
     tmp_path, workspace, entity_folder, owner_text
 ):
     run(open_store(tmp_path, entity_folder, workspace=workspace), RunType.FULL_DROP, "run-1")
-    claimed = FileStore(
+    claimed = open_file_store(
         LocalStoreConfig(path=f"lake/{entity_folder}", adopt_existing=True),
         Place(tmp_path, "sales", "orders", workspace="shop"),
     )
@@ -155,11 +155,11 @@ def test_the_marker_is_in_the_staged_folder_before_the_exchange(tmp_path, monkey
     staging = store.write(store.prepare("run-1", RunType.FULL_DROP), orders(1))
     seen: list[bool] = []
 
-    def crash_at_exchange(new: Path, target: Path, aside: Path) -> None:
-        seen.append((new / MARKER).is_file())
+    def crash_at_exchange(self, new: str, target: str, aside: str) -> None:
+        seen.append((Path(staging.location) / MARKER).is_file())
         raise InjectedFault("crash at the exchange")
 
-    monkeypatch.setattr(hygge.stores.file_store, "swap_in", crash_at_exchange)
+    monkeypatch.setattr(RenamePublish, "_swap_in", crash_at_exchange)
     with pytest.raises(InjectedFault):
         store.publish(staging)
     assert seen == [True]
@@ -169,10 +169,10 @@ def test_incremental_marks_the_folder_before_its_first_file(tmp_path, monkeypatc
     store = open_store(tmp_path)
     staging = store.write(store.prepare("run-1", RunType.INCREMENTAL), orders(1))
 
-    def crash_at_move(src: Path, dst: Path) -> None:
+    def crash_at_move(self, src: str, dst: str) -> None:
         raise InjectedFault("crash before the first file moves")
 
-    monkeypatch.setattr(hygge.stores.file_store, "move_no_replace", crash_at_move)
+    monkeypatch.setattr(RenamePublish, "_move", crash_at_move)
     with pytest.raises(InjectedFault):
         store.publish(staging)
     assert open_store(tmp_path).ownership_problem() is None

@@ -1,0 +1,85 @@
+"""Where a file store's run stages: `<parent>/_hygge_staging/<entity>/<run>/`, checked.
+
+A checkpoint is a file anyone can edit, and staging is deleted after every run: hygge touches
+only staging locations of the shape `prepare` makes, never through a symbolic link, and knows
+a live staging by its open marker (`_hygge_staging_open`, holding the run id).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hygge.errors import StateError
+from hygge.storage import ObjectStorage, join_key
+from hygge.stores.base import Staging
+from hygge.stores.file_publish import OPEN
+
+STAGING_DIR = "_hygge_staging"
+
+
+class FileStaging:
+    """The staging checks of a file store (its `storage`, `staging_prefix`, `staging_root`)."""
+
+    storage: ObjectStorage
+    staging_prefix: str
+    staging_root: Path | None  # the local folder of `staging_prefix`; None on object storage
+
+    def refuse_linked_staging(self) -> None:
+        """Staging is deleted after every run (and by reset): it must be a real folder here."""
+        if self.staging_root is None:
+            return  # object storage has no links
+        for folder in (self.staging_root.parent, self.staging_root):
+            if folder.is_symlink():
+                raise StateError(
+                    f"{folder} is a symbolic link (to {folder.readlink()}); hygge stages runs "
+                    f"in it and deletes what it stages there, so it must be a real folder. "
+                    f"Remove the link; hygge creates the folder itself"
+                )
+
+    def staging_key(self, staging: Staging) -> str:
+        """The staging key, if it is one `prepare` makes: `…/_hygge_staging/<name>/<run>`.
+
+        A checkpoint is a file anyone can edit; hygge deletes only its own staging folders.
+        """
+        location, root = staging.location, self.storage.local_path("")
+        if root is not None and Path(location).is_absolute():
+            relative = os.path.relpath(location, root)
+            location = "" if relative.startswith("..") else Path(relative).as_posix()
+        if location.rpartition("/")[0] != self.staging_prefix or not location:
+            raise StateError(
+                f"staging location {staging.location} of run {staging.run_id} is not a staging "
+                f"folder hygge made (<store>/{STAGING_DIR}/<entity>/<run>, no symbolic links); "
+                "hygge deletes nothing there. Delete the entity's checkpoint file in the state "
+                "folder (.hygge/checkpoints/<flow>/<entity>.json) if you edited it"
+            )
+        self.refuse_linked_staging()
+        return location
+
+    def is_staged_set(self, location: str, staging: Staging) -> bool:
+        """True if `location` holds the staging `prepare` made for this run (its open marker)."""
+        marker = join_key(location, OPEN)
+        if self.storage.stat(marker) is None:
+            return self._legacy_staged_set(location, staging)
+        with self.storage.open_read(marker) as handle:
+            return handle.read() == staging.run_id.encode()
+
+    def _legacy_staged_set(self, location: str, staging: Staging) -> bool:
+        """A checkpoint from before open markers: its folder's inode (renames keep it)."""
+        folder, extra = self.storage.local_path(location), staging.extra
+        if folder is None or "inode" not in extra:
+            return False
+        try:
+            stat = folder.stat()
+        except FileNotFoundError:
+            return False
+        return (stat.st_dev, stat.st_ino) == (extra.get("device"), extra.get("inode"))
+
+    def live_staging(self, staging: Staging) -> str:
+        location = self.staging_key(staging)
+        if not self.is_staged_set(location, staging):
+            raise StateError(
+                f"staging folder {self.storage.describe(location)} of run {staging.run_id} is "
+                "missing (aborted or published already); start a new run"
+            )
+        return location

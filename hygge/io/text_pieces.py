@@ -4,8 +4,10 @@ A chunk that stops inside a text file records the byte offset where its next row
 the next chunk seeks there instead of parsing the file again from its first row. A row ends
 at an end-of-line character outside quotes: one with an even number of quote characters
 before it since the row began (a doubled quote inside a quoted field counts twice), as
-polars' own csv line splitter counts them. Each piece is parsed with the file's head in
-front (BOM, skipped rows, header), so it reads as it does inside the whole file.
+polars' own csv line splitter counts them. Only the cut of each piece is looked for, with
+the bytes methods' counts and finds, so cutting costs little next to parsing. Each piece is
+parsed with the file's head in front (BOM, skipped rows, header), so it reads as it does
+inside the whole file.
 """
 
 from __future__ import annotations
@@ -14,9 +16,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
-
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from hygge.io.locate import POLARS_ENCODINGS
 
@@ -75,21 +74,6 @@ class RowSyntax:
         )
 
 
-def row_ends(block: bytes, syntax: RowSyntax, quoted: bool) -> tuple[list[int], bool]:
-    """The offsets just after each row end in `block`, and whether the block ends inside
-    quotes (`quoted`: whether it starts inside them)."""
-    assert syntax.eol is not None
-    data = pa.Array.from_buffers(pa.uint8(), len(block), [None, pa.py_buffer(block)])
-    eols = pc.equal(data, syntax.eol)
-    if syntax.quote is None or (not quoted and syntax.quote not in block):
-        return [i + 1 for i in pc.indices_nonzero(eols).to_pylist()], quoted
-    quotes = pc.cumulative_sum(pc.cast(pc.equal(data, syntax.quote), pa.int64()))
-    odd = pc.bit_wise_and(pc.add(quotes, int(quoted)), 1)
-    outside = pc.and_(eols, pc.equal(odd, 0))
-    ends = [i + 1 for i in pc.indices_nonzero(outside).to_pylist()]
-    return ends, bool((block.count(syntax.quote) + int(quoted)) % 2)
-
-
 def pieces(
     source: ByteSource,
     start: int,
@@ -101,25 +85,70 @@ def pieces(
 ) -> Iterator[tuple[bytes, int]]:
     """Pieces of at most `rows` whole rows from `start` (a row start) to `size`, each with the
     offset just after it; the last one ends at `size`, with or without a final newline."""
-    parts: list[bytes] = []
-    count, position, quoted = 0, start, False
-    while position < size:
-        block = source.read_at(position, min(block_bytes, size - position))
-        if not block:
-            break  # the file shrank: the home's change check after the file reports it
-        ends, quoted = row_ends(block, syntax, quoted)
-        taken = used = 0
-        while len(ends) - used >= rows - count:
-            used += rows - count
-            cut = ends[used - 1]
-            yield b"".join([*parts, block[taken:cut]]), position + cut
-            parts, count, taken = [], 0, cut
-        parts.append(block[taken:])
-        count += len(ends) - used
-        position += len(block)
-    rest = b"".join(parts)
-    if rest:
-        yield rest, position
+    assert syntax.eol is not None
+    eol = bytes([syntax.eol])
+    quote = None if syntax.quote is None else bytes([syntax.quote])
+    buffer, cursor, base, read_to, newlines, more = b"", 0, start, start, 0, False
+    while True:
+        while (more or newlines < rows) and read_to < size:
+            block = source.read_at(read_to, min(block_bytes, size - read_to))
+            if not block:
+                size = read_to  # the file shrank: the home's change check reports it
+                break
+            buffer, base, cursor = buffer[cursor:] + block, base + cursor, 0
+            newlines, read_to, more = newlines + block.count(eol), read_to + len(block), False
+        if cursor >= len(buffer):
+            return
+        cut = _cut(buffer, cursor, rows, newlines, eol, quote=quote) if newlines >= rows else None
+        if cut is None and read_to < size:
+            more = True  # one row runs past the buffer: read on
+            continue
+        cut = len(buffer) if cut is None else cut
+        yield buffer[cursor:cut], base + cut
+        newlines -= buffer.count(eol, cursor, cut)
+        cursor = cut
+
+
+def _cut(
+    buffer: bytes, start: int, rows: int, newlines: int, eol: bytes, *, quote: bytes | None
+) -> int | None:
+    """The offset after the last row end among the first `rows` end-of-lines after `start`
+    (of `newlines` there), else after the first row end past them; None: none in `buffer`."""
+    end = _nth(buffer, start, rows, newlines, eol)
+    if quote is None:
+        return end + 1
+    odd, at = buffer.count(quote, start, end) % 2, end
+    while odd:  # `at` is inside quotes: try the end-of-line before it
+        before = buffer.rfind(eol, start, at)
+        if before < 0:
+            break
+        odd ^= buffer.count(quote, before, at) % 2
+        at = before
+    if not odd:
+        return at + 1
+    odd, at = 1, end  # one row holds all of them: it ends at the next row end
+    while odd:
+        after = buffer.find(eol, at + 1)
+        if after < 0:
+            return None
+        odd ^= buffer.count(quote, at, after) % 2
+        at = after
+    return at + 1
+
+
+def _nth(buffer: bytes, start: int, n: int, newlines: int, eol: bytes) -> int:
+    """The index of the `n`-th end-of-line after `start` (there are `newlines` >= n)."""
+    guess = start + (len(buffer) - start) * n // newlines
+    seen = buffer.count(eol, start, guess)
+    at = guess - 1
+    if seen < n:
+        for _ in range(n - seen):
+            at = buffer.find(eol, at + 1)
+        return at
+    at = guess
+    for _ in range(seen - n + 1):
+        at = buffer.rfind(eol, start, at)
+    return at
 
 
 def data_start(source: ByteSource, size: int, syntax: RowSyntax) -> int:

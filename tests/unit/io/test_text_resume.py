@@ -124,7 +124,7 @@ def test_a_resume_reads_only_the_head_and_the_bytes_after_its_offset(tmp_path):
         )  # fmt: skip
         got = pl.concat([batch for batch, _ in rest])
 
-    assert got["id"].to_list() == list(range(15_000, 20_000))
+    assert got["id"].to_list() == list(range(rows, 20_000))
     earlier = [(o, n) for o, n in counting.reads if o < at]
     assert all(o + n <= HEAD_BYTES for o, n in earlier), earlier  # only the header's block
     assert sum(n for o, n in counting.reads if o >= at) == path.stat().st_size - at
@@ -162,3 +162,34 @@ def test_any_csv_resumed_at_any_batch_yields_exactly_the_rest(
     path.write_bytes(data.encode())
 
     assert_every_resume_yields_exactly_the_rest(path, schema={"id": pl.Int64, "text": pl.String})
+
+
+class Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return self.data[offset : offset + length]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(FIELDS, min_size=1, max_size=15),
+    per_piece=st.integers(1, 4),
+    block=st.integers(1, 9),
+)
+def test_pieces_end_at_row_boundaries_whatever_the_block_size(rows, per_piece, block):
+    from hygge.io.text_pieces import RowSyntax, pieces
+
+    data = "".join('"' + text.replace('"', '""') + '"\n' for text in rows).encode()
+    cut = list(
+        pieces(Bytes(data), 0, len(data), per_piece, RowSyntax("csv", {}), block_bytes=block)
+    )
+
+    assert b"".join(piece for piece, _ in cut) == data
+    ends = [end for _, end in cut]
+    boundaries = {len("".join('"' + t.replace('"', '""') + '"\n' for t in rows[:k]).encode())
+                  for k in range(1, len(rows) + 1)}  # fmt: skip
+    assert set(ends) <= boundaries and ends[-1] == len(data)
+    sizes = [pl.read_csv(piece, has_header=False).height for piece, _ in cut]
+    assert all(size <= per_piece for size in sizes) and sum(sizes) == len(rows)

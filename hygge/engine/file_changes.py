@@ -107,7 +107,8 @@ def _changed(
         return
     text = getattr(task.home, "format", "parquet") != "parquet"
     if same and text and _new_lines(parts, entry, record):
-        appended = entry.model_copy(update={"start_row": record.rows})
+        start = record.size if record.whole_lines else None  # the next row starts there
+        appended = entry.model_copy(update={"start_row": record.rows, "start_byte": start})
         selection.files.append(appended)
         selection.records.append(record_of(parts, appended))
         selection.notes.append(

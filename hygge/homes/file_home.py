@@ -117,7 +117,7 @@ class FileHome:
         schema = self._window_schema(located, files)
         for index in range(position.file_index, len(files)):
             entry = files[index]
-            offset, at_byte = entry.start_row, None  # rows an earlier run loaded (an append)
+            offset, at_byte = entry.start_row, entry.start_byte  # what an earlier run loaded
             if index == position.file_index and position.row_offset > offset:
                 offset, at_byte = position.row_offset, position.byte_offset
             self._ensure_unchanged(located, entry)  # a resumed offset fits only the same bytes

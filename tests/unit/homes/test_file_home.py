@@ -319,3 +319,16 @@ def test_a_resume_at_a_byte_offset_refuses_a_file_changed_since_the_window(tmp_p
 
     with pytest.raises(DataError, match="changed during the run"):
         list(home.read(window, position))
+
+
+def test_an_appended_file_is_read_from_the_byte_its_loaded_part_ends_at(tmp_path):
+    loaded = 'id,note\n1,a\n2,"b\nb"\n'
+    write(tmp_path / "landing" / "orders" / "a.csv", loaded + "3,c\n4,d\n")
+    home = open_home(tmp_path, format="csv")
+    (entry,) = home.open_window(ReadSpec()).files or []
+    appended = entry.model_copy(update={"start_row": 2, "start_byte": len(loaded)})
+
+    batches = list(home.read(Window(files=[appended]), FilePosition()))
+
+    assert pl.concat([b for b, _ in batches])["id"].to_list() == [3, 4]
+    assert batches[-1][1] == FilePosition(row_offset=4, byte_offset=len(loaded) + 8)

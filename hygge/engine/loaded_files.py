@@ -4,7 +4,9 @@ The commit writes them after the publish and before the watermark, in the `publi
 a crash before or during the write leaves the checkpoint in that phase, so the next run
 finishes the commit and writes the same records again (a no-op for shards already written);
 the new files are then neither read again nor skipped. An older watermark's file lists move
-to the ledger in the same write, before the watermark that drops them replaces it.
+to the ledger in the same write, before the watermark that drops them replaces it. The
+ledger goes with the watermark: without one (a first run, or after a reset) a run reads every
+file, so its records replace the ledger.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from hygge.types import RunType
 
 
 def record_loaded_files(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
-    """Write the run's file records to the ledger (a full_drop's replace every other)."""
+    """Write the run's file records to the ledger; those of a run that read every file (a
+    full_drop, or a run without a watermark before it) replace every other."""
     if checkpoint.file_records is None:
         return  # not a file window
-    if checkpoint.run_type is RunType.FULL_DROP:
-        state.clear_file_ledger(task.flow, task.entity)
+    previous = state.get_watermark(task.flow, task.entity)
+    older = legacy_records(previous)
+    if checkpoint.run_type is RunType.FULL_DROP or previous is None:
+        state.clear_file_ledger(task.flow, task.entity)  # this run read every file
         older = []
-    else:
-        older = legacy_records(state.get_watermark(task.flow, task.entity))
     records = {r.path: r for r in older} | {r.path: r for r in checkpoint.file_records}
     state.write_file_ledger(task.flow, task.entity, list(records.values()))
     fault_point("after_ledger")

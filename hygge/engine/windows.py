@@ -58,7 +58,8 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     if window.files is None:
         return RunWindow(window, None, kind, notes, schema, **ids)
     paths = [entry.path for entry in window.files]
-    known = known_records(task, state, last, paths) if incremental else {}
+    # The ledger goes with the watermark: without one, every file is new (as after a reset).
+    known = known_records(task, state, last, paths) if incremental and last else {}
     selection = select_files(task, home, window.files, known)
     if selection.files != window.files:
         window = window.model_copy(update={"files": selection.files, "rows_hint": None})

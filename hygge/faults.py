@@ -10,7 +10,8 @@ the step fails like any error) or `exit` (`os._exit(86)`, a crash: no clean-up r
     after_checkpoint     a chunk's checkpoint is saved
     before_publish       staged data complete, nothing published
     during_publish       inside the store's publish (e.g. between moving two files)
-    after_publish        published, watermark not yet advanced
+    after_publish        published, file ledger and watermark not yet advanced
+    after_ledger         the file ledger records the run's files, watermark not yet advanced
     after_watermark      watermark advanced, journal not yet written
     after_journal        journal written, checkpoint and lock not yet cleared
 
@@ -31,6 +32,7 @@ FAULT_POINTS = (
     "before_publish",
     "during_publish",
     "after_publish",
+    "after_ledger",
     "after_watermark",
     "after_journal",
 )

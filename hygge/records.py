@@ -20,7 +20,9 @@ class FileRecord(BaseModel):
     size: int  # bytes loaded
     mtime_ns: int
     rows: int  # rows of the file loaded (an append is read from here)
-    digest: str  # sha256 of the loaded bytes (hygge.io.digest.part_digest)
+    # sha256 of the loaded bytes (hygge.io.digest.part_digest); None: known only by the
+    # fingerprint of an older hygge (`path|size|mtime`), so a change reads it whole again
+    digest: str | None
     whole_lines: bool  # the loaded bytes end at a line end
 
 
@@ -30,8 +32,10 @@ class Watermark(BaseModel):
     column: str | None = None
     value: JsonScalar = None
     value_type: str | None = None  # datetime | date | int | string
-    files: list[str] | None = None  # file homes: fingerprints of files already loaded
-    file_records: list[FileRecord] | None = None  # file homes: what of each file is loaded
+    # An older hygge listed a file home's loaded files here; they now live in the state's
+    # file ledger. Old watermarks still load; the next commit moves their lists there.
+    files: list[str] | None = None
+    file_records: list[FileRecord] | None = None
     arrow_schema: str | None = None  # the published data's columns: incremental runs keep them
     settings: str | None = None  # the watermark settings it was made with (changes are reported)
     store_identity: str | None = None  # the store it describes (`Store.identity()`); None: older

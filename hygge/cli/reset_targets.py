@@ -24,12 +24,15 @@ class ResetTarget:
     task: EntityTask
     watermark: Watermark | None = None
     checkpoint: Checkpoint | None = None
-    unreadable: list[str] = field(default_factory=list)  # "watermark", "checkpoint"
+    unreadable: list[str] = field(default_factory=list)  # "watermark", "checkpoint", …
     orphans: list[Path] = field(default_factory=list)  # staging no readable checkpoint owns
+    files: int = 0  # files the file ledger (or an older watermark's list) records as loaded
 
     @property
     def has_state(self) -> bool:
-        return bool(self.watermark or self.checkpoint or self.unreadable or self.orphans)
+        return bool(
+            self.watermark or self.checkpoint or self.unreadable or self.orphans or self.files
+        )
 
     @property
     def watermark_text(self) -> str:
@@ -41,8 +44,7 @@ class ResetTarget:
 
     @property
     def files_text(self) -> str:
-        files = self.watermark.files if self.watermark is not None else None
-        return "" if files is None else f"{len(files):,}"
+        return f"{self.files:,}" if self.files else ""
 
     @property
     def interrupted_text(self) -> str:
@@ -110,7 +112,12 @@ def inspect_target(task: EntityTask, state: StateBackend) -> ResetTarget:
     except StateError:
         unreadable.append("checkpoint")
     orphans = orphaned_staging(task.store.open(task.place), checkpoint)
-    return ResetTarget(task, watermark, checkpoint, unreadable, orphans)
+    files = len(watermark.files or []) if watermark is not None else 0
+    try:
+        files += state.count_file_ledger(task.flow, task.entity)
+    except StateError:
+        unreadable.append("file ledger")
+    return ResetTarget(task, watermark, checkpoint, unreadable, orphans, files)
 
 
 def refuse_half_published(targets: Sequence[ResetTarget]) -> None:
@@ -155,5 +162,6 @@ def reset_target(target: ResetTarget, state: StateBackend) -> str:
     if target.files_text:
         forgotten.append(f"the record of {target.files_text} loaded files")
     state.clear_margin(task.flow, task.entity)
+    state.clear_file_ledger(task.flow, task.entity)
     state.clear_watermark(task.flow, task.entity)
     return ", ".join(forgotten) or "nothing"

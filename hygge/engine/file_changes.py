@@ -1,7 +1,7 @@
 """Which files an incremental run of a file home reads: new ones, appended parts, or none.
 
-A loaded file is known by its fingerprint (path|size|mtime) and, since file records exist, by
-a `FileRecord`: bytes and rows loaded and a digest of those bytes. A file whose fingerprint
+A loaded file is known by its `FileRecord` in the state's file ledger: size and mtime when
+loaded, bytes and rows loaded and a digest of those bytes. A file whose size or mtime
 changed is compared with its record: the same bytes with a new mtime were touched (nothing to
 read); a csv/ndjson file whose loaded bytes are an unchanged prefix followed by new lines
 was appended
@@ -10,18 +10,14 @@ was appended
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
 from hygge.engine.models import EntityTask
 from hygge.errors import DataError
 from hygge.homes.base import FileEntry, FileParts, Home
-from hygge.state.base import FileRecord, Watermark
-
-
-def fingerprint(entry: FileEntry) -> str:
-    """A file's identity for new-files-only loads: path, size and modification time."""
-    return f"{entry.path}|{entry.size}|{entry.mtime_ns}"
+from hygge.state.base import FileRecord, StateBackend, Watermark
 
 
 @dataclass
@@ -29,7 +25,9 @@ class FileSelection:
     """The files to read (appended ones from their first new row) and the records to keep."""
 
     files: list[FileEntry] = field(default_factory=list)
-    records: list[FileRecord] = field(default_factory=list)  # every file loaded after this run
+    # What the commit writes to the file ledger: this run's files and touched ones (not the
+    # unchanged rest of the landing zone, so a checkpoint stays as small as its window).
+    records: list[FileRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -46,24 +44,44 @@ def record_of(parts: FileParts, entry: FileEntry) -> FileRecord:
     )
 
 
+def known_records(
+    task: EntityTask, state: StateBackend, last: Watermark | None, paths: list[str]
+) -> dict[str, FileRecord]:
+    """What is loaded of `paths`: the file ledger's records (only the shards of `paths` are
+    read), or what an older watermark listed, until the next commit moves it to the ledger."""
+    older = {r.path: r for r in legacy_records(last) if r.path in set(paths)}
+    return older | state.read_file_ledger(task.flow, task.entity, paths)
+
+
+def legacy_records(last: Watermark | None) -> list[FileRecord]:
+    """The files an older hygge's watermark lists, as records (fingerprints only: no digest)."""
+    if last is None:
+        return []
+    records = {r.path: r for r in last.file_records or []}
+    for text in last.files or []:
+        path, size, mtime = [*text.rsplit("|", 2), "", ""][:3]
+        if path not in records and size.isdigit() and mtime.lstrip("-").isdigit():
+            records[path] = FileRecord(
+                path=path, size=int(size), mtime_ns=int(mtime), rows=0, digest=None,
+                whole_lines=False,
+            )  # fmt: skip
+    return list(records.values())
+
+
 def select_files(
-    task: EntityTask, home: Home, files: list[FileEntry], last: Watermark | None
+    task: EntityTask, home: Home, files: list[FileEntry], known: Mapping[str, FileRecord]
 ) -> FileSelection:
-    """The files of `files` this run reads, given what `last` says was loaded (None: all)."""
+    """The files of `files` this run reads, given the records of those `known` as loaded."""
     parts = cast(FileParts, home)  # file windows come from homes declaring incremental_files
     selection = FileSelection()
-    known = set(last.files or []) if last is not None else set()
-    records = {r.path: r for r in (last.file_records or [])} if last is not None else {}
-    loaded_paths = {text.rsplit("|", 2)[0] for text in known}
     for entry in files:
-        record = records.get(entry.path)
-        if fingerprint(entry) in known:
-            if record is not None:
-                selection.records.append(record)
-        elif record is None:  # new, or known only by an older hygge's fingerprint: as before
+        record = known.get(entry.path)
+        if record is not None and (record.size, record.mtime_ns) == (entry.size, entry.mtime_ns):
+            continue  # loaded, unchanged
+        if record is None or record.digest is None:  # new, or known only by a fingerprint
             selection.files.append(entry)
             selection.records.append(record_of(parts, entry))
-            if entry.path in loaded_paths:
+            if record is not None:
                 selection.notes.append(
                     f"file {entry.path} changed; it was loaded before hygge recorded file "
                     "contents, so it is read again whole, as before (its earlier rows may double)"
@@ -80,7 +98,7 @@ def _changed(
     record: FileRecord,
     selection: FileSelection,
 ) -> None:
-    """A loaded file with a new fingerprint: touched, appended, or changed (`changed_files`)."""
+    """A loaded file with a new size or mtime: touched, appended, or changed (`changed_files`)."""
     same = entry.size >= record.size
     same = same and parts.part_digest(entry.path, record.size)[0] == record.digest
     if same and entry.size == record.size:
@@ -89,7 +107,8 @@ def _changed(
         return
     text = getattr(task.home, "format", "parquet") != "parquet"
     if same and text and _new_lines(parts, entry, record):
-        appended = entry.model_copy(update={"start_row": record.rows})
+        start = record.size if record.whole_lines else None  # the next row starts there
+        appended = entry.model_copy(update={"start_row": record.rows, "start_byte": start})
         selection.files.append(appended)
         selection.records.append(record_of(parts, appended))
         selection.notes.append(

@@ -9,6 +9,7 @@ from hygge.engine.batches import from_json_scalar, later, to_json_scalar
 from hygge.engine.context import RunContext
 from hygge.engine.failures import RunError
 from hygge.engine.journaling import journal_row, result_of
+from hygge.engine.loaded_files import record_loaded_files
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import save_checkpoint, saved_checkpoint
 from hygge.engine.watermarks import late_note, pending_margin
@@ -46,6 +47,7 @@ def commit(
         if task.watermark is not None and task.watermark.lookback is not None:
             margin = pending_margin(checkpoint, checkpoint.chunks)
             state.promote_margin(task.flow, task.entity, margin)
+        record_loaded_files(task, checkpoint, state)
         if watermark is not None:
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
@@ -273,7 +275,7 @@ def _next_watermark(
 ) -> Watermark | None:
     previous = state.get_watermark(task.flow, task.entity)
     column = task.watermark.column if task.watermark else None
-    if column is None and checkpoint.loaded_files is None:
+    if column is None and checkpoint.file_records is None:
         return None
     value: JsonScalar = checkpoint.candidate_watermark
     kind = checkpoint.watermark_type
@@ -293,8 +295,6 @@ def _next_watermark(
         # The store the data went to (for a checkpoint of an older hygge: the current one).
         store_identity=checkpoint.store_identity or task.store.open(task.place).identity(),
         arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
-        files=checkpoint.loaded_files,
-        file_records=checkpoint.file_records,
         entity_run_id=checkpoint.entity_run_id if published else kept_run,
         updated_at=now,
     )

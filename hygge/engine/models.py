@@ -99,8 +99,10 @@ class Checkpoint(BaseModel):
     # The lock owner of this attempt (changes on resume); older checkpoints call it lock_owner.
     attempt_id: str = Field(validation_alias=AliasChoices("attempt_id", "lock_owner"))
     generation: int = 0  # incremented by every save: a stale copy has a lower one
-    loaded_files: list[str] | None = None  # fingerprints of files the watermark will record
-    file_records: list[FileRecord] | None = None  # with rows read so far, for the watermark
+    loaded_files: list[str] | None = None  # an older hygge's list of every file: ignored
+    # File homes: the records of the window's files (and touched ones), with the rows read so
+    # far; the commit writes them to the state's file ledger. None: not a file window.
+    file_records: list[FileRecord] | None = None
     finished_at: datetime | None = None  # set with the journal row, for a repeated commit
     saved_at: datetime | None = None  # when this checkpoint was last persisted
     paused_seconds: float = 0.0  # downtime between an attempt's last checkpoint and a resume

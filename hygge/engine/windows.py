@@ -10,7 +10,7 @@ from pathlib import Path, PurePath
 
 from hygge.config.folders import folder_of
 from hygge.engine.batches import from_json_scalar, to_json_scalar
-from hygge.engine.file_changes import fingerprint, select_files
+from hygge.engine.file_changes import known_records, select_files
 from hygge.engine.identity import check_watermark_store
 from hygge.engine.margin import lookback_delta, minus
 from hygge.engine.models import EntityTask
@@ -24,20 +24,20 @@ log = logging.getLogger("hygge.engine")
 
 @dataclass(frozen=True)
 class RunWindow:
-    """What begin fixes: the window, the files the watermark will record, the value type."""
+    """What begin fixes: the window, the records the file ledger will get, the value type."""
 
     window: Window
-    loaded_files: list[str] | None
+    loaded_files: list[str] | None  # always None: the file ledger replaced the list
     watermark_type: str | None
     notes: list[str] = field(default_factory=list)
     arrow_schema: str | None = None  # incremental runs keep to the published data's columns
     home_identity: str | None = None
     store_identity: str | None = None
-    file_records: list[FileRecord] | None = None  # file homes: what is loaded after this run
+    file_records: list[FileRecord] | None = None  # file homes: the window's files' records
 
 
 def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
-    """The window this run reads, with the file fingerprints its watermark will record.
+    """The window this run reads, with the records of its files the commit will write.
 
     An incremental run whose watermark describes another store is refused here, before the
     home is listed or anything is staged.
@@ -57,15 +57,17 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     ids = {"home_identity": home.identity(), "store_identity": store}
     if window.files is None:
         return RunWindow(window, None, kind, notes, schema, **ids)
-    present = [fingerprint(entry) for entry in window.files]
-    selection = select_files(task, home, window.files, last if incremental else None)
+    paths = [entry.path for entry in window.files]
+    # The ledger goes with the watermark: without one, every file is new (as after a reset).
+    known = known_records(task, state, last, paths) if incremental and last else {}
+    selection = select_files(task, home, window.files, known)
     if selection.files != window.files:
         # The partitions are runs of the files this run reads: split those again.
         parts = file_partitions(selection.files, task.parallel)
         update = {"files": selection.files, "rows_hint": None, "partitions": parts}
         window = window.model_copy(update=update)
     notes += selection.notes
-    return RunWindow(window, present, kind, notes, schema, **ids, file_records=selection.records)
+    return RunWindow(window, None, kind, notes, schema, **ids, file_records=selection.records)
 
 
 def read_spec(task: EntityTask, lower: JsonScalar, kind: str | None) -> ReadSpec:

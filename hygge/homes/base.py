@@ -74,6 +74,7 @@ class FileEntry(BaseModel):
     size: int
     mtime_ns: int
     start_row: int = 0  # rows an earlier run loaded (an appended file): reading starts here
+    start_byte: int | None = None  # where that row starts, when known (a text file's size then)
 
 
 class Window(BaseModel):

@@ -39,7 +39,7 @@ from hygge.homes.files import LocalHomeConfig
 from hygge.io.digest import byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile
-from hygge.io.readers import infer_schema, parquet_row_count, read_batches
+from hygge.io.readers import infer_schema, parquet_row_count, read_batches, read_text_rows
 from hygge.io.schema import parse_schema
 from hygge.storage import ObjectStorage
 from hygge.types import Place
@@ -131,22 +131,34 @@ class FileHome:
         schema = self._window_schema(located, files)  # the whole window's: one for every part
         for index in range(position.file_index, min(end, len(files))):
             entry = files[index]
-            offset = entry.start_row  # rows an earlier run loaded (an appended file)
-            if index == position.file_index:
-                offset = max(offset, position.row_offset)
-            self._ensure_unchanged(located, entry)
+            offset, at_byte = entry.start_row, entry.start_byte  # what an earlier run loaded
+            if index == position.file_index and position.row_offset > offset:
+                offset, at_byte = position.row_offset, position.byte_offset
+            self._ensure_unchanged(located, entry)  # a resumed offset fits only the same bytes
             with readable_path(located, entry.path) as path:
-                for batch in read_batches(
-                    path,
-                    self.config.format,
-                    self.config.format_options,
-                    schema=schema,
-                    start_row=offset,
-                    batch_size=self.config.batch_size,
-                ):
+                for batch, after in self._batches(path, schema, offset, at_byte):
                     offset += batch.height
-                    yield batch, FilePosition(file_index=index, row_offset=offset)
+                    yield (
+                        batch,
+                        FilePosition(file_index=index, row_offset=offset, byte_offset=after),
+                    )
             self._ensure_unchanged(located, entry)
+
+    def _batches(
+        self, path: Path, schema: pl.Schema | None, start_row: int, start_byte: int | None
+    ) -> Iterator[tuple[pl.DataFrame, int | None]]:
+        """The file's batches from `start_row` (at `start_byte`), with the byte after each."""
+        fmt, options, size = self.config.format, self.config.format_options, self.config.batch_size
+        if fmt != "parquet":
+            yield from read_text_rows(
+                path, fmt, options, schema=schema, start_row=start_row,
+                start_byte=start_byte, batch_size=size,
+            )  # fmt: skip
+            return
+        for batch in read_batches(
+            path, fmt, options, schema=schema, start_row=start_row, batch_size=size
+        ):
+            yield batch, None
 
     def part_digest(self, path: str, size: int) -> tuple[str, bool]:
         """The digest of the window file `path`'s first `size` bytes (and if whole lines)."""

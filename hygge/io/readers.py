@@ -9,10 +9,11 @@ window (`infer_schema`), so a column's type never changes from one batch or file
 from __future__ import annotations
 
 import codecs
+import io
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from hygge.io.read_errors import READ_ERRORS as _READ_ERRORS
 from hygge.io.read_errors import read_error
 from hygge.io.schema import convert_expr, parse_schema, wire_type
 from hygge.io.text_checks import check_ndjson_keys, parse_integers, reads_as_text
+from hygge.io.text_pieces import ByteSource, LocalBytes, RowSyntax, data_start, pieces
 
 _SCHEMA_OPTIONS = ("schema", "schema_overrides")
 
@@ -73,6 +75,41 @@ def read_batches(
             yield from _text_batches(
                 path, fmt, options, schema, start_row=start_row, batch_size=batch_size
             )
+    except _READ_ERRORS as exc:
+        raise read_error(fmt, path, exc, options) from exc
+
+
+def read_text_rows(
+    path: Path,
+    fmt: str,
+    options: Mapping[str, Any],
+    *,
+    schema: pl.Schema | None,
+    start_row: int,
+    start_byte: int | None,
+    batch_size: int,
+    source: ByteSource | None = None,
+) -> Iterator[tuple[pl.DataFrame, int | None]]:
+    """Batches of a csv/ndjson file from row `start_row`, which starts at byte `start_byte`
+    when known, each with the byte offset of the row after it (None: not known, because the
+    file's options move rows in ways `hygge.io.text_pieces` does not follow, or the start's
+    offset was not known). `source`: the file's bytes (default: read from `path`)."""
+    try:
+        if path.stat().st_size == 0:
+            return
+        syntax = RowSyntax(fmt, options)
+        if not syntax.cuttable or (start_row and start_byte is None):
+            batches = _text_batches(
+                path, fmt, options, schema, start_row=start_row, batch_size=batch_size
+            )
+            yield from ((batch, None) for batch in batches)
+            return
+        with LocalBytes(path) if source is None else nullcontext(source) as data:
+            cut = _cut_batches(
+                path, data, fmt=fmt, options=options, schema=schema, syntax=syntax,
+                batch_size=batch_size,
+            )  # fmt: skip
+            yield from cut(start_row, start_byte)
     except _READ_ERRORS as exc:
         raise read_error(fmt, path, exc, options) from exc
 
@@ -138,6 +175,47 @@ def _text_batches(
             row += batch.height
 
 
+def _cut_batches(
+    path: Path,
+    source: ByteSource,
+    *,
+    fmt: str,
+    options: Mapping[str, Any],
+    schema: pl.Schema | None,
+    syntax: RowSyntax,
+    batch_size: int,
+) -> Callable[[int, int | None], Iterator[tuple[pl.DataFrame, int | None]]]:
+    """A reader of pieces of whole rows, each parsed with the file's head in front."""
+    schema = schema if schema is not None else infer_schema(path, fmt, options)
+    assert schema is not None  # text formats always have one
+    wire = pl.Schema({name: _wire(fmt, dtype) for name, dtype in schema.items()})
+    converted = [
+        convert_expr(n, wire[n], t)
+        for n, t in schema.items()
+        if wire[n] != t and not reads_as_text(fmt, t)
+    ]
+    size = path.stat().st_size
+
+    def read(row: int, start_byte: int | None) -> Iterator[tuple[pl.DataFrame, int | None]]:
+        head = data_start(source, size, syntax)
+        prefix = source.read_at(0, head) if fmt == "csv" else b""
+        start = head if start_byte is None else start_byte
+        line = 1 + prefix.count(b"\n") if start_byte is None else None  # ndjson key errors
+        for piece, end in pieces(source, start, size, batch_size, syntax):
+            if fmt == "ndjson":
+                check_ndjson_keys(piece, path, schema, options, first_line=line, at_byte=start)
+            lf = _scan(fmt, io.BytesIO(prefix + piece), _plain(options) | {"schema": wire})
+            batch = (lf.with_columns(converted) if converted else lf).collect()
+            if fmt == "csv":
+                batch = parse_integers(batch, schema, path, row, options)
+            row += batch.height
+            line = None if line is None else line + piece.count(b"\n")
+            start = end
+            yield batch, end
+
+    return read
+
+
 def _wire(fmt: str, dtype: pl.DataType) -> pl.DataType:
     return pl.String() if reads_as_text(fmt, dtype) else wire_type(fmt, dtype)
 
@@ -148,7 +226,7 @@ def _collect_batches(lf: pl.LazyFrame, batch_size: int) -> Iterator[pl.DataFrame
             yield frame.slice(offset, batch_size)
 
 
-def _scan(fmt: str, source: Path, options: Mapping[str, Any]) -> pl.LazyFrame:
+def _scan(fmt: str, source: Path | io.BytesIO, options: Mapping[str, Any]) -> pl.LazyFrame:
     if fmt == "csv":
         return pl.scan_csv(source, **options)
     return pl.scan_ndjson(source, **options)

@@ -8,10 +8,11 @@ text and parsed here, failing on any value whose text the integer does not give 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import polars as pl
 
@@ -68,22 +69,33 @@ def _an(dtype: pl.DataType) -> str:
 
 
 def check_ndjson_keys(
-    source: Path, path: Path, schema: pl.Schema, options: Mapping[str, Any]
+    source: Path | bytes,
+    path: Path,
+    schema: pl.Schema,
+    options: Mapping[str, Any],
+    *,
+    first_line: int | None = 1,
+    at_byte: int = 0,
 ) -> None:
-    """DataError naming the first key of `source` outside `schema` (file and line), if any."""
+    """DataError naming the first key of `source` (the file, or a piece of it that starts at
+    line `first_line`, None: unknown, at byte `at_byte`) outside `schema`, if any."""
     if "schema" in options:
         return  # an explicit schema selects its keys: the others are left out on purpose
+    scanned = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        keys = pl.scan_ndjson(source, infer_schema_length=None).collect_schema().names()
+        keys = pl.scan_ndjson(scanned, infer_schema_length=None).collect_schema().names()
     except pl.exceptions.PolarsError:
         keys = None  # types the full inference cannot merge: look at the keys line by line
     if keys is not None and all(key in schema for key in keys):
         return
     found = _first_unknown_key(source, schema)
     if found is not None:
-        key, line = found
+        key, number = found
+        line = f"line {first_line + number - 1}" if first_line is not None else (
+            f"line {number} after byte {at_byte:,}"
+        )  # fmt: skip
         raise DataError(
-            f"cannot read ndjson file {path} line {line}: key '{key}' is not among the "
+            f"cannot read ndjson file {path} {line}: key '{key}' is not among the "
             f"columns read for this window ({', '.join(schema.names())}); its values would "
             f"be dropped. Include it with `format_options: {{schema_overrides: "
             f"{{{key}: String}}}}` (any type; files without it read null), or raise "
@@ -91,8 +103,8 @@ def check_ndjson_keys(
         )
 
 
-def _first_unknown_key(source: Path, schema: pl.Schema) -> tuple[str, int] | None:
-    with source.open(encoding="utf-8", errors="replace") as lines:
+def _first_unknown_key(source: Path | bytes, schema: pl.Schema) -> tuple[str, int] | None:
+    with _text_lines(source) as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -105,3 +117,9 @@ def _first_unknown_key(source: Path, schema: pl.Schema) -> tuple[str, int] | Non
                     if key not in schema:
                         return str(key), number
     return None
+
+
+def _text_lines(source: Path | bytes) -> TextIO:
+    if isinstance(source, bytes):
+        return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8", errors="replace")
+    return source.open(encoding="utf-8", errors="replace")

@@ -3,12 +3,14 @@
 Implementations: a local folder (`.hygge/` under the workspace root), memory (tests,
 embedding) and, later, an Azure blob container; hygge.yml's `state:` chooses one
 (`hygge.state.config.open_state`). Every write is atomic; reading a watermark costs O(1)
-whatever the number of past runs. Drivers (the CLI included) use nothing but this protocol.
+whatever the number of past runs and of files loaded (a file home's files are recorded in
+the sharded file ledger, not in the watermark). Drivers (the CLI included) use nothing but
+this protocol.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -47,6 +49,26 @@ class StateBackend(Protocol):
 
     def list_watermarks(self) -> dict[str, Watermark]:
         """Every stored watermark, keyed `flow.entity`."""
+        ...
+
+    def read_file_ledger(
+        self, flow: str, entity: str, paths: Collection[str]
+    ) -> dict[str, FileRecord]:
+        """The ledger's records of `paths`, by path (unknown ones left out); reads only the
+        shards they hash to (`hygge.state.ledger`)."""
+        ...
+
+    def write_file_ledger(self, flow: str, entity: str, records: Sequence[FileRecord]) -> None:
+        """Put `records` in the ledger by path; rewrites only the shards that change, each
+        atomically. Writing the same records again changes nothing (a retried commit)."""
+        ...
+
+    def clear_file_ledger(self, flow: str, entity: str) -> bool:
+        """Forget what of the entity's files is loaded; True when something was recorded."""
+        ...
+
+    def count_file_ledger(self, flow: str, entity: str) -> int:
+        """How many files the ledger records (reads every shard: for the CLI, not for runs)."""
         ...
 
     def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None: ...

@@ -5,6 +5,7 @@
     <state_dir>/locks/<flow>/<entity>.lock         who is moving the entity (LockInfo)
     <state_dir>/margins/<flow>/<entity>.parquet    keys loaded inside the lookback margin
     <state_dir>/margins/<flow>/<entity>.<run>-<chunk>.parquet  the same, for a run in progress
+    <state_dir>/files/<flow>/<entity>/<shard>.json  the file ledger (hygge.state.ledger)
     <journal_dir>/<flow>/<entity>/*.parquet        one journal file per entity run
 
 Flow and entity names become path segments, so names that could escape their folder or hide
@@ -63,6 +64,10 @@ class StateLayout:
         """The file holding `kind` state of `flow.entity`."""
         folder = self.state_dir / kind / check_name(flow, "flow")
         return folder / f"{check_name(entity, 'entity')}{_SUFFIX[kind]}"
+
+    def ledger_folder(self, flow: str, entity: str) -> Path:
+        """The folder holding the file ledger's shards of `flow.entity`."""
+        return self.state_dir / "files" / check_name(flow, "flow") / check_name(entity, "entity")
 
     def journal_folder(self, flow: str, entity: str) -> Path:
         """The folder holding the journal files of `flow.entity`."""

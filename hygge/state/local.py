@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from hygge.errors import StateError
 from hygge.state.advice import first_problem, reload_advice
 from hygge.state.atomic import read_or_none, remove_durably, write_atomic
-from hygge.state.base import LockInfo, StateKind, Watermark
+from hygge.state.base import FileRecord, LockInfo, StateKind, Watermark
 from hygge.state.clock import Clock, utc_now
 from hygge.state.journal import JournalRead, JournalRow
 from hygge.state.journal_folder import (
@@ -29,6 +29,14 @@ from hygge.state.journal_folder import (
     write_journal_row,
 )
 from hygge.state.layout import StateLayout
+from hygge.state.ledger import (
+    LedgerShard,
+    by_shard,
+    decode_shard,
+    encode_shard,
+    records_by_shard,
+    updated,
+)
 from hygge.state.lock import EntityLocks, file_mutex, read_lock
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER, PidAlive
 from hygge.types import JsonValue
@@ -80,6 +88,49 @@ class LocalStateBackend:
             if watermark is not None:  # removed between listing and reading
                 found[f"{flow}.{entity}"] = watermark
         return found
+
+    # The file ledger
+
+    def read_file_ledger(
+        self, flow: str, entity: str, paths: Collection[str]
+    ) -> dict[str, FileRecord]:
+        """The records of `paths`; only the shards they hash to are read."""
+        found: dict[str, FileRecord] = {}
+        for shard, wanted in by_shard(paths).items():
+            stored = self._read_shard(flow, entity, shard)
+            if stored is not None:
+                found |= {p: stored.records[p] for p in wanted if p in stored.records}
+        return found
+
+    def write_file_ledger(self, flow: str, entity: str, records: Sequence[FileRecord]) -> None:
+        """Rewrite (atomically, fsynced) only the shards whose records change."""
+        folder = self.layout.ledger_folder(flow, entity)
+        for shard, changes in records_by_shard(records).items():
+            new = updated(self._read_shard(flow, entity, shard), changes)
+            if new is not None:
+                write_atomic(folder / f"{shard}.json", encode_shard(new))
+
+    def clear_file_ledger(self, flow: str, entity: str) -> bool:
+        folder = self.layout.ledger_folder(flow, entity)
+        removed = [remove_durably(path) for path in sorted(folder.glob("*.json"))]
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        return any(removed)
+
+    def count_file_ledger(self, flow: str, entity: str) -> int:
+        folder = self.layout.ledger_folder(flow, entity)
+        shards = [self._read_shard(flow, entity, p.stem) for p in sorted(folder.glob("*.json"))]
+        return sum(len(shard.records) for shard in shards if shard is not None)
+
+    def _read_shard(self, flow: str, entity: str, shard: str) -> LedgerShard | None:
+        path = self.layout.ledger_folder(flow, entity) / f"{shard}.json"
+        raw = read_or_none(path)
+        if raw is None:
+            return None
+        try:
+            return decode_shard(raw)
+        except ValidationError as error:
+            raise _corrupt(path, error, reload_advice(flow, entity)) from error
 
     # Lookback margins
 

@@ -14,16 +14,23 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter
 
 from hygge.errors import EntityLockedError, StateError
-from hygge.state.base import LockInfo, StateKind, Watermark
+from hygge.state.base import FileRecord, LockInfo, StateKind, Watermark
 from hygge.state.clock import Clock, as_utc, utc_now
 from hygge.state.journal import JournalRead, JournalRow, newest_first
+from hygge.state.ledger import (
+    LedgerShard,
+    by_shard,
+    decode_shard,
+    records_by_shard,
+    updated,
+)
 from hygge.state.lock import lock_gone_error, log_takeover, taken_over_error
 from hygge.state.lock_rules import (
     DEFAULT_STALE_AFTER,
@@ -50,6 +57,10 @@ class MemoryState:
     margins: dict[tuple[str, str, str | None], bytes] = field(default_factory=dict)
     locks: dict[Key, bytes] = field(default_factory=dict)
     journal: list[bytes] = field(default_factory=list)
+    ledger: dict[tuple[str, str, str], bytes] = field(default_factory=dict)  # (flow, entity, shard)
+    # Which ledger shards were read and written, in order: what tests of the bounds look at.
+    ledger_reads: list[tuple[str, str, str]] = field(default_factory=list)
+    ledger_writes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class MemoryStateBackend:
@@ -91,6 +102,45 @@ class MemoryStateBackend:
         with self.state.mutex:
             stored = dict(self.state.watermarks)
         return {f"{f}.{e}": Watermark.model_validate_json(raw) for (f, e), raw in stored.items()}
+
+    # The file ledger
+
+    def read_file_ledger(
+        self, flow: str, entity: str, paths: Collection[str]
+    ) -> dict[str, FileRecord]:
+        found: dict[str, FileRecord] = {}
+        with self.state.mutex:
+            for shard, wanted in by_shard(paths).items():
+                stored = self._shard((flow, entity, shard))
+                if stored is not None:
+                    found |= {p: stored.records[p] for p in wanted if p in stored.records}
+        return found
+
+    def write_file_ledger(self, flow: str, entity: str, records: Sequence[FileRecord]) -> None:
+        with self.state.mutex:
+            for shard, changes in records_by_shard(records).items():
+                key = (flow, entity, shard)
+                new = updated(self._shard(key), changes)
+                if new is not None:
+                    self.state.ledger[key] = _encode(new.model_dump(mode="json"))
+                    self.state.ledger_writes.append(key)
+
+    def clear_file_ledger(self, flow: str, entity: str) -> bool:
+        with self.state.mutex:
+            keys = [key for key in self.state.ledger if key[:2] == (flow, entity)]
+            for key in keys:
+                del self.state.ledger[key]
+            return bool(keys)
+
+    def count_file_ledger(self, flow: str, entity: str) -> int:
+        with self.state.mutex:
+            keys = [key for key in self.state.ledger if key[:2] == (flow, entity)]
+            return sum(len(decode_shard(self.state.ledger[key]).records) for key in keys)
+
+    def _shard(self, key: tuple[str, str, str]) -> LedgerShard | None:
+        self.state.ledger_reads.append(key)
+        raw = self.state.ledger.get(key)
+        return None if raw is None else decode_shard(raw)
 
     # Checkpoints
 

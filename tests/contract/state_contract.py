@@ -63,6 +63,12 @@ def watermark(value: int, **overrides: Any) -> Watermark:
     return Watermark(**(fields | overrides))
 
 
+def file_record(path: str, *, rows: int = 2, size: int = 10) -> FileRecord:
+    return FileRecord(
+        path=path, size=size, mtime_ns=1, rows=rows, digest="d" * 64, whole_lines=True
+    )
+
+
 def journal_row(run: str, start: datetime, **overrides: Any) -> JournalRow:
     fields: dict[str, Any] = {
         "entity_run_id": run,
@@ -274,3 +280,59 @@ class StateBackendContract(StateLockContract):
 
     def test_a_fresh_backend_is_writable(self, state):
         assert state.writable_problem() is None
+
+    # The file ledger
+
+    def test_file_ledger_write_read_clear_round_trip(self, state, open_backend):
+        records = [file_record(f"day-{n:03}.csv", rows=n) for n in range(40)]
+        state.write_file_ledger("orders", "customers", records)
+
+        reader = open_backend(FAR, 1)
+        wanted = ["day-003.csv", "day-017.csv", "never-loaded.csv"]
+        assert reader.read_file_ledger("orders", "customers", wanted) == {
+            "day-003.csv": records[3],
+            "day-017.csv": records[17],
+        }
+        assert reader.count_file_ledger("orders", "customers") == 40
+        assert state.clear_file_ledger("orders", "customers") is True
+        assert state.clear_file_ledger("orders", "customers") is False
+        assert state.read_file_ledger("orders", "customers", wanted) == {}
+        assert state.count_file_ledger("orders", "customers") == 0
+
+    def test_file_ledger_write_replaces_records_by_path_and_keeps_the_others(self, state):
+        state.write_file_ledger("orders", "customers", [file_record("a.csv"), file_record("b.csv")])
+        grown = file_record("a.csv", rows=9, size=99)
+
+        state.write_file_ledger("orders", "customers", [grown])
+        state.write_file_ledger("orders", "customers", [grown])  # a retried commit: no change
+
+        stored = state.read_file_ledger("orders", "customers", ["a.csv", "b.csv"])
+        assert stored == {"a.csv": grown, "b.csv": file_record("b.csv")}
+
+    def test_file_ledgers_of_entities_are_independent(self, state):
+        state.write_file_ledger("orders", "customers", [file_record("a.csv")])
+        state.write_file_ledger("orders", "lines", [file_record("a.csv", rows=5)])
+        state.clear_file_ledger("orders", "customers")
+
+        assert state.read_file_ledger("orders", "customers", ["a.csv"]) == {}
+        assert state.read_file_ledger("orders", "lines", ["a.csv"]) == {
+            "a.csv": file_record("a.csv", rows=5)
+        }
+
+    def test_file_ledger_keeps_records_known_only_by_an_older_fingerprint(self, state):
+        legacy = FileRecord(
+            path="old.csv", size=3, mtime_ns=7, rows=0, digest=None, whole_lines=False
+        )
+        state.write_file_ledger("orders", "customers", [legacy])
+
+        assert state.read_file_ledger("orders", "customers", ["old.csv"]) == {"old.csv": legacy}
+
+    def test_failed_file_ledger_write_leaves_the_old_records(self, state, crash_write):
+        state.write_file_ledger("orders", "customers", [file_record("a.csv")])
+
+        with crash_write(), pytest.raises(InjectedFault):
+            state.write_file_ledger("orders", "customers", [file_record("a.csv", rows=9)])
+
+        assert state.read_file_ledger("orders", "customers", ["a.csv"]) == {
+            "a.csv": file_record("a.csv")
+        }

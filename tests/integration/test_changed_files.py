@@ -172,20 +172,52 @@ def test_a_file_whose_last_loaded_line_grew_counts_as_changed(tmp_path):
     assert "changed since it was loaded" in (result.message or "")
 
 
+def as_older_hygge(root: Path, *, with_records: bool) -> None:
+    """Move the ledger's records into the watermark, as a hygge before the ledger kept them
+    (`files` fingerprints; `file_records` too, unless the hygge was older still)."""
+    state = state_of(load_workspace(root))
+    paths = [p.name for p in (root / "landing" / "events").iterdir()]
+    records = list(state.read_file_ledger("feed", "events", paths).values())
+    old = state.get_watermark("feed", "events")
+    assert old is not None and records
+    state.clear_file_ledger("feed", "events")
+    lists = {
+        "files": [f"{r.path}|{r.size}|{r.mtime_ns}" for r in records],
+        "file_records": records if with_records else None,
+    }
+    state.set_watermark("feed", "events", old.model_copy(update=lists))
+
+
 def test_a_watermark_written_before_file_records_still_loads(tmp_path):
     root = workspace(tmp_path / "ws", "csv")
     write_rows(root, "csv", range(3))
     assert run(root).ok
-    state = state_of(load_workspace(root))
-    old = state.get_watermark("feed", "events")
-    assert old is not None and old.file_records
-    raw = old.model_dump(mode="json", exclude={"file_records"})
-    state.set_watermark("feed", "events", type(old).model_validate(raw))
+    as_older_hygge(root, with_records=False)
     write_rows(root, "csv", range(3, 4)).rename(source(root, "csv").with_name("b.csv"))
 
     (result,) = run(root).results
 
     assert result.status is RunStatus.SUCCESS and result.rows == 1
+    assert lake_ids(root) == [0, 1, 2, 3]
+
+
+def test_an_older_watermarks_file_lists_move_to_the_ledger_on_the_next_commit(tmp_path):
+    root = workspace(tmp_path / "ws", "csv")
+    path = write_rows(root, "csv", range(3))
+    assert run(root).ok
+    state = state_of(load_workspace(root))
+    (loaded,) = state.read_file_ledger("feed", "events", ["a.csv"]).values()
+    as_older_hygge(root, with_records=True)
+    path.with_name("b.csv").write_text("id,name\n3,n3\n")
+
+    assert run(root).results[0].rows == 1
+    migrated = state.get_watermark("feed", "events")
+    assert migrated is not None and migrated.files is None and migrated.file_records is None
+    ledger = state.read_file_ledger("feed", "events", ["a.csv", "b.csv"])
+    assert ledger["a.csv"] == loaded and ledger["b.csv"].rows == 1
+    later_mtime(path)  # the migrated record still knows a touched file from a changed one
+    (result,) = run(root).results
+    assert result.rows == 0 and "touched (same content)" in (result.message or "")
     assert lake_ids(root) == [0, 1, 2, 3]
 
 
@@ -209,10 +241,7 @@ def test_a_changed_file_known_only_by_an_old_fingerprint_is_read_whole_as_before
     root = workspace(tmp_path / "ws", "csv")
     path = write_rows(root, "csv", range(3))
     assert run(root).ok
-    state = state_of(load_workspace(root))
-    old = state.get_watermark("feed", "events")
-    assert old is not None
-    state.set_watermark("feed", "events", old.model_copy(update={"file_records": None}))
+    as_older_hygge(root, with_records=False)
     later_mtime(path)
 
     (result,) = run(root).results
@@ -220,8 +249,9 @@ def test_a_changed_file_known_only_by_an_old_fingerprint_is_read_whole_as_before
     assert result.status is RunStatus.SUCCESS
     assert "read again whole, as before" in (result.message or "")
     assert lake_ids(root) == [0, 0, 1, 1, 2, 2]
-    upgraded = state.get_watermark("feed", "events")
-    assert upgraded is not None and [r.path for r in upgraded.file_records or []] == ["a.csv"]
+    state = state_of(load_workspace(root))
+    (upgraded,) = state.read_file_ledger("feed", "events", ["a.csv"]).values()
+    assert upgraded.digest is not None and upgraded.rows == 3
 
 
 def test_an_unknown_changed_files_choice_is_refused_when_the_workspace_loads(tmp_path):

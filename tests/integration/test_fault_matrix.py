@@ -71,7 +71,9 @@ def assert_state_is_settled(root: Path, source: pl.DataFrame, flow: str) -> None
     watermark = state.get_watermark("shop", "orders")
     assert watermark is not None
     landed = sorted(p.name for p in (root / "landing" / "orders").iterdir())
-    assert sorted(f.split("|")[0] for f in watermark.files or []) == landed
+    assert watermark.files is None and watermark.file_records is None
+    loaded = state.read_file_ledger("shop", "orders", landed)
+    assert sorted(loaded) == landed  # each landed file recorded once as loaded
     if flow is WATERMARKED:
         assert watermark.value == source["updated_at"].max().isoformat()  # type: ignore[union-attr]
 

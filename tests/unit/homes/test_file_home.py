@@ -291,3 +291,44 @@ def test_reading_past_the_window_yields_nothing(tmp_path):
     home = open_home(tmp_path)
     assert list(home.read(Window(files=[]), FilePosition())) == []
     assert list(home.read(home.open_window(ReadSpec()), FilePosition(file_index=1))) == []
+
+
+def test_csv_positions_carry_the_byte_offset_a_resume_seeks_to(tmp_path):
+    folder = tmp_path / "landing" / "orders"
+    write(folder / "a.csv", 'id,note\r\n1,"two\r\nlines"\r\n2,b\r\n3,c\r\n4,d\r\n5,e')
+    write(folder / "b.csv", "id,note\n6,f\n")
+    home = open_home(tmp_path, format="csv", batch_size=2)
+    window = home.open_window(ReadSpec())
+    read = list(home.read(window, FilePosition()))
+    positions = [p for _, p in read]
+    assert all(isinstance(p, FilePosition) and p.byte_offset for p in positions)
+
+    for k, position in enumerate(positions):
+        rest = [b for b, _ in home.read(window, position)]
+        ids = pl.concat(rest)["id"].to_list() if rest else []
+        expected = pl.concat([b for b, _ in read[k + 1 :]])["id"].to_list() if k < 3 else []
+        assert ids == expected, position
+
+
+def test_a_resume_at_a_byte_offset_refuses_a_file_changed_since_the_window(tmp_path):
+    path = write(tmp_path / "landing" / "orders" / "a.csv", "id\n1\n2\n3\n")
+    home = open_home(tmp_path, format="csv", batch_size=2)
+    window = home.open_window(ReadSpec())
+    _, position = next(iter(home.read(window, FilePosition())))
+    path.write_text("id\n1\n22\n3\n4\n")  # other bytes at the offset: seeking would misread
+
+    with pytest.raises(DataError, match="changed during the run"):
+        list(home.read(window, position))
+
+
+def test_an_appended_file_is_read_from_the_byte_its_loaded_part_ends_at(tmp_path):
+    loaded = 'id,note\n1,a\n2,"b\nb"\n'
+    write(tmp_path / "landing" / "orders" / "a.csv", loaded + "3,c\n4,d\n")
+    home = open_home(tmp_path, format="csv")
+    (entry,) = home.open_window(ReadSpec()).files or []
+    appended = entry.model_copy(update={"start_row": 2, "start_byte": len(loaded)})
+
+    batches = list(home.read(Window(files=[appended]), FilePosition()))
+
+    assert pl.concat([b for b, _ in batches])["id"].to_list() == [3, 4]
+    assert batches[-1][1] == FilePosition(row_offset=4, byte_offset=len(loaded) + 8)

@@ -1,0 +1,33 @@
+"""Committing a file window's records to the state's file ledger, exactly once with the data.
+
+The commit writes them after the publish and before the watermark, in the `published` phase:
+a crash before or during the write leaves the checkpoint in that phase, so the next run
+finishes the commit and writes the same records again (a no-op for shards already written);
+the new files are then neither read again nor skipped. An older watermark's file lists move
+to the ledger in the same write, before the watermark that drops them replaces it. The
+ledger goes with the watermark: without one (a first run, or after a reset) a run reads every
+file, so its records replace the ledger.
+"""
+
+from __future__ import annotations
+
+from hygge.engine.file_changes import legacy_records
+from hygge.engine.models import Checkpoint, EntityTask
+from hygge.faults import fault_point
+from hygge.state.base import StateBackend
+from hygge.types import RunType
+
+
+def record_loaded_files(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
+    """Write the run's file records to the ledger; those of a run that read every file (a
+    full_drop, or a run without a watermark before it) replace every other."""
+    if checkpoint.file_records is None:
+        return  # not a file window
+    previous = state.get_watermark(task.flow, task.entity)
+    older = legacy_records(previous)
+    if checkpoint.run_type is RunType.FULL_DROP or previous is None:
+        state.clear_file_ledger(task.flow, task.entity)  # this run read every file
+        older = []
+    records = {r.path: r for r in older} | {r.path: r for r in checkpoint.file_records}
+    state.write_file_ledger(task.flow, task.entity, list(records.values()))
+    fault_point("after_ledger")

@@ -105,6 +105,8 @@ class LocalStorage:
                     )
                 continue
             st = _stat_entry(path)
+            if st is None:
+                continue  # removed since the folder was read: a listing is a snapshot
             if not stat_module.S_ISREG(st.st_mode):
                 raise not_a_file_error(path, st.st_mode)
             found.append(self._info(key, st))
@@ -261,10 +263,15 @@ def _visit(folder: Path, visited: dict[tuple[int, int], Path]) -> None:
     visited[identity] = folder
 
 
-def _stat_entry(path: Path) -> os.stat_result:
+def _stat_entry(path: Path) -> os.stat_result | None:
+    """The entry's stat; None when it was removed since its folder was read (a concurrent
+    writer renamed its temp file: object storage would not list it either); a broken link
+    is an error, hygge never skips a file it cannot read."""
     try:
         return path.stat()
     except FileNotFoundError as exc:
+        if not path.is_symlink() and not path.exists():
+            return None
         raise broken_link_error(path) from exc
     except OSError as exc:
         raise unreadable_error(path, exc) from exc

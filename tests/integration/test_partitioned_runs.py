@@ -80,14 +80,15 @@ def saved(root: Path) -> Checkpoint | None:
 
 
 def assert_settled(root: Path) -> None:
-    """No run open; the watermark records every landed file."""
+    """No run open; the file ledger records every landed file."""
     state = state_of(load_workspace(root))
     assert state.load_checkpoint("shop", "orders") is None
     assert state.list_locks() == {}
     watermark = state.get_watermark("shop", "orders")
     assert watermark is not None
     landed = sorted(p.name for p in (root / "landing" / "orders").iterdir())
-    assert sorted(f.split("|")[0] for f in watermark.files or []) == landed
+    assert watermark.files is None  # loaded files live in the file ledger
+    assert sorted(state.read_file_ledger("shop", "orders", landed)) == landed
 
 
 @pytest.mark.parametrize("run_type", ["full_drop", "incremental"])

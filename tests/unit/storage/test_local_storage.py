@@ -95,3 +95,23 @@ def test_a_delete_through_a_link_out_of_the_root_is_refused_and_touches_nothing(
             storage.delete_prefix("lake/orders")
 
     assert (outside / "orders" / "keep.parquet").read_bytes() == b"theirs"
+
+
+def test_a_file_removed_while_its_folder_is_listed_is_left_out_not_an_error(tmp_path, monkeypatch):
+    # A parallel partition renames its temp file away while another partition lists the
+    # staging folder (found merging partitions with the store over storage).
+    (tmp_path / "stage").mkdir()
+    for name in ("a.csv", ".b.csv.0123abcd.tmp"):
+        (tmp_path / "stage" / name).write_text("x")
+    real_scandir = os.scandir
+
+    def scandir_then_rename(path):
+        entries = list(real_scandir(path))
+        temp = tmp_path / "stage" / ".b.csv.0123abcd.tmp"
+        if temp.exists():
+            temp.rename(tmp_path / "stage" / "b.csv~later")  # after the folder was read
+        return iter(entries)
+
+    monkeypatch.setattr(os, "scandir", scandir_then_rename)
+    keys = [info.key for info in LocalStorage(tmp_path).list("stage")]
+    assert keys == ["stage/a.csv"]

@@ -111,7 +111,11 @@ def test_a_paused_run_whose_lock_was_force_removed_says_so_when_it_continues(tmp
         text=True,
     )
     staging = shop / "data" / "lake" / "_hygge_staging" / "order_lines"
-    while not (staging.exists() and any(staging.rglob("*.parquet"))):
+
+    def staged() -> bool:  # a staged file carries its attempt: `<name>.parquet~<attempt>`
+        return any(not p.name.startswith(".") for p in staging.rglob("*.parquet~*"))
+
+    while not (staging.exists() and staged()):
         assert first.poll() is None, "the run ended before it staged a file"
         time.sleep(0.02)
     first.send_signal(signal.SIGSTOP)

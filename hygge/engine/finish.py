@@ -14,7 +14,7 @@ from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import save_checkpoint, saved_checkpoint
 from hygge.engine.watermarks import late_note, pending_margin
 from hygge.engine.windows import watermark_settings
-from hygge.errors import EntityLockedError, HyggeError
+from hygge.errors import EntityLockedError, HyggeError, StateError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
 from hygge.state.journal import JournalRow
@@ -112,6 +112,7 @@ def _publish(
 ) -> Checkpoint:
     """Make the staged data visible (once, whatever crashed before) and record that it is."""
     if checkpoint.phase == "moving":
+        _refuse_lost_staging(task, checkpoint)
         checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
         checkpoint = save_checkpoint(task, checkpoint, state, clock=context.clock)
     if checkpoint.phase != "publishing":
@@ -126,6 +127,22 @@ def _publish(
     fault_point("after_publish")
     checkpoint = checkpoint.model_copy(update={"phase": "published"})
     return save_checkpoint(task, checkpoint, state, clock=context.clock)
+
+
+def _refuse_lost_staging(task: EntityTask, checkpoint: Checkpoint) -> None:
+    """StateError before publishing begins when staged files the checkpoint lists are gone:
+    the run then ends as an abort (nothing was published), and the next run reads its window
+    again, instead of a publish that could never finish."""
+    if not _publishes(checkpoint):
+        return
+    missing = task.store.open(task.place).missing_staged(checkpoint.staging)
+    if missing:
+        raise StateError(
+            f"{task.qualified_name}: {counted(len(missing), 'staged file')} of this run "
+            f"({missing[0]}{', …' if len(missing) > 1 else ''}) are gone from "
+            f"{checkpoint.staging.location}; removed by hand? Nothing of the run was published: "
+            "it is discarded, and the next `hygge go` reads its rows again"
+        )
 
 
 def _message(task: EntityTask, checkpoint: Checkpoint, status: RunStatus) -> str | None:

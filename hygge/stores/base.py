@@ -8,6 +8,7 @@ step can run in a fresh process (the local driver after a crash, or an Azure act
     write    -> Staging        stage one batch (an artefact: a file, a staging-table slice)
     sync                       make staged artefacts durable before a checkpoint lists them
     discard_unlisted           resume: drop artefacts of a chunk that never checkpointed
+    missing_staged             before publish: listed artefacts that are gone (removed by hand)
     publish                    make staged data visible with its CommitRecord; a repeated
                                publish of a committed run is a no-op (`last_commit`)
     abort                      drop the staging area; the published data is untouched
@@ -105,6 +106,11 @@ class Store(Protocol):
     def discard_unlisted(self, staging: Staging) -> None:
         """Remove staged artefacts not listed in `staging` (written after the last checkpoint);
         with `staging.partition` set, only artefacts of that partition's sequences."""
+        ...
+
+    def missing_staged(self, staging: Staging) -> list[str]:
+        """The artefacts `staging` lists that the store no longer holds (removed by hand after
+        a crash); [] when all are there. Asked before a publish begins."""
         ...
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:

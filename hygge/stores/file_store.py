@@ -157,6 +157,19 @@ class FileStore(FileStaging):
             if name not in listed and self._of_partition(name, staging):
                 self.storage.delete(info.key)
 
+    def missing_staged(self, staging: Staging) -> list[str]:
+        """Listed staged files no longer in the staging folder (all, when the folder is gone)."""
+        location = self.staging_key(staging)
+        if not self.is_staged_set(location, staging):
+            return list(staging.artefacts)
+        start = len(location) + 1
+        present = {info.key[start:] for info in self.storage.list(location)}
+        return [
+            name
+            for name in staging.artefacts
+            if name not in present and published_name(name) not in present
+        ]
+
     def _of_partition(self, name: str, staging: Staging) -> bool:
         """Whether a staged file (or its temp file) is the staging's partition's to discard:
         every file without a partition; else a name of the partition's sequences."""

@@ -162,6 +162,16 @@ class StoreContract:
         open_store().abort(staging)  # idempotent
         assert_same_rows(read_published(SCHEMA), before)
 
+    @BOTH
+    def test_missing_staged_names_listed_artefacts_only_once_they_are_gone(
+        self, open_store, run_type
+    ):
+        staging = stage(open_store(), split_rows(orders(6), 3), run_type, "run-1")
+        open_store().sync(staging)
+        assert open_store().missing_staged(staging) == []
+        open_store().abort(staging)  # the staged data is gone, as if removed by hand
+        assert open_store().missing_staged(staging) == staging.artefacts
+
     def test_abort_of_a_first_run_publishes_nothing(self, open_store, read_published):
         staging = stage(open_store(), [orders(3)], RunType.FULL_DROP, "run-1")
         open_store().abort(staging)

@@ -1,5 +1,6 @@
 """Staged files deleted by hand after a crash: hygge commands must still lead back to a store
-holding every row once (found by this session's hostile pass; not fixed yet)."""
+holding every row once (found by a hostile pass): the commit sees the staged files are gone
+before publishing begins, so the run is discarded, not left half-published forever."""
 
 from __future__ import annotations
 
@@ -7,17 +8,10 @@ import shutil
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from tests.support.cli import hygge, init_shop
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding: the resumed commit marks the run 'publishing' before it finds the "
-    "staged files gone, so every later `hygge go` fails, `hygge reset` refuses it as "
-    "half-published, and `--restart` finishes the publish again: no command gets out",
-)
 def test_a_run_whose_staging_was_deleted_after_a_crash_can_be_reset_and_reloaded(tmp_path):
     shop = init_shop(tmp_path)
     crashed = hygge(
@@ -25,7 +19,10 @@ def test_a_run_whose_staging_was_deleted_after_a_crash_can_be_reset_and_reloaded
     )
     assert crashed.returncode == 86, crashed.stdout + crashed.stderr
     shutil.rmtree(shop / "data" / "lake" / "_hygge_staging")  # "cleaning up" by hand
-    assert hygge(shop, "go", "--entity", "sample.orders").returncode == 1
+    lost = hygge(shop, "go", "--entity", "sample.orders")
+    assert lost.returncode == 1
+    said = " ".join((lost.stdout + lost.stderr).split())
+    assert "removed by hand? Nothing of the run was published" in said, said
 
     reset = hygge(shop, "reset", "--flow", "sample", "--entity", "orders", "--yes")
     assert reset.returncode == 0, reset.stdout + reset.stderr

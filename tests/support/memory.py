@@ -162,6 +162,10 @@ class MemoryStore:
         for name in set(area) - set(staging.artefacts):
             del area[name]
 
+    def missing_staged(self, staging: Staging) -> list[str]:
+        area = self.staged.get(staging.location, {})
+        return [name for name in staging.artefacts if name not in area]
+
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
         self.calls.append("publish")
         if staging.run_id in self.commits.get(self.entity, []):

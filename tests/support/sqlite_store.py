@@ -121,6 +121,14 @@ class SqliteStore:
                         (staging.location, name),
                     )
 
+    def missing_staged(self, staging: Staging) -> list[str]:
+        with transaction(self.path) as db:
+            rows = db.execute(
+                "SELECT name FROM staged WHERE location = ?", (staging.location,)
+            ).fetchall()
+        present = {name for (name,) in rows}
+        return [name for name in staging.artefacts if name not in present]
+
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
         """Data, owner, completion marker and watermark in one transaction."""
         record = record or CommitRecord.of(staging)

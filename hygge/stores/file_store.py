@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import polars as pl
 
@@ -34,6 +34,7 @@ from hygge.errors import ConfigError, StateError
 from hygge.io.atomic import fsync_dir, remove_empty_dir
 from hygge.io.formats import check_options, write_option_names
 from hygge.io.patterns import TIMESTAMP_FORMAT, short_run_id
+from hygge.io.unsafe_folders import unsafe_reason, user_homes
 from hygge.io.writers import write_frame
 from hygge.storage import LIVE_MARKER, LocalStorage, ObjectStorage, join_key
 from hygge.stores.artefact_names import listed_names, published_name, staged_name
@@ -301,4 +302,22 @@ def open_file_store(
         assert storage is not None
         return FileStore(config, place, storage, config.path, clock=clock)
     target = replace(place, root=root).resolve(config.path)
+    if config.connection is not None:  # a plain path was checked when the workspace loaded
+        _refuse_unsafe_root(place, config.connection, target)
     return FileStore(config, place, LocalStorage(target.parent), target.name, clock=clock)
+
+
+def _refuse_unsafe_root(place: Place, connection: str, target: Path) -> None:
+    """ConfigError if the entity folder on a connection's root, or the folder it sits in, is
+    one no store may own (the filesystem root, a home folder, a system folder)."""
+    homes, workspace = user_homes(), PurePath(os.path.realpath(place.root))
+    for folder in (target, target.parent):
+        real = PurePath(os.path.realpath(folder))
+        reason = unsafe_reason(real, workspace, homes)
+        if reason is not None:
+            raise ConfigError(
+                f"{place.flow}.{place.entity} stores through connection '{connection}' into "
+                f"{real}, which is {reason}; a store replaces what is in its folder, so hygge "
+                "never stores there",
+                hint="point the connection's root (or the store's path) at a folder of its own",
+            )

@@ -199,7 +199,9 @@ def _cut_batches(
     def read(row: int, start_byte: int | None) -> Iterator[tuple[pl.DataFrame, int | None]]:
         head = data_start(source, size, syntax)
         prefix = source.read_at(0, head) if fmt == "csv" else b""
-        start = head if start_byte is None else start_byte
+        # Rows never start before the data does: a file recorded empty (0 bytes) and written
+        # since starts with its header, which is the prefix, not a row.
+        start = head if start_byte is None else max(start_byte, head)
         line = 1 + prefix.count(b"\n") if start_byte is None else None  # ndjson key errors
         for piece, end in pieces(source, start, size, batch_size, syntax):
             if fmt == "ndjson":

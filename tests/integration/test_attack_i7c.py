@@ -1,14 +1,17 @@
 """Hostile-user findings on i7c features (parallel, state:, connections:, reset --orphaned, csv).
 
-Each test reproduces a defect found by that attack, fixed since.
+Each test reproduces a defect that attack found. The fixed ones pass; the open ones are strict
+xfails naming the finding, so fixing one turns its test red until the mark goes.
 """
 
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
+from hygge.faults import CRASH_EXIT_CODE
 from tests.support.cli import hygge
-from tests.support.workspace import land, write_workspace
+from tests.support.workspace import crash, land, write_workspace
 
 FLOW_ON = """\
 home: {type: parquet, path: landing}
@@ -16,6 +19,11 @@ store: {type: parquet, path: %s, connection: st}
 run_type: full_drop
 entities: [orders]
 """
+
+
+def open_finding(why: str) -> pytest.MarkDecorator:
+    """A defect the attack found and nobody fixed yet (strict: a fix must drop the mark)."""
+    return pytest.mark.xfail(strict=True, reason=f"open finding (i7c attack): {why}")
 
 
 def _frame(n: int = 5) -> pl.DataFrame:
@@ -43,3 +51,224 @@ def test_a_local_connection_root_of_home_is_refused_like_a_plain_store_path(tmp_
     assert done.returncode != 0, done.stdout + done.stderr
     said = " ".join((done.stdout + done.stderr).split())
     assert "which is your home folder" in said, said
+
+
+@open_finding("a `local` connection's `root: ~` fails only at run time (exit 1), not at load")
+def test_a_tilde_connection_root_is_a_configuration_error_at_load(tmp_path):
+    """README: a path that starts with `~` is a configuration error (exit 2, file and line).
+
+    A `local` connection's `root: "~"` loads, and every entity on it fails at run time (exit 1).
+    """
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": FLOW_ON % "lake"},
+        project='name: t\nconnections:\n  st: {type: local, root: "~"}\n',
+    )
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "go")
+    assert done.returncode == 2, done.stdout + done.stderr
+
+
+@open_finding("`state: {path: <a file>}` fails late with a lock-mutex message")
+def test_a_state_path_that_is_a_file_is_named_as_such(tmp_path):
+    """`state: {path: afile}` where afile is a regular file: `hygge debug` says it is not a
+    folder, but `hygge go` runs the entity and fails with "File exists. Check that the state
+    folder is writable" (misleading: nothing exists at the lock path, and it is writable)."""
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": "home: {type: parquet, path: landing}\nstore: lake\nentities: [orders]\n"},
+        project="name: t\nstate: {type: local, path: afile}\n",
+    )
+    (ws / "afile").write_text("")
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "go")
+    out = done.stdout + done.stderr
+    assert "File exists" not in out, out
+    assert "not a folder" in out, out
+
+
+@open_finding("`parallel: true` loads as 1 without a word")
+def test_parallel_true_is_refused(tmp_path):
+    """`parallel: true` is not a number of partitions; it loads as 1 without a word."""
+    ws = write_workspace(
+        tmp_path / "ws",
+        {
+            "f": "home: {type: parquet, path: landing}\nstore: lake\n"
+            "entities:\n  - name: orders\n    parallel: true\n"
+        },
+    )
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "go")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "parallel" in done.stdout + done.stderr
+
+
+@open_finding("an empty or `/` state path is refused blaming the store")
+def test_an_empty_state_path_is_named_in_the_error(tmp_path):
+    """`state: {path: ""}` puts state in the workspace root; the error blames the store
+    ("lake/orders ... inside the workspace's own folder") and never mentions state.path."""
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": "home: {type: parquet, path: landing}\nstore: lake\nentities: [orders]\n"},
+        project='name: t\nstate: {path: ""}\n',
+    )
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "go")
+    out = done.stdout + done.stderr
+    assert done.returncode == 2, out
+    assert "hygge.yml" in out and "state" in out.split("hint")[0].replace("keeps its state", ""), (
+        out
+    )
+
+
+TWO = """\
+home: {type: parquet, path: landing}
+store: lake
+run_type: incremental
+entities: [%s]
+"""
+
+
+def _two_entities(tmp_path):
+    ws = write_workspace(tmp_path / "ws", {"f": TWO % "orders, items"})
+    land(ws, "orders", "a", _frame())
+    land(ws, "items", "a", _frame())
+    return ws
+
+
+def _remove_items(ws):
+    (ws / "flows" / "f" / "flow.yml").write_text(TWO % "orders")
+
+
+@open_finding("`hygge debug` is silent about a removed entity's watermark")
+def test_debug_lists_the_watermark_of_a_removed_entity_naming_reset_orphaned(tmp_path):
+    """docs/cli.md: state of an entity removed from the workspace -- `hygge debug` lists it,
+    naming `hygge reset --orphaned`. A removed entity's (healthy) watermark is not mentioned:
+    debug says "All checks passed." and nothing else."""
+    ws = _two_entities(tmp_path)
+    assert hygge(ws, "go").returncode == 0
+    _remove_items(ws)
+    done = hygge(ws, "debug")
+    out = done.stdout + done.stderr
+    assert "f.items" in out and "--orphaned" in out, out
+
+
+@open_finding("`hygge debug` promises a removed entity's run will resume")
+def test_debug_does_not_promise_to_resume_a_removed_entitys_run(tmp_path):
+    """A removed entity's interrupted run: debug says "the next `hygge go` will resume" it,
+    but no run ever will (the entity is gone); it should point at `reset --orphaned`."""
+    ws = _two_entities(tmp_path)
+    assert crash(ws, "after_checkpoint") == CRASH_EXIT_CODE
+    _remove_items(ws)
+    done = hygge(ws, "debug")
+    lines = [line for line in done.stdout.replace("\n", " ").split("!") if "f.items" in line]
+    assert lines, done.stdout
+    assert not any("will resume" in line for line in lines), done.stdout
+    assert any("--orphaned" in line for line in lines), done.stdout
+
+
+@open_finding("`reset --orphaned` leaves the file ledger behind")
+def test_reset_orphaned_forgets_the_record_of_loaded_files_too(tmp_path):
+    """`hygge reset -f f -e orders` "forgot the record of N loaded files" (state/files/f/orders
+    goes); `hygge reset --orphaned` of a removed entity reports "forgot its watermark" and
+    leaves state/files/f/items/ behind, a record no command removes any more."""
+    ws = _two_entities(tmp_path)
+    assert hygge(ws, "go").returncode == 0
+    assert (ws / ".hygge" / "files" / "f" / "items").exists()
+    _remove_items(ws)
+    done = hygge(ws, "reset", "--orphaned", "-f", "f", "-e", "items", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (ws / ".hygge" / "files" / "f" / "items").exists()
+
+
+@open_finding("a path-like entity name blames flow ''")
+def test_reset_of_a_path_like_entity_does_not_blame_an_empty_flow(tmp_path):
+    """`hygge reset --orphaned -f f -e ../f/items` answers "--flow '' is not a valid flow name"
+    although --flow is `f`: the entity name is split at its first '.' into flow '' ."""
+    ws = _two_entities(tmp_path)
+    done = hygge(ws, "reset", "--orphaned", "-f", "f", "-e", "../f/items", "--yes")
+    out = done.stdout + done.stderr
+    assert done.returncode == 2, out
+    assert "--flow ''" not in out, out
+
+
+@open_finding("a connection root that is a file gives a raw NotADirectoryError")
+def test_a_local_connection_root_that_is_a_file_is_a_named_error_not_an_oserror(tmp_path):
+    """`connections: {st: {type: local, root: <a regular file>}}`: the entity fails with a raw
+    "NotADirectoryError: [Errno 20] Not a directory: '.../afile/lake/orders'", naming neither the
+    connection nor its root."""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": FLOW_ON % "lake"},
+        project=f"name: t\nconnections:\n  st: {{type: local, root: {afile}}}\n",
+    )
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "go")
+    out = done.stdout + done.stderr
+    assert "NotADirectoryError" not in out and "Errno" not in out, out
+    assert "st" in out and "root" in out, out
+
+
+@open_finding("HIGH: two workspaces sharing one state folder: the second never loads its files")
+def test_two_workspaces_sharing_a_state_folder_do_not_skip_each_others_files(tmp_path):
+    """`state: {path: /abs/shared}` is allowed outside the workspace. Two copies of a project
+    (same name, flow and entity, each storing into its own `lake/`) that point at one shared
+    state folder: after A loads, B's run is a "skip, no rows" with exit 0 and B's store stays
+    empty although B's home holds 5 rows -- B's data is silently never loaded."""
+    shared = tmp_path / "shared"
+    flow = TWO % "orders"
+    roots = []
+    for name in ("A", "B"):
+        ws = write_workspace(
+            tmp_path / name,
+            {"f": flow},
+            project=f"name: s\nstate: {{type: local, path: {shared}}}\n",
+        )
+        land(ws, "orders", "a", _frame())
+        roots.append(ws)
+    assert hygge(roots[0], "go").returncode == 0
+    done = hygge(roots[1], "go")
+    stored = sorted((roots[1] / "lake" / "orders").glob("*.parquet"))
+    rows = sum(pl.read_parquet(f).height for f in stored)
+    assert done.returncode != 0 or rows == 5, (rows, done.stdout + done.stderr)
+
+
+def test_a_local_connection_root_of_tmp_is_checked_like_store_tmp(tmp_path):
+    """`store: /tmp` is refused ("system folder"); `root: /tmp` + `path: "."` on a connection
+    passes `hygge debug` with a ✓ (root: /var, /usr, /opt, /home, and root: / + path: var too).
+    Only `hygge debug` runs here: nothing is written outside tmp_path."""
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": FLOW_ON % '"."'},
+        project="name: t\nconnections:\n  st: {type: local, root: /tmp}\n",
+    )
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "debug")
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "system folder" in out, out
+
+
+def test_a_csv_file_empty_at_one_run_and_written_later_keeps_its_header_out_of_the_data(tmp_path):
+    """A writer creates `b.csv` (0 bytes), a run loads it (nothing), then the writer writes its
+    header and rows. The next run sees b.csv "grew" and loads from the old end (offset 0) as if
+    the header had been read already: the header line becomes a data row ('name', 'city'); with
+    a typed column the entity fails instead ("column 'id' holds 'id'")."""
+    flow = "home: {type: local, path: landing, format: csv}\n" + TWO.split("\n", 1)[1] % "people"
+    ws = write_workspace(tmp_path / "ws", {"f": flow})
+    folder = ws / "landing" / "people"
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_bytes(b"name,city\r\nann,oslo\r\n")
+    (folder / "b.csv").write_bytes(b"")
+    first = hygge(ws, "go")
+    assert first.returncode == 0, first.stdout + first.stderr
+    with (folder / "b.csv").open("ab") as f:
+        f.write(b"name,city\r\nbob,rome\r\n")
+    second = hygge(ws, "go")
+    assert second.returncode == 0, second.stdout + second.stderr
+    stored = pl.concat(
+        [pl.read_parquet(f) for f in sorted((ws / "lake" / "people").glob("*.parquet"))]
+    )
+    assert sorted(stored["name"].to_list()) == ["ann", "bob"], stored

@@ -3,38 +3,17 @@ every row once (found by a hostile-user attack: deleting the file by hand double
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-HYGGE = str(Path(sys.executable).with_name("hygge"))
-
-
-def hygge(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "HYGGE_FAULT"}
-    full_env.update({"COLUMNS": "400", **(env or {})})
-    return subprocess.run(
-        [HYGGE, *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from tests.support.cli import hygge, init_shop
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    done = hygge(tmp_path, "init", "shop")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return tmp_path / "shop"
+    return init_shop(tmp_path)
 
 
 def follow_the_advice(shop: Path, said: str) -> None:

@@ -45,7 +45,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP) ## slow scale tests, then benchmarks against raw baselines (BENCH_ROWS=5000000: full size)
+bench: $(STAMP) ## slow scale tests, then hygge against raw baselines at 2M+5M rows (BENCH_QUICK=1: ~2 min)
 	$(VENV)/bin/pytest -m bench -q -p no:cacheprovider
 	$(PY) bench/run.py
 

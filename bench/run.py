@@ -1,8 +1,17 @@
 """`make bench`: hygge against raw baselines on the same data in the same run (BENCHMARKS.md).
 
-Each measurement runs in a fresh process so peak RSS is its own. Ratios are what to compare
-across runs: these machines are shared and noisy, absolute seconds move.
-BENCH_ROWS (default 1,000,000; 5,000,000 is the full size) sets the table size.
+Each measurement runs in a fresh process so its peak RSS is its own; paired runs alternate.
+Ratios are what to compare across runs: these machines are shared and noisy.
+
+Environment (all optional):
+  BENCH_QUICK=1        a quick look (300k rows, fewer start-ups and entities): ~2 minutes
+  BENCH_ROWS=2000000,5000000   table sizes of the p2p and csv scenarios (the default)
+  BENCH_FLAT_ROWS=1000000,5000000   sizes of the memory-flatness scenario (default: 1M and
+                       the largest BENCH_ROWS, or a fifth of it below 5M rows)
+  BENCH_FLAT_20M=1     add 20,000,000 rows to the memory-flatness scenario (slow)
+  BENCH_REPEAT=3       runs per measurement: the median time counts, the highest peak
+  BENCH_STARTUP_RUNS=10  fresh processes per start-up command
+  BENCH_ENTITIES=200   entities in the many-small-entities scenario
 """
 
 from __future__ import annotations
@@ -10,167 +19,83 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
 import tempfile
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from lineitem import lineitem, write_lineitem  # noqa: E402
-
-ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
-# Each measurement runs this many times; the fastest counts (the others met more machine
-# noise), and the highest peak memory counts (memory is a limit, not a speed).
-REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
-SMALL_BATCH = 50_000
+from scenarios_cli import many_entities, startup  # noqa: E402
+from scenarios_move import Moves  # noqa: E402
+from table import Row, as_json, markdown, misses  # noqa: E402
 
 
-def measure(*args: str) -> dict[str, float]:
-    """Best of REPEAT runs of one measurement (a hygge run is repeated on its own workspace:
-    the first run of an incremental scenario is measured once, see scenario_incremental)."""
-    runs = [measure_once(*args) for _ in range(REPEAT)]
-    return {
-        "seconds": min(r["seconds"] for r in runs),
-        "peak_mib": max(r["peak_mib"] for r in runs),
-    }
+@dataclass(frozen=True)
+class Settings:
+    sizes: list[int]
+    flat_sizes: list[int]
+    repeat: int
+    startup_runs: int
+    entities: int
 
 
-def measure_once(*args: str) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
-        path = Path(out.name)
-    subprocess.run(
-        [sys.executable, str(HERE / "measure.py"), str(path), *args],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    result: dict[str, float] = json.loads(path.read_text())
-    path.unlink()
-    return result
+def _sizes(text: str) -> list[int]:
+    return sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
 
 
-def workspace(root: Path, flows: dict[str, str]) -> Path:
-    (root / "flows").mkdir(parents=True, exist_ok=True)
-    (root / "hygge.yml").write_text("name: bench\n")
-    for name, text in flows.items():
-        (root / "flows" / name).mkdir(parents=True, exist_ok=True)
-        (root / "flows" / name / "flow.yml").write_text(text)
-    return root
-
-
-def copy_flow(run_type: str, batch: int) -> str:
-    rows_per_file = max(batch, 100_000)
-    return (
-        f"home: {{type: parquet, path: src, batch_size: {batch}}}\n"
-        f"store: {{type: parquet, path: lake, batch_size: {rows_per_file}}}\n"
-        f"run_type: {run_type}\nentities: [lineitem]\n"
+def settings(env: dict[str, str]) -> Settings:
+    """What to run, from the environment (see the module's docstring)."""
+    quick = env.get("BENCH_QUICK", "") not in ("", "0")
+    sizes = _sizes(env.get("BENCH_ROWS") or ("300000" if quick else "2000000,5000000"))
+    largest = sizes[-1]
+    flat = _sizes(env.get("BENCH_FLAT_ROWS") or f"{min(1_000_000, largest // 5)},{largest}")
+    if env.get("BENCH_FLAT_20M", "") not in ("", "0"):
+        flat = sorted({*flat, 20_000_000})
+    return Settings(
+        sizes=sizes,
+        flat_sizes=[size for size in flat if size > 0],
+        repeat=int(env.get("BENCH_REPEAT", "3")),
+        startup_runs=int(env.get("BENCH_STARTUP_RUNS", "5" if quick else "10")),
+        entities=int(env.get("BENCH_ENTITIES", "50" if quick else "200")),
     )
 
 
-def scenario_copy(tmp: Path, rows: int) -> list[dict[str, object]]:
-    ws = workspace(tmp / f"s1-{rows}", {"copy": copy_flow("full_drop", 100_000)})
-    write_lineitem(ws / "src" / "lineitem", rows)
-    hygge = measure("hygge", str(ws))
-    small = workspace(tmp / f"s1m-{rows}", {"copy": copy_flow("full_drop", SMALL_BATCH)})
-    shutil.copytree(ws / "src", small / "src")
-    hygge_small = measure("hygge", str(small))
-    polars = measure("polars", str(ws / "src" / "lineitem"), str(tmp / f"pl-{rows}"))
-    pyarrow = measure("pyarrow", str(ws / "src" / "lineitem"), str(tmp / f"pa-{rows}"))
-    best = min(polars["seconds"], pyarrow["seconds"])
-    return [
-        row("1 parquet→parquet full_drop", rows, hygge, best, "polars/pyarrow copy"),
-        row(f"1m same, batch_size {SMALL_BATCH:,}", rows, hygge_small, best, "memory bound"),
-        row("   baseline polars sink", rows, polars, polars["seconds"], ""),
-        row("   baseline pyarrow dataset", rows, pyarrow, pyarrow["seconds"], ""),
-    ]
+def run(config: Settings, tmp: Path) -> list[Row]:
+    moves = Moves(tmp, config.repeat)
+    results = moves.p2p(config.sizes)
+    results += moves.csv(config.sizes)
+    results += moves.flatness(config.flat_sizes)
+    results += moves.incremental(config.sizes[-1])
+    results += startup(tmp, config.startup_runs)
+    results += many_entities(tmp, config.entities, config.repeat)
+    return results
 
 
-def scenario_incremental(tmp: Path, rows: int) -> list[dict[str, object]]:
-    ws = workspace(tmp / "s4", {"copy": copy_flow("incremental", 100_000)})
-    write_lineitem(ws / "src" / "lineitem", rows)
-    full = measure("hygge", str(ws), "--full-drop")
-    delta = rows // 100
-    runs = []
-    for attempt in range(REPEAT):
-        measure_once("hygge", str(ws), "--full-drop")  # back to the full load, untimed
-        landed = ws / "src" / "lineitem" / f"delta-{attempt}.parquet"
-        lineitem(rows, delta).write_parquet(landed)
-        runs.append(measure_once("hygge", str(ws)))
-        landed.unlink()
-    incremental = min(runs, key=lambda r: r["seconds"])
-    share = incremental["seconds"] / full["seconds"]
-    result = row("4 incremental 1% new rows", delta, incremental, full["seconds"], "")
-    result["ratio"] = None
-    result["note"] = f"{share:.1%} of the full load's {full['seconds']:.2f} s (target ≤ 5%)"
-    return [result]
-
-
-def scenario_many(tmp: Path, entities: int = 200) -> list[dict[str, object]]:
-    names = [f"e{i:03d}" for i in range(entities)]
-    flow = (
-        "home: {type: parquet, path: src}\nstore: {type: parquet, path: lake}\n"
-        f"entities: [{', '.join(names)}]\n"
-    )
-    ws = workspace(tmp / "s6", {"many": flow})
-    frame = lineitem(0, 1000)
-    for name in names:
-        (ws / "src" / name).mkdir(parents=True)
-        frame.write_parquet(ws / "src" / name / "part.parquet")
-    hygge = measure("hygge", str(ws))
-    raw = measure("polars-each", str(ws / "src"), str(tmp / "s6-raw"))
-    overhead_ms = (hygge["seconds"] - raw["seconds"]) / entities * 1000
-    result = row("6 200 entities x 1k rows", entities * 1000, hygge, raw["seconds"], "")
-    result["note"] = f"{overhead_ms:.1f} ms hygge overhead per entity (target ≤ 15)"
-    return [result]
-
-
-def row(
-    name: str, rows: int, hygge: dict[str, float], baseline: float, note: str
-) -> dict[str, object]:
-    ratio = baseline / hygge["seconds"] if baseline else None
-    return {
-        "scenario": name,
-        "rows": rows,
-        "hygge_s": round(hygge["seconds"], 3),
-        "baseline_s": round(baseline, 3) if baseline else None,
-        "ratio": round(ratio, 3) if ratio else None,
-        "rows_per_s": round(rows / hygge["seconds"]),
-        "peak_mib": round(hygge["peak_mib"], 1),
-        "note": note,
-    }
-
-
-def report(rows: list[dict[str, object]]) -> str:
-    head = "| scenario | rows | hygge s | baseline s | ratio | rows/s | peak MiB | note |"
-    lines = [head, "|" + "---|" * 8]
-    for r in rows:
-        cells = [r["scenario"], f"{r['rows']:,}", r["hygge_s"], r["baseline_s"] or "—"]
-        cells += [r["ratio"] or "—", f"{r['rows_per_s']:,}", r["peak_mib"], r["note"]]
-        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
-    return "\n".join(lines)
+def write(config: Settings, results: list[Row], out: Path) -> Path:
+    """bench/results/<UTC stamp>.json and .md; returns the Markdown file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    meta = {"when": stamp, **asdict(config), "machine": platform.platform()}
+    meta["cpus"] = os.cpu_count()
+    out.mkdir(parents=True, exist_ok=True)
+    document = {"meta": meta, "results": as_json(results), "misses": misses(results)}
+    (out / f"{stamp}.json").write_text(json.dumps(document, indent=2) + "\n")
+    sizes = ", ".join(f"{size:,}" for size in config.sizes)
+    title = f"# bench {stamp} ({sizes} rows; medians of {config.repeat})"
+    (out / f"{stamp}.md").write_text(f"{title}\n\n{markdown(results)}\n")
+    return out / f"{stamp}.md"
 
 
 def main() -> None:
-    results: list[dict[str, object]] = []
-    with tempfile.TemporaryDirectory(prefix="hygge-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        results += scenario_copy(tmp, ROWS)
-        if ROWS > 1_000_000:
-            results += scenario_copy(tmp, 1_000_000)  # memory must stay flat as rows grow
-        results += scenario_incremental(tmp, ROWS)
-        results += scenario_many(tmp)
-    text = report(results)
-    print(text)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    meta = {"when": stamp, "rows": ROWS, "machine": platform.platform(), "cpus": os.cpu_count()}
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"{stamp}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    (out / f"{stamp}.md").write_text(f"# bench {stamp} ({ROWS:,} rows)\n\n{text}\n")
-    print(f"\nwritten to bench/results/{stamp}.json and .md")
+    config = settings(dict(os.environ))
+    with tempfile.TemporaryDirectory(prefix="hygge-bench-") as tmp:
+        results = run(config, Path(tmp))
+    print(markdown(results))
+    out = Path(os.environ.get("BENCH_RESULTS", HERE / "results"))
+    written = write(config, results, out)
+    print(f"\n{misses(results)} target(s) missed; written to {written} and .json")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""Running measurements from the bench's parent process: each in a fresh process, paired runs
+interleaved (hygge, raw, hygge, raw…) so machine noise falls on both sides alike."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from table import Measured, summarise
+
+HERE = Path(__file__).resolve().parent
+Run = Callable[[], Measured]
+
+
+def _measure(*args: str) -> Measured:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        path = Path(out.name)
+    try:
+        command = [sys.executable, str(HERE / "measure.py"), str(path), *args]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        data = json.loads(path.read_text())
+    finally:
+        path.unlink(missing_ok=True)
+    return Measured(float(data["seconds"]), float(data["peak_mib"]))
+
+
+def process(cwd: Path, *command: str) -> Run:
+    """A whole process (start-up, imports, work), run from `cwd`."""
+    return lambda: _measure("process", str(cwd), *command)
+
+
+def hygge_work(workspace: Path, *go_args: str) -> Run:
+    """`hygge go` in-process, timing the work only (imports done before the clock)."""
+    return lambda: _measure("hygge", str(workspace), *go_args)
+
+
+def hygge(*args: str) -> list[str]:
+    """The `hygge` console script installed next to this interpreter (as a user runs it)."""
+    script = Path(sys.executable).with_name("hygge")
+    found = str(script) if script.exists() else shutil.which("hygge")
+    if found is None:
+        raise SystemExit("no `hygge` command next to the interpreter nor on PATH: make venv")
+    return [found, *args]
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def raw(kind: str, src: Path, dst: Path) -> list[str]:
+    return python(str(HERE / "raw.py"), kind, str(src), str(dst))
+
+
+def once(run: Run, repeat: int) -> Measured:
+    return summarise([run() for _ in range(repeat)])
+
+
+def paired(first: Run, second: Run, repeat: int) -> tuple[Measured, Measured]:
+    """Both measured `repeat` times, alternating; each summarised (median s, max MiB)."""
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(first())
+        b.append(second())
+    return summarise(a), summarise(b)
+
+
+def workspace(root: Path, flows: dict[str, str]) -> Path:
+    """A hygge project at `root` with one flow.yml per entry of `flows`."""
+    (root / "flows").mkdir(parents=True, exist_ok=True)
+    (root / "hygge.yml").write_text("name: bench\n")
+    for name, text in flows.items():
+        (root / "flows" / name).mkdir(parents=True, exist_ok=True)
+        (root / "flows" / name / "flow.yml").write_text(text)
+    return root

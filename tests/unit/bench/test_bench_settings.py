@@ -1,0 +1,57 @@
+"""What `make bench` runs, chosen by environment variables; measuring reports failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+BenchModule = Callable[[str], ModuleType]
+BENCH = Path(__file__).resolve().parents[3] / "bench"
+
+
+def test_the_full_run_is_2m_and_5m_with_1m_for_memory(bench_module: BenchModule) -> None:
+    config = bench_module("run").settings({})
+    assert config.sizes == [2_000_000, 5_000_000]
+    assert config.flat_sizes == [1_000_000, 5_000_000]
+    assert (config.repeat, config.startup_runs, config.entities) == (3, 10, 200)
+
+
+def test_a_quick_look_is_small(bench_module: BenchModule) -> None:
+    config = bench_module("run").settings({"BENCH_QUICK": "1"})
+    assert config.sizes == [300_000]
+    assert config.flat_sizes == [60_000, 300_000]
+    assert config.entities < 200
+
+
+def test_sizes_come_from_the_environment(bench_module: BenchModule) -> None:
+    env = {"BENCH_ROWS": "5_000_000, 1000", "BENCH_REPEAT": "1", "BENCH_FLAT_20M": "1"}
+    config = bench_module("run").settings(env)
+    assert config.sizes == [1000, 5_000_000]
+    assert config.flat_sizes == [1_000_000, 5_000_000, 20_000_000]
+    assert config.repeat == 1
+
+
+def test_a_failing_measured_command_stops_the_bench_with_its_output(tmp_path: Path) -> None:
+    fail = "import sys; print('what went wrong'); sys.exit(3)"
+    out = tmp_path / "out.json"
+    command = [sys.executable, str(BENCH / "measure.py"), str(out), "process", str(tmp_path)]
+    result = subprocess.run(
+        [*command, sys.executable, "-c", fail], check=False, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "exited with 3" in result.stderr and "what went wrong" in result.stderr
+    assert not out.exists()
+
+
+def test_a_measured_process_reports_its_time_and_peak(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    command = [sys.executable, str(BENCH / "measure.py"), str(out), "process", str(tmp_path)]
+    grow = "b = bytearray(64 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"
+    subprocess.run([*command, sys.executable, "-c", grow], check=True)
+    figures = json.loads(out.read_text())
+    assert figures["seconds"] > 0
+    assert figures["peak_mib"] >= 64

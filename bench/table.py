@@ -73,6 +73,16 @@ def overhead_ms(hygge: Measured, raw: Measured, entities: int) -> float:
     return (hygge.seconds - raw.seconds) / entities * 1000
 
 
+def marginal_overhead_ms(
+    many: tuple[Measured, Measured], one: tuple[Measured, Measured], entities: int
+) -> float:
+    """What each entity beyond the first adds to hygge over the raw loop, in milliseconds:
+    ((hygge - raw) at `entities`, less (hygge - raw) at one) / (entities - 1). The fixed
+    start-up difference cancels out; it has its own scenario."""
+    extra = (many[0].seconds - many[1].seconds) - (one[0].seconds - one[1].seconds)
+    return extra / (entities - 1) * 1000
+
+
 def peak_check(hygge: Measured, raw: Measured | None) -> Check:
     """Peak MiB ≤ the raw baseline's (when there is one) and ≤ 512 MiB."""
     limit = min(raw.peak_mib, PEAK_LIMIT_MIB) if raw else PEAK_LIMIT_MIB

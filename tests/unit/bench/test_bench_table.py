@@ -35,6 +35,13 @@ def test_overhead_is_the_extra_time_per_entity_in_ms(bench_module: BenchModule) 
     assert table.overhead_ms(hygge, raw, 200) == pytest.approx(5.0)
 
 
+def test_marginal_overhead_leaves_out_the_fixed_start_up(bench_module: BenchModule) -> None:
+    table = bench_module("table")
+    many = (table.Measured(3.5, 0.0), table.Measured(1.0, 0.0))  # 2.5 s more than raw
+    one = (table.Measured(1.0, 0.0), table.Measured(0.5, 0.0))  # 0.5 s of it is start-up
+    assert table.marginal_overhead_ms(many, one, 201) == pytest.approx(10.0)
+
+
 def test_a_check_passes_on_its_target_and_misses_beyond(bench_module: BenchModule) -> None:
     check = bench_module("table").Check
     assert check("throughput", 0.85, "≥", 0.85).passed

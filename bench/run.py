@@ -12,6 +12,7 @@ Environment (all optional):
   BENCH_REPEAT=3       runs per measurement: the median time counts, the highest peak
   BENCH_STARTUP_RUNS=10  fresh processes per start-up command
   BENCH_ENTITIES=200   entities in the many-small-entities scenario
+  BENCH_RESULTS=bench/results  where the Markdown and JSON go
 """
 
 from __future__ import annotations

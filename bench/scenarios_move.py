@@ -86,10 +86,8 @@ class Moves:
             src = self.csv_data(size)
             home = f"{{type: local, format: csv, path: {src.parent}}}"
             ws = h.workspace(self.tmp / f"csv-{size}", {"csv": copy_flow(home)})
-            run, baseline = (
-                h.process(ws, *h.hygge("go")),
-                h.process(ws, *h.raw("csv", src, ws / "raw")),
-            )
+            run = h.process(ws, *h.hygge("go"))
+            baseline = h.process(ws, *h.raw("csv", src, ws / "raw"))
             hygge, raw = h.paired(run, baseline, self.repeat)
             ratio = Check("throughput vs raw", throughput_ratio(hygge, raw), "≥", 0.85)
             rows.append(Row("csv→parquet", size, hygge, raw, (ratio, peak_check(hygge, raw))))

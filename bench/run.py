@@ -6,8 +6,8 @@ Ratios are what to compare across runs: these machines are shared and noisy.
 Environment (all optional):
   BENCH_QUICK=1        a quick look (300k rows, fewer start-ups and entities): ~2 minutes
   BENCH_ROWS=2000000,5000000   table sizes of the p2p and csv scenarios (the default)
-  BENCH_FLAT_ROWS=1000000,5000000   sizes of the memory-flatness scenario (default: 1M and
-                       the largest BENCH_ROWS, or a fifth of it below 5M rows)
+  BENCH_FLAT_ROWS=1000000,5000000   sizes of the memory-flatness scenario (default: a fifth
+                       of the largest BENCH_ROWS, at most 1M, and the largest)
   BENCH_FLAT_20M=1     add 20,000,000 rows to the memory-flatness scenario (slow)
   BENCH_REPEAT=3       runs per measurement: the median time counts, the highest peak
   BENCH_STARTUP_RUNS=10  fresh processes per start-up command

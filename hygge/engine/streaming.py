@@ -61,7 +61,10 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
     start = mover.partition.position
     if mover.should_stop is not None and mover.should_stop():
         return Streamed(start, done=False)
-    scan = home.scan(mover.cp.window, start, mover.partition.id, mover.max_rows)
+    try:
+        scan = home.scan(mover.cp.window, start, mover.partition.id, mover.max_rows)
+    except READ_ERRORS:
+        return None  # the batch path reads it and says what is wrong, and where
     if scan is None:
         return None
     try:

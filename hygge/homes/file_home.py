@@ -35,7 +35,7 @@ from hygge.homes.file_objects import (
     locate_local,
     readable_path,
 )
-from hygge.homes.file_scan import chunk_of_files, csv_file_scan, parquet_scan
+from hygge.homes.file_scan import parquet_chunk
 from hygge.homes.files import LocalHomeConfig
 from hygge.homes.scans import ChunkScan
 from hygge.io.digest import byte_at, part_digest
@@ -153,21 +153,15 @@ class FileHome:
         partition: str = DEFAULT_PARTITION,
         max_rows: int | None = None,
     ) -> ChunkScan | None:
-        """The next chunk as lazy scans (`hygge.homes.scans`): parquet or csv on a local disk
+        """The next chunk as lazy scans (`hygge.homes.scans`): parquet on a local disk only
         (None otherwise: the batch path reads it)."""
-        fmt, options = self.config.format, self.config.format_options
-        if fmt == "ndjson" or self.storage is not None:
-            return None  # ndjson keys are checked in Python; a copy is read by the batch path
+        if self.config.format != "parquet" or self.storage is not None:
+            return None
         start, end = file_position(window, position, partition)
-        located, files = self._locate(), window.files or []
-        scan_file = parquet_scan(options)
-        if fmt == "csv":
-            schema = self._window_schema(located, files)
-            if schema is None:
-                return None
-            scan_file = csv_file_scan(options, schema)
-        return chunk_of_files(
-            located, files, start, end, scan_file=scan_file, max_rows=max_rows,
+        located = self._locate()
+        return parquet_chunk(
+            located, window.files or [], start, end,
+            options=self.config.format_options, max_rows=max_rows,
             unchanged=lambda entry: self._ensure_unchanged(located, entry),
         )  # fmt: skip
 

@@ -26,12 +26,7 @@ from hygge.io.locate import POLARS_ENCODINGS as _POLARS_ENCODINGS
 from hygge.io.read_errors import READ_ERRORS as _READ_ERRORS
 from hygge.io.read_errors import read_error
 from hygge.io.schema import convert_expr, parse_schema, wire_type
-from hygge.io.text_checks import (
-    check_ndjson_keys,
-    lossless_integers,
-    parse_integers,
-    reads_as_text,
-)
+from hygge.io.text_checks import check_ndjson_keys, parse_integers, reads_as_text
 from hygge.io.text_pieces import ByteSource, LocalBytes, RowSyntax, data_start, pieces
 
 _SCHEMA_OPTIONS = ("schema", "schema_overrides")
@@ -178,22 +173,6 @@ def _text_batches(
         for batch in _collect_batches(lf, batch_size):
             yield parse_integers(batch, schema, path, row, options) if fmt == "csv" else batch
             row += batch.height
-
-
-def csv_scan(path: Path, options: Mapping[str, Any], schema: pl.Schema) -> pl.LazyFrame | None:
-    """A csv file as one lazy scan with the window's schema (what `read_text_rows` yields,
-    lazily: integer columns parsed losslessly); None when the file must be transcoded first."""
-    if str(options.get("encoding", "utf8")).lower() not in _POLARS_ENCODINGS:
-        return None
-    wire = pl.Schema({name: _wire("csv", dtype) for name, dtype in schema.items()})
-    converted = [
-        convert_expr(n, wire[n], t)
-        for n, t in schema.items()
-        if wire[n] != t and not reads_as_text("csv", t)
-    ]
-    lf = _scan("csv", path, _plain(options) | {"schema": wire})
-    parsed = [*converted, *lossless_integers(schema)]
-    return lf.with_columns(parsed) if parsed else lf
 
 
 def _cut_batches(

@@ -25,8 +25,6 @@ run_type: incremental
 entities: [orders]
 """
 WATERMARKED = FLOW + "watermark: {column: updated_at, key_columns: [id], late_rows: load}\n"
-CSV = FLOW.replace("type: parquet, path: landing", "type: local, format: csv, path: landing")
-CSV_WATERMARKED = CSV + "watermark: {column: updated_at, key_columns: [id], late_rows: load}\n"
 POLISHED = FLOW + (
     "polish: {columns: {case: pascal}, constants: [{name: source_system, value: erp}]}\n"
 )
@@ -88,18 +86,13 @@ def outcome(root: Path) -> dict[str, object]:
 
 
 def two_runs(root: Path, flow: str, project: str = "name: t\n") -> dict[str, object]:
-    """A first run of two files, a second of one more (with rows at or below the watermark)
-    and, for csv, lines appended to a loaded file (read from the row its loaded part ends)."""
-    fmt = "csv" if "format: csv, path" in flow else "parquet"
+    """A first run of two files, a second of one more (with rows at or below the watermark)."""
     write_workspace(root, {"shop": flow})
-    land(root, "orders", "a", orders(12), fmt=fmt)
-    b = land(root, "orders", "b", orders(11, start=12), fmt=fmt)
+    land(root, "orders", "a", orders(12))
+    land(root, "orders", "b", orders(11, start=12))
     go(root, project)
     late = orders(3, start=40).with_columns(updated_at=orders(3, start=2)["updated_at"])
-    land(root, "orders", "c", pl.concat([orders(7, start=23), late]), fmt=fmt)
-    if fmt == "csv":
-        with b.open("a") as text:
-            text.write(orders(4, start=60).write_csv(include_header=False))
+    land(root, "orders", "c", pl.concat([orders(7, start=23), late]))
     go(root, project)
     return outcome(root)
 
@@ -129,10 +122,8 @@ def test_a_parquet_home_into_a_parquet_lake_is_sunk_without_batches(
         (POLISHED, "name: t\n"),
         (WATERMARKED, "name: t\n"),
         (WATERMARKED, "name: t\noptions: {checkpoint_rows: 7}\n"),  # chunks end mid-file
-        (CSV, "name: t\n"),
-        (CSV_WATERMARKED, "name: t\noptions: {checkpoint_rows: 7}\n"),
     ],
-    ids=["plain", "polish", "watermark", "mid-file chunks", "csv", "csv mid-file chunks"],
+    ids=["plain", "polish", "watermark", "mid-file chunks"],
 )
 def test_the_native_path_leaves_what_the_batch_path_leaves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: Calls, flow: str, project: str
@@ -168,18 +159,18 @@ def test_a_run_checkpointed_every_few_rows_resumes_chunks_inside_files(
 @pytest.mark.parametrize(
     "flow",
     [
-        FLOW.replace("type: parquet, path: landing", "type: local, format: ndjson, path: landing"),
+        FLOW.replace("type: parquet, path: landing", "type: local, format: csv, path: landing"),
         FLOW.replace("format: parquet, batch_size: 5", "format: csv, batch_size: 5"),
         FLOW + "polish: {hash_ids: [{name: row_id, from_columns: [id]}]}\n",
         FLOW + "watermark: {column: updated_at, key_columns: [id], lookback: 30m}\n",
     ],
-    ids=["ndjson home", "csv store", "hash ids", "lookback margin"],
+    ids=["csv home", "csv store", "hash ids", "lookback margin"],
 )
 def test_the_batch_path_moves_what_the_native_path_cannot(
     tmp_path: Path, calls: Calls, flow: str
 ) -> None:
     write_workspace(tmp_path, {"shop": flow})
-    fmt = "ndjson" if "format: ndjson, path" in flow else "parquet"
+    fmt = "csv" if "format: csv, path" in flow else "parquet"
     land(tmp_path, "orders", "a", orders(12), fmt=fmt)
 
     go(tmp_path)
@@ -221,26 +212,4 @@ def test_a_type_change_between_files_fails_as_the_batch_path_says(
     native = failure(tmp_path / "native")
     batch_path_only(monkeypatch)
     assert native is not None and "amount" in native
-    assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]
-
-
-def test_a_csv_integer_a_parse_would_change_fails_as_the_batch_path_says(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def failure(root: Path) -> str | None:
-        write_workspace(root, {"shop": CSV})
-        land(root, "orders", "a", orders(12), fmt="csv")
-        (root / "landing" / "orders" / "b.csv").write_text(
-            "id,customer,amount,updated_at\n13,c,1.0,2024-01-01\n007,c,2.0,2024-01-01\n"
-        )
-        (root / "hygge.yml").write_text("name: t\n")
-        workspace = load_workspace(root)
-        report = run_plan(plan_run(workspace, Selection()), state_of(workspace), concurrency=1)
-        assert not report.ok
-        [row] = state_of(workspace).read_journal()
-        return row.message
-
-    native = failure(tmp_path / "native")
-    batch_path_only(monkeypatch)
-    assert native is not None and "'007'" in native
     assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]

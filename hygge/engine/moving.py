@@ -18,9 +18,10 @@ from hygge.engine.batches import (
 )
 from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
 from hygge.engine.pipeline import Prefetch
+from hygge.engine.streaming import native_sides, stream_chunk
 from hygge.engine.watermarks import WatermarkFilter
 from hygge.faults import fault_point
-from hygge.homes import FilePosition, Position
+from hygge.homes import FilePosition, Home, Position
 from hygge.polish import Polisher
 from hygge.state.base import FileRecord, StateBackend
 from hygge.stores import Staging
@@ -78,6 +79,16 @@ class ChunkMover:
 
     def run(self, started: float) -> Checkpoint:
         home = self.task.home.open(self.task.place)
+        sides = native_sides(self, home, self.store)
+        streamed = None if sides is None else stream_chunk(self, *sides)
+        if streamed is None:
+            position, done = self._read_batches(home, started)
+        else:
+            position, done = streamed.position, streamed.done
+        return self._checkpoint(position, done)
+
+    def _read_batches(self, home: Home, started: float) -> tuple[Position, bool]:
+        """The batch path: batches read, prepared and staged until the budget is spent."""
         position, partition = self.partition.position, self.partition.id
         done = True
         with Prefetch(
@@ -99,11 +110,15 @@ class ChunkMover:
             else:
                 done = not self.cancelled
         self._flush(everything=True)  # its writes finish despite a Ctrl-C (see _write)
+        return position, done
+
+    def _checkpoint(self, position: Position, done: bool) -> Checkpoint:
+        """The checkpoint after this chunk: its staged files synced, its margin saved."""
         if self.staged_rows:
-            self._despite_ctrl_c(lambda: self.store.sync(self.staging))
+            self.despite_ctrl_c(lambda: self.store.sync(self.staging))
         if self.watermark is not None:
             margin = self.watermark
-            self._despite_ctrl_c(lambda: margin.save_margin(self.cp.chunks + 1))
+            self.despite_ctrl_c(lambda: margin.save_margin(self.cp.chunks + 1))
         candidate = self.watermark.candidate if self.watermark is not None else None
         partitions = self._advanced(position, done)
         return self.cp.model_copy(
@@ -156,7 +171,7 @@ class ChunkMover:
             except KeyboardInterrupt:
                 if self.should_stop is None:
                     raise
-                self._cancel()
+                self.cancel()
                 return
             yield item
 
@@ -164,7 +179,7 @@ class ChunkMover:
         """Prepare and stage one batch; False when a Ctrl-C came while preparing it.
 
         Preparing changes nothing the checkpoint keeps except the candidate watermark, which is
-        put back; a Ctrl-C while writing finishes the write (see _despite_ctrl_c), so the chunk
+        put back; a Ctrl-C while writing finishes the write (see despite_ctrl_c), so the chunk
         can still checkpoint exactly at a batch boundary.
         """
         candidate = self.watermark.candidate if self.watermark is not None else None
@@ -173,14 +188,14 @@ class ChunkMover:
         except KeyboardInterrupt:
             if self.should_stop is None:
                 raise
-            self._cancel()
+            self.cancel()
             if self.watermark is not None:
                 self.watermark.candidate = candidate
             return False
         self._take(prepared)
         return True
 
-    def _despite_ctrl_c(self, step: Callable[[], T]) -> T:
+    def despite_ctrl_c(self, step: Callable[[], T]) -> T:
         """Run an idempotent step the checkpoint needs; a Ctrl-C polars raises inside it (it
         answers the signal in whichever thread it runs) restarts it once and cancels the run.
         A second Ctrl-C there stops the chunk without a checkpoint: its rows are read again.
@@ -190,10 +205,10 @@ class ChunkMover:
         except KeyboardInterrupt:
             if self.should_stop is None:
                 raise
-            self._cancel()
+            self.cancel()
             return step()
 
-    def _cancel(self) -> None:
+    def cancel(self) -> None:
         self.cancelled = True
         if self.on_cancel is not None:
             self.on_cancel()  # the runner stops the other entities too
@@ -201,7 +216,7 @@ class ChunkMover:
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
         source_columns = None
         if self.watermark is not None:
-            batch = self.watermark.apply(batch, self._where(position), self._file(position))
+            batch = self.watermark.apply(batch, self.where(position), self._file(position))
         if self.polisher is not None:
             source_columns = batch.columns
             batch = self.polisher.apply(batch)
@@ -210,7 +225,7 @@ class ChunkMover:
                 self.schema = batch.schema
                 self.cp = self.cp.model_copy(update={"arrow_schema": encode_schema(batch)})
             return batch
-        return conform(batch, self.schema, self._where(position), self.origin, source_columns)
+        return conform(batch, self.schema, self.where(position), self.origin, source_columns)
 
     def _take(self, batch: pl.DataFrame) -> None:
         if batch.height == 0:
@@ -224,7 +239,7 @@ class ChunkMover:
         if not self.buffer:
             return
         buffer = self.buffer
-        pending = self._despite_ctrl_c(lambda: pl.concat(buffer, how="vertical", rechunk=False))
+        pending = self.despite_ctrl_c(lambda: pl.concat(buffer, how="vertical", rechunk=False))
         self.buffer, self.buffered = [], 0
         offset = 0
         while pending.height - offset >= self.rows_per_file or (
@@ -241,7 +256,7 @@ class ChunkMover:
         def write() -> None:  # the same file name again: staging lists it only once written
             self.staging = self.store.write(self.staging, part)
 
-        self._despite_ctrl_c(write)
+        self.despite_ctrl_c(write)
         self.staged_rows += part.height
         fault_point("after_stage")
         if self.on_progress is not None:
@@ -254,7 +269,7 @@ class ChunkMover:
             return True
         return self.max_seconds is not None and time.monotonic() - started >= self.max_seconds
 
-    def _where(self, position: Position) -> str:
+    def where(self, position: Position) -> str:
         file = self._file(position)
         return f"{self.task.qualified_name} file {file}" if file else self.task.qualified_name
 

@@ -66,6 +66,32 @@ class WatermarkFilter:
                 self.margin.remember(batch, self.candidate)  # type: ignore[arg-type]
         return batch
 
+    @property
+    def streamable(self) -> bool:
+        """True when `filter_lazy` does all `apply` does: no lookback margin to drop seen rows
+        by key, and no late rows to count or refuse per file."""
+        late_counted = (
+            self.incremental
+            and self.cp.window.files is not None
+            and self.cp.window.lower is not None
+            and self.config.late_rows != "load"
+        )
+        return self.config.lookback is None and not late_counted
+
+    def filter_lazy(self, frame: pl.LazyFrame, where: str) -> pl.LazyFrame:
+        """`apply` for a lazy scan (only when `streamable`): the column checked against the
+        scan's schema, the rows outside the window filtered out. The caller counts the rows
+        read and takes the maximum of what it keeps (`take_maximum`)."""
+        assert self.streamable
+        schema = frame.collect_schema()
+        self._check(pl.DataFrame(schema=schema), where)
+        return frame.filter(self._window(schema[self.column])) if self.incremental else frame
+
+    def take_maximum(self, value: object, rows_read: int) -> None:
+        """Account for a lazily filtered scan: `rows_read` rows, `value` the kept maximum."""
+        self.rows_read += rows_read
+        self.candidate = later(self.candidate, value)
+
     def _count_late(self, batch: pl.DataFrame, where: str, file: str | None) -> None:
         """Count (or refuse) a new file's rows at or below the watermark: `late_rows`."""
         if self.cp.window.files is None or self.floor is None or self.config.late_rows == "load":

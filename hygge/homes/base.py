@@ -119,6 +119,8 @@ class HomeCapabilities(BaseModel):
     # Splits its own window into up to `ReadSpec.parallel` partitions (a file home: runs of
     # neighbouring files), each read on its own.
     splits_window: bool = False
+    # Describes a chunk as polars lazy scans (`hygge.homes.scans.ChunkScans.scan`).
+    lazy_chunks: bool = False
 
 
 class Home(Protocol):

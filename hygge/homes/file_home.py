@@ -35,7 +35,9 @@ from hygge.homes.file_objects import (
     locate_local,
     readable_path,
 )
+from hygge.homes.file_scan import parquet_chunk
 from hygge.homes.files import LocalHomeConfig
+from hygge.homes.scans import ChunkScan
 from hygge.io.digest import byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile
@@ -143,6 +145,25 @@ class FileHome:
                         FilePosition(file_index=index, row_offset=offset, byte_offset=after),
                     )
             self._ensure_unchanged(located, entry)
+
+    def scan(
+        self,
+        window: Window,
+        position: Position,
+        partition: str = DEFAULT_PARTITION,
+        max_rows: int | None = None,
+    ) -> ChunkScan | None:
+        """The next chunk as lazy scans (`hygge.homes.scans`): parquet on a local disk only
+        (None otherwise: the batch path reads it)."""
+        if self.config.format != "parquet" or self.storage is not None:
+            return None
+        start, end = file_position(window, position, partition)
+        located = self._locate()
+        return parquet_chunk(
+            located, window.files or [], start, end,
+            options=self.config.format_options, max_rows=max_rows,
+            unchanged=lambda entry: self._ensure_unchanged(located, entry),
+        )  # fmt: skip
 
     def _batches(
         self, path: Path, schema: pl.Schema | None, start_row: int, start_byte: int | None

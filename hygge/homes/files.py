@@ -36,7 +36,7 @@ class LocalHomeConfig(HomeConfig):
     options: dict[str, Any] = Field(default_factory=dict, description="Free-form options.")
 
     capabilities: ClassVar[HomeCapabilities] = HomeCapabilities(
-        watermark=True, incremental_files=True, splits_window=True
+        watermark=True, incremental_files=True, splits_window=True, lazy_chunks=True
     )
     entity_subfolder: ClassVar[bool] = True
     entity_fields: ClassVar[tuple[str, ...]] = ("path",)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import polars as pl
 
@@ -19,6 +20,8 @@ from hygge.polish.hashing import hash_column, resolve_sources
 from hygge.polish.names import normalise_name, plan_renames
 
 log = logging.getLogger("hygge.polish")
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
 @dataclass(frozen=True)
@@ -60,18 +63,24 @@ class Polisher:
         self._additions = tuple(plan_additions(config, run_started_at))
         self._plans: dict[tuple[str, ...], _Plan] = {}
 
+    @property
+    def expressions_only(self) -> bool:
+        """True when polish is polars expressions alone (no hash id: hashing runs in Python
+        over a batch), so a lazy scan can be polished (`polish_lazy`) without batches."""
+        return not self._config.hash_ids
+
     def apply(self, batch: pl.DataFrame) -> pl.DataFrame:
         """The polished batch; an empty batch keeps its schema plus the polished columns."""
         plan = self._plan(tuple(batch.columns))
         for step in plan.hashes:
             batch = batch.with_columns(hash_column(batch, step.sources, step.rule, self._where))
-        if plan.hashes:
-            batch = batch.select(plan.ordered)
-        if plan.renames:
-            batch = batch.rename(plan.renames)
-        if plan.additions:
-            batch = batch.with_columns(addition.expr for addition in plan.additions)
-        return batch
+        return _shaped(batch, plan)
+
+    def polish_lazy(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """The polished lazy frame (the same expressions `apply` uses); only when
+        `expressions_only`."""
+        assert self.expressions_only
+        return _shaped(frame, self._plan(tuple(frame.collect_schema().names())))
 
     def output_columns(self, input_columns: Sequence[str]) -> list[str]:
         """The column names `apply` produces for a batch with these columns (for previews)."""
@@ -126,6 +135,18 @@ class Polisher:
             present,
         )
         return True
+
+
+def _shaped(frame: Frame, plan: _Plan) -> Frame:
+    """Polish's expressions after hashing: order, renames, appended columns (one code path for
+    batches and lazy scans)."""
+    if plan.hashes:
+        frame = frame.select(plan.ordered)
+    if plan.renames:
+        frame = frame.rename(plan.renames)
+    if plan.additions:
+        frame = frame.with_columns(addition.expr for addition in plan.additions)
+    return frame
 
 
 def polish_batch(

@@ -20,8 +20,9 @@ refuses a foreign place before anything is staged, and `ownership_problem` says 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 import polars as pl
 from pydantic import BaseModel, Field
@@ -45,6 +46,8 @@ class StoreCapabilities(BaseModel):
     # `sequence_step`, and `discard_unlisted` of a partition's staging keeps the others'.
     partitioned_staging: bool = False
     preferred_batch_size: int | None = None  # rows per batch the store writes best
+    # Sinks a polars lazy frame into staging itself (`LazySink`): the engine's native path.
+    lazy_sink: bool = False
 
     def supports(self, run_type: RunType) -> bool:
         """True if the store can publish runs of `run_type`."""
@@ -147,6 +150,23 @@ class Store(Protocol):
         `local parquet ./lake/orders` (a SQL store: server, database, table). State records it
         with every watermark and checkpoint; a different identity means a different store.
         """
+        ...
+
+
+@runtime_checkable
+class LazySink(Protocol):
+    """What a store that declares `lazy_sink` offers: staging a whole chunk given as a polars
+    lazy frame, written by polars' streaming engine."""
+
+    def sinks(self) -> bool:
+        """Whether this store, as configured, can sink (else the engine writes batches)."""
+        ...
+
+    def sink(
+        self, staging: Staging, frame: pl.LazyFrame, on_file: Callable[[int], None]
+    ) -> Staging:
+        """Stage `frame` as artefacts of at most `rows_per_batch` rows each, calling
+        `on_file(rows)` after each is staged; returns the staging with them listed."""
         ...
 
 

@@ -43,6 +43,7 @@ from hygge.stores.commit_marker import read_commits
 from hygge.stores.file_marker import place_problem
 from hygge.stores.file_naming import FILE_RUN_TYPES, FileNaming
 from hygge.stores.file_publish import OPEN, CopyPublish, RenamePublish
+from hygge.stores.file_sink import sink_staged, sinks
 from hygge.stores.file_staging import STAGING_DIR, FileStaging
 from hygge.stores.files import LocalStoreConfig
 from hygge.stores.ownership import StoreOwner, StoreOwnershipError
@@ -140,6 +141,16 @@ class FileStore(FileStaging):
                 "next_sequence": staging.next_sequence + staging.sequence_step,
             }
         )
+
+    def sinks(self) -> bool:
+        """Whether chunks can be sunk as lazy frames: parquet with sink_parquet's options."""
+        return sinks(self.config)
+
+    def sink(
+        self, staging: Staging, frame: pl.LazyFrame, on_file: Callable[[int], None]
+    ) -> Staging:
+        """Sink a chunk's lazy frame as staged files (`hygge.stores.file_sink`)."""
+        return sink_staged(self, staging, frame, on_file)
 
     def sync(self, staging: Staging) -> None:
         """Make the staged files' entries durable before a checkpoint lists them."""

@@ -56,6 +56,7 @@ class LocalStoreConfig(StoreConfig):
         # Partitions write distinct names (interleaved sequences) into one staging folder,
         # each with its own store object; a partition's discard keeps the others' files.
         partitioned_staging=True,
+        lazy_sink=True,
     )
     entity_subfolder: ClassVar[bool] = True
     entity_fields: ClassVar[tuple[str, ...]] = ("path",)

@@ -21,12 +21,15 @@ home: {type: parquet, path: landing, batch_size: 2000}
 store: {type: parquet, path: lake, batch_size: 2000}
 entities: [events]
 """
+# Chunks of a tenth of the million rows: a native chunk (parquet to parquet) sinks whole in well
+# under a second, so a Ctrl-C lands between chunks while the run is still moving.
+CHUNKED = "name: test\noptions: {checkpoint_rows: 100000}\n"
 
 
 def test_ctrl_c_stops_at_a_checkpoint_and_the_next_go_resumes_without_loss(
     tmp_path: Path,
 ) -> None:
-    root = write_workspace(tmp_path / "ws", {"feed": FLOW})
+    root = write_workspace(tmp_path / "ws", {"feed": FLOW}, CHUNKED)
     (root / "landing" / "events").mkdir(parents=True)
     source = pl.DataFrame({"id": range(1_000_000), "payload": ["x" * 20] * 1_000_000})
     source.write_parquet(root / "landing" / "events" / "events.parquet", row_group_size=5000)
@@ -68,9 +71,9 @@ def _start_moving(root: Path) -> subprocess.Popen[str]:
 
 
 def test_ctrl_c_keeps_the_rows_staged_since_the_last_checkpoint(tmp_path: Path) -> None:
-    # The default checkpoint every 1,000,000 rows / 30 s would never come in this run: the
-    # checkpoint the next run resumes from is the one saved at the batch the cancel was seen.
-    root = write_workspace(tmp_path / "ws", {"feed": FLOW})
+    # The checkpoint the next run resumes from is the one saved where the cancel was seen: at
+    # the batch (the batch path) or at the end of the chunk (the native path).
+    root = write_workspace(tmp_path / "ws", {"feed": FLOW}, CHUNKED)
     (root / "landing" / "events").mkdir(parents=True)
     source = pl.DataFrame({"id": range(1_000_000), "payload": ["x" * 20] * 1_000_000})
     source.write_parquet(root / "landing" / "events" / "events.parquet", row_group_size=5000)

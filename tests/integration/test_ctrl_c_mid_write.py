@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from hygge.config import load_workspace
+from hygge.engine import moving
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.runner import run_plan
 from hygge.engine.steps import ChunkBudget
@@ -26,12 +27,20 @@ entities: [orders]
 """
 
 
-def interrupting(method: str, at_call: int, times: int = 1) -> Callable[..., Any]:
-    """A polars DataFrame method that raises KeyboardInterrupt on calls at_call … (times)."""
-    original = getattr(pl.DataFrame, method)
+@pytest.fixture
+def batch_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch path's writes (a store that stages batches, e.g. SQL), not the native sink."""
+    monkeypatch.setattr(moving, "native_sides", lambda *args: None)
+
+
+def interrupting(
+    method: str, at_call: int, times: int = 1, frame: type[Any] = pl.DataFrame
+) -> Callable[..., Any]:
+    """A polars `frame` method that raises KeyboardInterrupt on calls at_call … (times)."""
+    original = getattr(frame, method)
     calls = {"n": 0}
 
-    def wrapper(self: pl.DataFrame, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if at_call <= calls["n"] < at_call + times:
             raise KeyboardInterrupt
@@ -42,7 +51,7 @@ def interrupting(method: str, at_call: int, times: int = 1) -> Callable[..., Any
 
 @pytest.mark.parametrize("run_type", ["full_drop", "incremental"])
 def test_ctrl_c_inside_a_staged_write_keeps_the_rows_staged_before_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_type: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_type: str, batch_path: None
 ) -> None:
     root = write_workspace(tmp_path, {"shop": FLOW % run_type})
     land(root, "orders", "a", orders(100))
@@ -71,7 +80,7 @@ def test_ctrl_c_inside_a_staged_write_keeps_the_rows_staged_before_it(
 
 
 def test_ctrl_c_twice_inside_a_write_falls_back_to_the_last_checkpoint_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_path: None
 ) -> None:
     root = write_workspace(tmp_path, {"shop": FLOW % "full_drop"})
     land(root, "orders", "a", orders(100))
@@ -92,6 +101,60 @@ def test_ctrl_c_twice_inside_a_write_falls_back_to_the_last_checkpoint_and_says_
     assert result.rows_kept == 0
     assert result.message is not None
     assert "read again" in result.message
+    monkeypatch.undo()
+    run(root)
+    assert content_hash(read_lake(root, "orders")) == content_hash(orders(100))
+
+
+@pytest.mark.parametrize("run_type", ["full_drop", "incremental"])
+def test_ctrl_c_inside_a_native_sink_finishes_the_chunk_then_cancels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_type: str
+) -> None:
+    root = write_workspace(tmp_path, {"shop": FLOW % run_type})
+    land(root, "orders", "a", orders(100))
+    workspace = load_workspace(root)
+    sink = interrupting("sink_parquet", at_call=1, frame=pl.LazyFrame)
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", sink)
+    cancel = threading.Event()
+
+    report = run_plan(
+        plan_run(workspace, Selection()),
+        state_of(workspace),
+        concurrency=1,
+        budget=ChunkBudget(max_rows=30),
+        cancel=cancel,
+    )
+
+    assert report.cancelled and cancel.is_set()
+    [result] = report.results
+    assert result.rows_kept == 30  # the chunk, sunk again whole
+    staged = root / "lake" / "_hygge_staging" / "orders"
+    assert not list(staged.rglob("*.tmp"))  # the interrupted sink's files are gone
+    monkeypatch.undo()
+    run(root)
+    assert content_hash(read_lake(root, "orders")) == content_hash(orders(100))
+
+
+def test_ctrl_c_twice_inside_a_native_sink_falls_back_to_the_last_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_workspace(tmp_path, {"shop": FLOW % "full_drop"})
+    land(root, "orders", "a", orders(100))
+    workspace = load_workspace(root)
+    sink = interrupting("sink_parquet", at_call=2, times=2, frame=pl.LazyFrame)
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", sink)
+
+    report = run_plan(
+        plan_run(workspace, Selection()),
+        state_of(workspace),
+        concurrency=1,
+        budget=ChunkBudget(max_rows=30),
+        cancel=threading.Event(),
+    )
+
+    [result] = report.results
+    assert result.rows_kept == 30  # the first chunk's checkpoint; the second is read again
+    assert result.message is not None and "read again" in result.message
     monkeypatch.undo()
     run(root)
     assert content_hash(read_lake(root, "orders")) == content_hash(orders(100))

@@ -25,6 +25,7 @@ from hygge.engine.steps import ChunkBudget, begin, move_chunk
 from hygge.faults import CRASH_EXIT_CODE, FAULT_POINTS, reset_faults
 from hygge.homes.base import Position, Window
 from hygge.homes.file_home import FileHome
+from hygge.homes.scans import ChunkScan
 from hygge.stores import LocalStoreConfig
 from hygge.types import RunStatus
 from tests.integration.test_fault_matrix import assert_store_matches
@@ -126,6 +127,19 @@ class ReadsSeen:
             return real(home, window, position, partition)
 
         monkeypatch.setattr(FileHome, "read", read)
+        scan = FileHome.scan  # the native path describes a chunk from its position instead
+
+        def scanned(
+            home: FileHome,
+            window: Window,
+            position: Position,
+            partition: str = "all",
+            max_rows: int | None = None,
+        ) -> ChunkScan | None:
+            self.first.setdefault(partition, position)
+            return scan(home, window, position, partition, max_rows)
+
+        monkeypatch.setattr(FileHome, "scan", scanned)
 
 
 @pytest.mark.parametrize("run_type", ["full_drop", "incremental"])

@@ -1,0 +1,123 @@
+"""Sinking a polars lazy frame into a file store's staging: polars' streaming engine writes
+the staged files itself (decode, polish and encode multi-threaded, memory bounded), split into
+files of the store's `batch_size` rows, named as `write` names them.
+
+Each file is written under a hidden temporary name (`hygge.io.atomic.temp_name` of its staged
+name, so `discard_unlisted` knows whose it is), fsynced on close, then renamed to its staged
+name in write order; `on_file(rows)` runs after each, where the batch path's `write` returns.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from hygge.errors import StateError
+from hygge.io.atomic import temp_name
+from hygge.io.readers import parquet_row_count
+from hygge.io.writers import DEFAULT_COMPRESSION
+from hygge.storage import join_key
+from hygge.stores.artefact_names import staged_name
+from hygge.stores.base import Staging
+from hygge.stores.files import LocalStoreConfig
+from hygge.types import RunType
+
+if TYPE_CHECKING:
+    from hygge.stores.file_store import FileStore
+
+# The writer options sink_parquet takes as write_parquet does.
+SINK_OPTIONS = frozenset(
+    {"compression", "compression_level", "statistics", "row_group_size", "data_page_size"}
+)
+
+
+def sinks(config: LocalStoreConfig) -> bool:
+    """Whether the store's files can be sunk: parquet, with options sink_parquet takes."""
+    return config.format == "parquet" and set(config.format_options) <= SINK_OPTIONS
+
+
+@contextmanager
+def _sink_folder(local: Path | None) -> Iterator[Path]:
+    """The staging folder itself on a local disk, else a temporary folder to put from."""
+    if local is not None:
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="hygge-stage-") as folder:
+        yield Path(folder)
+
+
+def sink_staged(
+    store: FileStore, staging: Staging, frame: pl.LazyFrame, on_file: Callable[[int], None]
+) -> Staging:
+    """Sink `frame` as staged files; returns the staging with them listed (empty: none)."""
+    location = store.live_staging(staging)
+    config = store.config
+    options: dict[str, Any] = {
+        "compression": config.compression or DEFAULT_COMPRESSION,
+        **config.format_options,
+    }
+    planned: dict[int, tuple[int, Path]] = {}  # file index -> (sequence, temporary path)
+    with _sink_folder(store.storage.local_path(location)) as folder:
+
+        def path_of(args: pl.FileProviderArgs) -> Path:
+            sequence = staging.next_sequence + args.index_in_partition * staging.sequence_step
+            name = store.naming.name(staging, sequence)
+            temp = folder / temp_name(staged_name(name, staging.attempt_id))
+            planned[args.index_in_partition] = (sequence, temp)
+            return temp
+
+        target = pl.PartitionBy(
+            folder,
+            file_path_provider=path_of,
+            max_rows_per_file=config.rows_per_batch(),
+            approximate_bytes_per_file=None,
+        )
+        try:
+            frame.sink_parquet(target, sync_on_close="all", **options)
+            for index in sorted(planned):  # the sink has returned: no file is named any more
+                staging = _staged(store, staging, location, planned[index], on_file)
+        finally:  # a sink a Ctrl-C stopped may still be naming files: take a copy
+            for _, temp in list(planned.values()):
+                temp.unlink(missing_ok=True)
+    return staging
+
+
+def _staged(
+    store: FileStore,
+    staging: Staging,
+    location: str,
+    planned: tuple[int, Path],
+    on_file: Callable[[int], None],
+) -> Staging:
+    """One sunk file renamed (or put) to its staged name, listed; an empty one dropped."""
+    sequence, temp = planned
+    rows = parquet_row_count(temp)
+    if not rows:
+        return staging
+    name = store.naming.name(staging, sequence)
+    if staging.run_type is RunType.INCREMENTAL and store.publishing.holds(name):
+        raise StateError(
+            f"{store.where(name)} already exists; hygge never overwrites published files. "
+            "Use a file_pattern with {run_id} or {timestamp}",
+        )
+    staged = staged_name(name, staging.attempt_id)
+    key = join_key(location, staged)
+    local = store.storage.local_path(key)
+    if local is not None:
+        temp.replace(local)
+    else:
+        with temp.open("rb") as data:
+            store.storage.put(key, data)
+    staging = staging.model_copy(
+        update={
+            "artefacts": [*staging.artefacts, staged],
+            "next_sequence": sequence + staging.sequence_step,
+        }
+    )
+    on_file(rows)
+    return staging

@@ -1,0 +1,73 @@
+"""FileStore.sink: a lazy frame staged as the files `write` would stage, or nothing at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from hygge.stores.file_store import FileStore
+from hygge.types import RunType
+from tests.support.data import content_hash, orders, split_rows
+from tests.unit.stores.test_file_store import names, open_store
+
+
+def staged_files(store: FileStore, location: str) -> list[str]:
+    return sorted(p.name for p in Path(location).iterdir() if p.name != "_hygge_staging_open")
+
+
+def test_a_sunk_frame_is_staged_as_the_files_writes_would_make(tmp_path: Path) -> None:
+    sunk_store, written_store = open_store(tmp_path, batch_size=5), open_store(tmp_path, "other")
+    frame, seen = orders(23), []
+    staging = sunk_store.prepare("run-1", RunType.FULL_DROP).model_copy(update={"attempt_id": "a1"})
+
+    staging = sunk_store.sink(staging, frame.lazy(), seen.append)
+    written = written_store.prepare("run-2", RunType.FULL_DROP).model_copy(
+        update={"attempt_id": "a1"}
+    )
+    for part in split_rows(frame, 5):
+        written = written_store.write(written, part)
+
+    assert seen == [5, 5, 5, 5, 3]
+    assert staging.artefacts == written.artefacts and staging.next_sequence == 5
+    assert staged_files(sunk_store, staging.location) == sorted(staging.artefacts)
+    sunk_store.sync(staging)
+    sunk_store.publish(staging)
+    lake = pl.concat(
+        pl.read_parquet(tmp_path / "lake" / "orders" / n)
+        for n in names(tmp_path / "lake" / "orders")
+    )
+    assert content_hash(lake) == content_hash(frame)
+
+
+def test_a_sunk_frame_without_rows_stages_nothing(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+
+    after = store.sink(staging, orders(3).lazy().filter(pl.col("id") < 0), lambda rows: None)
+
+    assert after.artefacts == [] and after.next_sequence == staging.next_sequence
+    assert staged_files(store, staging.location) == []
+
+
+def test_a_failing_sink_leaves_no_file_in_staging(tmp_path: Path) -> None:
+    store = open_store(tmp_path, batch_size=2)
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+    failing = orders(6).lazy().with_columns(pl.col("customer").cast(pl.Int64, strict=True))
+
+    with pytest.raises(pl.exceptions.PolarsError):
+        store.sink(staging, failing, lambda rows: None)
+
+    assert staged_files(store, staging.location) == []
+
+
+def test_a_partition_sinks_its_own_sequences(tmp_path: Path) -> None:
+    store = open_store(tmp_path, batch_size=4)
+    run = store.prepare("run-1", RunType.FULL_DROP)
+    part = run.model_copy(update={"partition": "p1", "next_sequence": 1, "sequence_step": 3})
+
+    staged = store.sink(part, orders(10).lazy(), lambda rows: None)
+
+    sequences = [int(name.split(".")[0]) for name in staged.artefacts]
+    assert sequences == [1, 4, 7] and staged.next_sequence == 10

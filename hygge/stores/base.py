@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-import polars as pl
 from pydantic import BaseModel, Field
 
 from hygge.records import Watermark
 from hygge.types import JsonScalar, JsonValue, Place, RunType, Strict
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_BATCH_ROWS = 100_000  # rows per batch for a store that prefers no size
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 try:  # these imports take a moment: Ctrl-C meanwhile gets one line, not a traceback
-    from importlib.metadata import PackageNotFoundError, version
     from typing import Annotated
 
     import typer
@@ -63,6 +62,8 @@ def _show_version(value: bool) -> None:
 
 def package_version() -> str:
     """The installed version, or a note when running from a source tree without metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(DISTRIBUTION)
     except PackageNotFoundError:

@@ -7,7 +7,9 @@ library. `hygge go` imports `hygge.cli.go` (and what it needs), nothing of `hygg
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -89,6 +91,18 @@ def build_command(name: str) -> Command:
     return typer.main.get_command(single)
 
 
+@contextmanager
+def interrupted_while_starting() -> Iterator[None]:
+    """Ctrl-C while the options are parsed and a command is imported and built (before the
+    command's own handler is in place) gets one line and exit 130, as during the imports of
+    `hygge.cli.app`; Typer would exit 130 without a word."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.stderr.write("hygge: interrupted while starting; nothing was done\n")
+        raise SystemExit(130) from None
+
+
 class CommandsOnDemand(MutableMapping[str, "Command"]):
     """Every command of `COMMANDS` by name; a command is built when it is first looked up."""
 
@@ -131,6 +145,16 @@ class LazyCommands(TyperGroup):
         if self._summaries_only and cmd_name in COMMANDS:
             return TyperCommand(cmd_name, help=COMMANDS[cmd_name].summary)
         return self.commands.get(cmd_name)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        with interrupted_while_starting():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Context) -> Any:
+        with interrupted_while_starting():
+            return super().invoke(ctx)
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         self._summaries_only = True

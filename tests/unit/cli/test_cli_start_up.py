@@ -16,8 +16,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
-from hygge.cli.commands import COMMANDS, command_function
+from hygge.cli.app import app
+from hygge.cli.commands import COMMANDS, CommandEntry, command_function
 from tests.support.cli import init_shop
 
 DATA_LIBRARIES = (
@@ -117,3 +119,14 @@ def test_the_summary_help_lists_is_the_first_paragraph_of_the_commands_docstring
     doc = inspect.getdoc(command_function(name)) or ""
 
     assert COMMANDS[name].summary == " ".join(doc.split("\n\n")[0].split())
+
+
+def test_ctrl_c_while_a_command_is_imported_exits_130_with_one_line(tmp_path, monkeypatch):
+    (tmp_path / "interrupted_command.py").write_text("raise KeyboardInterrupt\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(COMMANDS, "go", CommandEntry("interrupted_command", "go", "Move data."))
+
+    result = CliRunner().invoke(app, ["go"])
+
+    assert result.exit_code == 130
+    assert result.stderr == "hygge: interrupted while starting; nothing was done\n"

@@ -1,23 +1,19 @@
-"""The `hygge` command: wiring only; each command lives in its own module."""
+"""The `hygge` command: wiring only; each command lives in its own module.
+
+CLI modules import heavy libraries lazily: this module imports Typer and the command table
+only, and a command's module is imported when that command runs (`hygge.cli.commands`).
+"""
 
 from __future__ import annotations
 
 import sys
 
 try:  # these imports take a moment: Ctrl-C meanwhile gets one line, not a traceback
-    from importlib.metadata import PackageNotFoundError, version
     from typing import Annotated
 
     import typer
 
-    from hygge.cli.debug import debug_command
-    from hygge.cli.go import go_command
-    from hygge.cli.init import init_command
-    from hygge.cli.journal import journal_command
-    from hygge.cli.listing import list_command
-    from hygge.cli.reset import reset_command
-    from hygge.cli.schema import schema_command
-    from hygge.cli.unlock import unlock_command
+    from hygge.cli.commands import LazyCommands
 except KeyboardInterrupt:
     sys.stderr.write("hygge: interrupted while starting; nothing was done\n")
     raise SystemExit(130) from None
@@ -48,6 +44,7 @@ Exit codes: 0 ok, 1 an entity or check failed, 2 configuration error, 130 interr
 
 app = typer.Typer(
     name="hygge",
+    cls=LazyCommands,
     help=HELP,
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -65,6 +62,8 @@ def _show_version(value: bool) -> None:
 
 def package_version() -> str:
     """The installed version, or a note when running from a source tree without metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(DISTRIBUTION)
     except PackageNotFoundError:
@@ -81,16 +80,6 @@ def main_options(
     ] = False,
 ) -> None:
     return None
-
-
-app.command("init")(init_command)
-app.command("go")(go_command)
-app.command("list")(list_command)
-app.command("journal")(journal_command)
-app.command("reset")(reset_command)
-app.command("unlock")(unlock_command)
-app.command("debug")(debug_command)
-app.command("schema")(schema_command)
 
 
 def main() -> None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hygge.config import ResolvedEntity, Workspace
-from hygge.engine import EntityResult, RunReport
-from hygge.engine.preview import EntityPreview
 from hygge.types import RunStatus, RunType
 from hygge.wording import counted, with_article
+
+if TYPE_CHECKING:
+    from hygge.config import ResolvedEntity, Workspace
+    from hygge.engine import EntityResult, RunReport
+    from hygge.engine.preview import EntityPreview
 
 STATUS_STYLES = {
     RunStatus.SUCCESS: "green",

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import polars as pl
-import pyarrow as pa
 
 from hygge.errors import DataError
 from hygge.io.schema import dtype_text
@@ -23,6 +22,8 @@ def encode_schema(batch: pl.DataFrame) -> str:
 
 
 def decode_schema(text: str) -> pl.Schema:
+    import pyarrow as pa  # only here: the engine imports pyarrow where it uses it
+
     schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
     return pl.from_arrow(schema.empty_table()).schema  # type: ignore[union-attr]
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import itertools
 from abc import abstractmethod
 from collections.abc import Iterator
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-import polars as pl
 from pydantic import BaseModel, Field
 
 from hygge.homes.positions import FilePosition, KeysetPosition, PageTokenPosition, Position
 from hygge.types import JsonScalar, Place, Strict
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "DEFAULT_PARTITION",

@@ -9,7 +9,6 @@ from pydantic import Field, ValidationInfo, field_validator
 from hygge.errors import ConfigError
 from hygge.homes.base import HomeCapabilities, HomeConfig
 from hygge.io.formats import validate_format_options
-from hygge.io.schema import parse_schema
 from hygge.types import Place, invalid_setting
 
 FileFormat = Literal["parquet", "csv", "ndjson"]
@@ -57,6 +56,10 @@ class LocalHomeConfig(HomeConfig):
             types = value.get(key) or {}
             if not isinstance(types, dict):
                 raise invalid_setting(f"{key} must be a mapping of column: type", at=key)
+            if not types:
+                continue
+            from hygge.io.schema import parse_schema  # polars: only when types are set
+
             try:
                 parse_schema(types)  # a bad type name fails at load
             except ConfigError as exc:

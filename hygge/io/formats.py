@@ -8,8 +8,6 @@ from collections.abc import Callable, Mapping
 from difflib import get_close_matches
 from typing import Any
 
-import polars as pl
-
 from hygge.errors import ConfigError
 from hygge.types import invalid_setting
 
@@ -27,16 +25,10 @@ READ_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "ndjson": (".ndjson", ".jsonl"),
 }
 
-_READERS: dict[str, Callable[..., Any]] = {
-    "parquet": pl.scan_parquet,
-    "csv": pl.scan_csv,
-    "ndjson": pl.scan_ndjson,
-}
-_WRITERS: dict[str, Callable[..., Any]] = {
-    "parquet": pl.DataFrame.write_parquet,
-    "csv": pl.DataFrame.write_csv,
-    "ndjson": pl.DataFrame.write_ndjson,
-}
+# polars' reader and writer of each format, by attribute name: polars is imported only when a
+# workspace sets `format_options` (loading one without them imports no data library).
+_READERS = {"parquet": "scan_parquet", "csv": "scan_csv", "ndjson": "scan_ndjson"}
+_WRITERS = {"parquet": "write_parquet", "csv": "write_csv", "ndjson": "write_ndjson"}
 # hygge decides these itself: which file, how many rows, where the data goes.
 _READ_RESERVED = frozenset(
     {"source", "n_rows", "glob", "storage_options", "credential_provider", "include_file_paths",
@@ -50,12 +42,16 @@ _WRITE_RESERVED = frozenset(
 
 def read_option_names(fmt: str) -> frozenset[str]:
     """The `format_options` a home reading `fmt` accepts."""
-    return _keywords(_READERS[fmt]) - _READ_RESERVED
+    import polars as pl
+
+    return _keywords(getattr(pl, _READERS[fmt])) - _READ_RESERVED
 
 
 def write_option_names(fmt: str) -> frozenset[str]:
     """The `format_options` a store writing `fmt` accepts."""
-    return _keywords(_WRITERS[fmt]) - _WRITE_RESERVED
+    import polars as pl
+
+    return _keywords(getattr(pl.DataFrame, _WRITERS[fmt])) - _WRITE_RESERVED
 
 
 def check_options(
@@ -74,6 +70,8 @@ def validate_format_options(
 ) -> Mapping[str, Any]:
     """`options` when a reader (or writer) of `fmt` takes them all; else a validation error
     at the first unknown key or an unknown `encoding`, for a config model's validator."""
+    if not options:
+        return options
     accepted = read_option_names(fmt) if reading else write_option_names(fmt)
     key = _first_unknown(options, accepted)
     if key is not None:

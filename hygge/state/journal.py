@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import polars as pl
 from pydantic import BaseModel
 
 from hygge.state.clock import as_utc
@@ -56,37 +54,6 @@ class JournalRead:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-JOURNAL_SCHEMA: dict[str, pl.DataType] = {
-    "entity_run_id": pl.String(),
-    "coordinator_run_id": pl.String(),
-    "flow_run_id": pl.String(),
-    "coordinator": pl.String(),
-    "flow": pl.String(),
-    "entity": pl.String(),
-    "start_time": pl.Datetime("us", "UTC"),
-    "finish_time": pl.Datetime("us", "UTC"),
-    "status": pl.String(),
-    "run_type": pl.String(),
-    "row_count": pl.Int64(),
-    "duration": pl.Float64(),
-    "primary_key": pl.String(),
-    "watermark_column": pl.String(),
-    "watermark_type": pl.String(),
-    "watermark": pl.String(),
-    "message": pl.String(),
-    "schema_version": pl.String(),
-    "window_from": pl.String(),
-    "window_to": pl.String(),
-    "files": pl.Int64(),
-    "chunks": pl.Int64(),
-    "resumed": pl.Int64(),
-    "error_type": pl.String(),
-    "home": pl.String(),
-    "store": pl.String(),
-    "host": pl.String(),
-}
-
-
 def newest_first(row: JournalRow) -> tuple[datetime, datetime]:
     """The journal's order, by when each event happened: reverse-sort rows on this key.
 
@@ -95,16 +62,3 @@ def newest_first(row: JournalRow) -> tuple[datetime, datetime]:
     """
     started = as_utc(row.start_time)
     return (as_utc(row.finish_time) if row.finish_time else started, started)
-
-
-def journal_frame(rows: Sequence[JournalRow]) -> pl.DataFrame:
-    """Journal rows as a frame with exactly JOURNAL_SCHEMA: column order, dtypes, typed nulls."""
-    return pl.DataFrame([row.model_dump() for row in rows], schema=JOURNAL_SCHEMA, orient="row")
-
-
-def rows_from_frame(frame: pl.DataFrame) -> list[JournalRow]:
-    """Journal rows back from a frame; nulls (e.g. columns older files lack) take defaults."""
-    return [
-        JournalRow.model_validate({k: v for k, v in record.items() if v is not None})
-        for record in frame.to_dicts()
-    ]

@@ -24,13 +24,8 @@ import polars as pl
 from hygge.errors import StateError
 from hygge.state.atomic import write_atomic
 from hygge.state.clock import as_utc
-from hygge.state.journal import (
-    JOURNAL_SCHEMA,
-    JournalRead,
-    JournalRow,
-    journal_frame,
-    rows_from_frame,
-)
+from hygge.state.journal import JournalRead, JournalRow
+from hygge.state.journal_frame import JOURNAL_SCHEMA, journal_frame, rows_from_frame
 from hygge.state.layout import StateLayout
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")

@@ -22,13 +22,15 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-import polars as pl
 from pydantic import BaseModel, Field
 
 from hygge.records import Watermark
 from hygge.types import JsonScalar, JsonValue, Place, RunType, Strict
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_BATCH_ROWS = 100_000  # rows per batch for a store that prefers no size
 

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from hygge.errors import StateError
-from hygge.state.journal import JOURNAL_SCHEMA, JournalRow
+from hygge.state.journal import JournalRow
+from hygge.state.journal_frame import JOURNAL_SCHEMA
 from hygge.state.local import LocalStateBackend
 
 ORIGINAL_COLUMNS = [

@@ -52,7 +52,12 @@ def read_commits(storage: ObjectStorage, prefix: str) -> CommitLog | None:
 def write_commit(storage: ObjectStorage, prefix: str, record: CommitRecord, published: str) -> None:
     """Add `record` to the store marker in `prefix` (written already), carrying the recent
     runs of the marker in `published`."""
+    update_marker(storage, prefix, "commits", commit_log(storage, record, published))
+
+
+def commit_log(storage: ObjectStorage, record: CommitRecord, published: str) -> dict[str, object]:
+    """The completion marker naming `record`, carrying the recent runs of `published`'s."""
     found = read_commits(storage, published)
     runs = [] if found is None else [r for r in found.recent_runs if r != record.run_id]
     log = CommitLog(last=record, recent_runs=[*runs, record.run_id][-KEPT_RUNS:])
-    update_marker(storage, prefix, "commits", log.model_dump(mode="json"))
+    return log.model_dump(mode="json")

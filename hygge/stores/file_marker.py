@@ -45,12 +45,23 @@ def read_owner(storage: ObjectStorage, prefix: str) -> StoreOwner | None:
     )
 
 
-def write_marker(storage: ObjectStorage, prefix: str, owner: StoreOwner, published: str) -> None:
-    """Write `owner` into `prefix`, keeping the first publish's date if `published` is ours."""
+def write_marker(
+    storage: ObjectStorage,
+    prefix: str,
+    owner: StoreOwner,
+    published: str,
+    *,
+    commits: dict[str, object] | None = None,
+) -> None:
+    """Write `owner` (and `commits`, the completion marker, when given: one write for both)
+    into `prefix`, keeping the first publish's date if `published` is ours."""
     found = read_owner(storage, published)
     if found is not None and found.same_entity(owner):
         owner = owner.model_copy(update={"created_at": found.created_at})
-    storage.put(join_key(prefix, MARKER), (owner.model_dump_json(indent=2) + "\n").encode())
+    content: dict[str, object] = owner.model_dump(mode="json")
+    if commits is not None:
+        content["commits"] = commits
+    storage.put(join_key(prefix, MARKER), (json.dumps(content, indent=2) + "\n").encode())
 
 
 def update_marker(storage: ObjectStorage, prefix: str, key: str, value: object) -> None:

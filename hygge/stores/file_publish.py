@@ -29,7 +29,7 @@ from hygge.io.patterns import short_run_id
 from hygge.storage import LIVE_MARKER, UnsupportedOperationError, join_key
 from hygge.stores.artefact_names import published_name
 from hygge.stores.base import CommitRecord, Staging
-from hygge.stores.commit_marker import write_commit
+from hygge.stores.commit_marker import commit_log, write_commit
 from hygge.stores.file_marker import MARKER, read_owner, write_marker
 from hygge.stores.ownership import StoreOwnershipError
 from hygge.types import RunType
@@ -70,8 +70,9 @@ class RenamePublish:
             if self.storage.stat(join_key(location, published_name(name))) is None:
                 raise StateError(_lost(store, staging, name))
         # Before the exchange: the published folder is never without its marker.
-        write_marker(self.storage, location, store.owner(), target)
-        write_commit(self.storage, location, record, target)  # exchanged with the data
+        # Ownership and completion in one write, exchanged with the data.
+        commits = commit_log(self.storage, record, target)
+        write_marker(self.storage, location, store.owner(), target, commits=commits)
         self._swap_in(location, target, _aside(location))
         fault_point("during_publish")  # test hook: exchanged, old set not yet deleted
 

@@ -376,3 +376,41 @@ def test_unlock_force_removes_an_unreadable_lock_file(backend):
         backend.remove_lock("orders", "customers")
     assert backend.remove_lock("orders", "customers", force=True) is None
     assert not path.exists()
+
+
+def test_a_fence_moments_after_the_last_heartbeat_checks_the_owner_without_rewriting(
+    state_dir, backend, clock
+):
+    backend.acquire_lock("orders", "customers", "run-a")
+    lock = state_dir / "locks" / "orders" / "customers.lock"
+    written = lock.stat().st_ino
+    clock.advance(seconds=5)
+
+    backend.refresh_lock("orders", "customers", "run-a")
+
+    assert lock.stat().st_ino == written  # not replaced: the heartbeat is 5 s old
+    assert backend.get_lock("orders", "customers").heartbeat_at == clock.now - timedelta(seconds=5)
+
+
+def test_a_fence_moments_after_a_takeover_still_raises(state_dir, backend, clock):
+    backend.acquire_lock("orders", "customers", "run-a")
+    clock.advance(minutes=11)
+    LocalStateBackend(state_dir, clock=clock, host="far", pid=1).acquire_lock(
+        "orders", "customers", "run-b"
+    )
+
+    with pytest.raises(EntityLockedError, match="run run-b"):
+        backend.refresh_lock("orders", "customers", "run-a")
+
+
+def test_a_refresh_by_another_process_of_the_same_run_records_that_process(
+    state_dir, backend, clock
+):
+    backend.acquire_lock("orders", "customers", "run-a")
+    resumed = LocalStateBackend(state_dir, clock=clock, host="here", pid=os.getpid() + 1)
+    clock.advance(seconds=1)
+
+    resumed.refresh_lock("orders", "customers", "run-a")
+
+    held = backend.get_lock("orders", "customers")
+    assert (held.pid, held.heartbeat_at) == (os.getpid() + 1, clock.now)

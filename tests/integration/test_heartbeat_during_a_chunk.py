@@ -10,6 +10,7 @@ import pytest
 
 from hygge.engine import parallel, runner
 from hygge.engine.models import Checkpoint, EntityTask
+from hygge.state import lock
 from hygge.state.base import StateBackend
 from hygge.types import RunStatus
 from tests.support.data import orders
@@ -47,6 +48,9 @@ def test_the_lock_heartbeat_moves_on_while_a_chunk_is_still_reading(
         return real_move_chunk(task, checkpoint, state, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(runner, "HEARTBEAT", timedelta(milliseconds=20))
+    # A refresh within stale_after / FRESH_SHARE of the last one writes nothing (the lock is
+    # fresh anyway); make that "moments" shorter than this test's 20 ms heartbeat.
+    monkeypatch.setattr(lock, "FRESH_SHARE", 10**9)
     monkeypatch.setattr(parallel, "move_chunk", slow_move_chunk)
 
     report = run(root)

@@ -10,6 +10,7 @@ try:  # these imports take a moment: Ctrl-C meanwhile gets one line, not a trace
 
     import typer
 
+    from hygge.cli.adopt import adopt_state_command
     from hygge.cli.debug import debug_command
     from hygge.cli.go import go_command
     from hygge.cli.init import init_command
@@ -39,6 +40,7 @@ Run it anywhere inside a project: it finds the nearest hygge.yml above the curre
   hygge go --resume                continue interrupted runs from their checkpoints
   hygge reset -f sales -e orders   forget a watermark: the next run reloads fully
   hygge unlock -f sales -e orders  remove a lock whose run is gone
+  hygge adopt-state                this (moved) workspace takes over its state folder
   hygge go --var flow.sales.store.path=/tmp/out
   hygge journal -n 5 --json        the last five runs, for scripts
   hygge debug                      check config, homes, stores and state
@@ -91,6 +93,7 @@ app.command("reset")(reset_command)
 app.command("unlock")(unlock_command)
 app.command("debug")(debug_command)
 app.command("schema")(schema_command)
+app.command("adopt-state")(adopt_state_command)
 
 
 def main() -> None:

@@ -211,7 +211,6 @@ def test_a_local_connection_root_that_is_a_file_is_a_named_error_not_an_oserror(
     assert "st" in out and "root" in out, out
 
 
-@open_finding("HIGH: two workspaces sharing one state folder: the second never loads its files")
 def test_two_workspaces_sharing_a_state_folder_do_not_skip_each_others_files(tmp_path):
     """`state: {path: /abs/shared}` is allowed outside the workspace. Two copies of a project
     (same name, flow and entity, each storing into its own `lake/`) that point at one shared
@@ -233,6 +232,10 @@ def test_two_workspaces_sharing_a_state_folder_do_not_skip_each_others_files(tmp
     stored = sorted((roots[1] / "lake" / "orders").glob("*.parquet"))
     rows = sum(pl.read_parquet(f).height for f in stored)
     assert done.returncode != 0 or rows == 5, (rows, done.stdout + done.stderr)
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert f"state folder {shared} belongs to workspace 's' at {roots[0].resolve()}" in said
+    assert "state: {path: ...}" in said and "hygge adopt-state" in said, said
 
 
 def test_a_local_connection_root_of_tmp_is_checked_like_store_tmp(tmp_path):

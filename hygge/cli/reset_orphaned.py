@@ -116,6 +116,13 @@ def _stored(state: StateBackend, flow: str, entity: str) -> OrphanedState:
                 staging = str(where["location"])
     if state.load_margin(flow, entity) is not None:
         records.append("its lookback margin")
+    try:
+        files = state.count_file_ledger(flow, entity)
+    except StateError:
+        records.append("its unreadable record of loaded files")
+    else:
+        if files:
+            records.append(f"the record of {counted(files, 'loaded file')}")
     return OrphanedState(flow, entity, records, staging)
 
 
@@ -147,6 +154,7 @@ def _forget(out: Console, state: StateBackend, orphan: OrphanedState, owner: str
         state.clear_checkpoint(orphan.flow, orphan.entity)
         state.clear_margin(orphan.flow, orphan.entity)
         state.clear_watermark(orphan.flow, orphan.entity)
+        state.clear_file_ledger(orphan.flow, orphan.entity)
     finally:
         state.release_lock(orphan.flow, orphan.entity, owner)
     log.info("hygge reset --orphaned %s: forgot %s", orphan.name, ", ".join(orphan.records))

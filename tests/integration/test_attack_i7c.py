@@ -1,13 +1,11 @@
 """Hostile-user findings on i7c features (parallel, state:, connections:, reset --orphaned, csv).
 
-Each test reproduces a defect that attack found. The fixed ones pass; the open ones are strict
-xfails naming the finding, so fixing one turns its test red until the mark goes.
+Each test reproduces a defect that attack found; every one is fixed and passes.
 """
 
 from __future__ import annotations
 
 import polars as pl
-import pytest
 
 from hygge.faults import CRASH_EXIT_CODE
 from tests.support.cli import hygge
@@ -19,11 +17,6 @@ store: {type: parquet, path: %s, connection: st}
 run_type: full_drop
 entities: [orders]
 """
-
-
-def open_finding(why: str) -> pytest.MarkDecorator:
-    """A defect the attack found and nobody fixed yet (strict: a fix must drop the mark)."""
-    return pytest.mark.xfail(strict=True, reason=f"open finding (i7c attack): {why}")
 
 
 def _frame(n: int = 5) -> pl.DataFrame:
@@ -155,7 +148,6 @@ def _remove_items(ws):
     (ws / "flows" / "f" / "flow.yml").write_text(TWO % "orders")
 
 
-@open_finding("`hygge debug` is silent about a removed entity's watermark")
 def test_debug_lists_the_watermark_of_a_removed_entity_naming_reset_orphaned(tmp_path):
     """docs/cli.md: state of an entity removed from the workspace -- `hygge debug` lists it,
     naming `hygge reset --orphaned`. A removed entity's (healthy) watermark is not mentioned:
@@ -165,10 +157,11 @@ def test_debug_lists_the_watermark_of_a_removed_entity_naming_reset_orphaned(tmp
     _remove_items(ws)
     done = hygge(ws, "debug")
     out = done.stdout + done.stderr
-    assert "f.items" in out and "--orphaned" in out, out
+    said = " ".join(out.split())
+    assert "f.items has a watermark; f.items is no entity of this workspace any more: " in said
+    assert "`hygge reset --orphaned -f f -e items` forgets its state" in said, said
 
 
-@open_finding("`hygge debug` promises a removed entity's run will resume")
 def test_debug_does_not_promise_to_resume_a_removed_entitys_run(tmp_path):
     """A removed entity's interrupted run: debug says "the next `hygge go` will resume" it,
     but no run ever will (the entity is gone); it should point at `reset --orphaned`."""
@@ -179,6 +172,7 @@ def test_debug_does_not_promise_to_resume_a_removed_entitys_run(tmp_path):
     lines = [line for line in done.stdout.replace("\n", " ").split("!") if "f.items" in line]
     assert lines, done.stdout
     assert not any("will resume" in line for line in lines), done.stdout
+    assert not any("taken over by the next run" in line for line in lines), done.stdout
     assert any("--orphaned" in line for line in lines), done.stdout
 
 
@@ -196,7 +190,6 @@ def test_reset_orphaned_forgets_the_record_of_loaded_files_too(tmp_path):
     assert not (ws / ".hygge" / "files" / "f" / "items").exists()
 
 
-@open_finding("a path-like entity name blames flow ''")
 def test_reset_of_a_path_like_entity_does_not_blame_an_empty_flow(tmp_path):
     """`hygge reset --orphaned -f f -e ../f/items` answers "--flow '' is not a valid flow name"
     although --flow is `f`: the entity name is split at its first '.' into flow '' ."""
@@ -205,6 +198,9 @@ def test_reset_of_a_path_like_entity_does_not_blame_an_empty_flow(tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 2, out
     assert "--flow ''" not in out, out
+    said = " ".join(out.split())
+    assert "--entity '../f/items' is not an entity name" in said, said
+    assert "the workspace has: f.orders, f.items" in said, said
 
 
 def test_a_local_connection_root_that_is_a_file_is_a_named_error_not_an_oserror(tmp_path):

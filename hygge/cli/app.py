@@ -35,6 +35,7 @@ Run it anywhere inside a project: it finds the nearest hygge.yml above the curre
   hygge go --resume                continue interrupted runs from their checkpoints
   hygge reset -f sales -e orders   forget a watermark: the next run reloads fully
   hygge unlock -f sales -e orders  remove a lock whose run is gone
+  hygge adopt-state                this (moved) workspace takes over its state folder
   hygge go --var flow.sales.store.path=/tmp/out
   hygge journal -n 5 --json        the last five runs, for scripts
   hygge debug                      check config, homes, stores and state

@@ -74,6 +74,11 @@ COMMANDS: dict[str, CommandEntry] = {
         "schema_command",
         "Print a JSON Schema, or write the schema files for editor completion and validation.",
     ),
+    "adopt-state": CommandEntry(
+        "hygge.cli.adopt",
+        "adopt_state_command",
+        "Make this workspace the owner of its state folder, e.g. after the workspace moved.",
+    ),
 }
 
 

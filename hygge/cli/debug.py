@@ -18,12 +18,13 @@ from hygge.cli.console import (
 )
 from hygge.cli.debug_state import report_state
 from hygge.cli.render import home_and_store, print_warnings
-from hygge.cli.workspace_state import open_workspace_state
+from hygge.cli.workspace_state import open_workspace_state, workspace_owner
 from hygge.config import ResolvedEntity, Workspace, load_workspace
 from hygge.engine import Selection, plan_run
 from hygge.engine.preview import state_problems
 from hygge.errors import HyggeError, StateError
 from hygge.state.base import StateBackend
+from hygge.state.owner import foreign_owner, owned_elsewhere
 from hygge.types import Place
 from hygge.wording import counted
 
@@ -46,7 +47,7 @@ def debug_command(verbose: VerboseOption = False) -> None:
         workspace = load_workspace()
         print_warnings(err, workspace)
         findings = Findings()
-        state = open_workspace_state(workspace)
+        state = open_workspace_state(workspace, check_owner=False)
         _print_workspace(out, workspace, state)
         out.print("\n[bold]Entities[/]")
         width = max((len(e.qualified_name) for e in workspace.entities), default=0)
@@ -111,7 +112,24 @@ def _check_state(
         findings.problems.append(problem)
     else:
         out.print(Text("✓ ", style="green") + Text(f"{state.location()} is writable"))
+    _check_owner(out, workspace, state, findings)
     _print_state_files(out, workspace, state, findings)
+
+
+def _check_owner(
+    out: Console, workspace: Workspace, state: StateBackend, findings: Findings
+) -> None:
+    """A state folder another workspace owns is a problem (`go` would refuse it)."""
+    owner = workspace_owner(workspace)
+    try:
+        other = foreign_owner(state, owner)
+    except StateError as error:
+        problem: str | None = str(error)
+    else:
+        problem = None if other is None else str(owned_elsewhere(state.location(), other, owner))
+    if problem:
+        out.print(Text(f"✗ {problem}", style="red"))
+        findings.problems.append(problem)
 
 
 def _print_state_files(

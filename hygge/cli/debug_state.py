@@ -43,6 +43,9 @@ def report_state(workspace: Workspace, state: StateBackend, now: datetime) -> St
         except StateError as error:
             where = state.location_of("watermarks", flow, name)
             report.problems.append(_corrupt("watermark", flow, name, where, error, known=known))
+            continue
+        if f"{flow}.{name}" not in known:
+            report.notes.append(f"{flow}.{name} has a watermark; {removed_entity(flow, name)}")
     live = _report_locks(state, now, report, known)
     owned = _report_checkpoints(workspace, state, report, known)
     for entity in workspace.entities:
@@ -89,7 +92,14 @@ def _report_locks(
         stale = stale_reason(lock, now, socket.gethostname())
         if stale is None:
             live.add(name)
-        report.notes.append(f"{name} is locked: {describe_lock(lock, now, stale)}")
+        if name in known:
+            report.notes.append(f"{name} is locked: {describe_lock(lock, now, stale)}")
+        else:  # no run of it will come to take a stale lock over
+            state_of = "stale" if stale is not None else "live"
+            report.notes.append(
+                f"{name} is locked ({state_of}): {lock_holder(lock, now)}; "
+                f"{removed_entity(flow, entity)}"
+            )
     return live
 
 
@@ -110,6 +120,14 @@ def _report_checkpoints(
         if checkpoint is None:
             continue  # finished between listing and reading
         readable[f"{flow}.{entity}"] = checkpoint
+        if f"{flow}.{entity}" not in known:
+            report.notes.append(
+                f"{flow}.{entity} has an unfinished run ({checkpoint.rows:,} rows staged, run "
+                f"{checkpoint.entity_run_id[:8]}) that no `hygge go` resumes or publishes any "
+                f"more; "
+                f"{removed_entity(flow, entity)}"
+            )
+            continue
         report.notes.append(
             f"{flow}.{entity} has an unfinished run ({checkpoint.rows:,} rows staged, run "
             f"{checkpoint.entity_run_id[:8]}) that the next `hygge go` will "
@@ -126,6 +144,14 @@ def _next_step(checkpoint: Checkpoint, on_interrupted: str) -> str:
     return "resume (options.on_interrupted: resume)"
 
 
+def removed_entity(flow: str, entity: str) -> str:
+    """What debug says of state kept for an entity the workspace no longer has."""
+    return (
+        f"{flow}.{entity} is no entity of this workspace any more: "
+        f"`hygge reset --orphaned -f {flow} -e {entity}` forgets its state (no store is touched)"
+    )
+
+
 def stale_reason(lock: LockInfo, now: datetime, host: str) -> str | None:
     """Why a new run would take the lock over, or None when its holder may be alive."""
     return lock_stale_reason(lock, now, host=host, stale_after=DEFAULT_STALE_AFTER)
@@ -133,11 +159,15 @@ def stale_reason(lock: LockInfo, now: datetime, host: str) -> str | None:
 
 def describe_lock(lock: LockInfo, now: datetime, stale: str | None) -> str:
     """Who holds a lock and whether the next run would take it over."""
-    silence = format_age(now - as_utc(lock.heartbeat_at))
-    holder = f"run {lock.owner} (pid {lock.pid} on {lock.host}, heartbeat {silence} ago)"
+    holder = lock_holder(lock, now)
     if stale is not None:
         return f"{holder}; stale ({stale}): taken over by the next run"
     return f"{holder}; live: a run is moving it now"
+
+
+def lock_holder(lock: LockInfo, now: datetime) -> str:
+    silence = format_age(now - as_utc(lock.heartbeat_at))
+    return f"run {lock.owner} (pid {lock.pid} on {lock.host}, heartbeat {silence} ago)"
 
 
 def orphan_note(flow: str, entity: str, folder: Path) -> str:

@@ -19,7 +19,7 @@ from hygge.cli.console import (
 from hygge.cli.progress import LiveProgress, PlainProgress
 from hygge.cli.render import print_previews, print_summary, print_warnings
 from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
-from hygge.cli.workspace_state import open_workspace_state
+from hygge.cli.workspace_state import claim_workspace_state, open_workspace_state
 from hygge.config import Workspace, load_workspace
 from hygge.engine import RunPlan, Selection, plan_run
 from hygge.engine.preview import preview_plan
@@ -161,6 +161,7 @@ def _run(
     if how is not None:
         what = f"{how} {counted(count, 'interrupted run')}"
     out.print(f"hygge: {workspace.name}: {what}, concurrency {workers}", markup=False)
+    claim_workspace_state(workspace, state)
     names = [task.qualified_name for task in plan.tasks]
     sink = LiveProgress(out, names) if out.is_terminal else PlainProgress(out, names)
     with sink:

@@ -27,6 +27,7 @@ from hygge.cli.console import (
 )
 from hygge.cli.render import print_warnings
 from hygge.cli.reset_orphaned import (
+    check_entity_arguments,
     has_orphaned_state,
     inspect_orphan,
     orphaned_names,
@@ -159,6 +160,7 @@ def _reset_orphaned(
     *,
     yes: bool,
 ) -> int:
+    check_entity_arguments(workspace, state, entities)
     wanted = Selection.from_cli(flows, entities, None)
     names = orphaned_names(wanted.flows, wanted.entities)
     orphans = [inspect_orphan(workspace, state, flow, entity) for flow, entity in names]

@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.text import Text
 
 from hygge.cli.console import EXIT_FAILED, EXIT_OK
-from hygge.cli.entity_names import check_argument_names, unknown_entity_error
+from hygge.cli.entity_names import check_argument_names, unknown_entity_error, workspace_has
 from hygge.config import Workspace
 from hygge.errors import ConfigError, EntityLockedError, HyggeError, StateError
-from hygge.state.base import StateBackend
+from hygge.state.base import StateBackend, StateKind
 from hygge.wording import counted
 
 log = logging.getLogger("hygge.cli")
@@ -54,6 +54,27 @@ def orphaned_names(flows: Sequence[str], entities: Sequence[str]) -> list[tuple[
             "--orphaned: say which flow each entity was in, as FLOW.ENTITY or with one --flow"
         )
     return pairs
+
+
+KINDS: tuple[StateKind, ...] = ("watermarks", "checkpoints", "locks")
+
+
+def check_entity_arguments(
+    workspace: Workspace, state: StateBackend, entities: Sequence[str]
+) -> None:
+    """ConfigError for an `--entity` that is no ENTITY or FLOW.ENTITY name (`../f/items`)."""
+    for name in entities:
+        parts = name.split(".", 1)
+        if all(part and not any(c in part for c in "/\\\0:") for part in parts):
+            continue
+        stored = {f"{f}.{e}" for kind in KINDS for f, e in state.stored_entities(kind)}
+        kept = sorted(stored - {entity.qualified_name for entity in workspace.entities})
+        removed = f"; hygge keeps state of removed {', '.join(kept)}" if kept else ""
+        raise ConfigError(
+            f"--entity {name!r} is not an entity name: give ENTITY (with one --flow) or "
+            "FLOW.ENTITY, without '/', '\\' or ':'",
+            hint=f"{workspace_has(workspace)}{removed}",
+        )
 
 
 def orphaned_names_or_none(flows: Sequence[str], entities: Sequence[str]) -> list[tuple[str, str]]:
@@ -116,6 +137,13 @@ def _stored(state: StateBackend, flow: str, entity: str) -> OrphanedState:
                 staging = str(where["location"])
     if state.load_margin(flow, entity) is not None:
         records.append("its lookback margin")
+    try:
+        files = state.count_file_ledger(flow, entity)
+    except StateError:
+        records.append("its unreadable record of loaded files")
+    else:
+        if files:
+            records.append(f"the record of {counted(files, 'loaded file')}")
     return OrphanedState(flow, entity, records, staging)
 
 
@@ -147,6 +175,7 @@ def _forget(out: Console, state: StateBackend, orphan: OrphanedState, owner: str
         state.clear_checkpoint(orphan.flow, orphan.entity)
         state.clear_margin(orphan.flow, orphan.entity)
         state.clear_watermark(orphan.flow, orphan.entity)
+        state.clear_file_ledger(orphan.flow, orphan.entity)
     finally:
         state.release_lock(orphan.flow, orphan.entity, owner)
     log.info("hygge reset --orphaned %s: forgot %s", orphan.name, ", ".join(orphan.records))

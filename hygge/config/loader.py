@@ -25,6 +25,7 @@ from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, b
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
+from hygge.config.state_path import check_state_folder
 from hygge.config.store_paths import TILDE_HINT
 from hygge.config.suggest import did_you_mean
 from hygge.config.tracked import Origin, Tracked
@@ -84,7 +85,10 @@ def load_workspace(
     declared: list[DeclaredEntity] = []
     for flow in flows:
         declared.extend(_resolve_flow(flow, defaults, per_flow.get(flow.name), warnings))
-    state_dir = _under(root, project.state.path, document.origin(("state", "path")))
+    state_at = document.origin(("state", "path"))
+    state_dir = _under(root, project.state.path, state_at)
+    if isinstance(source, LocalFolderSource):
+        check_state_folder(root, project.state.path, state_dir, state_at)
     journal = project.journal
     journal_dir = (
         _under(root, journal.path, document.origin(("journal", "path")))

@@ -117,6 +117,17 @@ class ResolvedEntity(BaseModel):
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("parallel", mode="before")
+    @classmethod
+    def _a_number_not_a_switch(cls, value: object) -> object:
+        """`parallel: true` is no number of partitions (pydantic would take it as 1)."""
+        if isinstance(value, bool):
+            raise ValueError(
+                f"parallel must be a whole number from 1 to {MAX_PARALLEL} (how many "
+                f"partitions move at once), not {str(value).lower()}"
+            )
+        return value
+
     @model_validator(mode="after")
     def _one_set_of_keys(self) -> ResolvedEntity:
         """`key_columns` and `watermark.key_columns` are one setting: both hold it after."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from hygge.connections.base import ConnectionConfig, SecretReference
 
@@ -18,6 +18,17 @@ class LocalConnection(ConnectionConfig):
         description="Folder the `path` of a home or store using this connection is relative "
         "to (itself relative to the workspace root; default: the workspace root).",
     )
+
+    @field_validator("root")
+    @classmethod
+    def _no_tilde(cls, root: str | None) -> str | None:
+        """As for a store's path: `~` is never expanded, so it is refused when hygge.yml loads."""
+        if root is not None and root.startswith("~"):
+            raise ValueError(
+                f"root '{root}' starts with '~'; hygge does not expand '~', and will not "
+                "create a folder named '~'. Write the folder's full path"
+            )
+        return root
 
 
 class AzureBlobConnection(ConnectionConfig):

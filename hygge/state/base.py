@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
@@ -20,7 +21,15 @@ from hygge.records import FileRecord, Watermark
 from hygge.state.journal import JournalRead, JournalRow
 from hygge.types import JsonValue
 
-__all__ = ["FileRecord", "JournalRead", "LockInfo", "StateBackend", "StateKind", "Watermark"]
+__all__ = [
+    "FileRecord",
+    "JournalRead",
+    "LockInfo",
+    "StateBackend",
+    "StateKind",
+    "StateOwner",
+    "Watermark",
+]
 
 # The per-entity state a backend can list: one value per (flow, entity) of each kind.
 StateKind = Literal["watermarks", "checkpoints", "locks"]
@@ -34,6 +43,17 @@ class LockInfo(BaseModel):
     pid: int
     acquired_at: datetime
     heartbeat_at: datetime
+
+
+class StateOwner(BaseModel):
+    """The workspace a state belongs to (`hygge.state.owner`): name and resolved root."""
+
+    name: str
+    root: str  # absolute, resolved through symlinks
+
+    @classmethod
+    def of(cls, name: str, root: Path) -> StateOwner:
+        return cls(name=name, root=str(root.resolve()))
 
 
 class StateBackend(Protocol):
@@ -170,4 +190,15 @@ class StateBackend(Protocol):
 
     def writable_problem(self) -> str | None:
         """Why state cannot be written there now (what to fix), or None when it can."""
+        ...
+
+    # Which workspace the state belongs to (`hygge.state.owner` holds the rule)
+
+    def state_owner(self) -> StateOwner | None:
+        """The workspace recorded as this state's owner, None before any is recorded;
+        StateError when the record cannot be read."""
+        ...
+
+    def set_state_owner(self, owner: StateOwner) -> None:
+        """Record `owner` (atomically), replacing any record, a damaged one included."""
         ...

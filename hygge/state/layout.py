@@ -6,6 +6,7 @@
     <state_dir>/margins/<flow>/<entity>.parquet    keys loaded inside the lookback margin
     <state_dir>/margins/<flow>/<entity>.<run>-<chunk>.parquet  the same, for a run in progress
     <state_dir>/files/<flow>/<entity>/<shard>.json  the file ledger (hygge.state.ledger)
+    <state_dir>/owner.json                         the workspace it belongs to (owner_file)
     <journal_dir>/<flow>/<entity>/*.parquet        one journal file per entity run
 
 Flow and entity names become path segments, so names that could escape their folder or hide

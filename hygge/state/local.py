@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from hygge.errors import StateError
 from hygge.state.advice import first_problem, reload_advice
 from hygge.state.atomic import read_or_none, remove_durably, write_atomic
-from hygge.state.base import FileRecord, LockInfo, StateKind, Watermark
+from hygge.state.base import FileRecord, LockInfo, StateKind, StateOwner, Watermark
 from hygge.state.clock import Clock, utc_now
 from hygge.state.journal import JournalRead, JournalRow
 from hygge.state.journal_folder import (
@@ -39,6 +39,7 @@ from hygge.state.ledger import (
 )
 from hygge.state.lock import EntityLocks, file_mutex, read_lock
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER, PidAlive
+from hygge.state.owner_file import read_owner, write_owner
 from hygge.types import JsonValue
 
 _CHECKPOINT = TypeAdapter(dict[str, JsonValue])
@@ -293,6 +294,12 @@ class LocalStateBackend:
                 "fix its permissions or set `state: {path: ...}` in hygge.yml"
             )
         return None
+
+    def state_owner(self) -> StateOwner | None:
+        return read_owner(self.layout.state_dir)
+
+    def set_state_owner(self, owner: StateOwner) -> None:
+        write_owner(self.layout.state_dir, owner)
 
     # Reading
 

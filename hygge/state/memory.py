@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pydantic import TypeAdapter
 
 from hygge.errors import EntityLockedError, StateError
-from hygge.state.base import FileRecord, LockInfo, StateKind, Watermark
+from hygge.state.base import FileRecord, LockInfo, StateKind, StateOwner, Watermark
 from hygge.state.clock import Clock, as_utc, utc_now
 from hygge.state.journal import JournalRead, JournalRow, newest_first
 from hygge.state.ledger import (
@@ -61,6 +61,7 @@ class MemoryState:
     # Which ledger shards were read and written, in order: what tests of the bounds look at.
     ledger_reads: list[tuple[str, str, str]] = field(default_factory=list)
     ledger_writes: list[tuple[str, str, str]] = field(default_factory=list)
+    owner: bytes | None = None
 
 
 class MemoryStateBackend:
@@ -347,6 +348,16 @@ class MemoryStateBackend:
 
     def writable_problem(self) -> str | None:
         return None
+
+    def state_owner(self) -> StateOwner | None:
+        with self.state.mutex:
+            owner = self.state.owner
+        return None if owner is None else StateOwner.model_validate_json(owner)
+
+    def set_state_owner(self, owner: StateOwner) -> None:
+        data = _encode(owner.model_dump(mode="json"))
+        with self.state.mutex:
+            self.state.owner = data
 
 
 def _encode(value: object, *, what: str = "a state value") -> bytes:

@@ -54,6 +54,8 @@ def open_storage(
         connection.resolve_secrets(str(name), os.environ if env is None else env)
     root = connection_root(place, connection)
     if root is not None:
+        if isinstance(connection, LocalConnection) and connection.root:
+            _check_root_folder(place, str(name), root)
         return LocalStorage(root)
     if isinstance(connection, AzureBlobConnection):
         raise ConfigError(
@@ -66,4 +68,15 @@ def open_storage(
         f"{place.flow}.{place.entity}: connection '{name}' is a {kind} connection; a file "
         "home or store needs a `local` connection (a folder) or none",
         hint="name a `type: local` connection, or drop `connection:` to use the workspace",
+    )
+
+
+def _check_root_folder(place: Place, name: str, root: Path) -> None:
+    """ConfigError when a `local` connection's root is there but is no folder."""
+    if root.is_dir() or not (root.exists() or root.is_symlink()):
+        return  # a folder, or missing: a store creates it
+    what = "a link to nothing" if not root.exists() else "a file, not a folder"
+    raise ConfigError(
+        f"{place.flow}.{place.entity}: connection '{name}' has root {root}, which is {what}",
+        hint=f"set connections.{name}.root in hygge.yml to a folder",
     )

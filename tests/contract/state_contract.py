@@ -26,6 +26,7 @@ from hygge.errors import InjectedFault, StateError
 from hygge.state.base import FileRecord, Watermark
 from hygge.state.journal import JournalRow
 from tests.contract.state_lock_contract import StateLockContract
+from tests.contract.state_owner_contract import StateOwnerContract
 from tests.contract.state_support import (
     FAR,
     HERE,
@@ -90,8 +91,9 @@ def journal_row(run: str, start: datetime, **overrides: Any) -> JournalRow:
     return JournalRow(**(fields | overrides))
 
 
-class StateBackendContract(StateLockContract):
-    """Every StateBackend behaves like this (its locks: `StateLockContract`)."""
+class StateBackendContract(StateLockContract, StateOwnerContract):
+    """Every StateBackend behaves like this (its locks: `StateLockContract`; its owner
+    record: `StateOwnerContract`)."""
 
     # Watermarks
 

@@ -1,13 +1,11 @@
 """Hostile-user findings on i7c features (parallel, state:, connections:, reset --orphaned, csv).
 
-Each test reproduces a defect that attack found. The fixed ones pass; the open ones are strict
-xfails naming the finding, so fixing one turns its test red until the mark goes.
+Each test reproduces a defect that attack found; every one is fixed and passes.
 """
 
 from __future__ import annotations
 
 import polars as pl
-import pytest
 
 from hygge.faults import CRASH_EXIT_CODE
 from tests.support.cli import hygge
@@ -19,11 +17,6 @@ store: {type: parquet, path: %s, connection: st}
 run_type: full_drop
 entities: [orders]
 """
-
-
-def open_finding(why: str) -> pytest.MarkDecorator:
-    """A defect the attack found and nobody fixed yet (strict: a fix must drop the mark)."""
-    return pytest.mark.xfail(strict=True, reason=f"open finding (i7c attack): {why}")
 
 
 def _frame(n: int = 5) -> pl.DataFrame:
@@ -53,7 +46,6 @@ def test_a_local_connection_root_of_home_is_refused_like_a_plain_store_path(tmp_
     assert "which is your home folder" in said, said
 
 
-@open_finding("a `local` connection's `root: ~` fails only at run time (exit 1), not at load")
 def test_a_tilde_connection_root_is_a_configuration_error_at_load(tmp_path):
     """README: a path that starts with `~` is a configuration error (exit 2, file and line).
 
@@ -66,10 +58,11 @@ def test_a_tilde_connection_root_is_a_configuration_error_at_load(tmp_path):
     )
     land(ws, "orders", "a", _frame())
     done = hygge(ws, "go")
-    assert done.returncode == 2, done.stdout + done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert "hygge.yml" in said and "root '~' starts with '~'" in said, said
 
 
-@open_finding("`state: {path: <a file>}` fails late with a lock-mutex message")
 def test_a_state_path_that_is_a_file_is_named_as_such(tmp_path):
     """`state: {path: afile}` where afile is a regular file: `hygge debug` says it is not a
     folder, but `hygge go` runs the entity and fails with "File exists. Check that the state
@@ -83,11 +76,13 @@ def test_a_state_path_that_is_a_file_is_named_as_such(tmp_path):
     land(ws, "orders", "a", _frame())
     done = hygge(ws, "go")
     out = done.stdout + done.stderr
+    said = " ".join(out.split())
     assert "File exists" not in out, out
-    assert "not a folder" in out, out
+    assert done.returncode == 2, said
+    assert f"hygge.yml line 2: state.path 'afile': the state folder {ws / 'afile'}" in said
+    assert "is a file, not a folder" in said, said
 
 
-@open_finding("`parallel: true` loads as 1 without a word")
 def test_parallel_true_is_refused(tmp_path):
     """`parallel: true` is not a number of partitions; it loads as 1 without a word."""
     ws = write_workspace(
@@ -99,11 +94,11 @@ def test_parallel_true_is_refused(tmp_path):
     )
     land(ws, "orders", "a", _frame())
     done = hygge(ws, "go")
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "parallel" in done.stdout + done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert "flow.yml" in said and "parallel" in said and "a whole number from 1 to 64" in said, said
 
 
-@open_finding("an empty or `/` state path is refused blaming the store")
 def test_an_empty_state_path_is_named_in_the_error(tmp_path):
     """`state: {path: ""}` puts state in the workspace root; the error blames the store
     ("lake/orders ... inside the workspace's own folder") and never mentions state.path."""
@@ -119,6 +114,19 @@ def test_an_empty_state_path_is_named_in_the_error(tmp_path):
     assert "hygge.yml" in out and "state" in out.split("hint")[0].replace("keeps its state", ""), (
         out
     )
+    assert "state.path '': the state folder" in out and "is the workspace root itself" in out
+
+
+def test_a_state_path_of_the_filesystem_root_is_named_in_the_error(tmp_path):
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": "home: {type: parquet, path: landing}\nstore: lake\nentities: [orders]\n"},
+        project='name: t\nstate: {path: "/"}\n',
+    )
+    done = hygge(ws, "go")
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert "hygge.yml line 2: state.path '/': the state folder / is the filesystem root" in said
 
 
 TWO = """\
@@ -140,7 +148,6 @@ def _remove_items(ws):
     (ws / "flows" / "f" / "flow.yml").write_text(TWO % "orders")
 
 
-@open_finding("`hygge debug` is silent about a removed entity's watermark")
 def test_debug_lists_the_watermark_of_a_removed_entity_naming_reset_orphaned(tmp_path):
     """docs/cli.md: state of an entity removed from the workspace -- `hygge debug` lists it,
     naming `hygge reset --orphaned`. A removed entity's (healthy) watermark is not mentioned:
@@ -150,10 +157,11 @@ def test_debug_lists_the_watermark_of_a_removed_entity_naming_reset_orphaned(tmp
     _remove_items(ws)
     done = hygge(ws, "debug")
     out = done.stdout + done.stderr
-    assert "f.items" in out and "--orphaned" in out, out
+    said = " ".join(out.split())
+    assert "f.items has a watermark; f.items is no entity of this workspace any more: " in said
+    assert "`hygge reset --orphaned -f f -e items` forgets its state" in said, said
 
 
-@open_finding("`hygge debug` promises a removed entity's run will resume")
 def test_debug_does_not_promise_to_resume_a_removed_entitys_run(tmp_path):
     """A removed entity's interrupted run: debug says "the next `hygge go` will resume" it,
     but no run ever will (the entity is gone); it should point at `reset --orphaned`."""
@@ -164,10 +172,10 @@ def test_debug_does_not_promise_to_resume_a_removed_entitys_run(tmp_path):
     lines = [line for line in done.stdout.replace("\n", " ").split("!") if "f.items" in line]
     assert lines, done.stdout
     assert not any("will resume" in line for line in lines), done.stdout
+    assert not any("taken over by the next run" in line for line in lines), done.stdout
     assert any("--orphaned" in line for line in lines), done.stdout
 
 
-@open_finding("`reset --orphaned` leaves the file ledger behind")
 def test_reset_orphaned_forgets_the_record_of_loaded_files_too(tmp_path):
     """`hygge reset -f f -e orders` "forgot the record of N loaded files" (state/files/f/orders
     goes); `hygge reset --orphaned` of a removed entity reports "forgot its watermark" and
@@ -178,10 +186,10 @@ def test_reset_orphaned_forgets_the_record_of_loaded_files_too(tmp_path):
     _remove_items(ws)
     done = hygge(ws, "reset", "--orphaned", "-f", "f", "-e", "items", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "the record of 1 loaded file" in done.stdout, done.stdout
     assert not (ws / ".hygge" / "files" / "f" / "items").exists()
 
 
-@open_finding("a path-like entity name blames flow ''")
 def test_reset_of_a_path_like_entity_does_not_blame_an_empty_flow(tmp_path):
     """`hygge reset --orphaned -f f -e ../f/items` answers "--flow '' is not a valid flow name"
     although --flow is `f`: the entity name is split at its first '.' into flow '' ."""
@@ -190,9 +198,11 @@ def test_reset_of_a_path_like_entity_does_not_blame_an_empty_flow(tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 2, out
     assert "--flow ''" not in out, out
+    said = " ".join(out.split())
+    assert "--entity '../f/items' is not an entity name" in said, said
+    assert "the workspace has: f.orders, f.items" in said, said
 
 
-@open_finding("a connection root that is a file gives a raw NotADirectoryError")
 def test_a_local_connection_root_that_is_a_file_is_a_named_error_not_an_oserror(tmp_path):
     """`connections: {st: {type: local, root: <a regular file>}}`: the entity fails with a raw
     "NotADirectoryError: [Errno 20] Not a directory: '.../afile/lake/orders'", naming neither the
@@ -208,10 +218,10 @@ def test_a_local_connection_root_that_is_a_file_is_a_named_error_not_an_oserror(
     done = hygge(ws, "go")
     out = done.stdout + done.stderr
     assert "NotADirectoryError" not in out and "Errno" not in out, out
-    assert "st" in out and "root" in out, out
+    said = " ".join(out.split())
+    assert f"connection 'st' has root {afile}, which is a file, not a folder" in said, said
 
 
-@open_finding("HIGH: two workspaces sharing one state folder: the second never loads its files")
 def test_two_workspaces_sharing_a_state_folder_do_not_skip_each_others_files(tmp_path):
     """`state: {path: /abs/shared}` is allowed outside the workspace. Two copies of a project
     (same name, flow and entity, each storing into its own `lake/`) that point at one shared
@@ -233,6 +243,10 @@ def test_two_workspaces_sharing_a_state_folder_do_not_skip_each_others_files(tmp
     stored = sorted((roots[1] / "lake" / "orders").glob("*.parquet"))
     rows = sum(pl.read_parquet(f).height for f in stored)
     assert done.returncode != 0 or rows == 5, (rows, done.stdout + done.stderr)
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert f"state folder {shared} belongs to workspace 's' at {roots[0].resolve()}" in said
+    assert "state: {path: ...}" in said and "hygge adopt-state" in said, said
 
 
 def test_a_local_connection_root_of_tmp_is_checked_like_store_tmp(tmp_path):

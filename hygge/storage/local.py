@@ -38,6 +38,9 @@ from hygge.storage.base import (
     check_key,
 )
 
+MAKE_ATTEMPTS = 5
+"""Times a folder chain is made again when a folder in it vanished meanwhile (see put)."""
+
 
 def _version(st: os.stat_result) -> str:
     return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
@@ -165,14 +168,18 @@ class LocalStorage:
             )
 
     def _make_parents(self, folder: Path) -> None:
-        """Create missing folders, fsyncing each one's parent so the new entry survives."""
-        missing: list[Path] = []
-        while not folder.is_dir():
-            missing.append(folder)
-            folder = folder.parent
-        for each in reversed(missing):
-            each.mkdir(exist_ok=True)
-            fsync_dir(each.parent)
+        """Create missing folders, fsyncing each one's parent so the new entry survives.
+
+        A folder found may be removed before its child is made: another entity's clean-up
+        removes the shared staging folder once it is empty. Then the chain is made again.
+        """
+        for attempt in range(MAKE_ATTEMPTS):
+            try:
+                _make_missing(folder)
+                return
+            except FileNotFoundError:
+                if attempt == MAKE_ATTEMPTS - 1:
+                    raise
 
     def copy(self, src: str, dst: str) -> ObjectInfo:
         with self.path(src).open("rb") as handle:
@@ -282,3 +289,13 @@ def _files_below(folder: Path) -> Iterator[Path]:
     for base, _dirs, files in walk(folder):
         for name in files:
             yield Path(base) / name
+
+
+def _make_missing(folder: Path) -> None:
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(exist_ok=True)
+        fsync_dir(each.parent)

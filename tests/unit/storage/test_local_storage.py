@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,26 @@ def test_a_file_removed_while_its_folder_is_listed_is_left_out_not_an_error(tmp_
     monkeypatch.setattr(os, "scandir", scandir_then_rename)
     keys = [info.key for info in LocalStorage(tmp_path).list("stage")]
     assert keys == ["stage/a.csv"]
+
+
+def test_a_put_whose_parent_folder_is_removed_meanwhile_makes_it_again(tmp_path, monkeypatch):
+    # Entities share the store's `_hygge_staging` folder; one entity's clean-up removes it
+    # once empty while another is making its own folder in it (found by the 200-entity
+    # bench: FileNotFoundError for lake/_hygge_staging/e075).
+    shared = tmp_path / "_hygge_staging"
+    shared.mkdir()
+    real_is_dir = Path.is_dir
+    removed: list[Path] = []
+
+    def is_dir_then_removed(self: Path) -> bool:
+        found = real_is_dir(self)
+        if self == shared and found and not removed:
+            shared.rmdir()  # the other entity's clean-up, just after this check
+            removed.append(self)
+        return found
+
+    monkeypatch.setattr(Path, "is_dir", is_dir_then_removed)
+    LocalStorage(tmp_path).put("_hygge_staging/e075/run/_open", b"x")
+
+    assert removed == [shared]
+    assert (shared / "e075" / "run" / "_open").read_bytes() == b"x"

@@ -11,7 +11,8 @@ run reads it is an error (its rows could be lost or doubled).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator, Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from hygge.homes.file_objects import (
     locate_local,
     readable_path,
 )
-from hygge.homes.file_scan import parquet_chunk
+from hygge.homes.file_scan import csv_chunk, parquet_chunk
 from hygge.homes.files import LocalHomeConfig
 from hygge.homes.scans import ChunkScan
 from hygge.io.digest import byte_at, part_digest
@@ -153,21 +154,30 @@ class FileHome:
         partition: str = DEFAULT_PARTITION,
         max_rows: int | None = None,
     ) -> ChunkScan | None:
-        """The next chunk as lazy scans (`hygge.homes.scans`): parquet on a local disk only
+        """The next chunk as lazy scans (`hygge.homes.scans`): parquet or csv on a local disk
         (None otherwise: the batch path reads it)."""
-        if self.config.format != "parquet" or self.storage is not None:
-            return None
+        fmt, options = self.config.format, self.config.format_options
+        if fmt == "ndjson" or self.storage is not None:
+            return None  # ndjson keys are checked in Python; a copy is read by the batch path
         start, end = file_position(window, position, partition)
-        located = self._locate()
-        return parquet_chunk(
-            located, window.files or [], start, end,
-            options=self.config.format_options, max_rows=max_rows,
-            unchanged=lambda entry: self._ensure_unchanged(located, entry),
+        located, files = self._locate(), window.files or []
+        unchanged = lambda entry: self._ensure_unchanged(located, entry)  # noqa: E731
+        if fmt == "parquet":
+            return parquet_chunk(
+                located, files, start, end, options=options, max_rows=max_rows,
+                unchanged=unchanged,
+            )  # fmt: skip
+        schema = self._window_schema(located, files)
+        if schema is None:
+            return None
+        return csv_chunk(
+            located, files, start, end, options=options, schema=schema, max_rows=max_rows,
+            unchanged=unchanged,
         )  # fmt: skip
 
     def _batches(
         self, path: Path, schema: pl.Schema | None, start_row: int, start_byte: int | None
-    ) -> Iterator[tuple[pl.DataFrame, int | None]]:
+    ) -> Generator[tuple[pl.DataFrame, int | None]]:
         """The file's batches from `start_row` (at `start_byte`), with the byte after each."""
         fmt, options, size = self.config.format, self.config.format_options, self.config.batch_size
         if fmt != "parquet":
@@ -272,9 +282,10 @@ class FileHome:
             with readable_path(located, entry.path) as path:
                 schema = infer_schema(path, fmt, options)
                 fallback = fallback or schema
-                first = read_batches(path, fmt, options, schema=schema, start_row=0, batch_size=1)
-                if any(batch.height for batch in first):
-                    return schema
+                # Its first row only: a text file's first piece, not a scan of the whole file.
+                with closing(self._batches(path, schema, 0, None)) as first:
+                    if any(batch.height for batch, _ in first):
+                        return schema
         return fallback
 
     def _ensure_unchanged(self, located: HomeFiles, entry: FileEntry) -> None:

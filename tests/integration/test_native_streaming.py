@@ -4,6 +4,9 @@ journal, positions), and the batch path stays for whatever the native path canno
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +17,10 @@ from hygge.config import load_workspace
 from hygge.engine import moving
 from hygge.engine.plan import Selection, plan_run
 from hygge.engine.runner import chunk_budget, run_plan
+from hygge.faults import CRASH_EXIT_CODE
 from hygge.stores.file_store import FileStore
 from tests.support.data import content_hash, orders
-from tests.support.workspace import land, read_lake, state_of, write_workspace
+from tests.support.workspace import REPO, land, read_lake, state_of, write_workspace
 
 FLOW = """\
 home: {type: parquet, path: landing, batch_size: 4}
@@ -25,6 +29,8 @@ run_type: incremental
 entities: [orders]
 """
 WATERMARKED = FLOW + "watermark: {column: updated_at, key_columns: [id], late_rows: load}\n"
+CSV = FLOW.replace("type: parquet, path: landing", "type: local, format: csv, path: landing")
+CSV_WATERMARKED = CSV + "watermark: {column: updated_at, key_columns: [id], late_rows: load}\n"
 POLISHED = FLOW + (
     "polish: {columns: {case: pascal}, constants: [{name: source_system, value: erp}]}\n"
 )
@@ -86,13 +92,18 @@ def outcome(root: Path) -> dict[str, object]:
 
 
 def two_runs(root: Path, flow: str, project: str = "name: t\n") -> dict[str, object]:
-    """A first run of two files, a second of one more (with rows at or below the watermark)."""
+    """A first run of two files, a second of one more (with rows at or below the watermark)
+    and, for csv, lines appended to a loaded file (read from the row its loaded part ends)."""
+    fmt = "csv" if "format: csv, path" in flow else "parquet"
     write_workspace(root, {"shop": flow})
-    land(root, "orders", "a", orders(12))
-    land(root, "orders", "b", orders(11, start=12))
+    land(root, "orders", "a", orders(12), fmt=fmt)
+    b = land(root, "orders", "b", orders(11, start=12), fmt=fmt)
     go(root, project)
     late = orders(3, start=40).with_columns(updated_at=orders(3, start=2)["updated_at"])
-    land(root, "orders", "c", pl.concat([orders(7, start=23), late]))
+    land(root, "orders", "c", pl.concat([orders(7, start=23), late]), fmt=fmt)
+    if fmt == "csv":
+        with b.open("a") as text:
+            text.write(orders(4, start=60).write_csv(include_header=False))
     go(root, project)
     return outcome(root)
 
@@ -122,20 +133,25 @@ def test_a_parquet_home_into_a_parquet_lake_is_sunk_without_batches(
         (POLISHED, "name: t\n"),
         (WATERMARKED, "name: t\n"),
         (WATERMARKED, "name: t\noptions: {checkpoint_rows: 7}\n"),  # chunks end mid-file
+        (CSV, "name: t\n"),
+        (CSV.replace("batch_size: 4", "batch_size: 40"), "name: t\n"),  # files in one batch
+        (CSV + POLISHED.removeprefix(FLOW), "name: t\n"),
     ],
-    ids=["plain", "polish", "watermark", "mid-file chunks"],
+    ids=["plain", "polish", "watermark", "mid-file chunks", "csv", "csv batch", "csv polish"],
 )
 def test_the_native_path_leaves_what_the_batch_path_leaves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: Calls, flow: str, project: str
 ) -> None:
     native = two_runs(tmp_path / "native", flow, project)
-    assert calls.sinks and not calls.writes
+    # The csv file appended to is read by the batch path, from its byte offset.
+    assert calls.sinks and ("format: csv, path" in flow or not calls.writes)
     batch_path_only(monkeypatch)
 
     batches = two_runs(tmp_path / "batches", flow, project)
 
     assert calls.writes
-    if "checkpoint_rows" in project:  # the batch path's chunks end on a home batch, not at 7
+    # The batch path's chunks end on a home batch, not at 7; a native csv chunk is one file.
+    if "checkpoint_rows" in project or "format: csv, path" in flow:
         native_files, batch_files = native.pop("files"), batches.pop("files")
         assert sum(native_files) == sum(batch_files)  # type: ignore[call-overload]
     assert native == batches
@@ -159,18 +175,18 @@ def test_a_run_checkpointed_every_few_rows_resumes_chunks_inside_files(
 @pytest.mark.parametrize(
     "flow",
     [
-        FLOW.replace("type: parquet, path: landing", "type: local, format: csv, path: landing"),
+        FLOW.replace("type: parquet, path: landing", "type: local, format: ndjson, path: landing"),
         FLOW.replace("format: parquet, batch_size: 5", "format: csv, batch_size: 5"),
         FLOW + "polish: {hash_ids: [{name: row_id, from_columns: [id]}]}\n",
         FLOW + "watermark: {column: updated_at, key_columns: [id], lookback: 30m}\n",
     ],
-    ids=["csv home", "csv store", "hash ids", "lookback margin"],
+    ids=["ndjson home", "csv store", "hash ids", "lookback margin"],
 )
 def test_the_batch_path_moves_what_the_native_path_cannot(
     tmp_path: Path, calls: Calls, flow: str
 ) -> None:
     write_workspace(tmp_path, {"shop": flow})
-    fmt = "csv" if "format: csv, path" in flow else "parquet"
+    fmt = "ndjson" if "format: ndjson, path" in flow else "parquet"
     land(tmp_path, "orders", "a", orders(12), fmt=fmt)
 
     go(tmp_path)
@@ -213,3 +229,122 @@ def test_a_type_change_between_files_fails_as_the_batch_path_says(
     batch_path_only(monkeypatch)
     assert native is not None and "amount" in native
     assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    return frame.write_csv()
+
+
+HEADER_ONLY = {
+    "a": csv_text(orders(12)),
+    "b": csv_text(orders(0)),
+    "c": csv_text(orders(5, start=12)),
+}
+CRLF = {
+    "a": csv_text(orders(12)).replace("\n", "\r\n"),
+    "b": csv_text(orders(11, start=12)).replace("\n", "\r\n"),
+}
+QUOTED_NEWLINES = {
+    "a": csv_text(orders(12).with_columns(pl.col("customer") + "\nsecond line")),
+    "b": csv_text(orders(11, start=12).with_columns(pl.col("customer") + '\r\n"quoted"\n')),
+}
+
+
+def csv_outcome(root: Path, texts: dict[str, str]) -> dict[str, object]:
+    write_workspace(root, {"shop": CSV})
+    folder = root / "landing" / "orders"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (folder / f"{name}.csv").write_bytes(text.encode())
+    go(root)
+    result = outcome(root)
+    result.pop("files")  # a native csv chunk is one file: its staged files end with it
+    return result
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [HEADER_ONLY, CRLF, QUOTED_NEWLINES],
+    ids=["header-only file", "crlf", "quoted newlines"],
+)
+def test_a_csv_home_is_sunk_with_what_the_batch_path_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: Calls, texts: dict[str, str]
+) -> None:
+    native = csv_outcome(tmp_path / "native", texts)
+    assert calls.sinks and not calls.writes
+    batch_path_only(monkeypatch)
+
+    batches = csv_outcome(tmp_path / "batches", texts)
+
+    assert calls.writes
+    assert native == batches and native["rows"] == sum(  # type: ignore[comparison-overlap]
+        pl.read_csv(text.encode()).height for text in texts.values()
+    )
+
+
+def test_a_watermarked_csv_home_gets_batches(tmp_path: Path, calls: Calls) -> None:
+    # The rows read before the watermark filter would have to be counted up front.
+    write_workspace(tmp_path, {"shop": CSV_WATERMARKED})
+    land(tmp_path, "orders", "a", orders(12), fmt="csv")
+
+    go(tmp_path)
+
+    assert calls.writes and not calls.sinks
+    assert read_lake(tmp_path, "orders").height == 12
+
+
+def test_a_csv_file_of_many_chunks_gets_batches_and_the_next_is_sunk(
+    tmp_path: Path, calls: Calls
+) -> None:
+    write_workspace(tmp_path, {"shop": CSV})
+    land(tmp_path, "orders", "a", orders(12), fmt="csv")  # about 2 x 5 rows or more
+    land(tmp_path, "orders", "b", orders(4, start=12), fmt="csv")  # the end of a's 2nd chunk
+    land(tmp_path, "orders", "c", orders(3, start=16), fmt="csv")
+
+    go(tmp_path, "name: t\noptions: {checkpoint_rows: 5}\n")
+
+    assert calls.writes == 4 and calls.sinks == 1  # a in (5 + 3) + (5 + 3), then c
+    [row] = state_of(load_workspace(tmp_path)).read_journal()
+    assert row.row_count == 19
+    assert read_lake(tmp_path, "orders").height == 19
+
+
+KILLED = """\
+import sys
+from pathlib import Path
+from hygge.config import load_workspace
+from hygge.engine.plan import Selection, plan_run
+from hygge.engine.runner import chunk_budget, run_plan
+from tests.support.workspace import state_of
+workspace = load_workspace(Path(sys.argv[1]))
+plan = plan_run(workspace, Selection())
+run_plan(plan, state_of(workspace), concurrency=1, budget=chunk_budget(workspace))
+"""
+
+
+@pytest.mark.parametrize(
+    ("fault", "sunk"),
+    [("after_checkpoint:exit:1", 1), ("after_stage:exit:5", 1), ("after_checkpoint:exit:3", 0)],
+    ids=["inside the first file", "while a file is sunk", "after the sunk file"],
+)
+def test_a_killed_csv_run_resumes_at_its_byte_offset_with_every_row_once(
+    tmp_path: Path, calls: Calls, fault: str, sunk: int
+) -> None:
+    write_workspace(tmp_path, {"shop": CSV})
+    land(tmp_path, "orders", "a", orders(12), fmt="csv")  # batches: chunks end inside it
+    land(tmp_path, "orders", "b", orders(4, start=12), fmt="csv")  # sunk
+    land(tmp_path, "orders", "c", orders(3, start=16), fmt="csv")  # sunk
+    project = "name: t\noptions: {checkpoint_rows: 5}\n"
+    (tmp_path / "hygge.yml").write_text(project)
+    env = {**os.environ, "HYGGE_FAULT": fault}
+    command = [sys.executable, "-c", KILLED, str(tmp_path)]
+    died = subprocess.run(command, cwd=REPO, env=env, capture_output=True, check=False)
+    assert died.returncode == CRASH_EXIT_CODE, died.stderr
+
+    go(tmp_path, project)
+
+    assert calls.sinks == sunk
+    lake = read_lake(tmp_path, "orders")
+    assert lake.height == 19 and lake["id"].n_unique() == 19
+    rows = state_of(load_workspace(tmp_path)).read_journal()
+    assert sorted((row.status, row.row_count) for row in rows) == [("fail", 0), ("success", 19)]

@@ -10,6 +10,7 @@ run reads it is an error (its rows could be lost or doubled).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Collection, Generator, Iterator
 from contextlib import closing
@@ -39,6 +40,7 @@ from hygge.homes.file_objects import (
 from hygge.homes.file_scan import csv_chunk, parquet_chunk
 from hygge.homes.files import LocalHomeConfig
 from hygge.homes.scans import ChunkScan
+from hygge.homes.window_schemas import kept_schema
 from hygge.io.digest import byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile
@@ -102,7 +104,6 @@ class FileHome:
         for key in ("schema", "schema_overrides"):
             if key in config.format_options:
                 parse_schema(config.format_options[key])  # bad type names fail at load time
-        self._schema_cache: dict[str, pl.Schema | None] = {}
 
     def open_window(self, spec: ReadSpec) -> Window:
         """The files present now, in up to `spec.parallel` partitions of neighbouring files
@@ -270,9 +271,9 @@ class FileHome:
         if self.config.format == "parquet" or not candidates:
             return None
         key = "\n".join(file_fingerprint(f) for f in candidates)
-        if key not in self._schema_cache:
-            self._schema_cache[key] = self._infer(located, candidates)
-        return self._schema_cache[key]
+        options = json.dumps(self.config.format_options, sort_keys=True, default=str)
+        key = f"{self.identity()}\n{options}\n{key}"
+        return kept_schema(key, lambda: self._infer(located, candidates))
 
     def _infer(self, located: HomeFiles, candidates: list[FileEntry]) -> pl.Schema | None:
         fmt, options = self.config.format, self.config.format_options

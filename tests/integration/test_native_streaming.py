@@ -348,3 +348,26 @@ def test_a_killed_csv_run_resumes_at_its_byte_offset_with_every_row_once(
     assert lake.height == 19 and lake["id"].n_unique() == 19
     rows = state_of(load_workspace(tmp_path)).read_journal()
     assert sorted((row.status, row.row_count) for row in rows) == [("fail", 0), ("success", 19)]
+
+
+def test_a_csv_window_schema_is_inferred_once_for_all_its_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: Calls
+) -> None:
+    from hygge.homes import file_home
+
+    inferred: list[Path] = []
+
+    def counted(path: Path, *args: object) -> object:
+        inferred.append(path)
+        return infer(path, *args)  # type: ignore[arg-type]
+
+    infer = file_home.infer_schema
+    monkeypatch.setattr(file_home, "infer_schema", counted)
+    write_workspace(tmp_path, {"shop": CSV})
+    for name, start in (("a", 0), ("b", 3), ("c", 6)):
+        land(tmp_path, "orders", name, orders(3, start=start), fmt="csv")
+
+    go(tmp_path)
+
+    assert calls.sinks == 3  # a chunk a file, each opening the home again
+    assert [path.name for path in inferred] == ["a.csv"]

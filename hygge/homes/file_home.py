@@ -37,7 +37,7 @@ from hygge.homes.file_objects import (
     locate_local,
     readable_path,
 )
-from hygge.homes.file_scan import csv_chunk, parquet_chunk
+from hygge.homes.file_scan import parquet_chunk, text_chunk
 from hygge.homes.files import LocalHomeConfig
 from hygge.homes.scans import ChunkScan
 from hygge.homes.window_schemas import kept_schema
@@ -155,11 +155,11 @@ class FileHome:
         partition: str = DEFAULT_PARTITION,
         max_rows: int | None = None,
     ) -> ChunkScan | None:
-        """The next chunk as lazy scans (`hygge.homes.scans`): parquet or csv on a local disk
-        (None otherwise: the batch path reads it)."""
+        """The next chunk as lazy scans (`hygge.homes.scans`): files on a local disk (None
+        otherwise: the batch path reads it)."""
         fmt, options = self.config.format, self.config.format_options
-        if fmt == "ndjson" or self.storage is not None:
-            return None  # ndjson keys are checked in Python; a copy is read by the batch path
+        if self.storage is not None:
+            return None  # the batch path reads a local copy
         start, end = file_position(window, position, partition)
         located, files = self._locate(), window.files or []
         unchanged = lambda entry: self._ensure_unchanged(located, entry)  # noqa: E731
@@ -171,9 +171,9 @@ class FileHome:
         schema = self._window_schema(located, files)
         if schema is None:
             return None
-        return csv_chunk(
-            located, files, start, end, options=options, schema=schema, max_rows=max_rows,
-            unchanged=unchanged,
+        return text_chunk(
+            located, files, start, end, fmt=fmt, options=options, schema=schema,
+            max_rows=max_rows, unchanged=unchanged,
         )  # fmt: skip
 
     def _batches(

@@ -1,7 +1,7 @@
 """A file home's chunk as polars lazy scans (`hygge.homes.scans`), for files on a local disk:
 parquet, each file piece `scan_parquet(path).slice(start, rows)` (the offsets pushed down so row
-groups before a resumed offset are not decoded, rows from the footers); csv, one whole file a
-chunk, its rows counted by the sink that writes them."""
+groups before a resumed offset are not decoded, rows from the footers); csv and ndjson, one
+whole file a chunk, its rows counted by the sink that writes them."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from typing import Any
 
 import polars as pl
 
+from hygge.errors import DataError
 from hygge.homes.base import FileEntry
 from hygge.homes.file_objects import HomeFiles
 from hygge.homes.positions import FilePosition
 from hygge.homes.scans import ChunkScan, ScanPart
 from hygge.io.readers import parquet_row_count
 from hygge.io.text_pieces import LocalBytes, RowSyntax
-from hygge.io.text_scan import csv_scan, estimated_rows
+from hygge.io.text_scan import estimated_rows, text_scan
 
 
 def parquet_chunk(
@@ -64,21 +65,23 @@ def parquet_chunk(
     return ChunkScan(parts, position, done, verify)
 
 
-def csv_chunk(
+def text_chunk(
     located: HomeFiles,
     files: list[FileEntry],
     start: FilePosition,
     end: int,
     *,
+    fmt: str,
     options: Mapping[str, Any],
     schema: pl.Schema,
     max_rows: int | None,
     unchanged: Callable[[FileEntry], None],
 ) -> ChunkScan | None:
-    """The next csv file with bytes, whole, as one scan whose rows are what is sunk (no csv is
-    counted up front). None, for the batch path, when the chunk starts inside a file (it seeks
-    the byte offset), the file was appended to, is not on a local disk or in a polars encoding,
-    or holds about twice `max_rows` rows or more (the batch path ends its chunks inside it)."""
+    """The next csv/ndjson file with bytes, whole, as one scan whose rows are what is sunk (no
+    text file is counted up front). None, for the batch path, when the chunk starts inside a
+    file (it seeks the byte offset), the file was appended to, is not on a local disk or in a
+    polars encoding, holds about twice `max_rows` rows or more (the batch path ends its chunks
+    inside it), or has an ndjson key outside the schema (the batch path names it, and where)."""
     stop = min(end, len(files))
     index = start.file_index
     if index < stop and start.byte_offset == files[index].size:
@@ -91,10 +94,13 @@ def csv_chunk(
         return None
     entry = files[index]
     path = located.storage.local_path(located.key(entry.path))
-    if path is None or _too_big(path, entry.size, options, max_rows):
+    if path is None or _too_big(path, entry.size, fmt, options, max_rows):
         return None
     unchanged(entry)
-    frame = csv_scan(path, options, schema)
+    try:
+        frame = text_scan(path, fmt, options, schema)
+    except DataError:
+        return None
     if frame is None:
         return None
     done = not any(f.size for f in files[index + 1 : stop])
@@ -104,8 +110,10 @@ def csv_chunk(
     )
 
 
-def _too_big(path: Path, size: int, options: Mapping[str, Any], max_rows: int | None) -> bool:
+def _too_big(
+    path: Path, size: int, fmt: str, options: Mapping[str, Any], max_rows: int | None
+) -> bool:
     if max_rows is None:
         return False
     with LocalBytes(path) as source:
-        return estimated_rows(source, size, RowSyntax("csv", options)) >= 2 * max_rows
+        return estimated_rows(source, size, RowSyntax(fmt, options)) >= 2 * max_rows

@@ -31,6 +31,7 @@ entities: [orders]
 WATERMARKED = FLOW + "watermark: {column: updated_at, key_columns: [id], late_rows: load}\n"
 CSV = FLOW.replace("type: parquet, path: landing", "type: local, format: csv, path: landing")
 CSV_WATERMARKED = CSV + "watermark: {column: updated_at, key_columns: [id], late_rows: load}\n"
+NDJSON = FLOW.replace("type: parquet, path: landing", "type: local, format: ndjson, path: landing")
 POLISHED = FLOW + (
     "polish: {columns: {case: pascal}, constants: [{name: source_system, value: erp}]}\n"
 )
@@ -94,16 +95,19 @@ def outcome(root: Path) -> dict[str, object]:
 def two_runs(root: Path, flow: str, project: str = "name: t\n") -> dict[str, object]:
     """A first run of two files, a second of one more (with rows at or below the watermark)
     and, for csv, lines appended to a loaded file (read from the row its loaded part ends)."""
-    fmt = "csv" if "format: csv, path" in flow else "parquet"
+    fmt = next((f for f in ("csv", "ndjson") if f"format: {f}, path" in flow), "parquet")
     write_workspace(root, {"shop": flow})
     land(root, "orders", "a", orders(12), fmt=fmt)
     b = land(root, "orders", "b", orders(11, start=12), fmt=fmt)
     go(root, project)
     late = orders(3, start=40).with_columns(updated_at=orders(3, start=2)["updated_at"])
     land(root, "orders", "c", pl.concat([orders(7, start=23), late]), fmt=fmt)
-    if fmt == "csv":
-        with b.open("a") as text:
-            text.write(orders(4, start=60).write_csv(include_header=False))
+    appended = orders(4, start=60)
+    with b.open("a") as text:
+        if fmt == "csv":
+            text.write(appended.write_csv(include_header=False))
+        elif fmt == "ndjson":
+            text.write(appended.write_ndjson())
     go(root, project)
     return outcome(root)
 
@@ -136,22 +140,33 @@ def test_a_parquet_home_into_a_parquet_lake_is_sunk_without_batches(
         (CSV, "name: t\n"),
         (CSV.replace("batch_size: 4", "batch_size: 40"), "name: t\n"),  # files in one batch
         (CSV + POLISHED.removeprefix(FLOW), "name: t\n"),
+        (NDJSON, "name: t\n"),
     ],
-    ids=["plain", "polish", "watermark", "mid-file chunks", "csv", "csv batch", "csv polish"],
+    ids=[
+        "plain",
+        "polish",
+        "watermark",
+        "mid-file chunks",
+        "csv",
+        "csv batch",
+        "csv polish",
+        "ndjson",
+    ],
 )
 def test_the_native_path_leaves_what_the_batch_path_leaves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: Calls, flow: str, project: str
 ) -> None:
     native = two_runs(tmp_path / "native", flow, project)
-    # The csv file appended to is read by the batch path, from its byte offset.
-    assert calls.sinks and ("format: csv, path" in flow or not calls.writes)
+    # The text file appended to is read by the batch path, from its byte offset.
+    text = "format: csv, path" in flow or "format: ndjson, path" in flow
+    assert calls.sinks and (text or not calls.writes)
     batch_path_only(monkeypatch)
 
     batches = two_runs(tmp_path / "batches", flow, project)
 
     assert calls.writes
-    # The batch path's chunks end on a home batch, not at 7; a native csv chunk is one file.
-    if "checkpoint_rows" in project or "format: csv, path" in flow:
+    # The batch path's chunks end on a home batch, not at 7; a native text chunk is one file.
+    if "checkpoint_rows" in project or text:
         native_files, batch_files = native.pop("files"), batches.pop("files")
         assert sum(native_files) == sum(batch_files)  # type: ignore[call-overload]
     assert native == batches
@@ -175,19 +190,17 @@ def test_a_run_checkpointed_every_few_rows_resumes_chunks_inside_files(
 @pytest.mark.parametrize(
     "flow",
     [
-        FLOW.replace("type: parquet, path: landing", "type: local, format: ndjson, path: landing"),
         FLOW.replace("format: parquet, batch_size: 5", "format: csv, batch_size: 5"),
         FLOW + "polish: {hash_ids: [{name: row_id, from_columns: [id]}]}\n",
         FLOW + "watermark: {column: updated_at, key_columns: [id], lookback: 30m}\n",
     ],
-    ids=["ndjson home", "csv store", "hash ids", "lookback margin"],
+    ids=["csv store", "hash ids", "lookback margin"],
 )
 def test_the_batch_path_moves_what_the_native_path_cannot(
     tmp_path: Path, calls: Calls, flow: str
 ) -> None:
     write_workspace(tmp_path, {"shop": flow})
-    fmt = "ndjson" if "format: ndjson, path" in flow else "parquet"
-    land(tmp_path, "orders", "a", orders(12), fmt=fmt)
+    land(tmp_path, "orders", "a", orders(12))
 
     go(tmp_path)
 
@@ -258,7 +271,7 @@ def csv_outcome(root: Path, texts: dict[str, str]) -> dict[str, object]:
         (folder / f"{name}.csv").write_bytes(text.encode())
     go(root)
     result = outcome(root)
-    result.pop("files")  # a native csv chunk is one file: its staged files end with it
+    result.pop("files")  # a native text chunk is one file: its staged files end with it
     return result
 
 
@@ -371,3 +384,23 @@ def test_a_csv_window_schema_is_inferred_once_for_all_its_chunks(
 
     assert calls.sinks == 3  # a chunk a file, each opening the home again
     assert [path.name for path in inferred] == ["a.csv"]
+
+
+def test_an_ndjson_key_outside_the_schema_fails_as_the_batch_path_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failure(root: Path) -> str | None:
+        write_workspace(root, {"shop": NDJSON})
+        land(root, "orders", "a", orders(12), fmt="ndjson")
+        land(root, "orders", "b", orders(2, start=12).with_columns(extra=pl.lit(1)), fmt="ndjson")
+        (root / "hygge.yml").write_text("name: t\n")
+        workspace = load_workspace(root)
+        report = run_plan(plan_run(workspace, Selection()), state_of(workspace), concurrency=1)
+        assert not report.ok
+        [row] = state_of(workspace).read_journal()
+        return row.message
+
+    native = failure(tmp_path / "native")
+    batch_path_only(monkeypatch)
+    assert native is not None and "'extra'" in native
+    assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]

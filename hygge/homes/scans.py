@@ -22,7 +22,7 @@ from hygge.homes.positions import FilePosition, Position
 @dataclass(frozen=True)
 class ScanPart:
     """The rows `[start, start + rows)` of the window's file `file_index`, as a lazy scan;
-    `rows` None: the rest of the file, as many as the sink writes (csv files are not counted
+    `rows` None: the rest of the file, as many as the sink writes (text files are not counted
     before they are read)."""
 
     file_index: int

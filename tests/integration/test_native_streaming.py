@@ -335,18 +335,19 @@ run_plan(plan, state_of(workspace), concurrency=1, budget=chunk_budget(workspace
 """
 
 
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 @pytest.mark.parametrize(
     ("fault", "sunk"),
     [("after_checkpoint:exit:1", 1), ("after_stage:exit:5", 1), ("after_checkpoint:exit:3", 0)],
     ids=["inside the first file", "while a file is sunk", "after the sunk file"],
 )
-def test_a_killed_csv_run_resumes_at_its_byte_offset_with_every_row_once(
-    tmp_path: Path, calls: Calls, fault: str, sunk: int
+def test_a_killed_text_run_resumes_at_its_byte_offset_with_every_row_once(
+    tmp_path: Path, calls: Calls, fault: str, sunk: int, fmt: str
 ) -> None:
-    write_workspace(tmp_path, {"shop": CSV})
-    land(tmp_path, "orders", "a", orders(12), fmt="csv")  # batches: chunks end inside it
-    land(tmp_path, "orders", "b", orders(4, start=12), fmt="csv")  # sunk
-    land(tmp_path, "orders", "c", orders(3, start=16), fmt="csv")  # sunk
+    write_workspace(tmp_path, {"shop": CSV if fmt == "csv" else NDJSON})
+    land(tmp_path, "orders", "a", orders(12), fmt=fmt)  # batches: chunks end inside it
+    land(tmp_path, "orders", "b", orders(4, start=12), fmt=fmt)  # the end of a's 2nd chunk
+    land(tmp_path, "orders", "c", orders(3, start=16), fmt=fmt)  # sunk
     project = "name: t\noptions: {checkpoint_rows: 5}\n"
     (tmp_path / "hygge.yml").write_text(project)
     env = {**os.environ, "HYGGE_FAULT": fault}
@@ -403,4 +404,32 @@ def test_an_ndjson_key_outside_the_schema_fails_as_the_batch_path_says(
     native = failure(tmp_path / "native")
     batch_path_only(monkeypatch)
     assert native is not None and "'extra'" in native
+    assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "id,customer,amount,updated_at\n13,c,1.0,2024-01-01\n007,c,2.0,2024-01-01\n",
+        "id,customer,amount,updated_at\n13,c,1.0,2024-01-01\n14,c,x,2024-01-01\n",
+    ],
+    ids=["an integer a parse would change", "a value of another type"],
+)
+def test_a_csv_value_the_window_schema_cannot_read_fails_as_the_batch_path_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second: str
+) -> None:
+    def failure(root: Path) -> str | None:
+        write_workspace(root, {"shop": CSV})
+        land(root, "orders", "a", orders(12), fmt="csv")
+        (root / "landing" / "orders" / "b.csv").write_text(second)
+        (root / "hygge.yml").write_text("name: t\n")
+        workspace = load_workspace(root)
+        report = run_plan(plan_run(workspace, Selection()), state_of(workspace), concurrency=1)
+        assert not report.ok
+        [row] = state_of(workspace).read_journal()
+        return row.message
+
+    native = failure(tmp_path / "native")
+    batch_path_only(monkeypatch)
+    assert native is not None and "b.csv" in native
     assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]

@@ -433,3 +433,39 @@ def test_a_csv_value_the_window_schema_cannot_read_fails_as_the_batch_path_says(
     batch_path_only(monkeypatch)
     assert native is not None and "b.csv" in native
     assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]
+
+
+def test_ctrl_c_inside_a_csv_sink_finishes_the_file_then_cancels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from hygge.engine.steps import ChunkBudget
+    from tests.integration.test_ctrl_c_mid_write import interrupting
+    from tests.support.workspace import run
+
+    write_workspace(tmp_path, {"shop": CSV})
+    for name, start, rows in (("a", 0, 30), ("b", 30, 30), ("c", 60, 40)):
+        land(tmp_path, "orders", name, orders(rows, start=start), fmt="csv")
+    (tmp_path / "hygge.yml").write_text("name: t\n")
+    workspace = load_workspace(tmp_path)
+    sink = interrupting("sink_parquet", at_call=1, frame=pl.LazyFrame)
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", sink)
+    cancel = threading.Event()
+
+    report = run_plan(
+        plan_run(workspace, Selection()),
+        state_of(workspace),
+        concurrency=1,
+        budget=ChunkBudget(max_rows=100),
+        cancel=cancel,
+    )
+
+    assert report.cancelled and cancel.is_set()
+    [result] = report.results
+    assert result.rows_kept == 30  # the first file, sunk again whole
+    assert not list((tmp_path / "lake" / "_hygge_staging" / "orders").rglob("*.tmp"))
+    monkeypatch.undo()
+    run(tmp_path)
+    lake = read_lake(tmp_path, "orders")
+    assert lake.height == 100 and lake["id"].n_unique() == 100

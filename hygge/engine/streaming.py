@@ -65,8 +65,8 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
         scan = home.scan(mover.cp.window, start, mover.partition.id, mover.max_rows)
     except READ_ERRORS:
         return None  # the batch path reads it and says what is wrong, and where
-    if scan is None:
-        return None
+    if scan is None or (not scan.counted and mover.watermark is not None):
+        return None  # rows read before the watermark filter are known only by counting them
     try:
         query = _query(mover, scan)
     except KeyboardInterrupt:
@@ -78,6 +78,8 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
     if query is None or sunk is None:
         return None
     scan.verify()
+    if not scan.counted:
+        scan = scan.with_rows(sunk[1])  # nothing filters rows: the part's rows are those sunk
     _account(mover, scan, query.schema, query.maximum)
     mover.staging, mover.staged_rows = sunk[0], mover.staged_rows + sunk[1]
     # As on the batch path, a cancelled chunk is never the last: the next run publishes.
@@ -172,7 +174,8 @@ def _account(mover: ChunkMover, scan: ChunkScan, schema: pl.Schema | None, maxim
         mover.schema = schema
         encoded = encode_schema(pl.DataFrame(schema=schema))
         mover.cp = mover.cp.model_copy(update={"arrow_schema": encoded})
-    for part in scan.parts:
-        mover.file_rows[part.file_index] = part.start + part.rows
+    rows = [part.rows or 0 for part in scan.parts]  # counted: see `stream_chunk`
+    for part, read in zip(scan.parts, rows, strict=True):
+        mover.file_rows[part.file_index] = part.start + read
     if mover.watermark is not None:
-        mover.watermark.take_maximum(maximum, sum(part.rows for part in scan.parts))
+        mover.watermark.take_maximum(maximum, sum(rows))

@@ -10,8 +10,10 @@ run reads it is an error (its rows could be lost or doubled).
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator, Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,9 +37,10 @@ from hygge.homes.file_objects import (
     locate_local,
     readable_path,
 )
-from hygge.homes.file_scan import parquet_chunk
+from hygge.homes.file_scan import parquet_chunk, text_chunk
 from hygge.homes.files import LocalHomeConfig
 from hygge.homes.scans import ChunkScan
+from hygge.homes.window_schemas import kept_schema
 from hygge.io.digest import byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile
@@ -101,7 +104,6 @@ class FileHome:
         for key in ("schema", "schema_overrides"):
             if key in config.format_options:
                 parse_schema(config.format_options[key])  # bad type names fail at load time
-        self._schema_cache: dict[str, pl.Schema | None] = {}
 
     def open_window(self, spec: ReadSpec) -> Window:
         """The files present now, in up to `spec.parallel` partitions of neighbouring files
@@ -153,21 +155,30 @@ class FileHome:
         partition: str = DEFAULT_PARTITION,
         max_rows: int | None = None,
     ) -> ChunkScan | None:
-        """The next chunk as lazy scans (`hygge.homes.scans`): parquet on a local disk only
-        (None otherwise: the batch path reads it)."""
-        if self.config.format != "parquet" or self.storage is not None:
-            return None
+        """The next chunk as lazy scans (`hygge.homes.scans`): files on a local disk (None
+        otherwise: the batch path reads it)."""
+        fmt, options = self.config.format, self.config.format_options
+        if self.storage is not None:
+            return None  # the batch path reads a local copy
         start, end = file_position(window, position, partition)
-        located = self._locate()
-        return parquet_chunk(
-            located, window.files or [], start, end,
-            options=self.config.format_options, max_rows=max_rows,
-            unchanged=lambda entry: self._ensure_unchanged(located, entry),
+        located, files = self._locate(), window.files or []
+        unchanged = lambda entry: self._ensure_unchanged(located, entry)  # noqa: E731
+        if fmt == "parquet":
+            return parquet_chunk(
+                located, files, start, end, options=options, max_rows=max_rows,
+                unchanged=unchanged,
+            )  # fmt: skip
+        schema = self._window_schema(located, files)
+        if schema is None:
+            return None
+        return text_chunk(
+            located, files, start, end, fmt=fmt, options=options, schema=schema,
+            max_rows=max_rows, unchanged=unchanged,
         )  # fmt: skip
 
     def _batches(
         self, path: Path, schema: pl.Schema | None, start_row: int, start_byte: int | None
-    ) -> Iterator[tuple[pl.DataFrame, int | None]]:
+    ) -> Generator[tuple[pl.DataFrame, int | None]]:
         """The file's batches from `start_row` (at `start_byte`), with the byte after each."""
         fmt, options, size = self.config.format, self.config.format_options, self.config.batch_size
         if fmt != "parquet":
@@ -260,9 +271,9 @@ class FileHome:
         if self.config.format == "parquet" or not candidates:
             return None
         key = "\n".join(file_fingerprint(f) for f in candidates)
-        if key not in self._schema_cache:
-            self._schema_cache[key] = self._infer(located, candidates)
-        return self._schema_cache[key]
+        options = json.dumps(self.config.format_options, sort_keys=True, default=str)
+        key = f"{self.identity()}\n{options}\n{key}"
+        return kept_schema(key, lambda: self._infer(located, candidates))
 
     def _infer(self, located: HomeFiles, candidates: list[FileEntry]) -> pl.Schema | None:
         fmt, options = self.config.format, self.config.format_options
@@ -272,9 +283,10 @@ class FileHome:
             with readable_path(located, entry.path) as path:
                 schema = infer_schema(path, fmt, options)
                 fallback = fallback or schema
-                first = read_batches(path, fmt, options, schema=schema, start_row=0, batch_size=1)
-                if any(batch.height for batch in first):
-                    return schema
+                # Its first row only: a text file's first piece, not a scan of the whole file.
+                with closing(self._batches(path, schema, 0, None)) as first:
+                    if any(batch.height for batch, _ in first):
+                        return schema
         return fallback
 
     def _ensure_unchanged(self, located: HomeFiles, entry: FileEntry) -> None:

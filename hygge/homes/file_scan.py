@@ -1,19 +1,24 @@
-"""A file home's chunk as polars lazy scans (`hygge.homes.scans`): parquet files on a local
-disk, each file piece `scan_parquet(path).slice(start, rows)`, the offsets pushed down so row
-groups before a resumed offset are not decoded."""
+"""A file home's chunk as polars lazy scans (`hygge.homes.scans`), for files on a local disk:
+parquet, each file piece `scan_parquet(path).slice(start, rows)` (the offsets pushed down so row
+groups before a resumed offset are not decoded, rows from the footers); csv and ndjson, one
+whole file a chunk, its rows counted by the sink that writes them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from hygge.errors import DataError
 from hygge.homes.base import FileEntry
 from hygge.homes.file_objects import HomeFiles
 from hygge.homes.positions import FilePosition
 from hygge.homes.scans import ChunkScan, ScanPart
 from hygge.io.readers import parquet_row_count
+from hygge.io.text_pieces import LocalBytes, RowSyntax
+from hygge.io.text_scan import estimated_rows, text_scan
 
 
 def parquet_chunk(
@@ -58,3 +63,57 @@ def parquet_chunk(
             unchanged(files[part.file_index])
 
     return ChunkScan(parts, position, done, verify)
+
+
+def text_chunk(
+    located: HomeFiles,
+    files: list[FileEntry],
+    start: FilePosition,
+    end: int,
+    *,
+    fmt: str,
+    options: Mapping[str, Any],
+    schema: pl.Schema,
+    max_rows: int | None,
+    unchanged: Callable[[FileEntry], None],
+) -> ChunkScan | None:
+    """The next csv/ndjson file with bytes, whole, as one scan whose rows are what is sunk (no
+    text file is counted up front). None, for the batch path, when the chunk starts inside a
+    file (it seeks the byte offset), the file was appended to, is not on a local disk or in a
+    polars encoding, holds about twice `max_rows` rows or more (the batch path ends its chunks
+    inside it), or has an ndjson key outside the schema (the batch path names it, and where)."""
+    stop = min(end, len(files))
+    index = start.file_index
+    if index < stop and start.byte_offset == files[index].size:
+        index += 1  # read to its end
+    elif index < stop and start.row_offset > files[index].start_row:
+        return None  # inside the file
+    while index < stop and not files[index].size:
+        index += 1
+    if index >= stop or files[index].start_row:
+        return None
+    entry = files[index]
+    path = located.storage.local_path(located.key(entry.path))
+    if path is None or _too_big(path, entry.size, fmt, options, max_rows):
+        return None
+    unchanged(entry)
+    try:
+        frame = text_scan(path, fmt, options, schema)
+    except DataError:
+        return None
+    if frame is None:
+        return None
+    done = not any(f.size for f in files[index + 1 : stop])
+    position = FilePosition(file_index=index, row_offset=0, byte_offset=entry.size)
+    return ChunkScan(
+        [ScanPart(index, entry.path, frame, 0, None)], position, done, lambda: unchanged(entry)
+    )
+
+
+def _too_big(
+    path: Path, size: int, fmt: str, options: Mapping[str, Any], max_rows: int | None
+) -> bool:
+    if max_rows is None:
+        return False
+    with LocalBytes(path) as source:
+        return estimated_rows(source, size, RowSyntax(fmt, options)) >= 2 * max_rows

@@ -10,7 +10,7 @@ reads it instead).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 import polars as pl
@@ -21,13 +21,15 @@ from hygge.homes.positions import FilePosition, Position
 
 @dataclass(frozen=True)
 class ScanPart:
-    """The rows `[start, start + rows)` of the window's file `file_index`, as a lazy scan."""
+    """The rows `[start, start + rows)` of the window's file `file_index`, as a lazy scan;
+    `rows` None: the rest of the file, as many as the sink writes (text files are not counted
+    before they are read)."""
 
     file_index: int
     path: str  # relative to the home, as the window lists it
     frame: pl.LazyFrame
     start: int
-    rows: int
+    rows: int | None
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ class ChunkScan:
     position: FilePosition
     done: bool
     verify: Callable[[], None]
+
+    @property
+    def counted(self) -> bool:
+        """Whether every part's rows are known before it is read."""
+        return all(part.rows is not None for part in self.parts)
+
+    def with_rows(self, rows: int) -> ChunkScan:
+        """This chunk of one uncounted part, with its `rows` (what was sunk) filled in."""
+        [part] = self.parts
+        position = self.position.model_copy(update={"row_offset": part.start + rows})
+        return replace(self, parts=[replace(part, rows=rows)], position=position)
 
 
 @runtime_checkable

@@ -28,6 +28,23 @@ def reads_as_text(fmt: str, dtype: pl.DataType) -> bool:
     return fmt == "csv" and isinstance(dtype, _CHECKED_INTEGERS)
 
 
+def lossless_integers(schema: pl.Schema) -> list[pl.Expr]:
+    """`parse_integers` as expressions for a lazy scan: each integer column read as text parsed,
+    a value the parse would lose or change failing the scan (the batch path, reading it again,
+    says which value, where)."""
+    parsed = []
+    for name, dtype in schema.items():
+        if not reads_as_text("csv", dtype):
+            continue
+        text = pl.col(name)
+        lossy = text.is_not_null() & (
+            text.cast(dtype, strict=False).cast(pl.String).fill_null("") != text
+        )
+        kept = pl.when(lossy).then(pl.lit("lossy")).otherwise(text)
+        parsed.append(kept.cast(dtype, strict=True).alias(name))
+    return parsed
+
+
 def parse_integers(
     batch: pl.DataFrame,
     schema: pl.Schema,

@@ -1,0 +1,65 @@
+"""A whole csv or ndjson file as one polars lazy scan with the window's schema, for the
+native path.
+
+What `hygge.io.readers.read_text_rows` yields for the file, lazily: the same wire types and
+conversions; csv integer columns read as text and parsed by `lossless_integers` (a value the
+parse would change fails the scan; the batch path, reading it again, names it); an ndjson
+file's keys checked first (`check_ndjson_keys`). No rows are counted here: the rows a scan
+read are the rows the sink wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from hygge.io.locate import POLARS_ENCODINGS
+from hygge.io.schema import convert_expr, wire_type
+from hygge.io.text_checks import check_ndjson_keys, lossless_integers, reads_as_text
+from hygge.io.text_pieces import ByteSource, RowSyntax, data_start
+
+_SCHEMA_OPTIONS = ("schema", "schema_overrides")
+SAMPLE_BYTES = 1 << 16  # the rows of this much of a file estimate its rows
+
+
+def text_scan(
+    path: Path, fmt: str, options: Mapping[str, Any], schema: pl.Schema
+) -> pl.LazyFrame | None:
+    """The csv/ndjson file as one lazy scan read with `schema`; None when it must be
+    transcoded first. A DataError when an ndjson key is outside `schema`."""
+    if str(options.get("encoding", "utf8")).lower() not in POLARS_ENCODINGS:
+        return None
+    wire = {n: _wire(fmt, t) for n, t in schema.items()}
+    converted = [
+        convert_expr(n, wire[n], t)
+        for n, t in schema.items()
+        if wire[n] != t and not reads_as_text(fmt, t)
+    ]
+    plain = {k: v for k, v in options.items() if k not in _SCHEMA_OPTIONS}
+    if fmt == "csv":
+        lf = pl.scan_csv(path, **plain, schema=pl.Schema(wire))
+        converted += lossless_integers(schema)
+    else:
+        check_ndjson_keys(path, path, schema, options)
+        lf = pl.scan_ndjson(path, **plain, schema=pl.Schema(wire))
+    return lf.with_columns(converted) if converted else lf
+
+
+def _wire(fmt: str, dtype: pl.DataType) -> pl.DataType:
+    return pl.String() if reads_as_text(fmt, dtype) else wire_type(fmt, dtype)
+
+
+def estimated_rows(source: ByteSource, size: int, syntax: RowSyntax) -> int:
+    """About how many data rows a file of `size` bytes holds, from the end-of-lines in its
+    first data bytes (quoted line breaks count as rows: an estimate for a budget, no more)."""
+    if syntax.eol is None:
+        return 0
+    start = data_start(source, size, syntax)
+    sample = source.read_at(start, min(SAMPLE_BYTES, size - start))
+    if not sample:
+        return 0
+    lines = max(sample.count(bytes([syntax.eol])), 1)
+    return (size - start) * lines // len(sample)

@@ -71,7 +71,7 @@ def check_entity_arguments(
         kept = sorted(stored - {entity.qualified_name for entity in workspace.entities})
         removed = f"; hygge keeps state of removed {', '.join(kept)}" if kept else ""
         raise ConfigError(
-            f"--entity {name!r} is not an entity name: give ENTITY (with one --flow) or "
+            f"--entity {name!r} is not a valid entity name: give ENTITY (with one --flow) or "
             "FLOW.ENTITY, without '/', '\\' or ':'",
             hint=f"{workspace_has(workspace)}{removed}",
         )

@@ -199,7 +199,7 @@ def test_reset_of_a_path_like_entity_does_not_blame_an_empty_flow(tmp_path):
     assert done.returncode == 2, out
     assert "--flow ''" not in out, out
     said = " ".join(out.split())
-    assert "--entity '../f/items' is not an entity name" in said, said
+    assert "--entity '../f/items' is not a valid entity name" in said, said
     assert "the workspace has: f.orders, f.items" in said, said
 
 

@@ -89,7 +89,7 @@ def test_reset_orphaned_refuses_an_entity_still_in_the_workspace(project, invoke
     ("flow", "entity", "said"),
     [
         pytest.param("old", "gone", "unknown flow 'old'", id="no-state"),
-        pytest.param("sample", "a/b", "--entity 'a/b' is not an entity name", id="path"),
+        pytest.param("sample", "a/b", "--entity 'a/b' is not a valid entity name", id="path"),
     ],
 )
 def test_reset_orphaned_of_a_name_hygge_keeps_nothing_for_is_a_configuration_error(

@@ -15,6 +15,7 @@ among temp files are refused, and so are names longer than MAX_NAME_BYTES.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -54,6 +55,12 @@ def check_name(name: str, what: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=4096)  # asked several times per step: build each path once
+def _state_path(state_dir: Path, kind: Kind, flow: str, entity: str) -> Path:
+    folder = state_dir / kind / check_name(flow, "flow")
+    return folder / f"{check_name(entity, 'entity')}{_SUFFIX[kind]}"
+
+
 @dataclass(frozen=True)
 class StateLayout:
     """The paths of one local state folder."""
@@ -63,8 +70,7 @@ class StateLayout:
 
     def path(self, kind: Kind, flow: str, entity: str) -> Path:
         """The file holding `kind` state of `flow.entity`."""
-        folder = self.state_dir / kind / check_name(flow, "flow")
-        return folder / f"{check_name(entity, 'entity')}{_SUFFIX[kind]}"
+        return _state_path(self.state_dir, kind, flow, entity)
 
     def ledger_folder(self, flow: str, entity: str) -> Path:
         """The folder holding the file ledger's shards of `flow.entity`."""

@@ -168,7 +168,7 @@ class LocalStateBackend:
 
     def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None:
         try:
-            data = json.dumps(checkpoint, indent=2, allow_nan=False).encode()
+            data = json.dumps(checkpoint, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError) as error:
             raise StateError(
                 f"the checkpoint of {flow}.{entity} is not plain JSON ({error}); "

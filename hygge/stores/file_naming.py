@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -24,8 +25,10 @@ class FileNaming:
 
     def __init__(self, config: LocalStoreConfig, place: Place) -> None:
         self.place = place
+        text, extension = config.file_pattern, config.extension
         self._patterns = {
-            run_type: _pattern(config, place, run_type) for run_type in FILE_RUN_TYPES
+            run_type: _pattern(text, extension, place.entity, place.flow, run_type)
+            for run_type in FILE_RUN_TYPES
         }
 
     def name(self, staging: Staging, sequence: int) -> str:
@@ -61,18 +64,20 @@ class FileNaming:
         return max((s for s in found if s is not None), default=-1) + 1
 
 
-def _pattern(config: LocalStoreConfig, place: Place, run_type: RunType) -> FilePattern:
-    extension = config.extension
-    if config.file_pattern is not None:
-        text = config.file_pattern
+@functools.lru_cache(maxsize=1024)  # the same few patterns for every entity of a flow
+def _pattern(
+    file_pattern: str | None, extension: str, entity: str, flow: str, run_type: RunType
+) -> FilePattern:
+    """The validated pattern (frozen, so shared); a ConfigError is raised anew each call."""
+    if file_pattern is not None:
+        text = file_pattern
         if not text.endswith(extension):
             text += extension  # readers pick files by extension: never publish unseen files
     elif run_type is RunType.INCREMENTAL:
         text = "{timestamp}_{run_id}_{sequence:05d}" + extension
     else:
         text = "{sequence:020d}" + extension
-    pattern = FilePattern.parse(text)
-    entity, flow = place.entity, place.flow
+    pattern = _parsed(text)
     sample = pattern.render(sequence=0, entity=entity, flow=flow, run_id=_RUN, started=_EPOCH)
     if sample.startswith((".", "_")):
         raise ConfigError(
@@ -88,3 +93,8 @@ def _pattern(config: LocalStoreConfig, place: Place, run_type: RunType) -> FileP
             hint="shorten the pattern (drop {flow} or {entity}: the folder names them)",
         )
     return pattern
+
+
+@functools.lru_cache(maxsize=64)  # parsing does not depend on the entity: once per text
+def _parsed(text: str) -> FilePattern:
+    return FilePattern.parse(text)

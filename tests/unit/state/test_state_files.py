@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,23 @@ def test_checkpoint_round_trips_and_clears(backend, state_dir):
     backend.clear_checkpoint("orders", "customers")  # clearing twice is fine
 
     assert backend.load_checkpoint("orders", "customers") is None
+
+
+def test_checkpoint_is_written_as_one_compact_line(backend, state_dir):
+    backend.save_checkpoint("orders", "customers", {"position": {"file_index": 2}, "done": False})
+
+    text = (state_dir / "checkpoints" / "orders" / "customers.json").read_text()
+    assert text == '{"position":{"file_index":2},"done":false}'
+
+
+def test_checkpoint_written_indented_by_an_earlier_version_still_loads(backend, state_dir):
+    checkpoint = {"position": {"file_index": 2, "row_offset": 100}, "rows": 7, "done": False}
+    path = state_dir / "checkpoints" / "orders" / "customers.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(checkpoint, indent=2))
+
+    assert backend.load_checkpoint("orders", "customers") == checkpoint
+    assert backend.replace_checkpoint("orders", "customers", {"generation": 1}, 0)
 
 
 def test_writes_leave_no_temp_files(backend, state_dir, make_row):

@@ -1,0 +1,53 @@
+"""Hostile-user findings on issue 8's work (state ownership, native streaming, lazy CLI, i7c).
+
+Each test reproduces a defect the i9 attack found; fixed ones pass, open ones are strict xfails.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tests.support.cli import hygge
+from tests.support.workspace import land, write_workspace
+
+FLOW = """\
+home: {type: parquet, path: landing}
+store: {type: parquet, path: lake}
+run_type: full_drop
+entities: [orders]
+"""
+
+
+def _frame(n: int = 5) -> pl.DataFrame:
+    return pl.DataFrame({"id": list(range(n)), "v": [f"x{i}" for i in range(n)]})
+
+
+def test_a_state_folder_inside_an_entity_home_folder_is_refused_at_load(tmp_path):
+    """A state folder must not sit in a home's entity folder (exit 2, naming the overlap).
+
+    `state: {path: landing/orders}` loaded; the first run wrote its journal (parquet) there and
+    the second run read the journal's files as the entity's source rows and failed (exit 1,
+    "the columns differ"); with matching columns it would have loaded them as data.
+    """
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": FLOW},
+        project="name: t\nstate: {type: local, path: landing/orders}\n",
+    )
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "go")
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 2, said
+    assert "reads its home" in said and "state" in said, said
+    assert not (ws / "landing" / "orders" / "journal").exists()
+
+
+def test_a_state_folder_beside_the_entity_folders_of_a_home_still_runs(tmp_path):
+    """A state folder in a flow's home root (not an entity's folder) reads nothing: allowed."""
+    ws = write_workspace(
+        tmp_path / "ws", {"f": FLOW}, project="name: t\nstate: {type: local, path: landing}\n"
+    )
+    land(ws, "orders", "a", _frame())
+    for _ in range(2):
+        done = hygge(ws, "go")
+        assert done.returncode == 0, done.stdout + done.stderr

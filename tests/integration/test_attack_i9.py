@@ -97,3 +97,22 @@ def test_two_workspaces_claiming_a_fresh_state_at_once_do_not_both_own_it():
     with pytest.raises(ConfigError):
         claim_state(state, StateOwner(name="a", root="/work/a"))  # type: ignore[arg-type]
     assert state.recorded == other
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open finding (i9 attack): a path starting with `$NAME` (no braces) is taken "
+    "literally; only `${VAR}` is substituted, and `~` is refused, but `$HOME` is not",
+)
+def test_a_store_path_written_as_dollar_home_is_a_configuration_error(tmp_path):
+    """README: `${VAR}` is substituted "as a shell does", and `~` is refused, never expanded.
+
+    `store: {path: $HOME/lake}` (shell style, no braces) loads and stores into a folder named
+    `$HOME` inside the workspace; it should be refused at load like `~` (exit 2), pointing
+    at `${HOME}/lake`.
+    """
+    ws = write_workspace(tmp_path / "ws", {"f": FLOW.replace("path: lake", "path: $HOME/lake")})
+    land(ws, "orders", "a", _frame())
+    done = hygge(ws, "go", env={"HOME": str(tmp_path / "home")})
+    assert not (ws / "$HOME").exists(), "hygge created a folder named $HOME"
+    assert done.returncode == 2, done.stdout + done.stderr

@@ -12,7 +12,7 @@ from hygge.errors import ConfigError
 from hygge.state.base import StateOwner
 from hygge.state.owner import claim_state
 from tests.support.cli import hygge
-from tests.support.workspace import land, write_workspace
+from tests.support.workspace import land, read_lake, write_workspace
 
 FLOW = """\
 home: {type: parquet, path: landing}
@@ -116,3 +116,22 @@ def test_a_store_path_written_as_dollar_home_is_a_configuration_error(tmp_path):
     done = hygge(ws, "go", env={"HOME": str(tmp_path / "home")})
     assert not (ws / "$HOME").exists(), "hygge created a folder named $HOME"
     assert done.returncode == 2, done.stdout + done.stderr
+
+
+def test_colliding_polished_names_mean_the_same_source_column_in_every_file(tmp_path):
+    """polish.columns collisions are numbered the same way for every file of an entity.
+
+    Files may order their columns differently (they are matched by name). Collisions were
+    numbered in column order, so `OrderId` became `order_id` in one file and `order_id_1` in
+    the next: the store's `order_id` silently mixed the values of two source columns.
+    """
+    flow = FLOW + "polish:\n  columns: {case: snake}\n"
+    ws = write_workspace(tmp_path / "ws", {"f": flow})
+    first = pl.DataFrame({"id": [1], "OrderId": ["big"], "orderId": ["small"]})
+    land(ws, "orders", "a", first)
+    land(ws, "orders", "b", pl.DataFrame({"id": [2], "orderId": ["small"], "OrderId": ["big"]}))
+    done = hygge(ws, "go")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lake = read_lake(ws, "orders").sort("id")
+    assert lake["order_id"].n_unique() == 1, lake
+    assert lake["order_id_1"].n_unique() == 1, lake

@@ -49,6 +49,7 @@ def check_folders(
         home = folder_of(root, declared.entity.home, connections)
         if home is not None:
             _check_own(declared, home, store)
+            _check_home_clear(declared, home, kept[2:])
         if store in stores:
             _refuse_shared(declared, stores[store])
         stores[store] = declared
@@ -112,6 +113,21 @@ def _check_own(declared: DeclaredEntity, home: PurePath, store: PurePath) -> Non
         hint="give the home and the store separate folders, neither inside the other "
         "(e.g. home: landing, store: lake)",
     )
+
+
+def _check_home_clear(declared: DeclaredEntity, home: PurePath, own: list[PurePath]) -> None:
+    """A state or journal folder in an entity's home folder would be read as its source."""
+    for folder in own:
+        if folder == home or home in folder.parents:
+            raise ConfigError(
+                f"entity '{declared.entity.qualified_name}' reads its home "
+                f"'{_path(declared.entity.home)}', which holds the workspace's own folder "
+                f"{folder}; the home would read hygge's state and journal files as its data",
+                file=declared.source.file,
+                line=declared.source.line,
+                hint="keep the state folder out of the homes' folders "
+                "(`state: {path: ...}` in hygge.yml; the default is .hygge)",
+            )
 
 
 def _check_protected(declared: DeclaredEntity, store: PurePath, kept: list[PurePath]) -> None:

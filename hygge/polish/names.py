@@ -90,18 +90,19 @@ def plan_renames(
 ) -> dict[str, str]:
     """Map every column to its final name; names in `keep` are never renamed.
 
-    Collisions: a kept column, else the column already named so, else the first in order keeps
-    the normalised name; the others get `_1`, `_2`, … (in column order) skipping any name
-    another column ends up with. Logged as warnings.
+    Collisions: a kept column, else the column already named so, else the first by name keeps
+    the normalised name; the others get `_1`, `_2`, … (in name order) skipping any name
+    another column ends up with. Logged as warnings. Name order, not column order: files of
+    one entity may order their columns differently and must still get the same renames.
     """
     targets = {c: c if c in keep else normalise_name(c, rules) for c in columns}
     owners: dict[str, str] = {}
-    for column in sorted(columns, key=lambda c: (c not in keep, targets[c] != c)):
+    for column in sorted(columns, key=lambda c: (c not in keep, targets[c] != c, c)):
         owners.setdefault(targets[column], column)
     taken = set(targets.values())
     last_suffix: dict[str, int] = {}
     final: dict[str, str] = {}
-    for column in columns:
+    for column in sorted(columns):
         target = targets[column]
         if owners[target] != column:
             n = last_suffix.get(target, 0) + 1
@@ -111,6 +112,7 @@ def plan_renames(
             target = f"{target}_{n}"
             taken.add(target)
         final[column] = target
+    final = {column: final[column] for column in columns}
     _warn_collisions(targets, final)
     return final
 

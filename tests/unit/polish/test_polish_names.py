@@ -96,7 +96,7 @@ def test_rules_apply_in_order_special_spaces_case(
     assert normalise_name(name, rules) == expected
 
 
-def test_colliding_names_get_numbered_suffixes_in_column_order(
+def test_colliding_names_get_numbered_suffixes_in_name_order(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     columns = ["Employee-ID", "EmployeeID", "Employee ID", "Name"]
@@ -105,9 +105,9 @@ def test_colliding_names_get_numbered_suffixes_in_column_order(
         final = plan_renames(columns, PASCAL)
 
     assert final == {
-        "Employee-ID": "EmployeeId",
-        "EmployeeID": "EmployeeId_1",
-        "Employee ID": "EmployeeId_2",
+        "Employee-ID": "EmployeeId_1",
+        "EmployeeID": "EmployeeId_2",
+        "Employee ID": "EmployeeId",
         "Name": "Name",
     }
     [record] = caplog.records

@@ -66,8 +66,8 @@ def test_non_ascii_names_go_through_every_rule(rules, name, expected):
         ),
         pytest.param(
             ["OrderId", "Order-Id"],
-            {"OrderId": "order_id", "Order-Id": "order_id_1"},
-            id="none-correct-first-wins",
+            {"OrderId": "order_id_1", "Order-Id": "order_id"},
+            id="none-correct-first-by-name-wins",
         ),
     ],
 )

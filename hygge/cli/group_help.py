@@ -35,7 +35,10 @@ def help_console() -> Console:
     width = os.environ.get("TERMINAL_WIDTH")
     forced = any(os.environ.get(v) for v in ("GITHUB_ACTIONS", "FORCE_COLOR", "PY_COLORS"))
     return Console(
-        highlight=False, width=int(width) if width else None, force_terminal=forced or None
+        highlight=False,
+        emoji=False,
+        width=int(width) if width else None,
+        force_terminal=forced or None,
     )
 
 
@@ -100,4 +103,4 @@ def _table() -> Table:
 
 
 def _panel(title: str, table: Table) -> Panel:
-    return Panel(table, border_style=BORDER, title=title, title_align="left")
+    return Panel(table, border_style=BORDER, title=Text(title), title_align="left")

@@ -4,6 +4,7 @@ interleaved (hygge, raw, hygge, raw…) so machine noise falls on both sides ali
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from table import Measured, summarise
 
 HERE = Path(__file__).resolve().parent
 Run = Callable[[], Measured]
+# Measured processes keep their compiled bytecode as a pip-installed hygge does (pip compiles at
+# install): with PYTHONDONTWRITEBYTECODE set, an editable install recompiles on every start.
+_BYTECODE_CACHED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def _measure(*args: str) -> Measured:
@@ -22,7 +26,7 @@ def _measure(*args: str) -> Measured:
         path = Path(out.name)
     try:
         command = [sys.executable, str(HERE / "measure.py"), str(path), *args]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=_BYTECODE_CACHED)
         data = json.loads(path.read_text())
     finally:
         path.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -136,19 +136,17 @@ class CommandsOnDemand(MutableMapping[str, "Command"]):
 
 class LazyCommands(TyperGroup):
     """hygge's group: a command is built (its module imported) when it is looked up to run or
-    to print its own help; the group's help shows the summaries of `COMMANDS` instead."""
+    to print its own help; the group's help (`hygge.cli.group_help`) shows the summaries of
+    `COMMANDS` instead."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         self.commands = CommandsOnDemand()
-        self._summaries_only = False
 
     def list_commands(self, ctx: Context) -> list[str]:
         return list(self.commands)
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
-        if self._summaries_only and cmd_name in COMMANDS:
-            return TyperCommand(cmd_name, help=COMMANDS[cmd_name].summary)
         return self.commands.get(cmd_name)
 
     def make_context(
@@ -162,8 +160,12 @@ class LazyCommands(TyperGroup):
             return super().invoke(ctx)
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        self._summaries_only = True
-        try:
-            super().format_help(ctx, formatter)
-        finally:
-            self._summaries_only = False
+        from hygge.cli.group_help import print_group_help
+
+        print_group_help(self, ctx, [(name, self._summary(ctx, name)) for name in self.commands])
+
+    def _summary(self, ctx: Context, name: str) -> str:
+        if name in COMMANDS:
+            return COMMANDS[name].summary
+        command = self.commands[name]
+        return command.get_short_help_str(limit=200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,18 +15,30 @@ from hygge.io.schema import dtype_text
 from hygge.types import JsonScalar
 from hygge.wording import with_article
 
+# An Arrow IPC stream's end: a schema message followed by these bytes reads as a stream.
+_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+
 
 def encode_schema(batch: pl.DataFrame) -> str:
-    """The batch's Arrow schema as base64 IPC, small enough for a checkpoint."""
-    schema = batch.head(0).to_arrow().schema
-    return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
+    """The batch's Arrow schema as base64 IPC (the stream's schema message), small enough for
+    a checkpoint. Written by polars, so a run imports no pyarrow for it."""
+    out = io.BytesIO()
+    batch.head(0).write_ipc_stream(out, compat_level=pl.CompatLevel.oldest())
+    data = out.getvalue()
+    message = data[: 8 + int.from_bytes(data[4:8], "little")]  # marker, length, schema
+    return base64.b64encode(message).decode("ascii")
 
 
 def decode_schema(text: str) -> pl.Schema:
-    import pyarrow as pa  # only here: the engine imports pyarrow where it uses it
+    """The schema of `encode_schema`'s text (also of the pyarrow-serialised schemas of
+    earlier versions: the same encapsulated message)."""
+    stream = io.BytesIO(base64.b64decode(text) + _END_OF_STREAM)
+    return pl.read_ipc_stream(stream).schema
 
-    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
-    return pl.from_arrow(schema.empty_table()).schema  # type: ignore[union-attr]
+
+def same_schema(first: str, second: str) -> bool:
+    """Whether two encoded schemas are the same columns (their bytes may differ by writer)."""
+    return first == second or decode_schema(first) == decode_schema(second)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from hygge.engine.batches import from_json_scalar, later, to_json_scalar
+from hygge.engine.batches import from_json_scalar, later, same_schema, to_json_scalar
 from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
 from hygge.errors import DataError, EntityLockedError, StateError
 from hygge.homes import DEFAULT_PARTITION, PartitionSpec
@@ -122,7 +122,11 @@ def _run_staging(
 
 
 def _schema(stored: Checkpoint, moved: Checkpoint, partition: str) -> str | None:
-    if stored.arrow_schema is None or moved.arrow_schema in (None, stored.arrow_schema):
+    if (
+        stored.arrow_schema is None
+        or moved.arrow_schema is None
+        or same_schema(stored.arrow_schema, moved.arrow_schema)
+    ):
         return stored.arrow_schema or moved.arrow_schema
     # Both partitions began without a schema (the run's first chunk found no columns).
     raise DataError(

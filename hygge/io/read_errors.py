@@ -1,4 +1,4 @@
-"""What polars, pyarrow and the OS raise while a file is read, as DataErrors that say what to do.
+"""What polars and the OS raise while a file is read, as DataErrors that say what to do.
 
 The one place foreign read errors are translated. A message names the file, where in it the
 reader stopped when that can be found (line, byte offset, column), and the fix. Finding the
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 
 from hygge.errors import DataError
 from hygge.io.locate import (
@@ -29,7 +28,6 @@ from hygge.io.locate import (
 READ_ERRORS = (
     pl.exceptions.PolarsError,
     pl.exceptions.PanicException,
-    pa.ArrowException,
     OSError,
     UnicodeError,
 )

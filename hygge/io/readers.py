@@ -1,9 +1,9 @@
 """Stream one data file as bounded polars batches, from any row offset.
 
-Memory stays bounded by the batch size whatever the file size: parquet goes through pyarrow's
-row-group iterator (whole row groups before the offset are skipped by their metadata), csv and
-ndjson through polars' streaming engine. Text formats read with one schema fixed for the whole
-window (`infer_schema`), so a column's type never changes from one batch or file to the next.
+Memory stays bounded by the batch size whatever the file size: every format goes through polars'
+streaming engine (parquet row groups before the offset are skipped by their metadata). Text
+formats read with one schema fixed for the whole window (`infer_schema`), so a column's type
+never changes from one batch or file to the next.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from hygge.errors import DataError
 from hygge.io.locate import POLARS_ENCODINGS as _POLARS_ENCODINGS
@@ -117,10 +115,7 @@ def read_text_rows(
 def parquet_row_count(path: Path) -> int:
     """Rows in a parquet file, from its footer (no data read)."""
     try:
-        parquet = _open_parquet(path)
-        if parquet is None:
-            return int(pl.scan_parquet(path).select(pl.len()).collect().item())
-        return int(parquet.metadata.num_rows)
+        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
     except _READ_ERRORS as exc:
         raise read_error("parquet", path, exc) from exc
 
@@ -132,16 +127,6 @@ def _parquet_batches(
     # and batches come out in polars' own string layout, so nothing is converted per batch.
     lf = pl.scan_parquet(path, **options).slice(start_row)
     yield from _collect_batches(lf, batch_size)
-
-
-def _open_parquet(path: Path) -> pq.ParquetFile | None:
-    """The file opened by pyarrow; None if pyarrow cannot map its types (polars reads it)."""
-    try:
-        parquet = pq.ParquetFile(path)
-        parquet.schema_arrow  # noqa: B018 - building it is the test
-    except pa.ArrowNotImplementedError:  # e.g. Int128
-        return None
-    return parquet
 
 
 def _text_batches(

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 
+from hygge.cli.commands import COMMANDS
 from hygge.state.base import LockInfo
 from hygge.state.local import LocalStateBackend
 
@@ -24,6 +25,19 @@ def test_help_lists_every_command_with_examples(invoke):
     for command in ("init", "go", "list", "journal", "debug", "schema"):
         assert command in result.stdout
     assert "hygge go -f sales -e crm.users" in result.stdout
+
+
+def test_help_shows_usage_every_command_summary_and_option(invoke, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+
+    result = invoke("--help")
+
+    assert "Usage: hygge [OPTIONS] COMMAND [ARGS]..." in result.stdout
+    rows = [" ".join(line.strip(" │").split()) for line in result.stdout.splitlines()]
+    for name, entry in COMMANDS.items():
+        assert f"{name} {entry.summary}" in rows
+    assert "--version Print the version and exit." in rows
+    assert "--help -h Show this message and exit." in rows
 
 
 def test_list_shows_each_entity_with_home_store_run_type_and_watermark(project, invoke):

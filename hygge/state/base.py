@@ -202,3 +202,8 @@ class StateBackend(Protocol):
     def set_state_owner(self, owner: StateOwner) -> None:
         """Record `owner` (atomically), replacing any record, a damaged one included."""
         ...
+
+    def claim_state_owner(self, owner: StateOwner) -> StateOwner:
+        """Record `owner` only where no record exists yet, exclusively (of two claims at once,
+        one wins); the record stored afterwards, `owner` or the one found."""
+        ...

@@ -301,6 +301,11 @@ class LocalStateBackend:
     def set_state_owner(self, owner: StateOwner) -> None:
         write_owner(self.layout.state_dir, owner)
 
+    def claim_state_owner(self, owner: StateOwner) -> StateOwner:
+        write_owner(self.layout.state_dir, owner, overwrite=False)
+        stored = read_owner(self.layout.state_dir)
+        return owner if stored is None else stored
+
     # Reading
 
     def _read_watermark(self, path: Path, flow: str, entity: str) -> Watermark | None:

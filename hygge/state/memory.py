@@ -359,6 +359,14 @@ class MemoryStateBackend:
         with self.state.mutex:
             self.state.owner = data
 
+    def claim_state_owner(self, owner: StateOwner) -> StateOwner:
+        data = _encode(owner.model_dump(mode="json"))
+        with self.state.mutex:
+            if self.state.owner is None:
+                self.state.owner = data
+            stored = self.state.owner
+        return StateOwner.model_validate_json(stored)
+
 
 def _encode(value: object, *, what: str = "a state value") -> bytes:
     """JSON bytes of `value`: what is stored, so the caller's objects are never shared."""

@@ -28,9 +28,12 @@ def foreign_owner(state: StateBackend, owner: StateOwner) -> StateOwner | None:
 def claim_state(state: StateBackend, owner: StateOwner, *, file: str | None = None) -> None:
     """Refuse a state another workspace owns; record `owner` where the record is missing or
     outdated (a state of an older hygge, a renamed project)."""
-    check_state_owner(state, owner, file=file)
-    if state.state_owner() != owner:
-        state.set_state_owner(owner)
+    # Exclusive where no record exists yet: of two first runs at once, one workspace wins.
+    stored = state.state_owner() or state.claim_state_owner(owner)
+    if stored.root != owner.root:
+        raise owned_elsewhere(state.location(), stored, owner, file=file)
+    if stored != owner:
+        state.set_state_owner(owner)  # the same workspace, renamed
 
 
 def check_state_owner(state: StateBackend, owner: StateOwner, *, file: str | None = None) -> None:

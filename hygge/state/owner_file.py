@@ -40,11 +40,13 @@ def read_owner(state_dir: Path) -> StateOwner | None:
     return stored.model_copy(update={"root": root})
 
 
-def write_owner(state_dir: Path, owner: StateOwner) -> None:
-    """Record `owner`; relative to the state folder when the folder is inside its root."""
+def write_owner(state_dir: Path, owner: StateOwner, *, overwrite: bool = True) -> None:
+    """Record `owner`; relative to the state folder when the folder is inside its root.
+    With `overwrite=False` an existing record is kept (the write is exclusive)."""
     here = state_dir.resolve()
     root = Path(owner.root)
     recorded = owner
     if here.is_relative_to(root):
         recorded = owner.model_copy(update={"root": os.path.relpath(root, here)})
-    write_atomic(state_dir / OWNER_FILE, recorded.model_dump_json(indent=2).encode())
+    data = recorded.model_dump_json(indent=2).encode()
+    write_atomic(state_dir / OWNER_FILE, data, overwrite=overwrite)

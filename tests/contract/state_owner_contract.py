@@ -64,3 +64,10 @@ class StateOwnerContract:
             state.set_state_owner(COPY)
 
         assert state.state_owner() == SHOP
+
+    def test_of_two_claims_on_a_fresh_state_the_first_wins(self, state, open_backend):
+        first = state.claim_state_owner(SHOP)
+        second = open_backend(FAR, 1).claim_state_owner(COPY)
+
+        assert (first, second) == (SHOP, SHOP)
+        assert state.state_owner() == SHOP

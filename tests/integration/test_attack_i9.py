@@ -76,16 +76,15 @@ class _RacedState:
     def set_state_owner(self, owner: StateOwner) -> None:
         self.recorded = owner
 
+    def claim_state_owner(self, owner: StateOwner) -> StateOwner:
+        if self.recorded is None:
+            self.recorded = owner
+        return self.recorded
+
     def location(self) -> str:
         return "/shared/state"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding (i9 attack): claiming a state checks then writes the owner record; "
-    "two workspaces' first runs at once both pass and the later write wins (needs a "
-    "create-if-absent record)",
-)
 def test_two_workspaces_claiming_a_fresh_state_at_once_do_not_both_own_it():
     """One state folder belongs to one workspace, even when two first runs start together.
 

@@ -16,6 +16,7 @@ among temp files are refused, and so are names longer than MAX_NAME_BYTES.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -75,6 +76,18 @@ class StateLayout:
     def ledger_folder(self, flow: str, entity: str) -> Path:
         """The folder holding the file ledger's shards of `flow.entity`."""
         return self.state_dir / "files" / check_name(flow, "flow") / check_name(entity, "entity")
+
+    def owned_folder(self, folder: Path) -> Path:
+        """`folder`, refused (StateError) when it resolves through a symbolic link to a place
+        outside the state folder: hygge deletes there only what it wrote."""
+        real, root = Path(os.path.realpath(folder)), Path(os.path.realpath(self.state_dir))
+        if real != root and root not in real.parents:
+            raise StateError(
+                f"state folder {folder} leads to {real} (through a symbolic link), outside the "
+                f"state folder {root}: hygge removes nothing there. Remove the link, then run "
+                "the command again"
+            )
+        return folder
 
     def journal_folder(self, flow: str, entity: str) -> Path:
         """The folder holding the journal files of `flow.entity`."""

@@ -25,6 +25,12 @@ class LedgerShard(BaseModel):
     records: dict[str, FileRecord] = Field(default_factory=dict)
 
 
+def is_shard_file(name: str) -> bool:
+    """Whether `name` is a shard file hygge writes (`<two hex digits>.json`)."""
+    stem, _, suffix = name.partition(".")
+    return suffix == "json" and len(stem) == 2 and all(c in "0123456789abcdef" for c in stem)
+
+
 def shard_of(path: str) -> str:
     """The shard a file's path belongs to: `00` … `ff`."""
     return hashlib.sha256(path.encode()).hexdigest()[:2]

@@ -34,6 +34,7 @@ from hygge.state.ledger import (
     by_shard,
     decode_shard,
     encode_shard,
+    is_shard_file,
     records_by_shard,
     updated,
 )
@@ -112,8 +113,9 @@ class LocalStateBackend:
                 write_atomic(folder / f"{shard}.json", encode_shard(new))
 
     def clear_file_ledger(self, flow: str, entity: str) -> bool:
-        folder = self.layout.ledger_folder(flow, entity)
-        removed = [remove_durably(path) for path in sorted(folder.glob("*.json"))]
+        folder = self.layout.owned_folder(self.layout.ledger_folder(flow, entity))
+        shards = [path for path in sorted(folder.glob("*.json")) if is_shard_file(path.name)]
+        removed = [remove_durably(path) for path in shards]
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
         return any(removed)

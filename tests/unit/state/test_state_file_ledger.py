@@ -66,3 +66,27 @@ def test_memory_ledger_reads_and_writes_only_the_shards_involved():
     key = ("feed", "events", shard_of(today))
     assert state.state.ledger_reads == [key, key]
     assert state.state.ledger_writes == [key]
+
+
+def test_forgetting_a_ledger_behind_a_link_out_of_the_state_folder_removes_nothing(tmp_path):
+    elsewhere = tmp_path / "someone" / "configs"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "ab.json").write_text("{}")  # named like a shard, but not hygge's
+    flow = tmp_path / ".hygge" / "files" / "feed"
+    flow.mkdir(parents=True)
+    (flow / "events").symlink_to(elsewhere, target_is_directory=True)
+    state = LocalStateBackend(tmp_path / ".hygge")
+
+    with pytest.raises(StateError, match="outside the state folder"):
+        state.clear_file_ledger("feed", "events")
+    assert (elsewhere / "ab.json").read_text() == "{}"
+
+
+def test_forgetting_a_ledger_removes_only_its_shard_files(tmp_path):
+    state = LocalStateBackend(tmp_path / ".hygge")
+    state.write_file_ledger("feed", "events", [file_record("today.csv")])
+    folder = tmp_path / ".hygge" / "files" / "feed" / "events"
+    (folder / "notes.json").write_text("kept")  # not a name hygge writes
+
+    assert state.clear_file_ledger("feed", "events") is True
+    assert [p.name for p in folder.iterdir()] == ["notes.json"]

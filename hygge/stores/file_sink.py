@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from hygge.errors import StateError
 from hygge.io.atomic import temp_name
 from hygge.io.readers import parquet_row_count
 from hygge.io.writers import DEFAULT_COMPRESSION
@@ -25,7 +24,6 @@ from hygge.storage import join_key
 from hygge.stores.artefact_names import staged_name
 from hygge.stores.base import Staging
 from hygge.stores.files import LocalStoreConfig
-from hygge.types import RunType
 
 if TYPE_CHECKING:
     from hygge.stores.file_store import FileStore
@@ -99,12 +97,7 @@ def _staged(
     rows = parquet_row_count(temp)
     if not rows:
         return staging
-    name = store.naming.name(staging, sequence)
-    if staging.run_type is RunType.INCREMENTAL and store.publishing.holds(name):
-        raise StateError(
-            f"{store.where(name)} already exists; hygge never overwrites published files. "
-            "Use a file_pattern with {run_id} or {timestamp}",
-        )
+    name = store.unpublished_name(staging, sequence)
     staged = staged_name(name, staging.attempt_id)
     key = join_key(location, staged)
     local = store.storage.local_path(key)

@@ -113,15 +113,21 @@ class FileStore(FileStaging):
             extra={"started": started},
         )
 
-    def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
-        """Write the batch as one file in the staging; returns the staging with it listed."""
-        location = self.live_staging(staging)
-        name = self.naming.name(staging, staging.next_sequence)
+    def unpublished_name(self, staging: Staging, sequence: int) -> str:
+        """The published name of the staged file `sequence`; StateError when an incremental
+        run would publish over a file already there (hygge never overwrites one)."""
+        name = self.naming.name(staging, sequence)
         if staging.run_type is RunType.INCREMENTAL and self.publishing.holds(name):
             raise StateError(
                 f"{self.where(name)} already exists; hygge never overwrites published files. "
                 "Use a file_pattern with {run_id} or {timestamp}",
             )
+        return name
+
+    def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
+        """Write the batch as one file in the staging; returns the staging with it listed."""
+        location = self.live_staging(staging)
+        name = self.unpublished_name(staging, staging.next_sequence)
         staged = staged_name(name, staging.attempt_id)
         key = join_key(location, staged)
         options, fmt, compression = self.config.format_options, self.config.format, None

@@ -10,6 +10,7 @@ name in write order; `on_file(rows)` runs after each, where the batch path's `wr
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,14 @@ if TYPE_CHECKING:
 SINK_OPTIONS = frozenset(
     {"compression", "compression_level", "statistics", "row_group_size", "data_page_size"}
 )
+
+
+SETTLE = 0.1  # seconds without a new temporary file after which a failed sink is settled
+SETTLE_LIMIT = 2.0  # seconds a failed sink's cleanup waits at most
+
+
+class SinkClosedError(RuntimeError):
+    """A polars writer task asked for a file name after its sink returned."""
 
 
 def sinks(config: LocalStoreConfig) -> bool:
@@ -60,9 +69,12 @@ def sink_staged(
         **config.format_options,
     }
     planned: dict[int, tuple[int, Path]] = {}  # file index -> (sequence, temporary path)
+    returned = False
     with _sink_folder(store.storage.local_path(location)) as folder:
 
         def path_of(args: pl.FileProviderArgs) -> Path:
+            if returned:
+                raise SinkClosedError("a file was asked for after the sink returned")
             sequence = staging.next_sequence + args.index_in_partition * staging.sequence_step
             name = store.naming.name(staging, sequence)
             temp = folder / temp_name(staged_name(name, staging.attempt_id))
@@ -77,12 +89,42 @@ def sink_staged(
         )
         try:
             frame.sink_parquet(target, sync_on_close="all", **options)
-            for index in sorted(planned):  # the sink has returned: no file is named any more
+        except BaseException:
+            returned = True
+            _remove_settled(planned)
+            raise
+        returned = True  # the sink has finished: every file it planned is closed
+        try:
+            for index in sorted(planned):
                 staging = _staged(store, staging, location, planned[index], on_file)
-        finally:  # a sink a Ctrl-C stopped may still be naming files: take a copy
-            for _, temp in list(planned.values()):
-                temp.unlink(missing_ok=True)
+        finally:  # an error or Ctrl-C part way: the files not renamed yet go
+            _remove(planned)
     return staging
+
+
+def _remove(planned: dict[int, tuple[int, Path]]) -> bool:
+    """Remove the planned temporary files there are; whether there were any."""
+    found = False
+    for _, temp in list(planned.values()):  # a copy: a late writer task may still add one
+        try:
+            temp.unlink()
+        except FileNotFoundError:
+            continue
+        found = True
+    return found
+
+
+def _remove_settled(planned: dict[int, tuple[int, Path]]) -> None:
+    """Remove a failed sink's temporary files until no writer task has made one for SETTLE
+    seconds (SETTLE_LIMIT at most): polars returns the error before its writers have stopped."""
+    start = quiet_since = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if _remove(planned):
+            quiet_since = now
+        if now - quiet_since >= SETTLE or now - start >= SETTLE_LIMIT:
+            return
+        time.sleep(0.005)
 
 
 def _staged(

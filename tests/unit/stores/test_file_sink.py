@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import polars as pl
 import pytest
 
+from hygge.io.atomic import temp_name
+from hygge.stores.artefact_names import staged_name
+from hygge.stores.file_sink import SinkClosedError
 from hygge.stores.file_store import FileStore
 from hygge.types import RunType
 from tests.support.data import content_hash, orders, split_rows
@@ -71,3 +77,36 @@ def test_a_partition_sinks_its_own_sequences(tmp_path: Path) -> None:
 
     sequences = [int(name.split(".")[0]) for name in staged.artefacts]
     assert sequences == [1, 4, 7] and staged.next_sequence == 10
+
+
+def test_a_temporary_file_a_late_writer_leaves_goes_at_the_next_discard(tmp_path: Path) -> None:
+    # polars may open a file it was named after a failed sink returned, later than the sink's
+    # cleanup waits; such a file is unlisted, and the resumed run's discard removes it
+    store = open_store(tmp_path, batch_size=2)
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+    name = staged_name(store.naming.name(staging, 0), staging.attempt_id)
+    (Path(staging.location) / temp_name(name)).write_bytes(b"PAR1 half a file")
+
+    store.discard_unlisted(staging)
+
+    assert staged_files(store, staging.location) == []
+
+
+def test_a_name_asked_for_after_the_sink_returned_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path, batch_size=2)
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+    providers: list[Callable[[Any], Path]] = []
+    partition_by = pl.PartitionBy
+
+    def keeping_the_provider(*args: Any, **kwargs: Any) -> Any:
+        providers.append(kwargs["file_path_provider"])
+        return partition_by(*args, **kwargs)
+
+    monkeypatch.setattr(pl, "PartitionBy", keeping_the_provider)
+    staged = store.sink(staging, orders(4).lazy(), lambda rows: None)
+
+    with pytest.raises(SinkClosedError):
+        providers[0](SimpleNamespace(index_in_partition=2))
+    assert staged_files(store, staging.location) == sorted(staged.artefacts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -18,6 +19,7 @@ JsonScalar: TypeAlias = str | int | float | bool | None
 
 __all__ = [
     "INVALID_SETTING",
+    "UNEXPANDED_HINT",
     "JsonScalar",
     "JsonValue",
     "Place",
@@ -25,9 +27,39 @@ __all__ = [
     "RunType",
     "Strict",
     "invalid_setting",
+    "unexpanded",
 ]
 
 INVALID_SETTING = "invalid_setting"  # the pydantic error type of `invalid_setting`
+
+_SHELL_VARIABLE = re.compile(r"(?:^|/)(\$[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def unexpanded(path: str) -> str | None:
+    """Why `path` would be taken literally where its author meant a shell expansion, or None.
+
+    hygge expands neither `~` nor `$NAME` (only `${NAME}`, when the config loads): a path
+    starting with `~`, or with a folder written `$NAME`, would create a folder of that name.
+    """
+    if path.startswith("~"):
+        return (
+            "starts with '~'; hygge does not expand '~', and will not guess whether you meant "
+            "your home folder"
+        )
+    found = _SHELL_VARIABLE.search(path)
+    if found is None:
+        return None
+    name = found.group(1)
+    return (
+        f"has a folder written '{name}'; hygge substitutes only ${{{name[1:]}}} (with braces), "
+        f"so '{name}' would be a folder of that name"
+    )
+
+
+UNEXPANDED_HINT = (
+    "write the path out (e.g. /home/me/lake, or lake for a folder in the workspace), or use "
+    "${HOME}/lake if you really mean a folder in your home"
+)
 
 
 class RunType(StrEnum):
@@ -78,10 +110,10 @@ class Place:
 
     def resolve(self, path: str) -> Path:
         """A config path made absolute against the workspace root (never the current directory)."""
-        if path.startswith("~"):  # never expanded: a typo must not point a store at a home
+        reason = unexpanded(path)  # a typo must not point a store at a home
+        if reason is not None:
             raise ConfigError(
-                f"path '{path}' of {self.flow}.{self.entity} starts with '~', which hygge does "
-                "not expand; write the path out, or use ${HOME}/... if you mean your home"
+                f"path '{path}' of {self.flow}.{self.entity} {reason}", hint=UNEXPANDED_HINT
             )
         p = Path(path)
         return p if p.is_absolute() else (self.root / p)

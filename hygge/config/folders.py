@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 
 from hygge.config.entity import DeclaredEntity
-from hygge.config.store_paths import real_path, refuse_tilde, refuse_unsafe_store
+from hygge.config.store_paths import real_path, refuse_unexpanded, refuse_unsafe_store
 from hygge.config.tracked import Origin
 from hygge.connections import ConnectionConfig, LocalConnection
 from hygge.errors import ConfigError
@@ -38,8 +38,8 @@ def check_folders(
     stores: dict[PurePath, DeclaredEntity] = {}
     kept = [real_path(root, str(path)) for path in protected]
     for declared in entities:
-        refuse_tilde(_path(declared.entity.home), "home", declared.home_at)
-        refuse_tilde(_path(declared.entity.store), "store", declared.store_at)
+        refuse_unexpanded(_path(declared.entity.home), "home", declared.home_at)
+        refuse_unexpanded(_path(declared.entity.store), "store", declared.store_at)
         store = folder_of(root, declared.entity.store, connections)
         if store is None:
             continue

@@ -26,11 +26,11 @@ from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
 from hygge.config.state_path import check_state_folder
-from hygge.config.store_paths import TILDE_HINT
 from hygge.config.suggest import did_you_mean
 from hygge.config.tracked import Origin, Tracked
 from hygge.connections import is_secret_path
 from hygge.errors import ConfigError
+from hygge.types import UNEXPANDED_HINT, unexpanded
 
 PROJECT_FILE = "hygge.yml"  # or hygge.yaml
 _INIT_HINT = "run `hygge init NAME` to create a workspace"
@@ -211,12 +211,13 @@ def _names(flow: FlowSource) -> list[str]:
 
 
 def _under(root: Path, path: str, origin: Origin) -> Path:
-    if path.startswith("~"):  # never expanded, as for home and store paths
+    reason = unexpanded(path)  # never expanded, as for home and store paths
+    if reason is not None:
         raise ConfigError(
-            f"path '{path}' starts with '~'; hygge does not expand '~'",
+            f"path '{path}' {reason}",
             file=origin.file or PROJECT_FILE,
             line=origin.line,
-            hint=TILDE_HINT,
+            hint=UNEXPANDED_HINT,
         )
     candidate = Path(path)
     return candidate if candidate.is_absolute() else root / candidate

@@ -1,4 +1,5 @@
-"""Paths hygge refuses at load: `~` (never expanded) and stores in folders no store may own.
+"""Paths hygge refuses at load: `~` and `$NAME` (never expanded), and stores in folders no
+store may own.
 
 A store replaces what is in its folder, so its folder (and the flow's store root the entity
 folders sit in) must never be the filesystem root, the user's home, a parent of the workspace
@@ -13,22 +14,18 @@ from pathlib import Path, PurePath
 from hygge.config.tracked import Origin
 from hygge.errors import ConfigError
 from hygge.io.unsafe_folders import unsafe_reason, user_homes
-
-TILDE_HINT = (
-    "write the path out (e.g. /home/me/lake, or lake for a folder in the workspace), or use "
-    "${HOME}/lake if you really mean a folder in your home"
-)
+from hygge.types import UNEXPANDED_HINT, unexpanded
 
 
-def refuse_tilde(path: object, what: str, origin: Origin) -> None:
-    """ConfigError if `path` starts with `~`: hygge never expands it."""
-    if isinstance(path, str) and path.startswith("~"):
+def refuse_unexpanded(path: object, what: str, origin: Origin) -> None:
+    """ConfigError if `path` starts with `~` or has a `$NAME` folder: hygge expands neither."""
+    reason = unexpanded(path) if isinstance(path, str) else None
+    if reason is not None:
         raise ConfigError(
-            f"{what} path '{path}' starts with '~'; hygge does not expand '~', and will not "
-            "guess whether you meant your home folder",
+            f"{what} path '{path}' {reason}",
             file=origin.file,
             line=origin.line,
-            hint=TILDE_HINT,
+            hint=UNEXPANDED_HINT,
         )
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from hygge.connections.base import ConnectionConfig, SecretReference
+from hygge.types import unexpanded
 
 
 class LocalConnection(ConnectionConfig):
@@ -21,13 +22,12 @@ class LocalConnection(ConnectionConfig):
 
     @field_validator("root")
     @classmethod
-    def _no_tilde(cls, root: str | None) -> str | None:
-        """As for a store's path: `~` is never expanded, so it is refused when hygge.yml loads."""
-        if root is not None and root.startswith("~"):
-            raise ValueError(
-                f"root '{root}' starts with '~'; hygge does not expand '~', and will not "
-                "create a folder named '~'. Write the folder's full path"
-            )
+    def _expanded(cls, root: str | None) -> str | None:
+        """As for a store's path: `~` and `$NAME` are never expanded, so they are refused when
+        hygge.yml loads."""
+        reason = None if root is None else unexpanded(root)
+        if reason is not None:
+            raise ValueError(f"root '{root}' {reason}. Write the folder's full path")
         return root
 
 

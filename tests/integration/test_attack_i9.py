@@ -98,11 +98,6 @@ def test_two_workspaces_claiming_a_fresh_state_at_once_do_not_both_own_it():
     assert state.recorded == other
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding (i9 attack): a path starting with `$NAME` (no braces) is taken "
-    "literally; only `${VAR}` is substituted, and `~` is refused, but `$HOME` is not",
-)
 def test_a_store_path_written_as_dollar_home_is_a_configuration_error(tmp_path):
     """README: `${VAR}` is substituted "as a shell does", and `~` is refused, never expanded.
 

@@ -149,5 +149,56 @@ def test_a_store_in_a_sub_folder_of_home_or_tmp_is_fine(write_workspace, home):
 def test_a_plugin_never_expands_tilde_even_without_the_loader(tmp_path, home):
     from hygge.types import Place
 
-    with pytest.raises(ConfigError, match="starts with '~', which hygge does not expand"):
+    with pytest.raises(ConfigError, match="starts with '~'; hygge does not expand '~'"):
         Place(tmp_path, "f", "orders").resolve("~/lake")
+    with pytest.raises(ConfigError, match=r"substitutes only \$\{HOME\} \(with braces\)"):
+        Place(tmp_path, "f", "orders").resolve("$HOME/lake")
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("$HOME/lake", "$HOME"), ("$HOME", "$HOME"), ("/data/$USER/lake", "$USER")],
+)
+def test_a_store_path_with_a_shell_variable_without_braces_is_refused(
+    write_workspace, home, path, name
+):
+    error = _refusal(write_workspace, f'home: data/in\nstore: {{type: parquet, path: "{path}"}}\n')
+    assert str(error).startswith(
+        f"flows/f/flow.yml line 2: store path '{path}' has a folder written '{name}'; hygge "
+        f"substitutes only ${{{name[1:]}}} (with braces)"
+    )
+    assert not any(home.parent.rglob("$*"))
+
+
+@pytest.mark.parametrize("block", ["home", "store"])
+def test_any_home_or_store_path_with_a_dollar_folder_is_refused(write_workspace, home, block):
+    other = "store: lake" if block == "home" else "home: data/in"
+    error = _refusal(write_workspace, f"{block}: $DATA/in\n{other}\nentities: [orders]\n")
+    assert f"{block} path '$DATA/in/orders' has a folder written '$DATA'" in str(error)
+
+
+def test_a_state_folder_or_connection_root_with_a_dollar_folder_is_refused(write_workspace, home):
+    state = write_workspace(
+        {
+            "hygge.yml": "name: shop\nstate: {path: $HOME/state}\n",
+            "flows/f/flow.yml": "home: a\nstore: b\n",
+        }
+    )
+    with pytest.raises(ConfigError, match=r"hygge\.yml line 2: path '\$HOME/state' has a folder"):
+        load_workspace(state, env={})
+    root = write_workspace(
+        {
+            "hygge.yml": "name: shop\nconnections:\n  st: {type: local, root: $HOME}\n",
+            "flows/f/flow.yml": "home: a\nstore: {connection: st, path: lake}\n",
+        }
+    )
+    with pytest.raises(ConfigError, match=r"root '\$HOME' has a folder written '\$HOME'"):
+        load_workspace(root, env={})
+
+
+@pytest.mark.parametrize("path", ["lake$1", "price$/lake", "a/b$c", "$${HOME}/lake", "${HOME}/x"])
+def test_a_dollar_that_is_no_shell_variable_is_a_plain_character(write_workspace, home, path):
+    root = write_workspace(
+        {"flows/f/flow.yml": f'home: data/in\nstore: {{type: parquet, path: "{path}"}}\n'}
+    )
+    load_workspace(root, env={"HOME": str(home / "lakes")})

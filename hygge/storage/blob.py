@@ -17,6 +17,8 @@ Keys live under a prefix inside one container: `BlobStorage(client, "landing/sal
 from __future__ import annotations
 
 import io
+import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -57,6 +59,24 @@ COPY_TIMEOUT = 600.0  # seconds a server-side copy may stay pending
 ROLE_WRITE = "Storage Blob Data Contributor"
 ROLE_READ = "Storage Blob Data Reader"
 _TRANSIENT_CODES = frozenset({"ServerBusy", "OperationTimedOut", "InternalError"})
+_SIGNATURE = re.compile(r"(?i)\b(sig|signature)=[^&\s\"']+")
+
+
+class _HideSignatures(logging.Filter):
+    """Replaces SAS signatures in a record's text: urllib3 logs whole request URLs at DEBUG
+    (the SDK's own loggers redact them already)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if _SIGNATURE.search(text):
+            record.msg, record.args = _SIGNATURE.sub(r"\1=REDACTED", text), ()
+        return True
+
+
+def _hide_signatures_in_logs() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(each, _HideSignatures) for each in logger.filters):
+        logger.addFilter(_HideSignatures())
 
 
 def _azure() -> Any:
@@ -158,6 +178,7 @@ class BlobStorage:
         *,
         identity: str = "the configured credential",
         concurrency: int = CONCURRENCY,
+        source_sas: str | None = None,
     ) -> None:
         self.client = client
         self.prefix = check_key(prefix.strip("/"))
@@ -165,7 +186,9 @@ class BlobStorage:
         self.account = str(client.account_name or "")
         self.identity = identity
         self.concurrency = concurrency
+        self._source_sas = source_sas  # a SAS credential also authorises a copy's source URL
         self.label = f"az://{join_key(self.container, self.prefix)}"
+        _hide_signatures_in_logs()
 
     @classmethod
     def connect(
@@ -178,6 +201,7 @@ class BlobStorage:
         connection_string: str | None = None,
         identity: str = "the configured credential",
         retry: Any = None,
+        source_sas: str | None = None,
     ) -> BlobStorage:
         """A BlobStorage on a new client (see `container_client`)."""
         client = container_client(
@@ -187,7 +211,7 @@ class BlobStorage:
             connection_string=connection_string,
             retry=retry,
         )
-        return cls(client, prefix, identity=identity)
+        return cls(client, prefix, identity=identity, source_sas=source_sas)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -407,7 +431,10 @@ class BlobStorage:
         source = self._blob(src)
         target = self._blob(dst)
         try:
-            copy = target.start_copy_from_url(source.url)
+            url = source.url
+            if self._source_sas and "?" not in url:
+                url = f"{url}?{self._source_sas}"
+            copy = target.start_copy_from_url(url)
             status = copy.get("copy_status")
             deadline = time.monotonic() + COPY_TIMEOUT
             while status == "pending":
@@ -560,6 +587,7 @@ def open_connection(
     kind = connection.credential
     credential: Any = None
     connection_string: str | None = None
+    source_sas: str | None = None
     if kind == "connection_string":
         connection_string = secret("connection_string")
         identity = f"the connection string of connection '{name}'"
@@ -572,7 +600,8 @@ def open_connection(
     elif kind == "sas":
         from azure.core.credentials import AzureSasCredential
 
-        credential = AzureSasCredential(secret("sas").lstrip("?"))
+        source_sas = secret("sas").lstrip("?")
+        credential = AzureSasCredential(source_sas)
         identity = f"the SAS token of connection '{name}'"
     else:
         credential, identity = _identity_credential(connection, name, secrets)
@@ -582,6 +611,7 @@ def open_connection(
         credential=credential,
         connection_string=connection_string,
         identity=identity,
+        source_sas=source_sas,
     )
 
 

@@ -127,7 +127,7 @@ def test_a_file_home_and_store_on_an_azure_blob_connection_run_in_the_container(
 
 @pytest.mark.azurite
 def test_a_connection_string_and_a_sas_open_the_container(
-    tmp_path, monkeypatch, azurite, blob_container
+    tmp_path, monkeypatch, caplog, azurite, blob_container
 ):
     from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
@@ -144,8 +144,11 @@ def test_a_connection_string_and_a_sas_open_the_container(
         )
         monkeypatch.setenv("BLOB_SAS", sas)
         root = _azurite_workspace(tmp_path / credential, azurite, container, credential, secret)
-        report = run(root)
+        with caplog.at_level(logging.DEBUG):
+            report = run(root)
         assert report.ok, (credential, report.failed)
+        signature = dict(part.split("=", 1) for part in sas.split("&"))["sig"]
+        assert signature not in caplog.text and AZURITE_KEY not in caplog.text
 
 
 @pytest.mark.azurite

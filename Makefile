@@ -8,7 +8,7 @@ EXTRAS := dev,postgres,duckdb,azure,functions
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-exactly-once test user-install lint format bench requirements clean
+.PHONY: help venv demo demo-exactly-once test azurite user-install lint format bench requirements clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,7 +30,12 @@ demo-exactly-once: $(STAMP) ## load, add rows, kill -9 a run mid-move, rerun; pr
 test: $(STAMP) ## lint, type-check, install as a user would, run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory user-install
+	$(MAKE) --no-print-directory azurite
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
+
+azurite: $(STAMP) ## install Azurite (npm, pinned) into .cache/azurite for the blob tests
+	@if [ "$${HYGGE_TEST_NO_AZURITE:-}" = 1 ]; then echo "HYGGE_TEST_NO_AZURITE=1: no Azurite"; \
+	else $(PY) -m tests.support.azurite install; fi
 
 user-install: ## pip install . into a fresh venv (no extras), run help/init/list/go/journal/debug
 	bash tests/install/user_install.sh $(PYTHON)
@@ -54,4 +59,4 @@ requirements: $(STAMP) ## regenerate requirements.txt (Functions deployment) fro
 		--python-version 3.11 --quiet --custom-compile-command "make requirements" -o requirements.txt
 
 clean: ## remove the environment, demo output and caches
-	rm -rf $(VENV) .demo .demo-exactly-once .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .cache .demo .demo-exactly-once .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -178,6 +178,7 @@ class CopyPublish:
             self._write_owner()  # before the first object: a crash leaves the prefix owned
             live = self._write_live(staging.run_id, _set_name(staging.run_id))
         self._copy_staged(staging, live["set"])
+        fault_point("during_publish")  # test hook: copied into the live set, not yet committed
         write_commit(self.storage, self.store.prefix, record, self.store.prefix)
 
     def abort(self, staging: Staging) -> None:

@@ -18,3 +18,13 @@ class TestMemoryStorage(StorageContract):
     @pytest.fixture
     def storage(self):
         return MemoryStorage()
+
+
+class TestBlobStorage(StorageContract):
+    @pytest.fixture
+    def storage(self, azurite, blob_container):
+        from hygge.storage.blob import BlobStorage
+
+        return BlobStorage.connect(
+            None, blob_container, connection_string=azurite.connection_string
+        )

@@ -33,9 +33,20 @@ entities: [orders]
 WATERMARKED = FLOW + "watermark: {column: updated_at, key_columns: [id], lookback: 30m}\n"
 
 
-def prepare(root: Path, fmt: str, run_type: str, flow: str = FLOW) -> pl.DataFrame:
-    """A workspace with one completed run, then new data landed; returns the full source."""
-    write_workspace(root, {"shop": flow % (fmt, run_type)})
+def prepare(
+    root: Path,
+    fmt: str,
+    run_type: str,
+    flow: str = FLOW,
+    *,
+    project: str = "name: test\n",
+    store_connection: str | None = None,
+) -> pl.DataFrame:
+    """A workspace with one completed run, then new data landed; returns the full source.
+
+    With `store_connection`, the store writes through that connection of `project`."""
+    store = fmt if store_connection is None else f"{fmt}, connection: {store_connection}"
+    write_workspace(root, {"shop": flow % (store, run_type)}, project)
     land(root, "orders", "a", orders(12))
     assert run(root).ok
     land(root, "orders", "b", orders(11, start=12))

@@ -1,0 +1,41 @@
+"""Session-wide services: Azurite (tests/support/azurite.py), started only when a test needs it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import azurite as azurite_support
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[azurite_support.Azurite]:
+    """A blob service on 127.0.0.1 for this worker. Tests that need it fail when it cannot be
+    installed or started, unless HYGGE_TEST_NO_AZURITE=1 says to skip them."""
+    if os.environ.get(azurite_support.DISABLE_VARIABLE) == "1":
+        pytest.skip(f"{azurite_support.DISABLE_VARIABLE}=1: the Azurite tests do not run")
+    try:
+        process = azurite_support.start()
+    except azurite_support.AzuriteUnavailableError as error:
+        problem = str(error)
+    else:
+        problem = None
+    if problem is not None:
+        pytest.fail(f"Azurite is needed and could not run: {problem}", pytrace=False)
+    try:
+        yield azurite_support.Azurite(process.host, process.port)
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def blob_container(azurite: azurite_support.Azurite) -> str:
+    """The name of a new, empty container in Azurite."""
+    from azure.storage.blob import BlobServiceClient
+
+    name = f"t-{uuid.uuid4().hex[:20]}"
+    BlobServiceClient.from_connection_string(azurite.connection_string).create_container(name)
+    return name

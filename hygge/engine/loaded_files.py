@@ -14,7 +14,7 @@ from __future__ import annotations
 from hygge.engine.file_changes import legacy_records
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.faults import fault_point
-from hygge.state.base import StateBackend
+from hygge.state.base import FileRecord, StateBackend
 from hygge.types import RunType
 
 
@@ -25,9 +25,21 @@ def record_loaded_files(task: EntityTask, checkpoint: Checkpoint, state: StateBa
         return  # not a file window
     previous = state.get_watermark(task.flow, task.entity)
     older = legacy_records(previous)
+    records = {r.path: r for r in checkpoint.file_records}
     if checkpoint.run_type is RunType.FULL_DROP or previous is None:
-        state.clear_file_ledger(task.flow, task.entity)  # this run read every file
-        older = []
-    records = {r.path: r for r in older} | {r.path: r for r in checkpoint.file_records}
-    state.write_file_ledger(task.flow, task.entity, list(records.values()))
+        # This run read every file: its records replace the ledger, unless it holds exactly
+        # them already (a full_drop of an unchanged landing zone rewrites nothing).
+        if not _holds_exactly(task, state, records):
+            state.clear_file_ledger(task.flow, task.entity)
+            state.write_file_ledger(task.flow, task.entity, list(records.values()))
+    else:
+        records = {r.path: r for r in older} | records
+        state.write_file_ledger(task.flow, task.entity, list(records.values()))
     fault_point("after_ledger")
+
+
+def _holds_exactly(task: EntityTask, state: StateBackend, records: dict[str, FileRecord]) -> bool:
+    """Whether the ledger records exactly `records`, nothing more, nothing different."""
+    if state.read_file_ledger(task.flow, task.entity, list(records)) != records:
+        return False
+    return state.count_file_ledger(task.flow, task.entity) == len(records)

@@ -1,8 +1,9 @@
 """Committing a file window's records to the state's file ledger, exactly once with the data.
 
-The commit writes them after the publish and before the watermark, in the `published` phase:
-a crash before or during the write leaves the checkpoint in that phase, so the next run
-finishes the commit and writes the same records again (a no-op for shards already written);
+The commit writes them after the publish and before the watermark: a crash before or during
+the write leaves the checkpoint `publishing` (the publish is not saved as done; repeating it
+is a no-op), so the next run finishes the commit and writes the same records again (a no-op
+for shards already written);
 the new files are then neither read again nor skipped. An older watermark's file lists move
 to the ledger in the same write, before the watermark that drops them replaces it. The
 ledger goes with the watermark: without one (a first run, or after a reset) a run reads every

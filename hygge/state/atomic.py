@@ -18,21 +18,27 @@ from hygge.errors import StateError
 TEMP_SUFFIX = ".tmp"
 
 
-def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> bool:
+def write_atomic(
+    path: Path, data: bytes, *, overwrite: bool = True, sync_folder: bool = True
+) -> bool:
     """Publish `data` at `path` atomically and durably; OS failures become StateError.
 
     With `overwrite=False` an existing file is never replaced: nothing is written and the
-    result is False. Otherwise the result is True.
+    result is False. Otherwise the result is True. `sync_folder=False` leaves the folder
+    unsynced, for a file that need not outlive a power cut (a lock: its holder does not
+    either); the file itself is always whole, old or new.
     """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
     try:
         ensure_dir(path.parent)
+        published = False
         try:
             _write_synced(tmp, data)
             published = _publish(tmp, path, overwrite=overwrite)
         finally:
-            tmp.unlink(missing_ok=True)
-        if published:
+            if not (published and overwrite):  # a rename left no temp file behind
+                tmp.unlink(missing_ok=True)
+        if published and sync_folder:
             fsync_dir(path.parent)
     except OSError as error:
         raise StateError(

@@ -58,7 +58,8 @@ def commit(
         checkpoint = save_checkpoint(task, checkpoint, state, clock=clock)
         fault_point("after_journal")
     row = journal_row(task, checkpoint, status, message, watermark, host=host)
-    state.clear_checkpoint(task.flow, task.entity)
+    # Journaled: should a power cut bring the checkpoint back, the next run just clears it.
+    state.clear_checkpoint(task.flow, task.entity, synced=False)
     state.release_lock(task.flow, task.entity, checkpoint.attempt_id)
     return result_of(task, row, checkpoint)
 

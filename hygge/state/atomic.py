@@ -61,8 +61,8 @@ def read_or_none(path: Path) -> bytes | None:
         ) from error
 
 
-def remove_durably(path: Path) -> bool:
-    """Delete `path` and fsync its folder; False when it was already gone."""
+def remove_durably(path: Path, *, synced: bool = True) -> bool:
+    """Delete `path` and fsync its folder (unless not `synced`); False when it was gone."""
     try:
         path.unlink()
     except FileNotFoundError:
@@ -72,7 +72,8 @@ def remove_durably(path: Path) -> bool:
             f"cannot remove state file {path}: {error.strerror or error}. "
             "Check that the state folder is writable."
         ) from error
-    fsync_dir(path.parent)
+    if synced:
+        fsync_dir(path.parent)
     return True
 
 

@@ -78,17 +78,23 @@ def remove_durably(path: Path, *, synced: bool = True) -> bool:
 
 
 def ensure_dir(folder: Path) -> None:
-    """Create `folder` and missing parents, fsyncing each parent so the new entry is durable."""
-    if folder.is_dir():
-        return
-    ensure_dir(folder.parent)
-    try:
-        folder.mkdir()
-    except FileExistsError:
-        if not folder.is_dir():
-            raise
-        return  # created concurrently by another writer
-    fsync_dir(folder.parent)
+    """Create `folder` and missing parents, fsyncing each parent so the new entry is durable
+    (once all are made: one journal commit for the chain)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+            continue  # created concurrently by another writer, which syncs its entry
+        made.append(path)
+    for path in made:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -298,4 +298,7 @@ def _make_missing(folder: Path) -> None:
         folder = folder.parent
     for each in reversed(missing):
         each.mkdir(exist_ok=True)
+    # Each parent synced once all are made: one journal commit makes the chain durable, and
+    # none of them can be removed meanwhile (each holds the next, the last is the caller's).
+    for each in reversed(missing):
         fsync_dir(each.parent)

@@ -218,7 +218,7 @@ def _resume(
     paused = previous.paused_seconds + max(0.0, downtime)
     if previous.phase == "journaled":
         # That run finished (published, watermarked, journaled); only its clean-up was lost.
-        state.clear_checkpoint(task.flow, task.entity)
+        state.clear_checkpoint(task.flow, task.entity, synced=False)
         return None
     store = task.store.open(task.place)
     column = task.watermark.column if task.watermark else None

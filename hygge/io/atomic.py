@@ -55,6 +55,7 @@ def make_dirs(folder: Path) -> None:
     while not current.is_dir() and current.parent != current:
         missing.append(current)
         current = current.parent
+    made = []
     for path in reversed(missing):
         try:
             path.mkdir()
@@ -62,6 +63,8 @@ def make_dirs(folder: Path) -> None:
             if not path.is_dir():
                 raise
             continue  # created meanwhile by another writer, which syncs its entry
+        made.append(path)
+    for path in made:  # synced once all are made: one journal commit for the chain
         fsync_dir(path.parent)
 
 

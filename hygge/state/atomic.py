@@ -18,21 +18,27 @@ from hygge.errors import StateError
 TEMP_SUFFIX = ".tmp"
 
 
-def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> bool:
+def write_atomic(
+    path: Path, data: bytes, *, overwrite: bool = True, sync_folder: bool = True
+) -> bool:
     """Publish `data` at `path` atomically and durably; OS failures become StateError.
 
     With `overwrite=False` an existing file is never replaced: nothing is written and the
-    result is False. Otherwise the result is True.
+    result is False. Otherwise the result is True. `sync_folder=False` leaves the folder
+    unsynced, for a file that need not outlive a power cut (a lock: its holder does not
+    either); the file itself is always whole, old or new.
     """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
     try:
         ensure_dir(path.parent)
+        published = False
         try:
             _write_synced(tmp, data)
             published = _publish(tmp, path, overwrite=overwrite)
         finally:
-            tmp.unlink(missing_ok=True)
-        if published:
+            if not (published and overwrite):  # a rename left no temp file behind
+                tmp.unlink(missing_ok=True)
+        if published and sync_folder:
             fsync_dir(path.parent)
     except OSError as error:
         raise StateError(
@@ -55,8 +61,8 @@ def read_or_none(path: Path) -> bytes | None:
         ) from error
 
 
-def remove_durably(path: Path) -> bool:
-    """Delete `path` and fsync its folder; False when it was already gone."""
+def remove_durably(path: Path, *, synced: bool = True) -> bool:
+    """Delete `path` and fsync its folder (unless not `synced`); False when it was gone."""
     try:
         path.unlink()
     except FileNotFoundError:
@@ -66,22 +72,29 @@ def remove_durably(path: Path) -> bool:
             f"cannot remove state file {path}: {error.strerror or error}. "
             "Check that the state folder is writable."
         ) from error
-    fsync_dir(path.parent)
+    if synced:
+        fsync_dir(path.parent)
     return True
 
 
 def ensure_dir(folder: Path) -> None:
-    """Create `folder` and missing parents, fsyncing each parent so the new entry is durable."""
-    if folder.is_dir():
-        return
-    ensure_dir(folder.parent)
-    try:
-        folder.mkdir()
-    except FileExistsError:
-        if not folder.is_dir():
-            raise
-        return  # created concurrently by another writer
-    fsync_dir(folder.parent)
+    """Create `folder` and missing parents, fsyncing each parent so the new entry is durable
+    (once all are made: one journal commit for the chain)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if not path.is_dir():
+                raise
+            continue  # created concurrently by another writer, which syncs its entry
+        made.append(path)
+    for path in made:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(folder: Path) -> None:

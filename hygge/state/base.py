@@ -103,7 +103,10 @@ class StateBackend(Protocol):
         read-compare-write); False, writing nothing, if it is not (or none is stored)."""
         ...
 
-    def clear_checkpoint(self, flow: str, entity: str) -> None: ...
+    def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:
+        """Remove the checkpoint. `synced=False`: its removal need not survive a power cut
+        (the checkpoint of a journaled run, which the next run just clears)."""
+        ...
 
     def list_checkpoints(self) -> dict[str, dict[str, JsonValue]]:
         """Every live checkpoint (an interrupted or running entity run), keyed `flow.entity`."""

@@ -189,8 +189,8 @@ class LocalStateBackend:
             self.save_checkpoint(flow, entity, checkpoint)
             return True
 
-    def clear_checkpoint(self, flow: str, entity: str) -> None:
-        remove_durably(self.layout.path("checkpoints", flow, entity))
+    def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:
+        remove_durably(self.layout.path("checkpoints", flow, entity), synced=synced)
 
     def list_checkpoints(self) -> dict[str, dict[str, JsonValue]]:
         """Every live checkpoint (an interrupted or running entity run), keyed `flow.entity`."""

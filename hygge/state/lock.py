@@ -72,7 +72,9 @@ class EntityLocks:
             held = read_lock(path, flow, entity)
             if held is None:
                 info = self._info(owner, acquired_at=now, now=now)
-                if not write_atomic(path, _encode(info), overwrite=False):
+                # The folder is not synced: a power cut that loses the lock stops its holder
+                # too (a release is synced: a lock back from the dead would block the entity).
+                if not write_atomic(path, _encode(info), overwrite=False, sync_folder=False):
                     raise StateError(
                         f"lock file {path} appeared while run {owner} held its mutex: file "
                         "locking does not work in this state folder (a network share?). "
@@ -86,7 +88,7 @@ class EntityLocks:
                 self._take_over(flow, entity, held, now)
                 acquired_at = now
             info = self._info(owner, acquired_at=acquired_at, now=now)
-            write_atomic(path, _encode(info))
+            write_atomic(path, _encode(info), sync_folder=False)
             return info
 
     def refresh(self, path: Path, flow: str, entity: str, owner: str) -> LockInfo:
@@ -101,7 +103,7 @@ class EntityLocks:
             if self._fresh(held, now):
                 return held  # fenced: still ours, and this process moved the heartbeat moments ago
             info = self._info(owner, acquired_at=as_utc(held.acquired_at), now=now)
-            write_atomic(path, _encode(info))
+            write_atomic(path, _encode(info), sync_folder=False)
             return info
 
     def release(self, path: Path, flow: str, entity: str, owner: str) -> bool:

@@ -166,7 +166,7 @@ class MemoryStateBackend:
             self.state.checkpoints[(flow, entity)] = data
             return True
 
-    def clear_checkpoint(self, flow: str, entity: str) -> None:
+    def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:
         with self.state.mutex:
             self.state.checkpoints.pop((flow, entity), None)
 

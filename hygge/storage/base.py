@@ -151,16 +151,18 @@ class ObjectStorage(Protocol):
         """Copy one object; the copy at `dst` is whole or absent."""
         ...
 
-    def delete(self, key: str) -> None:
-        """Delete one object; nothing to do when it is gone."""
+    def delete(self, key: str, *, synced: bool = True) -> None:
+        """Delete one object; nothing to do when it is gone. `synced=False`: its removal need
+        not survive a power cut (a local disk leaves its folder unsynced)."""
         ...
 
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under `prefix` (the caller owns it); how many were deleted."""
         ...
 
-    def rename(self, src: str, dst: str, *, no_replace: bool = True) -> None:
-        """Move a key or a whole prefix in one step (only with capabilities.atomic_rename)."""
+    def rename(self, src: str, dst: str, *, no_replace: bool = True, synced: bool = True) -> None:
+        """Move a key or a whole prefix in one step (only with capabilities.atomic_rename).
+        `synced=False` leaves the folder's fsync to the caller's next synced write into it."""
         ...
 
     def exchange(self, a: str, b: str) -> None:

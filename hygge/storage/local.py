@@ -197,10 +197,10 @@ class LocalStorage:
             )
         return path
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, synced: bool = True) -> None:
         target = self._inside(key)
         target.unlink(missing_ok=True)
-        if target.parent.is_dir():
+        if synced and target.parent.is_dir():
             fsync_dir(target.parent)
 
     def delete_prefix(self, prefix: str) -> int:
@@ -214,13 +214,15 @@ class LocalStorage:
         fsync_dir(folder.parent)
         return count
 
-    def rename(self, src: str, dst: str, *, no_replace: bool = True) -> None:
+    def rename(self, src: str, dst: str, *, no_replace: bool = True, synced: bool = True) -> None:
         source, target = self.path(check_key(src)), self.path(check_key(dst))
         self._make_parents(target.parent)
         try:
             move_no_replace(source, target) if no_replace else source.replace(target)
         except FileExistsError as exc:
             raise PreconditionFailedError(f"{target} already exists") from exc
+        if not synced:
+            return
         fsync_dir(target.parent)
         if source.parent != target.parent:
             fsync_dir(source.parent)
@@ -298,4 +300,7 @@ def _make_missing(folder: Path) -> None:
         folder = folder.parent
     for each in reversed(missing):
         each.mkdir(exist_ok=True)
+    # Each parent synced once all are made: one journal commit makes the chain durable, and
+    # none of them can be removed meanwhile (each holds the next, the last is the caller's).
+    for each in reversed(missing):
         fsync_dir(each.parent)

@@ -119,7 +119,7 @@ class MemoryStorage:
         with self._lock:
             return self._store(check_key(dst), content)
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, synced: bool = True) -> None:
         with self._lock:
             self._blobs.pop(check_key(key), None)
 
@@ -131,7 +131,7 @@ class MemoryStorage:
                 del self._blobs[key]
         return len(doomed)
 
-    def rename(self, src: str, dst: str, *, no_replace: bool = True) -> None:
+    def rename(self, src: str, dst: str, *, no_replace: bool = True, synced: bool = True) -> None:
         raise UnsupportedOperationError(f"{self.label} cannot rename (it models an object store)")
 
     def exchange(self, a: str, b: str) -> None:

@@ -65,7 +65,8 @@ class RenamePublish:
             )
         store.discard_unlisted(staging)
         for name in staging.artefacts:  # to the names readers see, in the folder exchanged
-            self._move(join_key(location, name), join_key(location, published_name(name)))
+            # Unsynced: the marker's write into the same folder syncs it, before the exchange.
+            self._move(join_key(location, name), join_key(location, published_name(name)), False)
         for name in staging.artefacts:
             if self.storage.stat(join_key(location, published_name(name))) is None:
                 raise StateError(_lost(store, staging, name))
@@ -116,14 +117,14 @@ class RenamePublish:
             self._move(src, dst)
         write_commit(self.storage, target, record, target)  # after the last file: all there
 
-    def _move(self, src: str, dst: str) -> None:
+    def _move(self, src: str, dst: str, synced: bool = True) -> None:
         """Rename `src` to `dst`, never over another file; repeatable after a crash."""
         if src == dst or self.storage.stat(src) is None:
             return  # an old checkpoint's name, or moved by an earlier publish
         if self.storage.stat(dst) is not None:  # a link-based move died between link and unlink
-            self.storage.delete(src)
+            self.storage.delete(src, synced=synced)
         else:
-            self.storage.rename(src, dst)
+            self.storage.rename(src, dst, synced=synced)
 
     def abort(self, staging: Staging) -> None:
         aside = _aside(self.store.staging_key(staging))
@@ -133,7 +134,8 @@ class RenamePublish:
 
     def clean_up(self, staging: Staging) -> None:
         self.storage.delete_prefix(_aside(self.store.staging_key(staging)))
-        self.storage.delete(join_key(self.store.prefix, OPEN))  # exchanged in with the data
+        # Exchanged in with the data; unsynced: back after a power cut, it still counts as ours.
+        self.storage.delete(join_key(self.store.prefix, OPEN), synced=False)
 
     def _exists(self, prefix: str) -> bool:
         local = self.storage.local_path(prefix)

@@ -139,6 +139,14 @@ class StateBackendContract(StateLockContract, StateOwnerContract):
         assert state.load_checkpoint("orders", "customers") is None
         assert state.list_checkpoints() == {}
 
+    def test_a_checkpoint_cleared_unsynced_is_gone_for_every_reader(self, state, open_backend):
+        state.save_checkpoint("orders", "customers", {"phase": "journaled"})
+
+        state.clear_checkpoint("orders", "customers", synced=False)
+
+        assert open_backend(FAR, 1).load_checkpoint("orders", "customers") is None
+        assert state.list_checkpoints() == {}
+
     def test_failed_checkpoint_write_leaves_the_old_checkpoint(self, state, crash_write):
         state.save_checkpoint("orders", "customers", {"chunk": 1})
 

@@ -2,8 +2,9 @@
 
 A landing zone's loaded files are recorded in the state's sharded file ledger after the
 publish and before the watermark. A crash anywhere between them (or half way through the
-ledger write) leaves the run's checkpoint in its `published` phase, so the next run finishes
-the commit: no file is loaded twice, none is skipped, and later runs load only what is new.
+ledger write) leaves the run's checkpoint `publishing` (a publish repeated is a no-op), so the
+next run finishes the commit: no file is loaded twice, none is skipped, and later runs load
+only what is new.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hygge.engine.runner import run_plan
 from hygge.errors import InjectedFault
 from hygge.faults import CRASH_EXIT_CODE
 from hygge.state.base import FileRecord
+from hygge.state.ledger import shard_of
 from hygge.state.local import LocalStateBackend
 from hygge.types import RunStatus
 from tests.support.workspace import crash, read_lake, run, state_of, write_workspace
@@ -131,3 +133,39 @@ def test_a_checkpoint_and_the_watermark_carry_only_the_current_windows_files(tmp
     assert checkpoint.get("loaded_files") is None
     watermark = json.loads((state_dir / "watermarks" / "feed" / "events.json").read_text())
     assert watermark["files"] is None and watermark["file_records"] is None
+
+
+FULL_DROP_FLOW = FLOW.replace("run_type: incremental", "run_type: full_drop")
+
+
+def shard_inodes(root: Path) -> dict[str, int]:
+    folder = load_workspace(root).state_dir / "files" / "feed" / "events"
+    return {path.name: path.stat().st_ino for path in folder.glob("*.json")}
+
+
+def test_a_full_drop_of_unchanged_files_leaves_the_ledger_as_it_is(tmp_path):
+    root = tmp_path / "ws"
+    write_workspace(root, {"feed": FULL_DROP_FLOW})
+    for name in NEW_FILES:
+        land_csv(root, name, range(3))
+    assert run(root).ok
+    before = shard_inodes(root)
+
+    assert run(root).ok
+
+    assert shard_inodes(root) == before  # not one shard rewritten
+    assert sorted(ledger(root)) == NEW_FILES
+
+
+def test_a_full_drop_after_a_file_went_replaces_the_ledger_with_the_files_read(tmp_path):
+    root = tmp_path / "ws"
+    write_workspace(root, {"feed": FULL_DROP_FLOW})
+    for name in NEW_FILES:
+        land_csv(root, name, range(3))
+    assert run(root).ok
+    (landing(root) / NEW_FILES[0]).unlink()
+
+    assert run(root).ok
+
+    assert sorted(ledger(root)) == NEW_FILES[1:]
+    assert len(shard_inodes(root)) == len({shard_of(name) for name in NEW_FILES[1:]})

@@ -86,11 +86,11 @@ def test_a_full_drop_publish_that_died_renaming_staged_files_finishes_when_run_a
         staging = store.write(staging, orders(rows))
     real, calls = LocalStorage.rename, []
 
-    def dies_on_the_second(self, src, dst, *, no_replace=True):
+    def dies_on_the_second(self, src, dst, *, no_replace=True, synced=True):
         calls.append(src)
         if len(calls) == 2:
             raise InjectedFault("crash while renaming staged files")
-        real(self, src, dst, no_replace=no_replace)
+        real(self, src, dst, no_replace=no_replace, synced=synced)
 
     with monkeypatch.context() as patch:
         patch.setattr(LocalStorage, "rename", dies_on_the_second)

@@ -85,7 +85,7 @@ def test_help_and_version_import_no_command_and_no_config_model(shop, args):
 
     assert loaded(modules, "pydantic", "yaml", "hygge.config", "hygge.engine", "hygge.state") == []
     cli_modules = {m for m in modules if m.startswith("hygge.cli.") and m != "hygge.cli.app"}
-    assert cli_modules - {"hygge.cli.group_help"} == {"hygge.cli.commands"}
+    assert cli_modules - {"hygge.cli.group_help"} == {"hygge.cli.commands", "hygge.cli.collection"}
 
 
 def test_help_imports_no_markdown_syntax_or_traceback_module(shop):

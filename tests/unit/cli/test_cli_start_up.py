@@ -121,6 +121,15 @@ def test_go_on_parquet_files_imports_no_module_of_a_kind_it_does_not_use(tmp_pat
     assert loaded(modules, "hygge.storage.memory", "hygge.cli.schema", *other_commands) == []
 
 
+def test_go_into_a_pipe_imports_neither_the_live_display_nor_the_dry_run_preview(tmp_path):
+    workspace = parquet_workspace(tmp_path / "p2p")
+
+    modules = imported_by(workspace, "go")  # its output is captured: no terminal
+
+    assert (workspace / "lake" / "t").is_dir()
+    assert loaded(modules, "rich.progress", "rich.live", "hygge.engine.preview") == []
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_the_summary_help_lists_is_the_first_paragraph_of_the_commands_docstring(name):
     doc = inspect.getdoc(command_function(name)) or ""

@@ -85,7 +85,7 @@ def main_options(
 
 
 def main() -> None:
-    """Console-script entry point (`hygge`)."""
+    """Run the command line (the `hygge` console script is `hygge.cli.start`)."""
     pause_collection()
     try:
         app(prog_name="hygge")

@@ -1,6 +1,6 @@
 """`python -m hygge` runs the command line."""
 
-from hygge.cli.app import main
+from hygge.cli.start import main
 
 if __name__ == "__main__":
     main()

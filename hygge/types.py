@@ -80,9 +80,16 @@ class RunStatus(StrEnum):
 
 
 class Strict(BaseModel):
-    """Base for every config model: unknown keys are errors, values validate on assignment."""
+    """Base for every config model: unknown keys are errors, values validate on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    A model's own validator is built when it first validates (`defer_build`), not at import:
+    most config models only nest in `ResolvedEntity` or `ProjectConfig`, whose validators
+    include theirs, and a command pays nothing for the ones it never validates alone.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, populate_by_name=True, defer_build=True
+    )
 
 
 def invalid_setting(message: str, *, at: str | None = None, hint: str | None = None) -> Exception:

@@ -13,6 +13,7 @@ try:  # these imports take a moment: Ctrl-C meanwhile gets one line, not a trace
 
     import typer
 
+    from hygge.cli.collection import pause_collection, skip_final_collections
     from hygge.cli.commands import LazyCommands
 except KeyboardInterrupt:
     sys.stderr.write("hygge: interrupted while starting; nothing was done\n")
@@ -84,8 +85,12 @@ def main_options(
 
 
 def main() -> None:
-    """Console-script entry point (`hygge`)."""
-    app(prog_name="hygge")
+    """Run the command line (the `hygge` console script is `hygge.cli.start`)."""
+    pause_collection()
+    try:
+        app(prog_name="hygge")
+    finally:
+        skip_final_collections()
 
 
 if __name__ == "__main__":

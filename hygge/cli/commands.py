@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
+from hygge.cli.collection import resume_collection
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -148,6 +150,13 @@ class LazyCommands(TyperGroup):
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        found = super().resolve_command(ctx, args)
+        resume_collection()  # the command is imported: its work collects as usual
+        return found
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any

@@ -22,7 +22,6 @@ from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
 from hygge.cli.workspace_state import claim_workspace_state, open_workspace_state
 from hygge.config import Workspace, load_workspace
 from hygge.engine import RunPlan, Selection, plan_run
-from hygge.engine.preview import preview_plan
 from hygge.engine.runner import chunk_budget, default_concurrency, run_plan
 from hygge.errors import ConfigError
 from hygge.state.base import StateBackend
@@ -127,6 +126,8 @@ def go_command(
                 out.print(f"Nothing to {how}: no selected entity has an interrupted run.")
                 raise typer.Exit(EXIT_OK)
         if dry_run:
+            from hygge.engine.preview import preview_plan  # a dry run's only
+
             previews = preview_plan(plan, state)
             print_previews(out, previews)
             code = EXIT_FAILED if any(p.problems for p in previews) else EXIT_OK

@@ -9,16 +9,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.text import Text
 
 from hygge.cli.render import STATUS_STYLES, error_text, rate_text, rows_text, shorten
@@ -26,6 +19,9 @@ from hygge.engine import EntityResult
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.types import RunStatus
 from hygge.wording import counted
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 PLAIN_PROGRESS_EVERY = 5.0  # seconds between two progress lines of one entity
 
@@ -92,6 +88,15 @@ class LiveProgress:
     """A Rich progress display: one line per entity with rows, rows/s and elapsed time."""
 
     def __init__(self, console: Console, names: Sequence[str] = ()) -> None:
+        # Imported here: a run whose output is no terminal (a scheduler's) never draws one.
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.progress = Progress(
             SpinnerColumn(finished_text="•"),
             TextColumn("{task.description}"),

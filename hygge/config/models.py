@@ -154,6 +154,10 @@ class FlowInfo(BaseModel):
 class Workspace(BaseModel):
     """A loaded, validated workspace."""
 
+    # Built when the first workspace loads, from the validators of ProjectConfig and
+    # ResolvedEntity that loading built just before (not a second copy of theirs at import).
+    model_config = ConfigDict(defer_build=True)
+
     root: Path
     location: str = ""  # where the files were read: a folder path or a URI (az://c/prefix)
     name: str

@@ -32,4 +32,4 @@ def test_the_distribution_is_not_named_hygge_but_the_command_and_package_are() -
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
     assert project["name"] != "hygge"
-    assert project["scripts"]["hygge"] == "hygge.cli.app:main"
+    assert project["scripts"]["hygge"] == "hygge.cli.start:main"

@@ -85,7 +85,7 @@ def test_help_and_version_import_no_command_and_no_config_model(shop, args):
 
     assert loaded(modules, "pydantic", "yaml", "hygge.config", "hygge.engine", "hygge.state") == []
     cli_modules = {m for m in modules if m.startswith("hygge.cli.") and m != "hygge.cli.app"}
-    assert cli_modules - {"hygge.cli.group_help"} == {"hygge.cli.commands"}
+    assert cli_modules - {"hygge.cli.group_help"} == {"hygge.cli.commands", "hygge.cli.collection"}
 
 
 def test_help_imports_no_markdown_syntax_or_traceback_module(shop):
@@ -119,6 +119,15 @@ def test_go_on_parquet_files_imports_no_module_of_a_kind_it_does_not_use(tmp_pat
     assert loaded(modules, "pyarrow") == []  # polars reads, counts, writes and encodes schemas
     other_commands = [f"hygge.cli.{m}" for m in ("journal", "reset", "unlock", "debug", "init")]
     assert loaded(modules, "hygge.storage.memory", "hygge.cli.schema", *other_commands) == []
+
+
+def test_go_into_a_pipe_imports_neither_the_live_display_nor_the_dry_run_preview(tmp_path):
+    workspace = parquet_workspace(tmp_path / "p2p")
+
+    modules = imported_by(workspace, "go")  # its output is captured: no terminal
+
+    assert (workspace / "lake" / "t").is_dir()
+    assert loaded(modules, "rich.progress", "rich.live", "hygge.engine.preview") == []
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -461,7 +461,8 @@ class BlobStorage:
             raise HyggeError(f"{self.describe(dst)} vanished right after it was copied")
         return info
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, synced: bool = True) -> None:
+        # `synced` is for disks: a finished blob delete is durable either way.
         self._delete_name(self._name(key), key)
 
     def _delete_name(self, name: str, key: str) -> bool:
@@ -482,7 +483,7 @@ class BlobStorage:
             deleted = pool.map(lambda key: self._delete_name(self._name(key), key), keys)
             return sum(deleted)
 
-    def rename(self, src: str, dst: str, *, no_replace: bool = True) -> None:
+    def rename(self, src: str, dst: str, *, no_replace: bool = True, synced: bool = True) -> None:
         raise UnsupportedOperationError(
             f"{self.label} is blob storage: it cannot rename (publish by copy, then delete)"
         )

@@ -125,9 +125,10 @@ def check_state_connection(project: ProjectConfig, document: Tracked) -> None:
     if found is None or found.type != "azure_blob":
         known = [n for n, c in project.connections.items() if c.type == "azure_blob"]
         what = "is not a connection of hygge.yml" if found is None else f"is a {found.type} one"
+        listing = ", ".join(known) or "none"
         raise ConfigError(
             f"state.connection '{name}' {what}{did_you_mean(str(name), known)}; the "
-            f"azure_blob state needs an azure_blob connection (known: {', '.join(known) or 'none'})",
+            f"azure_blob state needs an azure_blob connection (known: {listing})",
             file=origin.file or PROJECT_FILE,
             line=origin.line,
             hint="add a `type: azure_blob` connection under `connections:` and name it here",

@@ -20,7 +20,11 @@ def azurite() -> Iterator[azurite_support.Azurite]:
     try:
         process = azurite_support.start()
     except azurite_support.AzuriteUnavailableError as error:
-        pytest.fail(f"Azurite is needed and could not run: {error}", pytrace=False)
+        problem = str(error)
+    else:
+        problem = None
+    if problem is not None:
+        pytest.fail(f"Azurite is needed and could not run: {problem}", pytrace=False)
     try:
         yield azurite_support.Azurite(process.host, process.port)
     finally:

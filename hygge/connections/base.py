@@ -12,7 +12,9 @@ from hygge.errors import ConfigError
 from hygge.types import Strict
 
 # Fields of any connection that hold secrets: hygge.yml keeps their `${VAR}` unexpanded.
-SECRET_FIELDS = frozenset({"password", "key", "sas", "connection_string"})
+SECRET_FIELDS = frozenset(
+    {"password", "key", "sas", "connection_string", "storage_account_key", "client_secret"}
+)
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

@@ -31,25 +31,63 @@ class LocalConnection(ConnectionConfig):
         return root
 
 
+AZURE_CREDENTIAL_SECRETS: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "managed_identity": (),
+    "service_principal": ("tenant_id", "client_id", "client_secret"),
+    "key": ("key",),
+    "storage_key": ("storage_account_key",),
+    "sas": ("sas",),
+    "connection_string": ("connection_string",),
+}
+"""The fields each credential needs (`storage_key`, `managed_identity`, `service_principal`
+are the original hygge's names)."""
+
+
 class AzureBlobConnection(ConnectionConfig):
     """An Azure storage account (Blob, ADLS Gen2, OneLake through the blob API)."""
 
     type: Literal["azure_blob"] = "azure_blob"
-    account_url: str = Field(min_length=1, description="e.g. https://acct.blob.core.windows.net")
+    account_url: str | None = Field(
+        None,
+        min_length=1,
+        description="e.g. https://acct.blob.core.windows.net (optional with a connection string)",
+    )
     container: str | None = Field(None, description="Default container (or file system).")
-    credential: Literal["default", "key", "sas", "connection_string"] = Field(
-        "default", description="default: DefaultAzureCredential (managed identity, az login)."
+    credential: Literal[
+        "default",
+        "managed_identity",
+        "service_principal",
+        "key",
+        "storage_key",
+        "sas",
+        "connection_string",
+    ] = Field(
+        "default",
+        description="default: DefaultAzureCredential (managed identity, environment, az login); "
+        "managed_identity (client_id for a user-assigned one); service_principal (tenant_id, "
+        "client_id, client_secret); key or storage_key (storage_account_key): the account key; "
+        "sas; connection_string.",
     )
     key: SecretReference | None = None
+    storage_account_key: SecretReference | None = None
     sas: SecretReference | None = None
     connection_string: SecretReference | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretReference | None = None
 
     @model_validator(mode="after")
     def _secret_for_credential(self) -> AzureBlobConnection:
-        if self.credential != "default" and getattr(self, self.credential) is None:
+        for field in AZURE_CREDENTIAL_SECRETS[self.credential]:
+            if getattr(self, field) is None:
+                value = "${VAR}` (the environment variable that holds it)"
+                if field in ("tenant_id", "client_id"):
+                    value = "<id>`"
+                raise ValueError(f"credential '{self.credential}' needs `{field}: {value}")
+        if self.account_url is None and self.credential != "connection_string":
             raise ValueError(
-                f"credential '{self.credential}' needs `{self.credential}: ${{VAR}}` (the "
-                "environment variable that holds it)"
+                "an azure_blob connection needs `account_url` (or a connection_string)"
             )
         return self
 

@@ -91,7 +91,7 @@ class AzureBlobStateConfig(Strict):
     ) -> StateBackend:
         """The backend in the connection's container; secrets are read from `env` now."""
         from hygge.state.blob import BlobStateBackend  # the Azure SDK only when state opens
-        from hygge.storage.blob_connection import connection_container
+        from hygge.storage.blob import open_connection
 
         connection = (connections or {}).get(self.connection)
         if not isinstance(connection, AzureBlobConnection):
@@ -100,16 +100,24 @@ class AzureBlobStateConfig(Strict):
                 "hygge.yml",
                 hint="name a `type: azure_blob` connection under `connections:`",
             )
-        client, identity = connection_container(
-            connection, self.connection, self.container, os.environ if env is None else env
+        container = self.container or connection.container
+        if not container:
+            raise ConfigError(
+                f"the azure_blob state names no container, and connection '{self.connection}' "
+                "has none",
+                hint="set state.container (or the connection's container) in hygge.yml",
+            )
+        secrets = connection.resolve_secrets(self.connection, os.environ if env is None else env)
+        storage = open_connection(
+            connection.model_copy(update={"container": container}), self.connection, secrets
         )
         return BlobStateBackend(
-            client,
+            storage.client,
             self.state_prefix(workspace or root.name),
             clock=clock,
             host=host,
             lease_seconds=self.lease_seconds,
-            identity=identity,
+            identity=storage.identity,
         )
 
 

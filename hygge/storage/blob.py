@@ -17,12 +17,15 @@ Keys live under a prefix inside one container: `BlobStorage(client, "landing/sal
 from __future__ import annotations
 
 import io
+import logging
+import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from urllib.parse import urlsplit
 
 from hygge.errors import ConfigError, DataError, HyggeError, MissingDependencyError, RetryableError
 from hygge.storage.base import (
@@ -39,6 +42,9 @@ from hygge.storage.base import (
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, ContainerClient
+    from pydantic import SecretStr
+
+    from hygge.connections import AzureBlobConnection
 
 _CAPABILITIES = StorageCapabilities(
     atomic_rename=False, atomic_exchange=False, durable_fsync=True, local_paths=False
@@ -53,6 +59,24 @@ COPY_TIMEOUT = 600.0  # seconds a server-side copy may stay pending
 ROLE_WRITE = "Storage Blob Data Contributor"
 ROLE_READ = "Storage Blob Data Reader"
 _TRANSIENT_CODES = frozenset({"ServerBusy", "OperationTimedOut", "InternalError"})
+_SIGNATURE = re.compile(r"(?i)\b(sig|signature)=[^&\s\"']+")
+
+
+class _HideSignatures(logging.Filter):
+    """Replaces SAS signatures in a record's text: urllib3 logs whole request URLs at DEBUG
+    (the SDK's own loggers redact them already)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if _SIGNATURE.search(text):
+            record.msg, record.args = _SIGNATURE.sub(r"\1=REDACTED", text), ()
+        return True
+
+
+def _hide_signatures_in_logs() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(each, _HideSignatures) for each in logger.filters):
+        logger.addFilter(_HideSignatures())
 
 
 def _azure() -> Any:
@@ -154,6 +178,7 @@ class BlobStorage:
         *,
         identity: str = "the configured credential",
         concurrency: int = CONCURRENCY,
+        source_sas: str | None = None,
     ) -> None:
         self.client = client
         self.prefix = check_key(prefix.strip("/"))
@@ -161,7 +186,9 @@ class BlobStorage:
         self.account = str(client.account_name or "")
         self.identity = identity
         self.concurrency = concurrency
+        self._source_sas = source_sas  # a SAS credential also authorises a copy's source URL
         self.label = f"az://{join_key(self.container, self.prefix)}"
+        _hide_signatures_in_logs()
 
     @classmethod
     def connect(
@@ -174,6 +201,7 @@ class BlobStorage:
         connection_string: str | None = None,
         identity: str = "the configured credential",
         retry: Any = None,
+        source_sas: str | None = None,
     ) -> BlobStorage:
         """A BlobStorage on a new client (see `container_client`)."""
         client = container_client(
@@ -183,7 +211,7 @@ class BlobStorage:
             connection_string=connection_string,
             retry=retry,
         )
-        return cls(client, prefix, identity=identity)
+        return cls(client, prefix, identity=identity, source_sas=source_sas)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -222,15 +250,15 @@ class BlobStorage:
             raise error  # a bug, not the service: unchanged
         what = self.describe(key) if key is not None else self.label
         status = getattr(error, "status_code", None)
-        code = getattr(error, "error_code", None) or _header_code(error)
+        code = _code(error)
         request_id = _request_id(error)
         detail = f"HTTP {status}" if status else type(error).__name__
         detail += f" {code}" if code else ""
         detail += f", request id {request_id}" if request_id else ""
         if isinstance(error, ClientAuthenticationError) or status in (401, 403):
             raise ConfigError(
-                f"{self.account} refused to {action} {what} ({detail}): {self.identity} has no "
-                f"access to the {self._where()}",
+                f"storage account '{self.account}' refused to {action} {what} for "
+                f"{self.identity} ({detail}): no access to the {self._where()}",
                 hint=f"grant it the role '{ROLE_WRITE}' on the container or account (or "
                 f"'{ROLE_READ}' where hygge only reads); a key or SAS must be valid, unexpired "
                 "and allow this operation",
@@ -256,7 +284,7 @@ class BlobStorage:
     def _is_missing_blob(self, error: Exception) -> bool:
         from azure.core.exceptions import ResourceNotFoundError
 
-        code = getattr(error, "error_code", None) or _header_code(error)
+        code = _code(error)
         return isinstance(error, ResourceNotFoundError) and code != "ContainerNotFound"
 
     # -- reading -----------------------------------------------------------------------------
@@ -385,7 +413,7 @@ class BlobStorage:
             ResourceNotFoundError,
         )
 
-        code = getattr(error, "error_code", None) or _header_code(error)
+        code = _code(error)
         if if_absent and (
             isinstance(error, ResourceExistsError | ResourceModifiedError)
             or code in ("BlobAlreadyExists", "ConditionNotMet")
@@ -403,7 +431,10 @@ class BlobStorage:
         source = self._blob(src)
         target = self._blob(dst)
         try:
-            copy = target.start_copy_from_url(source.url)
+            url = source.url
+            if self._source_sas and "?" not in url:
+                url = f"{url}?{self._source_sas}"
+            copy = target.start_copy_from_url(url)
             status = copy.get("copy_status")
             deadline = time.monotonic() + COPY_TIMEOUT
             while status == "pending":
@@ -503,6 +534,14 @@ def _is_folder(item: Any) -> bool:
     return str(metadata.get("hdi_isfolder", "")).lower() == "true"
 
 
+def _code(error: Exception) -> str | None:
+    """The service's error code ("BlobNotFound"), from the error or its response headers."""
+    code = getattr(error, "error_code", None)
+    if code is not None:
+        return str(getattr(code, "value", code))
+    return _header_code(error)
+
+
 def _header_code(error: Exception) -> str | None:
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None) or {}
@@ -515,3 +554,90 @@ def _request_id(error: Exception) -> str | None:
     headers = getattr(response, "headers", None) or {}
     found = headers.get("x-ms-request-id")
     return str(found) if found else None
+
+
+def account_name(account_url: str) -> str:
+    """The account in a blob endpoint: the host's first label, or the first path segment of an
+    emulator's address (http://127.0.0.1:10000/devstoreaccount1)."""
+    parts = urlsplit(account_url)
+    host = parts.hostname or ""
+    if host in ("localhost", "127.0.0.1", "::1") or host.replace(".", "").isdigit():
+        return parts.path.strip("/").split("/")[0]
+    return host.split(".")[0]
+
+
+def open_connection(
+    connection: AzureBlobConnection, name: str, secrets: Mapping[str, SecretStr]
+) -> BlobStorage:
+    """The connection's container as a BlobStorage; `secrets` are its resolved `${VAR}`s.
+
+    Secret values go into the SDK's credential objects only; `identity` (shown in errors)
+    names the kind of credential and non-secret ids, never a value."""
+    if not connection.container:
+        raise ConfigError(
+            f"connection '{name}' names no container; a file home or store on it needs one",
+            hint=f"set connections.{name}.container in hygge.yml",
+        )
+
+    def secret(field: str) -> str:
+        return secrets[field].get_secret_value()
+
+    url = connection.account_url or ""
+    account = account_name(url) if url else ""
+    kind = connection.credential
+    credential: Any = None
+    connection_string: str | None = None
+    source_sas: str | None = None
+    if kind == "connection_string":
+        connection_string = secret("connection_string")
+        identity = f"the connection string of connection '{name}'"
+    elif kind in ("key", "storage_key"):
+        from azure.core.credentials import AzureNamedKeyCredential
+
+        field = "key" if kind == "key" else "storage_account_key"
+        credential = AzureNamedKeyCredential(account, secret(field))
+        identity = f"the account key of '{account}' (connection '{name}')"
+    elif kind == "sas":
+        from azure.core.credentials import AzureSasCredential
+
+        source_sas = secret("sas").lstrip("?")
+        credential = AzureSasCredential(source_sas)
+        identity = f"the SAS token of connection '{name}'"
+    else:
+        credential, identity = _identity_credential(connection, name, secrets)
+    return BlobStorage.connect(
+        url or None,
+        connection.container,
+        credential=credential,
+        connection_string=connection_string,
+        identity=identity,
+        source_sas=source_sas,
+    )
+
+
+def _identity_credential(
+    connection: AzureBlobConnection, name: str, secrets: Mapping[str, SecretStr]
+) -> tuple[Any, str]:
+    """An Entra ID credential (azure-identity) and the words that name it."""
+    try:
+        import azure.identity as identity_module
+    except ImportError as error:
+        raise MissingDependencyError("azure-identity", "azure") from error
+    if connection.credential == "service_principal":
+        credential: Any = identity_module.ClientSecretCredential(
+            str(connection.tenant_id),
+            str(connection.client_id),
+            secrets["client_secret"].get_secret_value(),
+        )
+        return credential, (
+            f"the service principal {connection.client_id} of tenant {connection.tenant_id} "
+            f"(connection '{name}')"
+        )
+    if connection.credential == "managed_identity":
+        client_id = connection.client_id
+        credential = identity_module.ManagedIdentityCredential(client_id=client_id)
+        which = f"the managed identity {client_id}" if client_id else "the managed identity"
+        return credential, f"{which} (connection '{name}')"
+    return identity_module.DefaultAzureCredential(), (
+        f"DefaultAzureCredential (managed identity, environment or az login; connection '{name}')"
+    )

@@ -50,19 +50,18 @@ def open_storage(
     Secrets are resolved now, from `env` (default: the process environment).
     """
     connection = named_connection(place, name)
+    secrets = {}
     if connection is not None:
-        connection.resolve_secrets(str(name), os.environ if env is None else env)
+        secrets = connection.resolve_secrets(str(name), os.environ if env is None else env)
     root = connection_root(place, connection)
     if root is not None:
         if isinstance(connection, LocalConnection) and connection.root:
             _check_root_folder(place, str(name), root)
         return LocalStorage(root)
     if isinstance(connection, AzureBlobConnection):
-        raise ConfigError(
-            f"{place.flow}.{place.entity}: connection '{name}' is an azure_blob connection; "
-            "Azure blob storage for file homes and stores arrives with issue 9",
-            hint="use a `local` connection (or none) for this home or store until then",
-        )
+        from hygge.storage.blob import open_connection
+
+        return open_connection(connection, str(name), secrets)
     kind = connection.type if connection is not None else "unknown"
     raise ConfigError(
         f"{place.flow}.{place.entity}: connection '{name}' is a {kind} connection; a file "

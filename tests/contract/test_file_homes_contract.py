@@ -125,3 +125,40 @@ class TestCsvHomeOnObjectStorage(StorageFileHomeContract):
 class TestNdjsonHomeOnObjectStorage(StorageFileHomeContract):
     format = "ndjson"
     round_trip_columns = ("int64", "float64", "string", "boolean", "list", "struct")
+
+
+class BlobFileHomeContract(StorageFileHomeContract):
+    """The same home on Azure blob storage (Azurite, a fresh container per test)."""
+
+    @pytest.fixture
+    def source(self, tmp_path: Path, azurite, blob_container) -> HomeSource:
+        from hygge.storage.blob import BlobStorage
+
+        source = StorageFileSource(tmp_path, self.format)
+        source.storage = BlobStorage.connect(
+            None, blob_container, connection_string=azurite.connection_string
+        )
+        return source
+
+    def test_an_empty_source_reads_nothing(self, source):
+        home = source.open(batch_size=10)
+        with pytest.raises(DataError, match=rf"{source.storage.label}/landing/orders does not"):
+            home.open_window(ReadSpec())
+
+
+@pytest.mark.azurite
+class TestParquetHomeOnBlobStorage(BlobFileHomeContract):
+    format = "parquet"
+    round_trip_columns = tuple(all_types().columns)
+
+
+@pytest.mark.azurite
+class TestCsvHomeOnBlobStorage(BlobFileHomeContract):
+    format = "csv"
+    round_trip_columns = ("int64", "float64", "string", "boolean")
+
+
+@pytest.mark.azurite
+class TestNdjsonHomeOnBlobStorage(BlobFileHomeContract):
+    format = "ndjson"
+    round_trip_columns = ("int64", "float64", "string", "boolean", "list", "struct")

@@ -119,3 +119,32 @@ class TestCsvStoreOnObjectStorage(ObjectFileStoreContract):
 class TestNdjsonStoreOnObjectStorage(ObjectFileStoreContract):
     format = "ndjson"
     unwritable_columns = frozenset({"binary", "duration"})
+
+
+class _OnBlobStorage:
+    """The same battery on Azure blob storage (Azurite, a fresh container per test)."""
+
+    @pytest.fixture
+    def storage(self, azurite, blob_container):
+        from hygge.storage.blob import BlobStorage
+
+        return BlobStorage.connect(
+            None, blob_container, connection_string=azurite.connection_string
+        )
+
+
+@pytest.mark.azurite
+class TestParquetStoreOnBlobStorage(_OnBlobStorage, ObjectFileStoreContract):
+    format = "parquet"
+
+
+@pytest.mark.azurite
+class TestCsvStoreOnBlobStorage(_OnBlobStorage, ObjectFileStoreContract):
+    format = "csv"
+    unwritable_columns = frozenset({"binary", "duration", "list", "struct"})
+
+
+@pytest.mark.azurite
+class TestNdjsonStoreOnBlobStorage(_OnBlobStorage, ObjectFileStoreContract):
+    format = "ndjson"
+    unwritable_columns = frozenset({"binary", "duration"})

@@ -87,7 +87,7 @@ def install() -> Path:
         if BIN.exists() and installed_version() == VERSION:
             return BIN
         command = [npm, "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund"]
-        command += ["--loglevel=error", "--no-save", f"azurite@{VERSION}"]
+        command += ["--loglevel=error", "--save-exact", f"azurite@{VERSION}"]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not BIN.exists():
             raise AzuriteUnavailableError(

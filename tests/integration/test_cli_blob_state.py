@@ -46,6 +46,13 @@ def _blobs(azurite, container: str) -> list[str]:
     return sorted(blob.name for blob in client.list_blobs())
 
 
+def _content(azurite, container: str, name: str) -> bytes:
+    from azure.storage.blob import BlobClient
+
+    blob = BlobClient.from_connection_string(azurite.connection_string, container, name)
+    return bytes(blob.download_blob().readall())
+
+
 def _said(done) -> str:
     return done.stdout + done.stderr
 
@@ -82,6 +89,7 @@ def test_go_keeps_its_state_in_blob_and_journal_reads_it(tmp_path, azurite, blob
     ]
     for done in (first, second, shown):
         assert KEY not in _said(done)  # the secret never shows
+    assert not [n for n in names if KEY.encode() in _content(azurite, blob_container, n)]
 
 
 def test_go_without_the_secret_names_the_variable(tmp_path, azurite, blob_container):

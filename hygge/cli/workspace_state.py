@@ -22,6 +22,8 @@ def open_workspace_state(workspace: Workspace, *, check_owner: bool = True) -> S
         clock=here.clock,
         host=here.host,
         journal_dir=workspace.journal_dir,
+        workspace=workspace.name,
+        connections=workspace.project.connections,
     )
     if check_owner:
         check_state_owner(state, workspace_owner(workspace))

@@ -86,9 +86,13 @@ def load_workspace(
     for flow in flows:
         declared.extend(_resolve_flow(flow, defaults, per_flow.get(flow.name), warnings))
     state_at = document.origin(("state", "path"))
-    state_dir = _under(root, project.state.path, state_at)
-    if isinstance(source, LocalFolderSource):
-        check_state_folder(root, project.state.path, state_dir, state_at)
+    state_path = project.state.local_path
+    # A state kept elsewhere (azure_blob) has no folder here: `.hygge` stays protected.
+    state_dir = _under(root, state_path or ".hygge", state_at)
+    if isinstance(source, LocalFolderSource) and state_path is not None:
+        check_state_folder(root, state_path, state_dir, state_at)
+    if state_path is None:
+        check_state_connection(project, document)
     journal = project.journal
     journal_dir = (
         _under(root, journal.path, document.origin(("journal", "path")))
@@ -110,6 +114,34 @@ def load_workspace(
         journal_dir=journal_dir,
         warnings=list(dict.fromkeys(warnings)),
     )
+
+
+def check_state_connection(project: ProjectConfig, document: Tracked) -> None:
+    """ConfigError naming hygge.yml's line when a non-local `state:` names a connection that
+    is missing or not azure_blob, or is combined with a local `journal.path`."""
+    name = getattr(project.state, "connection", None)
+    found = project.connections.get(str(name))
+    origin = document.origin(("state", "connection"))
+    if found is None or found.type != "azure_blob":
+        known = [n for n, c in project.connections.items() if c.type == "azure_blob"]
+        what = "is not a connection of hygge.yml" if found is None else f"is a {found.type} one"
+        listing = ", ".join(known) or "none"
+        raise ConfigError(
+            f"state.connection '{name}' {what}{did_you_mean(str(name), known)}; the "
+            f"azure_blob state needs an azure_blob connection (known: {listing})",
+            file=origin.file or PROJECT_FILE,
+            line=origin.line,
+            hint="add a `type: azure_blob` connection under `connections:` and name it here",
+        )
+    if project.journal is not None and project.journal.path:
+        at = document.origin(("journal", "path"))
+        raise ConfigError(
+            "journal.path is a local folder, but the state is in blob storage, which keeps "
+            "the journal next to it (<prefix>/journal/)",
+            file=at.file or PROJECT_FILE,
+            line=at.line,
+            hint="remove journal.path, or keep the state local",
+        )
 
 
 def check_connections(declared: list[DeclaredEntity], project: ProjectConfig) -> None:

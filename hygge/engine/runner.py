@@ -39,7 +39,7 @@ from hygge.engine.steps import ChunkBudget, begin, saved_checkpoint
 from hygge.errors import EntityLockedError, HyggeError
 from hygge.state.base import StateBackend
 from hygge.state.clock import utc_now
-from hygge.state.heartbeat import Heartbeat
+from hygge.state.heartbeat import Heartbeat, heartbeat_interval
 from hygge.state.lock_rules import DEFAULT_STALE_AFTER
 from hygge.types import RunStatus
 
@@ -279,7 +279,8 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
 
 def _heartbeat(attempt: _Attempt) -> Heartbeat:
     task = attempt.task
-    return Heartbeat(attempt.state, task.flow, task.entity, attempt.attempt_id, HEARTBEAT)
+    every = heartbeat_interval(attempt.state, HEARTBEAT)
+    return Heartbeat(attempt.state, task.flow, task.entity, attempt.attempt_id, every)
 
 
 def _finish(

@@ -1,7 +1,7 @@
 """The state seam: watermarks, live checkpoints, entity locks and the journal.
 
 Implementations: a local folder (`.hygge/` under the workspace root), memory (tests,
-embedding) and, later, an Azure blob container; hygge.yml's `state:` chooses one
+embedding) and an Azure blob container (`hygge.state.blob`); hygge.yml's `state:` chooses one
 (`hygge.state.config.open_state`). Every write is atomic; reading a watermark costs O(1)
 whatever the number of past runs and of files loaded (a file home's files are recorded in
 the sharded file ledger, not in the watermark). Drivers (the CLI included) use nothing but

@@ -34,6 +34,13 @@ class LockRefresher(Protocol):
     def refresh_lock(self, flow: str, entity: str, owner: str) -> None: ...
 
 
+def heartbeat_interval(state: object, default: timedelta) -> timedelta:
+    """How often to refresh `state`'s locks: `default`, or sooner where its locks lapse sooner
+    unrenewed (a blob lease says so with `renew_every`)."""
+    sooner = getattr(state, "renew_every", None)
+    return min(default, sooner) if isinstance(sooner, timedelta) else default
+
+
 class Heartbeat:
     """While entered, refresh `owner`'s lock of `flow.entity` every `interval`."""
 

@@ -29,7 +29,7 @@ from hygge.state.journal_frame import JOURNAL_SCHEMA, journal_frame, rows_from_f
 from hygge.state.layout import StateLayout
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_FILE_COLUMN = "__journal_file"
+FILE_COLUMN = "__journal_file"
 
 
 def write_journal_row(layout: StateLayout, row: JournalRow) -> Path:
@@ -38,9 +38,13 @@ def write_journal_row(layout: StateLayout, row: JournalRow) -> Path:
     One row per event of an entity run: writing the same event again — a commit repeated
     after a crash just after its journal write, finishing later — keeps the first, a no-op.
     """
-    buffer = io.BytesIO()
-    journal_frame([row]).write_parquet(buffer)
-    folder = layout.journal_folder(row.flow, row.entity)
+    path = layout.journal_folder(row.flow, row.entity) / journal_file_name(row)
+    write_atomic(path, journal_parquet(row), overwrite=False)
+    return path
+
+
+def journal_file_name(row: JournalRow) -> str:
+    """`<start>_<entity_run_id>_<status>_<event>.parquet`: the same event, the same name."""
     stem = "_".join(
         (
             as_utc(row.start_time).strftime("%Y%m%dT%H%M%S%fZ"),
@@ -49,9 +53,14 @@ def write_journal_row(layout: StateLayout, row: JournalRow) -> Path:
             event_digest(row),
         )
     )
-    path = folder / f"{stem}.parquet"
-    write_atomic(path, buffer.getvalue(), overwrite=False)
-    return path
+    return f"{stem}.parquet"
+
+
+def journal_parquet(row: JournalRow) -> bytes:
+    """One journal row as the bytes of a parquet file holding JOURNAL_SCHEMA exactly."""
+    buffer = io.BytesIO()
+    journal_frame([row]).write_parquet(buffer)
+    return buffer.getvalue()
 
 
 def event_digest(row: JournalRow) -> str:
@@ -86,7 +95,7 @@ def read_journal_rows(
     files = _journal_files(layout.journal_dir, flows, entities)
     if not files:
         return []
-    return _select(_scan(files, layout.journal_dir), flows, entities, limit)
+    return select_rows(_scan(files, layout.journal_dir), flows, entities, limit)
 
 
 def read_readable_journal_rows(
@@ -105,7 +114,7 @@ def read_readable_journal_rows(
         bad = {path for path, _ in skipped}
         good = [path for path in files if path not in bad]
         frame = _scan(good, layout.journal_dir) if good else None
-    rows = [] if frame is None else _select(frame, flows, entities, limit)
+    rows = [] if frame is None else select_rows(frame, flows, entities, limit)
     return JournalRead(rows, [(str(path), why) for path, why in skipped])
 
 
@@ -119,9 +128,10 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
-def _select(
+def select_rows(
     frame: pl.DataFrame, flows: Sequence[str], entities: Sequence[str], limit: int | None
 ) -> list[JournalRow]:
+    """The rows of `frame` (JOURNAL_SCHEMA plus FILE_COLUMN) the filters keep, newest first."""
     if flows:
         frame = frame.filter(pl.col("flow").is_in(list(flows)))
     if entities:
@@ -129,11 +139,11 @@ def _select(
         wanted = list(entities)
         frame = frame.filter(dotted.is_in(wanted) | pl.col("entity").is_in(wanted))
     frame = frame.sort(
-        [pl.coalesce("finish_time", "start_time"), "start_time", _FILE_COLUMN], descending=True
+        [pl.coalesce("finish_time", "start_time"), "start_time", FILE_COLUMN], descending=True
     )
     if limit is not None:
         frame = frame.head(max(limit, 0))
-    return rows_from_frame(frame.drop(_FILE_COLUMN))
+    return rows_from_frame(frame.drop(FILE_COLUMN))
 
 
 def _journal_files(journal_dir: Path, flows: Sequence[str], entities: Sequence[str]) -> list[Path]:
@@ -179,7 +189,7 @@ def _scan_lazy(files: Sequence[Path]) -> pl.LazyFrame:
         hive_partitioning=False,
         missing_columns="insert",
         extra_columns="ignore",
-        include_file_paths=_FILE_COLUMN,
+        include_file_paths=FILE_COLUMN,
     )
 
 

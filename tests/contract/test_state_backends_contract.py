@@ -1,8 +1,10 @@
-"""The local folder and the in-memory state backends pass the StateBackend contract unchanged."""
+"""The local folder, the in-memory and the blob state backends pass the StateBackend contract
+unchanged (the blob one against Azurite, a fresh container and prefix per test)."""
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +86,53 @@ class TestMemoryStateBackend(StateBackendContract):
         def crashing() -> Iterator[None]:
             with monkeypatch.context() as patch:
                 patch.setattr(hygge.state.memory, "_encode", die)
+                yield
+
+        return crashing
+
+
+class TestBlobStateBackend(StateBackendContract):
+    pytestmark = pytest.mark.azurite
+
+    @pytest.fixture
+    def open_backend(
+        self, azurite, blob_container, clock: FakeClock, processes: Processes
+    ) -> OpenBackend:
+        from hygge.state.blob import BlobStateBackend
+        from hygge.storage.blob import container_client
+
+        prefix = f"hygge-state/{uuid.uuid4().hex[:8]}"
+
+        def open_(host: str, pid: int) -> BlobStateBackend:
+            client = container_client(
+                None, blob_container, connection_string=azurite.connection_string
+            )
+            return BlobStateBackend(
+                client,
+                prefix,
+                clock=clock,
+                host=host,
+                pid=pid,
+                stale_after=STALE_AFTER,
+                alive=processes.alive,
+            )
+
+        return open_
+
+    @pytest.fixture
+    def crash_write(self, monkeypatch: pytest.MonkeyPatch) -> CrashWrite:
+        """The next blob write stops half way: half the new bytes reach the service as an
+        uncommitted block, then it dies before the commit."""
+        from azure.storage.blob import BlobClient
+
+        def half_then_die(self: BlobClient, data: bytes, *args: object, **kwargs: object) -> None:
+            self.stage_block(uuid.uuid4().hex, bytes(data)[: len(data) // 2])
+            raise InjectedFault(f"crash while writing {self.blob_name}")
+
+        @contextlib.contextmanager
+        def crashing() -> Iterator[None]:
+            with monkeypatch.context() as patch:
+                patch.setattr(BlobClient, "upload_blob", half_then_die)
                 yield
 
         return crashing

@@ -20,7 +20,7 @@ def memory(monkeypatch: pytest.MonkeyPatch) -> MemoryState:
     """The state every command of the test opens, whatever hygge.yml says."""
     shared = MemoryState()
 
-    def open_state(config, root, *, clock, host, journal_dir=None):
+    def open_state(config, root, *, clock, host, **options):  # journal_dir, workspace, …
         return MemoryStateBackend(shared, clock=clock, host=host)
 
     monkeypatch.setattr(hygge.cli.workspace_state, "open_state", open_state)

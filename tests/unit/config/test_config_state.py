@@ -7,7 +7,7 @@ import pytest
 from hygge.config import LocalStateConfig, load_workspace
 from hygge.errors import ConfigError
 from hygge.state.clock import utc_now
-from hygge.state.config import open_state
+from hygge.state.config import AzureBlobStateConfig, open_state
 from hygge.state.local import LocalStateBackend
 
 FLOW = "home: in\nstore: out\n"
@@ -73,10 +73,59 @@ def test_unknown_state_type_names_hygge_yml_its_line_and_the_valid_types(write_w
 
 
 def test_a_state_type_of_a_later_version_is_named_not_supported_yet(write_workspace):
-    error = _error(write_workspace, "state:\n  type: azure_blob\n  container: hygge\n")
+    # azure_blob arrived (issue 9); onelake stands for a type of a later version.
+    error = _error(write_workspace, "state:\n  type: onelake\n  container: hygge\n")
 
     assert error.line == 2
-    assert "state type 'azure_blob' is not supported by this version of hygge yet" in str(error)
+    assert "state type 'onelake' is not supported by this version of hygge yet" in str(error)
+    assert "supported state types: local, azure_blob" in str(error)
+
+
+LAKE = (
+    "connections:\n  lake:\n    type: azure_blob\n    account_url: http://127.0.0.1:1/acct\n"
+    "    container: state\n    credential: connection_string\n"
+    "    connection_string: ${LAKE_CS}\n"
+)
+
+
+def test_azure_blob_state_names_a_connection_and_defaults_its_prefix(write_workspace):
+    _, workspace = _load(
+        write_workspace, f"name: shop\n{LAKE}state:\n  type: azure_blob\n  connection: lake\n"
+    )
+
+    state = workspace.project.state
+    assert isinstance(state, AzureBlobStateConfig)
+    assert (state.connection, state.container, state.lease_seconds) == ("lake", None, 60)
+    assert state.state_prefix(workspace.name) == "hygge-state/shop"
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        pytest.param(
+            "  connection: laek\n",
+            "state.connection 'laek' is not a connection of hygge.yml (did you mean 'lake'?)",
+            id="unknown",
+        ),
+        pytest.param("  connection: files\n", "state.connection 'files' is a local one", id="kind"),
+    ],
+)
+def test_azure_blob_state_refuses_a_connection_that_is_no_blob_account(
+    write_workspace, state, message
+):
+    files = "  files:\n    type: local\n"
+    error = _error(write_workspace, f"{LAKE}{files}state:\n  type: azure_blob\n{state}")
+
+    assert error.file == "hygge.yml" and error.line == 12
+    assert message in str(error)
+
+
+def test_azure_blob_state_keeps_the_journal_next_to_it(write_workspace):
+    yml = f"{LAKE}state:\n  type: azure_blob\n  connection: lake\njournal:\n  path: runs\n"
+    error = _error(write_workspace, yml)
+
+    assert "journal.path is a local folder, but the state is in blob storage" in str(error)
+    assert error.line == 12
 
 
 @pytest.mark.parametrize(

@@ -393,7 +393,8 @@ class BlobStateBackend:
             return False
         return self._put_if(key, data, found.etag)
 
-    def clear_checkpoint(self, flow: str, entity: str) -> None:
+    def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:
+        # `synced` is for disks: a finished blob delete is durable either way.
         self._delete(self._key("checkpoints", flow, entity))
 
     def list_checkpoints(self) -> dict[str, dict[str, JsonValue]]:

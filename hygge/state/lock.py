@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ from hygge.state.lock_rules import (
     unlock_command,
 )
 from hygge.wording import counted
+
+MUTEX_WAIT = 30.0  # seconds a lock or checkpoint mutex is waited for before the run fails
 
 if sys.platform == "win32":
     import msvcrt
@@ -260,7 +263,7 @@ def _mutex(path: Path) -> Iterator[None]:
             "Check that the state folder is writable."
         ) from error
     try:
-        _lock_fd(fd)
+        _lock_fd(fd, mutex)
         try:
             yield
         finally:
@@ -269,11 +272,27 @@ def _mutex(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _lock_fd(fd: int) -> None:
+def _lock_fd(fd: int, mutex: Path) -> None:
+    """Take the mutex, waiting MUTEX_WAIT seconds at most: it is held for one small write, so
+    a holder that keeps it longer is stopped or hung, and waiting on would hang this run too."""
     if sys.platform == "win32":
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-    else:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # retries for 10 s, then OSError
+        return
+    deadline, pause = time.monotonic() + MUTEX_WAIT, 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StateError(
+                    f"the lock mutex {mutex} has been held by another process for "
+                    f"{MUTEX_WAIT:.0f} s; it is held only while one small state file is "
+                    "written, so that process is stopped or hung. Find it (`fuser` or "
+                    "`lsof` on the file), let it continue or end it, then run again"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
 
 
 def _unlock_fd(fd: int) -> None:

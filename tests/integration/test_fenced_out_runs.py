@@ -4,6 +4,7 @@ never with the symptom it tripped over (a staged file deleted under it)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -118,7 +119,7 @@ def test_a_paused_run_whose_lock_was_force_removed_says_so_when_it_continues(tmp
     while not (staging.exists() and staged()):
         assert first.poll() is None, "the run ended before it staged a file"
         time.sleep(0.02)
-    first.send_signal(signal.SIGSTOP)
+    _stop_outside_a_mutex(first, shop / ".hygge")
     try:
         (shop / ".hygge" / "locks" / "sample" / "order_lines.lock").write_text("{corrupt")
         unlocked = hygge(shop, "unlock", "-f", "sample", "-e", "order_lines", "--force", "--yes")
@@ -132,3 +133,26 @@ def test_a_paused_run_whose_lock_was_force_removed_says_so_when_it_continues(tmp
     assert "FileNotFoundError" not in out, out
     assert "was fenced out: its lock was removed while it ran" in " ".join(out.split()), out
     assert "Nothing of this attempt was published" in " ".join(out.split()), out
+
+
+def _stop_outside_a_mutex(process: subprocess.Popen[str], state: Path) -> None:
+    """SIGSTOP `process` where it holds none of the state's mutexes: one stopped inside a lock
+    write would hold its mutex, and the next run would wait for it (and fail after
+    MUTEX_WAIT), which is not what this test is about."""
+    while True:
+        process.send_signal(signal.SIGSTOP)
+        if not any(_held(mutex) for mutex in state.rglob("*.mutex")):
+            return
+        process.send_signal(signal.SIGCONT)
+        time.sleep(0.005)
+
+
+def _held(mutex: Path) -> bool:
+    fd = os.open(mutex, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False

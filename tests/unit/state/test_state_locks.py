@@ -414,3 +414,26 @@ def test_a_refresh_by_another_process_of_the_same_run_records_that_process(
 
     held = backend.get_lock("orders", "customers")
     assert (held.pid, held.heartbeat_at) == (os.getpid() + 1, clock.now)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock: the Windows branch retries 10 s")
+def test_a_lock_mutex_held_by_a_stopped_process_fails_the_run_instead_of_hanging_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from hygge.state import lock
+
+    backend = LocalStateBackend(tmp_path / ".hygge")
+    backend.acquire_lock("orders", "customers", "attempt-1")
+    mutex = next((tmp_path / ".hygge").rglob("customers.lock.mutex"))
+    monkeypatch.setattr(lock, "MUTEX_WAIT", 0.2)
+    held = os.open(mutex, os.O_RDWR)  # as a SIGSTOPped process inside a lock write holds it
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(StateError, match=r"held by another process for 0 s.*stopped or hung"):
+            backend.refresh_lock("orders", "customers", "attempt-1")
+    finally:
+        os.close(held)
+
+    backend.refresh_lock("orders", "customers", "attempt-1")  # free again: it goes on

@@ -204,3 +204,33 @@ def test_a_flow_file_that_is_not_utf8_names_the_file(tmp_path):
     said = _said(done)
     assert done.returncode == 2, said
     assert "flows/f/flow.yml line 5: the file is not UTF-8 text: byte 0xe9" in said, said
+
+
+@pytest.mark.parametrize(
+    ("journal", "problem"),
+    [
+        ('"${HOME}"', "is your home folder"),
+        ("home_link", "is your home folder"),
+        ('"/"', "is the filesystem root"),
+        ('"."', "is the workspace root itself"),
+    ],
+)
+def test_a_journal_folder_is_refused_where_a_state_folder_is(tmp_path, journal, problem):
+    """`state: {path: ${HOME}}` was refused, `journal: {path: ${HOME}}` (or a link to the home)
+    was not: the journal wrote <flow>/<entity>/*.parquet straight into the home folder."""
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": LOCAL_FLOW.replace("store: lake", f"store: {tmp_path / 'lake'}")},
+        f"name: t\njournal: {{path: {journal}}}\n",
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    (ws / "home_link").symlink_to(home)
+    land(ws, "orders", "a", pl.DataFrame({"id": [1]}))
+
+    done = hygge(ws, "go", env={"HOME": str(home)})
+
+    said = _said(done)
+    assert done.returncode == 2, said
+    assert "journal.path" in said and "the journal folder" in said and problem in said, said
+    assert list(home.iterdir()) == []

@@ -53,7 +53,17 @@ def read_document(
     source: WorkspaceSource, file: str, env: Mapping[str, str], keep: Keep = lambda path: False
 ) -> Tracked:
     """Parse a workspace file and substitute environment variables in it (except at `keep`)."""
-    return substitute_env(parse_yaml(source.read_text(file), file), env, keep)
+    try:
+        text = source.read_text(file)
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"the file is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot be read",
+            file=file,
+            line=line,
+            hint="save the file as UTF-8 (hygge reads workspace files as UTF-8 only)",
+        ) from None
+    return substitute_env(parse_yaml(text, file), env, keep)
 
 
 def split_flow(document: Tracked) -> tuple[Tracked, Tracked]:

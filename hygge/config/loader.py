@@ -25,7 +25,7 @@ from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, b
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
-from hygge.config.state_path import check_state_folder
+from hygge.config.state_path import JOURNAL_HINT, check_state_folder
 from hygge.config.suggest import did_you_mean
 from hygge.config.tracked import Origin, Tracked
 from hygge.connections import is_secret_path
@@ -99,6 +99,16 @@ def load_workspace(
         if journal and journal.path
         else state_dir / "journal"
     )
+    if isinstance(source, LocalFolderSource) and journal and journal.path:
+        check_state_folder(
+            root,
+            journal.path,
+            journal_dir,
+            document.origin(("journal", "path")),
+            key="journal.path",
+            what="the journal folder",
+            hint=JOURNAL_HINT,
+        )
     flows_at = document.origin(("flows_dir",))
     protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
     check_connections(declared, project)

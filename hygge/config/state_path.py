@@ -11,11 +11,25 @@ from hygge.io.unsafe_folders import unsafe_reason, user_homes
 
 PROJECT_FILE = "hygge.yml"
 HINT = "set `state: {path: ...}` to a folder of its own (the default is .hygge)"
+JOURNAL_HINT = (
+    "set `journal: {path: ...}` to a folder of its own, or leave it out (the default is "
+    "<state>/journal)"
+)
 
 
-def check_state_folder(root: Path, path: str, folder: Path, origin: Origin) -> None:
-    """ConfigError naming `state.path` when `folder` (where `path` leads) is the workspace
-    root itself, a folder nothing of hygge's may fill (`/`, a home), a file or a broken link."""
+def check_state_folder(
+    root: Path,
+    path: str,
+    folder: Path,
+    origin: Origin,
+    *,
+    key: str = "state.path",
+    what: str = "the state folder",
+    hint: str = HINT,
+) -> None:
+    """ConfigError naming `key` (`state.path`, or `journal.path`) when `folder` (where `path`
+    leads) is the workspace root itself, a folder nothing of hygge's may fill (`/`, a home),
+    a file or a broken link."""
     real = PurePath(os.path.realpath(folder))
     if not path.strip() or real == PurePath(os.path.realpath(root)):
         problem = "is the workspace root itself"
@@ -28,8 +42,8 @@ def check_state_folder(root: Path, path: str, folder: Path, origin: Origin) -> N
         problem = "" if reason is None else f"is {reason}"
     if problem:
         raise ConfigError(
-            f"state.path '{path}': the state folder {folder} {problem}",
+            f"{key} '{path}': {what} {folder} {problem}",
             file=origin.file or PROJECT_FILE,
             line=origin.line,
-            hint=HINT,
+            hint=hint,
         )

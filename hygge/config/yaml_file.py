@@ -58,6 +58,9 @@ def parse_yaml(text: str, file: str) -> Tracked:
 
 
 _HINT = "write `key: value` lines, e.g. `home: data/landing`"
+MAX_VALUES = 100_000
+"""Values one workspace file may expand to: a workspace holds a few thousand at most; an alias
+bomb (anchors whose lists repeat other aliases) would hold billions."""
 
 
 def _kind(node: Node) -> str:
@@ -74,17 +77,40 @@ class _Reader:
         self.file = file
         self.origins: dict[KeyPath, Origin] = {}
         self._own_keys: dict[int, set[int]] = {}  # mapping node -> its own (non-merged) keys
+        self._open: set[int] = set()  # the mappings and lists being read, outermost first
+        self._values = 0
 
     def value(self, node: Node, path: KeyPath) -> Any:
-        if isinstance(node, MappingNode):
-            return self.mapping(node, path)
-        if isinstance(node, SequenceNode):
+        self._values += 1
+        if self._values > MAX_VALUES:
+            raise ConfigError(
+                f"the file expands to more than {MAX_VALUES:,} values (aliases of anchors "
+                "that repeat other aliases)",
+                file=self.file,
+                line=node.start_mark.line + 1,
+                hint="write the values out, or repeat fewer aliases",
+            )
+        if not isinstance(node, MappingNode | SequenceNode):
+            return self.loader.construct_object(node, deep=True)
+        if id(node) in self._open:
+            raise ConfigError(
+                "an alias here refers to a mapping or list that contains it, so its value "
+                "would never end",
+                file=self.file,
+                line=node.start_mark.line + 1,
+                hint="refer to an anchor outside the value it is used in",
+            )
+        self._open.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self.mapping(node, path)
             items = []
             for index, item in enumerate(node.value):
                 self.origins[(*path, index)] = Origin(self.file, item.start_mark.line + 1)
                 items.append(self.value(item, (*path, index)))
             return items
-        return self.loader.construct_object(node, deep=True)
+        finally:
+            self._open.discard(id(node))
 
     def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
         if id(node) not in self._own_keys:  # an aliased node is flattened once only

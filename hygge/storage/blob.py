@@ -263,6 +263,15 @@ class BlobStorage:
                 f"'{ROLE_READ}' where hygge only reads); a key or SAS must be valid, unexpired "
                 "and allow this operation",
             ) from None
+        naming = _container_name_problem(self.container)
+        if status == 400 and code in _NAME_CODES and naming is not None:
+            raise ConfigError(
+                f"cannot {action} {what}: the container name '{self.container}' {naming} "
+                f"({detail})",
+                hint="a container name is 3 to 63 lowercase letters, digits and single "
+                "hyphens, starting and ending with a letter or digit: fix `container` in the "
+                "connection, the state block or the az:// location",
+            ) from None
         if code == "ContainerNotFound" or (
             isinstance(error, ResourceNotFoundError) and key is None
         ):
@@ -535,6 +544,21 @@ def _is_folder(item: Any) -> bool:
     return str(metadata.get("hdi_isfolder", "")).lower() == "true"
 
 
+_NAME_CODES = frozenset({"InvalidResourceName", "OutOfRangeInput"})
+_CONTAINER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}")
+_SPECIAL_CONTAINERS = frozenset({"$root", "$web", "$logs"})
+
+
+def _container_name_problem(name: str) -> str | None:
+    """Why Azure would refuse `name` as a container name (None when it would not): the
+    service answers such a name with a bare HTTP 400 that names nothing."""
+    if name in _SPECIAL_CONTAINERS or _CONTAINER_NAME.fullmatch(name):
+        return None
+    if not 3 <= len(name) <= 63:
+        return f"has {len(name)} characters, not 3 to 63"
+    return "may hold only lowercase letters, digits and single hyphens between them"
+
+
 def _code(error: Exception) -> str | None:
     """The service's error code ("BlobNotFound"), from the error or its response headers."""
     code = getattr(error, "error_code", None)
@@ -591,19 +615,21 @@ def open_connection(
     source_sas: str | None = None
     if kind == "connection_string":
         connection_string = secret("connection_string")
-        identity = f"the connection string of connection '{name}'"
+        identity = f"the connection string in {connection.connection_string} of connection '{name}'"
     elif kind in ("key", "storage_key"):
         from azure.core.credentials import AzureNamedKeyCredential
 
         field = "key" if kind == "key" else "storage_account_key"
         credential = AzureNamedKeyCredential(account, secret(field))
-        identity = f"the account key of '{account}' (connection '{name}')"
+        identity = (
+            f"the account key in {getattr(connection, field)} of '{account}' (connection '{name}')"
+        )
     elif kind == "sas":
         from azure.core.credentials import AzureSasCredential
 
         source_sas = secret("sas").lstrip("?")
         credential = AzureSasCredential(source_sas)
-        identity = f"the SAS token of connection '{name}'"
+        identity = f"the SAS token in {connection.sas} of connection '{name}'"
     else:
         credential, identity = _identity_credential(connection, name, secrets)
     return BlobStorage.connect(

@@ -257,7 +257,8 @@ def test_a_journal_write_failure_fails_the_entity_and_releases_its_lock(tmp_path
     flow = "home: {type: parquet, path: landing}\nstore: {type: parquet, path: lake}\n"
     project = "name: t\njournal: {path: journal}\n"
     root = write_workspace(tmp_path / "ws", {"f": flow + "entities: [o]\n"}, project=project)
-    (root / "journal").write_text("a file where the journal folder should be")
+    (root / "journal").mkdir()  # a file at journal.path itself is refused when hygge.yml loads
+    (root / "journal" / "f").write_text("a file where the flow's journal folder should be")
     land(root, "o", "a", orders(3))
 
     report = run(root)  # must report, not raise

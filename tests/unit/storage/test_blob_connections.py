@@ -61,7 +61,7 @@ def test_the_original_credential_names_open_the_same_credentials():
         {"storage_account_key": "a2V5"},
     )
     assert credential.account_name == "acct" and credential.account_key == "a2V5"
-    assert "account key of 'acct'" in storage.identity
+    assert "account key in ${K} of 'acct'" in storage.identity  # the variable, not its value
 
     storage, credential = _credential_of(
         _connection(

@@ -9,11 +9,11 @@ half of either. Temp files are named `.<name>.<random>.tmp`, so state globs skip
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from pathlib import Path
 
 from hygge.errors import StateError
+from hygge.io.atomic import fsync_dir, make_dirs
 
 TEMP_SUFFIX = ".tmp"
 
@@ -80,32 +80,7 @@ def remove_durably(path: Path, *, synced: bool = True) -> bool:
 def ensure_dir(folder: Path) -> None:
     """Create `folder` and missing parents, fsyncing each parent so the new entry is durable
     (once all are made: one journal commit for the chain)."""
-    missing: list[Path] = []
-    while not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    made = []
-    for path in reversed(missing):
-        try:
-            path.mkdir()
-        except FileExistsError:
-            if not path.is_dir():
-                raise
-            continue  # created concurrently by another writer, which syncs its entry
-        made.append(path)
-    for path in made:
-        fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a folder's entries (creations, renames, removals) durable."""
-    if sys.platform == "win32":
-        return  # Windows cannot open a directory; NTFS journals metadata itself
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    make_dirs(folder)
 
 
 def _publish(tmp: Path, path: Path, *, overwrite: bool) -> bool:

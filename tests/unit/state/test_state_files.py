@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import hygge.io.atomic
 import hygge.state.atomic
 from hygge.errors import StateError
 from hygge.state.atomic import write_atomic
@@ -263,6 +264,7 @@ def test_state_survives_a_new_backend_instance(state_dir, backend):
 def test_a_write_into_new_folders_fsyncs_the_parent_of_each_one(tmp_path, monkeypatch):
     synced: list[Path] = []
     monkeypatch.setattr(hygge.state.atomic, "fsync_dir", synced.append)
+    monkeypatch.setattr(hygge.io.atomic, "fsync_dir", synced.append)  # the folders' own
     target = tmp_path / "state" / "journal" / "flow" / "entity" / "row.parquet"
     write_atomic(target, b"row")
     for created in [tmp_path / "state", *list(target.parents)[:4]]:

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hygge.cli.orphans import orphaned_staging
+from hygge.cli.orphans import orphaned_staging, remove_orphan
 from hygge.config import Workspace
 from hygge.config.suggest import did_you_mean
 from hygge.engine import Checkpoint, EntityTask, Selection, saved_checkpoint
 from hygge.engine.preview import compact
 from hygge.errors import ConfigError, HyggeError, StateError
-from hygge.io.atomic import remove_empty_dir, remove_tree
 from hygge.state.base import StateBackend, Watermark
 from hygge.wording import counted
 
@@ -151,9 +150,7 @@ def reset_target(target: ResetTarget, state: StateBackend) -> str:
     elif "checkpoint" in target.unreadable:
         forgotten.append("an unreadable checkpoint")
     for folder in target.orphans:
-        remove_tree(folder)
-        if remove_empty_dir(folder.parent):  # <store>/_hygge_staging/<entity>, then its parent
-            remove_empty_dir(folder.parent.parent)
+        remove_orphan(folder)
     if target.orphans and target.checkpoint is None:
         forgotten.append(target.interrupted_text.split("; ")[-1])
     state.clear_checkpoint(task.flow, task.entity)

@@ -1,8 +1,7 @@
 """Hostile-user findings on issue 9's work (blob storage and state, fewer fsyncs, the paused
 collector at start-up).
 
-Each test reproduces a defect the i10 attack found; fixed ones pass, open ones are strict
-xfails. The last test guards a check that held up (blob prefixes are not confused).
+Each test reproduces a defect the i10 attack found; all are fixed now. The last test guards a check that held up (blob prefixes are not confused).
 """
 
 from __future__ import annotations
@@ -138,11 +137,6 @@ entities: [orders]
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding (i10 attack): hygge reset deletes any run-id-named folder under "
-    "<store>/_hygge_staging/<entity>/ whatever it holds, also one hygge never made",
-)
 def test_reset_leaves_a_staging_shaped_folder_it_did_not_write(tmp_path):
     """`hygge reset` "forgot 1 staging folder no checkpoint owns" and deleted
     lake/_hygge_staging/orders/<32 hex digits>/keep.parquet, which a person put there before
@@ -161,6 +155,48 @@ def test_reset_leaves_a_staging_shaped_folder_it_did_not_write(tmp_path):
 
     assert done.returncode == 0, _said(done)
     assert (stranger / "keep.parquet").read_bytes() == b"not hygge's"
+
+
+@pytest.mark.parametrize(
+    ("name", "files"),
+    [
+        ("deadbeef" * 4 + ".old", {"keep.parquet": b"a stranger's aside"}),
+        ("deadbeef" * 4, {"_hygge_staging_open": b"0123456789abcdef" * 2, "k.parquet": b"x"}),
+        ("deadbeef" * 4, {"_hygge_staging_open": b"\xff" * 10_000, "k.parquet": b"x"}),
+    ],
+    ids=["old-aside-without-markers", "open-marker-of-another-run", "oversized-open-marker"],
+)
+def test_reset_leaves_staging_shaped_folders_whose_markers_are_not_hygges(tmp_path, name, files):
+    ws = write_workspace(tmp_path / "ws", {"f": LOCAL_FLOW}, "name: t\n")
+    land(ws, "orders", "a", pl.DataFrame({"id": [1, 2]}))
+    stranger = ws / "lake" / "_hygge_staging" / "orders" / name
+    stranger.mkdir(parents=True)
+    for file, data in files.items():
+        (stranger / file).write_bytes(data)
+    assert hygge(ws, "go").returncode == 0
+
+    done = hygge(ws, "reset", "-f", "f", "--yes")
+
+    assert done.returncode == 0, _said(done)
+    assert {p.name: p.read_bytes() for p in stranger.iterdir()} == files
+
+
+def test_reset_removes_an_empty_run_folder_and_one_whose_open_marker_names_it(tmp_path):
+    """What a crash right after `prepare` leaves: hygge's own, so reset still clears it."""
+    ws = write_workspace(tmp_path / "ws", {"f": LOCAL_FLOW}, "name: t\n")
+    land(ws, "orders", "a", pl.DataFrame({"id": [1, 2]}))
+    assert hygge(ws, "go").returncode == 0
+    staging = ws / "lake" / "_hygge_staging" / "orders"
+    (staging / ("0" * 32)).mkdir(parents=True)
+    ours = staging / ("1" * 32)
+    ours.mkdir()
+    (ours / "_hygge_staging_open").write_text("1" * 32)
+    (ours / "part-00001.parquet").write_bytes(b"half written")
+
+    done = hygge(ws, "reset", "-f", "f", "--yes")
+
+    assert done.returncode == 0, _said(done)
+    assert not staging.exists()
 
 
 def _bomb(levels: int) -> str:

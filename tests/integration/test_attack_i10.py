@@ -1,7 +1,8 @@
 """Hostile-user findings on issue 9's work (blob storage and state, fewer fsyncs, the paused
 collector at start-up).
 
-Each test reproduces a defect the i10 attack found; all are fixed now. The last test guards a check that held up (blob prefixes are not confused).
+Each test reproduces a defect the i10 attack found; all are fixed now. The last test guards a
+check that held up (blob prefixes are not confused).
 """
 
 from __future__ import annotations

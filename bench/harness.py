@@ -21,21 +21,35 @@ Run = Callable[[], Measured]
 _BYTECODE_CACHED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _measure(*args: str) -> Measured:
+def _measure(*args: str, env: dict[str, str] | None = None) -> Measured:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = Path(out.name)
     try:
         command = [sys.executable, str(HERE / "measure.py"), str(path), *args]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=_BYTECODE_CACHED)
+        environment = {**_BYTECODE_CACHED, **(env or {})}
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=environment)
         data = json.loads(path.read_text())
     finally:
         path.unlink(missing_ok=True)
     return Measured(float(data["seconds"]), float(data["peak_mib"]))
 
 
-def process(cwd: Path, *command: str) -> Run:
-    """A whole process (start-up, imports, work), run from `cwd`."""
-    return lambda: _measure("process", str(cwd), *command)
+def measure_script(command: list[str], args: list[str], env: dict[str, str]) -> Measured:
+    """A script that times its own work and writes {"seconds", "peak_mib"} to its first argument."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        path = Path(out.name)
+    try:
+        environment = {**_BYTECODE_CACHED, **env}
+        subprocess.run([*command, str(path), *args], check=True, env=environment)
+        data = json.loads(path.read_text())
+    finally:
+        path.unlink(missing_ok=True)
+    return Measured(float(data["seconds"]), float(data["peak_mib"]))
+
+
+def process(cwd: Path, *command: str, env: dict[str, str] | None = None) -> Run:
+    """A whole process (start-up, imports, work), run from `cwd`, with `env` added."""
+    return lambda: _measure("process", str(cwd), *command, env=env)
 
 
 def hygge_work(workspace: Path, *go_args: str) -> Run:

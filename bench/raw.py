@@ -1,6 +1,8 @@
 """Raw baselines, each a whole process like `hygge go`: what a user would write by hand.
 
 Usage: raw.py parquet SRC DST | raw.py csv SRC DST | raw.py pyarrow SRC DST | raw.py each SRC DST
+       raw.py blob SRC DST   (az://landing/SRC/*.parquet → az://lake/DST/out.parquet, the account
+                              from the connection string in HYGGE_BENCH_AZ)
 SRC is a folder of files (for `each`: a folder of such folders, one per entity); DST a folder.
 Parquet is written with zstd, as the bench's hygge stores are.
 """
@@ -19,6 +21,24 @@ def sink(kind: str, src: Path, dst: Path) -> None:
     scan.sink_parquet(dst / "out.parquet", compression="zstd")
 
 
+def blob_sink(src: str, dst: str) -> None:
+    import os
+
+    import polars as pl
+
+    parts = dict(
+        part.split("=", 1) for part in os.environ["HYGGE_BENCH_AZ"].split(";") if "=" in part
+    )
+    options = {
+        "azure_storage_account_name": parts["AccountName"],
+        "azure_storage_account_key": parts["AccountKey"],
+        "azure_storage_endpoint": parts["BlobEndpoint"],
+        "azure_allow_http": "true",
+    }
+    scan = pl.scan_parquet(f"az://landing/{src}/*.parquet", storage_options=options)
+    scan.sink_parquet(f"az://lake/{dst}/out.parquet", compression="zstd", storage_options=options)
+
+
 def dataset_copy(src: Path, dst: Path) -> None:
     import pyarrow.dataset as ds
 
@@ -34,13 +54,15 @@ def main() -> None:
     kind, src, dst = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     if kind in ("parquet", "csv"):
         sink(kind, src, dst)
+    elif kind == "blob":
+        blob_sink(str(src), str(dst))
     elif kind == "pyarrow":
         dataset_copy(src, dst)
     elif kind == "each":
         for folder in sorted(p for p in src.iterdir() if p.is_dir()):
             sink("parquet", folder, dst / folder.name)
     else:
-        raise SystemExit(f"unknown baseline {kind}: parquet, csv, pyarrow or each")
+        raise SystemExit(f"unknown baseline {kind}: parquet, csv, blob, pyarrow or each")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ Environment (all optional):
   BENCH_REPEAT=3       runs per measurement: the median time counts, the highest peak
   BENCH_STARTUP_RUNS=10  fresh processes per start-up command
   BENCH_ENTITIES=200   entities in the many-small-entities scenario
+  BENCH_BLOB=0         leave out the blob scenarios (they start a local Azurite from
+                       .cache/azurite, installing it from npm when missing)
   BENCH_RESULTS=bench/results  where the Markdown and JSON go
 """
 
@@ -29,6 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from scenarios_blob import blob  # noqa: E402
 from scenarios_cli import many_entities, startup  # noqa: E402
 from scenarios_move import Moves  # noqa: E402
 from table import Row, as_json, markdown, misses  # noqa: E402
@@ -41,6 +44,7 @@ class Settings:
     repeat: int
     startup_runs: int
     entities: int
+    blob: bool = True
 
 
 def _sizes(text: str) -> list[int]:
@@ -61,6 +65,7 @@ def settings(env: dict[str, str]) -> Settings:
         repeat=int(env.get("BENCH_REPEAT", "3")),
         startup_runs=int(env.get("BENCH_STARTUP_RUNS", "5" if quick else "10")),
         entities=int(env.get("BENCH_ENTITIES", "50" if quick else "200")),
+        blob=env.get("BENCH_BLOB", "1") not in ("", "0"),
     )
 
 
@@ -72,6 +77,8 @@ def run(config: Settings, tmp: Path) -> list[Row]:
     results += moves.incremental(config.sizes[-1])
     results += startup(tmp, config.startup_runs)
     results += many_entities(tmp, config.entities, config.repeat)
+    if config.blob:
+        results += blob(tmp, config.sizes[0], config.repeat)
     return results
 
 

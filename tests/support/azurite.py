@@ -123,9 +123,11 @@ def _listening(host: str, port: int) -> bool:
 class AzuriteProcess:
     """One Azurite blob service in a temporary folder; `stop()` ends it and removes the folder."""
 
-    def __init__(self, executable: Path, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, executable: Path, host: str = "127.0.0.1", base_port: int | None = None
+    ) -> None:
         self.host = host
-        base = FIRST_PORT + PORTS_PER_WORKER * worker_index()
+        base = FIRST_PORT + PORTS_PER_WORKER * worker_index() if base_port is None else base_port
         candidates = [p for p in range(base, base + PORTS_PER_WORKER) if _free(host, p)]
         if not candidates:
             raise AzuriteUnavailableError(

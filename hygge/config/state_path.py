@@ -30,8 +30,15 @@ def check_state_folder(
     """ConfigError naming `key` (`state.path`, or `journal.path`) when `folder` (where `path`
     leads) is the workspace root itself, a folder nothing of hygge's may fill (`/`, a home),
     a file or a broken link."""
+    if not path.strip():  # `folder` is then whatever the caller fell back to: name the root
+        raise ConfigError(
+            f"{key} '{path}' is empty: it names no folder but the workspace root {root} itself",
+            file=origin.file or PROJECT_FILE,
+            line=origin.line,
+            hint=hint,
+        )
     real = PurePath(os.path.realpath(folder))
-    if not path.strip() or real == PurePath(os.path.realpath(root)):
+    if real == PurePath(os.path.realpath(root)):
         problem = "is the workspace root itself"
     elif folder.is_symlink() and not folder.exists():
         problem = "is a link to nothing"

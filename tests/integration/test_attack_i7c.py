@@ -114,7 +114,9 @@ def test_an_empty_state_path_is_named_in_the_error(tmp_path):
     assert "hygge.yml" in out and "state" in out.split("hint")[0].replace("keeps its state", ""), (
         out
     )
-    assert "state.path '': the state folder" in out and "is the workspace root itself" in out
+    said = " ".join(out.split())
+    assert f"state.path '' is empty: it names no folder but the workspace root {ws}" in said, out
+    assert ".hygge is" not in said, out  # it once named the default folder, not what '' means
 
 
 def test_a_state_path_of_the_filesystem_root_is_named_in_the_error(tmp_path):

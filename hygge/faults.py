@@ -2,8 +2,9 @@
 
 Set `HYGGE_FAULT=<point>[:<action>[:<hit>]]` in a process's environment to make it fail at
 `point` the `hit`-th time it passes there (default 1st): `action` is `raise` (an InjectedFault,
-the step fails like any error) or `exit` (`os._exit(86)`, a crash: no clean-up runs, as with
-`kill -9`). Points, in the order an entity run passes them:
+the step fails like any error), `exit` (`os._exit(86)`, a crash: no clean-up runs, as with
+`kill -9`) or `kill` (the process sends itself a real SIGKILL: what `kill -9` does, at a
+chosen point; the demos use it). Points, in the order an entity run passes them:
 
     after_begin          the checkpoint of a new run is saved
     after_stage          a batch file is staged, before the chunk's checkpoint
@@ -21,6 +22,7 @@ Unset (the normal case) it costs one dictionary lookup per point.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 from hygge.errors import InjectedFault
@@ -59,6 +61,8 @@ def fault_point(name: str) -> None:
         return
     if action == "exit":
         os._exit(CRASH_EXIT_CODE)
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
     raise InjectedFault(f"injected fault at {name} (hit {count})")
 
 

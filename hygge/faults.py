@@ -3,8 +3,9 @@
 Set `HYGGE_FAULT=<point>[:<action>[:<hit>]]` in a process's environment to make it fail at
 `point` the `hit`-th time it passes there (default 1st): `action` is `raise` (an InjectedFault,
 the step fails like any error), `exit` (`os._exit(86)`, a crash: no clean-up runs, as with
-`kill -9`) or `kill` (the process sends itself a real SIGKILL: what `kill -9` does, at a
-chosen point; the demos use it). Points, in the order an entity run passes them:
+`kill -9`), `kill` (the process sends itself a real SIGKILL: what `kill -9` does, at a
+chosen point; the demos use it) or `stop` (it sends itself SIGSTOP and waits, holding whatever
+it holds, until a SIGCONT: how tests start a second run while the first is mid-step). Points, in the order an entity run passes them:
 
     after_begin          the checkpoint of a new run is saved
     after_stage          a batch file is staged, before the chunk's checkpoint
@@ -63,6 +64,9 @@ def fault_point(name: str) -> None:
         os._exit(CRASH_EXIT_CODE)
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
+    if action == "stop":
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return
     raise InjectedFault(f"injected fault at {name} (hit {count})")
 
 

@@ -35,3 +35,18 @@ def test_each_action_ends_the_process_its_own_way(fault, returncode, said):
     assert done.returncode == returncode, done.stderr
     assert said in done.stderr
     assert ("on" in done.stdout) == (returncode == 0)
+
+
+def test_stop_pauses_the_process_at_the_point_until_it_is_continued():
+    env = {**os.environ, "HYGGE_FAULT": "after_begin:stop"}
+    command = [sys.executable, "-c", PASS_ONE_POINT]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        _, status = os.waitpid(child.pid, os.WUNTRACED)  # returns once it has stopped itself
+        assert os.WIFSTOPPED(status) and os.WSTOPSIG(status) == signal.SIGSTOP
+        os.kill(child.pid, signal.SIGCONT)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0 and "on" in out

@@ -5,7 +5,8 @@ Set `HYGGE_FAULT=<point>[:<action>[:<hit>]]` in a process's environment to make 
 the step fails like any error), `exit` (`os._exit(86)`, a crash: no clean-up runs, as with
 `kill -9`), `kill` (the process sends itself a real SIGKILL: what `kill -9` does, at a
 chosen point; the demos use it) or `stop` (it sends itself SIGSTOP and waits, holding whatever
-it holds, until a SIGCONT: how tests start a second run while the first is mid-step). Points, in the order an entity run passes them:
+it holds, until a SIGCONT: how tests start a second run while the first is mid-step).
+Points, in the order an entity run passes them:
 
     after_begin          the checkpoint of a new run is saved
     after_stage          a batch file is staged, before the chunk's checkpoint

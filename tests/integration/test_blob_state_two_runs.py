@@ -2,7 +2,8 @@
 by the entity's blob lease while the first lives, and the lake ends with every row once.
 
 The first run stops itself (HYGGE_FAULT=<point>:stop, a real SIGSTOP) while it holds the lease,
-mid-move, before or after publishing; the second runs in full meanwhile; then the first is continued."""
+mid-move, before or after publishing; the second runs in full meanwhile; then the first is
+continued."""
 
 from __future__ import annotations
 

@@ -21,30 +21,26 @@ Run = Callable[[], Measured]
 _BYTECODE_CACHED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _measure(*args: str, env: dict[str, str] | None = None) -> Measured:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
-        path = Path(out.name)
-    try:
-        command = [sys.executable, str(HERE / "measure.py"), str(path), *args]
-        environment = {**_BYTECODE_CACHED, **(env or {})}
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=environment)
-        data = json.loads(path.read_text())
-    finally:
-        path.unlink(missing_ok=True)
-    return Measured(float(data["seconds"]), float(data["peak_mib"]))
-
-
-def measure_script(command: list[str], args: list[str], env: dict[str, str]) -> Measured:
-    """A script that times its own work and writes {"seconds", "peak_mib"} to its first argument."""
+def measure_script(
+    command: list[str], args: list[str], env: dict[str, str], *, quiet: bool = False
+) -> Measured:
+    """Run `command OUT *args`, a script that times its own work and writes {"seconds",
+    "peak_mib"} to OUT, with `env` added to the bytecode-caching environment."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = Path(out.name)
     try:
         environment = {**_BYTECODE_CACHED, **env}
-        subprocess.run([*command, str(path), *args], check=True, env=environment)
+        output = subprocess.DEVNULL if quiet else None
+        subprocess.run([*command, str(path), *args], check=True, stdout=output, env=environment)
         data = json.loads(path.read_text())
     finally:
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # the temporary file made just above
     return Measured(float(data["seconds"]), float(data["peak_mib"]))
+
+
+def _measure(*args: str, env: dict[str, str] | None = None) -> Measured:
+    command = [sys.executable, str(HERE / "measure.py")]
+    return measure_script(command, list(args), env or {}, quiet=True)
 
 
 def process(cwd: Path, *command: str, env: dict[str, str] | None = None) -> Run:

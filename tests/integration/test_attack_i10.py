@@ -200,6 +200,26 @@ def test_reset_removes_an_empty_run_folder_and_one_whose_open_marker_names_it(tm
     assert not staging.exists()
 
 
+def test_reset_removes_a_link_in_hygges_orphan_but_not_what_it_points_to(tmp_path):
+    """Inside a staging folder that is hygge's, a link is unlinked, never followed."""
+    ws = write_workspace(tmp_path / "ws", {"f": LOCAL_FLOW}, "name: t\n")
+    land(ws, "orders", "a", pl.DataFrame({"id": [1, 2]}))
+    assert hygge(ws, "go").returncode == 0
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "data.parquet").write_bytes(b"someone else's")
+    ours = ws / "lake" / "_hygge_staging" / "orders" / ("2" * 32)
+    ours.mkdir(parents=True)
+    (ours / "_hygge_staging_open").write_text("2" * 32)
+    (ours / "elsewhere").symlink_to(precious, target_is_directory=True)
+
+    done = hygge(ws, "reset", "-f", "f", "--yes")
+
+    assert done.returncode == 0, _said(done)
+    assert not ours.exists()
+    assert (precious / "data.parquet").read_bytes() == b"someone else's"
+
+
 def _bomb(levels: int) -> str:
     lines = ["name: t", "x1: &x1 [a, a, a, a, a, a, a, a, a]"]
     for level in range(2, levels + 1):

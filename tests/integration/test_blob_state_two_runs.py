@@ -16,34 +16,15 @@ import pytest
 
 from tests.support.azurite import KEY
 from tests.support.cli import HYGGE, hygge
-from tests.support.workspace import land, read_lake, write_workspace
+from tests.support.workspace import (
+    ORDERS_BY_ID_FLOW,
+    blob_state_project,
+    land,
+    read_lake,
+    write_workspace,
+)
 
 pytestmark = pytest.mark.azurite
-
-FLOW = """\
-home: {type: parquet, path: landing}
-store: lake
-run_type: incremental
-watermark: {column: id}
-entities: [orders]
-"""
-
-
-def _project(azurite, container: str) -> str:
-    return f"""\
-name: shop
-connections:
-  lake:
-    type: azure_blob
-    account_url: {azurite.account_url}
-    container: {container}
-    credential: connection_string
-    connection_string: ${{HYGGE_TEST_STATE_CS}}
-state:
-  type: azure_blob
-  connection: lake
-  lease_seconds: 60
-"""
 
 
 def _said(done) -> str:
@@ -54,7 +35,13 @@ def _said(done) -> str:
 def test_a_second_run_is_refused_by_the_lease_and_the_first_finishes(
     tmp_path, azurite, blob_container, point
 ):
-    ws = write_workspace(tmp_path / "shop", {"sales": FLOW}, _project(azurite, blob_container))
+    project = blob_state_project(
+        azurite.account_url,
+        blob_container,
+        "HYGGE_TEST_STATE_CS",
+        state="type: azure_blob, connection: lake, lease_seconds: 60",
+    )
+    ws = write_workspace(tmp_path / "shop", {"sales": ORDERS_BY_ID_FLOW}, project)
     land(ws, "orders", "a", pl.DataFrame({"id": [1, 2, 3]}))
     land(ws, "orders", "b", pl.DataFrame({"id": [4, 5]}))
     env = {**os.environ, "HYGGE_TEST_STATE_CS": azurite.connection_string}

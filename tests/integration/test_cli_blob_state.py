@@ -10,33 +10,19 @@ import pytest
 
 from tests.support.azurite import KEY
 from tests.support.cli import hygge
-from tests.support.workspace import land, read_lake, write_workspace
+from tests.support.workspace import (
+    ORDERS_BY_ID_FLOW,
+    blob_state_project,
+    land,
+    read_lake,
+    write_workspace,
+)
 
 pytestmark = pytest.mark.azurite
 
-FLOW = """\
-home: {type: parquet, path: landing}
-store: lake
-run_type: incremental
-watermark: {column: id}
-entities: [orders]
-"""
-
 
 def _project(azurite, container: str) -> str:
-    return f"""\
-name: shop
-connections:
-  lake:
-    type: azure_blob
-    account_url: {azurite.account_url}
-    container: {container}
-    credential: connection_string
-    connection_string: ${{HYGGE_TEST_STATE_CS}}
-state:
-  type: azure_blob
-  connection: lake
-"""
+    return blob_state_project(azurite.account_url, container, "HYGGE_TEST_STATE_CS")
 
 
 def _blobs(azurite, container: str) -> list[str]:
@@ -58,7 +44,9 @@ def _said(done) -> str:
 
 
 def test_go_keeps_its_state_in_blob_and_journal_reads_it(tmp_path, azurite, blob_container):
-    ws = write_workspace(tmp_path / "shop", {"sales": FLOW}, _project(azurite, blob_container))
+    ws = write_workspace(
+        tmp_path / "shop", {"sales": ORDERS_BY_ID_FLOW}, _project(azurite, blob_container)
+    )
     land(ws, "orders", "a", pl.DataFrame({"id": [1, 2, 3]}))
     env = {"HYGGE_TEST_STATE_CS": azurite.connection_string}
 
@@ -93,7 +81,9 @@ def test_go_keeps_its_state_in_blob_and_journal_reads_it(tmp_path, azurite, blob
 
 
 def test_go_without_the_secret_names_the_variable(tmp_path, azurite, blob_container):
-    ws = write_workspace(tmp_path / "shop", {"sales": FLOW}, _project(azurite, blob_container))
+    ws = write_workspace(
+        tmp_path / "shop", {"sales": ORDERS_BY_ID_FLOW}, _project(azurite, blob_container)
+    )
     land(ws, "orders", "a", pl.DataFrame({"id": [1]}))
 
     done = hygge(ws, "go")

@@ -28,7 +28,7 @@ from hygge.state.config import open_state
 from hygge.types import RunStatus
 from tests.integration.test_fault_matrix import RUN_TYPES, WATERMARKED, assert_store_matches
 from tests.support.data import orders
-from tests.support.workspace import REPO, land, write_workspace
+from tests.support.workspace import REPO, blob_state_project, land, write_workspace
 
 pytestmark = pytest.mark.azurite
 
@@ -36,17 +36,14 @@ SECRET = "HYGGE_TEST_FAULT_STATE_CS"
 
 
 def blob_project(azurite, container: str) -> str:
-    return f"""\
-name: test
-connections:
-  lake:
-    type: azure_blob
-    account_url: {azurite.account_url}
-    container: {container}
-    credential: connection_string
-    connection_string: ${{{SECRET}}}
-state: {{type: azure_blob, connection: lake, prefix: state/{uuid.uuid4().hex[:8]}}}
-"""
+    prefix = f"state/{uuid.uuid4().hex[:8]}"
+    return blob_state_project(
+        azurite.account_url,
+        container,
+        SECRET,
+        name="test",
+        state=f"type: azure_blob, connection: lake, prefix: {prefix}",
+    )
 
 
 def blob_state(root: Path) -> StateBackend:

@@ -17,6 +17,37 @@ from hygge.state.local import LocalStateBackend
 from hygge.types import RunType
 
 EXTENSIONS = {"parquet": "parquet", "csv": "csv", "ndjson": "ndjson"}
+# One incremental entity `orders` from landing/ into the local lake, by the watermark `id`.
+ORDERS_BY_ID_FLOW = """\
+home: {type: parquet, path: landing}
+store: lake
+run_type: incremental
+watermark: {column: id}
+entities: [orders]
+"""
+
+
+def blob_state_project(
+    account_url: str,
+    container: str,
+    secret: str,
+    *,
+    name: str = "shop",
+    state: str = "type: azure_blob, connection: lake",
+) -> str:
+    """A hygge.yml whose state lives in `container` through the azure_blob connection `lake`,
+    its connection string read from the environment variable `secret`."""
+    return f"""\
+name: {name}
+connections:
+  lake:
+    type: azure_blob
+    account_url: {account_url}
+    container: {container}
+    credential: connection_string
+    connection_string: ${{{secret}}}
+state: {{{state}}}
+"""
 
 
 def write_workspace(root: Path, flows: dict[str, str], project: str = "name: test\n") -> Path:

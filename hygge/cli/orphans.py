@@ -20,17 +20,13 @@ from pathlib import Path
 from hygge.engine import Checkpoint
 from hygge.errors import StateError
 from hygge.io.atomic import remove_empty_dir, remove_tree
-from hygge.io.patterns import short_run_id
 from hygge.stores import Store
-from hygge.stores.file_marker import MARKER
-from hygge.stores.file_publish import OPEN
+from hygge.stores.file_staging import STAGING_MARKERS
 from hygge.stores.file_store import FileStore
 
 # What `FileStore.prepare` names a run's staging folder (a run id: 32 hex digits), and its
 # `.old` aside: only such folders are hygge's to report and remove; anything else is left.
 _RUN_FOLDER = re.compile(r"[0-9a-f]{32}(\.old)?")
-_MARKERS = (OPEN, MARKER)  # removed last, so a reset cut short still finds the folder hygge's
-_MARKER_BYTES = 4096  # an open marker holds a run id; anything longer is not one
 
 
 def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
@@ -53,7 +49,7 @@ def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
             and not c.is_symlink()
             and _RUN_FOLDER.fullmatch(c.name)
             and c.name not in owned
-            and _made_by_hygge(c)
+            and store.made_staging_folder(c)
         ]
     except OSError as exc:
         raise StateError(
@@ -63,27 +59,10 @@ def orphaned_staging(store: Store, owner: Checkpoint | None) -> list[Path]:
     return sorted(found)
 
 
-def _made_by_hygge(folder: Path) -> bool:
-    """True if `folder` holds what hygge writes into a staging folder it made (or nothing)."""
-    if next(folder.iterdir(), None) is None:
-        return True
-    if folder.name.endswith(".old"):  # a published folder moved aside: it kept its markers
-        return any(_is_file(folder / name) for name in _MARKERS)
-    marker = folder / OPEN
-    if not _is_file(marker) or marker.stat().st_size > _MARKER_BYTES:
-        return False
-    run_id = marker.read_bytes().decode("utf-8", errors="replace").strip()
-    return short_run_id(run_id, length=64) == folder.name
-
-
-def _is_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink()
-
-
 def remove_orphan(folder: Path) -> None:
     """Delete an orphaned staging folder, hygge's markers last, then its emptied parents."""
     for child in sorted(folder.iterdir()):
-        if child.name not in _MARKERS:
+        if child.name not in STAGING_MARKERS:  # last, so a reset cut short still sees them
             remove_tree(child)
     remove_tree(folder)
     if remove_empty_dir(folder.parent):  # <store>/_hygge_staging/<entity>, then its parent

@@ -11,11 +11,15 @@ import os
 from pathlib import Path
 
 from hygge.errors import StateError
+from hygge.io.patterns import short_run_id
 from hygge.storage import ObjectStorage, join_key
 from hygge.stores.base import Staging
+from hygge.stores.file_marker import MARKER
 from hygge.stores.file_publish import OPEN
 
 STAGING_DIR = "_hygge_staging"
+STAGING_MARKERS = (OPEN, MARKER)  # what makes a staging folder hygge's: delete them last
+_MARKER_BYTES = 4096  # an open marker holds a run id; anything longer is not one
 
 
 class FileStaging:
@@ -64,6 +68,20 @@ class FileStaging:
         with self.storage.open_read(marker) as handle:
             return handle.read() == staging.run_id.encode()
 
+    def made_staging_folder(self, folder: Path) -> bool:
+        """True if `folder`, under the local staging root, holds what `prepare` writes (or
+        nothing): a run folder its open marker naming that run, an `.old` aside (a published
+        folder moved there) the store or open marker it kept. Its name alone proves nothing."""
+        if next(folder.iterdir(), None) is None:
+            return True
+        if folder.name.endswith(".old"):
+            return any(_is_file(folder / name) for name in STAGING_MARKERS)
+        marker = folder / OPEN
+        if not _is_file(marker) or marker.stat().st_size > _MARKER_BYTES:
+            return False
+        run_id = marker.read_bytes().decode("utf-8", errors="replace").strip()
+        return short_run_id(run_id, length=64) == folder.name
+
     def _legacy_staged_set(self, location: str, staging: Staging) -> bool:
         """A checkpoint from before open markers: its folder's inode (renames keep it)."""
         folder, extra = self.storage.local_path(location), staging.extra
@@ -83,3 +101,7 @@ class FileStaging:
                 "missing (aborted or published already); start a new run"
             )
         return location
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()

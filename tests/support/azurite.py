@@ -2,8 +2,8 @@
 
 `make test` runs `python -m tests.support.azurite install` first; a session fixture
 (tests/conftest.py) installs it too when missing, then starts one blob service per xdist worker
-on 127.0.0.1, on a port of that worker's own range (10000 + 10 * worker index, the first free
-one), in a temporary folder, and stops it when the session ends.
+on 127.0.0.1, on a port of that worker's own range (10000, or `HYGGE_TEST_AZURITE_PORT`, + 10 *
+worker index, the first free one), in a temporary folder, and stops it when the session ends.
 
 Installed into `.cache/azurite` (ignored by git) with `npm install --prefix`; the version is
 pinned to one that runs on Node.js 20 (3.36 and later need Node.js 21+). Nothing here touches a
@@ -32,7 +32,8 @@ BIN = PREFIX / "node_modules" / ".bin" / "azurite-blob"
 ACCOUNT = "devstoreaccount1"
 # Azurite's well-known development key (public, in Microsoft's documentation): not a secret.
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-FIRST_PORT = 10000
+# Two test sessions on one machine (parallel work trees) set HYGGE_TEST_AZURITE_PORT apart.
+FIRST_PORT = int(os.environ.get("HYGGE_TEST_AZURITE_PORT", "10000"))
 PORTS_PER_WORKER = 10
 DISABLE_VARIABLE = "HYGGE_TEST_NO_AZURITE"
 

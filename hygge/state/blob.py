@@ -211,7 +211,12 @@ class BlobStateBackend:
 
     def _put_if(self, key: str, data: bytes, etag: str | None) -> bool:
         """Put only over the version `etag` (None: only where there is no blob); False when
-        another writer got there first."""
+        another writer got there first.
+
+        A refused put whose blob now holds exactly `data` is this write: the SDK retries a
+        request whose response was lost, and the retry is refused by the write it repeats.
+        (Another writer's identical bytes leave the state as this write wanted it, too.)
+        """
         from azure.core import MatchConditions
 
         conditions: dict[str, Any] = (
@@ -223,7 +228,7 @@ class BlobStateBackend:
             self._blob(key).upload_blob(data, overwrite=True, **conditions)
         except Exception as error:
             if _code(error) in ("ConditionNotMet", "BlobAlreadyExists"):
-                return False
+                return self._bytes(key) == data
             self._fail(error, "write", key)
         return True
 

@@ -82,6 +82,7 @@ from hygge.state.lock_rules import (
     stale_reason,
 )
 from hygge.storage.blob import BlobStorage
+from hygge.storage.blob_errors import is_missing_blob
 from hygge.types import JsonValue
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ class BlobStateBackend:
             download = self._blob(key).download_blob(max_concurrency=1)
             data = download.readall()
         except Exception as error:
-            if self.storage._is_missing_blob(error):
+            if is_missing_blob(error):
                 return None
             self._fail(error, "read", key)
         properties = download.properties
@@ -231,7 +232,7 @@ class BlobStateBackend:
         try:
             self._blob(key).delete_blob(**options)
         except Exception as error:
-            if self.storage._is_missing_blob(error):
+            if is_missing_blob(error):
                 return False
             self._fail(error, "delete", key)
         return True
@@ -427,7 +428,7 @@ class BlobStateBackend:
         try:
             call()
         except Exception as error:
-            if _code(error) in _LEASE_LOST or self.storage._is_missing_blob(error):
+            if _code(error) in _LEASE_LOST or is_missing_blob(error):
                 return False
             self._fail(error, action, key)
         return True
@@ -461,7 +462,7 @@ class BlobStateBackend:
                 info.model_dump_json(indent=2).encode(), overwrite=True, lease=_as_lease(owner)
             )
         except Exception as error:
-            if _code(error) in _LEASE_LOST or self.storage._is_missing_blob(error):
+            if _code(error) in _LEASE_LOST or is_missing_blob(error):
                 return None
             self._fail(error, "write", key)
         return info
@@ -616,7 +617,7 @@ class BlobStateBackend:
                 etag=found.etag, match_condition=MatchConditions.IfNotModified
             )
         except Exception as error:
-            if self.storage._is_missing_blob(error):
+            if is_missing_blob(error):
                 return held
             if _code(error) == "ConditionNotMet" or _status(error) == 412:
                 raise EntityLockedError(

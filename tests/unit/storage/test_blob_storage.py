@@ -183,7 +183,8 @@ def test_the_account_name_comes_from_the_endpoint():
 
 def test_loading_the_cli_and_the_blob_module_imports_no_azure_package():
     code = (
-        "import sys, hygge.cli, hygge.storage.connect, hygge.storage.blob; "
+        "import sys, hygge.cli, hygge.storage.connect, hygge.storage.blob, "
+        "hygge.storage.blob_credentials, hygge.storage.blob_errors; "
         "print([m for m in sys.modules if m.startswith('azure')])"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -41,6 +41,7 @@ from hygge.storage.blob_client import (
     account_name,
     container_client,
     hide_signatures_in_logs,
+    is_onelake,
     retry_policy,
 )
 from hygge.storage.blob_errors import BlobErrors, is_missing_blob
@@ -115,9 +116,8 @@ class BlobStorage:
         self.concurrency = concurrency
         self._source_sas = source_sas  # a SAS credential also authorises a copy's source URL
         self.label = f"az://{join_key(self.container, self.prefix)}"
-        self.errors = BlobErrors(
-            self.account, self.container, identity, str(client.url).split("?")[0]
-        )
+        url = str(client.url).split("?")[0]
+        self.errors = BlobErrors(self.account, self.container, identity, url, is_onelake(url))
         hide_signatures_in_logs()
 
     @classmethod

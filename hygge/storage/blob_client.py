@@ -100,3 +100,27 @@ def account_name(account_url: str) -> str:
     if host in ("localhost", "127.0.0.1", "::1") or host.replace(".", "").isdigit():
         return parts.path.strip("/").split("/")[0]
     return host.split(".")[0]
+
+
+_BLOB_HOSTS = {
+    ".dfs.core.windows.net": ".blob.core.windows.net",
+    ".dfs.fabric.microsoft.com": ".blob.fabric.microsoft.com",
+}
+
+
+def blob_endpoint(account_url: str) -> str:
+    """The blob endpoint of an account address: ADLS Gen2's `<account>.dfs.core.windows.net`
+    and OneLake's `onelake.dfs.fabric.microsoft.com` serve the same data through the blob API
+    at `.blob.`, which hygge uses (and Azurite serves); any other address unchanged."""
+    parts = urlsplit(account_url)
+    host = parts.hostname or ""
+    for dfs, blob in _BLOB_HOSTS.items():
+        if host.endswith(dfs):
+            netloc = parts.netloc.replace(host, host[: -len(dfs)] + blob, 1)
+            return parts._replace(netloc=netloc).geturl()
+    return account_url
+
+
+def is_onelake(account_url: str) -> bool:
+    """Whether the address is Microsoft Fabric's OneLake (Entra ID only, workspace roles)."""
+    return (urlsplit(account_url).hostname or "").endswith(".fabric.microsoft.com")

@@ -31,9 +31,26 @@ class BlobErrors:
     container: str
     identity: str
     url: str  # the container's URL, its query (a SAS) already cut off
+    onelake: bool = False  # OneLake: the container is a Fabric workspace, access is by its roles
 
     def where(self) -> str:
+        if self.onelake:
+            return f"Fabric workspace '{self.container}' in OneLake"
         return f"container '{self.container}' of storage account '{self.account}'"
+
+    def access_hint(self) -> str:
+        """Which role the identity needs."""
+        if self.onelake:
+            return (
+                f"give it the Contributor role (or Member or Admin) on the Fabric workspace "
+                f"'{self.container}': OneLake grants access by workspace roles, not Azure "
+                "RBAC (Viewer only reads); OneLake takes Entra ID identities only"
+            )
+        return (
+            f"grant it the role '{ROLE_WRITE}' on the container or account (or "
+            f"'{ROLE_READ}' where hygge only reads); a key or SAS must be valid, unexpired "
+            "and allow this operation"
+        )
 
     def fail(self, error: Exception, action: str, what: str, *, on_blob: bool) -> NoReturn:
         """Raise the HyggeError for an SDK error raised while `action`-ing `what` (a blob when
@@ -59,9 +76,7 @@ class BlobErrors:
             raise ConfigError(
                 f"storage account '{self.account}' refused to {action} {what} for "
                 f"{self.identity} ({detail}): no access to the {self.where()}",
-                hint=f"grant it the role '{ROLE_WRITE}' on the container or account (or "
-                f"'{ROLE_READ}' where hygge only reads); a key or SAS must be valid, unexpired "
-                "and allow this operation",
+                hint=self.access_hint(),
             ) from None
         naming = container_name_problem(self.container)
         if status == 400 and code in _NAME_CODES and naming is not None:

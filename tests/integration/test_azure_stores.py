@@ -151,7 +151,7 @@ def test_a_refused_foreign_folder_is_refused_before_staging_when_the_store_opens
     (task,) = plan_run(load_workspace(root, env={"LAKE_KEY": KEY}), Selection()).tasks
     store = task.store.open(task.place)
 
-    with pytest.raises(StoreOwnershipError, match="theirs.parquet"):
+    with pytest.raises(StoreOwnershipError, match=r"theirs\.parquet"):
         store.prepare("run-1", RunType.FULL_DROP)
     assert _names(client) == ["lake/orders/theirs.parquet"]
 

@@ -156,23 +156,50 @@ def test_a_refused_foreign_folder_is_refused_before_staging_when_the_store_opens
     assert _names(client) == ["lake/orders/theirs.parquet"]
 
 
-def test_the_inline_secret_stays_a_reference_and_is_in_no_state_file_or_log(
-    tmp_path, monkeypatch, caplog, azurite, blob_container
+def _sas(container):
+    from datetime import UTC, datetime, timedelta
+
+    from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+    permission = ContainerSasPermissions(read=True, write=True, delete=True, list=True)
+    expiry = datetime.now(UTC) + timedelta(hours=1)
+    return generate_container_sas(
+        "devstoreaccount1", container, account_key=KEY, permission=permission, expiry=expiry
+    )
+
+
+@pytest.mark.parametrize("kind", ["adls", "onelake", "blob"])
+@pytest.mark.parametrize("credential", ["storage_key", "sas", "connection_string"])
+def test_an_inline_secret_stays_a_reference_and_is_in_no_task_state_file_journal_or_log(
+    tmp_path, monkeypatch, caplog, azurite, blob_container, kind, credential
 ):
-    monkeypatch.setenv("LAKE_KEY", KEY)
-    root = _workspace(tmp_path, azurite, blob_container, "onelake", "  lakehouse: sales")
+    secret = {
+        "storage_key": KEY,
+        "sas": _sas(blob_container),
+        "connection_string": azurite.connection_string,
+    }[credential]
+    field = "storage_account_key" if credential == "storage_key" else credential
+    monkeypatch.setenv("LAKE_SECRET", secret)
+    extra = "  lakehouse: sales" if kind == "onelake" else "  path: lake"
+    flow = (STORE % (kind, azurite.account_url, blob_container, extra)).replace(
+        "credential: storage_key\n  storage_account_key: ${LAKE_KEY}",
+        f"credential: {credential}\n  {field}: ${{LAKE_SECRET}}",
+    )
+    root = write_workspace(tmp_path, {"shop": flow})
     land(root, "orders", "part-1", orders(3))
     (task,) = plan_run(load_workspace(root), Selection()).tasks
-    assert task.store.storage_account_key == "${LAKE_KEY}"
-    assert KEY not in task.model_dump_json()
+    assert getattr(task.store, field) == "${LAKE_SECRET}"
+    assert secret not in task.model_dump_json()
 
     with caplog.at_level(logging.DEBUG):
         report = run(root)
 
     assert report.ok, report.failed
     saved = [p.read_bytes() for p in (root / ".hygge").rglob("*") if p.is_file()]
-    assert saved and all(KEY.encode() not in data for data in saved)
-    assert KEY not in caplog.text
+    journal = list((root / ".hygge").rglob("*.parquet"))
+    assert journal and saved and all(secret.encode() not in data for data in saved)
+    signature = secret.split("sig=")[-1].split("&")[0] if credential == "sas" else KEY
+    assert secret not in caplog.text and signature not in caplog.text
 
 
 def test_a_missing_secret_names_the_store_the_field_and_the_variable(
@@ -205,3 +232,21 @@ def test_a_wrong_key_names_the_store_the_account_and_the_role(
     message = str(report.failed[0].message)
     assert "adls store of shop.orders" in message and "devstoreaccount1" in message
     assert "Storage Blob Data Contributor" in message and wrong not in message
+
+
+def test_incremental_runs_add_files_whose_names_never_collide_with_earlier_runs(
+    tmp_path, monkeypatch, azurite, blob_container
+):
+    monkeypatch.setenv("LAKE_KEY", KEY)
+    root = _workspace(
+        tmp_path, azurite, blob_container, "blob", "  path: lake\n  incremental: true"
+    )
+    client = _client(azurite, blob_container)
+    seen: list[set[str]] = []
+    for run_number in range(3):
+        land(root, "orders", f"part-{run_number}", orders(4, start=4 * run_number))
+        assert run(root).ok
+        seen.append({n for n in _names(client, "lake/orders/") if n.endswith(".parquet")})
+
+    assert seen[0] < seen[1] < seen[2]  # every run only adds; nothing is overwritten
+    assert _published(client, "lake/orders/").sort("id").equals(orders(12).sort("id"))

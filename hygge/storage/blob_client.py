@@ -51,8 +51,12 @@ def azure_blob() -> Any:
 
 
 def retry_policy(*, total: int = 5, initial_backoff: int = 2, increment_base: int = 3) -> Any:
-    """The SDK's exponential retry: waits about 2, 5, 11, 29, 83 s between attempts."""
-    return azure_blob().ExponentialRetry(
+    """The SDK's exponential retry, 429 included (`hygge.storage.blob_retry`): waits about 2,
+    5, 11, 29, 83 s between attempts."""
+    azure_blob()  # MissingDependencyError naming the extra when the SDK is absent
+    from hygge.storage.blob_retry import BlobRetry
+
+    return BlobRetry(
         initial_backoff=initial_backoff,
         increment_base=increment_base,
         retry_total=total,

@@ -21,7 +21,7 @@ from azure.storage.blob import ExponentialRetry
 TOO_MANY_REQUESTS = 429
 
 
-class _Throttled(HttpResponseError):
+class _ThrottledError(HttpResponseError):
     """A 429 answer, raised so the SDK's retry policy retries it."""
 
     def __init__(self, answer: PipelineResponse[Any, Any]) -> None:
@@ -39,7 +39,7 @@ class _RaiseOnThrottle(HTTPPolicy[Any, Any]):
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         answer = self._above.next.send(request)
         if answer.http_response.status_code == TOO_MANY_REQUESTS:
-            raise _Throttled(answer)
+            raise _ThrottledError(answer)
         return answer
 
 
@@ -53,6 +53,6 @@ class BlobRetry(HTTPPolicy[Any, Any]):
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         try:
-            return self.retry.send(request)  # type: ignore[no-any-return]
-        except _Throttled as throttled:
+            return self.retry.send(request)  # type: ignore[no-untyped-call,no-any-return]
+        except _ThrottledError as throttled:
             return throttled.answer

@@ -176,3 +176,30 @@ def test_a_secret_in_an_entity_file_stays_a_reference(tmp_path):
 )
 def test_a_dfs_address_opens_at_its_blob_endpoint(given, endpoint):
     assert blob_endpoint(given) == endpoint
+
+
+def test_a_connection_that_is_no_storage_account_is_refused_when_the_store_opens(tmp_path):
+    from hygge.engine.plan import Selection, plan_run
+
+    project = "name: test\nconnections:\n  data: {type: local}\n"
+    write_workspace(tmp_path, {"shop": FLOW % ("adls", "  connection: data\n  path: raw")}, project)
+    (task,) = plan_run(load_workspace(tmp_path, env={}), Selection()).tasks
+    with pytest.raises(ConfigError, match="names connection 'data', a local connection"):
+        task.store.open(task.place)
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        pytest.param(("connections", "lake", "sas"), True, id="connection"),
+        pytest.param(("store", "storage_account_key"), True, id="store"),
+        pytest.param(("defaults", "store", "client_secret"), True, id="defaults"),
+        pytest.param(("entities", 0, "store", "connection_string"), True, id="inline-entity"),
+        pytest.param(("store", "path"), False, id="not-a-secret"),
+        pytest.param(("home", "sas"), False, id="home"),
+    ],
+)
+def test_secrets_of_stores_and_connections_stay_unexpanded_when_files_load(path, kept):
+    from hygge.connections import is_secret_path
+
+    assert is_secret_path(path) is kept

@@ -21,7 +21,7 @@ from hygge.config.models import ResolvedEntity
 from hygge.config.tracked import Origin, Tracked, merge_layers
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfigUnion
-from hygge.stores import StoreConfigUnion
+from hygge.stores import StoreConfig, StoreConfigUnion
 from hygge.types import RunType
 
 _CLASSES = {"home": config_classes(HomeConfigUnion), "store": config_classes(StoreConfigUnion)}
@@ -62,6 +62,7 @@ def resolve_entity(
             _set_path(merged, block, layers, source)
             _replace_entity(merged, block, source.name)
     _hoist_polish(merged)
+    _hoist_incremental(merged)
     _share_key_columns(merged)
     _apply_store_defaults(merged, warnings)
     payload = {**merged.data, "flow": source.flow, "name": source.name}
@@ -93,6 +94,9 @@ def _set_path(merged: Tracked, block: str, layers: Sequence[Tracked], source: En
     config_class = _CLASSES[block].get(str(settings["type"]))
     per_entity_folder = bool(getattr(config_class, "entity_subfolder", False))
     path = final_path(block, layers, source.layer, source.name, per_entity_folder)
+    if path is None and isinstance(config_class, type) and issubclass(config_class, StoreConfig):
+        default = config_class.default_path(settings)  # e.g. OneLake's Files/{entity}
+        path = None if default is None else default.replace(ENTITY_PLACEHOLDER, source.name)
     if path is not None:
         settings["path"] = path
 
@@ -139,6 +143,28 @@ def _hoist_polish(merged: Tracked) -> None:
             hint="keep one of them",
         )
     merged.move(("store", "polish"), ("polish",))
+
+
+def _hoist_incremental(merged: Tracked) -> None:
+    """The original's `store.incremental: true|false` sets run_type (incremental | full_drop)
+    unless a run_type of higher precedence is given; one of the same layer must agree."""
+    store = merged.data.get("store")
+    value = store.get("incremental") if isinstance(store, dict) else None
+    if not isinstance(value, bool):
+        return  # absent, or not a boolean: validation reports that
+    at = merged.origin(("store", "incremental"))
+    implied = RunType.INCREMENTAL.value if value else RunType.FULL_DROP.value
+    given = merged.data.get("run_type")
+    if given is None or merged.origin(("run_type",)).rank < at.rank:
+        merged.put(("run_type",), implied, at)
+    elif given != implied and merged.origin(("run_type",)).rank == at.rank:
+        raise ConfigError(
+            f"store.incremental: {str(value).lower()} contradicts run_type: {given} "
+            f"({merged.origin(('run_type',)).describe()})",
+            file=at.file,
+            line=at.line,
+            hint="keep run_type and remove store.incremental (the original hygge's override)",
+        )
 
 
 def _share_key_columns(merged: Tracked) -> None:

@@ -12,6 +12,7 @@ from hygge.config.layers import ENTITY, FLOW, FLOW_DEFAULTS, build_layer
 from hygge.config.source import WorkspaceSource
 from hygge.config.tracked import Origin, Tracked
 from hygge.config.yaml_file import parse_yaml
+from hygge.connections import is_secret_path
 from hygge.errors import ConfigError
 from hygge.state.layout import FILE_NAME_MAX_BYTES, MAX_NAME_BYTES
 
@@ -95,7 +96,7 @@ def read_flow(
             hint="rename the flow's folder",
         )
     _check_name_length(name, "flow", Origin(folder), hint="rename the flow's folder")
-    document = read_document(source, file, env)
+    document = read_document(source, file, env, keep=is_secret_path)
     _check_declared_name(document, name, warnings)
     flow_part, defaults_part = split_flow(document)
     flow = FlowSource(
@@ -136,7 +137,7 @@ def _entity_files(
     names = [n for n in source.list_dir(folder) if n.endswith(YAML_SUFFIXES)]
     entities = []
     for file_name in names:
-        entity_document = read_document(source, f"{folder}/{file_name}", env)
+        entity_document = read_document(source, f"{folder}/{file_name}", env, keep=is_secret_path)
         at_file = Origin(entity_document.file, None)
         entities.append(_entity(flow, entity_document, at_file, warnings))
     if entities and document.data.get("entities"):

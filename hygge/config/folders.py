@@ -69,6 +69,8 @@ def folder_of(
     path = getattr(config, "path", None)
     if not type(config).entity_subfolder or not isinstance(path, str):
         return None
+    if isinstance(config, StoreConfig) and type(config).on_object_storage:
+        return None  # blobs in an account the store names: no local folder
     if config.connection is not None:
         connection = (connections or {}).get(config.connection)
         if not isinstance(connection, LocalConnection):

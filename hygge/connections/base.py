@@ -30,9 +30,19 @@ def _a_reference(value: str) -> str:
 SecretReference: TypeAlias = Annotated[str, AfterValidator(_a_reference)]
 
 
+# Secrets a store block may hold itself (adls, onelake, blob: the account named inline).
+STORE_SECRET_FIELDS = frozenset(
+    {"storage_account_key", "client_secret", "sas", "connection_string"}
+)
+
+
 def is_secret_path(path: tuple[str | int, ...]) -> bool:
-    """Whether `path` in hygge.yml is a connection's secret (`connections.<name>.password`)."""
-    return len(path) == 3 and path[0] == "connections" and path[2] in SECRET_FIELDS
+    """Whether `path` in a workspace file is a secret, kept as `${VAR}` until a plugin opens:
+    a connection's (`connections.<name>.password`) or a store block's own
+    (`store.storage_account_key`, also under `defaults:` or an inline entity)."""
+    if len(path) == 3 and path[0] == "connections":
+        return path[2] in SECRET_FIELDS
+    return len(path) >= 2 and path[-2] == "store" and path[-1] in STORE_SECRET_FIELDS
 
 
 def resolve_secret(reference: str, env: Mapping[str, str], *, where: str) -> SecretStr:

@@ -91,7 +91,7 @@ class AzureBlobStateConfig(Strict):
     ) -> StateBackend:
         """The backend in the connection's container; secrets are read from `env` now."""
         from hygge.state.blob import BlobStateBackend  # the Azure SDK only when state opens
-        from hygge.storage.blob import open_connection
+        from hygge.storage.blob_credentials import open_connection
 
         connection = (connections or {}).get(self.connection)
         if not isinstance(connection, AzureBlobConnection):

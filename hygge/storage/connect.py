@@ -59,7 +59,7 @@ def open_storage(
             _check_root_folder(place, str(name), root)
         return LocalStorage(root)
     if isinstance(connection, AzureBlobConnection):
-        from hygge.storage.blob import open_connection
+        from hygge.storage.blob_credentials import open_connection
 
         return open_connection(connection, str(name), secrets)
     kind = connection.type if connection is not None else "unknown"

@@ -6,15 +6,20 @@ from typing import Annotated, TypeAlias
 
 from pydantic import Field
 
+from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeStoreConfig
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
 
 StoreConfigUnion: TypeAlias = Annotated[
-    ParquetStoreConfig | LocalStoreConfig, Field(discriminator="type")
+    ParquetStoreConfig | LocalStoreConfig | AdlsStoreConfig | OneLakeStoreConfig | BlobStoreConfig,
+    Field(discriminator="type"),
 ]
 
 __all__ = [
+    "AdlsStoreConfig",
+    "BlobStoreConfig",
     "LocalStoreConfig",
+    "OneLakeStoreConfig",
     "ParquetStoreConfig",
     "Staging",
     "Store",

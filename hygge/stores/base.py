@@ -20,9 +20,9 @@ refuses a foreign place before anything is staged, and `ownership_problem` says 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -183,6 +183,9 @@ class StoreConfig(Strict):
     entity_fields: ClassVar[tuple[str, ...]] = ()
     # Fields that are patterns of their own, filled when data is written (`file_pattern`).
     pattern_fields: ClassVar[tuple[str, ...]] = ()
+    # Its files are in object storage named by the config itself (an account, not a local
+    # folder or a `connection:`): the workspace's local folder checks do not apply.
+    on_object_storage: ClassVar[bool] = False
 
     connection: str | None = Field(
         None, description="A name from hygge.yml `connections:` (default: the local machine)."
@@ -190,6 +193,11 @@ class StoreConfig(Strict):
     batch_size: int | None = Field(
         None, ge=1, description="Rows per batch written (default: what the store writes best)."
     )
+
+    @classmethod
+    def default_path(cls, settings: Mapping[str, Any]) -> str | None:
+        """The path (with `{entity}`) of a store block that gives none; None: it needs one."""
+        return None
 
     def rows_per_batch(self) -> int:
         """`batch_size` if set; else the store's `preferred_batch_size`; else 100,000."""

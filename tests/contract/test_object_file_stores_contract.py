@@ -17,6 +17,12 @@ from hygge.homes.base import FilePosition, ReadSpec
 from hygge.homes.file_home import FileHome
 from hygge.homes.files import LocalHomeConfig
 from hygge.storage import MemoryStorage
+from hygge.stores.azure_files import (
+    AdlsStoreConfig,
+    AzureStoreConfig,
+    BlobStoreConfig,
+    OneLakeStoreConfig,
+)
 from hygge.stores.base import Store, StoreCapabilities
 from hygge.stores.file_store import open_file_store
 from hygge.stores.files import LocalStoreConfig
@@ -45,6 +51,10 @@ class ObjectFileStoreContract(StoreContract):
     format: ClassVar[str] = "parquet"
     capabilities: ClassVar[StoreCapabilities] = LocalStoreConfig.capabilities
     publish_crash_points = ("first_copy", "second_copy", "before_switch", "mid_delete")
+    entity_path: ClassVar[str] = ENTITY_PATH
+
+    def store_config(self) -> LocalStoreConfig:
+        return LocalStoreConfig(path=self.entity_path, format=self.format)
 
     @pytest.fixture
     def storage(self) -> MemoryStorage:
@@ -52,7 +62,7 @@ class ObjectFileStoreContract(StoreContract):
 
     @pytest.fixture
     def open_store(self, tmp_path: Path, storage: MemoryStorage) -> OpenStore:
-        config = LocalStoreConfig(path=ENTITY_PATH, format=self.format)
+        config = self.store_config()
 
         def open_() -> Store:
             return open_file_store(config, Place(tmp_path, "sales", "orders"), storage)
@@ -62,10 +72,12 @@ class ObjectFileStoreContract(StoreContract):
     @pytest.fixture
     def read_published(self, tmp_path: Path, storage: MemoryStorage) -> ReadPublished:
         def read(schema: pl.Schema) -> pl.DataFrame | None:
-            if next(iter(storage.list(ENTITY_PATH)), None) is None:
+            if next(iter(storage.list(self.entity_path)), None) is None:
                 return None
             options = {} if self.format == "parquet" else {"schema": dict(schema)}
-            config = LocalHomeConfig(path=ENTITY_PATH, format=self.format, format_options=options)
+            config = LocalHomeConfig(
+                path=self.entity_path, format=self.format, format_options=options
+            )
             home = FileHome(config, Place(tmp_path, "sales", "orders"), storage=storage)
             try:
                 window = home.open_window(ReadSpec())
@@ -84,7 +96,7 @@ class ObjectFileStoreContract(StoreContract):
             {"parquet": frame.write_parquet, "csv": frame.write_csv}.get(
                 self.format, frame.write_ndjson
             )(buffer)
-            storage.put(f"{ENTITY_PATH}/old.{self.format}", buffer.getvalue())
+            storage.put(f"{self.entity_path}/old.{self.format}", buffer.getvalue())
 
         return fill
 
@@ -148,3 +160,36 @@ class TestCsvStoreOnBlobStorage(_OnBlobStorage, ObjectFileStoreContract):
 class TestNdjsonStoreOnBlobStorage(_OnBlobStorage, ObjectFileStoreContract):
     format = "ndjson"
     unwritable_columns = frozenset({"binary", "duration"})
+
+
+class _AzureStoreType(_OnBlobStorage, ObjectFileStoreContract):
+    """An adls, onelake or blob store block (its own config class, capabilities and owner
+    label) on Azurite; the store gets the test's storage so the crash points can hit it."""
+
+    kind: ClassVar[type[AzureStoreConfig]]
+    capabilities: ClassVar[StoreCapabilities] = AzureStoreConfig.capabilities
+
+    def store_config(self) -> LocalStoreConfig:
+        return self.kind(
+            path=self.entity_path,
+            account_url="http://127.0.0.1:10000/devstoreaccount1",
+            filesystem="lake",
+            credential="storage_key",
+            storage_account_key="${AZURITE_KEY}",
+        )
+
+
+@pytest.mark.azurite
+class TestAdlsStore(_AzureStoreType):
+    kind = AdlsStoreConfig
+
+
+@pytest.mark.azurite
+class TestOneLakeStore(_AzureStoreType):
+    kind = OneLakeStoreConfig
+    entity_path = "sales.Lakehouse/Files/dbo.schema/orders"
+
+
+@pytest.mark.azurite
+class TestBlobStore(_AzureStoreType):
+    kind = BlobStoreConfig

@@ -50,7 +50,7 @@ def prepare(
     land(root, "orders", "a", orders(12))
     assert run(root).ok
     land(root, "orders", "b", orders(11, start=12))
-    if flow is WATERMARKED:
+    if "watermark:" in flow:  # WATERMARKED, or it with another store block
         # File c: rows 5-7 of file a again (redelivered: an incremental run must skip them) and
         # two late rows stamped inside the lookback margin (they must load exactly once).
         late = orders(2, start=100).with_columns(updated_at=orders(2, start=9)["updated_at"])

@@ -1,28 +1,44 @@
 """An HTTP proxy in front of Azurite that fails chosen requests, to test retries for real.
 
-    with FlakyProxy(azurite.port, fail=2, how="503") as proxy:   # or how="reset"
+    with FlakyProxy(azurite.port, fail=2, how="503") as proxy:
         storage = BlobStorage.connect(proxy.account_url, ...)
         ...
         proxy.failed, proxy.forwarded
 
-The first `fail` requests get the failure (a 503 ServerBusy, or a connection closed with no
-response); the rest are forwarded unchanged (the signature covers the path, not the host).
+The first `fail` requests get the failure, never reaching Azurite: an HTTP answer (`how` =
+"503" ServerBusy, "500" InternalError, "429" Too Many Requests, "403" AuthorizationFailure,
+"404" BlobNotFound), "reset" (the connection closed with no answer) or "slow" (no answer for
+`delay` seconds: a client's read timeout). The rest are forwarded unchanged (the signature
+covers the path, not the host).
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
 from tests.support.azurite import ACCOUNT
 
+# The answer of each failing HTTP status: the service's error code and reason.
+ANSWERS = {
+    "503": ("ServerBusy", "Server Busy"),
+    "500": ("InternalError", "Internal Server Error"),
+    "429": ("TooManyRequests", "Too Many Requests"),
+    "403": ("AuthorizationPermissionMismatch", "Forbidden"),
+    "404": ("BlobNotFound", "Not Found"),
+}
+
 
 class FlakyProxy:
-    def __init__(self, target_port: int, *, fail: int, how: str = "503") -> None:
+    def __init__(
+        self, target_port: int, *, fail: int, how: str = "503", delay: float = 3.0
+    ) -> None:
         self.target_port = target_port
+        self.delay = delay
         self.remaining = fail
         self.how = how
         self.failed = 0
@@ -50,10 +66,16 @@ class FlakyProxy:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
+                if failing and proxy.how == "slow":
+                    time.sleep(proxy.delay)
+                    self.close_connection = True
+                    return
                 if failing:
-                    message = b"busy"
-                    self.send_response(503)
-                    self.send_header("x-ms-error-code", "ServerBusy")
+                    code, reason = ANSWERS[proxy.how]
+                    message = reason.encode()
+                    self.send_response(int(proxy.how), reason)
+                    self.send_header("x-ms-error-code", code)
+                    self.send_header("x-ms-request-id", "req-0001")
                     self.send_header("Content-Length", str(len(message)))
                     self.end_headers()
                     self.wfile.write(message)

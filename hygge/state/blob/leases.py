@@ -30,6 +30,7 @@ from hygge.state.lock_rules import (
     refuse_unlock,
     stale_reason,
 )
+from hygge.storage.blob_errors import is_missing_blob
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class BlobLeases(BlobObjects):
         try:
             call()
         except Exception as error:
-            if error_code(error) in LEASE_LOST or self.storage._is_missing_blob(error):
+            if error_code(error) in LEASE_LOST or is_missing_blob(error):
                 return False
             self._fail(error, action, key)
         return True
@@ -92,7 +93,7 @@ class BlobLeases(BlobObjects):
                 info.model_dump_json(indent=2).encode(), overwrite=True, lease=_as_lease(owner)
             )
         except Exception as error:
-            if error_code(error) in LEASE_LOST or self.storage._is_missing_blob(error):
+            if error_code(error) in LEASE_LOST or is_missing_blob(error):
                 return None
             self._fail(error, "write", key)
         return info
@@ -249,7 +250,7 @@ class BlobLeases(BlobObjects):
                 etag=found.etag, match_condition=MatchConditions.IfNotModified
             )
         except Exception as error:
-            if self.storage._is_missing_blob(error):
+            if is_missing_blob(error):
                 return held
             if error_code(error) == "ConditionNotMet" or error_status(error) == 412:
                 raise EntityLockedError(

@@ -21,6 +21,7 @@ from hygge.state.lock_rules import (
     PidAlive,
 )
 from hygge.storage.blob import BlobStorage
+from hygge.storage.blob_errors import is_missing_blob
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, ContainerClient
@@ -119,7 +120,7 @@ class BlobObjects:
             download = self._blob(key).download_blob(max_concurrency=1)
             data = download.readall()
         except Exception as error:
-            if self.storage._is_missing_blob(error):
+            if is_missing_blob(error):
                 return None
             self._fail(error, "read", key)
         properties = download.properties
@@ -165,7 +166,7 @@ class BlobObjects:
         try:
             self._blob(key).delete_blob(**options)
         except Exception as error:
-            if self.storage._is_missing_blob(error):
+            if is_missing_blob(error):
                 return False
             self._fail(error, "delete", key)
         return True

@@ -7,7 +7,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from hygge.connections import AzureBlobConnection
-from hygge.storage.blob import open_connection
+from hygge.storage.blob_credentials import open_connection
 
 URL = "https://acct.blob.core.windows.net"
 SECRET = "Sup3r-Secret-Value-x1"

@@ -14,6 +14,8 @@ import pytest
 from hygge.errors import ConfigError, DataError, RetryableError
 from hygge.storage import PreconditionFailedError
 from hygge.storage.blob import BLOCK_SIZE, BlobStorage, account_name, retry_policy
+from hygge.storage.blob_client import container_client
+from hygge.storage.blob_errors import BlobErrors
 from tests.support.flaky_proxy import FlakyProxy
 
 pytestmark = pytest.mark.azurite
@@ -128,35 +130,80 @@ def test_a_prefix_scopes_every_key(azurite, blob_container):
     assert inner.delete_prefix("") == 1 and outer.stat("ws/other.bin") is not None
 
 
-@pytest.mark.parametrize("how", ["503", "reset"])
-def test_transient_failures_are_retried_by_the_sdk_policy(azurite, blob_container, how):
-    with FlakyProxy(azurite.port, fail=2, how=how) as proxy:
-        storage = BlobStorage.connect(
-            proxy.account_url,
-            blob_container,
-            credential=_key_credential(),
-            retry=retry_policy(total=3, initial_backoff=0, increment_base=0),
-        )
+def _through(proxy, container, *, retries, read_timeout=20.0, identity="the test's key"):
+    """A BlobStorage that reaches Azurite through `proxy`, retrying at once."""
+    client = container_client(
+        proxy.account_url,
+        container,
+        credential=_key_credential(),
+        retry=retry_policy(total=retries, initial_backoff=0, increment_base=0),
+        read_timeout=read_timeout,
+    )
+    return BlobStorage(client, identity=identity)
+
+
+@pytest.mark.parametrize("how", ["503", "500", "429", "reset", "slow"])
+def test_transient_failures_are_retried_with_backoff(azurite, blob_container, how):
+    with FlakyProxy(azurite.port, fail=2, how=how, delay=3) as proxy:
+        storage = _through(proxy, blob_container, retries=3, read_timeout=1)
         info = storage.put("r.bin", b"retried")
         assert storage.stat("r.bin") == info
 
     assert proxy.failed == 2 and proxy.forwarded == 2
 
 
+@pytest.mark.parametrize(("how", "code"), [("503", "ServerBusy"), ("429", "TooManyRequests")])
 def test_a_failure_that_outlasts_the_retries_is_retryable_and_names_the_blob(
-    azurite, blob_container
+    azurite, blob_container, how, code
 ):
-    with FlakyProxy(azurite.port, fail=100) as proxy:
-        storage = BlobStorage.connect(
-            proxy.account_url,
-            blob_container,
-            credential=_key_credential(),
-            retry=retry_policy(total=2, initial_backoff=0, increment_base=0),
-        )
-        with pytest.raises(RetryableError, match=rf"az://{blob_container}/r\.bin.*503 ServerBusy"):
+    with FlakyProxy(azurite.port, fail=100, how=how) as proxy:
+        storage = _through(proxy, blob_container, retries=2)
+        with pytest.raises(
+            RetryableError, match=rf"az://{blob_container}/r\.bin.*HTTP {how} {code}"
+        ):
             storage.put("r.bin", b"never")
 
     assert proxy.failed == 3  # the first attempt and two retries
+
+
+def test_a_403_is_not_retried_and_names_the_identity_and_the_role(azurite, blob_container):
+    with FlakyProxy(azurite.port, fail=1, how="403") as proxy:
+        storage = _through(proxy, blob_container, retries=3, identity="the managed identity m1")
+        with pytest.raises(ConfigError) as raised:
+            storage.put("r.bin", b"denied")
+
+    message = f"{raised.value} {raised.value.hint}"
+    assert "the managed identity m1" in message and "HTTP 403" in message
+    assert "Storage Blob Data Contributor" in message and blob_container in message
+    assert proxy.failed == 1 and proxy.forwarded == 0
+
+
+def test_a_404_names_the_container_and_the_path(azurite, blob_container):
+    with FlakyProxy(azurite.port, fail=0) as proxy:
+        storage = _through(proxy, blob_container, retries=1)
+        with pytest.raises(FileNotFoundError, match=rf"az://{blob_container}/no/such\.bin"):
+            storage.open_read("no/such.bin")
+
+
+def test_a_403_from_onelake_names_the_workspace_role():
+    from azure.core.exceptions import HttpResponseError
+
+    errors = BlobErrors(
+        "onelake",
+        "Analytics",
+        "the service principal c1 of tenant t1",
+        "https://onelake.blob.fabric.microsoft.com/Analytics",
+        onelake=True,
+    )
+    denied = HttpResponseError(message="denied")
+    denied.status_code = 403
+    with pytest.raises(ConfigError) as raised:
+        errors.fail(denied, "write", "az://Analytics/sales.Lakehouse/Files/x", on_blob=True)
+
+    message = f"{raised.value} {raised.value.hint}"
+    assert "Fabric workspace 'Analytics'" in message and "Contributor" in message
+    assert "the service principal c1 of tenant t1" in message
+    assert "Storage Blob Data" not in message
 
 
 def test_a_missing_container_is_named_not_taken_for_a_missing_blob(azurite):
@@ -183,7 +230,8 @@ def test_the_account_name_comes_from_the_endpoint():
 
 def test_loading_the_cli_and_the_blob_module_imports_no_azure_package():
     code = (
-        "import sys, hygge.cli, hygge.storage.connect, hygge.storage.blob; "
+        "import sys, hygge.cli, hygge.storage.connect, hygge.storage.blob, "
+        "hygge.storage.blob_credentials, hygge.storage.blob_errors; "
         "print([m for m in sys.modules if m.startswith('azure')])"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,7 +10,9 @@ was appended
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -29,6 +31,44 @@ class FileSelection:
     # unchanged rest of the landing zone, so a checkpoint stays as small as its window).
     records: list[FileRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+PARALLEL_DIGEST_BYTES = 16 << 20
+"""Digest a window's files on several threads once they hold this many bytes: hashlib lets go
+of the GIL, so a window of large files is hashed on every core (begin waits for it)."""
+
+
+class _Records:
+    """A selection's records in window order, the new files' digests taken in parallel."""
+
+    def __init__(self, parts: FileParts, files: list[FileEntry]) -> None:
+        self.parts = parts
+        big = sum(entry.size for entry in files) >= PARALLEL_DIGEST_BYTES and len(files) > 1
+        workers = min(len(files), os.cpu_count() or 1) if big else 1
+        self.pool = ThreadPoolExecutor(workers, "hygge-digest") if workers > 1 else None
+        self.records: list[Future[FileRecord] | FileRecord] = []
+
+    def read(self, entry: FileEntry) -> None:
+        """The record of `entry` as it is read now (`record_of`)."""
+        if self.pool is None:
+            self.records.append(record_of(self.parts, entry))
+        else:
+            self.records.append(self.pool.submit(record_of, self.parts, entry))
+
+    def kept(self, record: FileRecord) -> None:
+        self.records.append(record)
+
+    def done(self) -> list[FileRecord]:
+        """Every record, once the digests are taken (the first failure raised)."""
+        try:
+            return [r.result() if isinstance(r, Future) else r for r in self.records]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the digests not started (a failed selection); wait for those running."""
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def record_of(parts: FileParts, entry: FileEntry) -> FileRecord:
@@ -74,35 +114,51 @@ def select_files(
     """The files of `files` this run reads, given the records of those `known` as loaded."""
     parts = cast(FileParts, home)  # file windows come from homes declaring incremental_files
     selection = FileSelection()
-    for entry in files:
-        record = known.get(entry.path)
-        if record is not None and (record.size, record.mtime_ns) == (entry.size, entry.mtime_ns):
-            continue  # loaded, unchanged
-        if record is None or record.digest is None:  # new, or known only by a fingerprint
-            selection.files.append(entry)
-            selection.records.append(record_of(parts, entry))
-            if record is not None:
-                selection.notes.append(
-                    f"file {entry.path} changed; it was loaded before hygge recorded file "
-                    "contents, so it is read again whole, as before (its earlier rows may double)"
-                )
-        else:
-            _changed(task, parts, entry, record, selection)
+    records = _Records(parts, [f for f in files if f.path not in known])
+    try:
+        for entry in files:
+            _select(task, entry, known.get(entry.path), selection, records)
+    except BaseException:
+        records.close()
+        raise
+    selection.records = records.done()
     return selection
+
+
+def _select(
+    task: EntityTask,
+    entry: FileEntry,
+    record: FileRecord | None,
+    selection: FileSelection,
+    records: _Records,
+) -> None:
+    if record is not None and (record.size, record.mtime_ns) == (entry.size, entry.mtime_ns):
+        return  # loaded, unchanged
+    if record is None or record.digest is None:  # new, or known only by a fingerprint
+        selection.files.append(entry)
+        records.read(entry)
+        if record is not None:
+            selection.notes.append(
+                f"file {entry.path} changed; it was loaded before hygge recorded file "
+                "contents, so it is read again whole, as before (its earlier rows may double)"
+            )
+    else:
+        _changed(task, entry, record, selection, records)
 
 
 def _changed(
     task: EntityTask,
-    parts: FileParts,
     entry: FileEntry,
     record: FileRecord,
     selection: FileSelection,
+    records: _Records,
 ) -> None:
     """A loaded file with a new size or mtime: touched, appended, or changed (`changed_files`)."""
+    parts = records.parts
     same = entry.size >= record.size
     same = same and parts.part_digest(entry.path, record.size)[0] == record.digest
     if same and entry.size == record.size:
-        selection.records.append(record.model_copy(update={"mtime_ns": entry.mtime_ns}))
+        records.kept(record.model_copy(update={"mtime_ns": entry.mtime_ns}))
         selection.notes.append(f"file {entry.path} was touched (same content): not read again")
         return
     text = getattr(task.home, "format", "parquet") != "parquet"
@@ -110,7 +166,7 @@ def _changed(
         start = record.size if record.whole_lines else None  # the next row starts there
         appended = entry.model_copy(update={"start_row": record.rows, "start_byte": start})
         selection.files.append(appended)
-        selection.records.append(record_of(parts, appended))
+        records.read(appended)
         selection.notes.append(
             f"file {entry.path} grew by {entry.size - record.size:,} bytes after its "
             f"{record.rows:,} loaded rows: loading only its new rows"
@@ -121,7 +177,7 @@ def _changed(
         raise _changed_error(task, entry, record)
     if choice == "reload":
         selection.files.append(entry)
-        selection.records.append(record_of(parts, entry))
+        records.read(entry)
         selection.notes.append(
             f"{entry.path} changed since it was loaded: read again whole "
             "(changed_files: reload; its earlier rows stay in the store)"

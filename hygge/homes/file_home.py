@@ -177,10 +177,17 @@ class FileHome:
         )  # fmt: skip
 
     def _batches(
-        self, path: Path, schema: pl.Schema | None, start_row: int, start_byte: int | None
+        self,
+        path: Path,
+        schema: pl.Schema | None,
+        start_row: int,
+        start_byte: int | None,
+        rows: int | None = None,
     ) -> Generator[tuple[pl.DataFrame, int | None]]:
-        """The file's batches from `start_row` (at `start_byte`), with the byte after each."""
-        fmt, options, size = self.config.format, self.config.format_options, self.config.batch_size
+        """The file's batches of `rows` (default: the home's `batch_size`) from `start_row`
+        (at `start_byte`), with the byte after each."""
+        fmt, options = self.config.format, self.config.format_options
+        size = self.config.batch_size if rows is None else rows
         if fmt != "parquet":
             yield from read_text_rows(
                 path, fmt, options, schema=schema, start_row=start_row,
@@ -283,8 +290,9 @@ class FileHome:
             with readable_path(located, entry.path) as path:
                 schema = infer_schema(path, fmt, options)
                 fallback = fallback or schema
-                # Its first row only: a text file's first piece, not a scan of the whole file.
-                with closing(self._batches(path, schema, 0, None)) as first:
+                # Whether it has a data row: batches of one row, so only its first is parsed
+                # (a batch of `batch_size` rows cost a chunk's time and memory).
+                with closing(self._batches(path, schema, 0, None, rows=1)) as first:
                     if any(batch.height for batch, _ in first):
                         return schema
         return fallback

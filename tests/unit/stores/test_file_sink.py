@@ -110,3 +110,20 @@ def test_a_name_asked_for_after_the_sink_returned_is_refused(
     with pytest.raises(SinkClosedError):
         providers[0](SimpleNamespace(index_in_partition=2))
     assert staged_files(store, staging.location) == sorted(staged.artefacts)
+
+
+@pytest.mark.parametrize(
+    "reports", [pytest.param(True, id="reported"), pytest.param(False, id="footers")]
+)
+def test_each_sunk_file_counts_its_rows_whether_polars_reports_them_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reports: bool
+) -> None:
+    monkeypatch.setattr("hygge.stores.file_sink.REPORTS_ROWS", reports)
+    store, seen = open_store(tmp_path, batch_size=4), []
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+
+    staged = store.sink(staging, orders(10).filter(pl.col("id") != 3).lazy(), seen.append)
+
+    assert seen == [4, 4, 1]
+    rows = [pl.read_parquet(Path(staged.location) / name).height for name in staged.artefacts]
+    assert rows == seen

@@ -55,7 +55,10 @@ def commit(
         _fence(task, state, checkpoint)
         state.append_journal(journal_row(task, checkpoint, status, message, watermark, host=host))
         checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
-        checkpoint = save_checkpoint(task, checkpoint, state, clock=clock)
+        # Unsynced: a power cut that loses the mark brings back the `publishing` checkpoint;
+        # the next run finds this run's journal row and just clears it (`steps._journaled`).
+        # A crash of the process alone keeps the mark.
+        checkpoint = save_checkpoint(task, checkpoint, state, clock=clock, synced=False)
         fault_point("after_journal")
     row = journal_row(task, checkpoint, status, message, watermark, host=host)
     # Journaled: should a power cut bring the checkpoint back, the next run just clears it.

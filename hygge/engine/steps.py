@@ -31,6 +31,10 @@ from hygge.wording import counted
 log = logging.getLogger("hygge.engine")
 
 UNBOUNDED = ChunkBudget()
+# A finished run's own journal row is among its entity's newest: after it come only the rows
+# of runs that found its checkpoint (this check stops them journaling anything).
+JOURNAL_LOOKBACK = 16
+_COMMITTED = {RunStatus.SUCCESS.value, RunStatus.SKIP.value}
 
 __all__ = [
     "UNBOUNDED",
@@ -158,16 +162,22 @@ def saved_checkpoint(task: EntityTask, state: StateBackend) -> Checkpoint | None
 
 
 def save_checkpoint(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, *, clock: Clock
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    state: StateBackend,
+    *,
+    clock: Clock,
+    synced: bool = True,
 ) -> Checkpoint:
     """Persist the checkpoint as its next generation, stamped with when; return what was saved.
 
-    The stamp lets a resume count the downtime from there.
+    The stamp lets a resume count the downtime from there. `synced=False`: see
+    `StateBackend.save_checkpoint`.
     """
     stamped = checkpoint.model_copy(
         update={"saved_at": clock(), "generation": checkpoint.generation + 1}
     )
-    state.save_checkpoint(task.flow, task.entity, stamped.model_dump(mode="json"))
+    state.save_checkpoint(task.flow, task.entity, stamped.model_dump(mode="json"), synced=synced)
     return stamped
 
 
@@ -216,7 +226,7 @@ def _resume(
     # The time between the last checkpoint and now, the run was not moving: not its duration.
     downtime = (clock() - previous.saved_at).total_seconds() if previous.saved_at else 0.0
     paused = previous.paused_seconds + max(0.0, downtime)
-    if previous.phase == "journaled":
+    if previous.phase == "journaled" or _journaled(task, state, previous):
         # That run finished (published, watermarked, journaled); only its clean-up was lost.
         state.clear_checkpoint(task.flow, task.entity, synced=False)
         return None
@@ -262,6 +272,20 @@ def _resume(
     store.abort(previous.staging)
     state.clear_checkpoint(task.flow, task.entity)
     return None
+
+
+def _journaled(task: EntityTask, state: StateBackend, previous: Checkpoint) -> bool:
+    """Whether the commit of `previous` journaled its outcome already, its `journaled` mark
+    lost (saved unsynced: a power cut may take it back). Everything before that journal row
+    was done and synced, so the run is finished; finishing it again would journal it twice."""
+    if previous.phase not in ("publishing", "published"):
+        return False
+    found = state.read_readable_journal(
+        [task.flow], [task.qualified_name], limit=JOURNAL_LOOKBACK
+    ).rows
+    return any(
+        row.entity_run_id == previous.entity_run_id and row.status in _COMMITTED for row in found
+    )
 
 
 def is_incremental(task: EntityTask) -> bool:

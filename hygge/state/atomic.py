@@ -1,9 +1,11 @@
 """Atomic, durable file writes for the local state folder.
 
 A write goes to a temp file in the target's folder, is fsynced, then published with
-`os.replace` (overwrite) or `os.link` (never overwrite), and the folder is fsynced so the
-rename itself survives a power cut. Readers therefore see the old file or the new one, never
-half of either. Temp files are named `.<name>.<random>.tmp`, so state globs skip them.
+`os.replace` (overwrite) or a rename that never overwrites (`renameat2(RENAME_NOREPLACE)` on
+Linux, one call; elsewhere a hard link, then the temp file's removal), and the folder is
+fsynced so the rename itself survives a power cut. Readers therefore see the old file or the
+new one, never half of either. Temp files are named `.<name>.<random>.tmp`, so state globs
+skip them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import uuid
 from pathlib import Path
 
 from hygge.errors import StateError
-from hygge.io.atomic import fsync_dir, make_dirs
+from hygge.io.atomic import fsync_dir, make_dirs, move_no_replace
 
 TEMP_SUFFIX = ".tmp"
 
@@ -36,7 +38,7 @@ def write_atomic(
             _write_synced(tmp, data)
             published = _publish(tmp, path, overwrite=overwrite)
         finally:
-            if not (published and overwrite):  # a rename left no temp file behind
+            if not published:  # a published temp file was renamed: nothing is left behind
                 tmp.unlink(missing_ok=True)
         if published and sync_folder:
             fsync_dir(path.parent)
@@ -88,7 +90,7 @@ def _publish(tmp: Path, path: Path, *, overwrite: bool) -> bool:
         tmp.replace(path)
         return True
     try:
-        os.link(tmp, path)  # atomic, and refuses to replace an existing file
+        move_no_replace(tmp, path)  # atomic, and refuses to replace an existing file
     except FileExistsError:
         return False
     return True

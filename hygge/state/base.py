@@ -93,7 +93,13 @@ class StateBackend(Protocol):
 
     def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None: ...
 
-    def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None: ...
+    def save_checkpoint(
+        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], *, synced: bool = True
+    ) -> None:
+        """Store the checkpoint, whole (the old one or the new, never half). `synced=False`:
+        the replacement need not survive a power cut (the `journaled` mark of a run whose
+        journal row is written: without it the next run finds that row)."""
+        ...
 
     def replace_checkpoint(
         self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int

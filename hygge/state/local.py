@@ -168,7 +168,9 @@ class LocalStateBackend:
     def load_checkpoint(self, flow: str, entity: str) -> dict[str, JsonValue] | None:
         return self._read_checkpoint(self.layout.path("checkpoints", flow, entity), flow, entity)
 
-    def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None:
+    def save_checkpoint(
+        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], *, synced: bool = True
+    ) -> None:
         try:
             data = json.dumps(checkpoint, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError) as error:
@@ -176,7 +178,8 @@ class LocalStateBackend:
                 f"the checkpoint of {flow}.{entity} is not plain JSON ({error}); "
                 "this is a bug in hygge, please report it."
             ) from error
-        write_atomic(self.layout.path("checkpoints", flow, entity), data)
+        # Unsynced, the folder is not fsynced: the file itself is always whole, old or new.
+        write_atomic(self.layout.path("checkpoints", flow, entity), data, sync_folder=synced)
 
     def replace_checkpoint(
         self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int

@@ -149,7 +149,9 @@ class MemoryStateBackend:
         raw = self.state.checkpoints.get((flow, entity))
         return None if raw is None else _CHECKPOINT.validate_json(raw)
 
-    def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None:
+    def save_checkpoint(
+        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], *, synced: bool = True
+    ) -> None:
         data = _encode(checkpoint, what=f"the checkpoint of {flow}.{entity}")
         with self.state.mutex:
             self.state.checkpoints[(flow, entity)] = data

@@ -171,7 +171,10 @@ class BlobStateBackend(BlobLeases):
         found = self._read(key)
         return None if found is None else self._checkpoint(key, found.data, flow, entity)
 
-    def save_checkpoint(self, flow: str, entity: str, checkpoint: dict[str, JsonValue]) -> None:
+    def save_checkpoint(
+        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], *, synced: bool = True
+    ) -> None:
+        # `synced` is for disks: a finished blob write is durable either way.
         data = _checkpoint_bytes(flow, entity, checkpoint)
         self._put(self._key("checkpoints", flow, entity), data)
 

@@ -116,8 +116,9 @@ def _absolute(path: str) -> bool:
 
 
 def _refuse(source: WorkspaceSource, what: str, path: str, origin: Origin, *, hint: str) -> None:
+    where = source.location.uri if isinstance(source, BlobWorkspaceSource) else source.label
     raise ConfigError(
-        f"{what} '{path}' is relative, but this workspace is read from {source.label}, which "
+        f"{what} '{path}' is relative, but this workspace is read from {where}, which "
         "has no folder to resolve it against (hygge never resolves it against the current "
         "folder)",
         file=origin.file or PROJECT_FILE,

@@ -108,7 +108,7 @@ def content_hash(frame: pl.DataFrame) -> str:
     if frame.is_empty():
         return "-"
     rows = frame.select(sorted(frame.columns)).sort("id").hash_rows(seed=42)
-    return hashlib.sha256(rows.to_numpy().tobytes()).hexdigest()[:16]
+    return hashlib.sha256(",".join(map(str, rows.to_list())).encode()).hexdigest()[:16]
 
 
 def compare(service, what: str) -> None:
@@ -209,6 +209,10 @@ def walk_through(connection_string: str, port: int) -> int:
         service.get_blob_client("landing", name).upload_blob(data)
     killed = hygge("go", "-w", WORKSPACE, env=env, fault="during_publish:kill")
     check(killed.returncode == -signal.SIGKILL, "the run died of SIGKILL mid-publish")
+    left = [b.name for b in service.get_container_client("lake").list_blobs()]
+    print(f"  right after the kill the lake container holds {len(left)} blobs, e.g.:")
+    for name in left[:6]:
+        print(f"    {name}")
     print("\n== The next run resumes it")
     resumed = hygge("go", "-w", WORKSPACE, env=env)
     check(resumed.returncode == 0, "the resumed run succeeds")

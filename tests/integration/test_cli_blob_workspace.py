@@ -163,3 +163,25 @@ def test_a_blob_workspace_without_an_account_says_what_to_set(tmp_path):
 
     assert done.returncode == 2, _said(done)
     assert "HYGGE_STORAGE_ACCOUNT_URL" in done.stderr
+
+
+def test_debug_reset_and_unlock_work_on_a_blob_workspace(tmp_path, azurite, blob_shop):
+    config, landing, lake = blob_shop
+    _put(azurite, landing, "sales/orders/a.parquet", _parquet(pl.DataFrame({"id": [1, 2]})))
+    env = {
+        "HYGGE_STORAGE_CONNECTION": azurite.connection_string,
+        "HYGGE_WORKSPACE": f"az://{config}/shop",
+    }
+    assert hygge(tmp_path, "go", env=env).returncode == 0
+
+    debug = hygge(tmp_path, "debug", env=env)
+    reset = hygge(tmp_path, "reset", "--flow", "sales", "--yes", env=env)
+    unlock = hygge(tmp_path, "unlock", "--flow", "sales", "--entity", "orders", env=env)
+
+    assert debug.returncode == 0, _said(debug)
+    assert f"az://{config}/shop/.hygge" in debug.stdout
+    assert reset.returncode == 0, _said(reset)
+    assert "shop/.hygge/watermarks/sales/orders.json" not in _names(azurite, config)
+    assert unlock.returncode == 0, _said(unlock)
+    assert "sales.orders is not locked: nothing to unlock." in unlock.stdout
+    assert list(tmp_path.iterdir()) == []

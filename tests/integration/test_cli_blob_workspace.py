@@ -166,7 +166,7 @@ def test_a_blob_workspace_without_an_account_says_what_to_set(tmp_path):
 
 
 def test_debug_reset_and_unlock_work_on_a_blob_workspace(tmp_path, azurite, blob_shop):
-    config, landing, lake = blob_shop
+    config, landing, _ = blob_shop
     _put(azurite, landing, "sales/orders/a.parquet", _parquet(pl.DataFrame({"id": [1, 2]})))
     env = {
         "HYGGE_STORAGE_CONNECTION": azurite.connection_string,

@@ -90,12 +90,29 @@ def read_manifest(storage: ObjectStorage, prefix: str) -> tuple[Manifest, Object
     with storage.open_read(key) as handle:
         data = handle.read()
     try:
-        return Manifest.model_validate(json.loads(data)), info
+        manifest = Manifest.model_validate(json.loads(data))
     except (ValueError, ValidationError) as error:
         raise StateError(
             f"{storage.describe(key)} is not a manifest hygge publish can read ({error}); "
             "hygge publish will not guess which blobs it owns"
         ) from error
+    strange = sorted(name for name in manifest.owned_keys() if not is_workspace_file(name))
+    if strange:
+        raise StateError(
+            f"{storage.describe(key)} names blobs no hygge publish writes ({', '.join(strange)}):"
+            " only hygge.yml and YAML files under a folder; it was edited by hand, so hygge "
+            "publish will not replace or remove anything by it. Remove it to start over"
+        )
+    return manifest, info
+
+
+def is_workspace_file(name: str) -> bool:
+    """True for a name `hygge publish` may write: a clean relative key to a .yml/.yaml file,
+    no segment starting with '.'."""
+    parts = name.split("/")
+    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+        return False
+    return name.endswith((".yml", ".yaml"))
 
 
 def write_manifest(

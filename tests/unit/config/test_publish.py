@@ -11,7 +11,7 @@ import pytest
 
 from hygge.config.publish import apply_publish, plan_publish, workspace_files
 from hygge.config.publish_manifest import MANIFEST, Intent, Manifest, Publisher, read_manifest
-from hygge.errors import RetryableError, StoreOwnershipError
+from hygge.errors import RetryableError, StateError, StoreOwnershipError
 from hygge.storage import MemoryStorage
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -197,3 +197,17 @@ def _dead_pid() -> int:
         except PermissionError:
             pass
         pid -= 1
+
+
+@pytest.mark.parametrize("name", ["../other/hygge.yml", "data/orders.parquet", ".hygge/x.yml"])
+def test_a_manifest_edited_to_name_other_blobs_is_refused_before_anything_is_touched(name):
+    storage = MemoryStorage()
+    storage.put("shop/data/orders.parquet", b"PAR1")
+    forged = Manifest(files={name: "0" * 64})
+    storage.put(f"shop/{MANIFEST}", forged.model_dump_json().encode())
+
+    with pytest.raises(StateError, match="edited by hand"):
+        _publish(storage, {"hygge.yml": b"name: shop\n"})
+
+    assert _content(storage, "shop/data/orders.parquet") == b"PAR1"
+    assert storage.stat("shop/hygge.yml") is None

@@ -8,7 +8,8 @@ EXTRAS := dev,postgres,duckdb,azure,functions
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo demo-exactly-once test azurite user-install lint format bench requirements clean
+AZURITE_PORT ?= 10000
+.PHONY: help venv demo demo-exactly-once demo-azure test azurite azurite-start azurite-stop user-install lint format bench requirements clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -27,6 +28,9 @@ demo: $(STAMP) ## generate a landing zone, run `hygge go` into a parquet lake, s
 demo-exactly-once: $(STAMP) ## load, add rows, kill -9 a run mid-move, rerun; prove exactly-once
 	$(PY) demo/exactly_once.py
 
+demo-azure: $(STAMP) ## publish a workspace to a private Azurite, land blobs, kill -9 a run, resume, two runs at once
+	$(PY) demo/azure_demo.py
+
 test: $(STAMP) ## lint, type-check, install as a user would, run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory user-install
@@ -36,6 +40,24 @@ test: $(STAMP) ## lint, type-check, install as a user would, run the whole test 
 azurite: $(STAMP) ## install Azurite (npm, pinned) into .cache/azurite for the blob tests
 	@if [ "$${HYGGE_TEST_NO_AZURITE:-}" = 1 ]; then echo "HYGGE_TEST_NO_AZURITE=1: no Azurite"; \
 	else $(PY) -m tests.support.azurite install; fi
+
+azurite-start: $(STAMP) ## start Azurite in the background on 127.0.0.1 (port AZURITE_PORT=10000); azurite-stop ends it
+	@$(PY) -m tests.support.azurite install >/dev/null
+	@if [ -f .cache/azurite.pid ] && kill -0 "$$(cat .cache/azurite.pid)" 2>/dev/null; then \
+		echo "Azurite is already running (pid $$(cat .cache/azurite.pid)); make azurite-stop ends it"; \
+	else \
+		mkdir -p .cache/azurite-data; \
+		.cache/azurite/node_modules/.bin/azurite-blob --silent --skipApiVersionCheck \
+			--disableTelemetry --loose --location .cache/azurite-data --blobHost 127.0.0.1 \
+			--blobPort $(AZURITE_PORT) >.cache/azurite.log 2>&1 & echo $$! >.cache/azurite.pid; \
+		echo "Azurite blob service on http://127.0.0.1:$(AZURITE_PORT)/devstoreaccount1 (pid $$(cat .cache/azurite.pid), log .cache/azurite.log)"; \
+		echo "Stop it with: make azurite-stop"; \
+	fi
+
+azurite-stop: ## stop the Azurite that `make azurite-start` started (by its pid file)
+	@if [ -f .cache/azurite.pid ]; then kill "$$(cat .cache/azurite.pid)" 2>/dev/null || true; \
+		rm -f .cache/azurite.pid; echo "Azurite stopped (its data stays in .cache/azurite-data)"; \
+	else echo "no Azurite started by make azurite-start (.cache/azurite.pid is missing)"; fi
 
 user-install: ## pip install . into a fresh venv (no extras), run help/init/list/go/journal/debug
 	bash tests/install/user_install.sh $(PYTHON)
@@ -59,4 +81,4 @@ requirements: $(STAMP) ## regenerate requirements.txt (Functions deployment) fro
 		--python-version 3.11 --quiet --custom-compile-command "make requirements" -o requirements.txt
 
 clean: ## remove the environment, demo output and caches
-	rm -rf $(VENV) .cache .demo .demo-exactly-once .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .cache .demo .demo-exactly-once .demo-azure .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 
 from hygge.cli.console import EXIT_FAILED, EXIT_OK, VerboseOption, make_console, running_command
+from hygge.cli.workspace_option import WorkspaceOption, load_chosen_workspace
 from hygge.cli.workspace_state import open_workspace_state, workspace_owner
-from hygge.config import load_workspace
 from hygge.errors import StateError
 from hygge.state.base import StateBackend, StateOwner
 
@@ -27,6 +27,7 @@ def adopt_state_command(
             help="Adopt even though the workspace that owns the state folder is still there.",
         ),
     ] = False,
+    workspace_at: WorkspaceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Make this workspace the owner of its state folder, e.g. after the workspace moved.
@@ -37,7 +38,7 @@ def adopt_state_command(
     """
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
-        workspace = load_workspace()
+        workspace = load_chosen_workspace(workspace_at)
         state = open_workspace_state(workspace, check_owner=False)
         code = adopt_state(out, state, workspace_owner(workspace), yes=yes)
     raise typer.Exit(code)

@@ -40,6 +40,8 @@ Run it anywhere inside a project: it finds the nearest hygge.yml above the curre
   hygge go --var flow.sales.store.path=/tmp/out
   hygge journal -n 5 --json        the last five runs, for scripts
   hygge debug                      check config, homes, stores and state
+  hygge publish . az://config/shop  push this workspace to a blob container prefix
+  hygge go -w az://config/shop     run a workspace read from blob storage
 
 Exit codes: 0 ok, 1 an entity or check failed, 2 configuration error, 130 interrupted.
 """

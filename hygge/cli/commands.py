@@ -76,6 +76,12 @@ COMMANDS: dict[str, CommandEntry] = {
         "schema_command",
         "Print a JSON Schema, or write the schema files for editor completion and validation.",
     ),
+    "publish": CommandEntry(
+        "hygge.cli.publish",
+        "publish_command",
+        "Publish a workspace (hygge.yml and flows/**) to a blob container prefix; show what "
+        "changed.",
+    ),
     "adopt-state": CommandEntry(
         "hygge.cli.adopt",
         "adopt_state_command",

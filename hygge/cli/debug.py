@@ -18,8 +18,9 @@ from hygge.cli.console import (
 )
 from hygge.cli.debug_state import report_state
 from hygge.cli.render import home_and_store, print_warnings
+from hygge.cli.workspace_option import WorkspaceOption, load_chosen_workspace
 from hygge.cli.workspace_state import open_workspace_state, workspace_owner
-from hygge.config import ResolvedEntity, Workspace, load_workspace
+from hygge.config import ResolvedEntity, Workspace
 from hygge.engine import Selection, plan_run
 from hygge.engine.preview import state_problems
 from hygge.errors import HyggeError, StateError
@@ -37,14 +38,14 @@ class Findings:
     notes: list[str] = field(default_factory=list)
 
 
-def debug_command(verbose: VerboseOption = False) -> None:
+def debug_command(workspace_at: WorkspaceOption = None, verbose: VerboseOption = False) -> None:
     """Check the workspace: config, every home and store, the state folder, locks.
 
     Exit code 0 when all is well, 1 when a check found a problem, 2 for a configuration error.
     """
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
-        workspace = load_workspace()
+        workspace = load_chosen_workspace(workspace_at)
         print_warnings(err, workspace)
         findings = Findings()
         state = open_workspace_state(workspace, check_owner=False)

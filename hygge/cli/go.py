@@ -19,8 +19,9 @@ from hygge.cli.console import (
 from hygge.cli.progress import LiveProgress, PlainProgress
 from hygge.cli.render import print_previews, print_summary, print_warnings
 from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
+from hygge.cli.workspace_option import WorkspaceOption, load_chosen_workspace
 from hygge.cli.workspace_state import claim_workspace_state, open_workspace_state
-from hygge.config import Workspace, load_workspace
+from hygge.config import Workspace
 from hygge.engine import RunPlan, Selection, plan_run
 from hygge.engine.runner import chunk_budget, default_concurrency, run_plan
 from hygge.errors import ConfigError
@@ -98,6 +99,7 @@ def go_command(
             show_default=False,
         ),
     ] = None,
+    workspace_at: WorkspaceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Move data: run all entities, or the selected flows and entities.
@@ -115,7 +117,7 @@ def go_command(
                 hint="a resumed run keeps the run type it started with; use --restart to "
                 "discard the interrupted runs and run them with another run type",
             )
-        workspace = load_workspace(overrides=var or ())
+        workspace = load_chosen_workspace(workspace_at, var or ())
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
         plan = plan_run(workspace, Selection.from_cli(flow or [], entity or [], run_type))

@@ -13,8 +13,9 @@ from rich.text import Text
 
 from hygge.cli.console import VerboseOption, make_console, running_command
 from hygge.cli.render import STATUS_STYLES, resumed_text, shorten
+from hygge.cli.workspace_option import WorkspaceOption, load_chosen_workspace
 from hygge.cli.workspace_state import open_workspace_state
-from hygge.config import Workspace, load_workspace
+from hygge.config import Workspace
 from hygge.config.suggest import did_you_mean
 from hygge.engine import Selection
 from hygge.engine.preview import compact, watermark_range
@@ -65,12 +66,13 @@ def journal_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per line (for scripts).")
     ] = False,
+    workspace_at: WorkspaceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Show recent entity runs, newest first: status, rows, duration, window and message."""
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
-        workspace = load_workspace()
+        workspace = load_chosen_workspace(workspace_at)
         selection = Selection.from_cli(flow or [], entity or [], None)
         state = open_workspace_state(workspace)
         check_journal_names(workspace, state, selection)

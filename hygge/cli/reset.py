@@ -43,8 +43,9 @@ from hygge.cli.reset_targets import (
     reset_selection,
     reset_target,
 )
+from hygge.cli.workspace_option import WorkspaceOption, load_chosen_workspace
 from hygge.cli.workspace_state import open_workspace_state
-from hygge.config import Workspace, load_workspace
+from hygge.config import Workspace
 from hygge.engine import EntityTask, Selection, plan_run
 from hygge.errors import ConfigError, EntityLockedError, HyggeError
 from hygge.state.base import StateBackend
@@ -93,6 +94,7 @@ def reset_command(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
     ] = False,
+    workspace_at: WorkspaceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Forget watermarks, loaded-file records and interrupted runs: the next run reloads fully.
@@ -102,7 +104,7 @@ def reset_command(
     """
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
-        workspace = load_workspace()
+        workspace = load_chosen_workspace(workspace_at)
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
         state = open_workspace_state(workspace)

@@ -25,8 +25,9 @@ from hygge.cli.console import (
     running_command,
 )
 from hygge.cli.entity_names import check_argument_names, unknown_entity_error
+from hygge.cli.workspace_option import WorkspaceOption, load_chosen_workspace
 from hygge.cli.workspace_state import open_workspace_state
-from hygge.config import Workspace, load_workspace
+from hygge.config import Workspace
 from hygge.errors import EntityLockedError, HyggeError, StateError
 from hygge.state.base import LockInfo, StateBackend
 from hygge.state.clock import utc_now
@@ -61,6 +62,7 @@ def unlock_command(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
     ] = False,
+    workspace_at: WorkspaceOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Remove an entity's lock once the run holding it is gone.
@@ -70,7 +72,7 @@ def unlock_command(
     """
     out, err = make_console(), make_console(stderr=True)
     with running_command(err, verbose=verbose):
-        workspace = load_workspace()
+        workspace = load_chosen_workspace(workspace_at)
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         state = open_workspace_state(workspace)
         check_unlock_target(workspace, state, flow, entity)

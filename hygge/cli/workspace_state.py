@@ -36,5 +36,8 @@ def claim_workspace_state(workspace: Workspace, state: StateBackend) -> None:
 
 
 def workspace_owner(workspace: Workspace) -> StateOwner:
-    """How the state records this workspace as its owner."""
+    """How the state records this workspace as its owner: its resolved folder, or the URI of
+    a workspace read from blob storage (whatever folder hygge runs in)."""
+    if not workspace.on_disk:
+        return StateOwner(name=workspace.name, root=workspace.location)
     return StateOwner.of(workspace.name, workspace.root)

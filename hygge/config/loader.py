@@ -23,6 +23,7 @@ from hygge.config.flows import (
 from hygge.config.folders import check_folders
 from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, build_layer
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
+from hygge.config.off_disk import in_source, refuse_relative_paths, state_off_disk
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
 from hygge.config.state_path import JOURNAL_HINT, check_state_folder
@@ -60,20 +61,41 @@ def load_workspace(
 ) -> Workspace:
     """Load and validate the workspace at `root` (found from the current folder if None).
 
-    `source` may be a WorkspaceSource or a URI (a path, file://…; az:// needs issue 9).
+    `source` may be a WorkspaceSource or a URI: a path, file://…, or az://container/prefix
+    (`hygge.config.blob_workspace`). A source with no local folder (and no `root` given)
+    refuses relative local paths; its errors name its files as it does (az://…/flow.yml).
     """
     env = os.environ if env is None else env
     if isinstance(source, str):
-        source = open_workspace_source(source)
+        source = open_workspace_source(source, env)
     if source is None:
         root = (root if root is not None else find_workspace_root()).resolve()
         source = LocalFolderSource(root)
-    elif root is None:
-        # Local-path settings (state, journal) of a non-local workspace resolve under a
-        # placeholder root; `location` keeps the source's URI exactly.
+    on_disk = root is not None or isinstance(source, LocalFolderSource)
+    if root is None:
+        # A workspace read from blob storage has no folder: its relative paths are refused
+        # (`hygge.config.off_disk`), and `root` is a placeholder; `location` keeps the URI.
         root = source.root if isinstance(source, LocalFolderSource) else Path(source.label)
+    try:
+        return _load(root, source, on_disk, overrides, env)
+    except ConfigError as error:
+        named = in_source(error, source)
+        if named is error:
+            raise
+        raise named from error
+
+
+def _load(
+    root: Path,
+    source: WorkspaceSource,
+    on_disk: bool,
+    overrides: Sequence[str],
+    env: Mapping[str, str],
+) -> Workspace:
     warnings: list[str] = []
     document, project = _read_project(source, env, warnings)
+    if not on_disk:
+        project = state_off_disk(source, document, project)
     flows_dir = project.flows_dir.strip("/")
     names = _flow_names(source, flows_dir, document, warnings)
     flows = [read_flow(source, flows_dir, name, env, warnings) for name in names]
@@ -112,9 +134,12 @@ def load_workspace(
     flows_at = document.origin(("flows_dir",))
     protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
     check_connections(declared, project)
+    if not on_disk:
+        refuse_relative_paths(source, declared, project, document)
     check_folders(root, declared, protected, project.connections)
     return Workspace(
         root=root,
+        on_disk=on_disk,
         location=source.label,
         name=project.name or root.name,
         project=project,

@@ -158,7 +158,8 @@ class Workspace(BaseModel):
     # ResolvedEntity that loading built just before (not a second copy of theirs at import).
     model_config = ConfigDict(defer_build=True)
 
-    root: Path
+    root: Path  # a placeholder (the location as a path) when not on_disk
+    on_disk: bool = True  # False: read from blob storage, with no local folder
     location: str = ""  # where the files were read: a folder path or a URI (az://c/prefix)
     name: str
     project: ProjectConfig

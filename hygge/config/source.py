@@ -6,10 +6,11 @@ loader reads a folder on disk and a container prefix.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from hygge.errors import ConfigError
 from hygge.storage import Location, ObjectStorage, check_key, join_key
 
 
@@ -18,6 +19,10 @@ class WorkspaceSource(Protocol):
     """Read-only access to the files of one workspace."""
 
     label: str  # shown in errors and kept as Workspace.location: "/home/u/proj", "az://c/p"
+
+    def describe(self, rel_path: str) -> str:
+        """How messages name the file at `rel_path` (a local workspace keeps it relative)."""
+        ...
 
     def read_text(self, rel_path: str) -> str:
         """The UTF-8 text of a file; raises FileNotFoundError when it does not exist."""
@@ -46,6 +51,9 @@ class LocalFolderSource:
     def _path(self, rel_path: str) -> Path:
         return self.root / rel_path if rel_path else self.root
 
+    def describe(self, rel_path: str) -> str:
+        return rel_path
+
     def read_text(self, rel_path: str) -> str:
         return self._path(rel_path).read_text(encoding="utf-8")
 
@@ -73,6 +81,9 @@ class StorageWorkspaceSource:
     def _key(self, rel_path: str) -> str:
         return join_key(self.prefix, check_key(rel_path.strip("/")))
 
+    def describe(self, rel_path: str) -> str:
+        return self.storage.describe(self._key(rel_path))
+
     def read_text(self, rel_path: str) -> str:
         with self.storage.open_read(self._key(rel_path)) as handle:
             return handle.read().decode("utf-8")
@@ -89,14 +100,13 @@ class StorageWorkspaceSource:
         return next(iter(self.storage.list(self._key(rel_path))), None) is not None
 
 
-def open_workspace_source(uri: str) -> WorkspaceSource:
-    """The source a workspace URI names: a local path or file:// folder; az:// needs issue 9."""
+def open_workspace_source(uri: str, env: Mapping[str, str] | None = None) -> WorkspaceSource:
+    """The source a workspace URI names: a local path or file:// folder, or an
+    az://container/prefix on the account `env` names (`hygge.config.blob_workspace`)."""
     location = Location.parse(uri)
     folder = location.local_path()
     if folder is not None:
         return LocalFolderSource(folder.resolve())
-    raise ConfigError(
-        f"'{uri}' is an Azure blob workspace; Azure blob workspaces need issue 9's blob source",
-        hint="load a local folder, or pass source=StorageWorkspaceSource(storage, prefix) "
-        "over an ObjectStorage you opened",
-    )
+    from hygge.config.blob_workspace import open_blob_workspace
+
+    return open_blob_workspace(location, os.environ if env is None else env)

@@ -13,8 +13,9 @@ from hygge.cli.app import app
 
 COMMANDS = ["init", "go", "list", "journal", "reset", "unlock", "debug", "schema"]
 # Homes and stores this version refuses as "not supported yet" (README: What works today).
-NOT_YET = re.compile(r"\b(databases?|sql|mssql|postgres\w*|sqlite|duckdb|azure|adls|onelake|"
-                     r"fabric|blob|open.mirroring|delta|rest api)\b", re.IGNORECASE)  # fmt: skip
+# Azure blob storage is no longer among them: files and workspaces live there (`-w az://…`).
+NOT_YET = re.compile(r"\b(databases?|sql|mssql|postgres\w*|sqlite|duckdb|adls|onelake|"
+                     r"fabric|open.mirroring|delta|rest api)\b", re.IGNORECASE)  # fmt: skip
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])\b")
 
 

@@ -42,6 +42,9 @@ class MemorySource:
         self.label = label
         self.reads: list[str] = []
 
+    def describe(self, rel_path: str) -> str:
+        return f"{self.label}/{rel_path}" if rel_path else self.label
+
     def read_text(self, rel_path: str) -> str:
         self.reads.append(rel_path)
         if rel_path not in self.files:

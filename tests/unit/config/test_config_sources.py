@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hygge.config import (
@@ -62,8 +64,8 @@ def test_local_folder_source_reads_lists_and_checks(tmp_path):
 def test_workspace_loads_from_any_source_such_as_a_blob_prefix(memory_source):
     source = memory_source(
         {
-            "hygge.yml": "name: cloud\n",
-            "flows/sales/flow.yml": "home: landing\nstore: lake\n",
+            "hygge.yml": "name: cloud\nstate: {path: /srv/hygge-state}\n",
+            "flows/sales/flow.yml": "home: /srv/landing\nstore: /srv/lake\n",
             "flows/sales/entities/orders.yml": "name: orders\n",
         }
     )
@@ -72,7 +74,8 @@ def test_workspace_loads_from_any_source_such_as_a_blob_prefix(memory_source):
 
     assert workspace.name == "cloud"
     assert workspace.location == "az://container/prefix"  # not az:/container/prefix
-    assert workspace.entity("sales.orders").store.path == "lake/orders"
+    assert workspace.entity("sales.orders").store.path == "/srv/lake/orders"
+    assert not workspace.on_disk
     assert set(source.reads) == {
         "hygge.yml",
         "flows/sales/flow.yml",
@@ -86,7 +89,8 @@ def test_source_with_an_explicit_root_uses_that_root(memory_source, tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_workspace(tmp_path, source=source, env={})
 
-    assert raised.value.file == "hygge.yml"  # read from the source, not from tmp_path
+    # read from the source, not from tmp_path, and named as the source names it
+    assert raised.value.file == "az://container/prefix/hygge.yml"
 
 
 def test_loading_reads_no_environment_when_env_is_given(memory_source, monkeypatch):
@@ -95,14 +99,14 @@ def test_loading_reads_no_environment_when_env_is_given(memory_source, monkeypat
         {"hygge.yml": "name: c\n", "flows/f/flow.yml": "home: in\nstore: ${LAKE:-lake}\n"}
     )
 
-    workspace = load_workspace(source=source, env={})
+    workspace = load_workspace(Path("/srv/ws"), source=source, env={})
 
     assert workspace.entities[0].store.path == "lake"
 
 
 def _write_storage_workspace(storage, prefix):
-    storage.put(f"{prefix}/hygge.yml", b"name: stored\n")
-    storage.put(f"{prefix}/flows/sales/flow.yml", b"home: landing\nstore: lake\n")
+    storage.put(f"{prefix}/hygge.yml", b"name: stored\nstate: {path: /srv/state}\n")
+    storage.put(f"{prefix}/flows/sales/flow.yml", b"home: /srv/landing\nstore: /srv/lake\n")
     storage.put(f"{prefix}/flows/sales/entities/orders.yml", b"name: orders\n")
     storage.put("other/hygge.yml", b"name: not-this-one\n")
 
@@ -142,9 +146,11 @@ def test_a_workspace_uri_picks_the_local_folder_source_for_a_path_or_file_uri(tm
         assert workspace.name == "local" and workspace.root == tmp_path.resolve()
 
 
-def test_an_az_workspace_uri_is_a_clear_config_error_until_blob_sources_exist():
-    with pytest.raises(ConfigError, match="Azure blob workspaces need issue 9") as raised:
+def test_an_az_workspace_uri_without_an_account_says_which_variables_to_set():
+    with pytest.raises(ConfigError) as raised:
         load_workspace(source="az://container/prefix", env={})
 
-    assert "az://container/prefix" in str(raised.value)  # not az:/container/prefix
+    message = str(raised.value)
+    assert "az://container/prefix" in message  # not az:/container/prefix
+    assert "HYGGE_STORAGE_CONNECTION" in message and "HYGGE_STORAGE_ACCOUNT_URL" in message
     assert isinstance(open_workspace_source("/tmp"), LocalFolderSource)

@@ -58,3 +58,14 @@ def postgres() -> Iterator[postgres_support.Postgres]:
         yield process.server
     finally:
         process.stop()
+
+
+@pytest.fixture
+def pg_schema(postgres: postgres_support.Postgres) -> str:
+    """A new, empty schema of the test PostgreSQL for one test's tables."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres.conninfo) as connection:
+        connection.execute(f'CREATE SCHEMA "{name}"')
+    return name

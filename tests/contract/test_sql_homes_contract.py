@@ -3,7 +3,6 @@ code path (pyodbc through unixODBC and psqlODBC, against PostgreSQL), SQLite and
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,17 +21,6 @@ from tests.contract.home_contract import HomeContract, HomeSource
 from tests.support.sql_sources import write_duckdb, write_postgres, write_sqlite
 
 PASSWORD_VARIABLE = "HYGGE_TEST_PG_PASSWORD"
-
-
-@pytest.fixture
-def pg_schema(postgres) -> str:
-    """A fresh schema of the test server for one test's tables."""
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres.conninfo) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')
-    return name
 
 
 class PostgresSource:

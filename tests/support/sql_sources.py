@@ -34,7 +34,10 @@ def postgres_type(dtype: pl.DataType) -> str:
 
 def _columns(frame: pl.DataFrame, type_of) -> str:
     key = ", PRIMARY KEY (id)" if "id" in frame.columns else ""
-    names = ", ".join(f'"{name}" {type_of(dtype)}' for name, dtype in frame.schema.items())
+    names = ", ".join(
+        '"' + name.replace('"', '""') + f'" {type_of(dtype)}'
+        for name, dtype in frame.schema.items()
+    )
     return f"({names}{key})"
 
 

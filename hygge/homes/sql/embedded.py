@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from hygge.errors import ConfigError, DataError
+from hygge.errors import DataError, MissingDependencyError
 from hygge.homes.sql.dialect import DUCKDB, SQLITE
 from hygge.homes.sql.drivers import SqlSchema, frame_from_arrow, frame_from_rows, slices
 
@@ -76,9 +76,7 @@ class DuckdbSession:
         try:
             import duckdb
         except ImportError as exc:
-            raise ConfigError(
-                "the duckdb home needs duckdb", hint="pip install 'hygge-el[duckdb]'"
-            ) from exc
+            raise MissingDependencyError("duckdb", "duckdb") from exc
         self.connection = duckdb.connect(str(_existing(path, "duckdb")), read_only=True)
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from hygge.errors import DataError, StateError
+from hygge.errors import DataError, HyggeError, StateError
 from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpec, Window
 from hygge.homes.positions import KeysetPosition
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
@@ -49,7 +49,7 @@ class SqlHome:
 
     def open_window(self, spec: ReadSpec) -> Window:
         """The window's last row in key order (and the watermark's upper bound from it)."""
-        session = self.driver.connect()
+        session = self._connect()
         try:
             schema = self._columns(session)
             order = self._order(session, spec, schema)
@@ -79,7 +79,7 @@ class SqlHome:
         order = window.order or []
         if order and not window.last:
             return  # the window was empty at begin
-        session = self.driver.connect()
+        session = self._connect()
         try:
             schema = self._columns(session)
             conditions = [
@@ -116,6 +116,19 @@ class SqlHome:
                 "never NULL (or a watermark column that is set on every row)"
             )
         return KeysetPosition(values=dict(zip(order, map(to_json, keys.row(-1)), strict=True)))
+
+    def _connect(self) -> SqlSession:
+        """A session; a driver's failure to connect as a DataError naming the database."""
+        try:
+            return self.driver.connect()
+        except HyggeError:
+            raise
+        except Exception as exc:  # the driver's message says what failed (login, network)
+            raise DataError(
+                f"cannot connect to {self.driver.describe()} for {self.place.flow}."
+                f"{self.place.entity}: {_first_line(exc)}. Check the connection's host, port, "
+                "database, login and password, and that a firewall lets this machine in"
+            ) from exc
 
     def _columns(self, session: SqlSession) -> SqlSchema:
         statement = select(self.dialect, self.frm, nothing=True).render(self.dialect)
@@ -181,11 +194,9 @@ class SqlHome:
     def check(self) -> list[str]:
         """Problems a user must fix before a run: the database or the source unreachable."""
         try:
-            session = self.driver.connect()
-        except DataError as exc:
+            session = self._connect()
+        except HyggeError as exc:
             return [str(exc)]
-        except Exception as exc:  # the driver's message says what failed (login, network)
-            return [f"cannot connect to {self.driver.describe()}: {_first_line(exc)}"]
         try:
             self._columns(session)
         except DataError as exc:

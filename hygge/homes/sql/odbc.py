@@ -15,11 +15,10 @@ from typing import Any
 
 import polars as pl
 
-from hygge.errors import ConfigError
+from hygge.errors import MissingDependencyError
 from hygge.homes.sql.dialect import Dialect
 from hygge.homes.sql.drivers import SqlSchema, frame_from_rows, polars_type
 
-INSTALL_HINT = "pip install 'hygge-el[mssql]'"
 SQL_COPT_SS_ACCESS_TOKEN = 1256
 TOKEN_SCOPE = "https://database.windows.net/.default"
 REFRESH_BEFORE = 300  # seconds before expiry a token is fetched again
@@ -33,9 +32,7 @@ def default_credential_token() -> tuple[str, float]:
     try:
         from azure.identity import DefaultAzureCredential
     except ImportError as exc:
-        raise ConfigError(
-            "Azure AD auth of an mssql connection needs azure-identity", hint=INSTALL_HINT
-        ) from exc
+        raise MissingDependencyError("azure-identity", "mssql") from exc
     token = DefaultAzureCredential().get_token(TOKEN_SCOPE)
     return token.token, float(token.expires_on)
 
@@ -64,7 +61,7 @@ class OdbcSession:
         try:
             import pyodbc
         except ImportError as exc:
-            raise ConfigError("the mssql home needs pyodbc", hint=INSTALL_HINT) from exc
+            raise MissingDependencyError("pyodbc", "mssql") from exc
         before: dict[int, Any] = {}
         if token is not None:
             before[SQL_COPT_SS_ACCESS_TOKEN] = token.attribute()

@@ -8,11 +8,10 @@ from urllib.parse import quote
 
 import polars as pl
 
-from hygge.errors import ConfigError
+from hygge.errors import MissingDependencyError
 from hygge.homes.sql.dialect import POSTGRES, POSTGRES_FORMAT, Dialect
 from hygge.homes.sql.drivers import SqlSchema, frame_from_arrow, slices
 
-INSTALL_HINT = "pip install 'hygge-el[postgres]'"
 # psycopg's type OIDs, as polars types (others: polars infers from the values).
 _OIDS: dict[int, pl.DataType] = {
     16: pl.Boolean(),
@@ -56,10 +55,7 @@ class AdbcSession:
         try:
             import adbc_driver_postgresql.dbapi as adbc
         except ImportError as exc:
-            raise ConfigError(
-                "the postgres home's `driver: adbc` needs adbc-driver-postgresql",
-                hint=INSTALL_HINT,
-            ) from exc
+            raise MissingDependencyError("adbc-driver-postgresql", "postgres") from exc
         self.connection = adbc.connect(libpq_uri(params))
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
@@ -92,9 +88,7 @@ class PsycopgSession:
             import psycopg
             from psycopg.conninfo import make_conninfo
         except ImportError as exc:
-            raise ConfigError(
-                "the postgres home's `driver: psycopg` needs psycopg", hint=INSTALL_HINT
-            ) from exc
+            raise MissingDependencyError("psycopg", "postgres") from exc
         self.connection = psycopg.connect(make_conninfo("", **params))
         self.connection.read_only = True
 

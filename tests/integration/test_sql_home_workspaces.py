@@ -134,3 +134,30 @@ def test_a_missing_column_is_named_with_those_the_source_has(tmp_path):
     write_workspace(tmp_path, {"shop": flow})
     (failed,) = run(tmp_path).failed
     assert "has no column 'updated_at' (it has: id, total)" in (failed.message or "")
+
+
+README_PROJECT = """\
+name: sales
+connections:
+  pg:
+    type: postgres
+    url: postgresql://loader@db.example.net:5432/sales
+    password: ${PG_PASSWORD}
+  erp: {type: mssql, server: erp.database.windows.net, database: erp}  # Azure AD by default
+"""
+README_FLOW = """\
+home:
+  type: postgres
+  connection: pg
+  table: public."{entity}"
+store: lake
+run_type: incremental
+watermark: {column: updated_at, key_columns: [id], lookback: 10m}
+entities: [orders, refunds]
+"""
+
+
+def test_the_readme_example_loads_as_written(tmp_path):
+    write_workspace(tmp_path, {"sales": README_FLOW}, README_PROJECT)
+    entities = load_workspace(tmp_path, env={"PG_PASSWORD": "x"}).entities
+    assert [e.home.table for e in entities] == ['public."orders"', 'public."refunds"']

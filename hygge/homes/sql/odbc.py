@@ -7,6 +7,7 @@ code runs against any ODBC driver: tests run it against PostgreSQL through psqlO
 
 from __future__ import annotations
 
+import re
 import struct
 import threading
 import time
@@ -15,13 +16,20 @@ from typing import Any
 
 import polars as pl
 
-from hygge.errors import MissingDependencyError
+from hygge.errors import DataError, MissingDependencyError
 from hygge.homes.sql.dialect import Dialect
 from hygge.homes.sql.drivers import SqlSchema, frame_from_rows, polars_type
 
 SQL_COPT_SS_ACCESS_TOKEN = 1256
 TOKEN_SCOPE = "https://database.windows.net/.default"
 REFRESH_BEFORE = 300  # seconds before expiry a token is fetched again
+
+DRIVER_INSTALL = (
+    "install Microsoft's ODBC Driver 18 for SQL Server (Debian/Ubuntu: add Microsoft's package "
+    "repository, then `ACCEPT_EULA=Y apt-get install msodbcsql18`; Windows and macOS: "
+    "Microsoft's installer), or set the connection's `driver:` to one that is installed"
+)
+_DRIVER = re.compile(r"(?:^|;)\s*driver\s*=\s*\{([^}]*)\}", re.IGNORECASE)
 
 TokenSource = Callable[[], tuple[str, float]]
 """Returns an access token and when it expires (epoch seconds)."""
@@ -62,6 +70,7 @@ class OdbcSession:
             import pyodbc
         except ImportError as exc:
             raise MissingDependencyError("pyodbc", "mssql") from exc
+        _check_driver(pyodbc, text)
         before: dict[int, Any] = {}
         if token is not None:
             before[SQL_COPT_SS_ACCESS_TOKEN] = token.attribute()
@@ -98,6 +107,20 @@ class OdbcSession:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _check_driver(pyodbc: Any, text: str) -> None:
+    """DataError saying how to install the ODBC driver the connection names, when it is not
+    installed (before any token is fetched or connection tried)."""
+    named = _DRIVER.search(text)
+    installed = list(pyodbc.drivers())
+    if named is None or named.group(1) in installed:
+        return
+    shown = ", ".join(installed) or "none"
+    raise DataError(
+        f"the ODBC driver '{named.group(1)}' is not installed on this machine (installed: "
+        f"{shown}); {DRIVER_INSTALL}"
+    )
 
 
 def _schema(description: Any) -> SqlSchema:

@@ -17,12 +17,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.azurite import _free, worker_index
 
 FIRST_PORT = int(os.environ.get("HYGGE_TEST_POSTGRES_PORT", "15432"))
 PORTS_PER_WORKER = 10
@@ -117,21 +118,6 @@ def install() -> Path:
             f"Set {DISABLE_VARIABLE}=1 to run without the PostgreSQL tests."
         )
     return found
-
-
-def worker_index() -> int:
-    """0 for the main process, N for xdist's `gwN`."""
-    digits = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    return int(digits) if digits.isdigit() else 0
-
-
-def _free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _as_owner(command: list[str]) -> list[str]:

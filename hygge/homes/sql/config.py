@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -24,6 +24,9 @@ from hygge.connections.sql import ODBC_DRIVER_18, YesNo
 from hygge.errors import ConfigError
 from hygge.homes.base import Home, HomeCapabilities, HomeConfig
 from hygge.types import Place
+
+if TYPE_CHECKING:
+    from hygge.homes.sql.drivers import SqlDriver
 
 
 class SqlHomeConfig(HomeConfig):
@@ -65,7 +68,7 @@ class SqlHomeConfig(HomeConfig):
         assert isinstance(found, ConnectionConfig)
         return found
 
-    def sql_home(self, place: Place, driver: Any) -> Home:
+    def sql_home(self, place: Place, driver: SqlDriver) -> Home:
         from hygge.homes.sql.home import SqlHome
 
         return SqlHome(
@@ -168,11 +171,13 @@ class FileDatabaseHomeConfig(SqlHomeConfig):
             raise ValueError(f"a {self.type} home needs `path` or `connection` (one of them)")
         return self
 
-    def database_path(self, place: Place) -> tuple[Any, str]:
+    def open(self, place: Place) -> Home:
+        from hygge.homes.sql.embedded import FileDatabaseDriver
+
         named = self.named(place)
         path = self.path if named is None else getattr(named, "path", None)
         assert path is not None
-        return place.resolve(path), path
+        return self.sql_home(place, FileDatabaseDriver(self.type, place.resolve(path), path))
 
 
 class SqliteHomeConfig(FileDatabaseHomeConfig):
@@ -181,19 +186,9 @@ class SqliteHomeConfig(FileDatabaseHomeConfig):
     type: Literal["sqlite"] = "sqlite"
     connection_type: ClassVar[builtins.type[ConnectionConfig]] = SqliteConnection
 
-    def open(self, place: Place) -> Home:
-        from hygge.homes.sql.embedded import SqliteDriver
-
-        return self.sql_home(place, SqliteDriver(*self.database_path(place)))
-
 
 class DuckdbHomeConfig(FileDatabaseHomeConfig):
     """A DuckDB table or query (read-only, Arrow batches)."""
 
     type: Literal["duckdb"] = "duckdb"
     connection_type: ClassVar[builtins.type[ConnectionConfig]] = DuckdbConnection
-
-    def open(self, place: Place) -> Home:
-        from hygge.homes.sql.embedded import DuckdbDriver
-
-        return self.sql_home(place, DuckdbDriver(*self.database_path(place)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import polars as pl
 import pyarrow as pa
@@ -95,6 +95,13 @@ def frame_from_rows(
             continue
         series.append(pl.Series(name, values, dtype=dtype, strict=False))
     return pl.DataFrame(series)
+
+
+def fetched(cursor: Any, schema: SqlSchema, batch_size: int) -> Iterator[pl.DataFrame]:
+    """A DB-API cursor's rows, `fetchmany(batch_size)` at a time, as frames of `schema`."""
+    learned: SqlSchema = {}
+    while rows := cursor.fetchmany(batch_size):
+        yield frame_from_rows(rows, schema, learned)
 
 
 def slices(frames: Iterator[pl.DataFrame], batch_size: int) -> Iterator[pl.DataFrame]:

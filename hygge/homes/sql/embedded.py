@@ -10,7 +10,7 @@ import polars as pl
 
 from hygge.errors import DataError, MissingDependencyError
 from hygge.homes.sql.dialect import DUCKDB, SQLITE
-from hygge.homes.sql.drivers import SqlSchema, frame_from_arrow, frame_from_rows, slices
+from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, slices
 
 
 def _existing(path: Path, kind: str) -> Path:
@@ -45,28 +45,12 @@ class SqliteSession:
         cursor = self.connection.execute(sql, list(params))
         try:
             schema: SqlSchema = {column[0]: None for column in cursor.description or []}
-            learned: SqlSchema = {}
-            while rows := cursor.fetchmany(batch_size):
-                yield frame_from_rows(rows, schema, learned)
+            yield from fetched(cursor, schema, batch_size)
         finally:
             cursor.close()
 
     def close(self) -> None:
         self.connection.close()
-
-
-class SqliteDriver:
-    dialect = SQLITE
-
-    def __init__(self, path: Path, label: str) -> None:
-        self.path = path
-        self.label = label
-
-    def connect(self) -> SqliteSession:
-        return SqliteSession(self.path)
-
-    def describe(self) -> str:
-        return f"sqlite {self.label}"
 
 
 class DuckdbSession:
@@ -97,15 +81,17 @@ class DuckdbSession:
         self.connection.close()
 
 
-class DuckdbDriver:
-    dialect = DUCKDB
+class FileDatabaseDriver:
+    """Sessions of one embedded database file: `sqlite` or `duckdb`."""
 
-    def __init__(self, path: Path, label: str) -> None:
+    def __init__(self, kind: str, path: Path, label: str) -> None:
+        self.kind = kind
         self.path = path
         self.label = label
+        self.dialect = SQLITE if kind == "sqlite" else DUCKDB
 
-    def connect(self) -> DuckdbSession:
-        return DuckdbSession(self.path)
+    def connect(self) -> SqliteSession | DuckdbSession:
+        return SqliteSession(self.path) if self.kind == "sqlite" else DuckdbSession(self.path)
 
     def describe(self) -> str:
-        return f"duckdb {self.label}"
+        return f"{self.kind} {self.label}"

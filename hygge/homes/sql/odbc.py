@@ -18,7 +18,7 @@ import polars as pl
 
 from hygge.errors import DataError, MissingDependencyError
 from hygge.homes.sql.dialect import Dialect
-from hygge.homes.sql.drivers import SqlSchema, frame_from_rows, polars_type
+from hygge.homes.sql.drivers import SqlSchema, fetched, polars_type
 
 SQL_COPT_SS_ACCESS_TOKEN = 1256
 TOKEN_SCOPE = "https://database.windows.net/.default"
@@ -98,10 +98,7 @@ class OdbcSession:
         cursor = self.connection.cursor()
         try:
             cursor.execute(sql, *params)
-            schema = _schema(cursor.description)
-            learned: SqlSchema = {}
-            while rows := cursor.fetchmany(batch_size):
-                yield frame_from_rows(rows, schema, learned)
+            yield from fetched(cursor, _schema(cursor.description), batch_size)
         finally:
             cursor.close()
 

@@ -10,7 +10,7 @@ import polars as pl
 
 from hygge.errors import MissingDependencyError
 from hygge.homes.sql.dialect import POSTGRES, POSTGRES_FORMAT, Dialect
-from hygge.homes.sql.drivers import SqlSchema, frame_from_arrow, slices
+from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, slices
 
 # psycopg's type OIDs, as polars types (others: polars infers from the values).
 _OIDS: dict[int, pl.DataType] = {
@@ -104,17 +104,11 @@ class PsycopgSession:
         return tuple(row) if row is not None else None
 
     def stream(self, sql: str, params: Sequence[object], batch_size: int) -> Iterator[pl.DataFrame]:
-        from hygge.homes.sql.drivers import frame_from_rows
-
         with self.connection.cursor(name="hygge_read") as cursor:
             cursor.itersize = batch_size
             cursor.execute(sql, list(params))
-            schema: SqlSchema = {}
-            learned: SqlSchema = {}
-            while rows := cursor.fetchmany(batch_size):
-                if not schema:
-                    schema = {c.name: _psycopg_type(c) for c in cursor.description or []}
-                yield frame_from_rows(rows, schema, learned)
+            schema = {c.name: _psycopg_type(c) for c in cursor.description or []}
+            yield from fetched(cursor, schema, batch_size)
 
     def close(self) -> None:
         self.connection.close()

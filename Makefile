@@ -4,12 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-EXTRAS := dev,postgres,duckdb,azure,functions
+EXTRAS := dev,postgres,mssql,duckdb,azure,functions
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 AZURITE_PORT ?= 10000
-.PHONY: help venv demo demo-exactly-once demo-azure test azurite azurite-start azurite-stop user-install lint format bench requirements clean
+.PHONY: help venv demo demo-exactly-once demo-azure test azurite azurite-start azurite-stop postgres postgres-install user-install lint format bench requirements clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -35,6 +35,7 @@ test: $(STAMP) ## lint, type-check, install as a user would, run the whole test 
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory user-install
 	$(MAKE) --no-print-directory azurite
+	$(MAKE) --no-print-directory postgres-install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
 
 azurite: $(STAMP) ## install Azurite (npm, pinned) into .cache/azurite for the blob tests
@@ -58,6 +59,13 @@ azurite-stop: ## stop the Azurite that `make azurite-start` started (by its pid 
 	@if [ -f .cache/azurite.pid ]; then kill "$$(cat .cache/azurite.pid)" 2>/dev/null || true; \
 		rm -f .cache/azurite.pid; echo "Azurite stopped (its data stays in .cache/azurite-data)"; \
 	else echo "no Azurite started by make azurite-start (.cache/azurite.pid is missing)"; fi
+
+postgres-install: ## install Debian's postgresql + psqlODBC + unixODBC with apt-get when missing
+	@if [ "$${HYGGE_TEST_NO_POSTGRES:-}" = 1 ]; then echo "HYGGE_TEST_NO_POSTGRES=1: no PostgreSQL"; \
+	else PYTHONPATH=. $(PY) -m tests.support.postgres install; fi
+
+postgres: $(STAMP) postgres-install ## start a PostgreSQL server for development (.cache/postgres, 127.0.0.1)
+	PYTHONPATH=. $(PY) -m tests.support.postgres start
 
 user-install: ## pip install . into a fresh venv (no extras), run help/init/list/go/journal/debug
 	bash tests/install/user_install.sh $(PYTHON)

@@ -18,15 +18,21 @@ from hygge.connections.base import (
     is_secret_path,
     resolve_secret,
 )
-from hygge.connections.kinds import (
-    AzureBlobConnection,
-    LocalConnection,
+from hygge.connections.kinds import AzureBlobConnection, LocalConnection
+from hygge.connections.sql import (
+    DuckdbConnection,
     MssqlConnection,
     PostgresConnection,
+    SqliteConnection,
 )
 
 ConnectionConfigUnion: TypeAlias = Annotated[
-    LocalConnection | AzureBlobConnection | PostgresConnection | MssqlConnection,
+    LocalConnection
+    | AzureBlobConnection
+    | PostgresConnection
+    | MssqlConnection
+    | SqliteConnection
+    | DuckdbConnection,
     Field(discriminator="type"),
 ]
 
@@ -35,10 +41,12 @@ __all__ = [
     "AzureBlobConnection",
     "ConnectionConfig",
     "ConnectionConfigUnion",
+    "DuckdbConnection",
     "LocalConnection",
     "MssqlConnection",
     "PostgresConnection",
     "SecretReference",
+    "SqliteConnection",
     "is_secret_path",
     "resolve_secret",
 ]

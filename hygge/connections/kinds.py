@@ -90,28 +90,3 @@ class AzureBlobConnection(ConnectionConfig):
                 "an azure_blob connection needs `account_url` (or a connection_string)"
             )
         return self
-
-
-class PostgresConnection(ConnectionConfig):
-    """A PostgreSQL server."""
-
-    type: Literal["postgres"] = "postgres"
-    host: str = Field(min_length=1)
-    port: int = Field(5432, ge=1, le=65535)
-    database: str = Field(min_length=1)
-    user: str | None = None
-    password: SecretReference | None = None
-
-
-class MssqlConnection(ConnectionConfig):
-    """A SQL Server or Azure SQL database."""
-
-    type: Literal["mssql"] = "mssql"
-    server: str = Field(min_length=1)
-    database: str = Field(min_length=1)
-    auth: Literal["azure_ad", "sql"] = Field(
-        "azure_ad", description="azure_ad: a DefaultAzureCredential token; sql: user + password."
-    )
-    user: str | None = None
-    password: SecretReference | None = None
-    pool_size: int | None = Field(None, ge=1, description="Connections kept open (original).")

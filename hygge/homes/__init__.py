@@ -21,14 +21,27 @@ from hygge.homes.base import (
     file_partitions,
 )
 from hygge.homes.files import LocalHomeConfig, ParquetHomeConfig
+from hygge.homes.sql import (
+    DuckdbHomeConfig,
+    MssqlHomeConfig,
+    PostgresHomeConfig,
+    SqliteHomeConfig,
+)
 from hygge.types import Place
 
 HomeConfigUnion: TypeAlias = Annotated[
-    ParquetHomeConfig | LocalHomeConfig, Field(discriminator="type")
+    ParquetHomeConfig
+    | LocalHomeConfig
+    | PostgresHomeConfig
+    | MssqlHomeConfig
+    | SqliteHomeConfig
+    | DuckdbHomeConfig,
+    Field(discriminator="type"),
 ]
 
 __all__ = [
     "DEFAULT_PARTITION",
+    "DuckdbHomeConfig",
     "FilePosition",
     "Home",
     "HomeCapabilities",
@@ -36,12 +49,15 @@ __all__ = [
     "HomeConfigUnion",
     "KeysetPosition",
     "LocalHomeConfig",
+    "MssqlHomeConfig",
     "PageTokenPosition",
     "ParquetHomeConfig",
     "PartitionSpec",
     "Place",
     "Position",
+    "PostgresHomeConfig",
     "ReadSpec",
+    "SqliteHomeConfig",
     "Window",
     "file_partitions",
 ]

@@ -89,6 +89,13 @@ class Window(BaseModel):
     # What the home will read, each part on its own; one whole-window part unless the home
     # declares `partitions` and the spec asked for several.
     partitions: list[PartitionSpec] = Field(default_factory=lambda: [PartitionSpec()])
+    # SQL homes: the columns rows are read in order of (the watermark column, then the keys),
+    # the key values of the window's last row in that order at begin (`{}`: the window was
+    # empty; rows after it wait for the next run), and `{column: value}` the rows are read above
+    # (the watermark minus the lookback).
+    order: list[str] | None = None
+    last: dict[str, JsonScalar] | None = None
+    floor: dict[str, JsonScalar] | None = None
 
 
 def file_partitions(files: list[FileEntry], parallel: int) -> list[PartitionSpec]:

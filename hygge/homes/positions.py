@@ -28,6 +28,8 @@ class KeysetPosition(BaseModel):
 
     kind: Literal["keyset"] = "keyset"
     values: dict[str, JsonScalar] = Field(default_factory=dict)  # empty: from the start
+    # A source without keys is read in order of all its columns: the rows read so far.
+    offset: int = Field(0, ge=0)
 
 
 class PageTokenPosition(BaseModel):

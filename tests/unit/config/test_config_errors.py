@@ -47,9 +47,9 @@ CASES = [
         id="unknown-type",
     ),
     pytest.param(
-        "home:\n  type: mssql\n  table: dbo.orders\nstore: out\n",
-        2,
-        "home type 'mssql' is not supported by this version of hygge yet",
+        "home: in\nstore:\n  type: mssql\n  table: dbo.orders\n",
+        3,
+        "store type 'mssql' is not supported by this version of hygge yet",
         id="known-but-not-yet-supported-type",
     ),
     pytest.param(

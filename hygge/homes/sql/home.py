@@ -1,0 +1,266 @@
+"""The SQL home: one entity's table or query, read in key order, resumable at any batch.
+
+The window is closed at begin: the rows are ordered by the watermark column then the key
+columns (the entity's, else the home's `key_columns`, else the table's primary key), and the
+last row in that order is recorded; rows ordered after it wait for the next run. A position is
+the key values of the last row read, so a chunk resumes with `keys > position` (bound values).
+A source without any key is read in order of every column and resumed by a row offset, which
+is exact only while it does not change during the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+
+import polars as pl
+
+from hygge.errors import DataError, HyggeError, StateError
+from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpec, Window
+from hygge.homes.positions import KeysetPosition
+from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
+from hygge.homes.sql.keys import primary_key
+from hygge.homes.sql.statements import Condition, select, source
+from hygge.types import JsonScalar, Place
+
+
+class SqlHome:
+    """Reads one entity from a SQL database in bounded batches."""
+
+    def __init__(
+        self,
+        driver: SqlDriver,
+        place: Place,
+        *,
+        table: str | None,
+        query: str | None,
+        batch_size: int,
+        key_columns: Sequence[str] = (),
+    ) -> None:
+        self.driver = driver
+        self.dialect = driver.dialect
+        self.place = place
+        self.table = table if query is None else None
+        self.query = query
+        self.batch_size = batch_size
+        self.key_columns = list(key_columns)
+        self.frm = source(self.dialect, self.table, query)  # validates and quotes the names
+
+    def open_window(self, spec: ReadSpec) -> Window:
+        """The window's last row in key order (and the watermark's upper bound from it)."""
+        session = self._connect()
+        try:
+            schema = self._columns(session)
+            order = self._order(session, spec, schema)
+            self._require(schema, [*order, *(p.column for p in spec.partitions if p.column)])
+            conditions = self._floor(spec.column, spec.lookback_floor, schema)
+            last: dict[str, JsonScalar] | None = None
+            if order:
+                top = select(
+                    self.dialect, self.frm, columns=order, conditions=conditions,
+                    order=order, descending=True,
+                ).render(self.dialect)  # fmt: skip
+                row = session.first(self.dialect.first_row(top[0]), top[1])
+                last = {} if row is None else dict(zip(order, map(to_json, row), strict=True))
+        finally:
+            session.close()
+        upper = last.get(spec.column) if last and spec.column else None
+        parts = [p.model_copy(update={"start": KeysetPosition()}) for p in spec.partitions]
+        floor = {c.column: spec.lookback_floor for c in conditions} or None
+        return Window(upper=upper, order=order, last=last, floor=floor, partitions=parts)
+
+    def read(
+        self, window: Window, position: Position, partition: str = DEFAULT_PARTITION
+    ) -> Iterator[tuple[pl.DataFrame, Position]]:
+        """Batches after `position` up to the window's last row, each with its position."""
+        spec = self._partition(window, position, partition)
+        assert isinstance(position, KeysetPosition)
+        order = window.order or []
+        if order and not window.last:
+            return  # the window was empty at begin
+        session = self._connect()
+        try:
+            schema = self._columns(session)
+            conditions = [
+                condition
+                for column, value in (window.floor or {}).items()
+                for condition in self._floor(column, value, schema)
+            ]
+            conditions += self._range(spec, schema)
+            statement = select(
+                self.dialect, self.frm, conditions=conditions,
+                after=_typed(position.values, schema) if position.values else None,
+                up_to=_typed(window.last, schema) if window.last else None,
+                order=order or list(schema), offset=0 if order else position.offset,
+            ).render(self.dialect)  # fmt: skip
+            offset = position.offset
+            for batch in session.stream(*statement, self.batch_size):
+                if not batch.height:
+                    continue
+                offset += batch.height
+                yield batch, self._after(batch, order, offset)
+        finally:
+            session.close()
+
+    def _after(self, batch: pl.DataFrame, order: list[str], offset: int) -> KeysetPosition:
+        if not order:
+            return KeysetPosition(offset=offset)
+        keys = batch.select(order)
+        nulls = [name for name in order if keys[name].null_count()]
+        if nulls:
+            raise DataError(
+                f"{self.describe()} ({self.place.flow}.{self.place.entity}): key column "
+                f"'{nulls[0]}' holds NULL; hygge reads in key order and resumes after the last "
+                "key read, so key columns must never be NULL. Choose key_columns that are "
+                "never NULL (or a watermark column that is set on every row)"
+            )
+        return KeysetPosition(values=dict(zip(order, map(to_json, keys.row(-1)), strict=True)))
+
+    def _connect(self) -> SqlSession:
+        """A session; a driver's failure to connect as a DataError naming the database."""
+        try:
+            return self.driver.connect()
+        except HyggeError:
+            raise
+        except Exception as exc:  # the driver's message says what failed (login, network)
+            raise DataError(
+                f"cannot connect to {self.driver.describe()} for {self.place.flow}."
+                f"{self.place.entity}: {_first_line(exc)}. Check the connection's host, port, "
+                "database, login and password, and that a firewall lets this machine in"
+            ) from exc
+
+    def _columns(self, session: SqlSession) -> SqlSchema:
+        statement = select(self.dialect, self.frm, nothing=True).render(self.dialect)
+        try:
+            return session.columns(*statement)
+        except Exception as exc:  # the driver's own error names the cause
+            raise DataError(
+                f"{self.describe()} ({self.place.flow}.{self.place.entity}) cannot be read: "
+                f"{_first_line(exc)}. Check the table or query and the login's permissions"
+            ) from exc
+
+    def _order(self, session: SqlSession, spec: ReadSpec, schema: SqlSchema) -> list[str]:
+        """The watermark column, then the entity's (the home's, the table's) key columns."""
+        keys = spec.key_columns or self.key_columns
+        if not keys and self.table is not None:
+            keys = primary_key(session, self.dialect, self.table)
+        order = [spec.column] if spec.column else []
+        return order + [key for key in keys if key not in order]
+
+    def _require(self, schema: SqlSchema, names: Sequence[str]) -> None:
+        missing = [name for name in names if name not in schema]
+        if missing:
+            shown = ", ".join(list(schema)[:20])
+            raise DataError(
+                f"{self.describe()} ({self.place.flow}.{self.place.entity}) has no column "
+                f"'{missing[0]}' (it has: {shown}); check the watermark column, key_columns "
+                "and partitions"
+            )
+
+    @staticmethod
+    def _floor(column: str | None, floor: JsonScalar, schema: SqlSchema) -> list[Condition]:
+        if column is None or floor is None:
+            return []
+        return [Condition(column, ">", from_json(floor, schema.get(column)))]
+
+    @staticmethod
+    def _range(spec: PartitionSpec, schema: SqlSchema) -> list[Condition]:
+        if spec.column is None:
+            return []
+        dtype = schema.get(spec.column)
+        found = []
+        if spec.lower is not None:
+            found.append(Condition(spec.column, ">=", from_json(spec.lower, dtype)))
+        if spec.upper is not None:
+            found.append(Condition(spec.column, "<", from_json(spec.upper, dtype)))
+        return found
+
+    @staticmethod
+    def _partition(window: Window, position: Position, partition: str) -> PartitionSpec:
+        spec = next((p for p in window.partitions if p.id == partition), None)
+        if spec is None and partition == DEFAULT_PARTITION:
+            spec = PartitionSpec()
+        if spec is None or not isinstance(position, KeysetPosition):
+            ids = ", ".join(p.id for p in window.partitions)
+            raise StateError(
+                f"a SQL home reads the partitions of its window ({ids}) from keyset positions, "
+                f"not partition {partition!r} from a {position.kind} position; the checkpoint "
+                "was written by another kind of home. Run with `hygge go --restart` to start "
+                "again"
+            )
+        return spec
+
+    def check(self) -> list[str]:
+        """Problems a user must fix before a run: the database or the source unreachable."""
+        try:
+            session = self._connect()
+        except HyggeError as exc:
+            return [str(exc)]
+        try:
+            self._columns(session)
+        except DataError as exc:
+            return [str(exc)]
+        finally:
+            session.close()
+        return []
+
+    def describe(self) -> str:
+        """E.g. `postgres table public.orders`."""
+        what = f"table {self.table}" if self.table is not None else "query"
+        return f"{self.dialect.name} {what}"
+
+    def identity(self) -> str:
+        """The database and what is read from it, e.g. `postgres db:5432/sales (adbc) table
+        "public"."orders"`."""
+        database = self.driver.describe().rsplit(" (", 1)[0]
+        what = self.dialect.table(self.table) if self.table is not None else self.query
+        return f"{database} {'table' if self.table is not None else 'query'} {what}"
+
+
+def _typed(values: dict[str, JsonScalar], schema: SqlSchema) -> dict[str, object]:
+    return {key: from_json(value, schema.get(key)) for key, value in values.items()}
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def to_json(value: object) -> JsonScalar:
+    """A key value as JSON (datetimes, dates, times as ISO 8601; decimals as text)."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def from_json(value: JsonScalar, dtype: pl.DataType | None) -> object:
+    """A JSON key value as the Python value of a column of `dtype`, for binding."""
+    if value is None or dtype is None:
+        return value
+    if isinstance(value, str) and dtype.is_temporal():
+        return _temporal(value, dtype)
+    if isinstance(dtype, pl.Decimal):
+        return Decimal(str(value))
+    if (dtype.is_integer() or dtype.is_float()) and not isinstance(value, bool):
+        return int(str(value)) if dtype.is_integer() else float(str(value))
+    if isinstance(dtype, pl.Binary) and isinstance(value, str):
+        return bytes.fromhex(value)
+    return value
+
+
+def _temporal(value: str, dtype: pl.DataType) -> object:
+    if isinstance(dtype, pl.Datetime):
+        moment = dt.datetime.fromisoformat(value)
+        if dtype.time_zone is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment
+    if isinstance(dtype, pl.Date):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(dtype, pl.Time):
+        return dt.time.fromisoformat(value)
+    return value

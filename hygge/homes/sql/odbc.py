@@ -1,0 +1,149 @@
+"""The ODBC driver (pyodbc) of the mssql home: SQL Server through ODBC Driver 18.
+
+Azure AD auth passes an access token from DefaultAzureCredential to the driver as the
+SQL_COPT_SS_ACCESS_TOKEN connection attribute, fetched again when it is near expiry. The same
+code runs against any ODBC driver: tests run it against PostgreSQL through psqlODBC.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import polars as pl
+
+from hygge.errors import DataError, MissingDependencyError
+from hygge.homes.sql.dialect import Dialect
+from hygge.homes.sql.drivers import SqlSchema, fetched, polars_type
+
+SQL_COPT_SS_ACCESS_TOKEN = 1256
+TOKEN_SCOPE = "https://database.windows.net/.default"
+REFRESH_BEFORE = 300  # seconds before expiry a token is fetched again
+
+DRIVER_INSTALL = (
+    "install Microsoft's ODBC Driver 18 for SQL Server (Debian/Ubuntu: add Microsoft's package "
+    "repository, then `ACCEPT_EULA=Y apt-get install msodbcsql18`; Windows and macOS: "
+    "Microsoft's installer), or set the connection's `driver:` to one that is installed"
+)
+_DRIVER = re.compile(r"(?:^|;)\s*driver\s*=\s*\{([^}]*)\}", re.IGNORECASE)
+
+TokenSource = Callable[[], tuple[str, float]]
+"""Returns an access token and when it expires (epoch seconds)."""
+
+
+def default_credential_token() -> tuple[str, float]:
+    """A token for Azure SQL from DefaultAzureCredential (managed identity, az login, ...)."""
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError as exc:
+        raise MissingDependencyError("azure-identity", "mssql") from exc
+    token = DefaultAzureCredential().get_token(TOKEN_SCOPE)
+    return token.token, float(token.expires_on)
+
+
+class CachedToken:
+    """One token shared by the sessions of a process, fetched again before it expires."""
+
+    def __init__(self, source: TokenSource) -> None:
+        self.source = source
+        self.lock = threading.Lock()
+        self.token: tuple[str, float] | None = None
+
+    def attribute(self) -> bytes:
+        """The token as the ODBC driver takes it: UTF-16-LE, prefixed by its byte length."""
+        with self.lock:
+            if self.token is None or self.token[1] - time.time() < REFRESH_BEFORE:
+                self.token = self.source()
+            encoded = self.token[0].encode("utf-16-le")
+        return struct.pack("<I", len(encoded)) + encoded
+
+
+class OdbcSession:
+    """A pyodbc connection: `fetchmany(batch_size)` rows at a time, typed by the cursor."""
+
+    def __init__(self, text: str, timeout: int, token: CachedToken | None) -> None:
+        try:
+            import pyodbc
+        except ImportError as exc:
+            raise MissingDependencyError("pyodbc", "mssql") from exc
+        _check_driver(pyodbc, text)
+        before: dict[int, Any] = {}
+        if token is not None:
+            before[SQL_COPT_SS_ACCESS_TOKEN] = token.attribute()
+        self.connection = pyodbc.connect(
+            text, timeout=timeout, attrs_before=before or None, readonly=True
+        )
+
+    def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, *params)
+            return _schema(cursor.description)
+        finally:
+            cursor.close()
+
+    def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
+        cursor = self.connection.cursor()
+        try:
+            row = cursor.execute(sql, *params).fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None
+
+    def stream(self, sql: str, params: Sequence[object], batch_size: int) -> Iterator[pl.DataFrame]:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, *params)
+            yield from fetched(cursor, _schema(cursor.description), batch_size)
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _check_driver(pyodbc: Any, text: str) -> None:
+    """DataError saying how to install the ODBC driver the connection names, when it is not
+    installed (before any token is fetched or connection tried)."""
+    named = _DRIVER.search(text)
+    installed = list(pyodbc.drivers())
+    if named is None or named.group(1) in installed:
+        return
+    shown = ", ".join(installed) or "none"
+    raise DataError(
+        f"the ODBC driver '{named.group(1)}' is not installed on this machine (installed: "
+        f"{shown}); {DRIVER_INSTALL}"
+    )
+
+
+def _schema(description: Any) -> SqlSchema:
+    return {column[0]: polars_type(column[1], column[4], column[5]) for column in description or []}
+
+
+class OdbcDriver:
+    """Sessions over one ODBC connection string (with a token attribute for Azure AD)."""
+
+    def __init__(
+        self,
+        text: str,
+        label: str,
+        dialect: Dialect,
+        *,
+        timeout: int = 30,
+        token: CachedToken | None = None,
+    ) -> None:
+        self.text = text
+        self.label = label
+        self.dialect = dialect
+        self.timeout = timeout
+        self.token = token
+
+    def connect(self) -> OdbcSession:
+        return OdbcSession(self.text, self.timeout, self.token)
+
+    def describe(self) -> str:
+        return f"{self.label} (odbc)"

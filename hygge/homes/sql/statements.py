@@ -1,0 +1,124 @@
+"""The SELECT statements a SQL home runs, built from quoted names and bound values only.
+
+A statement is a list of pieces (SQL text, or a `Bound` value); `render` turns it into the
+driver's text with its parameter markers and the values in order. The window's conditions
+(watermark bounds, a partition's key range, the keyset after a position and up to the
+window's last row) are all bound values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hygge.homes.sql.dialect import Dialect
+
+ALIAS = "hygge_source"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A value passed as a parameter, never written into the text."""
+
+    value: object
+
+
+@dataclass
+class Statement:
+    """SQL text and bound values, in order."""
+
+    pieces: list[str | Bound] = field(default_factory=list)
+
+    def add(self, *pieces: str | Bound) -> Statement:
+        self.pieces.extend(pieces)
+        return self
+
+    def render(self, dialect: Dialect) -> tuple[str, list[object]]:
+        """The driver's text (its markers for the bound values) and the values in order."""
+        text: list[str] = []
+        values: list[object] = []
+        for piece in self.pieces:
+            if isinstance(piece, Bound):
+                values.append(piece.value)
+                text.append(dialect.placeholder(len(values)))
+            else:
+                text.append(dialect.text(piece))
+        return "".join(text), values
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`column op value` (op one of > >= < <=), a value bound."""
+
+    column: str
+    op: str
+    value: object
+
+
+def source(dialect: Dialect, table: str | None, query: str | None) -> str:
+    """`FROM ...` of what the home reads: its table, or its query as a derived table."""
+    if query is not None:
+        body = query.strip().rstrip(";").rstrip()
+        return f"FROM ({body}) AS {ALIAS}"
+    assert table is not None
+    return f"FROM {dialect.table(table)} AS {ALIAS}"
+
+
+def select(
+    dialect: Dialect,
+    frm: str,
+    *,
+    columns: Sequence[str] | None = None,
+    conditions: Sequence[Condition] = (),
+    after: dict[str, object] | None = None,
+    up_to: dict[str, object] | None = None,
+    order: Sequence[str] = (),
+    descending: bool = False,
+    offset: int = 0,
+    nothing: bool = False,
+) -> Statement:
+    """`SELECT <columns | *> <frm> WHERE ... ORDER BY ...`: `after` keeps rows ordered after
+    those key values, `up_to` rows at or before them, `nothing` no row (to read the columns)."""
+    names = ", ".join(dialect.quote(c) for c in columns) if columns else "*"
+    statement = Statement().add(f"SELECT {names} {frm}")
+    clauses: list[list[str | Bound]] = [
+        [f"{dialect.quote(c.column)} {c.op} ", Bound(c.value)] for c in conditions
+    ]
+    if after:
+        clauses.append(_keyset(dialect, after, ">"))
+    if up_to:
+        clauses.append(_keyset(dialect, up_to, "<="))
+    if nothing:
+        clauses.append(["1 = 0"])
+    for index, clause in enumerate(clauses):
+        statement.add(" WHERE " if index == 0 else " AND ", *clause)
+    if order:
+        direction = " DESC" if descending else ""
+        statement.add(" ORDER BY " + ", ".join(dialect.quote(c) + direction for c in order))
+        if offset:
+            head, tail = dialect.offset()
+            statement.add(head, Bound(offset), tail)
+    return statement
+
+
+def _keyset(dialect: Dialect, values: dict[str, object], op: str) -> list[str | Bound]:
+    """`(k1, k2, ...) op (v1, v2, ...)` in lexicographic order, spelt out with AND/OR (T-SQL
+    has no row comparison): `op` is `>` (strictly after) or `<=` (at or before)."""
+    keys = list(values)
+    strict = "<" if op == "<=" else ">"
+    branches: list[list[str | Bound]] = []
+    for index, key in enumerate(keys):
+        branch: list[str | Bound] = []
+        for earlier in keys[:index]:
+            branch += [f"{dialect.quote(earlier)} = ", Bound(values[earlier]), " AND "]
+        branch += [f"{dialect.quote(key)} {strict} ", Bound(values[key])]
+        branches.append(branch)
+    if op == "<=":
+        same: list[str | Bound] = []
+        for index, key in enumerate(keys):
+            same += [" AND " if index else "", f"{dialect.quote(key)} = ", Bound(values[key])]
+        branches.append(same)
+    pieces: list[str | Bound] = ["("]
+    for index, branch in enumerate(branches):
+        pieces += [" OR " if index else "", "(", *branch, ")"]
+    return [*pieces, ")"]

@@ -1,0 +1,208 @@
+"""What SQL homes send: every statement parses in its dialect, names are quoted, values bound.
+
+SQL Server cannot run here, so the mssql home runs against a recording session and each T-SQL
+statement it generates is parsed as T-SQL by sqlglot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+import polars as pl
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from hygge.errors import ConfigError
+from hygge.homes.base import PartitionSpec, ReadSpec
+from hygge.homes.positions import KeysetPosition
+from hygge.homes.sql.dialect import DUCKDB, MSSQL, POSTGRES, SQLITE, Dialect
+from hygge.homes.sql.drivers import SqlSchema
+from hygge.homes.sql.home import SqlHome
+from hygge.homes.sql.keys import primary_key_statement
+from hygge.types import Place
+
+SCHEMA: SqlSchema = {"id": pl.Int64(), "updated_at": pl.Datetime("us"), "name": pl.String()}
+
+
+class RecordingSession:
+    """Answers like a database holding one row, and keeps every statement it was sent."""
+
+    def __init__(self, sent: list[tuple[str, list[object]]]) -> None:
+        self.sent = sent
+
+    def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
+        self.sent.append((sql, list(params)))
+        return SCHEMA
+
+    def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
+        self.sent.append((sql, list(params)))
+        selected = (
+            sql.split(" FROM ", maxsplit=1)[0].count(",") + 1
+        )  # the watermark column, then the id
+        return (dt.datetime(2024, 1, 2), 7)[:selected]
+
+    def stream(self, sql: str, params: Sequence[object], batch_size: int) -> Iterator[pl.DataFrame]:
+        self.sent.append((sql, list(params)))
+        if "sys.indexes" in sql or "pg_index" in sql:
+            yield pl.DataFrame({"name": ["id"]})
+            return
+        yield pl.DataFrame(
+            {"id": [7], "updated_at": [dt.datetime(2024, 1, 2)], "name": ["x"]}, schema=SCHEMA
+        )
+
+    def close(self) -> None:
+        pass
+
+
+class RecordingDriver:
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.sent: list[tuple[str, list[object]]] = []
+
+    def connect(self) -> RecordingSession:
+        return RecordingSession(self.sent)
+
+    def describe(self) -> str:
+        return f"{self.dialect.name} test"
+
+
+def statements(dialect: Dialect, **home: object) -> list[tuple[str, list[object]]]:
+    """Every statement of a whole run's reads: begin, a read from the start, a resumed read."""
+    driver = RecordingDriver(dialect)
+    settings = {"table": "dbo.orders", "query": None, "batch_size": 10, **home}
+    sql_home = SqlHome(driver, Place(None, "shop", "orders"), **settings)  # type: ignore[arg-type]
+    spec = ReadSpec(
+        lower="2024-01-01T00:00:00",
+        lookback_floor="2023-12-31T23:00:00",
+        column="updated_at",
+        partitions=[PartitionSpec(id="low", column="id", lower=0, upper=100)],
+    )
+    window = sql_home.open_window(spec)
+    window = window.model_copy(update={"lower": spec.lower})
+    list(sql_home.read(window, KeysetPosition(), "low"))
+    resumed = KeysetPosition(values={"updated_at": "2024-01-01T12:00:00", "id": 3})
+    list(sql_home.read(window, resumed, "low"))
+    return driver.sent
+
+
+@pytest.mark.parametrize(
+    "home",
+    [
+        pytest.param({}, id="table-primary-key"),
+        pytest.param({"key_columns": ["id"]}, id="table-key-columns"),
+        pytest.param({"query": "SELECT * FROM dbo.orders WHERE name <> 'x';"}, id="query"),
+    ],
+)
+def test_every_statement_of_the_mssql_home_parses_as_t_sql(home):
+    sent = statements(MSSQL, **home)
+    assert len(sent) >= 5
+    for text, values in sent:
+        tree = sqlglot.parse_one(text, read="tsql")
+        assert isinstance(tree, exp.Select), text
+        assert text.count("?") == len(values), text  # every value bound, none written in
+
+
+def test_the_mssql_home_pushes_the_window_down_as_bound_values():
+    sent = statements(MSSQL, key_columns=["id"])
+    last_read, values = sent[-1]
+    assert "[updated_at] > ?" in last_read and "[id] >= ?" in last_read and "[id] < ?" in last_read
+    assert "ORDER BY [updated_at], [id]" in last_read
+    assert dt.datetime(2023, 12, 31, 23) in values  # the lookback floor, typed
+    assert dt.datetime(2024, 1, 1, 12) in values and 3 in values  # the resumed keyset
+    assert "2024" not in last_read
+
+
+def test_the_last_row_of_the_window_is_asked_for_with_top_1_in_t_sql():
+    sent = statements(MSSQL, key_columns=["id"])
+    tops = [text for text, _ in sent if text.startswith("SELECT TOP 1")]
+    assert tops and "ORDER BY [updated_at] DESC, [id] DESC" in tops[0]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "read"),
+    [
+        pytest.param(POSTGRES, "postgres", id="postgres"),
+        pytest.param(SQLITE, "sqlite", id="sqlite"),
+        pytest.param(DUCKDB, "duckdb", id="duckdb"),
+    ],
+)
+def test_every_statement_parses_in_its_own_dialect(dialect, read):
+    for text, _ in statements(dialect, table="sales.orders", key_columns=["id"]):
+        assert isinstance(sqlglot.parse_one(text, read=read), exp.Select), text
+
+
+@pytest.mark.parametrize(
+    ("dialect", "read"),
+    [
+        pytest.param(MSSQL, "tsql", id="mssql"),
+        pytest.param(POSTGRES, "postgres", id="postgres"),
+        pytest.param(SQLITE, "sqlite", id="sqlite"),
+        pytest.param(DUCKDB, "duckdb", id="duckdb"),
+    ],
+)
+def test_the_primary_key_lookup_binds_the_table_name(dialect, read):
+    text, values = primary_key_statement(dialect, "sales.orders").render(dialect)
+    sqlglot.parse_one(text, read=read)
+    assert "orders" not in text and any("orders" in str(v) for v in values)
+
+
+HOSTILE = [
+    pytest.param('x"; DROP TABLE canary; --', id="double-quote-semicolon-comment"),
+    pytest.param("x]; DROP TABLE canary; --", id="bracket"),
+    pytest.param("x'; DROP TABLE canary; --", id="single-quote"),
+    pytest.param("ørders · 注文", id="unicode"),
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.parametrize(
+    ("dialect", "read"),
+    [pytest.param(MSSQL, "tsql", id="mssql"), pytest.param(POSTGRES, "postgres", id="postgres")],
+)
+def test_a_hostile_column_name_stays_one_quoted_identifier(dialect, read, name):
+    quoted = dialect.quote(name)
+    tree = sqlglot.parse_one(f"SELECT {quoted} FROM t", read=read)
+    (column,) = tree.find_all(exp.Column)
+    assert column.name == name  # one identifier, holding exactly the name
+    assert not list(tree.find_all(exp.Drop))
+
+
+@pytest.mark.parametrize(
+    ("table", "parts"),
+    [
+        pytest.param('public."{entity} 2"', ["public", "{entity} 2"], id="quoted-part"),
+        pytest.param('"a""b".c', ['a"b', "c"], id="doubled-quote"),
+        pytest.param("db.dbo.orders", ["db", "dbo", "orders"], id="three-parts"),
+    ],
+)
+def test_a_table_name_is_parsed_into_its_parts(table, parts):
+    assert POSTGRES.table_parts(table) == parts
+
+
+def test_a_bracketed_t_sql_name_is_one_part_with_its_bracket_doubled():
+    assert MSSQL.table_parts("[dbo].[odd]]name]") == ["dbo", "odd]name"]
+    assert MSSQL.table("[dbo].[odd]]name]") == "[dbo].[odd]]name]"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        pytest.param("orders; DROP TABLE canary", "unexpected ';' at character 7", id="statement"),
+        pytest.param("orders -- comment", "unexpected ' ' at character 7", id="comment"),
+        pytest.param('"never closed', "never closed", id="unclosed"),
+        pytest.param("a.b.c.d", "more than three parts", id="four-parts"),
+        pytest.param("x" * 64, "64 bytes long", id="too-long"),
+        pytest.param("", "is not a plain name", id="empty"),
+    ],
+)
+def test_a_table_name_that_is_not_one_is_refused_before_any_sql(table, message):
+    with pytest.raises(ConfigError, match=message):
+        POSTGRES.table(table)
+
+
+def test_a_name_longer_than_sql_server_allows_is_refused():
+    assert MSSQL.quote("n" * 128) == "[" + "n" * 128 + "]"
+    with pytest.raises(ConfigError, match="129 characters long"):
+        MSSQL.quote("n" * 129)

@@ -91,7 +91,7 @@ class BlobWorkspaceSource(StorageWorkspaceSource):
 
 def open_blob_workspace(location: Location, env: Mapping[str, str]) -> BlobWorkspaceSource:
     """The workspace at an az:// location, on the account the environment names."""
-    from hygge.storage.blob import open_connection  # the Azure SDK only for blob workspaces
+    from hygge.storage.blob_credentials import open_connection  # the Azure SDK: blob workspaces
 
     connection = workspace_connection(location, env)
     secrets = connection.resolve_secrets(WORKSPACE_CONNECTION, env)

@@ -45,7 +45,8 @@ class DuckdbStore:
 
     def __init__(self, config: DuckdbStoreConfig, path: Path, place: Place) -> None:
         self.config, self.path, self.place = config, path, place
-        self.target = parse_table(config.table, config.db_schema, self._where())
+        table = config.table.replace("{entity}", place.entity)  # the loader did, if it loaded
+        self.target = parse_table(table, config.db_schema, self._where())
         self.owner = StoreOwner.of(place, "duckdb")
 
     def prepare(self, run_id: str, run_type: RunType) -> Staging:

@@ -79,6 +79,7 @@ class Database:
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
         self.lock = threading.RLock()
+        self.records_ready = False  # hygge's `_hygge` tables exist (set by the store)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

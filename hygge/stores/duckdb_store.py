@@ -212,7 +212,6 @@ class DuckdbStore:
         )
 
     def _foreign(self, cursor: duckdb.DuckDBPyConnection) -> str | None:
-        records.create_records(cursor)
         found = records.owner_of(cursor, self.target)
         where = f"table {self.target} in {self.path}"
         if found is not None:
@@ -249,7 +248,6 @@ class DuckdbStore:
             raise StoreOwnershipError(problem)
 
     def _require_staging(self, cursor: duckdb.DuckDBPyConnection, staging: Staging) -> None:
-        records.create_records(cursor)
         if not records.has_staging(cursor, self._location(staging)):
             raise StateError(
                 f"staging {staging.location} of run {staging.run_id} is gone from {self.path} "
@@ -266,7 +264,14 @@ class DuckdbStore:
         return expected
 
     def _database(self) -> Database:
-        return open_database(self.path)
+        """The database, with hygge's `_hygge` tables made once per process (a database
+        someone else created has none)."""
+        database = open_database(self.path)
+        if not database.records_ready:
+            with database.transaction() as cursor:
+                records.create_records(cursor)
+            database.records_ready = True
+        return database
 
     def _where(self) -> str:
         return f"duckdb store of {self.place.flow}.{self.place.entity}"

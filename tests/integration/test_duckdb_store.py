@@ -294,3 +294,14 @@ def test_a_hostile_struct_field_name_in_a_new_column_is_quoted_never_executed(tm
     run(store(tmp_path), [added], RunType.INCREMENTAL, "run-2")  # ALTER TABLE ADD COLUMN
     assert table(tmp_path).sort("id")["nested"].to_list() == [None, {field: 1, "o'k": "a"}]
     assert table(tmp_path, "victim")["v"].to_list() == [1]
+
+
+def test_a_database_someone_else_made_works_for_every_step_from_a_fresh_process(tmp_path):
+    # Found by the reset test: last_commit read _hygge.commits before anything created it.
+    execute(tmp_path / "lake.duckdb", "CREATE TABLE main.theirs AS SELECT 1 AS v")
+    close_databases()  # the next store opens the file afresh, as a new process would
+    assert store(tmp_path).last_commit() is None
+    assert store(tmp_path).ownership_problem() is None
+    run(store(tmp_path), [orders(2)], RunType.FULL_DROP, "run-1")
+    assert table(tmp_path).height == 2
+    assert table(tmp_path, "theirs")["v"].to_list() == [1]

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
+from hygge.errors import (
+    ConfigError,
+    DataError,
+    MissingDependencyError,
+    StateError,
+    StoreOwnershipError,
+)
 from hygge.faults import fault_point
 from hygge.stores import duckdb_records as records
 from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
@@ -139,7 +145,10 @@ class DuckdbStore:
             records.drop_staging(cursor, self._location(staging))
 
     def check(self) -> list[str]:
-        problem = self.ownership_problem()
+        try:
+            problem = self.ownership_problem()
+        except MissingDependencyError as error:  # a user install without the duckdb extra
+            return [str(error)]
         return [problem] if problem else []
 
     def ownership_problem(self) -> str | None:

@@ -1,6 +1,6 @@
 """Schema evolution of a DuckDB table: new columns added, safe widenings applied, else an error.
 
-Types are DuckDB's own, as Arrow ingest maps polars types (the map in README.md, "Stores", "DuckDB"): a
+Types are DuckDB's own, as Arrow ingest maps polars types (README.md, Stores, DuckDB): a
 column the data brings that the table lacks is added; a column whose type the data widens
 safely (every value of the old type fits the new one exactly) is altered; a column the data
 narrows is left as it is (values are cast on insert); anything else is a DataError naming the

@@ -21,7 +21,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from hygge.errors import EntityLockedError, MissingDependencyError, StoreOwnershipError
+from hygge.errors import (
+    EntityLockedError,
+    MissingDependencyError,
+    StateError,
+    StoreOwnershipError,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -131,7 +136,10 @@ def close_databases() -> None:
 def _locked(path: Path, error: Exception) -> Exception:
     text = str(error)
     if "lock" not in text.lower():
-        return error
+        return StateError(
+            f"cannot open DuckDB database {path}: {text}. Check that the file is readable "
+            "and writable, and that its folder exists"
+        )
     held = text.split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
     who = f" ({held})" if held and held != text else ""
     return EntityLockedError(

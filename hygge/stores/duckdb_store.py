@@ -25,6 +25,7 @@ from pydantic import Field
 from hygge.errors import (
     ConfigError,
     DataError,
+    EntityLockedError,
     MissingDependencyError,
     StateError,
     StoreOwnershipError,
@@ -147,7 +148,7 @@ class DuckdbStore:
     def check(self) -> list[str]:
         try:
             problem = self.ownership_problem()
-        except MissingDependencyError as error:  # a user install without the duckdb extra
+        except (MissingDependencyError, EntityLockedError) as error:  # no extra; file in use
             return [str(error)]
         return [problem] if problem else []
 
@@ -175,31 +176,32 @@ class DuckdbStore:
             if staging.run_type is RunType.FULL_DROP and kind is not None:
                 cursor.execute(f"DELETE FROM {self.target.sql()}")
             return
+        rows = self._staged_rows(location, list(staged), staging.run_type)
         if staging.run_type is RunType.FULL_DROP and keep_table and adopting:
             cursor.execute(f"DELETE FROM {self.target.sql()}")
         elif staging.run_type is RunType.FULL_DROP or not keep_table:
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.target.schema)}")
             cursor.execute(f"DROP TABLE IF EXISTS {self.target.sql()}")
-            columns = ", ".join(quote(name) for name in staged)
-            cursor.execute(
-                f"CREATE TABLE {self.target.sql()} AS SELECT {columns} FROM {location.sql()} "
-                f"ORDER BY {quote(SEQUENCE_COLUMN)}, rowid"
-            )
+            cursor.execute(f"CREATE TABLE {self.target.sql()} AS {rows}")
             return
         evolve(cursor, self.target, staged)
         if staging.run_type is RunType.MERGE:
-            self._merge(cursor, location, list(staged))
-            return
-        columns = ", ".join(quote(name) for name in staged)
-        cursor.execute(
-            f"INSERT INTO {self.target.sql()} BY NAME SELECT {columns} FROM {location.sql()} "
-            f"ORDER BY {quote(SEQUENCE_COLUMN)}, rowid"
-        )
+            match = " AND ".join(
+                f"t.{quote(k)} IS NOT DISTINCT FROM s.{quote(k)}" for k in self.config.key_columns
+            )
+            cursor.execute(
+                f"DELETE FROM {self.target.sql()} AS t WHERE EXISTS "
+                f"(SELECT 1 FROM {location.sql()} AS s WHERE {match})"
+            )
+        cursor.execute(f"INSERT INTO {self.target.sql()} BY NAME {rows}")
 
-    def _merge(
-        self, cursor: duckdb.DuckDBPyConnection, location: TableName, staged: list[str]
-    ) -> None:
-        """Rows whose keys the staging holds are replaced by its last row of each key."""
+    def _staged_rows(self, location: TableName, staged: list[str], run_type: RunType) -> str:
+        """The SELECT of the rows a publish writes, in staging order; for a merge only the
+        last staged row of each key (null keys are one key)."""
+        columns = ", ".join(quote(name) for name in staged)
+        order = f"{quote(SEQUENCE_COLUMN)}, rowid"
+        if run_type is not RunType.MERGE:
+            return f"SELECT {columns} FROM {location.sql()} ORDER BY {order}"
         keys = self.config.key_columns
         lacking = [key for key in keys if key not in staged]
         if lacking:
@@ -207,17 +209,10 @@ class DuckdbStore:
                 f"table {self.target}: merge key_columns {lacking} are not in the data (it "
                 f"has {', '.join(staged)}); fix key_columns or the home"
             )
-        match = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM s.{quote(k)}" for k in keys)
-        cursor.execute(
-            f"DELETE FROM {self.target.sql()} AS t WHERE EXISTS "
-            f"(SELECT 1 FROM {location.sql()} AS s WHERE {match})"
-        )
-        columns = ", ".join(quote(name) for name in staged)
         partition = ", ".join(quote(k) for k in keys)
-        cursor.execute(
-            f"INSERT INTO {self.target.sql()} BY NAME SELECT {columns} FROM {location.sql()} "
-            f"QUALIFY row_number() OVER (PARTITION BY {partition} "
-            f"ORDER BY {quote(SEQUENCE_COLUMN)} DESC, rowid DESC) = 1"
+        return (
+            f"SELECT {columns} FROM {location.sql()} QUALIFY row_number() OVER (PARTITION BY "
+            f"{partition} ORDER BY {quote(SEQUENCE_COLUMN)} DESC, rowid DESC) = 1 ORDER BY {order}"
         )
 
     def _foreign(self, cursor: duckdb.DuckDBPyConnection) -> str | None:

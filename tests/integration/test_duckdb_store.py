@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from hygge.errors import ConfigError, DataError, StoreOwnershipError
+from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.stores.duckdb_database import close_databases
 from hygge.stores.duckdb_names import TableName, parse_table
 from hygge.stores.duckdb_store import DuckdbStore, DuckdbStoreConfig
@@ -45,6 +45,46 @@ def test_merge_replaces_rows_by_key_and_keeps_the_last_row_of_a_key_within_a_run
     merged = table(tmp_path).sort("id")
     assert merged["id"].to_list() == [0, 1, 2, 3, 4, 5]
     assert merged["customer"].to_list()[3:] == ["first", "last", "first"]
+
+
+def test_the_first_merge_into_a_new_table_keeps_one_row_per_key(tmp_path):
+    # A merge that created its table copied every staged row, keys repeated included.
+    first = orders(3).with_columns(customer=pl.lit("first"))
+    last = orders(2, start=1).with_columns(customer=pl.lit("last"))
+    run(store(tmp_path, key_columns=["id"]), [first, last], RunType.MERGE, "run-1")
+    merged = table(tmp_path).sort("id")
+    assert merged["id"].to_list() == [0, 1, 2]
+    assert merged["customer"].to_list() == ["first", "last", "last"]
+
+
+def test_merge_on_a_key_the_data_lacks_names_the_key(tmp_path):
+    staging = stage(store(tmp_path, key_columns=["sku"]), [orders(2)], RunType.MERGE, "run-1")
+    with pytest.raises(DataError, match="sku"):
+        store(tmp_path, key_columns=["sku"]).publish(staging)
+
+
+def test_an_all_null_column_takes_the_type_later_data_brings(tmp_path):
+    empty = pl.DataFrame({"id": [1], "note": [None]})
+    run(store(tmp_path), [empty], RunType.FULL_DROP, "run-1")
+    run(store(tmp_path), [pl.DataFrame({"id": [2], "note": ["x"]})], RunType.INCREMENTAL, "r2")
+    assert table(tmp_path).sort("id")["note"].to_list() == [None, "x"]
+
+
+def test_check_reports_a_file_in_use_by_another_process(tmp_path):
+    run(store(tmp_path), [orders(2)], RunType.FULL_DROP, "run-1")
+    code = (
+        "from pathlib import Path\n"
+        "from hygge.stores.duckdb_store import DuckdbStoreConfig\n"
+        "from hygge.types import Place\n"
+        f"place = Place(Path({str(tmp_path)!r}), 'sales', 'orders', workspace='shop')\n"
+        "print(DuckdbStoreConfig(path='lake.duckdb').open(place).check())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "open in another process" in done.stdout
+    close_databases()
 
 
 def test_merge_matches_null_keys_as_equal(tmp_path):
@@ -305,3 +345,10 @@ def test_a_database_someone_else_made_works_for_every_step_from_a_fresh_process(
     run(store(tmp_path), [orders(2)], RunType.FULL_DROP, "run-1")
     assert table(tmp_path).height == 2
     assert table(tmp_path, "theirs")["v"].to_list() == [1]
+
+
+def test_a_database_file_that_cannot_be_opened_names_the_file(tmp_path):
+    path = tmp_path / "lake.duckdb"
+    path.write_bytes(b"\0" * 8 + b"DUCK" + b"\xff" * 100)  # a damaged header
+    with pytest.raises(StateError, match=r"cannot open DuckDB database .*lake\.duckdb"):
+        store(tmp_path).prepare("run-1", RunType.FULL_DROP)

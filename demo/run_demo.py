@@ -1,20 +1,24 @@
-"""`make demo`: a landing zone of csv and parquet files → `hygge go` → a parquet lake.
+"""`make demo`: a landing zone of csv and parquet files → `hygge go` → a parquet lake and DuckDB.
 
 It runs hygge the way a user does (the `hygge` command in a workspace folder), then checks the
-lake against the landing zone by row count and an order-insensitive content hash, lands a second
-batch of files, and shows that the next run moves only what is new.
+lake and the DuckDB tables against the landing zone by row count and an order-insensitive
+content hash, lands a second batch of files, shows that the next run moves only what is new,
+and ends with a query on the DuckDB database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from hygge.cli.sample_data import write_sample_landing
@@ -68,13 +72,46 @@ polish:
 """
 
 
+# The same landing zone into one DuckDB file: its entities write it from parallel threads.
+WAREHOUSE_FLOW = """\
+home:
+  type: local
+  path: landing
+  format: csv
+store:
+  type: duckdb
+  path: warehouse.duckdb     # one database file, a table per entity
+  table: "{entity}"
+run_type: incremental
+entities:
+  - name: customers
+    run_type: full_drop      # swapped for the new rows in one transaction
+  - orders
+  - name: order_lines
+    home:
+      type: parquet
+      path: landing
+"""
+
+QUERY = """\
+SELECT c.country, count(DISTINCT o.order_id) AS orders, round(sum(l.amount), 2) AS revenue
+FROM orders o
+JOIN customers c USING (customer_id)
+JOIN order_lines l USING (order_id)
+GROUP BY c.country
+ORDER BY revenue DESC
+LIMIT 5"""
+
+
 def main() -> int:
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     (WORKSPACE / "flows" / "shop_csv").mkdir(parents=True)
     (WORKSPACE / "flows" / "shop_parquet").mkdir(parents=True)
+    (WORKSPACE / "flows" / "warehouse").mkdir(parents=True)
     (WORKSPACE / "hygge.yml").write_text(HYGGE_YML)
     (WORKSPACE / "flows" / "shop_csv" / "flow.yml").write_text(CSV_FLOW)
     (WORKSPACE / "flows" / "shop_parquet" / "flow.yml").write_text(PARQUET_FLOW)
+    (WORKSPACE / "flows" / "warehouse" / "flow.yml").write_text(WAREHOUSE_FLOW)
 
     banner(f"1. Landing {ROWS:,} orders (csv), their customers (csv) and lines (parquet)")
     started = time.perf_counter()
@@ -92,8 +129,14 @@ def main() -> int:
     verify()
 
     banner("4. hygge journal")
-    hygge("journal", "--limit", "6")
-    print(f"\nThe lake is in {WORKSPACE / 'lake'}; try: cd .demo && ../.venv/bin/hygge list")
+    hygge("journal", "--limit", "9")
+
+    banner("5. A query on the DuckDB tables (warehouse.duckdb)")
+    print("\n".join(f"   {line}" for line in QUERY.splitlines()))
+    with duckdb_database(read_only=True) as database:
+        print(database.sql(QUERY))
+    print(f"The lake is in {WORKSPACE / 'lake'}, the DuckDB database in {WAREHOUSE}")
+    print("try: cd .demo && ../.venv/bin/hygge list")
     print(PATH_HINT)
     return 0
 
@@ -112,9 +155,22 @@ def hygge(*args: str) -> None:
     subprocess.run([HYGGE, *args], cwd=WORKSPACE, check=True)
 
 
+WAREHOUSE = WORKSPACE / "warehouse.duckdb"
+
+
+@contextlib.contextmanager
+def duckdb_database(read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The demo's DuckDB file, closed afterwards (the next `hygge go` writes it)."""
+    database = duckdb.connect(str(WAREHOUSE), read_only=read_only)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
 def verify() -> None:
-    """Landing zone vs lake, entity by entity: row count and content hash must agree."""
-    print("\n   entity        landing rows   lake rows   content hash (landing = lake)")
+    """Landing zone vs lake and vs DuckDB, entity by entity: row count and content hash agree."""
+    print("\n   entity        landing rows   lake rows   duckdb rows   content hash (all equal)")
     landing, lake = WORKSPACE / "landing", WORKSPACE / "lake"
     checks = [
         ("customers", pl.scan_csv(landing / "customers" / "*.csv"), None),
@@ -133,14 +189,29 @@ def verify() -> None:
                 pl.col("UnitPrice").alias("unit_price"),
                 pl.col("Amount").alias("amount"),
             )
-        src, dst = source.collect(), target.collect()
-        same = content_hash(src) == content_hash(dst.select(src.columns).cast(src.schema))
-        failed |= not same or src.height != dst.height
-        mark = "✓" if same and src.height == dst.height else "✗ MISMATCH"
-        digest = content_hash(src)[:16]
-        print(f"   {entity:<13} {src.height:>12,} {dst.height:>11,}   {digest}… {mark}")
+        src, dst, table = source.collect(), target.collect(), warehouse_table(entity)
+        digest = content_hash(src)
+        same = all(
+            content_hash(copy.select(src.columns).cast(src.schema)) == digest
+            and copy.height == src.height
+            for copy in (dst, table)
+        )
+        failed |= not same
+        mark = "✓" if same else "✗ MISMATCH"
+        print(
+            f"   {entity:<13} {src.height:>12,} {dst.height:>11,} {table.height:>13,}   "
+            f"{digest[:16]}… {mark}"
+        )
     if failed:
-        raise SystemExit("the lake does not match the landing zone")
+        raise SystemExit("the lake or the DuckDB tables do not match the landing zone")
+
+
+def warehouse_table(entity: str) -> pl.DataFrame:
+    """Every row of the entity's DuckDB table."""
+    with duckdb_database(read_only=True) as database:
+        frame = pl.from_arrow(database.sql(f'SELECT * FROM "{entity}"').to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def content_hash(frame: pl.DataFrame) -> str:

@@ -130,12 +130,15 @@ class ResolvedEntity(BaseModel):
 
     @model_validator(mode="after")
     def _one_set_of_keys(self) -> ResolvedEntity:
-        """`key_columns` and `watermark.key_columns` are one setting: both hold it after."""
-        if self.watermark is None:
-            return self
-        keys = self.key_columns or self.watermark.key_columns
-        self.watermark.key_columns = keys
-        self.key_columns = keys
+        """`key_columns` and `watermark.key_columns` are one setting: both hold it after, and
+        so does a store block that merges on them (a `key_columns` field) if it names none."""
+        if self.watermark is not None:
+            keys = self.key_columns or self.watermark.key_columns
+            self.watermark.key_columns = keys
+            self.key_columns = keys
+        store_keys = "key_columns" in type(self.store).model_fields
+        if store_keys and self.key_columns and not getattr(self.store, "key_columns", None):
+            self.store = self.store.model_copy(update={"key_columns": list(self.key_columns)})
         return self
 
     @property

@@ -8,16 +8,23 @@ from pydantic import Field
 
 from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeStoreConfig
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
+from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
 
 StoreConfigUnion: TypeAlias = Annotated[
-    ParquetStoreConfig | LocalStoreConfig | AdlsStoreConfig | OneLakeStoreConfig | BlobStoreConfig,
+    ParquetStoreConfig
+    | LocalStoreConfig
+    | AdlsStoreConfig
+    | OneLakeStoreConfig
+    | BlobStoreConfig
+    | DuckdbStoreConfig,
     Field(discriminator="type"),
 ]
 
 __all__ = [
     "AdlsStoreConfig",
     "BlobStoreConfig",
+    "DuckdbStoreConfig",
     "LocalStoreConfig",
     "OneLakeStoreConfig",
     "ParquetStoreConfig",

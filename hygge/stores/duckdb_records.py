@@ -1,0 +1,140 @@
+"""hygge's own tables in a DuckDB database, schema `_hygge`: what it owns and what it did.
+
+    owners    target -> StoreOwner (JSON): the tables hygge created or adopted, and for whom
+    commits   target -> CommitRecord (JSON): the completion marker, watermark included
+    runs      (target, run_id): every published run, so a repeated publish is a no-op
+    stagings  location -> (target, run_id): the staging tables of runs in flight
+    staged    (location, seq, rows): the artefacts (batches) a staging table holds
+
+Every row changes in the same transaction as the data it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from hygge.stores.base import CommitRecord
+from hygge.stores.duckdb_names import HYGGE_SCHEMA, TableName, quote
+from hygge.stores.ownership import StoreOwner
+
+if TYPE_CHECKING:
+    import duckdb
+
+_S = quote(HYGGE_SCHEMA)
+_TABLES = (
+    f"CREATE SCHEMA IF NOT EXISTS {_S}",
+    f"CREATE TABLE IF NOT EXISTS {_S}.owners (target VARCHAR, owner VARCHAR)",
+    f"CREATE TABLE IF NOT EXISTS {_S}.commits (target VARCHAR, record VARCHAR)",
+    f"CREATE TABLE IF NOT EXISTS {_S}.runs (target VARCHAR, run_id VARCHAR)",
+    f"CREATE TABLE IF NOT EXISTS {_S}.stagings (location VARCHAR, target VARCHAR, run_id VARCHAR)",
+    f"CREATE TABLE IF NOT EXISTS {_S}.staged (location VARCHAR, seq INTEGER, rows BIGINT)",
+)
+
+
+def create_records(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Create the `_hygge` schema and its tables where they are missing."""
+    for statement in _TABLES:
+        cursor.execute(statement)
+
+
+def staging_table(target: TableName, run_id: str) -> TableName:
+    """The staging table of one run of `target`: a short name in `_hygge`."""
+    digest = hashlib.sha256(f"{target.key()}\0{run_id}".encode()).hexdigest()[:24]
+    return TableName(HYGGE_SCHEMA, f"stage_{digest}")
+
+
+def table_kind(cursor: duckdb.DuckDBPyConnection, table: TableName) -> str | None:
+    """`BASE TABLE`, `VIEW`, … if `table` exists; None if it does not."""
+    row = cursor.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_schema = ? AND table_name = ?",
+        [table.schema, table.table],
+    ).fetchall()
+    return str(row[0][0]) if row else None
+
+
+def owner_of(cursor: duckdb.DuckDBPyConnection, target: TableName) -> StoreOwner | None:
+    row = cursor.execute(
+        f"SELECT owner FROM {_S}.owners WHERE target = ?", [target.key()]
+    ).fetchall()
+    if not row:
+        return None
+    return StoreOwner.parse(str(row[0][0]), f"{_S}.owners row of {target}")
+
+
+def record_owner(cursor: duckdb.DuckDBPyConnection, target: TableName, owner: StoreOwner) -> None:
+    """Claim `target` for `owner` unless it is claimed already."""
+    if owner_of(cursor, target) is None:
+        cursor.execute(
+            f"INSERT INTO {_S}.owners VALUES (?, ?)", [target.key(), owner.model_dump_json()]
+        )
+
+
+def last_record(cursor: duckdb.DuckDBPyConnection, target: TableName) -> CommitRecord | None:
+    row = cursor.execute(
+        f"SELECT record FROM {_S}.commits WHERE target = ?", [target.key()]
+    ).fetchall()
+    return CommitRecord.model_validate_json(str(row[0][0])) if row else None
+
+
+def record_commit(
+    cursor: duckdb.DuckDBPyConnection, target: TableName, run_id: str, record: CommitRecord
+) -> None:
+    """Leave `record` as the completion marker of `target` and remember `run_id` published."""
+    cursor.execute(f"DELETE FROM {_S}.commits WHERE target = ?", [target.key()])
+    cursor.execute(
+        f"INSERT INTO {_S}.commits VALUES (?, ?)", [target.key(), record.model_dump_json()]
+    )
+    cursor.execute(f"INSERT INTO {_S}.runs VALUES (?, ?)", [target.key(), run_id])
+
+
+def committed(cursor: duckdb.DuckDBPyConnection, target: TableName, run_id: str) -> bool:
+    row = cursor.execute(
+        f"SELECT 1 FROM {_S}.runs WHERE target = ? AND run_id = ?", [target.key(), run_id]
+    ).fetchall()
+    return bool(row)
+
+
+def open_staging(
+    cursor: duckdb.DuckDBPyConnection, location: TableName, target: TableName, run_id: str
+) -> None:
+    """Register a fresh staging for `run_id`, dropping what an earlier try of it left."""
+    drop_staging(cursor, location)
+    cursor.execute(
+        f"INSERT INTO {_S}.stagings VALUES (?, ?, ?)", [location.table, target.key(), run_id]
+    )
+
+
+def has_staging(cursor: duckdb.DuckDBPyConnection, location: TableName) -> bool:
+    row = cursor.execute(
+        f"SELECT 1 FROM {_S}.stagings WHERE location = ?", [location.table]
+    ).fetchall()
+    return bool(row)
+
+
+def staged_sequences(cursor: duckdb.DuckDBPyConnection, location: TableName) -> dict[int, int]:
+    """Artefact sequence -> rows, of what the staging holds."""
+    rows = cursor.execute(
+        f"SELECT seq, rows FROM {_S}.staged WHERE location = ?", [location.table]
+    ).fetchall()
+    return {int(seq): int(count) for seq, count in rows}
+
+
+def record_staged(
+    cursor: duckdb.DuckDBPyConnection, location: TableName, seq: int, rows: int
+) -> None:
+    cursor.execute(f"INSERT INTO {_S}.staged VALUES (?, ?, ?)", [location.table, seq, rows])
+
+
+def forget_staged(cursor: duckdb.DuckDBPyConnection, location: TableName, seq: int) -> None:
+    cursor.execute(f"DELETE FROM {_S}.staged WHERE location = ? AND seq = ?", [location.table, seq])
+
+
+def drop_staging(cursor: duckdb.DuckDBPyConnection, location: TableName) -> None:
+    """Drop a staging table and its bookkeeping (only ever a table in `_hygge`)."""
+    if location.schema != HYGGE_SCHEMA or not location.table.startswith("stage_"):
+        raise ValueError(f"{location} is not a hygge staging table")  # never a user's table
+    cursor.execute(f"DROP TABLE IF EXISTS {location.sql()}")
+    cursor.execute(f"DELETE FROM {_S}.staged WHERE location = ?", [location.table])
+    cursor.execute(f"DELETE FROM {_S}.stagings WHERE location = ?", [location.table])

@@ -4,6 +4,7 @@ and an attempt that lost the entity's lock changes nothing visible."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,8 +168,10 @@ def test_a_publisher_taken_over_mid_commit_publishes_nothing_and_leaves_the_wate
         old = move_chunk(task, old, state, context=LOCAL)
     save = state.save_checkpoint
 
-    def take_over_once_publishing(flow: str, entity: str, raw: dict[str, object]) -> None:
-        save(flow, entity, raw)
+    def take_over_once_publishing(
+        flow: str, entity: str, raw: dict[str, object], **options: Any
+    ) -> None:
+        save(flow, entity, raw, **options)
         if raw["phase"] == "publishing" and raw["attempt_id"] == old.attempt_id:
             state.save_checkpoint = save  # type: ignore[method-assign]
             new = _take_over(task, state, old)

@@ -190,7 +190,7 @@ def test_error_text_reads_file_line_then_the_problem(write_workspace):
 def test_not_yet_supported_type_lists_the_supported_ones(write_workspace):
     error = _flow_error(write_workspace, "home: in\nstore:\n  type: open_mirroring\n")
 
-    assert error.hint == "supported store types: parquet, local, duckdb"
+    assert error.hint == "supported store types: parquet, local, adls, onelake, blob, duckdb"
 
 
 def test_empty_file_is_an_error_naming_it(write_workspace):

@@ -3,8 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 EXTRAS := dev,postgres,mssql,duckdb,azure,functions
+# Reinstalls when pyproject.toml or the extras change.
+STAMP := $(VENV)/.installed-$(shell echo '$(EXTRAS)' | cat pyproject.toml - | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help

@@ -55,7 +55,7 @@ connections:
 """
 FLOW = """\
 home: {type: parquet, path: sales, connection: landing}
-store: {type: parquet, path: sales, connection: lake, batch_size: 10000}
+store: {type: adls, path: sales, connection: lake, batch_size: 10000}
 run_type: incremental
 watermark: {column: id}
 entities: [orders]

@@ -54,9 +54,9 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
     _refuse_own_output(task, window)
     notes += _changed_settings(task, last) if incremental else []
     schema = last.arrow_schema if incremental and last is not None else None
-    ids = {"home_identity": home.identity(), "store_identity": store}
+    home_identity = home.identity()
     if window.files is None:
-        return RunWindow(window, None, kind, notes, schema, **ids)
+        return RunWindow(window, None, kind, notes, schema, home_identity, store)
     paths = [entry.path for entry in window.files]
     # The ledger goes with the watermark: without one, every file is new (as after a reset).
     known = known_records(task, state, last, paths) if incremental and last else {}
@@ -67,7 +67,9 @@ def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
         update = {"files": selection.files, "rows_hint": None, "partitions": parts}
         window = window.model_copy(update=update)
     notes += selection.notes
-    return RunWindow(window, None, kind, notes, schema, **ids, file_records=selection.records)
+    return RunWindow(
+        window, None, kind, notes, schema, home_identity, store, file_records=selection.records
+    )
 
 
 def read_spec(task: EntityTask, lower: JsonScalar, kind: str | None) -> ReadSpec:

@@ -230,7 +230,10 @@ class FileHome:
         return f"{self.config.format} {self.config.path}"
 
     def identity(self) -> str:
-        """E.g. `local csv ./data/landing/orders`: the format and the real path."""
+        """E.g. `local csv ./data/landing/orders`: the format and the real path (on a storage
+        connection, where the storage says it is: a blob's account included)."""
+        if self.storage is not None:
+            return f"storage {self.config.format} {self.storage.address(self.config.path)}"
         return f"local {self.config.format} {self.place.real_label(self.path)}"
 
     def _list_readable(self, located: HomeFiles) -> list[ListedFile]:

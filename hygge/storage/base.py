@@ -121,6 +121,11 @@ class ObjectStorage(Protocol):
         """Where `key` is, for messages (a path or a URI)."""
         ...
 
+    def address(self, key: str) -> str:
+        """Where `key` is, naming all that tells two places apart (`describe` may leave some
+        out: an az:// URI names no account); state records it to notice a moved store."""
+        ...
+
     def list(
         self, prefix: str = "", *, recursive: bool = True, skip_hidden: bool = False
     ) -> Iterator[ObjectInfo]:

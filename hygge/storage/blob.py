@@ -124,6 +124,7 @@ class BlobStorage:
         self._source_sas = source_sas  # a SAS credential also authorises a copy's source URL
         self.label = f"az://{join_key(self.container, self.prefix)}"
         url = str(client.url).split("?")[0]
+        self.endpoint = str(client.primary_endpoint).split("?")[0].rsplit("/", 1)[0]
         self.errors = BlobErrors(self.account, self.container, identity, url, is_onelake(url))
         hide_signatures_in_logs()
 
@@ -160,6 +161,10 @@ class BlobStorage:
 
     def describe(self, key: str) -> str:
         return f"az://{join_key(self.container, self.prefix, key)}"
+
+    def address(self, key: str) -> str:
+        """The blob endpoint's URL (account and host; never a SAS) with the container and key."""
+        return f"{self.endpoint}/{join_key(self.container, self.prefix, key)}"
 
     def local_path(self, key: str) -> Path | None:
         return None

@@ -65,6 +65,9 @@ class LocalStorage:
     def describe(self, key: str) -> str:
         return str(self.path(key))
 
+    def address(self, key: str) -> str:
+        return str(self.path(key).resolve())
+
     def local_path(self, key: str) -> Path | None:
         return self.path(key)
 

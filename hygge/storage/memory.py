@@ -56,6 +56,9 @@ class MemoryStorage:
     def describe(self, key: str) -> str:
         return f"{self.label}/{key}" if key else self.label
 
+    def address(self, key: str) -> str:
+        return self.describe(key)  # its name tells memory storages apart
+
     def list(
         self, prefix: str = "", *, recursive: bool = True, skip_hidden: bool = False
     ) -> Iterator[ObjectInfo]:

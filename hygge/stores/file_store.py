@@ -273,7 +273,7 @@ class FileStore(FileStaging):
         """E.g. `local parquet ./lake/orders`: the format and the real path, symlinks resolved
         (`type: parquet` and `type: local` write the same files, so both say `local`)."""
         if self.target is None:
-            return f"storage {self.config.format} {self.storage.describe(self.prefix)}"
+            return f"storage {self.config.format} {self.storage.address(self.prefix)}"
         return f"local {self.config.format} {self.place.real_label(self.target)}"
 
     def where(self, name: str = "") -> str:

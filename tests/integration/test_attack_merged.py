@@ -452,3 +452,49 @@ def test_a_blob_prefix_without_a_workspace_points_at_hygge_publish(
     assert done.returncode == 2 and "no hygge.yml" in said, said
     assert _blob_names(azurite, blob_container) == ["nothing/readme.txt"]  # no state made
     assert "hygge publish" in said, said
+
+
+PG_ATTACK_PROJECT = """\
+name: shop
+connections:
+  pg: {type: postgres, url: "%s", password: "${HYGGE_TEST_PG_PASSWORD}"}
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("driver", ["psycopg", "adbc"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM {s}.orders; DROP TABLE {s}.victim",
+        "SELECT * FROM {s}.orders) AS x; DROP TABLE {s}.victim; SELECT * FROM (SELECT 1 AS id",
+        "SELECT * FROM {s}.orders; DELETE FROM {s}.victim",
+    ],
+    ids=["second-statement", "derived-table-break-out", "delete"],
+)
+def test_a_postgres_query_never_runs_a_second_statement(
+    tmp_path, postgres, pg_schema, monkeypatch, driver, query
+):
+    import psycopg
+
+    if driver == "adbc":
+        pytest.importorskip("adbc_driver_postgresql", reason="the postgres extra's ADBC driver")
+    monkeypatch.setenv("HYGGE_TEST_PG_PASSWORD", postgres.password)
+    with psycopg.connect(postgres.conninfo) as connection:
+        connection.execute(f'CREATE TABLE "{pg_schema}".orders AS SELECT 1 AS id')
+        connection.execute(f'CREATE TABLE "{pg_schema}".victim AS SELECT 1 AS v')
+    text = query.format(s=f'"{pg_schema}"')
+    flow = f"home: {{type: postgres, connection: pg, driver: {driver}, query: {text!r}}}\n"
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": flow + "store: lake\nentities: [orders]\n"},
+        PG_ATTACK_PROJECT % postgres.url,
+    )
+
+    done = hygge(ws, "go", env={"HYGGE_TEST_PG_PASSWORD": postgres.password})
+
+    assert done.returncode == 1, _said(done)
+    with psycopg.connect(postgres.conninfo) as connection:
+        rows = connection.execute(f'SELECT v FROM "{pg_schema}".victim').fetchall()
+    assert rows == [(1,)]
+    assert postgres.password not in _said(done)

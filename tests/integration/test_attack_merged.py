@@ -175,6 +175,32 @@ def test_reset_of_an_incremental_duckdb_entity_reloads_in_full_like_a_parquet_st
     assert _sql(ws / "wh.duckdb", "SELECT count(*) FROM orders", read_only=True) == [(4,)]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="`table: temp.orders` (also system., information_schema., pg_catalog., and wh. for "
+    "wh.duckdb: the database's own name) loads fine; every run then fails at publish with "
+    "DuckDB's 'Binder Error: Ambiguous reference to catalog or schema' / 'Cannot create "
+    "schema in system catalog' and '— interrupted while publishing; the next `hygge go` "
+    "finishes the publish from the checkpoint', which no later run does",
+)
+@pytest.mark.parametrize(
+    "table", ["temp.orders", "system.orders", "information_schema.orders", "wh.orders"]
+)
+def test_a_duckdb_table_in_a_reserved_schema_is_a_configuration_error(tmp_path, table):
+    flow = (
+        "home: {type: parquet, path: landing}\n"
+        f"store: {{type: duckdb, path: wh.duckdb, table: '{table}'}}\nentities: [orders]\n"
+    )
+    ws = write_workspace(tmp_path / "ws", {"f": flow}, "name: shop\n")
+    land(ws, "orders", "a", pl.DataFrame({"id": [1, 2]}))
+
+    done = hygge(ws, "go")
+
+    said = _said(done)
+    assert done.returncode == 2 and "flows/f/flow.yml line" in said, said
+    assert "interrupted while publishing" not in said, said
+
+
 # --- 4. SQL homes --------------------------------------------------------------------------
 
 

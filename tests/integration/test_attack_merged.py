@@ -547,3 +547,53 @@ def test_a_duckdb_home_and_store_on_one_file_work_or_say_so(tmp_path):
     said = _said(done)
     assert "firewall" not in said and "login and password" not in said, said
     assert done.returncode == 0 or ("same" in said and "wh.duckdb" in said), said
+
+
+SELF_PROJECT = """\
+name: shop
+connections:
+  lake:
+    type: azure_blob
+    account_url: {url}
+    container: {container}
+    credential: connection_string
+    connection_string: ${{HYGGE_STORAGE_CONNECTION}}
+"""
+SELF_FLOW = """\
+home: {{type: parquet, path: {landing}}}
+store: {{type: parquet, connection: lake, path: shop/.hygge, adopt_existing: true}}
+run_type: full_drop
+entities: [orders, files]
+"""
+
+
+@pytest.mark.azurite
+@pytest.mark.xfail(
+    strict=True,
+    reason="a blob workspace az://C/shop whose store path is its own state prefix "
+    "(connection to C, `path: shop/.hygge`, adopt_existing) loads, runs and exits 0: entity "
+    "orders lands in shop/.hygge/orders/ and entity files writes its parquet sets and markers "
+    "into the state's shop/.hygge/files/, beside f.orders' loaded-file record. A folder "
+    "workspace refuses an entity folder inside its state at load; a blob workspace does not",
+)
+def test_a_blob_workspaces_store_inside_its_own_state_prefix_is_refused_at_load(
+    tmp_path, azurite, blob_container
+):
+    landing = tmp_path / "landing"
+    for entity in ("orders", "files"):
+        (landing / entity).mkdir(parents=True)
+        pl.DataFrame({"id": [1, 2]}).write_parquet(landing / entity / "a.parquet")
+    project = SELF_PROJECT.format(url=azurite.account_url, container=blob_container)
+    ws = write_workspace(tmp_path / "ws", {"f": SELF_FLOW.format(landing=landing)}, project)
+    target = f"az://{blob_container}/shop"
+    assert hygge(tmp_path, "publish", str(ws), target, env=_storage(azurite)).returncode == 0
+    hygge(tmp_path, "go", "-w", target, "-e", "f.orders", env=_storage(azurite))
+    state = _blob_names(azurite, blob_container, "shop/.hygge/files/")
+    assert state, "the run of f.orders left its loaded-file record"
+
+    for _ in range(2):
+        done = hygge(tmp_path, "go", "-w", target, env=_storage(azurite))
+
+    said = _said(done)
+    assert set(state) <= set(_blob_names(azurite, blob_container)), said
+    assert done.returncode == 2 and "state" in said, said

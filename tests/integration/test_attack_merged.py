@@ -201,6 +201,29 @@ def test_a_duckdb_table_in_a_reserved_schema_is_a_configuration_error(tmp_path, 
     assert "interrupted while publishing" not in said, said
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="after the user renames hygge's table (ALTER TABLE orders RENAME TO orders_kept) "
+    "and creates their own `orders` (3 rows), the next `hygge go` exits 0 and replaces it: "
+    "_hygge.owners records a name, not the table hygge created, so any later table of that "
+    "name counts as hygge's (a file store's marker lives inside the folder it marks)",
+)
+def test_a_users_new_table_where_hygges_table_was_renamed_away_is_refused(tmp_path):
+    ws = _duck_ws(tmp_path)
+    db = ws / "wh.duckdb"
+    assert hygge(ws, "go").returncode == 0
+    _sql(
+        db,
+        "ALTER TABLE orders RENAME TO orders_kept",
+        "CREATE TABLE orders AS SELECT 42 AS precious FROM range(3)",
+    )
+
+    done = hygge(ws, "go")
+
+    assert _sql(db, "SELECT * FROM orders", read_only=True) == [(42,)] * 3, _said(done)
+    assert done.returncode == 1, _said(done)
+
+
 # --- 4. SQL homes --------------------------------------------------------------------------
 
 

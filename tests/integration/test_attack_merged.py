@@ -224,6 +224,32 @@ def test_a_users_new_table_where_hygges_table_was_renamed_away_is_refused(tmp_pa
     assert done.returncode == 1, _said(done)
 
 
+@pytest.mark.parametrize("point", ["during_publish", "after_publish", "after_watermark"])
+@pytest.mark.parametrize("run_type", ["incremental", "merge"])
+def test_a_kill_9_while_publishing_to_duckdb_then_a_rerun_loses_and_doubles_nothing(
+    tmp_path, point, run_type
+):
+    flow = DUCK_FLOW.format(path="wh.duckdb", run_type=run_type)
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"f": flow + "key_columns: [id]\nwatermark: {column: id}\n"},
+        "name: shop\n",
+    )
+    land(ws, "orders", "a", pl.DataFrame({"id": list(range(1000))}))
+    assert hygge(ws, "go").returncode == 0
+    land(ws, "orders", "b", pl.DataFrame({"id": list(range(1000, 1500))}))
+
+    killed = hygge(ws, "go", env={"HYGGE_FAULT": f"{point}:kill"})
+    done = hygge(ws, "go")
+
+    assert killed.returncode == -9, _said(killed)
+    assert done.returncode == 0, _said(done)
+    counts = _sql(
+        ws / "wh.duckdb", "SELECT count(*), count(DISTINCT id) FROM orders", read_only=True
+    )
+    assert counts == [(1500, 1500)]
+
+
 # --- 4. SQL homes --------------------------------------------------------------------------
 
 

@@ -598,16 +598,6 @@ def test_a_duckdb_home_and_store_on_one_file_work_or_say_so(tmp_path):
     assert done.returncode == 0 or ("same" in said and "wh.duckdb" in said), said
 
 
-SELF_PROJECT = """\
-name: shop
-connections:
-  lake:
-    type: azure_blob
-    account_url: {url}
-    container: {container}
-    credential: connection_string
-    connection_string: ${{HYGGE_STORAGE_CONNECTION}}
-"""
 SELF_FLOW = """\
 home: {{type: parquet, path: {landing}}}
 store: {{type: parquet, connection: lake, path: shop/.hygge, adopt_existing: true}}
@@ -632,16 +622,17 @@ def test_a_blob_workspaces_store_inside_its_own_state_prefix_is_refused_at_load(
     for entity in ("orders", "files"):
         (landing / entity).mkdir(parents=True)
         pl.DataFrame({"id": [1, 2]}).write_parquet(landing / entity / "a.parquet")
-    project = SELF_PROJECT.format(url=azurite.account_url, container=blob_container)
+    project = BLOB_PROJECT.format(url=azurite.account_url, container=blob_container)
     ws = write_workspace(tmp_path / "ws", {"f": SELF_FLOW.format(landing=landing)}, project)
     target = f"az://{blob_container}/shop"
-    assert hygge(tmp_path, "publish", str(ws), target, env=_storage(azurite)).returncode == 0
-    hygge(tmp_path, "go", "-w", target, "-e", "f.orders", env=_storage(azurite))
+    env = {**_storage(azurite), "HYGGE_ATTACK_CS": azurite.connection_string}
+    assert hygge(tmp_path, "publish", str(ws), target, env=env).returncode == 0
+    hygge(tmp_path, "go", "-w", target, "-e", "f.orders", env=env)
     state = _blob_names(azurite, blob_container, "shop/.hygge/files/")
     assert state, "the run of f.orders left its loaded-file record"
 
     for _ in range(2):
-        done = hygge(tmp_path, "go", "-w", target, env=_storage(azurite))
+        done = hygge(tmp_path, "go", "-w", target, env=env)
 
     said = _said(done)
     assert set(state) <= set(_blob_names(azurite, blob_container)), said

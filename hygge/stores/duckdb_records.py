@@ -45,10 +45,11 @@ def staging_table(target: TableName, run_id: str) -> TableName:
 
 
 def table_kind(cursor: duckdb.DuckDBPyConnection, table: TableName) -> str | None:
-    """`BASE TABLE`, `VIEW`, … if `table` exists; None if it does not."""
+    """`BASE TABLE`, `VIEW`, … if `table` exists; None if it does not. DuckDB names ignore
+    case (`"Orders"` and `"orders"` are one table), so the lookup does too."""
     row = cursor.execute(
         "SELECT table_type FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = ?",
+        "WHERE lower(table_schema) = lower(?) AND lower(table_name) = lower(?)",
         [table.schema, table.table],
     ).fetchall()
     return str(row[0][0]) if row else None
@@ -56,7 +57,7 @@ def table_kind(cursor: duckdb.DuckDBPyConnection, table: TableName) -> str | Non
 
 def owner_of(cursor: duckdb.DuckDBPyConnection, target: TableName) -> StoreOwner | None:
     row = cursor.execute(
-        f"SELECT owner FROM {_S}.owners WHERE target = ?", [target.key()]
+        f"SELECT owner FROM {_S}.owners WHERE lower(target) = lower(?)", [target.key()]
     ).fetchall()
     if not row:
         return None

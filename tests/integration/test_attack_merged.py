@@ -62,13 +62,6 @@ def _tables(path: Path) -> set[tuple[str, str, str]]:
 # --- 1. the duckdb store -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a user's table `Orders` (3 rows, column precious) is dropped without a word: "
-    "`hygge go` exits 0 and main.orders holds the run's 2 rows. The ownership check looks "
-    "the table up in information_schema case-sensitively ('orders'), but DuckDB names are "
-    'case-insensitive, so DROP TABLE "main"."orders" drops `Orders`',
-)
 @pytest.mark.parametrize("run_type", ["full_drop", "incremental"])
 def test_a_users_table_differing_only_in_case_is_refused_not_dropped(tmp_path, run_type):
     ws = _duck_ws(tmp_path, run_type=run_type)
@@ -83,13 +76,6 @@ def test_a_users_table_differing_only_in_case_is_refused_not_dropped(tmp_path, r
     assert _sql(db, "SELECT precious FROM Orders", read_only=True) == [(42,)] * 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a view `Orders` of the user fails the run with DuckDB's `Catalog Error: Existing "
-    'object "orders" is of type View, trying to drop type Table — interrupted while '
-    "publishing; the next `hygge go` finishes the publish from the checkpoint` (it never "
-    "will), and a staging table is left in _hygge; the refusal naming the view is not given",
-)
 def test_a_users_view_differing_only_in_case_is_refused_naming_it(tmp_path):
     ws = _duck_ws(tmp_path)
     db = ws / "wh.duckdb"

@@ -36,7 +36,7 @@ def test_a_local_address_is_the_real_path(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
 
-    assert LocalStorage(tmp_path / "link").address("x") == str((tmp_path / "real" / "x"))
+    assert LocalStorage(tmp_path / "link").address("x") == str(tmp_path / "real" / "x")
 
 
 def test_memory_storages_are_told_apart_by_name() -> None:

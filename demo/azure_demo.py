@@ -172,6 +172,9 @@ def journal(env: dict[str, str], port: int) -> None:
 
 
 def main() -> int:
+    if FOLDER.is_symlink():
+        print(f"{FOLDER} is a link to {FOLDER.resolve()}; the demo makes its own folder there")
+        return 1
     if FOLDER.exists():
         if not (FOLDER / MARKER).exists():
             print(f"{FOLDER} exists and was not made by this demo; remove it or move it away")

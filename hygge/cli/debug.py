@@ -64,7 +64,7 @@ def debug_command(workspace_at: WorkspaceOption = None, verbose: VerboseOption =
 
 def _print_workspace(out: Console, workspace: Workspace, state: StateBackend) -> None:
     out.print(Text(f"Workspace  {workspace.name}", style="bold"))
-    out.print(f"Root       {workspace.root}", markup=False)
+    out.print(f"Root       {workspace.location or workspace.root}", markup=False)
     out.print(f"State      {state.location()}", markup=False)
     out.print(f"Journal    {state.journal_location()}", markup=False)
     out.print(f"Flows      {len(workspace.flows)} in {workspace.project.flows_dir}/", markup=False)

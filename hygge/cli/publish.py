@@ -19,6 +19,7 @@ from hygge.config.publish import (
     PublishPlan,
     apply_publish,
     check_copy,
+    check_flows_inside,
     plan_publish,
     workspace_files,
 )
@@ -59,7 +60,9 @@ def publish_command(
             )
         root = folder.resolve()
         local = load_workspace(root)  # refuses a broken workspace with its local errors
-        files = workspace_files(root, local.project.flows_dir.strip("/"))
+        flows_dir = local.project.flows_dir.rstrip("/") or "/"
+        check_flows_inside(root, flows_dir)
+        files = workspace_files(root, flows_dir)
         env = dict(os.environ)
         destination = open_blob_workspace(location, env)
         check_copy(root, files, location, destination.connection, env)

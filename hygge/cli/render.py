@@ -167,7 +167,10 @@ def print_previews(console: Console, previews: Sequence[EntityPreview]) -> None:
 def print_entities(console: Console, workspace: Workspace) -> None:
     """`hygge list`: every flow's entities with home → store, run type and watermark."""
     with_watermark = any(entity.watermark is not None for entity in workspace.entities)
-    table = Table(title=f"Workspace {workspace.name} ({workspace.root})", title_justify="left")
+    table = Table(
+        title=f"Workspace {workspace.name} ({workspace.location or workspace.root})",
+        title_justify="left",
+    )
     table.add_column("Flow")
     table.add_column("Entity")
     table.add_column("Home → store", overflow="fold")

@@ -26,11 +26,13 @@ from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.off_disk import in_source, refuse_relative_paths, state_off_disk
 from hygge.config.overrides import parse_overrides
 from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
+from hygge.config.state_overlap import check_state_overlap
 from hygge.config.state_path import JOURNAL_HINT, check_state_folder
 from hygge.config.suggest import did_you_mean
 from hygge.config.tracked import Origin, Tracked
-from hygge.connections import is_secret_path
+from hygge.connections import AzureBlobConnection, is_secret_path
 from hygge.errors import ConfigError
+from hygge.storage import check_key
 from hygge.types import UNEXPANDED_HINT, unexpanded
 
 PROJECT_FILE = "hygge.yml"  # or hygge.yaml
@@ -96,7 +98,7 @@ def _load(
     document, project = _read_project(source, env, warnings)
     if not on_disk:
         project = state_off_disk(source, document, project)
-    flows_dir = project.flows_dir.strip("/")
+    flows_dir = project.flows_dir.rstrip("/") or "/"  # an absolute folder keeps its '/'
     names = _flow_names(source, flows_dir, document, warnings)
     flows = [read_flow(source, flows_dir, name, env, warnings) for name in names]
     # `--var` values are substituted like the files' strings: a quoted '${HOME}/lake' is no
@@ -134,6 +136,7 @@ def _load(
     flows_at = document.origin(("flows_dir",))
     protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
     check_connections(declared, project)
+    check_state_overlap(declared, project, root)
     if not on_disk:
         refuse_relative_paths(source, declared, project, document)
     check_folders(root, declared, protected, project.connections)
@@ -184,8 +187,10 @@ def check_connections(declared: list[DeclaredEntity], project: ProjectConfig) ->
     known = list(project.connections)
     for each in declared:
         for block, origin in each.connection_at.items():
-            name = getattr(each.entity, block).connection
+            config = getattr(each.entity, block)
+            name = config.connection
             if name in project.connections:
+                _check_blob_key(config, project.connections[name], each.entity.name, origin)
                 continue
             listing = ", ".join(known) or "none"
             raise ConfigError(
@@ -197,12 +202,36 @@ def check_connections(declared: list[DeclaredEntity], project: ProjectConfig) ->
             )
 
 
+def _check_blob_key(config: object, connection: object, entity: str, origin: Origin) -> None:
+    """ConfigError unless a path on a blob connection is a plain key inside its container
+    ('..' and '.' folders name nothing there, and must never reach another prefix)."""
+    path = getattr(config, "path", None)
+    if not isinstance(connection, AzureBlobConnection) or not isinstance(path, str):
+        return
+    key = path.replace("{entity}", entity).strip("/")
+    try:
+        check_key(key)
+    except ValueError:
+        raise ConfigError(
+            f"path '{path}' on blob connection '{getattr(config, 'connection', '')}' is no "
+            "plain folder of its container: '.', '..' and '//' name nothing in blob storage",
+            file=origin.file,
+            line=origin.line,
+            hint="write the folder from the container's root down, e.g. `path: lake`",
+        ) from None
+
+
 def _read_project(
     source: WorkspaceSource, env: Mapping[str, str], warnings: list[str]
 ) -> tuple[Tracked, ProjectConfig]:
     file = find_config_file(source, "", "hygge")
     if file is None:
-        raise ConfigError(f"no {PROJECT_FILE} in {source.label} (nor hygge.yaml)", hint=_INIT_HINT)
+        hint = (
+            _INIT_HINT
+            if isinstance(source, LocalFolderSource)
+            else f"put a workspace there with `hygge publish FOLDER {source.label}`"
+        )
+        raise ConfigError(f"no {PROJECT_FILE} in {source.label} (nor hygge.yaml)", hint=hint)
     document = read_document(source, file, env, keep=is_secret_path)
     options = document.data.get("options")
     for key in _LEGACY_OPTIONS:
@@ -229,7 +258,18 @@ def _flow_names(
     origin = document.origin(("flows_dir",))
     example = f"{flows_dir}/<flow>/{FLOW_FILE}"
     hint = f"add a flow: create {example} with a home and a store, e.g. `home: data/in`"
-    if not source.is_dir(flows_dir):
+    try:
+        present = source.is_dir(flows_dir)
+    except ValueError:  # a storage key: '..' or '/' leave a blob workspace's prefix
+        raise ConfigError(
+            f"flows_dir '{flows_dir}' lies outside the workspace at {source.label}: a workspace "
+            "in blob storage holds its flows folder inside its own prefix",
+            file=origin.file or document.file,
+            line=origin.line,
+            hint="keep the flows inside the workspace folder (e.g. `flows_dir: flows`) and "
+            "publish it again",
+        ) from None
+    if not present:
         raise ConfigError(
             f"the flows folder '{flows_dir}' does not exist",
             file=origin.file or document.file,

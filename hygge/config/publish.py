@@ -15,6 +15,7 @@ publish are never replaced or removed: the publish is refused, naming them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +35,7 @@ from hygge.config.publish_manifest import (
     write_manifest,
 )
 from hygge.connections import AzureBlobConnection
-from hygge.errors import RetryableError, StoreOwnershipError
+from hygge.errors import ConfigError, RetryableError, StoreOwnershipError
 from hygge.storage import (
     Location,
     MemoryStorage,
@@ -66,19 +67,52 @@ class PublishPlan:
 
 def workspace_files(root: Path, flows_dir: str) -> dict[str, bytes]:
     """hygge.yml and the flows folder's YAML files, by POSIX path relative to `root`; no
-    name starting with '.' at any depth."""
+    name starting with '.' at any depth. A linked folder under the flows folder is read
+    through its link (as `hygge go` reads it), each real folder once."""
     files: dict[str, bytes] = {}
     for suffix in YAML_SUFFIXES:
         project = root / f"hygge{suffix}"
         if project.is_file():
             files[project.name] = project.read_bytes()
     flows = root / flows_dir
-    for path in sorted(flows.rglob("*")) if flows.is_dir() else []:
-        rel = path.relative_to(root).as_posix()
-        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-        if path.suffix in YAML_SUFFIXES and path.is_file() and not hidden:
-            files[rel] = path.read_bytes()
+    seen: set[Path] = set()
+    for folder, subfolders, names in os.walk(flows, followlinks=True):
+        here = Path(folder)
+        real = here.resolve()
+        if real in seen:  # a link back up the tree: each real folder once
+            subfolders.clear()
+            continue
+        seen.add(real)
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in sorted(names):
+            path = here / name
+            if not name.startswith(".") and path.suffix in YAML_SUFFIXES and path.is_file():
+                files[path.relative_to(root).as_posix()] = path.read_bytes()
     return files
+
+
+def check_flows_inside(root: Path, flows_dir: str) -> None:
+    """ConfigError naming hygge.yml's `flows_dir` line unless the flows folder lies inside
+    `root`: a published workspace holds its flows under its own prefix."""
+    flows = Path(os.path.normpath(root / flows_dir))
+    if flows == root or root in flows.parents:
+        return
+    file, line = "hygge.yml", None
+    for suffix in YAML_SUFFIXES:
+        project = root / f"hygge{suffix}"
+        if project.is_file():
+            file = project.name
+            lines = project.read_text(encoding="utf-8").splitlines()
+            line = next((n for n, t in enumerate(lines, 1) if t.startswith("flows_dir:")), None)
+            break
+    raise ConfigError(
+        f"flows_dir '{flows_dir}' lies outside the workspace folder {root}, so hygge publish "
+        "cannot copy it under the workspace's prefix",
+        file=file,
+        line=line,
+        hint="move the flows into the workspace folder (e.g. `flows_dir: flows`), then "
+        "publish again",
+    )
 
 
 def check_copy(

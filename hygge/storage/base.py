@@ -87,6 +87,12 @@ class Location(BaseModel):
             )
         if parts.scheme == "az" and not parts.netloc:
             raise ConfigError(f"'{text}' names no container; write az://container/prefix")
+        if parts.scheme == "az" and {".", ".."} & set(unquote(parts.path).split("/")):
+            raise ConfigError(
+                f"'{text}' has a '.' or '..' folder; an az:// location names its folders "
+                "plainly, from the container down",
+                hint="write az://container/prefix, e.g. az://config/shop",
+            )
         return cls(uri=text.rstrip("/") if parts.path.strip("/") else text, connection=connection)
 
     @property

@@ -375,13 +375,6 @@ def test_a_blob_store_at_the_container_root_or_a_foreign_folder_touches_no_forei
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="a blob store `path: '..'` (or 'lake/..', './lake') loads fine and each run then "
-    "fails the entity with a bare \"ValueError: '../orders' is not a storage key (relative, "
-    "'/'-separated, no '..')\" (exit 1): not a configuration error naming flows/f/flow.yml "
-    "and its line, as a local store's bad path is",
-)
 @pytest.mark.parametrize("path", ["..", "lake/..", "./lake"])
 def test_a_blob_store_path_with_dot_segments_is_a_configuration_error(
     tmp_path, azurite, blob_container, path
@@ -453,12 +446,6 @@ def test_publish_to_a_name_prefix_of_another_folder_leaves_that_folder_alone(
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="a flow whose folder is a symbolic link (flows/g -> ../outside/g) runs locally "
-    "(`hygge list` shows flows f and g) but `hygge publish` skips it without a word "
-    "('Published: 2 added'), so `hygge go -w` of the published workspace silently lacks flow g",
-)
 def test_publish_of_a_flow_in_a_linked_folder_publishes_it_or_names_it(
     tmp_path, azurite, blob_container
 ):
@@ -479,11 +466,6 @@ def test_publish_of_a_flow_in_a_linked_folder_publishes_it_or_names_it(
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="`hygge list -w az://C/shop` heads its table 'Workspace shop (az:/C/shop)': the "
-    "location lost a slash (a URI passed through a path), so it cannot be pasted back into -w",
-)
 def test_a_blob_workspace_is_named_by_its_own_uri(tmp_path, azurite, blob_container):
     ws = _pub_ws(tmp_path)
     target = f"az://{blob_container}/shop"
@@ -496,12 +478,6 @@ def test_a_blob_workspace_is_named_by_its_own_uri(tmp_path, azurite, blob_contai
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="`hygge go -w az://C/nothing` (no hygge.yml there) says 'no hygge.yml in "
-    "az://C/nothing' with the hint 'run `hygge init NAME` to create a workspace', which makes "
-    "a local folder; the way to put a workspace there is `hygge publish FOLDER az://C/nothing`",
-)
 def test_a_blob_prefix_without_a_workspace_points_at_hygge_publish(
     tmp_path, azurite, blob_container
 ):
@@ -593,17 +569,11 @@ entities: [orders, files]
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="a blob workspace az://C/shop whose store path is its own state prefix "
-    "(connection to C, `path: shop/.hygge`, adopt_existing) loads, runs and exits 0: entity "
-    "orders lands in shop/.hygge/orders/ and entity files writes its parquet sets and markers "
-    "into the state's shop/.hygge/files/, beside f.orders' loaded-file record. A folder "
-    "workspace refuses an entity folder inside its state at load; a blob workspace does not",
-)
 def test_a_blob_workspaces_store_inside_its_own_state_prefix_is_refused_at_load(
     tmp_path, azurite, blob_container
 ):
+    """A store whose folder is the workspace's own state prefix (`shop/.hygge`) is refused
+    when the copy is validated, so nothing is published and no run can write there."""
     landing = tmp_path / "landing"
     for entity in ("orders", "files"):
         (landing / entity).mkdir(parents=True)
@@ -612,27 +582,36 @@ def test_a_blob_workspaces_store_inside_its_own_state_prefix_is_refused_at_load(
     ws = write_workspace(tmp_path / "ws", {"f": SELF_FLOW.format(landing=landing)}, project)
     target = f"az://{blob_container}/shop"
     env = {**_storage(azurite), "HYGGE_ATTACK_CS": azurite.connection_string}
-    assert hygge(tmp_path, "publish", str(ws), target, env=env).returncode == 0
-    hygge(tmp_path, "go", "-w", target, "-e", "f.orders", env=env)
-    state = _blob_names(azurite, blob_container, "shop/.hygge/files/")
-    assert state, "the run of f.orders left its loaded-file record"
 
-    for _ in range(2):
-        done = hygge(tmp_path, "go", "-w", target, env=env)
+    done = hygge(tmp_path, "publish", str(ws), target, env=env)
 
     said = _said(done)
-    assert set(state) <= set(_blob_names(azurite, blob_container)), said
-    assert done.returncode == 2 and "state" in said, said
+    assert done.returncode == 2 and "overlaps this workspace's state" in said, said
+    assert "flows/f/flow.yml" in said, said
+    assert _blob_names(azurite, blob_container) == []
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="`hygge publish FOLDER az://C/../x` and `hygge go -w az://C/../x` end with "
-    "\"error: unexpected ValueError: '../x' is not a storage key (relative, '/'-separated, "
-    "no '..')  run again with -v to see the traceback\" (exit 1), not a usage error naming "
-    "the az:// location (exit 2) as for az:///x",
+@pytest.mark.parametrize(
+    ("path", "prefix"), [("lake", "lake/orders/state"), ("st", "st"), ("", "orders")]
 )
+def test_a_store_overlapping_a_local_workspaces_blob_state_is_refused_at_load(
+    tmp_path, azurite, blob_container, path, prefix
+):
+    project = BLOB_PROJECT.format(url=azurite.account_url, container=blob_container)
+    project += f"state: {{type: azure_blob, connection: lake, prefix: {prefix}}}\n"
+    flow = BLOB_FLOW.format(path=path)
+    ws = write_workspace(tmp_path / "ws", {"f": flow}, project)
+    land(ws, "orders", "a", pl.DataFrame({"id": [1, 2]}))
+
+    done = hygge(ws, "go", env={"HYGGE_ATTACK_CS": azurite.connection_string})
+
+    said = _said(done)
+    assert done.returncode == 2 and "overlaps this workspace's state" in said, said
+    assert _blob_names(azurite, blob_container) == []
+
+
+@pytest.mark.azurite
 @pytest.mark.parametrize("command", ["publish", "go"])
 def test_an_az_location_with_dot_segments_is_a_usage_error(
     tmp_path, azurite, blob_container, command
@@ -649,13 +628,6 @@ def test_an_az_location_with_dot_segments_is_a_usage_error(
 
 
 @pytest.mark.azurite
-@pytest.mark.xfail(
-    strict=True,
-    reason="a workspace with `flows_dir: ../shared/flows` runs locally (`hygge list` shows its "
-    "flow) but `hygge publish` ends with \"error: unexpected ValueError: '../shared/flows' is "
-    'not a storage key" (exit 1) instead of saying the flows folder lies outside the '
-    "workspace (hygge.yml line 2) and cannot be published",
-)
 def test_publish_of_a_flows_folder_outside_the_workspace_says_why_it_cannot(
     tmp_path, azurite, blob_container
 ):
@@ -671,12 +643,6 @@ def test_publish_of_a_flows_folder_outside_the_workspace_says_why_it_cannot(
     assert "unexpected" not in said and "hygge.yml" in said and "flows_dir" in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`flows_dir: /abs/path/flows` (an existing folder of flows) fails every command with "
-    "\"hygge.yml line 2: the flows folder 'abs/path/flows' does not exist\": the leading '/' "
-    "is dropped, so the message names a folder that is not the one written",
-)
 def test_an_absolute_flows_dir_is_used_or_refused_as_written(tmp_path):
     shared = _pub_ws(tmp_path, "shared")
     ws = tmp_path / "ws"

@@ -51,6 +51,15 @@ class SqlHomeConfig(HomeConfig):
     def _table_or_query(self) -> SqlHomeConfig:
         if self.table is None and self.query is None:
             raise ValueError(f"a {self.type} home needs `table` or `query`")
+        if self.query is not None:
+            from hygge.homes.sql.query_check import query_problem
+
+            problem = query_problem(self.query, self.type)
+            if problem is not None:
+                raise ValueError(
+                    f"`query` must be one SELECT, and {problem}; hygge adds its window and "
+                    "order around it, so write one SELECT (or WITH … SELECT) with no ';' inside"
+                )
         return self
 
     def named(self, place: Place) -> ConnectionConfig | None:

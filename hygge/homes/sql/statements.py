@@ -59,7 +59,7 @@ def source(dialect: Dialect, table: str | None, query: str | None) -> str:
     """`FROM ...` of what the home reads: its table, or its query as a derived table."""
     if query is not None:
         body = query.strip().rstrip(";").rstrip()
-        return f"FROM ({body}) AS {ALIAS}"
+        return f"FROM ({body}\n) AS {ALIAS}"  # a line comment at its end ends there
     assert table is not None
     return f"FROM {dialect.table(table)} AS {ALIAS}"
 

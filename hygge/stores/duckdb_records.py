@@ -7,6 +7,11 @@
     staged    (location, seq, rows): the artefacts (batches) a staging table holds
 
 Every row changes in the same transaction as the data it describes.
+
+An owners row names a table; the table itself carries hygge's mark, a comment derived from
+that row (`hygge:<digest>`). A comment moves with its table: a table hygge created and the
+user renamed away keeps the mark, and a table the user creates under the old name lacks it,
+so it is never taken for hygge's.
 """
 
 from __future__ import annotations
@@ -62,6 +67,27 @@ def owner_of(cursor: duckdb.DuckDBPyConnection, target: TableName) -> StoreOwner
     if not row:
         return None
     return StoreOwner.parse(str(row[0][0]), f"{_S}.owners row of {target}")
+
+
+def mark_of(owner: StoreOwner) -> str:
+    """The comment hygge leaves on the table it created for `owner` (as recorded)."""
+    return "hygge:" + hashlib.sha256(owner.model_dump_json().encode()).hexdigest()[:32]
+
+
+def table_comment(cursor: duckdb.DuckDBPyConnection, table: TableName) -> str | None:
+    row = cursor.execute(
+        "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
+        [table.schema, table.table],
+    ).fetchall()
+    return None if not row or row[0][0] is None else str(row[0][0])
+
+
+def mark_table(cursor: duckdb.DuckDBPyConnection, target: TableName) -> None:
+    """Leave the mark of `target`'s recorded owner on the table (in the caller's transaction)."""
+    owner = owner_of(cursor, target)
+    if owner is not None and table_kind(cursor, target) == "BASE TABLE":
+        cursor.execute(f"COMMENT ON TABLE {target.sql()} IS '{mark_of(owner)}'")
 
 
 def record_owner(cursor: duckdb.DuckDBPyConnection, target: TableName, owner: StoreOwner) -> None:

@@ -130,6 +130,7 @@ class DuckdbStore:
             self._publish_rows(cursor, staging, location)
             fault_point("during_publish")  # rolled back: readers never see this
             records.record_owner(cursor, self.target, self.owner)
+            records.mark_table(cursor, self.target)
             records.record_commit(cursor, self.target, staging.run_id, record)
             records.drop_staging(cursor, location)
 
@@ -170,7 +171,7 @@ class DuckdbStore:
     ) -> None:
         staged = {n: t for n, t in table_columns(cursor, location).items() if n != SEQUENCE_COLUMN}
         kind = records.table_kind(cursor, self.target)
-        adopting = kind is not None and records.owner_of(cursor, self.target) is None
+        adopting = kind is not None and not self._marked(cursor)
         keep_table = kind is not None and (not adopting or self.config.if_exists == "append")
         if not staged:  # no batch was staged: there is no schema to create a table from
             if staging.run_type is RunType.FULL_DROP and kind is not None:
@@ -215,12 +216,33 @@ class DuckdbStore:
             f"{partition} ORDER BY {quote(SEQUENCE_COLUMN)} DESC, rowid DESC) = 1 ORDER BY {order}"
         )
 
+    def _marked(self, cursor: duckdb.DuckDBPyConnection) -> bool:
+        """True if the table there is the one hygge created (it carries its owner's mark)."""
+        found = records.owner_of(cursor, self.target)
+        return found is not None and records.table_comment(cursor, self.target) == (
+            records.mark_of(found)
+        )
+
+    def _unmarked(self, where: str, found: StoreOwner, kind: str | None) -> str | None:
+        """A table under an owned name that is not the one hygge created."""
+        if self.config.if_exists != "fail" and kind == "BASE TABLE":
+            return None  # the user's table, which if_exists lets hygge adopt
+        return (
+            f"{where} is not the table hygge created for {found.describe()}: it lacks "
+            "hygge's mark (the table's comment), so it was created or replaced by someone "
+            "else (a table hygge created keeps its mark when renamed); hygge will not "
+            "replace or add to it. Rename or drop it, give this entity another `table`, "
+            "or set `if_exists: append` or `replace` on the store to adopt it"
+        )
+
     def _foreign(self, cursor: duckdb.DuckDBPyConnection) -> str | None:
         found = records.owner_of(cursor, self.target)
         where = f"table {self.target} in {self.path}"
+        kind = records.table_kind(cursor, self.target)
         if found is not None:
             if found.same_entity(self.owner) and not found.live_copy_of(self.owner):
-                return None
+                unmarked = kind is not None and not self._marked(cursor)
+                return self._unmarked(where, found, kind) if unmarked else None
             return (
                 f"{where} belongs to {found.describe()} (hygge's _hygge.owners says so), not to "
                 f"entity {self.owner.flow}.{self.owner.entity} of workspace "
@@ -228,9 +250,10 @@ class DuckdbStore:
                 "replace or add to another store's table. Give this entity another `table` "
                 "or `path`"
             )
-        kind = records.table_kind(cursor, self.target)
-        if kind is None:
-            return None
+        return None if kind is None else self._unowned(cursor, where, kind)
+
+    def _unowned(self, cursor: duckdb.DuckDBPyConnection, where: str, kind: str) -> str | None:
+        """A table or view hygge has no owners row for."""
         if kind != "BASE TABLE":
             return (
                 f"{where} is a {kind.lower()} hygge did not create; hygge writes only tables. "

@@ -187,13 +187,6 @@ def test_a_duckdb_table_in_a_reserved_schema_is_a_configuration_error(tmp_path, 
     assert "interrupted while publishing" not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after the user renames hygge's table (ALTER TABLE orders RENAME TO orders_kept) "
-    "and creates their own `orders` (3 rows), the next `hygge go` exits 0 and replaces it: "
-    "_hygge.owners records a name, not the table hygge created, so any later table of that "
-    "name counts as hygge's (a file store's marker lives inside the folder it marks)",
-)
 def test_a_users_new_table_where_hygges_table_was_renamed_away_is_refused(tmp_path):
     ws = _duck_ws(tmp_path)
     db = ws / "wh.duckdb"
@@ -208,6 +201,27 @@ def test_a_users_new_table_where_hygges_table_was_renamed_away_is_refused(tmp_pa
 
     assert _sql(db, "SELECT * FROM orders", read_only=True) == [(42,)] * 3, _said(done)
     assert done.returncode == 1, _said(done)
+
+
+def test_a_users_new_table_under_hygges_name_is_adopted_only_when_if_exists_says_so(tmp_path):
+    ws = _duck_ws(tmp_path)
+    db = ws / "wh.duckdb"
+    assert hygge(ws, "go").returncode == 0
+    _sql(db, "DROP TABLE orders", "CREATE TABLE orders AS SELECT range AS id FROM range(3)")
+    flow = ws / "flows" / "f" / "flow.yml"
+    flow.write_text(
+        flow.read_text().replace("path: 'wh.duckdb'", "path: 'wh.duckdb', if_exists: append")
+    )
+    (ws / "flows" / "f" / "flow.yml").write_text(
+        flow.read_text().replace("run_type: full_drop", "run_type: incremental")
+    )
+    land(ws, "orders", "b", pl.DataFrame({"id": [7]}))
+
+    done = hygge(ws, "go")
+
+    assert done.returncode == 0, _said(done)
+    assert sorted(_sql(db, "SELECT id FROM orders", read_only=True)) == [(0,), (1,), (2,), (7,)]
+    assert hygge(ws, "go").returncode == 0  # adopted and marked: hygge's table from now on
 
 
 @pytest.mark.parametrize("point", ["during_publish", "after_publish", "after_watermark"])

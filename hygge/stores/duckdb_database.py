@@ -51,7 +51,7 @@ def path_problem(path: Path) -> str | None:
     real = Path(os.path.realpath(path))
     via = f" (a link to {real})" if real != path.absolute() else ""
     if not real.exists():
-        return None
+        return _orphan_wal(path, real)
     if real.is_dir():
         found = "a folder"
     elif not real.is_file():
@@ -66,6 +66,19 @@ def path_problem(path: Path) -> str | None:
         f"{path}{via} is {found}, not a DuckDB database; hygge will not overwrite it. "
         "Point the store's `path` at a new file (e.g. lake.duckdb) or at an existing DuckDB "
         "database"
+    )
+
+
+def _orphan_wal(path: Path, real: Path) -> str | None:
+    """A `<file>.wal` with no database beside it: DuckDB would take it for the write-ahead log
+    of the database it creates and discard it, and hygge did not write it."""
+    wal = real.with_name(real.name + ".wal")
+    if not os.path.lexists(wal):
+        return None
+    return (
+        f"{wal} exists but {path} does not: creating the database would make DuckDB read that "
+        "file as its write-ahead log and discard it, and hygge did not write it. Move it away "
+        "(or restore the database it belongs to), or point the store's `path` at another file"
     )
 
 

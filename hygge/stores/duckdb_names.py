@@ -16,6 +16,8 @@ from hygge.errors import ConfigError
 HYGGE_SCHEMA = "_hygge"
 DEFAULT_SCHEMA = "main"
 MAX_NAME = 120  # characters of one schema or table name
+# Names DuckDB resolves to its own catalogs and schemas, not a schema of the store's file.
+RESERVED_SCHEMAS = ("temp", "system", "information_schema", "pg_catalog")
 
 
 def quote(name: str) -> str:
@@ -119,3 +121,24 @@ def _split(text: str, where: str) -> list[str]:
             hint='quote a name that holds a dot: table: "my.table"',
         )
     return parts
+
+
+def reserved_schema(table: str, schema: str | None, database: str | None) -> str | None:
+    """Why `table` (or `schema:`) names a schema no store table can be in; None if it can.
+    `database` is the file's stem, which DuckDB also reads as its catalog's name."""
+    try:
+        parts = _split(table.replace("{entity}", "x"), "table")
+    except ConfigError:
+        return None  # the store names the problem when it opens
+    found = parts[0] if len(parts) == 2 else schema
+    if found is None:
+        return None
+    name = found.casefold()
+    if name in RESERVED_SCHEMAS:
+        return f"schema '{found}' is DuckDB's own ({', '.join(RESERVED_SCHEMAS)} are)"
+    if database is not None and name == database.casefold():
+        return (
+            f"'{found}' is the name DuckDB gives the database file itself, so "
+            f"'{found}.<table>' is ambiguous"
+        )
+    return None

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hygge.errors import (
     ConfigError,
@@ -34,7 +34,7 @@ from hygge.faults import fault_point
 from hygge.stores import duckdb_records as records
 from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_database import Database, open_database, path_problem
-from hygge.stores.duckdb_names import TableName, parse_table, quote
+from hygge.stores.duckdb_names import TableName, parse_table, quote, reserved_schema
 from hygge.stores.duckdb_schema import SEQUENCE_COLUMN, evolve, table_columns
 from hygge.stores.ownership import StoreOwner
 from hygge.types import Place, RunType
@@ -378,6 +378,16 @@ class DuckdbStoreConfig(StoreConfig):
         atomic_visibility=_RUN_TYPES,
         preferred_batch_size=100_000,
     )
+
+    @model_validator(mode="after")
+    def _own_schema(self) -> DuckdbStoreConfig:
+        stem = Path(self.path).stem if self.path else None
+        problem = reserved_schema(self.table, self.db_schema, stem)
+        if problem:
+            raise ValueError(
+                f"table '{self.table}': {problem}; write it into main or a schema of its own"
+            )
+        return self
 
     def open(self, place: Place) -> DuckdbStore:
         return DuckdbStore(self, self.database_path(place), place)

@@ -89,12 +89,6 @@ def test_a_users_view_differing_only_in_case_is_refused_naming_it(tmp_path):
     assert "hygge did not create" in said and "interrupted while publishing" not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a stranger's file `wh.duckdb.wal` (plain text) beside a missing wh.duckdb is "
-    "deleted by the first `hygge go` (DuckDB takes it for its write-ahead log and discards "
-    "it); the store's path check looks only at wh.duckdb",
-)
 def test_a_strangers_file_named_like_the_write_ahead_log_is_left_alone(tmp_path):
     ws = _duck_ws(tmp_path)
     wal = ws / "wh.duckdb.wal"
@@ -103,6 +97,8 @@ def test_a_strangers_file_named_like_the_write_ahead_log_is_left_alone(tmp_path)
     done = hygge(ws, "go")
 
     assert wal.exists() and wal.read_text() == "my notes, not a DuckDB log\n", _said(done)
+    assert done.returncode == 1 and "write-ahead log" in _said(done), _said(done)
+    assert not (ws / "wh.duckdb").exists()
 
 
 @pytest.mark.parametrize(
@@ -161,14 +157,6 @@ def test_reset_of_an_incremental_duckdb_entity_reloads_in_full_like_a_parquet_st
     assert _sql(ws / "wh.duckdb", "SELECT count(*) FROM orders", read_only=True) == [(4,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`table: temp.orders` (also system., information_schema., pg_catalog., and wh. for "
-    "wh.duckdb: the database's own name) loads fine; every run then fails at publish with "
-    "DuckDB's 'Binder Error: Ambiguous reference to catalog or schema' / 'Cannot create "
-    "schema in system catalog' and '— interrupted while publishing; the next `hygge go` "
-    "finishes the publish from the checkpoint', which no later run does",
-)
 @pytest.mark.parametrize(
     "table", ["temp.orders", "system.orders", "information_schema.orders", "wh.orders"]
 )
@@ -537,14 +525,6 @@ def test_a_postgres_query_never_runs_a_second_statement(
     assert postgres.password not in _said(done)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a duckdb home and a duckdb store on one file (read table src, write orders) fail "
-    "with \"cannot connect to duckdb wh.duckdb … Can't open a connection to same database file "
-    "with a different configuration … Check the connection's host, port, database, login and "
-    'password, and that a firewall lets this machine in": advice for a server, not a file '
-    "this process already holds open as the store",
-)
 def test_a_duckdb_home_and_store_on_one_file_work_or_say_so(tmp_path):
     flow = (
         "home: {type: duckdb, path: wh.duckdb, table: src}\n"

@@ -61,7 +61,17 @@ class DuckdbSession:
             import duckdb
         except ImportError as exc:
             raise MissingDependencyError("duckdb", "duckdb") from exc
-        self.connection = duckdb.connect(str(_existing(path, "duckdb")), read_only=True)
+        try:
+            self.connection = duckdb.connect(str(_existing(path, "duckdb")), read_only=True)
+        except duckdb.ConnectionException as exc:
+            if "different configuration" not in str(exc):
+                raise
+            raise DataError(
+                f"the duckdb home cannot read {path}: this process has the same file open for "
+                "writing (a duckdb store of this workspace writes to it), and DuckDB opens a "
+                "file in one process only one way, not read-only beside read-write. Give the "
+                "store another database file (or read the home from a copy of this one)"
+            ) from exc
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
         empty = frame_from_arrow(self.connection.sql(sql, params=list(params)).to_arrow_table())

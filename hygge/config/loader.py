@@ -25,6 +25,7 @@ from hygge.config.layers import OVERRIDE, OVERRIDE_DEFAULTS, PROJECT_DEFAULTS, b
 from hygge.config.models import FlowInfo, ProjectConfig, Workspace
 from hygge.config.off_disk import in_source, refuse_relative_paths, state_off_disk
 from hygge.config.overrides import parse_overrides
+from hygge.config.shared_tables import check_shared_tables
 from hygge.config.source import LocalFolderSource, WorkspaceSource, open_workspace_source
 from hygge.config.state_overlap import check_state_overlap
 from hygge.config.state_path import JOURNAL_HINT, check_state_folder
@@ -137,6 +138,7 @@ def _load(
     protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
     check_connections(declared, project)
     check_state_overlap(declared, project, root)
+    check_shared_tables(root, declared)
     if not on_disk:
         refuse_relative_paths(source, declared, project, document)
     check_folders(root, declared, protected, project.connections)

@@ -30,6 +30,8 @@ from hygge.records import Watermark
 from hygge.types import JsonScalar, JsonValue, Place, RunType, Strict
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import polars as pl
 
 DEFAULT_BATCH_ROWS = 100_000  # rows per batch for a store that prefers no size
@@ -197,6 +199,12 @@ class StoreConfig(Strict):
     @classmethod
     def default_path(cls, settings: Mapping[str, Any]) -> str | None:
         """The path (with `{entity}`) of a store block that gives none; None: it needs one."""
+        return None
+
+    def table_key(self, root: Path, entity: str) -> str | None:
+        """The table an entity's store writes, as the database names it (case folded where
+        its names ignore case), so two entities writing one table are refused at load;
+        None when the store writes no table or cannot tell before it opens."""
         return None
 
     def rows_per_batch(self) -> int:

@@ -17,6 +17,7 @@ The first rule: hygge replaces or adds to only tables it created (recorded in
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -388,6 +389,16 @@ class DuckdbStoreConfig(StoreConfig):
                 f"table '{self.table}': {problem}; write it into main or a schema of its own"
             )
         return self
+
+    def table_key(self, root: Path, entity: str) -> str | None:
+        if self.path is None or self.path.startswith("~"):
+            return None  # a connection's file, or a path the store refuses when it opens
+        try:
+            name = parse_table(self.table.replace("{entity}", entity), self.db_schema, "table")
+        except ConfigError:
+            return None  # the store names the problem when it opens
+        real = os.path.realpath(root / self.path)
+        return f"duckdb {real} {name.schema.casefold()}.{name.table.casefold()}"
 
     def open(self, place: Place) -> DuckdbStore:
         return DuckdbStore(self, self.database_path(place), place)

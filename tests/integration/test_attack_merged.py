@@ -637,13 +637,6 @@ def test_an_absolute_flows_dir_is_used_or_refused_as_written(tmp_path):
     assert "does not exist" not in said, said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entities `orders` and `ORDERS` of one flow into one duckdb file both succeed "
-    "('success f.orders 2 rows', 'success f.ORDERS 3 rows'), but DuckDB names ignore case: "
-    "one table is left, holding ORDERS' 3 rows, and f.orders' rows are gone; _hygge.owners "
-    "records both names. Two stores sharing a table are not refused at load",
-)
 def test_two_entities_whose_tables_differ_only_in_case_are_refused_at_load(tmp_path):
     flow = (
         "home: {type: parquet, path: landing}\n"

@@ -90,7 +90,8 @@ def test_reset_refuses_a_table_hygge_did_not_create_and_resets_nothing(tmp_path)
     execute(tmp_path / "lake.duckdb", "CREATE TABLE sales.theirs AS SELECT 1 AS x")
     close_databases()
     # The user points orders at an existing table and resets it, to reload it there.
-    write_workspace(tmp_path, {"shop": FLOW.replace('"{entity}"', "theirs")})
+    flow = FLOW.replace("entities: [orders, returns, refunds, payments]", "entities: [orders]")
+    write_workspace(tmp_path, {"shop": flow.replace('"{entity}"', "theirs")})
     done = hygge(tmp_path, "reset", "-f", "shop", "-e", "orders", "--yes")
     assert done.returncode == 1
     out = done.stdout + done.stderr

@@ -1,0 +1,36 @@
+"""Two entities must not write one table: refused when the workspace loads.
+
+Each store config says which table an entity writes (`StoreConfig.table_key`), as its
+database names it — DuckDB ignores case, so `orders` and `ORDERS` are one table. Two entities
+on one key would each replace (or mix into) the other's rows, and the second would take the
+first's table for its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hygge.config.entity import DeclaredEntity
+from hygge.errors import ConfigError
+
+
+def check_shared_tables(root: Path, declared: Sequence[DeclaredEntity]) -> None:
+    """ConfigError naming both entities and the second's file and line."""
+    seen: dict[str, DeclaredEntity] = {}
+    for each in declared:
+        key = each.entity.store.table_key(root, each.entity.name)
+        if key is None:
+            continue
+        first = seen.setdefault(key, each)
+        if first is each:
+            continue
+        a, b = first.entity, each.entity
+        raise ConfigError(
+            f"entities {a.flow}.{a.name} and {b.flow}.{b.name} write the same table ({key}): "
+            "each run would replace or mix with the other's rows",
+            file=each.store_at.file,
+            line=each.store_at.line,
+            hint="give one of them another `table` (names that differ only in case are one "
+            "table in DuckDB)",
+        )

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from hygge.config.watermark import WatermarkConfig
 from hygge.connections import ConnectionConfigUnion
@@ -23,7 +23,14 @@ from hygge.types import JsonScalar, Place, RunStatus, RunType
 
 
 class EntityTask(BaseModel):
-    """One entity of one run, fully resolved: everything a step needs besides state."""
+    """One entity of one run, fully resolved: everything a step needs besides state.
+
+    Its validator (every home, store and connection kind) is built when a task is first
+    validated or serialised (a Functions payload), not at import: `plan_run` makes tasks from
+    an already validated workspace without validating them again.
+    """
+
+    model_config = ConfigDict(defer_build=True)
 
     coordinator: str
     coordinator_run_id: str

@@ -6,10 +6,10 @@ import difflib
 import uuid
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hygge.config import ResolvedEntity, Workspace
-from hygge.connections import ConnectionConfig as Connection
+from hygge.connections import ConnectionConfigUnion
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError
 from hygge.types import RunType
@@ -37,7 +37,9 @@ class Selection(BaseModel):
 
 
 class RunPlan(BaseModel):
-    """The entity tasks of one run, in workspace order."""
+    """The entity tasks of one run, in workspace order (built unvalidated, as its tasks are)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     coordinator: str
     coordinator_run_id: str
@@ -56,8 +58,10 @@ def plan_run(
     run_id = coordinator_run_id or new_run_id()
     flow_run_ids = {name: new_run_id() for name in {e.flow for e in chosen}}
     on_interrupted = workspace.project.options.on_interrupted
+    # Every value comes from the validated workspace: the tasks are not validated again (their
+    # validator, all home, store and connection kinds, is built only for a Functions payload).
     tasks = [
-        EntityTask(
+        EntityTask.model_construct(
             coordinator=workspace.name,
             coordinator_run_id=run_id,
             flow_run_id=flow_run_ids[e.flow],
@@ -81,10 +85,14 @@ def plan_run(
     ]
     for task in tasks:
         _check_run_type(task)
-    return RunPlan(coordinator=workspace.name, coordinator_run_id=run_id, tasks=tasks)
+    return RunPlan.model_construct(
+        coordinator=workspace.name, coordinator_run_id=run_id, tasks=tasks
+    )
 
 
-def _connections_of(workspace: Workspace, entity: ResolvedEntity) -> dict[str, Connection]:
+def _connections_of(
+    workspace: Workspace, entity: ResolvedEntity
+) -> dict[str, ConnectionConfigUnion]:
     """The connections the entity's home and store name (their secrets as references)."""
     names = {block.connection for block in (entity.home, entity.store) if block.connection}
     return {name: workspace.project.connections[name] for name in sorted(names)}

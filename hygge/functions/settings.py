@@ -29,6 +29,11 @@ CHUNK_SECONDS = "HYGGE_CHUNK_SECONDS"
 MAX_PARALLEL_ENTITIES = "HYGGE_MAX_PARALLEL_ENTITIES"
 LANDING_CONTAINER = "HYGGE_LANDING_CONTAINER"
 
+LANDING_CONNECTION = "HyggeLandingStorage"
+"""The connection the host's blob trigger reads the landing container with (not read by hygge):
+a connection string locally (`UseDevelopmentStorage=true`), in Azure the identity-based
+`HyggeLandingStorage__blobServiceUri` / `__queueServiceUri` / `__credential` / `__clientId`."""
+
 SETTING_NAMES: tuple[str, ...] = (
     WORKSPACE,
     STORAGE_CONNECTION,

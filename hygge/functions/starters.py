@@ -33,14 +33,13 @@ from hygge.functions.landing import (
     landing_key,
 )
 from hygge.functions.schedule import parse_schedule, slot_name, slot_of
-from hygge.functions.settings import read_settings
+from hygge.functions.settings import LANDING_CONNECTION, read_settings
 from hygge.functions.telemetry import run_context
 
 log = logging.getLogger("hygge.functions")
 
 TIMER_PREFIX = "hygge-timer-"
-BLOB_CONNECTION = "AzureWebJobsStorage"
-"""The app setting (prefix) of the landing container's account: the host's own storage."""
+BLOB_CONNECTION = LANDING_CONNECTION
 
 bp = df.Blueprint()
 

@@ -26,7 +26,10 @@ def timer(past_due: bool = False) -> func.TimerRequest:
     """The TimerRequest the worker decodes from the host's timer payload."""
     payload = {
         "IsPastDue": past_due,
-        "ScheduleStatus": {"Last": "2026-12-06T02:00:00+00:00", "Next": "2026-12-07T02:00:00+00:00"},
+        "ScheduleStatus": {
+            "Last": "2026-12-06T02:00:00+00:00",
+            "Next": "2026-12-07T02:00:00+00:00",
+        },
         "Schedule": {"AdjustForDST": True},
     }
     request: func.TimerRequest = TimerRequestConverter.decode(
@@ -83,7 +86,9 @@ def landing(published: PublishedWorkspace, key: str) -> str:
 def test_an_arrival_starts_the_landing_run_of_the_entity_whose_home_covers_it(
     hub: TaskHub, published: PublishedWorkspace
 ) -> None:
-    ids = asyncio.run(run_on_blob(landing(published, "sales/orders/2026-12-07.parquet"), hub.client()))
+    ids = asyncio.run(
+        run_on_blob(landing(published, "sales/orders/2026-12-07.parquet"), hub.client())
+    )
 
     assert ids == ["hygge-landing-sales.orders"]
     run = hub.instances["hygge-landing-sales.orders"]

@@ -35,7 +35,7 @@ STARTERS: dict[str, tuple[str, dict[str, Any], bool]] = {
         "blobTrigger",
         {
             "path": "%HYGGE_LANDING_CONTAINER%/{name}",
-            "connection": "AzureWebJobsStorage",
+            "connection": "HyggeLandingStorage",
             "source": "EventGrid",
         },
         True,
@@ -78,7 +78,9 @@ def test_function_app_py_only_wires_build_app() -> None:
 def test_the_registered_blob_starter_reads_the_blob_name_from_the_trigger(
     hub: TaskHub, published: PublishedWorkspace
 ) -> None:
-    [function] = [f for f in build_app().get_functions() if f.get_function_name() == "start_run_on_blob"]
+    [function] = [
+        f for f in build_app().get_functions() if f.get_function_name() == "start_run_on_blob"
+    ]
     user_code = function.get_user_function().client_function
     blob = func.blob.InputStream(
         data=b"", name=f"{published.landing}/sales/orders/x.parquet", length=0

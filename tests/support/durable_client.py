@@ -66,7 +66,9 @@ class TaskHub:
         binding = {
             "taskHubName": "hygge",
             "creationUrls": {
-                "createNewInstancePostUri": WEBHOOK.replace("instances/INSTANCEID", "orchestrators/{functionName}"),
+                "createNewInstancePostUri": WEBHOOK.replace(
+                    "instances/INSTANCEID", "orchestrators/{functionName}"
+                ),
                 "createAndWaitOnNewInstancePostUri": "",
             },
             "managementUrls": {

@@ -173,7 +173,8 @@ def _request_of(given: Any) -> RunRequest | None:
 
 def state_of(status: Any) -> str | None:
     runtime = status.runtime_status
-    return getattr(runtime, "value", runtime)
+    value = getattr(runtime, "value", runtime)
+    return str(value) if value is not None else None
 
 
 async def get_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:

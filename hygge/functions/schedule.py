@@ -9,6 +9,7 @@ accepted. Seconds are parsed and checked, and ignored for the slot (a minute is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,8 +17,8 @@ from hygge.errors import ConfigError
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-# (name, low, high, names)
-_FIELDS = (
+FieldSpec = tuple[str, int, int, Sequence[str]]  # name, low, high, names
+_FIELDS: tuple[FieldSpec, ...] = (
     ("second", 0, 59, ()),
     ("minute", 0, 59, ()),
     ("hour", 0, 23, ()),
@@ -54,12 +55,12 @@ def parse_schedule(text: str, setting: str = "HYGGE_SCHEDULE") -> Schedule:
             hint=f"e.g. {setting}=0 0 2 * * * (02:00 UTC nightly)",
         )
     values = [_field(part, spec, setting, text) for part, spec in zip(fields, _FIELDS, strict=True)]
-    weekdays = frozenset(day % 7 for day in values[5])
-    return Schedule(*values[:5], weekdays=weekdays)
+    seconds, minutes, hours, days, months, weekdays = values
+    return Schedule(seconds, minutes, hours, days, months, frozenset(d % 7 for d in weekdays))
 
 
 def _field(
-    part: str, spec: tuple[str, int, int, tuple[str, ...]], setting: str, text: str
+    part: str, spec: FieldSpec, setting: str, text: str
 ) -> frozenset[int]:
     name, low, high, names = spec
     allowed: set[int] = set()
@@ -75,7 +76,7 @@ def _field(
     return frozenset(allowed)
 
 
-def _item(item: str, low: int, high: int, names: tuple[str, ...]) -> range:
+def _item(item: str, low: int, high: int, names: Sequence[str]) -> range:
     body, _, step_text = item.partition("/")
     step = _number(step_text, 1, high or 1, names=()) if step_text else 1
     if body == "*":
@@ -91,7 +92,7 @@ def _item(item: str, low: int, high: int, names: tuple[str, ...]) -> range:
     return range(first, last + 1, step)
 
 
-def _number(text: str, low: int, high: int, names: tuple[str, ...]) -> int:
+def _number(text: str, low: int, high: int, names: Sequence[str]) -> int:
     if text in names:
         return names.index(text) + (1 if len(names) == 12 else 0)
     if not text.isdigit():

@@ -149,9 +149,13 @@ async def _land(client: Any, instance_id: str, entity: str, key: str, now: datet
         try:
             await client.raise_event(instance_id, LANDING_EVENT, key)
         except Exception as exc:  # the SDK raises a bare Exception when the run just ended
-            log.info("landing run %s ended as %s arrived (%s); starting anew", instance_id, key, exc)
+            log.info(
+                "landing run %s ended as %s arrived (%s); starting anew", instance_id, key, exc
+            )
         else:
-            log.info("landing blob %s: run %s is active; it will make another pass", key, instance_id)
+            log.info(
+                "landing blob %s: run %s is active; it will make another pass", key, instance_id
+            )
             return
     run_input = RunInput(
         request=RunRequest(entities=[entity]),

@@ -93,34 +93,36 @@ class TaskHub:
 
     async def _post(self, url: str, data: Any = None, *args: Any, **kwargs: Any) -> list[Any]:
         self.requests.append(("POST", url))
-        parts = urlsplit(url)
-        path = unquote(parts.path).removeprefix(urlsplit(RPC).path).split("/")
+        path = unquote(urlsplit(url).path).removeprefix(urlsplit(RPC).path).split("/")
+        payload = json.loads(data) if data else None
         if path[0] == "orchestrators":
-            name, instance_id = path[1], path[2]
-            existing = self.instances.get(instance_id)
-            if existing is not None and existing.status in ACTIVE:
-                return [409, f"An instance with ID '{instance_id}' already exists."]
-            payload = json.loads(data) if data else None
-            self.instances[instance_id] = Instance(name, instance_id, payload)
-            self.started.append(instance_id)
-            return [202, {"id": instance_id}]
-        if path[0] == "instances" and len(path) >= 4 and path[2] == "raiseEvent":
-            instance = self.instances.get(path[1])
-            if instance is None:
-                return [404, None]
-            if instance.status not in ACTIVE:
-                return [410, None]
-            instance.events.append((path[3], json.loads(data) if data else None))
-            return [202, None]
-        if path[0] == "instances" and len(path) >= 3 and path[2] == "terminate":
-            instance = self.instances.get(path[1])
-            if instance is None:
-                return [404, None]
-            if instance.status not in ACTIVE:
-                return [410, None]
-            instance.status = "Terminated"
-            return [202, None]
+            return self._start(path[1], path[2], payload)
+        if path[0] == "instances" and len(path) >= 3:
+            return self._act(path[1], path[2:], payload)
         return [400, {"ExceptionMessage": f"no such endpoint: {url}"}]
+
+    def _start(self, name: str, instance_id: str, payload: Any) -> list[Any]:
+        existing = self.instances.get(instance_id)
+        if existing is not None and existing.status in ACTIVE:
+            return [409, f"An instance with ID '{instance_id}' already exists."]
+        self.instances[instance_id] = Instance(name, instance_id, payload)
+        self.started.append(instance_id)
+        return [202, {"id": instance_id}]
+
+    def _act(self, instance_id: str, action: list[str], payload: Any) -> list[Any]:
+        """raiseEvent/<name> or terminate on an instance: 404 unknown, 410 no longer active."""
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            return [404, None]
+        if instance.status not in ACTIVE:
+            return [410, None]
+        if action[0] == "raiseEvent":
+            instance.events.append((action[1], payload))
+        elif action[0] == "terminate":
+            instance.status = "Terminated"
+        else:
+            return [400, {"ExceptionMessage": f"no such action: {action}"}]
+        return [202, None]
 
     async def _get(self, url: str, *args: Any, **kwargs: Any) -> list[Any]:
         self.requests.append(("GET", url))

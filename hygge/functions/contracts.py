@@ -23,11 +23,15 @@ __all__ = [
     "EntityInput",
     "EntityOutcome",
     "EntityTaskRef",
+    "FailureRef",
+    "PlanInput",
     "PlanResult",
     "Progress",
     "RunInput",
     "RunRequest",
     "RunSummary",
+    "StepOutcome",
+    "SummaryInput",
     "Trigger",
 ]
 
@@ -94,7 +98,7 @@ class CheckpointRef(_Contract):
     chunks: int = 0
     done: bool = False
     partitions: list[str] = Field(default_factory=list)  # ids whose chunks may move now
-    rows_kept: int = 0
+    partition_chunks: dict[str, int] = Field(default_factory=dict)  # chunks moved, per id
 
 
 class EntityInput(_Contract):
@@ -107,21 +111,17 @@ class EntityInput(_Contract):
     retries: int = 0  # transient failures retried inside activities, summed
 
 
-class ActivityInput(_Contract):
-    """The input of the begin / move_chunk / commit / abort activities.
+class FailureRef(_Contract):
+    """A step's failure as data (the engine's `RunError`, and the phase of the checkpoint
+    saved then): what `abort` needs to end the run by the engine's own policy."""
 
-    `attempt` is derived from the orchestration instance id, the step and the chunk number,
-    so a redelivered activity carries the same one and repeats nothing.
-    """
-
-    task: EntityTaskRef
-    instance_id: str  # the run_entity instance calling
-    attempt: str
-    checkpoint: CheckpointRef | None = None
-    partition: str | None = None  # move_chunk of one partition; None: the next not done
-    error: str | None = None  # abort: the failure that ends the run
-    error_type: str | None = None
-    cancelled: bool = False  # abort because of a cancel: keep the checkpoint
+    kind: Literal["terminal", "transient"]
+    type: str
+    message: str
+    where: str | None = None
+    category: Literal["locked", "config", "other"] = "other"
+    ours: bool = False
+    saved_phase: str | None = None
 
 
 class EntityOutcome(_Contract):
@@ -148,13 +148,48 @@ class EntityOutcome(_Contract):
         return f"{self.flow}.{self.entity}"
 
 
+class ActivityInput(_Contract):
+    """The input of the begin / move_chunk / commit / abort activities.
+
+    `attempt` is derived from the orchestration instance id, the step and the chunk number,
+    so a redelivered activity carries the same one and repeats nothing.
+    """
+
+    task: EntityTaskRef
+    instance_id: str  # the run_entity instance calling
+    attempt: str
+    checkpoint: CheckpointRef | None = None
+    partition: str | None = None  # move_chunk of one partition; None: the next not done
+    failure: FailureRef | None = None  # abort: the failure that ends the run
+    cancelled: bool = False  # abort because of a cancel: keep the checkpoint
+
+
+class StepOutcome(_Contract):
+    """What begin and move_chunk return: the new checkpoint reference, or the failure left
+    after the activity's own retries (then the orchestrator calls `abort`)."""
+
+    checkpoint: CheckpointRef | None = None
+    failure: FailureRef | None = None
+    retries: int = 0  # transient failures retried inside the activity
+    redelivered: bool = False  # the step had been done already: nothing was repeated
+    outcome: EntityOutcome | None = None  # commit: how the entity ended
+
+
+class PlanInput(_Contract):
+    """The input of the plan activity: the run and its instance id."""
+
+    run_id: str
+    run: RunInput
+
+
 class PlanResult(_Contract):
     """What the plan activity returns: the entities to run, in plan order."""
 
     coordinator: str
     coordinator_run_id: str
     tasks: list[EntityTaskRef] = Field(default_factory=list)
-    workspace_digest: str = ""
+    max_parallel: int = 8  # HYGGE_MAX_PARALLEL_ENTITIES when it was planned
+    previews: list[EntityOutcome] = Field(default_factory=list)  # a dry run's, per entity
 
 
 class Progress(_Contract):
@@ -188,3 +223,14 @@ class RunSummary(_Contract):
     rows: int = 0
     outcomes: list[EntityOutcome] = Field(default_factory=list)
     message: str | None = None
+
+
+class SummaryInput(_Contract):
+    """The input of the summary activity: the plan and every entity's outcome."""
+
+    run_id: str
+    run: RunInput
+    plan: PlanResult
+    outcomes: list[EntityOutcome] = Field(default_factory=list)
+    not_started: list[EntityTaskRef] = Field(default_factory=list)  # cancelled before start
+    cancelled: bool = False

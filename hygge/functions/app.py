@@ -9,7 +9,7 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
-from hygge.functions import starters
+from hygge.functions import orchestration, starters
 from hygge.functions.telemetry import configure_telemetry
 
 
@@ -18,4 +18,5 @@ def build_app() -> df.DFApp:
     configure_telemetry()
     app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
     app.register_functions(starters.bp)
+    app.register_functions(orchestration.bp)
     return app

@@ -49,8 +49,31 @@ def indexed() -> dict[str, Any]:
     return {f.get_function_name(): json.loads(f.get_function_json()) for f in functions}
 
 
-def test_the_app_holds_exactly_the_starters() -> None:
-    assert set(indexed()) == set(STARTERS)
+ORCHESTRATORS = ("run_workspace", "run_entity")
+ACTIVITIES = ("plan", "begin", "move_chunk", "commit", "abort", "summary")
+
+
+def test_the_app_holds_exactly_the_starters_orchestrators_and_activities() -> None:
+    assert sorted(indexed()) == sorted([*STARTERS, *ORCHESTRATORS, *ACTIVITIES])
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [*((name, "orchestrationTrigger") for name in ORCHESTRATORS)]
+    + [*((name, "activityTrigger") for name in ACTIVITIES)],
+)
+def test_orchestrators_and_activities_have_only_their_durable_trigger(name: str, kind: str) -> None:
+    bindings = indexed()[name]["bindings"]
+
+    assert [b["type"] for b in bindings] == [kind]
+
+
+def test_only_the_http_starters_are_http_functions_and_all_need_a_function_key() -> None:
+    http = [f for f in build_app().get_functions() if f.is_http_function()]
+
+    assert sorted(f.get_function_name() for f in http) == sorted(
+        name for name, (kind, _, _) in STARTERS.items() if kind == "httpTrigger"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(STARTERS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
 import azure.functions as func
@@ -222,3 +223,82 @@ def test_cancel_of_a_finished_run_is_409_and_of_an_unknown_one_404(hub: TaskHub)
 
     assert (done, missing) == (409, 404)
     assert "Completed" in done_answer["error"]
+
+
+def list_request(**params: str) -> func.HttpRequest:
+    return func.HttpRequest("GET", "https://app.example.net/api/runs", params=params, body=b"")
+
+
+def append_journal_rows(count: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from hygge.config import load_workspace
+    from hygge.engine.runner import local_context
+    from hygge.state.config import open_state
+    from hygge.state.journal import JournalRow
+
+    workspace = load_workspace(source=os.environ["HYGGE_WORKSPACE"])
+    here = local_context()
+    state = open_state(
+        workspace.project.state,
+        workspace.root,
+        clock=here.clock,
+        host=here.host,
+        journal_dir=workspace.journal_dir,
+        workspace=workspace.name,
+        connections=workspace.project.connections,
+    )
+    start = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    for index in range(count):
+        flow, entity = ("sales", "orders") if index % 2 == 0 else ("stock", "levels")
+        state.append_journal(
+            JournalRow(
+                entity_run_id=f"run-{index}",
+                coordinator_run_id="c",
+                flow_run_id="f",
+                coordinator="shop",
+                flow=flow,
+                entity=entity,
+                start_time=start + timedelta(minutes=index),
+                finish_time=start + timedelta(minutes=index, seconds=30),
+                status="success",
+                run_type="full_drop",
+                row_count=index,
+            )
+        )
+
+
+def test_recent_runs_come_from_the_journal_newest_first(published: PublishedWorkspace) -> None:
+    append_journal_rows(5)
+
+    everything = asyncio.run(runs_api.list_runs(list_request(limit="3")))
+    sales = asyncio.run(runs_api.list_runs(list_request(flow="sales")))
+
+    assert everything.status_code == sales.status_code == 200
+    assert [r["entity_run_id"] for r in json.loads(everything.get_body())["runs"]] == [
+        "run-4",
+        "run-3",
+        "run-2",
+    ]
+    assert [r["entity_run_id"] for r in json.loads(sales.get_body())["runs"]] == [
+        "run-4",
+        "run-2",
+        "run-0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "said"),
+    [
+        pytest.param({"limit": "0"}, 400, "limit:", id="limit-zero"),
+        pytest.param({"limit": "lots"}, 400, "limit:", id="limit-text"),
+        pytest.param({"flow": "nope"}, 404, "unknown flow(s) nope", id="unknown-flow"),
+    ],
+)
+def test_recent_runs_refuse_a_bad_query(
+    published: PublishedWorkspace, params: dict[str, str], code: int, said: str
+) -> None:
+    response = asyncio.run(runs_api.list_runs(list_request(**params)))
+
+    assert response.status_code == code
+    assert said in json.loads(response.get_body())["error"]

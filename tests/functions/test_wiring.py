@@ -59,8 +59,10 @@ def test_the_app_holds_exactly_the_starters_orchestrators_and_activities() -> No
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [*((name, "orchestrationTrigger") for name in ORCHESTRATORS)]
-    + [*((name, "activityTrigger") for name in ACTIVITIES)],
+    [
+        *((name, "orchestrationTrigger") for name in ORCHESTRATORS),
+        *((name, "activityTrigger") for name in ACTIVITIES),
+    ],
 )
 def test_orchestrators_and_activities_have_only_their_durable_trigger(name: str, kind: str) -> None:
     bindings = indexed()[name]["bindings"]

@@ -105,9 +105,15 @@ async def run_on_schedule(
         if timer.past_due:
             log.warning("the timer fired late for slot %s; starting its run now", slot_name(slot))
         run_input = RunInput(request=RunRequest(), trigger="timer", requested_at=_iso(moment))
-        await client.start_new(
-            runs_api.ORCHESTRATOR, instance_id, run_input.model_dump(mode="json")
-        )
+        try:
+            await client.start_new(
+                runs_api.ORCHESTRATOR, instance_id, run_input.model_dump(mode="json")
+            )
+        except Exception:  # the SDK raises a bare Exception; another fire may have won
+            if await client.get_status(instance_id):
+                log.info("another fire of slot %s started %s first", slot_name(slot), instance_id)
+                return None
+            raise
         log.info("started the scheduled run %s", instance_id)
     return instance_id
 
@@ -144,27 +150,37 @@ async def run_on_blob(name: str, client: Any, now: datetime | None = None) -> li
 
 async def _land(client: Any, instance_id: str, entity: str, key: str, now: datetime) -> None:
     """One entity's singleton: signal it when active, else (re)start it."""
-    status = await client.get_status(instance_id)
-    if status and runs_api.state_of(status) in runs_api.ACTIVE:
-        try:
-            await client.raise_event(instance_id, LANDING_EVENT, key)
-        except Exception as exc:  # the SDK raises a bare Exception when the run just ended
-            log.info(
-                "landing run %s ended as %s arrived (%s); starting anew", instance_id, key, exc
-            )
-        else:
-            log.info(
-                "landing blob %s: run %s is active; it will make another pass", key, instance_id
-            )
-            return
+    if await _signal(client, instance_id, key):
+        return
     run_input = RunInput(
         request=RunRequest(entities=[entity]),
         trigger="blob",
         requested_at=_iso(now),
         landing_paths=[key],
     )
-    await client.start_new(runs_api.ORCHESTRATOR, instance_id, run_input.model_dump(mode="json"))
+    try:
+        await client.start_new(
+            runs_api.ORCHESTRATOR, instance_id, run_input.model_dump(mode="json")
+        )
+    except Exception:  # the SDK raises a bare Exception; another arrival may have started it
+        if await _signal(client, instance_id, key):
+            return
+        raise
     log.info("landing blob %s: started run %s", key, instance_id)
+
+
+async def _signal(client: Any, instance_id: str, key: str) -> bool:
+    """Raise the arrival to the entity's landing run if it is active; whether it was."""
+    status = await client.get_status(instance_id)
+    if status and runs_api.state_of(status) in runs_api.ACTIVE:
+        try:
+            await client.raise_event(instance_id, LANDING_EVENT, key)
+        except Exception as exc:  # the SDK raises a bare Exception when the run just ended
+            log.info("landing run %s ended as %s arrived (%s)", instance_id, key, exc)
+            return False
+        log.info("landing blob %s: run %s is active; it makes another pass", key, instance_id)
+        return True
+    return False
 
 
 def _iso(moment: datetime) -> str:

@@ -201,3 +201,44 @@ def test_log_records_of_a_landing_start_carry_the_run_and_entity(
     assert getattr(record, "hygge.run_id") == "hygge-landing-sales.orders"
     assert getattr(record, "hygge.entity") == "sales.orders"
     assert record.getMessage().startswith("[run=hygge-landing-sales.orders flow=sales")
+
+
+def racing_client(hub: TaskHub, instance_id: str, status: str = "Running"):
+    """A client whose first status query misses an instance another starter creates just
+    after it (two fires or two arrivals at once)."""
+    client = hub.client()
+    answer = client._get_async_request
+    seen = {"first": True}
+
+    async def late(url: str, *args: object, **kwargs: object):
+        result = await answer(url, *args, **kwargs)
+        if seen["first"] and instance_id in url:
+            seen["first"] = False
+            hub.add(instance_id, status, input={"request": {}, "requested_at": "x"})
+        return result
+
+    client._get_async_request = late
+    return client
+
+
+def test_two_fires_of_one_slot_at_once_start_one_run(
+    hub: TaskHub, published: PublishedWorkspace
+) -> None:
+    slot = "hygge-timer-2026-12-07T02:00Z"
+
+    started = asyncio.run(run_on_schedule(timer(), racing_client(hub, slot), now=NIGHT))
+
+    assert started is None
+    assert hub.started == []  # the other fire's instance stands; nothing replaced it
+
+
+def test_two_arrivals_at_once_start_one_landing_run_and_signal_it(
+    hub: TaskHub, published: PublishedWorkspace
+) -> None:
+    singleton = "hygge-landing-sales.orders"
+    client = racing_client(hub, singleton)
+
+    asyncio.run(run_on_blob(landing(published, "sales/orders/second.parquet"), client))
+
+    assert hub.started == []
+    assert hub.instances[singleton].events == [(LANDING_EVENT, "sales/orders/second.parquet")]

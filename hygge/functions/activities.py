@@ -44,7 +44,7 @@ from hygge.functions.contracts import (
     SummaryInput,
 )
 from hygge.functions.deliveries import chunk_delivery
-from hygge.functions.session import Session, open_session, task_digest
+from hygge.functions.session import Session, cached_task, open_session, task_digest
 from hygge.state.heartbeat import Heartbeat, heartbeat_interval
 from hygge.types import RunStatus
 
@@ -67,7 +67,7 @@ _sleep: Sleep = time.sleep  # tests replace it to skip the machine's pauses
 
 def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanResult:
     """Load and plan the workspace: one small reference per entity (a dry run: previews)."""
-    session = session or open_session()
+    session = session or open_session(fresh=True)
     plan = session.plan(payload.run.request, coordinator_run_id=run_hash(payload.run_id))
     dry_run = payload.run.request.dry_run
     refs = [
@@ -114,7 +114,7 @@ def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanRes
 def begin_activity(payload: ActivityInput, session: Session | None = None) -> StepOutcome:
     """`begin` with the run's attempt id: a redelivered begin returns what it began."""
     session = session or open_session()
-    task, failure = _task(session, payload.task)
+    session, task, failure = _task(session, payload.task)
     if task is None:
         return StepOutcome(failure=failure)
 
@@ -127,7 +127,7 @@ def begin_activity(payload: ActivityInput, session: Session | None = None) -> St
 def move_chunk_activity(payload: ActivityInput, session: Session | None = None) -> StepOutcome:
     """One chunk of one partition, bounded by `HYGGE_CHUNK_SECONDS`, saved before it returns."""
     session = session or open_session()
-    task, failure = _task(session, payload.task)
+    session, task, failure = _task(session, payload.task)
     if task is None:
         return StepOutcome(failure=failure)
     budget = chunk_budget(session)
@@ -161,7 +161,7 @@ def commit_activity(payload: ActivityInput, session: Session | None = None) -> S
     """Publish, watermark, journal; a commit delivered again after it finished finds its
     journal row and returns that outcome."""
     session = session or open_session()
-    task, failure = _task(session, payload.task)
+    session, task, failure = _task(session, payload.task)
     if task is None:
         return StepOutcome(failure=failure)
     state = session.state
@@ -185,7 +185,7 @@ def abort_activity(payload: ActivityInput, session: Session | None = None) -> En
     before), interrupt (publishing had begun: keep the checkpoint), or cancel (keep it)."""
     session = session or open_session()
     ref = payload.task
-    task, failure = _task(session, ref)
+    session, task, failure = _task(session, ref)
     if task is None:
         assert failure is not None
         return _failed(ref, failure.message, failure.type)
@@ -216,7 +216,7 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
     if payload.not_started:
         session = session or open_session()
         for ref in payload.not_started:
-            task, _ = _task(session, ref)
+            session, task, _ = _task(session, ref)
             if task is None:
                 continue
             why = "not started: the run was cancelled"
@@ -313,12 +313,16 @@ class _Redelivered(Exception):
         self.checkpoint = checkpoint
 
 
-def _task(session: Session, ref: EntityTaskRef) -> tuple[EntityTask | None, FailureRef | None]:
+def _task(
+    session: Session, ref: EntityTaskRef
+) -> tuple[Session, EntityTask | None, FailureRef | None]:
+    """The session to go on with, and the entity's task or why there is none."""
     try:
-        return session.task_for(ref), None
+        session, task = cached_task(session, ref)
     except HyggeError as error:
         described = describe_failure(error, where="plan")
-        return None, FailureRef(**described.model_dump())
+        return session, None, FailureRef(**described.model_dump())
+    return session, task, None
 
 
 def _saved(task: EntityTask, session: Session) -> Checkpoint | None:

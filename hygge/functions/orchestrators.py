@@ -31,6 +31,7 @@ from hygge.functions.contracts import (
     EntityInput,
     EntityOutcome,
     EntityTaskRef,
+    FailureRef,
     PlanInput,
     PlanResult,
     Progress,
@@ -182,7 +183,7 @@ def run_entity(context: Any) -> Orchestration:
         return outcome.model_copy(update=update).model_dump(mode="json")
 
     if ref is None:
-        begun = StepOutcome.model_validate((yield context.call_activity("begin", payload(None))))
+        begun = yield from _step(context, "begin", payload(None))
         retries += begun.retries
         if begun.failure is not None or begun.checkpoint is None:
             ended = yield context.call_activity("abort", payload(None, failure=begun.failure))
@@ -210,8 +211,7 @@ def run_entity(context: Any) -> Orchestration:
         winner = yield context.task_any([moving, cancel])
         if winner is not moving:
             yield moving  # let the chunks in flight end (and checkpoint) before stopping
-        results = [moving.result] if len(chunks) == 1 else moving.result
-        steps = [StepOutcome.model_validate(result) for result in results]
+        steps = _chunk_outcomes(moving.result, len(chunks))
         moved_here += len(steps)
         calls += len(steps)
         retries += sum(step.retries for step in steps)
@@ -222,12 +222,40 @@ def run_entity(context: Any) -> Orchestration:
         if failure is not None:
             ended = yield context.call_activity("abort", payload(ref, failure=failure))
             return finish(EntityOutcome.model_validate(ended))
-    committed = StepOutcome.model_validate((yield context.call_activity("commit", payload(ref))))
+    committed = yield from _step(context, "commit", payload(ref))
     retries += committed.retries
     if committed.failure is not None or committed.outcome is None:
         ended = yield context.call_activity("abort", payload(ref, failure=committed.failure))
         return finish(EntityOutcome.model_validate(ended))
     return finish(committed.outcome)
+
+
+def _step(context: Any, name: str, payload: dict[str, Any]) -> Generator[Any, Any, StepOutcome]:
+    """An activity's StepOutcome; an activity that raised (the host reports a crash, a bug)
+    is a terminal failure, ended by abort like any other."""
+    try:
+        result = yield context.call_activity(name, payload)
+    except Exception as error:
+        return StepOutcome(failure=_crashed(name, error))
+    return StepOutcome.model_validate(result)
+
+
+def _chunk_outcomes(result: Any, count: int) -> list[StepOutcome]:
+    """The StepOutcomes of one round of chunks (one, or a task_all's list); a failed task's
+    exception as a failure."""
+    if isinstance(result, Exception):
+        return [StepOutcome(failure=_crashed("move_chunk", result))]
+    results = [result] if count == 1 else list(result)
+    return [StepOutcome.model_validate(item) for item in results]
+
+
+def _crashed(name: str, error: BaseException) -> FailureRef:
+    return FailureRef(
+        kind="terminal",
+        type="ActivityFailed",
+        message=f"the {name} activity failed: {_reason(error)}",
+        where=name,
+    )
 
 
 def _entity_outcome(ref: EntityTaskRef, child: Any) -> EntityOutcome:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from hygge.state.clock import utc_now
 from hygge.state.config import open_state
 from hygge.state.owner import check_state_owner, claim_state
 
-__all__ = ["Session", "activity_context", "open_session", "task_digest"]
+__all__ = ["Session", "activity_context", "cached_task", "open_session", "task_digest"]
 
 
 def activity_context() -> RunContext:
@@ -87,10 +88,39 @@ def task_digest(task: EntityTask) -> str:
     return hashlib.sha256(settings.encode()).hexdigest()[:16]
 
 
-def open_session(env: Mapping[str, str] | None = None) -> Session:
-    """Settings, workspace and state, read now (an activity reads them on every call: a
-    pushed workspace counts from the next run on)."""
+_sessions: dict[tuple[str, str], Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def open_session(env: Mapping[str, str] | None = None, *, fresh: bool = False) -> Session:
+    """Settings, workspace and state. The plan activity reads them `fresh`; the others reuse
+    this worker's last session of the same workspace, and read it again when the entity's
+    task is not the one the run planned (`cached_task`)."""
     env = os.environ if env is None else env
+    key = (env.get("HYGGE_WORKSPACE", ""), env.get("HYGGE_STORAGE_CONNECTION", ""))
+    with _sessions_lock:
+        cached = None if fresh else _sessions.get(key)
+    if cached is not None:
+        return cached
+    session = _open(env)
+    with _sessions_lock:
+        _sessions[key] = session
+    return session
+
+
+def cached_task(session: Session, ref: EntityTaskRef) -> tuple[Session, EntityTask]:
+    """The entity's task from `session`, or from a fresh one when the cached workspace is
+    older than the run's plan (its digest differs); ConfigError as `Session.task_for`."""
+    try:
+        return session, session.task_for(ref)
+    except ConfigError:
+        if not ref.workspace_digest:
+            raise
+    fresh = open_session(fresh=True)
+    return fresh, fresh.task_for(ref)
+
+
+def _open(env: Mapping[str, str]) -> Session:
     settings = read_settings(env)
     workspace = load_workspace(source=settings.workspace, env=env)
     context = activity_context()

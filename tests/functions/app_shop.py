@@ -198,6 +198,7 @@ def activity_process(
     assert process.stdin is not None
     process.stdin.write(json.dumps(payload))
     process.stdin.close()
+    process.stdin = None  # communicate() must not flush it again
     return process
 
 
@@ -209,3 +210,27 @@ def _serve() -> None:
 
 if __name__ == "__main__":
     _serve()
+
+
+def wait_stopped(process: subprocess.Popen[str], timeout: float = 120.0) -> None:
+    """Until `process` stopped itself (an injected `point:stop` fault); AssertionError if it
+    ended or took longer."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the activity process ended ({process.returncode}) unstopped: "
+                                 f"{process.stderr.read() if process.stderr else ''}")
+        stat = Path(f"/proc/{process.pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "T":
+            return
+        time.sleep(0.05)
+    raise AssertionError("the activity process never reached its fault point")
+
+
+def answer(process: subprocess.Popen[str], timeout: float = 300.0) -> Any:
+    """The JSON an activity process printed; AssertionError naming its stderr if none."""
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, f"activity process failed ({process.returncode}): {err}"
+    return json.loads(out.strip().splitlines()[-1])

@@ -56,3 +56,76 @@ def test_a_run_moves_every_entity_in_chunks_and_store_equals_source(shop):
     ]
     assert {r["coordinator_run_id"] for r in rows} == {summary["coordinator_run_id"]}
     assert not [n for n in shop.state_names() if "/locks/" in n or "/checkpoints/" in n]
+
+
+def test_fifty_entities_fan_out_under_the_cap_and_a_bad_one_fails_alone(shop):
+    entities = [f"e{number:02d}" for number in range(50)]
+    shop.write_workspace(entities)
+    for number, entity in enumerate(entities):
+        shop.land(entity, range(number * 100, number * 100 + 20))
+    shop.put(shop.landing, "sales/e13/0000.parquet", b"this is not parquet")  # e13 is broken
+
+    replay, instance = _run("hygge-run-fifty")
+
+    summary = instance.output
+    assert (summary["entities"], summary["succeeded"], summary["failed"]) == (50, 49, 1)
+    assert replay.max_children_running["hygge-run-fifty"] == 4  # HYGGE_MAX_PARALLEL_ENTITIES
+    children = [i for i in replay.instances if i.startswith("hygge-run-fifty:")]
+    assert sorted(children) == [f"hygge-run-fifty:sales.{e}" for e in entities]
+    failed = next(o for o in summary["outcomes"] if o["status"] == "fail")
+    assert failed["entity"] == "e13"
+    assert "e13" in failed["message"] or "parquet" in failed["message"].lower()
+    for entity in ("e00", "e12", "e14", "e49"):
+        assert content_hash(shop.lake_frame(entity)) == content_hash(shop.source_frame(entity))
+    assert shop.lake_frame("e13").is_empty()  # the store is as before the failed run
+    statuses = sorted((r["entity"], r["status"]) for r in shop.journal_rows())
+    assert ("e13", "fail") in statuses and len(statuses) == 50
+    assert instance.custom_status["phase"] == "done"
+    assert instance.custom_status["finished"] == 50
+
+    # Replay determinism: every instance's whole history, replayed, yields the same actions.
+    for child in replay.instances.values():
+        again = replay.replay(child.id)
+        assert again["actions"] == child.states[-1]["actions"], child.id
+        assert again["output"] == child.states[-1]["output"], child.id
+        assert again["isDone"] is True
+
+
+def test_a_long_entity_continues_as_new_so_its_history_stays_bounded(shop, monkeypatch):
+    from hygge.functions import orchestrators
+
+    monkeypatch.setattr(orchestrators, "CHUNKS_PER_EPISODE", 3)
+    shop.write_workspace(["orders"], checkpoint_rows=100)
+    shop.land("orders", range(1_000), files=10)  # 10 chunks of 100 rows
+
+    replay, instance = _run("hygge-run-long")
+
+    entity = replay.instances["hygge-run-long:sales.orders"]
+    outcome = instance.output["outcomes"][0]
+    assert (outcome["status"], outcome["rows"]) == ("success", 1_000)
+    assert outcome["chunks"] in (10, 11)  # 10 of 100 rows (and one finding the end, maybe)
+    assert entity.executions == 4  # 3 + 3 + 3 + the rest: continued as new three times
+    assert outcome["episodes"] == 3
+    # A history holds one execution's events: bounded by the chunks of one episode, not the run.
+    assert entity.longest_history <= 2 + 3 * (3 + 3) + 12
+    assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
+    assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 1_000)]
+
+
+def test_a_workspace_that_does_not_load_ends_the_run_with_its_reason(shop):
+    shop.put(shop.config, "shop/hygge.yml", b"name: shop\nconnections: [nope\n")
+
+    _, instance = _run("hygge-run-broken")
+
+    assert instance.output["entities"] == 0
+    assert instance.output["message"].startswith("the run could not be planned: ")
+    assert "hygge.yml" in instance.output["message"]
+
+
+def test_unknown_entities_are_named_and_nothing_runs(shop):
+    shop.write_workspace(["orders"])
+
+    _, instance = _run("hygge-run-unknown", RunRequest(entities=["sales.nope"]))
+
+    assert "nope" in instance.output["message"]
+    assert shop.journal_rows() == []

@@ -100,7 +100,7 @@ class StubActivities:
         return EntityOutcome(
             flow=given.task.flow,
             entity=given.task.entity,
-            status=RunStatus.NOT_RUN if given.cancelled else RunStatus.FAIL,
+            status=RunStatus.FAIL,  # the engine journals a cancel as a fail (`Cancelled`)
             run_type=given.task.run_type,
             message=failure.message if failure else "cancelled",
             error_type=failure.type if failure else "Cancelled",

@@ -302,3 +302,20 @@ def test_recent_runs_refuse_a_bad_query(
 
     assert response.status_code == code
     assert said in json.loads(response.get_body())["error"]
+
+
+def test_cancel_of_a_running_run_raises_the_cancel_event_to_it_and_its_entities(
+    hub: TaskHub,
+) -> None:
+    from hygge.functions.cancel import CANCEL_EVENT
+
+    progress = {"phase": "running", "running": ["sales.orders"]}
+    run = hub.add("hygge-run-live", "Running", custom_status=progress)
+    child = hub.add("hygge-run-live:sales.orders", "Running")
+
+    status, answer = get(hub, "hygge-run-live", "/cancel")
+
+    assert status == 202
+    assert answer == {"id": "hygge-run-live", "cancel": "requested"}
+    assert [name for name, _ in run.events] == [CANCEL_EVENT]
+    assert [name for name, _ in child.events] == [CANCEL_EVENT]

@@ -40,8 +40,12 @@ MAX_LIMIT = 500
 
 def json_response(status: int, body: Any) -> func.HttpResponse:
     return func.HttpResponse(
-        json.dumps(body, default=str), status_code=status, mimetype="application/json"
+        json.dumps(body, default=_plain), status_code=status, mimetype="application/json"
     )
+
+
+def _plain(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def error_response(status: int, message: str, **extra: Any) -> func.HttpResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import datetime
 from typing import Any
 
 import azure.functions as func
@@ -174,6 +175,7 @@ def test_status_of_a_running_run_shows_progress_and_each_entity(hub: TaskHub) ->
 
     assert status == 200
     assert answer["status"] == "Running"
+    assert datetime.fromisoformat(answer["created"]).tzinfo is not None
     assert answer["progress"] == progress
     assert answer["summary"] is None
     assert [(e["entity"], e["state"], e["rows"], e["chunks"]) for e in answer["entities"]] == [

@@ -8,12 +8,12 @@ blob): `..` or `.` parts, an absolute or empty part, backslashes, percent-encodi
 characters, text that is not NFC Unicode, and names starting with `_` or `.` (hygge's own
 `_staging`/`_tmp` names and tools' metadata, which file homes skip too).
 
-While a landing run of an entity is running, an arrival raises the event `LANDING_EVENT` on
-it (data: the blob key) instead of starting a second run; `run_workspace` drains those events
-after a pass and, if any came, runs another pass (`continue_as_new`), so a burst of arrivals
-coalesces into the passes it needs. Nothing is lost if an event is missed at the very end of a
-run: the blob stays in the landing container and the entity's next run reads every file its
-ledger has not loaded.
+While a landing run of an entity is active, an arrival raises the event `LANDING_EVENT` on
+it (data: the blob key) instead of starting a second run, and an arrival after it ended starts
+it again. The event is how the run can learn that another pass is needed; `run_workspace` does
+not act on it yet (its events stay in the instance's history). No file is lost either way: the
+blob stays in the landing container and the entity's next run (the next arrival's, or the
+scheduled one) reads every file its ledger has not loaded.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@
 
 None of them imports polars or pyarrow (`GET /api/runs` does, when called: the journal is
 parquet). A timer slot starts at most one run however often it fires; a landing run is a
-singleton per entity, and arrivals during it are raised to it as events (`landing.py`).
+singleton per entity, and arrivals during it are raised to it as an event (`landing.py`).
 """
 
 from __future__ import annotations
@@ -178,7 +178,9 @@ async def _signal(client: Any, instance_id: str, key: str) -> bool:
         except Exception as exc:  # the SDK raises a bare Exception when the run just ended
             log.info("landing run %s ended as %s arrived (%s)", instance_id, key, exc)
             return False
-        log.info("landing blob %s: run %s is active; it makes another pass", key, instance_id)
+        log.info(
+            "landing blob %s: run %s is active; raised %s to it", key, instance_id, LANDING_EVENT
+        )
         return True
     return False
 

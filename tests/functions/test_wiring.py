@@ -138,6 +138,10 @@ get = func.HttpRequest("GET", "http://x/api/runs/" + run_id, route_params={"id":
 assert asyncio.run(runs_api.get_run(get, hub.client())).status_code == 200
 asyncio.run(starters.run_on_blob(sys.argv[1] + "/sales/orders/x.parquet", hub.client()))
 assert len(hub.started) == 3, hub.started
+hub.instances[run_id].status = "Running"
+cancel = func.HttpRequest("POST", "http://x/api/runs/" + run_id + "/cancel",
+                          route_params={"id": run_id}, body=b"")
+assert asyncio.run(runs_api.cancel_run(cancel, hub.client())).status_code == 202
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("polars", "pyarrow", "deltalake"))
 print(json.dumps({"heavy": heavy, "import_seconds": t1 - t0}))
 """

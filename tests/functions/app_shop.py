@@ -95,6 +95,10 @@ class Shop:
 
     def land(self, entity: str, ids: range, *, files: int = 1) -> None:
         """`ids` as `files` parquet files under sales/<entity>/ (a name and an amount each)."""
+        self.land_named(entity, ids, "", files=files)
+
+    def land_named(self, entity: str, ids: range, tag: str, *, files: int = 1) -> None:
+        """As `land`, the files' names starting with `tag` (a later batch of files)."""
         values = list(ids)
         size = max(1, -(-len(values) // files))
         for number, start in enumerate(range(0, len(values), size)):
@@ -102,7 +106,8 @@ class Shop:
             frame = pl.DataFrame(
                 {"id": part, "amount": [v * 1.5 for v in part], "name": [f"n{v}" for v in part]}
             )
-            self.put(self.landing, f"sales/{entity}/{number:04d}.parquet", parquet_bytes(frame))
+            name = f"sales/{entity}/{tag}{number:04d}.parquet"
+            self.put(self.landing, name, parquet_bytes(frame))
 
     def names(self, container: str) -> list[str]:
         client = service(self.connection_string).get_container_client(container)

@@ -16,6 +16,7 @@ not the host's serialization or its queues.
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class ReplayDriver:
         self._queue: list[Call] = []  # scheduled, not yet run
         self._timers: list[tuple[str, int, str]] = []
         self.max_children_running: dict[str, int] = {}
+        self.orchestrator_cpu = 0.0  # CPU seconds spent inside the orchestrators' handles
 
     # -- public ------------------------------------------------------------------------------
 
@@ -161,7 +163,13 @@ class ReplayDriver:
             "input": json.dumps(instance.input),
             "upperSchemaVersion": 1,
         }
-        return json.loads(self.orchestrators[instance.name](json.dumps(context)))
+        encoded = json.dumps(context)
+        started = time.process_time()
+        try:
+            state = self.orchestrators[instance.name](encoded)
+        finally:
+            self.orchestrator_cpu += time.process_time() - started
+        return json.loads(state)
 
     def _episode(self, instance: Instance) -> None:
         instance.episodes += 1

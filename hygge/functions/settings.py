@@ -1,14 +1,7 @@
 """The Function App's settings: every `HYGGE_*` app setting, read here and nowhere else.
 
-| setting | meaning | default |
-|---|---|---|
-| `HYGGE_WORKSPACE` | `az://<container>/<prefix>` holding `hygge.yml` | required |
-| `HYGGE_STORAGE_CONNECTION` | connection string of the workspace's account (Azurite locally) | unset: managed identity |
-| `HYGGE_STORAGE_ACCOUNT_URL` | `https://<account>.blob.core.windows.net`, used when the connection string is unset | — |
-| `HYGGE_SCHEDULE` | NCRONTAB (6 fields, UTC) of the nightly run | `0 0 2 * * *` |
-| `HYGGE_CHUNK_SECONDS` | how long one move_chunk activity may move data before it checkpoints | `300` |
-| `HYGGE_MAX_PARALLEL_ENTITIES` | entity sub-orchestrations running at once in one run | `8` |
-| `HYGGE_LANDING_CONTAINER` | the container whose new blobs start landing runs | `landing` |
+`DESCRIPTIONS` says what each one holds (local.settings.sample.json and the README repeat
+it); `DEFAULTS` holds the defaults of those that have one.
 
 The Functions host resolves `%HYGGE_SCHEDULE%` and `%HYGGE_LANDING_CONTAINER%` in bindings
 itself and refuses to index a function whose setting is missing, so both are set explicitly in
@@ -36,6 +29,11 @@ CHUNK_SECONDS = "HYGGE_CHUNK_SECONDS"
 MAX_PARALLEL_ENTITIES = "HYGGE_MAX_PARALLEL_ENTITIES"
 LANDING_CONTAINER = "HYGGE_LANDING_CONTAINER"
 
+LANDING_CONNECTION = "HyggeLandingStorage"
+"""The connection the host's blob trigger reads the landing container with (not read by hygge):
+a connection string locally (`UseDevelopmentStorage=true`), in Azure the identity-based
+`HyggeLandingStorage__blobServiceUri` / `__queueServiceUri` / `__credential` / `__clientId`."""
+
 SETTING_NAMES: tuple[str, ...] = (
     WORKSPACE,
     STORAGE_CONNECTION,
@@ -52,6 +50,24 @@ DEFAULT_CHUNK_SECONDS = 300
 DEFAULT_MAX_PARALLEL_ENTITIES = 8
 DEFAULT_LANDING_CONTAINER = "landing"
 
+DESCRIPTIONS: dict[str, str] = {
+    WORKSPACE: "Where the workspace lives: az://<container>/<prefix> holding hygge.yml "
+    "(written there by `hygge publish`). Required.",
+    STORAGE_CONNECTION: "Connection string of the workspace's storage account (Azurite: "
+    "UseDevelopmentStorage=true). Unset: the app's managed identity, on the account "
+    f"{STORAGE_ACCOUNT_URL} names.",
+    STORAGE_ACCOUNT_URL: "https://<account>.blob.core.windows.net: the workspace's account, "
+    f"signed in with the managed identity when {STORAGE_CONNECTION} is unset.",
+    SCHEDULE: "NCRONTAB (six fields: second minute hour day month weekday, UTC) of the "
+    "scheduled run. Default 0 0 2 * * * (02:00 UTC nightly).",
+    CHUNK_SECONDS: "Seconds one move_chunk activity moves data before it checkpoints and "
+    "returns (10-1200; well inside host.json's functionTimeout). Default 300.",
+    MAX_PARALLEL_ENTITIES: "Entities moved at once in one run (sub-orchestrations, 1-500). "
+    "Default 8.",
+    LANDING_CONTAINER: "Container whose new blobs start a run of the entities whose home "
+    "covers them (Event Grid blob trigger). Default landing.",
+}
+
 DEFAULTS: dict[str, str] = {
     SCHEDULE: DEFAULT_SCHEDULE,
     CHUNK_SECONDS: str(DEFAULT_CHUNK_SECONDS),
@@ -65,7 +81,6 @@ MAX_PARALLEL_RANGE = (1, 500)
 
 # Container names: 3-63 lowercase letters, digits and single hyphens (Azure's rule).
 _CONTAINER = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
-_NCRONTAB_FIELD = re.compile(r"^[0-9A-Za-z*/,\-]+$")
 _WHERE = "the Function App's settings (local.settings.json locally)"
 
 
@@ -179,15 +194,13 @@ def _account_url(url: str | None) -> None:
 
 
 def _schedule(text: str) -> str:
-    fields = text.split()
-    if len(fields) != 6 or not all(_NCRONTAB_FIELD.match(field) for field in fields):
-        raise ConfigError(
-            f"{SCHEDULE} is '{text}'; the Functions timer needs an NCRONTAB expression of six "
-            "fields (second minute hour day month weekday), in UTC",
-            file=_WHERE,
-            hint=f"e.g. {SCHEDULE}={DEFAULT_SCHEDULE} (02:00 UTC nightly)",
-        )
-    return " ".join(fields)
+    from hygge.functions.schedule import parse_schedule
+
+    try:
+        parse_schedule(text, SCHEDULE)
+    except ConfigError as exc:
+        raise ConfigError(exc.detail, file=_WHERE, hint=exc.hint) from exc
+    return " ".join(text.split())
 
 
 def _integer(name: str, text: str, bounds: tuple[int, int]) -> int:

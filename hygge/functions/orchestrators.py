@@ -139,7 +139,9 @@ def _fan_out(
         while pending and not cancelled and len(running) < max(1, plan.max_parallel):
             ref = pending.pop(0)
             child = context.call_sub_orchestrator(
-                RUN_ENTITY, EntityInput(task=ref).model_dump(mode="json"), child_instance_id(run_id, ref)
+                RUN_ENTITY,
+                EntityInput(task=ref).model_dump(mode="json"),
+                child_instance_id(run_id, ref),
             )
             running[ref.qualified_name] = (ref, child)
         if not running:
@@ -174,7 +176,11 @@ def run_entity(context: Any) -> Orchestration:
 
     def payload(checkpoint: CheckpointRef | None, **more: Any) -> dict[str, Any]:
         return ActivityInput(
-            task=task, instance_id=context.instance_id, attempt=attempt, checkpoint=checkpoint, **more
+            task=task,
+            instance_id=context.instance_id,
+            attempt=attempt,
+            checkpoint=checkpoint,
+            **more,
         ).model_dump(mode="json")
 
     def finish(outcome: EntityOutcome) -> dict[str, Any]:
@@ -288,4 +294,3 @@ def _status(context: Any, progress: Progress) -> None:
         progress = progress.model_copy(update={"running": keep, "truncated": True})
         text = progress.model_dump_json()
     context.set_custom_status(progress.model_dump(mode="json"))
-

@@ -225,8 +225,10 @@ def wait_stopped(process: subprocess.Popen[str], timeout: float = 120.0) -> None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the activity process ended ({process.returncode}) unstopped: "
-                                 f"{process.stderr.read() if process.stderr else ''}")
+            raise AssertionError(
+                f"the activity process ended ({process.returncode}) unstopped: "
+                f"{process.stderr.read() if process.stderr else ''}"
+            )
         stat = Path(f"/proc/{process.pid}/stat").read_text()
         if stat.rsplit(")", 1)[1].split()[0] == "T":
             return

@@ -67,7 +67,7 @@ def test_a_chunk_killed_mid_write_is_redelivered_and_resumes_from_its_checkpoint
         redelivered.append(again)
         return again
 
-    replay, summary = _run(run_activity)
+    _, summary = _run(run_activity)
 
     assert killed == [-signal.SIGKILL]
     assert summary["outcomes"][0]["status"] == "success", summary["outcomes"][0]["message"]
@@ -98,7 +98,7 @@ def test_two_deliveries_of_one_chunk_at_once_move_it_once(shop):
         second.append(answer(other))
         return won  # Durable records one completion; the other is discarded
 
-    replay, summary = _run(run_activity)
+    _, summary = _run(run_activity)
 
     assert second[0]["redelivered"] is True  # it found the chunk moved, and moved nothing
     assert second[0]["checkpoint"]["generation"] >= 1

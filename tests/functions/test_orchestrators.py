@@ -17,7 +17,9 @@ RUN = RunInput(requested_at="2026-12-01T02:00:00Z").model_dump(mode="json")
 
 
 def _driver(stub: StubActivities, **options) -> ReplayDriver:
-    return ReplayDriver(blueprint_handles(orchestration, orchestration.ORCHESTRATORS), stub, **options)
+    return ReplayDriver(
+        blueprint_handles(orchestration, orchestration.ORCHESTRATORS), stub, **options
+    )
 
 
 class FakeClient:
@@ -32,7 +34,9 @@ class FakeClient:
         if instance is None:
             return None
         runtime = "Completed" if instance.done else "Running"
-        return SimpleNamespace(runtime_status=SimpleNamespace(value=runtime), custom_status=instance.custom_status)
+        return SimpleNamespace(
+            runtime_status=SimpleNamespace(value=runtime), custom_status=instance.custom_status
+        )
 
     async def raise_event(self, instance_id, name, data=None):
         self.raised.append(instance_id)

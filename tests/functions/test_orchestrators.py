@@ -156,3 +156,34 @@ def test_a_landing_run_without_arrivals_makes_one_pass():
 
     assert instance.executions == 1
     assert instance.output["succeeded"] == 1
+
+
+def test_entity_activities_log_with_their_run_flow_entity_and_attempt_ids(monkeypatch):
+    import logging
+
+    from hygge.functions import activities, telemetry
+    from hygge.functions.contracts import ActivityInput, EntityTaskRef, StepOutcome
+    from hygge.types import RunType
+
+    seen: list[dict[str, str]] = []
+
+    def begin(payload, session=None):
+        seen.append(telemetry.current_ids())
+        logging.getLogger("hygge.functions").info("began")
+        return StepOutcome()
+
+    monkeypatch.setattr(activities, "begin_activity", begin)
+    ref = EntityTaskRef(
+        run_id="hygge-run-1",
+        coordinator_run_id="c",
+        flow_run_id="f",
+        flow="sales",
+        entity="orders",
+        run_type=RunType.FULL_DROP,
+    )
+    payload = ActivityInput(task=ref, instance_id="hygge-run-1:sales.orders", attempt="a" * 32)
+    orchestration.begin.build().get_user_function()(payload.model_dump(mode="json"))
+
+    assert seen == [
+        {"run_id": "hygge-run-1", "flow": "sales", "entity": "sales.orders", "attempt": "a" * 32}
+    ]

@@ -85,12 +85,14 @@ class Shop:
         client = service(self.connection_string).get_blob_client(container, name)
         client.upload_blob(data, overwrite=True)
 
-    def write_workspace(self, entities: list[str], *, checkpoint_rows: int = 1_000_000) -> None:
+    def write_workspace(
+        self, entities: list[str], *, checkpoint_rows: int = 1_000_000, extra: str = ""
+    ) -> None:
         project = PROJECT.format(
             checkpoint_rows=checkpoint_rows, landing=self.landing, lake=self.lake
         )
         self.put(self.config, "shop/hygge.yml", project.encode())
-        flow = FLOW.format(entities=", ".join(entities))
+        flow = FLOW.format(entities=", ".join(entities)) + extra
         self.put(self.config, "shop/flows/sales/flow.yml", flow.encode())
 
     def land(self, entity: str, ids: range, *, files: int = 1) -> None:

@@ -142,7 +142,7 @@ def move_chunk_activity(payload: ActivityInput, session: Session | None = None) 
             stored = _ours(task, session, payload)  # again: a delivery before may have moved it
             progress = stored.progress_of(partition)
             if stored.done or progress.done or progress.chunks > moved_before:
-                raise _Redelivered(stored)
+                raise _RedeliveredError(stored)
             every = heartbeat_interval(state, HEARTBEAT)
             with Heartbeat(state, task.flow, task.entity, stored.attempt_id, every) as beat:
                 moved = move_chunk(
@@ -153,7 +153,7 @@ def move_chunk_activity(payload: ActivityInput, session: Session | None = None) 
 
     try:
         return _with_retries(session, task, _saved(task, session), "move_chunk", step)
-    except _Redelivered as again:
+    except _RedeliveredError as again:
         return StepOutcome(checkpoint=checkpoint_ref(again.checkpoint), redelivered=True)
 
 
@@ -200,9 +200,7 @@ def abort_activity(payload: ActivityInput, session: Session | None = None) -> En
         return outcome_of(result, cancelled=True)
     given = payload.failure or FailureRef(kind="terminal", type="Error", message="failed")
     error = RunError(**given.model_dump(exclude={"saved_phase"}))
-    standing = Standing(
-        checkpoint=ours, error=error, tries=RETRIES, saved_phase=given.saved_phase
-    )
+    standing = Standing(checkpoint=ours, error=error, tries=RETRIES, saved_phase=given.saved_phase)
     step = next_step(standing)
     if not isinstance(step, Abort | Interrupt):  # the machine ends a run it cannot retry
         step = Abort(error=error)
@@ -224,8 +222,7 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
             outcomes.append(outcome_of(result, cancelled=True))
     summary = summarise(payload, outcomes)
     log.info(
-        "run %s finished: %d entities, %d succeeded, %d skipped, %d failed, %d not run, "
-        "%d rows",
+        "run %s finished: %d entities, %d succeeded, %d skipped, %d failed, %d not run, %d rows",
         summary.run_id,
         summary.entities,
         summary.succeeded,
@@ -305,7 +302,7 @@ def outcome_of(result: EntityResult, *, cancelled: bool = False) -> EntityOutcom
     )
 
 
-class _Redelivered(Exception):
+class _RedeliveredError(Exception):
     """The chunk asked for was moved already (by an earlier delivery): return the stored one."""
 
     def __init__(self, checkpoint: Checkpoint) -> None:
@@ -356,9 +353,7 @@ def _ours(task: EntityTask, session: Session, payload: ActivityInput) -> Checkpo
 
 def _journaled(task: EntityTask, session: Session, entity_run_id: str) -> EntityOutcome | None:
     """The committed outcome of `entity_run_id` from the journal, if it was journaled."""
-    found = session.state.read_readable_journal(
-        [task.flow], [task.qualified_name], limit=16
-    ).rows
+    found = session.state.read_readable_journal([task.flow], [task.qualified_name], limit=16).rows
     for row in found:
         if row.entity_run_id == entity_run_id and row.status in ("success", "skip"):
             return EntityOutcome(
@@ -386,7 +381,7 @@ def _with_retries(
     while True:
         try:
             done = step(checkpoint)
-        except _Redelivered:
+        except _RedeliveredError:
             raise
         except Exception as error:
             log.warning("%s: %s failed: %s", task.qualified_name, where, error)

@@ -17,7 +17,7 @@ from typing import Any
 
 from hygge.functions.orchestrators import CANCEL_EVENT
 
-__all__ = ["CANCEL_EVENT", "CANCELLABLE", "request_cancel"]
+__all__ = ["CANCELLABLE", "CANCEL_EVENT", "request_cancel"]
 
 log = logging.getLogger("hygge.functions")
 

@@ -14,6 +14,7 @@ import azure.durable_functions as df
 
 from hygge.functions import orchestrators
 from hygge.functions.contracts import ActivityInput, PlanInput, SummaryInput
+from hygge.functions.telemetry import run_context
 
 __all__ = ["ACTIVITIES", "ORCHESTRATORS", "bp"]
 
@@ -40,7 +41,9 @@ def run_entity(context: df.DurableOrchestrationContext) -> orchestrators.Orchest
 def plan(payload: dict[str, Any]) -> dict[str, Any]:
     from hygge.functions.activities import plan_activity
 
-    return plan_activity(PlanInput.model_validate(payload)).model_dump(mode="json")
+    given = PlanInput.model_validate(payload)
+    with run_context(run_id=given.run_id):
+        return plan_activity(given).model_dump(mode="json")
 
 
 @bp.function_name("begin")
@@ -48,7 +51,9 @@ def plan(payload: dict[str, Any]) -> dict[str, Any]:
 def begin(payload: dict[str, Any]) -> dict[str, Any]:
     from hygge.functions.activities import begin_activity
 
-    return begin_activity(ActivityInput.model_validate(payload)).model_dump(mode="json")
+    given = ActivityInput.model_validate(payload)
+    with _ids(given):
+        return begin_activity(given).model_dump(mode="json")
 
 
 @bp.function_name("move_chunk")
@@ -56,7 +61,9 @@ def begin(payload: dict[str, Any]) -> dict[str, Any]:
 def move_chunk(payload: dict[str, Any]) -> dict[str, Any]:
     from hygge.functions.activities import move_chunk_activity
 
-    return move_chunk_activity(ActivityInput.model_validate(payload)).model_dump(mode="json")
+    given = ActivityInput.model_validate(payload)
+    with _ids(given):
+        return move_chunk_activity(given).model_dump(mode="json")
 
 
 @bp.function_name("commit")
@@ -64,7 +71,9 @@ def move_chunk(payload: dict[str, Any]) -> dict[str, Any]:
 def commit(payload: dict[str, Any]) -> dict[str, Any]:
     from hygge.functions.activities import commit_activity
 
-    return commit_activity(ActivityInput.model_validate(payload)).model_dump(mode="json")
+    given = ActivityInput.model_validate(payload)
+    with _ids(given):
+        return commit_activity(given).model_dump(mode="json")
 
 
 @bp.function_name("abort")
@@ -72,7 +81,9 @@ def commit(payload: dict[str, Any]) -> dict[str, Any]:
 def abort(payload: dict[str, Any]) -> dict[str, Any]:
     from hygge.functions.activities import abort_activity
 
-    return abort_activity(ActivityInput.model_validate(payload)).model_dump(mode="json")
+    given = ActivityInput.model_validate(payload)
+    with _ids(given):
+        return abort_activity(given).model_dump(mode="json")
 
 
 @bp.function_name("summary")
@@ -80,4 +91,14 @@ def abort(payload: dict[str, Any]) -> dict[str, Any]:
 def summary(payload: dict[str, Any]) -> dict[str, Any]:
     from hygge.functions.activities import summary_activity
 
-    return summary_activity(SummaryInput.model_validate(payload)).model_dump(mode="json")
+    given = SummaryInput.model_validate(payload)
+    with run_context(run_id=given.run_id):
+        return summary_activity(given).model_dump(mode="json")
+
+
+def _ids(given: ActivityInput) -> Any:
+    """The log ids of an entity's activity: its run, flow, entity and attempt."""
+    task = given.task
+    return run_context(
+        run_id=task.run_id, flow=task.flow, entity=task.qualified_name, attempt=given.attempt
+    )

@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 CANCEL_EVENT = "hygge-cancel"
+LANDING_EVENT = "hygge_landing_arrived"  # as hygge.functions.landing raises it
 CHUNKS_PER_EPISODE = 20  # move_chunk calls in one execution of run_entity before continue_as_new
 RUN_ENTITY = "run_entity"
 
@@ -93,10 +94,12 @@ def run_workspace(context: Any) -> Orchestration:
     outcomes: list[EntityOutcome] = []
     not_started: list[EntityTaskRef] = []
     cancelled = False
+    # A landing run hears of files that land meanwhile, and makes another pass for them.
+    arrivals = _Arrivals(context) if run.trigger == "blob" else None
     if run.request.dry_run:
         outcomes = list(plan.previews)
     else:
-        outcomes, not_started, cancelled = yield from _fan_out(context, plan, progress)
+        outcomes, not_started, cancelled = yield from _fan_out(context, plan, progress, arrivals)
     _status(context, progress.model_copy(update={"phase": "summarising"}))
     summary = yield context.call_activity(
         "summary",
@@ -121,11 +124,53 @@ def run_workspace(context: Any) -> Orchestration:
             cancelled=cancelled,
         ),
     )
+    if arrivals is not None and not cancelled and (yield from arrivals.came()):
+        again = run.model_copy(
+            update={
+                "requested_at": context.current_utc_datetime.isoformat(),
+                "landing_paths": arrivals.keys(),
+            }
+        )
+        context.continue_as_new(again.model_dump(mode="json"))
+        return None
     return summary
 
 
+class _Arrivals:
+    """The `LANDING_EVENT`s raised to a landing run (`hygge.functions.landing`)."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+        self.task = context.wait_for_external_event(LANDING_EVENT)
+        self.heard = False
+
+    def waiting(self) -> list[Any]:
+        """The event to wait for beside the entities, until it came."""
+        return [] if self.heard else [self.task]
+
+    def note(self, winner: Any) -> bool:
+        """Whether `winner` is an arrival (then it is noted)."""
+        if winner is self.task:
+            self.heard = True
+            return True
+        return False
+
+    def came(self) -> Generator[Any, Any, bool]:
+        """Whether a file landed during the pass: waited for beside an immediate timer, so an
+        event raised before it was waited for counts too."""
+        if self.heard or self.task.is_completed:
+            return True
+        now = self.context.current_utc_datetime
+        winner = yield self.context.task_any([self.task, self.context.create_timer(now)])
+        return bool(winner is self.task)
+
+    def keys(self) -> list[str]:
+        result = self.task.result if self.task.is_completed else None
+        return [result] if isinstance(result, str) else []
+
+
 def _fan_out(
-    context: Any, plan: PlanResult, progress: Progress
+    context: Any, plan: PlanResult, progress: Progress, arrivals: _Arrivals | None
 ) -> Generator[Any, Any, tuple[list[EntityOutcome], list[EntityTaskRef], bool]]:
     """One run_entity per entity, at most `plan.max_parallel` at once; their outcomes in the
     order they finished, the entities a cancel kept from starting, and whether it came."""
@@ -139,7 +184,9 @@ def _fan_out(
         while pending and not cancelled and len(running) < max(1, plan.max_parallel):
             ref = pending.pop(0)
             child = context.call_sub_orchestrator(
-                RUN_ENTITY, EntityInput(task=ref).model_dump(mode="json"), child_instance_id(run_id, ref)
+                RUN_ENTITY,
+                EntityInput(task=ref).model_dump(mode="json"),
+                child_instance_id(run_id, ref),
             )
             running[ref.qualified_name] = (ref, child)
         if not running:
@@ -147,7 +194,10 @@ def _fan_out(
         progress = progress.model_copy(update={"running": sorted(running), "cancelled": cancelled})
         _status(context, progress)
         waiting = [child for _, child in running.values()]
-        winner = yield context.task_any(waiting if cancelled else [*waiting, cancel])
+        heard = arrivals.waiting() if arrivals is not None else []
+        winner = yield context.task_any([*waiting, *([] if cancelled else [cancel]), *heard])
+        if arrivals is not None and arrivals.note(winner):
+            continue
         if winner is cancel:
             cancelled = True
             continue
@@ -174,7 +224,11 @@ def run_entity(context: Any) -> Orchestration:
 
     def payload(checkpoint: CheckpointRef | None, **more: Any) -> dict[str, Any]:
         return ActivityInput(
-            task=task, instance_id=context.instance_id, attempt=attempt, checkpoint=checkpoint, **more
+            task=task,
+            instance_id=context.instance_id,
+            attempt=attempt,
+            checkpoint=checkpoint,
+            **more,
         ).model_dump(mode="json")
 
     def finish(outcome: EntityOutcome) -> dict[str, Any]:
@@ -288,4 +342,3 @@ def _status(context: Any, progress: Progress) -> None:
         progress = progress.model_copy(update={"running": keep, "truncated": True})
         text = progress.model_dump_json()
     context.set_custom_status(progress.model_dump(mode="json"))
-

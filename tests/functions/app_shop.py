@@ -85,16 +85,22 @@ class Shop:
         client = service(self.connection_string).get_blob_client(container, name)
         client.upload_blob(data, overwrite=True)
 
-    def write_workspace(self, entities: list[str], *, checkpoint_rows: int = 1_000_000) -> None:
+    def write_workspace(
+        self, entities: list[str], *, checkpoint_rows: int = 1_000_000, extra: str = ""
+    ) -> None:
         project = PROJECT.format(
             checkpoint_rows=checkpoint_rows, landing=self.landing, lake=self.lake
         )
         self.put(self.config, "shop/hygge.yml", project.encode())
-        flow = FLOW.format(entities=", ".join(entities))
+        flow = FLOW.format(entities=", ".join(entities)) + extra
         self.put(self.config, "shop/flows/sales/flow.yml", flow.encode())
 
     def land(self, entity: str, ids: range, *, files: int = 1) -> None:
         """`ids` as `files` parquet files under sales/<entity>/ (a name and an amount each)."""
+        self.land_named(entity, ids, "", files=files)
+
+    def land_named(self, entity: str, ids: range, tag: str, *, files: int = 1) -> None:
+        """As `land`, the files' names starting with `tag` (a later batch of files)."""
         values = list(ids)
         size = max(1, -(-len(values) // files))
         for number, start in enumerate(range(0, len(values), size)):
@@ -102,7 +108,8 @@ class Shop:
             frame = pl.DataFrame(
                 {"id": part, "amount": [v * 1.5 for v in part], "name": [f"n{v}" for v in part]}
             )
-            self.put(self.landing, f"sales/{entity}/{number:04d}.parquet", parquet_bytes(frame))
+            name = f"sales/{entity}/{tag}{number:04d}.parquet"
+            self.put(self.landing, name, parquet_bytes(frame))
 
     def names(self, container: str) -> list[str]:
         client = service(self.connection_string).get_container_client(container)
@@ -220,8 +227,10 @@ def wait_stopped(process: subprocess.Popen[str], timeout: float = 120.0) -> None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the activity process ended ({process.returncode}) unstopped: "
-                                 f"{process.stderr.read() if process.stderr else ''}")
+            raise AssertionError(
+                f"the activity process ended ({process.returncode}) unstopped: "
+                f"{process.stderr.read() if process.stderr else ''}"
+            )
         stat = Path(f"/proc/{process.pid}/stat").read_text()
         if stat.rsplit(")", 1)[1].split()[0] == "T":
             return

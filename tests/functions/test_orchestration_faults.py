@@ -67,7 +67,7 @@ def test_a_chunk_killed_mid_write_is_redelivered_and_resumes_from_its_checkpoint
         redelivered.append(again)
         return again
 
-    replay, summary = _run(run_activity)
+    _, summary = _run(run_activity)
 
     assert killed == [-signal.SIGKILL]
     assert summary["outcomes"][0]["status"] == "success", summary["outcomes"][0]["message"]
@@ -77,7 +77,8 @@ def test_a_chunk_killed_mid_write_is_redelivered_and_resumes_from_its_checkpoint
     # The redelivery went on from chunk 1's checkpoint (600 rows), not from the start.
     assert redelivered[0]["checkpoint"]["rows"] == 1_200
     assert redelivered[0]["checkpoint"]["partition_chunks"] == {"all": 2}
-    assert not [n for n in shop.names(shop.lake) if "/_" in n]  # its staged batch removed
+    markers = {"sales/orders/_hygge_live.json", "sales/orders/_hygge_store.json"}
+    assert {n for n in shop.names(shop.lake) if "/_" in n} == markers  # staged batch removed
     rows = shop.journal_rows()
     assert [(r["status"], r["row_count"]) for r in rows] == [("success", 2_000)]
     assert not [n for n in shop.state_names() if "/locks/" in n or "/checkpoints/" in n]
@@ -98,7 +99,7 @@ def test_two_deliveries_of_one_chunk_at_once_move_it_once(shop):
         second.append(answer(other))
         return won  # Durable records one completion; the other is discarded
 
-    replay, summary = _run(run_activity)
+    _, summary = _run(run_activity)
 
     assert second[0]["redelivered"] is True  # it found the chunk moved, and moved nothing
     assert second[0]["checkpoint"]["generation"] >= 1
@@ -107,3 +108,49 @@ def test_two_deliveries_of_one_chunk_at_once_move_it_once(shop):
     assert lake["id"].n_unique() == lake.height == 2_000  # nothing doubled
     assert content_hash(lake) == content_hash(shop.source_frame("orders"))
     assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 2_000)]
+
+
+def test_redelivered_begin_and_commit_repeat_nothing(shop):
+    delivered: dict[str, list] = {"begin": [], "commit": []}
+
+    def twice(name, payload):
+        if name not in delivered:
+            return in_process(name, payload)
+        first = in_process(name, payload)
+        again = in_process(name, payload)  # the host delivers it once more
+        delivered[name].append((first, again))
+        return again
+
+    _, summary = _run(twice)
+
+    ((begun, begun_again),) = delivered["begin"]
+    assert begun_again["checkpoint"]["entity_run_id"] == begun["checkpoint"]["entity_run_id"]
+    ((committed, committed_again),) = delivered["commit"]
+    assert committed_again["redelivered"] is True
+    assert committed_again["outcome"]["rows"] == committed["outcome"]["rows"] == 2_000
+    assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 2_000)]
+    assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
+    assert summary["succeeded"] == 1
+
+
+def test_an_entity_changed_in_the_workspace_during_its_run_is_refused(shop):
+    from hygge.functions.activities import begin_activity, plan_activity
+    from hygge.functions.contracts import ActivityInput, PlanInput
+    from hygge.functions.orchestrators import attempt_of
+    from hygge.functions.session import open_session
+
+    run = RunInput(requested_at="2026-12-01T02:00:00Z")
+    plan = plan_activity(PlanInput(run_id="hygge-run-changed", run=run))
+    changed = b"home: {type: parquet, path: elsewhere, connection: landing}\n"
+    changed += b"store: {type: parquet, path: sales, connection: lake}\nentities: [orders]\n"
+    shop.put(shop.config, "shop/flows/sales/flow.yml", changed)
+
+    ref = plan.tasks[0]
+    other_worker = open_session(fresh=True)  # a worker that reads the workspace now
+    payload = ActivityInput(task=ref, instance_id="i", attempt=attempt_of("i"))
+    step = begin_activity(payload, other_worker)
+
+    assert step.failure is not None and step.checkpoint is None
+    assert step.failure.category == "config"
+    assert "changed while run hygge-run-changed was moving this entity" in step.failure.message
+    assert shop.journal_rows() == []

@@ -129,3 +129,30 @@ def test_unknown_entities_are_named_and_nothing_runs(shop):
 
     assert "nope" in instance.output["message"]
     assert shop.journal_rows() == []
+
+
+def test_a_partitioned_entity_moves_its_partitions_at_once_and_commits_once(shop):
+    shop.write_workspace(["orders"], checkpoint_rows=150, extra="parallel: 3\n")
+    shop.land("orders", range(1_200), files=6)
+
+    replay, instance = _run("hygge-run-parts")
+
+    outcome = instance.output["outcomes"][0]
+    assert (outcome["status"], outcome["rows"]) == ("success", 1_200)
+    moves = [c for c in replay.calls if c.name == "move_chunk"]
+    partitions = {c.input["partition"] for c in moves}
+    assert len(partitions - {None}) == 3  # one chain of chunks per partition
+    child = replay.instances["hygge-run-parts:sales.orders"]
+    rounds = [
+        a
+        for state in child.states
+        for step in state["actions"]
+        for a in (step if isinstance(step, list) else [step])
+        if a.get("actionType") == 11  # the task_any of a round (and the cancel event)
+        for c in a.get("compoundActions", [])
+        if c.get("actionType") == 12 and len(c.get("compoundActions", [])) == 3
+    ]
+    assert rounds  # rounds of three chunks at once (task_all)
+    assert len([c for c in replay.calls if c.name == "commit"]) == 1
+    assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
+    assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 1_200)]

@@ -17,7 +17,9 @@ RUN = RunInput(requested_at="2026-12-01T02:00:00Z").model_dump(mode="json")
 
 
 def _driver(stub: StubActivities, **options) -> ReplayDriver:
-    return ReplayDriver(blueprint_handles(orchestration, orchestration.ORCHESTRATORS), stub, **options)
+    return ReplayDriver(
+        blueprint_handles(orchestration, orchestration.ORCHESTRATORS), stub, **options
+    )
 
 
 class FakeClient:
@@ -32,7 +34,9 @@ class FakeClient:
         if instance is None:
             return None
         runtime = "Completed" if instance.done else "Running"
-        return SimpleNamespace(runtime_status=SimpleNamespace(value=runtime), custom_status=instance.custom_status)
+        return SimpleNamespace(
+            runtime_status=SimpleNamespace(value=runtime), custom_status=instance.custom_status
+        )
 
     async def raise_event(self, instance_id, name, data=None):
         self.raised.append(instance_id)
@@ -115,3 +119,71 @@ def test_attempt_and_child_ids_derive_from_the_instance_id():
     assert orchestrators.attempt_of("a:shop.orders") == orchestrators.attempt_of("a:shop.orders")
     assert orchestrators.attempt_of("a:shop.orders") != orchestrators.attempt_of("b:shop.orders")
     assert len(orchestrators.attempt_of("x")) == 32
+
+
+def _landing_run():
+    run = RunInput(trigger="blob", requested_at="2026-12-01T02:00:00Z", landing_paths=["a.parquet"])
+    return run.model_dump(mode="json")
+
+
+def test_a_file_landing_during_a_landing_run_makes_one_more_pass():
+    from hygge.functions.landing import LANDING_EVENT
+
+    stub = StubActivities(entities=1, chunks=4)
+    raised: list[str] = []
+
+    def land_twice(replay, instance):
+        if instance.id.endswith(":shop.e0000") and len(raised) < 2:
+            for key in ("b.parquet", "c.parquet")[len(raised) :][:1]:
+                raised.append(key)
+                replay.raise_event("hygge-landing-shop.e0000", LANDING_EVENT, key)
+
+    replay = _driver(stub, on_episode=land_twice)
+    instance = replay.run("run_workspace", _landing_run(), "hygge-landing-shop.e0000")
+
+    assert raised == ["b.parquet", "c.parquet"]  # two arrivals in the first pass
+    assert instance.executions == 2  # coalesced into one more pass, no more
+    plans = [c for c in replay.calls if c.name == "plan"]
+    assert len(plans) == 2
+    assert plans[1].input["run"]["landing_paths"] in (["b.parquet"], ["c.parquet"])
+    assert instance.output["succeeded"] == 1
+
+
+def test_a_landing_run_without_arrivals_makes_one_pass():
+    instance = _driver(StubActivities(entities=1)).run(
+        "run_workspace", _landing_run(), "hygge-landing-shop.e0000"
+    )
+
+    assert instance.executions == 1
+    assert instance.output["succeeded"] == 1
+
+
+def test_entity_activities_log_with_their_run_flow_entity_and_attempt_ids(monkeypatch):
+    import logging
+
+    from hygge.functions import activities, telemetry
+    from hygge.functions.contracts import ActivityInput, EntityTaskRef, StepOutcome
+    from hygge.types import RunType
+
+    seen: list[dict[str, str]] = []
+
+    def begin(payload, session=None):
+        seen.append(telemetry.current_ids())
+        logging.getLogger("hygge.functions").info("began")
+        return StepOutcome()
+
+    monkeypatch.setattr(activities, "begin_activity", begin)
+    ref = EntityTaskRef(
+        run_id="hygge-run-1",
+        coordinator_run_id="c",
+        flow_run_id="f",
+        flow="sales",
+        entity="orders",
+        run_type=RunType.FULL_DROP,
+    )
+    payload = ActivityInput(task=ref, instance_id="hygge-run-1:sales.orders", attempt="a" * 32)
+    orchestration.begin.build().get_user_function()(payload.model_dump(mode="json"))
+
+    assert seen == [
+        {"run_id": "hygge-run-1", "flow": "sales", "entity": "sales.orders", "attempt": "a" * 32}
+    ]

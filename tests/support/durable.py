@@ -16,6 +16,7 @@ not the host's serialization or its queues.
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class ReplayDriver:
         self._queue: list[Call] = []  # scheduled, not yet run
         self._timers: list[tuple[str, int, str]] = []
         self.max_children_running: dict[str, int] = {}
+        self.orchestrator_cpu = 0.0  # CPU seconds spent inside the orchestrators' handles
 
     # -- public ------------------------------------------------------------------------------
 
@@ -98,7 +100,9 @@ class ReplayDriver:
         self.drive()
         return self.instances[instance_id]
 
-    def start(self, name: str, input_: Any, instance_id: str, parent: tuple[str, int] | None = None) -> None:
+    def start(
+        self, name: str, input_: Any, instance_id: str, parent: tuple[str, int] | None = None
+    ) -> None:
         instance = Instance(id=instance_id, name=name, input=input_, parent=parent)
         instance.history = self._opening(name, input_)
         self.instances[instance_id] = instance
@@ -109,9 +113,7 @@ class ReplayDriver:
         instance = self.instances[instance_id]
         if instance.done:
             return
-        instance.pending.append(
-            self._event(EVENT_RAISED, Name=name, Input=json.dumps(data))
-        )
+        instance.pending.append(self._event(EVENT_RAISED, Name=name, Input=json.dumps(data)))
 
     def drive(self) -> None:
         """Rounds: run every scheduled activity, fire timers, deliver completions."""
@@ -161,7 +163,13 @@ class ReplayDriver:
             "input": json.dumps(instance.input),
             "upperSchemaVersion": 1,
         }
-        return json.loads(self.orchestrators[instance.name](json.dumps(context)))
+        encoded = json.dumps(context)
+        started = time.process_time()
+        try:
+            state = self.orchestrators[instance.name](encoded)
+        finally:
+            self.orchestrator_cpu += time.process_time() - started
+        return json.loads(state)
 
     def _episode(self, instance: Instance) -> None:
         instance.episodes += 1
@@ -202,9 +210,13 @@ class ReplayDriver:
         if kind in (CALL_ACTIVITY, CALL_ACTIVITY_RETRY):
             payload = action.get("input")
             instance.history.append(
-                self._event(TASK_SCHEDULED, EventId=task_id, Name=action["functionName"], Input=payload)
+                self._event(
+                    TASK_SCHEDULED, EventId=task_id, Name=action["functionName"], Input=payload
+                )
             )
-            self._queue.append(Call(instance.id, task_id, action["functionName"], _decoded(payload)))
+            self._queue.append(
+                Call(instance.id, task_id, action["functionName"], _decoded(payload))
+            )
         elif kind in (CALL_SUB, CALL_SUB_RETRY):
             child_id = action.get("instanceId") or f"{instance.id}:{task_id}"
             instance.history.append(
@@ -216,7 +228,12 @@ class ReplayDriver:
                     Input=action.get("input"),
                 )
             )
-            self.start(action["functionName"], _decoded(action.get("input")), child_id, (instance.id, task_id))
+            self.start(
+                action["functionName"],
+                _decoded(action.get("input")),
+                child_id,
+                (instance.id, task_id),
+            )
         elif kind == CREATE_TIMER:
             fire_at = action["fireAt"]
             instance.history.append(self._event(TIMER_CREATED, EventId=task_id, FireAt=fire_at))
@@ -239,7 +256,9 @@ class ReplayDriver:
             )
             return
         instance.pending.append(
-            self._event(TASK_COMPLETED, TaskScheduledId=call.task_id, Result=json.dumps(call.output))
+            self._event(
+                TASK_COMPLETED, TaskScheduledId=call.task_id, Result=json.dumps(call.output)
+            )
         )
 
     def _finish(self, instance: Instance, *, failed: bool) -> None:
@@ -254,7 +273,9 @@ class ReplayDriver:
             )
         else:
             parent.pending.append(
-                self._event(SUB_COMPLETED, TaskScheduledId=task_id, Result=json.dumps(instance.output))
+                self._event(
+                    SUB_COMPLETED, TaskScheduledId=task_id, Result=json.dumps(instance.output)
+                )
             )
 
     def _count_children(self, instance: Instance) -> None:

@@ -52,7 +52,10 @@ class StubActivities:
             for index in range(self.entities)
         ]
         return PlanResult(
-            coordinator="shop", coordinator_run_id="c" * 32, tasks=refs, max_parallel=self.max_parallel
+            coordinator="shop",
+            coordinator_run_id="c" * 32,
+            tasks=refs,
+            max_parallel=self.max_parallel,
         ).model_dump(mode="json")
 
     def _begin(self, payload: Any) -> Any:

@@ -59,9 +59,7 @@ def parse_schedule(text: str, setting: str = "HYGGE_SCHEDULE") -> Schedule:
     return Schedule(seconds, minutes, hours, days, months, frozenset(d % 7 for d in weekdays))
 
 
-def _field(
-    part: str, spec: FieldSpec, setting: str, text: str
-) -> frozenset[int]:
+def _field(part: str, spec: FieldSpec, setting: str, text: str) -> frozenset[int]:
     name, low, high, names = spec
     allowed: set[int] = set()
     for item in part.split(","):

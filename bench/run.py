@@ -11,7 +11,7 @@ Environment (all optional):
   BENCH_FLAT_20M=1     add 20,000,000 rows to the memory-flatness scenario (slow)
   BENCH_REPEAT=3       runs per measurement: the median time counts, the highest peak
   BENCH_STARTUP_RUNS=10  fresh processes per start-up command
-  BENCH_ENTITIES=200   entities in the many-small-entities scenario
+  BENCH_ENTITIES=200   entities in the many-small-entities and orchestration scenarios
   BENCH_BLOB=0         leave out the blob scenarios (they start a local Azurite from
                        .cache/azurite, installing it from npm when missing)
   BENCH_RESULTS=bench/results  where the Markdown and JSON go
@@ -31,6 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from scenario_orchestration import orchestration  # noqa: E402
 from scenarios_blob import blob  # noqa: E402
 from scenarios_cli import many_entities, startup  # noqa: E402
 from scenarios_move import Moves  # noqa: E402
@@ -77,6 +78,7 @@ def run(config: Settings, tmp: Path) -> list[Row]:
     results += moves.incremental(config.sizes[-1])
     results += startup(tmp, config.startup_runs)
     results += many_entities(tmp, config.entities, config.repeat)
+    results += orchestration(config.entities, config.repeat)
     if config.blob:
         results += blob(tmp, config.sizes[0], config.repeat)
     return results

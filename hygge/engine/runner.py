@@ -272,7 +272,7 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
         beat.raise_if_lost()
     elif isinstance(step, Commit | Cancel | Abort | Interrupt):
         with _heartbeat(attempt):  # a publish of many files takes a while too
-            result = _finish(task, state, step, checkpoint, attempt.context)
+            result = finish_step(task, state, step, checkpoint, attempt.context)
         return standing.model_copy(update={"result": result})
     return Standing(checkpoint=checkpoint)
 
@@ -283,14 +283,14 @@ def _heartbeat(attempt: _Attempt) -> Heartbeat:
     return Heartbeat(attempt.state, task.flow, task.entity, attempt.attempt_id, every)
 
 
-def _finish(
+def finish_step(
     task: EntityTask,
     state: StateBackend,
     step: Commit | Cancel | Abort | Interrupt,
     checkpoint: Checkpoint | None,
     context: RunContext,
 ) -> EntityResult:
-    """The step that ends the run: commit, cancel, abort or interrupt."""
+    """The step that ends the run: commit, cancel, abort or interrupt (every driver's)."""
     if isinstance(step, Commit):
         assert checkpoint is not None
         return commit(task, checkpoint, state, context=context)

@@ -14,11 +14,16 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # Modules only ever imported inside functions (checked below): their module-level imports are
 # lazy ones. A class that subclasses an SDK type has to import it at its module's top.
 LAZY_ONLY = {"hygge.storage.blob_retry"}
+# Packages only a given extra's install imports: their module-level imports come from it (the
+# Functions app is deployed with the `functions` extra; `import hygge` never imports it).
+EXTRA_PACKAGES = {"hygge.functions": "functions"}
 
 
 def _name(requirement: str) -> str:
@@ -64,10 +69,14 @@ def _module(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
-def _scan() -> tuple[set[str], set[str]]:
+def _scan(package: str | None = None) -> tuple[set[str], set[str]]:
+    """Imports of hygge's modules outside EXTRA_PACKAGES, or of the `package` named there."""
     eager: set[str] = set()
     lazy: set[str] = set()
     for path in (ROOT / "hygge").rglob("*.py"):
+        owner = next((p for p in EXTRA_PACKAGES if _module(path).startswith(p + ".")), None)
+        if owner != package:
+            continue
         module_eager, module_lazy = _imports(ast.parse(path.read_text(), str(path)))
         (lazy if _module(path) in LAZY_ONLY else eager).update(module_eager)
         lazy |= module_lazy
@@ -91,6 +100,19 @@ def test_every_module_level_import_is_a_core_dependency() -> None:
     eager, _ = _scan()
 
     assert not _undeclared(eager, core), "declare in [project] dependencies"
+
+
+@pytest.mark.parametrize("package", sorted(EXTRA_PACKAGES))
+def test_an_extras_package_imports_only_core_and_its_extra_at_module_level(package: str) -> None:
+    declared = {_name(r) for r in PROJECT["dependencies"]}
+    declared |= {_name(r) for r in PROJECT["optional-dependencies"][EXTRA_PACKAGES[package]]}
+    eager, lazy = _scan(package)
+    extras = PROJECT["optional-dependencies"]
+    others = {_name(r) for extra, rs in extras.items() if extra != "dev" for r in rs}
+
+    assert eager, f"{package} has no modules to scan"
+    assert not _undeclared(eager, declared), f"declare in the {EXTRA_PACKAGES[package]} extra"
+    assert not _undeclared(lazy, declared | others), "declare in an extra (not dev)"
 
 
 def test_every_lazy_import_is_a_core_or_optional_dependency() -> None:

@@ -33,7 +33,6 @@ from hygge.engine.steps import begin, move_chunk, saved_checkpoint
 from hygge.errors import EntityLockedError, HyggeError, StateError
 from hygge.functions.contracts import (
     ActivityInput,
-    CheckpointRef,
     EntityOutcome,
     EntityTaskRef,
     FailureRef,
@@ -44,6 +43,13 @@ from hygge.functions.contracts import (
     SummaryInput,
 )
 from hygge.functions.deliveries import chunk_delivery
+from hygge.functions.outcomes import (
+    checkpoint_ref,
+    failed_outcome,
+    outcome_of,
+    run_hash,
+    summarise,
+)
 from hygge.functions.session import Session, cached_task, open_session, task_digest
 from hygge.state.heartbeat import Heartbeat, heartbeat_interval
 from hygge.types import RunStatus
@@ -53,16 +59,14 @@ log = logging.getLogger("hygge.functions")
 __all__ = [
     "abort_activity",
     "begin_activity",
-    "checkpoint_ref",
     "commit_activity",
     "move_chunk_activity",
-    "outcome_of",
     "plan_activity",
     "summary_activity",
 ]
 
 Sleep = Callable[[float], None]
-_sleep: Sleep = time.sleep  # tests replace it to skip the machine's pauses
+_sleep: Sleep = time.sleep  # the pause before a retry (the run machine says how long)
 
 
 def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanResult:
@@ -188,7 +192,7 @@ def abort_activity(payload: ActivityInput, session: Session | None = None) -> En
     session, task, failure = _task(session, ref)
     if task is None:
         assert failure is not None
-        return _failed(ref, failure.message, failure.type)
+        return failed_outcome(ref, failure.message, failure.type)
     saved = _readable(task, session)
     ours = saved if saved is not None and saved.attempt_id == payload.attempt else None
     context = session.context
@@ -234,36 +238,7 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
     return summary
 
 
-def summarise(payload: SummaryInput, outcomes: list[EntityOutcome]) -> RunSummary:
-    def count(status: RunStatus) -> int:
-        return sum(1 for o in outcomes if o.status is status)
-
-    return RunSummary(
-        run_id=payload.run_id,
-        coordinator=payload.plan.coordinator,
-        coordinator_run_id=payload.plan.coordinator_run_id,
-        trigger=payload.run.trigger,
-        requested_at=payload.run.requested_at,
-        dry_run=payload.run.request.dry_run,
-        cancelled=payload.cancelled,
-        entities=len(outcomes),
-        succeeded=count(RunStatus.SUCCESS),
-        skipped=count(RunStatus.SKIP),
-        failed=count(RunStatus.FAIL),
-        not_run=count(RunStatus.NOT_RUN),
-        rows=sum(o.rows for o in outcomes),
-        outcomes=outcomes,
-    )
-
-
 # -- helpers --------------------------------------------------------------------------------
-
-
-def run_hash(instance_id: str) -> str:
-    """A 32-hex id derived from an instance id (the run's coordinator id, attempt ids)."""
-    import hashlib
-
-    return hashlib.sha256(instance_id.encode()).hexdigest()[:32]
 
 
 def chunk_budget(session: Session) -> ChunkBudget:
@@ -271,35 +246,6 @@ def chunk_budget(session: Session) -> ChunkBudget:
     options = session.workspace.project.options
     seconds = min(options.checkpoint_seconds, float(session.settings.chunk_seconds))
     return ChunkBudget(max_rows=options.checkpoint_rows, max_seconds=seconds)
-
-
-def checkpoint_ref(checkpoint: Checkpoint) -> CheckpointRef:
-    return CheckpointRef(
-        entity_run_id=checkpoint.entity_run_id,
-        attempt_id=checkpoint.attempt_id,
-        generation=checkpoint.generation,
-        rows=checkpoint.rows,
-        chunks=checkpoint.chunks,
-        done=checkpoint.done,
-        partitions=checkpoint.movable,
-        partition_chunks={p.id: p.chunks for p in checkpoint.partitions},
-    )
-
-
-def outcome_of(result: EntityResult, *, cancelled: bool = False) -> EntityOutcome:
-    return EntityOutcome(
-        flow=result.flow,
-        entity=result.entity,
-        status=result.status,
-        run_type=result.run_type,
-        entity_run_id=result.entity_run_id,
-        rows=result.rows,
-        rows_kept=result.rows_kept,
-        seconds=result.seconds,
-        message=result.message,
-        error_type=result.error_type,
-        cancelled=cancelled,
-    )
 
 
 class _RedeliveredError(Exception):
@@ -405,14 +351,3 @@ def _with_retries(
         if isinstance(done, EntityResult):
             return StepOutcome(outcome=outcome_of(done), retries=tries)
         return StepOutcome(checkpoint=checkpoint_ref(done), retries=tries)
-
-
-def _failed(ref: EntityTaskRef, message: str, error_type: str) -> EntityOutcome:
-    return EntityOutcome(
-        flow=ref.flow,
-        entity=ref.entity,
-        status=RunStatus.FAIL,
-        run_type=ref.run_type,
-        message=message,
-        error_type=error_type,
-    )

@@ -10,11 +10,10 @@ characters, text that is not NFC Unicode, and names starting with `_` or `.` (hy
 
 While a landing run of an entity is active, an arrival raises the event `LANDING_EVENT` on
 it (data: the blob key) instead of starting a second run, and an arrival after it ended starts
-it again. `run_workspace` listens for the event during a landing run and, if any came, makes
-one more pass after it (`continue_as_new` with the keys heard), so a burst coalesces into one
-extra pass. No file is lost even if an event arrives in the moment the run completes: the blob
-stays in the landing container and the entity's next run (the next arrival's, or the
-scheduled one) reads every file its ledger has not loaded.
+it again. `run_workspace` listens for the event during its pass and, if any came, continues
+as new for one more pass, so a burst of arrivals coalesces into one extra pass. No file is lost
+either way: the blob stays in the landing container and the entity's next run reads every file
+its ledger has not loaded.
 """
 
 from __future__ import annotations

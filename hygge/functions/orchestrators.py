@@ -55,6 +55,7 @@ CANCEL_EVENT = "hygge-cancel"
 LANDING_EVENT = "hygge_landing_arrived"  # as hygge.functions.landing raises it
 CHUNKS_PER_EPISODE = 20  # move_chunk calls in one execution of run_entity before continue_as_new
 RUN_ENTITY = "run_entity"
+_COMMITTED = (RunStatus.SUCCESS, RunStatus.SKIP)
 
 Orchestration = Generator[Any, Any, Any]
 
@@ -236,52 +237,72 @@ def run_entity(context: Any) -> Orchestration:
         update = {"retries": retries, "episodes": given.episode, "chunks": chunks}
         return outcome.model_copy(update=update).model_dump(mode="json")
 
+    aborting: dict[str, Any] | None = None  # the abort payload that ends the run
+    renewed: EntityInput | None = None  # the input to continue as new with
+    outcome: EntityOutcome | None = None
     if ref is None:
         begun = yield from _step(context, "begin", payload(None))
         retries += begun.retries
-        if begun.failure is not None or begun.checkpoint is None:
-            ended = yield context.call_activity("abort", payload(None, failure=begun.failure))
-            return finish(EntityOutcome.model_validate(ended))
-        ref = begun.checkpoint
+        ref = begun.checkpoint if begun.failure is None else None
+        if ref is None:
+            aborting = payload(None, failure=begun.failure)
     moved_here = 0
-    while not ref.done:
+    while aborting is None and ref is not None and not ref.done:
         if cancel.is_completed:
-            ended = yield context.call_activity("abort", payload(ref, cancelled=True))
-            return finish(EntityOutcome.model_validate(ended))
+            aborting = payload(ref, cancelled=True)
+            break
         if moved_here >= CHUNKS_PER_EPISODE:
-            context.continue_as_new(
-                EntityInput(
-                    task=task,
-                    checkpoint=ref,
-                    episode=given.episode + 1,
-                    chunk_calls=calls,
-                    retries=retries,
-                ).model_dump(mode="json")
-            )
-            return None
-        ids: list[str | None] = list(ref.partitions) or [None]
-        chunks = [context.call_activity("move_chunk", payload(ref, partition=p)) for p in ids]
-        moving = chunks[0] if len(chunks) == 1 else context.task_all(chunks)
-        winner = yield context.task_any([moving, cancel])
-        if winner is not moving:
-            yield moving  # let the chunks in flight end (and checkpoint) before stopping
-        steps = _chunk_outcomes(moving.result, len(chunks))
+            renewed = EntityInput(task=task, checkpoint=ref, episode=given.episode + 1)
+            break
+        movable: list[str | None] = [*ref.partitions] or [None]
+        steps = yield from _chunk_round(
+            context, [payload(ref, partition=p) for p in movable], cancel
+        )
         moved_here += len(steps)
         calls += len(steps)
         retries += sum(step.retries for step in steps)
         failure = next((step.failure for step in steps if step.failure is not None), None)
-        refs = [step.checkpoint for step in steps if step.checkpoint is not None]
-        if refs:
-            ref = max(refs, key=lambda saved: saved.generation)
+        ref = _newest([step.checkpoint for step in steps], ref)
         if failure is not None:
-            ended = yield context.call_activity("abort", payload(ref, failure=failure))
-            return finish(EntityOutcome.model_validate(ended))
-    committed = yield from _step(context, "commit", payload(ref))
-    retries += committed.retries
-    if committed.failure is not None or committed.outcome is None:
-        ended = yield context.call_activity("abort", payload(ref, failure=committed.failure))
-        return finish(EntityOutcome.model_validate(ended))
-    return finish(committed.outcome)
+            aborting = payload(ref, failure=failure)
+    if aborting is None and renewed is None:
+        committed = yield from _step(context, "commit", payload(ref))
+        retries += committed.retries
+        outcome = committed.outcome if committed.failure is None else None
+        if outcome is None:
+            aborting = payload(ref, failure=committed.failure)
+        elif outcome.status in _COMMITTED and outcome.run_type is not task.run_type:
+            # Begin resumed an interrupted run of another run type and has now finished it
+            # (as `hygge go` does, leaving the store whole first): now the run asked for.
+            renewed = EntityInput(task=task, episode=given.episode + 1)
+    if renewed is not None:
+        update = {"chunk_calls": calls, "retries": retries}
+        context.continue_as_new(renewed.model_copy(update=update).model_dump(mode="json"))
+        return None
+    if aborting is not None:
+        ended = yield context.call_activity("abort", aborting)
+        outcome = EntityOutcome.model_validate(ended)
+    assert outcome is not None
+    return finish(outcome)
+
+
+def _newest(refs: list[CheckpointRef | None], ref: CheckpointRef) -> CheckpointRef:
+    """The newest checkpoint a round saved (its chunks merge into one), else `ref`."""
+    saved = [given for given in refs if given is not None]
+    return max(saved, key=lambda given: given.generation) if saved else ref
+
+
+def _chunk_round(
+    context: Any, payloads: list[dict[str, Any]], cancel: Any
+) -> Generator[Any, Any, list[StepOutcome]]:
+    """One move_chunk per movable partition, all at once; a cancel that comes meanwhile lets
+    them end (and checkpoint) first."""
+    chunks = [context.call_activity("move_chunk", given) for given in payloads]
+    moving = chunks[0] if len(chunks) == 1 else context.task_all(chunks)
+    winner = yield context.task_any([moving, cancel])
+    if winner is not moving:
+        yield moving
+    return _chunk_outcomes(moving.result, len(chunks))
 
 
 def _step(context: Any, name: str, payload: dict[str, Any]) -> Generator[Any, Any, StepOutcome]:

@@ -187,3 +187,27 @@ def test_entity_activities_log_with_their_run_flow_entity_and_attempt_ids(monkey
     assert seen == [
         {"run_id": "hygge-run-1", "flow": "sales", "entity": "sales.orders", "attempt": "a" * 32}
     ]
+
+
+def test_an_interrupted_run_of_another_run_type_is_finished_then_the_run_asked_for():
+    from hygge.types import RunType
+
+    stub = StubActivities(entities=1, chunks=2)
+    commits: list[str] = []
+    plain_commit = stub._commit
+
+    def commit(payload):
+        answer = plain_commit(payload)
+        if not commits:  # the first commit finishes an interrupted incremental run
+            answer["outcome"]["run_type"] = RunType.INCREMENTAL.value
+        commits.append(answer["outcome"]["run_type"])
+        return answer
+
+    stub._commit = commit  # type: ignore[method-assign]
+    replay = _driver(stub)
+    instance = replay.run("run_workspace", RUN, "hygge-run-t")
+
+    assert commits == ["incremental", "full_drop"]
+    assert replay.instances["hygge-run-t:shop.e0000"].executions == 2
+    outcome = instance.output["outcomes"][0]
+    assert (outcome["run_type"], outcome["status"]) == ("full_drop", "success")

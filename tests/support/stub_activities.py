@@ -111,7 +111,7 @@ class StubActivities:
         ).model_dump(mode="json")
 
     def _summary(self, payload: Any) -> Any:
-        from hygge.functions.activities import summarise
+        from hygge.functions.outcomes import summarise
 
         given = SummaryInput.model_validate(payload)
         extra = [

@@ -174,10 +174,15 @@ def first_line(exc: BaseException) -> str:
 
 
 def permanent(exc: BaseException, what: str, default: str | None = None) -> DataError:
-    """The DataError of a permanent failure of `what`: the server's message and what to check."""
+    """The DataError of a permanent failure: `what` (e.g. `cannot read postgres table x`),
+    the server's message and what to check."""
     failure = classify(exc)
     advice = failure.advice or default or "check the table or query and the login's permissions"
-    return DataError(f"{what} failed: {failure.message}. {advice[0].upper()}{advice[1:]}")
+    return DataError(f"{what}: {failure.message}. {_capital(advice)}")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -204,8 +209,9 @@ DEFAULT_POLICY = RetryPolicy()
 class Retrier:
     """The failures in a row of one operation (`what`, e.g. `reading postgres table x`)."""
 
-    what: str
+    what: str  # what failed, e.g. `cannot read postgres table x for shop.orders`
     policy: RetryPolicy = DEFAULT_POLICY
+    advice: str | None = None  # what to check when the error itself does not say
     failures: int = 0
     retried: int = 0  # all retries, for tests and logs
 
@@ -217,12 +223,12 @@ class Retrier:
             raise exc
         failure = classify(exc)
         if not failure.transient:
-            raise permanent(exc, self.what) from exc
+            raise permanent(exc, self.what, self.advice) from exc
         self.failures += 1
         if self.failures >= self.policy.attempts:
             raise RetryableError(
-                f"{self.what} failed {self.failures} times in a row with transient errors, "
-                f"the last: {failure.message}. {CONNECT_ADVICE[0].upper()}{CONNECT_ADVICE[1:]}"
+                f"{self.what}: {self.failures} tries in a row failed with transient errors, "
+                f"the last: {failure.message}. {_capital(self.advice or CONNECT_ADVICE)}"
             ) from exc
         wait = self.policy.delay(self.failures)
         log.warning(
@@ -238,9 +244,14 @@ class Retrier:
         self.failures = 0
 
 
-def retrying(operation: Callable[[], T], what: str, policy: RetryPolicy = DEFAULT_POLICY) -> T:
+def retrying(
+    operation: Callable[[], T],
+    what: str,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    advice: str | None = None,
+) -> T:
     """`operation()`, tried again after transient failures (see `Retrier`)."""
-    retrier = Retrier(what, policy)
+    retrier = Retrier(what, policy, advice)
     while True:
         try:
             return operation()

@@ -42,6 +42,10 @@ class SqlHomeConfig(HomeConfig):
         "the entity's key columns, else the table's primary key).",
     )
     options: dict[str, Any] = Field(default_factory=dict, description="Free-form (original).")
+    retries: int = Field(
+        5, ge=1, le=20, description="Tries in a row of a read after transient errors (lost "
+        "connection, deadlock, throttling) before the step fails."
+    )  # fmt: skip
 
     capabilities: ClassVar[HomeCapabilities] = HomeCapabilities(watermark=True, partitions=True)
     entity_fields: ClassVar[tuple[str, ...]] = ("table", "query")
@@ -69,11 +73,13 @@ class SqlHomeConfig(HomeConfig):
         return found
 
     def sql_home(self, place: Place, driver: SqlDriver) -> Home:
+        from hygge.connections.retry import RetryPolicy
         from hygge.homes.sql.home import SqlHome
 
         return SqlHome(
             driver, place, table=self.table, query=self.query,
             batch_size=self.batch_size, key_columns=self.key_columns,
+            retry=RetryPolicy(attempts=self.retries),
         )  # fmt: skip
 
 

@@ -93,7 +93,7 @@ def test_permanent_errors_fail_fast_with_advice(error: Exception, advice: str) -
         retrying(_raising(error), "reading t", RetryPolicy(sleep=slept.append))
     assert slept == []  # not one retry
     assert failure.message in str(caught.value) and advice in str(caught.value)
-    assert str(caught.value).startswith("reading t failed: ")
+    assert str(caught.value).startswith("reading t: ")
 
 
 def _raising(error: Exception):  # type: ignore[no-untyped-def]
@@ -133,7 +133,7 @@ def test_attempts_are_bounded_and_end_in_a_retryable_error() -> None:
     with pytest.raises(RetryableError) as caught:
         retrying(_raising(error), "reading t", RetryPolicy(attempts=3, sleep=slept.append))
     assert len(slept) == 2
-    assert "3 times in a row" in str(caught.value) and "deadlock detected" in str(caught.value)
+    assert "3 tries in a row" in str(caught.value) and "deadlock detected" in str(caught.value)
 
 
 def test_progress_starts_the_count_again_and_hygge_errors_pass_through() -> None:

@@ -31,7 +31,8 @@ from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpe
 from hygge.homes.positions import KeysetPosition
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
 from hygge.homes.sql.keys import primary_key
-from hygge.homes.sql.statements import Condition, select, source
+from hygge.homes.sql.partitions import check_partition_type, key_partitions
+from hygge.homes.sql.statements import Condition, key_range, select, source
 from hygge.types import JsonScalar, Place
 
 log = logging.getLogger("hygge.homes")
@@ -50,6 +51,8 @@ class SqlHome:
         batch_size: int,
         key_columns: Sequence[str] = (),
         retry: RetryPolicy = DEFAULT_POLICY,
+        partitions: int | None = None,
+        partition_column: str | None = None,
     ) -> None:
         self.driver = driver
         self.dialect = driver.dialect
@@ -59,6 +62,8 @@ class SqlHome:
         self.batch_size = batch_size
         self.key_columns = list(key_columns)
         self.retry = retry
+        self.partitions = partitions  # None: the entity's `parallel`
+        self.partition_column = partition_column
         self.frm = source(self.dialect, self.table, query)  # validates and quotes the names
 
     def open_window(self, spec: ReadSpec) -> Window:
@@ -81,12 +86,51 @@ class SqlHome:
                 ).render(self.dialect)  # fmt: skip
                 row = session.first(self.dialect.first_row(top[0]), top[1])
                 last = {} if row is None else dict(zip(order, map(to_json, row), strict=True))
+            parts = [p.model_copy(update={"start": KeysetPosition()}) for p in spec.partitions]
+            count = self.partitions or spec.parallel
+            if count > 1 and last:
+                parts = self._key_ranges(
+                    session,
+                    spec,
+                    schema,
+                    order=order,
+                    conditions=conditions,
+                    last=last,
+                    count=count,
+                )
         finally:
             _close(session)
         upper = last.get(spec.column) if last and spec.column else None
-        parts = [p.model_copy(update={"start": KeysetPosition()}) for p in spec.partitions]
         floor = {c.column: spec.lookback_floor for c in conditions} or None
         return Window(upper=upper, order=order, last=last, floor=floor, partitions=parts)
+
+    def _key_ranges(
+        self,
+        session: SqlSession,
+        spec: ReadSpec,
+        schema: SqlSchema,
+        *,
+        order: list[str],
+        conditions: list[Condition],
+        last: dict[str, JsonScalar],
+        count: int,
+    ) -> list[PartitionSpec]:
+        """`count` key ranges of the closed window (`partitions: N`), from its min and max."""
+        column = self.partition_column or next((c for c in order if c != spec.column), None)
+        column = column or spec.column
+        if column is None:
+            raise DataError(
+                f"{self._where()}: partitions: {count} needs a column to cut into key ranges, "
+                "and the source has no key: set the home's `partition_column:` (a numeric or "
+                "date column), or key_columns"
+            )
+        self._require(schema, [column])
+        check_partition_type(column, schema.get(column), self._where())
+        statement = key_range(
+            self.dialect, self.frm, column, conditions=conditions, up_to=_typed(last, schema)
+        ).render(self.dialect)
+        low, high = session.first(*statement) or (None, None)
+        return key_partitions(column, low, high, count, self._where())
 
     def read(
         self, window: Window, position: Position, partition: str = DEFAULT_PARTITION

@@ -165,14 +165,15 @@ class MssqlHomeConfig(ServerHomeConfig):
 
     def open(self, place: Place) -> Home:
         from hygge.homes.sql.dialect import MSSQL
-        from hygge.homes.sql.odbc import CachedToken, OdbcDriver, default_credential_token
+        from hygge.homes.sql.odbc import OdbcDriver, connection_limit, shared_token
 
         connection = self.connection_config(place)
         secrets = connection.resolve_secrets(str(self.connection or "inline"), os.environ)
-        token = CachedToken(default_credential_token) if connection.auth == "azure_ad" else None
+        token = shared_token() if connection.auth == "azure_ad" else None
         driver = OdbcDriver(
             connection.odbc_string(secrets), connection.label(), MSSQL,
             timeout=connection.timeout, token=token,
+            limit=connection_limit(connection.label(), connection.pool_size),
         )  # fmt: skip
         return self.sql_home(place, driver)
 

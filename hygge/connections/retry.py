@@ -62,6 +62,7 @@ _LOCKED = (
     "could not set lock on file",
 )
 _NATIVE = re.compile(r"\((\d{3,5})\)")
+_STATE_IN_TEXT = re.compile(r"\b(?:State|SQLSTATE):? ?([0-9A-Z]{5})\b")
 
 # Permanent failures a user can fix, by SQLSTATE or SQL Server number: what to check.
 _LOGIN = (
@@ -153,7 +154,8 @@ def _sqlstate(exc: BaseException) -> str | None:
     args = getattr(exc, "args", ())
     if args and isinstance(args[0], str) and re.fullmatch(r"[0-9A-Z]{5}", args[0]):
         return args[0]  # pyodbc: (sqlstate, message)
-    return None
+    found = _STATE_IN_TEXT.search(str(exc))  # arrow-odbc: "... State: 08S01, Native error: 0"
+    return found.group(1) if found else None
 
 
 def _number(exc: BaseException, message: str) -> int | None:

@@ -138,6 +138,10 @@ class MssqlHomeConfig(ServerHomeConfig):
     encrypt: YesNo = True
     trust_cert: YesNo = True
     timeout: int = Field(30, ge=1)
+    reader: Literal["auto", "pyodbc", "arrow-odbc"] = Field(
+        "auto", description="How rows are fetched: arrow-odbc (columnar) or pyodbc fetchmany; "
+        "auto: arrow-odbc when installed and the auth is no Azure AD token, else pyodbc."
+    )  # fmt: skip
     row_multiplier: int | None = Field(
         None, ge=1, description="The original's progress interval: progress is now per batch."
     )
@@ -174,6 +178,7 @@ class MssqlHomeConfig(ServerHomeConfig):
             connection.odbc_string(secrets), connection.label(), MSSQL,
             timeout=connection.timeout, token=token,
             limit=connection_limit(connection.label(), connection.pool_size),
+            reader=self.reader,
         )  # fmt: skip
         return self.sql_home(place, driver)
 

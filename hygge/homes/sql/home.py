@@ -167,18 +167,28 @@ class SqlHome:
                 for condition in self._floor(column, value, schema)
             ]
             conditions += self._range(spec, schema)
-            statement = select(
-                self.dialect, self.frm, conditions=conditions,
-                after=_typed(position.values, schema) if position.values else None,
-                up_to=_typed(window.last, schema) if window.last else None,
-                order=order or list(schema), offset=0 if order else position.offset,
-            ).render(self.dialect)  # fmt: skip
+            # A driver that holds a statement's whole result in memory (ADBC with bound
+            # values) reads the window in keyset pages of `page_rows`, one statement each.
+            page = getattr(self.driver, "page_rows", None) if order else None
             offset = position.offset
-            for batch in session.stream(*statement, self.batch_size):
-                if not batch.height:
-                    continue
-                offset += batch.height
-                yield batch, self._after(batch, order, offset)
+            while True:
+                statement = select(
+                    self.dialect, self.frm, conditions=conditions,
+                    after=_typed(position.values, schema) if position.values else None,
+                    up_to=_typed(window.last, schema) if window.last else None,
+                    order=order or list(schema), offset=0 if order else position.offset,
+                ).render(self.dialect)  # fmt: skip
+                sql = statement[0] if page is None else self.dialect.limit(statement[0], page)
+                got = 0
+                for batch in session.stream(sql, statement[1], self.batch_size):
+                    if not batch.height:
+                        continue
+                    got += batch.height
+                    offset += batch.height
+                    position = self._after(batch, order, offset)
+                    yield batch, position
+                if page is None or got < page:
+                    return
         finally:
             _close(session)
 

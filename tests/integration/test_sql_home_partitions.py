@@ -231,3 +231,13 @@ def test_a_5m_row_partitioned_read_killed_with_sigkill_resumes_to_an_equal_lake(
     )
     kill_mid_run(root, at_least=1_000_000, timeout=600)
     _resume(root, source)
+
+
+def test_the_entitys_parallel_cuts_a_sql_window_as_partitions_does(tmp_path, postgres, pg_schema):
+    source = make_table(postgres.conninfo, pg_schema, 3_000)
+    flow = FLOW % (pg_schema, 400, "driver: adbc") + "parallel: 3\n"
+    root = write_workspace(tmp_path / "ws", {"shop": flow}, PROJECT % (1000, postgres.url))
+    assert len(_window_parts(root)) == 3
+    report = run(root)
+    assert report.ok, report.results
+    assert_lake_equals(root, source)

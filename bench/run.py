@@ -12,6 +12,8 @@ Environment (all optional):
   BENCH_REPEAT=3       runs per measurement: the median time counts, the highest peak
   BENCH_STARTUP_RUNS=10  fresh processes per start-up command
   BENCH_ENTITIES=200   entities in the many-small-entities and orchestration scenarios
+  BENCH_SQL=0          leave out the PostgreSQL → parquet and ODBC reader scenarios (they
+                       start a PostgreSQL server, apt-installing it when missing)
   BENCH_BLOB=0         leave out the blob scenarios (they start a local Azurite from
                        .cache/azurite, installing it from npm when missing)
   BENCH_RESULTS=bench/results  where the Markdown and JSON go
@@ -35,6 +37,7 @@ from scenario_orchestration import orchestration  # noqa: E402
 from scenarios_blob import blob  # noqa: E402
 from scenarios_cli import many_entities, startup  # noqa: E402
 from scenarios_move import Moves  # noqa: E402
+from scenarios_sql import postgres_reads  # noqa: E402
 from table import Row, as_json, markdown, misses  # noqa: E402
 
 
@@ -46,6 +49,7 @@ class Settings:
     startup_runs: int
     entities: int
     blob: bool = True
+    sql: bool = True
 
 
 def _sizes(text: str) -> list[int]:
@@ -67,6 +71,7 @@ def settings(env: dict[str, str]) -> Settings:
         startup_runs=int(env.get("BENCH_STARTUP_RUNS", "5" if quick else "10")),
         entities=int(env.get("BENCH_ENTITIES", "50" if quick else "200")),
         blob=env.get("BENCH_BLOB", "1") not in ("", "0"),
+        sql=env.get("BENCH_SQL", "1") not in ("", "0"),
     )
 
 
@@ -81,6 +86,8 @@ def run(config: Settings, tmp: Path) -> list[Row]:
     results += orchestration(config.entities, config.repeat)
     if config.blob:
         results += blob(tmp, config.sizes[0], config.repeat)
+    if config.sql:
+        results += postgres_reads(tmp, config.sizes[0], config.repeat)
     return results
 
 

@@ -54,11 +54,15 @@ class PostgresSource:
 
 
 class OdbcPostgresSource(PostgresSource):
-    """The mssql home's driver (pyodbc) and statements, in PostgreSQL's dialect."""
+    """The mssql home's driver (pyodbc, or arrow-odbc) and statements, in PostgreSQL's
+    dialect."""
 
     def open(self, batch_size: int) -> Home:
         self._ensure()
-        driver = OdbcDriver(self.postgres.odbc + "BoolsAsChar=0;", "odbc postgres", POSTGRES_QMARK)
+        driver = OdbcDriver(
+            self.postgres.odbc + "BoolsAsChar=0;", "odbc postgres", POSTGRES_QMARK,
+            reader=self.driver,
+        )  # fmt: skip
         place = Place(self.root, "sales", "orders")
         return SqlHome(
             driver, place, table=f"{self.schema}.orders", query=None, batch_size=batch_size
@@ -97,9 +101,18 @@ class TestMssqlHomeDriverOverOdbc(PostgresHomeContract):
     round_trip_columns = ("int64", "float64", "decimal", "string", "boolean", "date",
                           "datetime_us")  # fmt: skip
 
+    reader: ClassVar[str] = "pyodbc"
+
     @pytest.fixture
     def source(self, tmp_path, postgres, pg_schema) -> HomeSource:
-        return OdbcPostgresSource(tmp_path, postgres, pg_schema, "odbc")
+        return OdbcPostgresSource(tmp_path, postgres, pg_schema, self.reader)
+
+
+@pytest.mark.postgres
+class TestMssqlHomeColumnarReaderOverOdbc(TestMssqlHomeDriverOverOdbc):
+    """The mssql home's columnar path: arrow-odbc over the same driver manager and driver."""
+
+    reader = "arrow-odbc"
 
 
 class EmbeddedSource:

@@ -111,6 +111,12 @@ class Dialect:
             return "SELECT TOP 1" + select.removeprefix("SELECT")
         return f"{select} LIMIT 1"
 
+    def limit(self, select: str, rows: int) -> str:
+        """`select` (ending in its ORDER BY) reduced to its first `rows` rows."""
+        if self.top:
+            return f"SELECT TOP {int(rows)}" + select.removeprefix("SELECT")
+        return f"{select} LIMIT {int(rows)}"
+
     def offset(self) -> tuple[str, str]:
         """The text before and after the bound count of rows to skip (after an ORDER BY)."""
         if self.name == "sqlite":

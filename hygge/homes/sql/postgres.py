@@ -32,6 +32,9 @@ _OIDS: dict[int, pl.DataType] = {
 }
 
 
+ADBC_PAGE_ROWS = 200_000
+
+
 def libpq_uri(params: Mapping[str, str]) -> str:
     """A postgresql:// URI of libpq keywords (the password percent-encoded in it)."""
     user = quote(params.get("user", ""), safe="")
@@ -131,6 +134,9 @@ class PostgresDriver:
         self.label = label
         self.choice = choice if choice != "auto" else _installed()
         self.dialect: Dialect = POSTGRES if self.choice == "adbc" else POSTGRES_FORMAT
+        # ADBC runs a statement with bound values as one result held whole by libpq (no COPY
+        # stream): the home reads in keyset pages of this many rows to keep memory bounded.
+        self.page_rows: int | None = ADBC_PAGE_ROWS if self.choice == "adbc" else None
 
     def connect(self) -> AdbcSession | PsycopgSession:
         if self.choice == "adbc":

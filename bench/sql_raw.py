@@ -1,0 +1,145 @@
+"""Raw PostgreSQL → parquet reads, each a whole process (what a user would write by hand).
+
+Usage: sql_raw.py KIND TABLE DST
+  adbc        ADBC `SELECT *` record batches → pyarrow ParquetWriter
+  copy        psycopg binary `COPY (SELECT *) TO STDOUT`, typed rows → polars frames → parquet
+  connectorx  ConnectorX `read_sql(..., return_type="arrow")` (only when it is installed)
+  pyodbc      pyodbc `fetchmany` over unixODBC + psqlODBC → polars frames → parquet
+  arrow-odbc  arrow-odbc record batches over the same driver manager and driver → parquet
+  hygge-odbc  hygge's mssql-home ODBC session (pyodbc, or arrow-odbc with HYGGE_ODBC_READER)
+The server is BENCH_PG_URI (libpq URI with the password) and BENCH_PG_ODBC (an ODBC string).
+Parquet is written with zstd, as the bench's hygge stores are.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+BATCH = 100_000
+
+
+def _writer(dst: Path):  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    dst.mkdir(parents=True, exist_ok=True)
+    state: dict[str, pq.ParquetWriter] = {}
+
+    def write(table) -> None:  # type: ignore[no-untyped-def]
+        if "w" not in state:
+            state["w"] = pq.ParquetWriter(dst / "out.parquet", table.schema, compression="zstd")
+        state["w"].write_table(table)
+
+    def close() -> None:
+        if "w" in state:
+            state["w"].close()
+
+    return write, close
+
+
+def adbc(table: str, dst: Path) -> None:
+    import pyarrow as pa
+    from adbc_driver_postgresql import dbapi
+
+    write, close = _writer(dst)
+    with dbapi.connect(os.environ["BENCH_PG_URI"]) as connection, connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")
+        for batch in cursor.fetch_record_batch():
+            write(pa.Table.from_batches([batch]))
+    close()
+
+
+def copy(table: str, dst: Path) -> None:
+    import polars as pl
+    import psycopg
+
+    write, close = _writer(dst)
+    with psycopg.connect(os.environ["BENCH_PG_URI"]) as connection, connection.cursor() as cur:
+        cur.execute(f"SELECT * FROM {table} LIMIT 0")
+        names = [column.name for column in cur.description or []]
+        types = [column.type_code for column in cur.description or []]
+        rows: list[tuple[object, ...]] = []
+        with cur.copy(f"COPY (SELECT * FROM {table}) TO STDOUT (FORMAT BINARY)") as stream:
+            stream.set_types(types)
+            for row in stream.rows():
+                rows.append(row)
+                if len(rows) == BATCH:
+                    write(pl.DataFrame(rows, schema=names, orient="row").to_arrow())
+                    rows = []
+        if rows:
+            write(pl.DataFrame(rows, schema=names, orient="row").to_arrow())
+    close()
+
+
+def connectorx(table: str, dst: Path) -> None:
+    import connectorx as cx  # not a dependency: the bench runs this only when installed
+    import pyarrow.parquet as pq
+
+    dst.mkdir(parents=True, exist_ok=True)
+    arrow = cx.read_sql(os.environ["BENCH_PG_URI"], f"SELECT * FROM {table}", return_type="arrow")
+    pq.write_table(arrow, dst / "out.parquet", compression="zstd")
+
+
+def pyodbc_read(table: str, dst: Path) -> None:
+    import polars as pl
+    import pyodbc
+
+    write, close = _writer(dst)
+    with pyodbc.connect(os.environ["BENCH_PG_ODBC"], readonly=True) as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT * FROM {table}")
+        names = [column[0] for column in cursor.description]
+        while rows := cursor.fetchmany(BATCH):
+            write(pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row").to_arrow())
+    close()
+
+
+def arrow_odbc_read(table: str, dst: Path) -> None:
+    import arrow_odbc
+    import pyarrow as pa
+
+    write, close = _writer(dst)
+    reader = arrow_odbc.read_arrow_batches_from_odbc(
+        f"SELECT * FROM {table}", os.environ["BENCH_PG_ODBC"], batch_size=BATCH
+    )
+    for batch in reader:
+        write(pa.Table.from_batches([batch]))
+    close()
+
+
+def hygge_odbc(table: str, dst: Path) -> None:
+    from hygge.homes.sql.dialect import POSTGRES_QMARK
+    from hygge.homes.sql.odbc import OdbcDriver
+
+    write, close = _writer(dst)
+    reader = os.environ.get("HYGGE_ODBC_READER", "pyodbc")
+    driver = OdbcDriver(os.environ["BENCH_PG_ODBC"], "bench", POSTGRES_QMARK, reader=reader)
+    session = driver.connect()
+    try:
+        for frame in session.stream(f"SELECT * FROM {table}", [], BATCH):
+            write(frame.to_arrow())
+    finally:
+        session.close()
+    close()
+
+
+KINDS = {
+    "adbc": adbc,
+    "copy": copy,
+    "connectorx": connectorx,
+    "pyodbc": pyodbc_read,
+    "arrow-odbc": arrow_odbc_read,
+    "hygge-odbc": hygge_odbc,
+}
+
+
+def main() -> None:
+    kind, table, dst = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    if kind not in KINDS:
+        raise SystemExit(f"unknown baseline {kind}: {', '.join(KINDS)}")
+    KINDS[kind](table, dst)
+
+
+if __name__ == "__main__":
+    main()

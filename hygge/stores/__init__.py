@@ -10,6 +10,7 @@ from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeSt
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
+from hygge.stores.sql.postgres import PostgresStoreConfig
 
 StoreConfigUnion: TypeAlias = Annotated[
     ParquetStoreConfig
@@ -17,7 +18,8 @@ StoreConfigUnion: TypeAlias = Annotated[
     | AdlsStoreConfig
     | OneLakeStoreConfig
     | BlobStoreConfig
-    | DuckdbStoreConfig,
+    | DuckdbStoreConfig
+    | PostgresStoreConfig,
     Field(discriminator="type"),
 ]
 
@@ -28,6 +30,7 @@ __all__ = [
     "LocalStoreConfig",
     "OneLakeStoreConfig",
     "ParquetStoreConfig",
+    "PostgresStoreConfig",
     "Staging",
     "Store",
     "StoreCapabilities",

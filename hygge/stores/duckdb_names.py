@@ -119,3 +119,6 @@ def _split(text: str, where: str) -> list[str]:
             hint='quote a name that holds a dot: table: "my.table"',
         )
     return parts
+
+
+split_parts = _split  # the SQL stores parse `table` the same way

@@ -11,6 +11,7 @@ from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
 from hygge.stores.sql.postgres import PostgresStoreConfig
+from hygge.stores.sql.sqlite import SqliteStoreConfig
 
 StoreConfigUnion: TypeAlias = Annotated[
     ParquetStoreConfig
@@ -19,7 +20,8 @@ StoreConfigUnion: TypeAlias = Annotated[
     | OneLakeStoreConfig
     | BlobStoreConfig
     | DuckdbStoreConfig
-    | PostgresStoreConfig,
+    | PostgresStoreConfig
+    | SqliteStoreConfig,
     Field(discriminator="type"),
 ]
 
@@ -31,6 +33,7 @@ __all__ = [
     "OneLakeStoreConfig",
     "ParquetStoreConfig",
     "PostgresStoreConfig",
+    "SqliteStoreConfig",
     "Staging",
     "Store",
     "StoreCapabilities",

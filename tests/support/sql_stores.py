@@ -19,7 +19,24 @@ def _frame(names: list[str], rows: list[tuple[object, ...]], schema: pl.Schema |
     frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
     if schema is None:
         return frame
-    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+    return frame.select(_decoded(frame, name, dtype) for name, dtype in schema.items())
+
+
+def _decoded(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    """Column `name` as `dtype`; ISO text (SQLite's dates, times, timestamps) parsed."""
+    column = pl.col(name)
+    if frame.schema[name] != pl.String:
+        return column.cast(dtype)
+    if isinstance(dtype, pl.Datetime):
+        parsed = column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit=dtype.time_unit)
+        if dtype.time_zone:
+            parsed = parsed.dt.replace_time_zone("UTC").dt.convert_time_zone(dtype.time_zone)
+        return parsed
+    if isinstance(dtype, pl.Date):
+        return column.str.to_date("%Y-%m-%d")
+    if isinstance(dtype, pl.Time):
+        return column.str.to_time("%H:%M:%S%.f")
+    return column.cast(dtype)
 
 
 def read_postgres(

@@ -25,7 +25,7 @@ from hygge.connections import PostgresConnection
 from hygge.errors import ConfigError, MissingDependencyError, StateError
 from hygge.stores.sql.names import TableName
 from hygge.stores.sql.postgres_dialect import PostgresDialect
-from hygge.stores.sql.store import SqlStore, SqlStoreConfig
+from hygge.stores.sql.store import ServerStoreConfig, SqlStore
 from hygge.types import Place
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def libpq_uri(params: Mapping[str, str]) -> str:
     return f"postgresql://{auth}{quote(host, safe='')}:{port}/{quote(dbname, safe='')}?{rest}"
 
 
-class PostgresStoreConfig(SqlStoreConfig):
+class PostgresStoreConfig(ServerStoreConfig):
     """A PostgreSQL table; see the module docstring and `sql.store`."""
 
     type: Literal["postgres"] = "postgres"

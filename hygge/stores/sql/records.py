@@ -69,7 +69,7 @@ def transaction(database: SqlDatabase) -> Iterator[SqlSession]:
     """A transaction of `database`, hygge's bookkeeping tables made once per process."""
     label = database.label()
     with _READY_LOCK:
-        if label not in _READY:
+        if label not in _READY or database.missing():
             with database.transaction() as session:
                 for statement in database.dialect.create_records():
                     session.execute(statement)

@@ -282,12 +282,6 @@ class SqlStoreConfig(StoreConfig):
     )
 
     entity_fields: ClassVar[tuple[str, ...]] = ("table",)
-
-    @property
-    def path(self) -> str:
-        """What the journal and `hygge list` show after the type: the table."""
-        return self.table if self.db_schema is None else f"{self.db_schema}.{self.table}"
-
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
         run_types=RUN_TYPES,
         merge_strategies=frozenset({"upsert"}),
@@ -295,3 +289,12 @@ class SqlStoreConfig(StoreConfig):
         atomic_visibility=RUN_TYPES,
         preferred_batch_size=100_000,
     )
+
+
+class ServerStoreConfig(SqlStoreConfig):
+    """A SQL store on a database server (reached by `connection:`)."""
+
+    @property
+    def path(self) -> str:
+        """What the journal and `hygge list` show after the type: the table."""
+        return self.table if self.db_schema is None else f"{self.db_schema}.{self.table}"

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     import polars as pl
 
 RUN_TYPES = frozenset(RunType)
+_ENTITY = "hyggeEntity0"  # `{entity}` while the table parses: no quote, no dot
+
+
+def _as_name(part: str) -> str:
+    return '"' + part.replace('"', '""') + '"'
 
 
 class SqlStore:
@@ -41,11 +46,22 @@ class SqlStore:
         self.dialect = database.dialect
         self.records = Records(self.dialect)
         self.where = f"{config.type} store of {place.flow}.{place.entity}"
-        table = config.table.replace("{entity}", place.entity)
-        self.target = parse_table(
-            table, config.db_schema, self.where,
+        # `{entity}` (if the loader left it) is the entity's name as one name, whatever it holds.
+        template = config.table.replace("{entity}", _ENTITY)
+        parsed = parse_table(
+            template, config.db_schema, self.where,
             default_schema=self.dialect.default_schema, max_name=self.dialect.max_name,
         )  # fmt: skip
+        schema, table = (
+            part.replace(_ENTITY, place.entity) for part in (parsed.schema, parsed.table)
+        )
+        if _ENTITY in template:
+            parsed = parse_table(
+                f"{_as_name(schema)}.{_as_name(table)}" if schema else _as_name(table), None,
+                self.where, default_schema=self.dialect.default_schema,
+                max_name=self.dialect.max_name,
+            )  # fmt: skip
+        self.target = parsed
         self.owner = StoreOwner.of(place, config.type)
 
     def prepare(self, run_id: str, run_type: RunType) -> Staging:

@@ -55,12 +55,26 @@ _BACK: dict[str, pl.DataType] = {
 _TEXTS = ("TEXT", "DATE", "TIMESTAMP", "TIME")
 
 
+def affinity(declared: str) -> str:
+    """SQLite's column affinity of a declared type (its documented rules, in order)."""
+    upper = declared.upper()
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in upper or not upper:
+        return "BLOB"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
 class SqliteDialect(SqlDialect):
     name: ClassVar[str] = "sqlite"
     default_schema: ClassVar[str] = "main"
     max_name: ClassVar[int] = 255
     case_insensitive: ClassVar[bool] = True
-    widenings: ClassVar[str] = "none are needed: SQLite integers and reals take any size"
+    widenings: ClassVar[str] = "any type of the same SQLite affinity (INTEGER, REAL, TEXT, …)"
 
     def hygge_table(self, name: str) -> TableName:
         return TableName("main", f"_hygge_{name}")
@@ -85,10 +99,10 @@ class SqliteDialect(SqlDialect):
     def polars_type(self, column_type: str) -> pl.DataType | None:
         if column_type.upper() in _TEXTS:
             return pl.String()
-        return _BACK.get(column_type.upper())
+        return _BACK.get(column_type.upper()) or _BACK.get(affinity(column_type))
 
     def widens(self, old: str, new: str) -> bool:
-        return old.upper() == new.upper()
+        return affinity(old) == affinity(new)
 
     def wire(self, frame: pl.DataFrame) -> pl.DataFrame:
         frame = super().wire(frame)

@@ -10,6 +10,7 @@ from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeSt
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
+from hygge.stores.sql.mssql import MssqlStoreConfig
 from hygge.stores.sql.postgres import PostgresStoreConfig
 from hygge.stores.sql.sqlite import SqliteStoreConfig
 
@@ -21,7 +22,8 @@ StoreConfigUnion: TypeAlias = Annotated[
     | BlobStoreConfig
     | DuckdbStoreConfig
     | PostgresStoreConfig
-    | SqliteStoreConfig,
+    | SqliteStoreConfig
+    | MssqlStoreConfig,
     Field(discriminator="type"),
 ]
 
@@ -30,6 +32,7 @@ __all__ = [
     "BlobStoreConfig",
     "DuckdbStoreConfig",
     "LocalStoreConfig",
+    "MssqlStoreConfig",
     "OneLakeStoreConfig",
     "ParquetStoreConfig",
     "PostgresStoreConfig",

@@ -10,9 +10,7 @@ from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeSt
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
-from hygge.stores.sql.mssql import MssqlStoreConfig
-from hygge.stores.sql.postgres import PostgresStoreConfig
-from hygge.stores.sql.sqlite import SqliteStoreConfig
+from hygge.stores.sql.config import MssqlStoreConfig, PostgresStoreConfig, SqliteStoreConfig
 
 StoreConfigUnion: TypeAlias = Annotated[
     ParquetStoreConfig

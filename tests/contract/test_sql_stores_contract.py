@@ -10,8 +10,7 @@ import pytest
 
 from hygge.connections import PostgresConnection
 from hygge.stores.base import Store, StoreCapabilities
-from hygge.stores.sql.postgres import PostgresStoreConfig
-from hygge.stores.sql.sqlite import SqliteStoreConfig
+from hygge.stores.sql.config import PostgresStoreConfig, SqliteStoreConfig
 from hygge.types import Place, RunType
 from tests.contract.store_contract import OpenStore, ReadPublished, StoreContract
 from tests.support.sql_stores import (

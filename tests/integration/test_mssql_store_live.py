@@ -16,7 +16,7 @@ import pytest
 
 from hygge.connections import MssqlConnection
 from hygge.stores.base import Store, StoreCapabilities
-from hygge.stores.sql.mssql import MssqlStoreConfig
+from hygge.stores.sql.config import MssqlStoreConfig
 from hygge.types import Place, RunType
 from tests.contract.store_contract import OpenStore, ReadPublished, StoreContract
 from tests.support.cli import hygge

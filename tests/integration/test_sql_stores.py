@@ -11,8 +11,7 @@ import pytest
 from hygge.connections import PostgresConnection, SqliteConnection
 from hygge.errors import ConfigError, DataError, InjectedFault, StoreOwnershipError
 from hygge.faults import reset_faults
-from hygge.stores.sql.postgres import PostgresStoreConfig
-from hygge.stores.sql.sqlite import SqliteStoreConfig
+from hygge.stores.sql.config import PostgresStoreConfig, SqliteStoreConfig
 from hygge.types import Place, RunType
 from tests.contract.store_contract import run, stage
 from tests.support.data import content_hash, orders

@@ -17,24 +17,14 @@ incremental inserts, merge runs one `MERGE … WITH (HOLDLOCK)`; the commit reco
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 import polars as pl
-from pydantic import Field, model_validator
 
-from hygge.connections import MssqlConnection
-from hygge.connections.sql import ODBC_DRIVER_18, YesNo
-from hygge.errors import ConfigError
-from hygge.stores.base import StoreCapabilities
 from hygge.stores.sql.mssql_dialect import MssqlDialect
 from hygge.stores.sql.names import TableName
-from hygge.stores.sql.odbc_load import AccessToken, Connect, insert_rows, odbc_connector
-from hygge.stores.sql.store import RUN_TYPES, ServerStoreConfig, SqlStore
-from hygge.types import Place
-
-ROWGROUP = 102_400  # the original's batch_size: one compressed columnstore rowgroup
+from hygge.stores.sql.odbc_load import Connect, insert_rows
 
 
 def insert_statement(dialect: MssqlDialect, table: TableName, columns: Sequence[str]) -> str:
@@ -107,72 +97,3 @@ class MssqlDatabase:
 
     def problem(self) -> str | None:
         return None
-
-
-class MssqlStoreConfig(ServerStoreConfig):
-    """A SQL Server / Azure SQL table; see the module docstring and `sql.store`."""
-
-    type: Literal["mssql"] = "mssql"
-    server: str | None = Field(None, min_length=1, description="Inline (without connection).")
-    database: str | None = Field(None, min_length=1)
-    driver: str = Field(ODBC_DRIVER_18, min_length=1)
-    encrypt: YesNo = True
-    trust_cert: YesNo = True
-    timeout: int = Field(30, ge=1)
-    batch_size: int | None = Field(ROWGROUP, ge=1, description="Rows per fast_executemany.")
-    parallel_workers: int = Field(8, ge=1, le=16, description="Connections loading at once.")
-    columnstore: bool = Field(True, description="Tables hygge creates get a clustered CCI.")
-    table_hints: str | None = Field(
-        None, description="Accepted from the original (not applied: hygge loads a staging heap)."
-    )
-    write_strategy: str | None = Field(None, description="The original's; always staged.")
-    options: dict[str, object] = Field(default_factory=dict, description="Free-form (original).")
-
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        run_types=RUN_TYPES,
-        merge_strategies=frozenset({"upsert"}),
-        transactional=True,
-        atomic_visibility=RUN_TYPES,
-        preferred_batch_size=ROWGROUP,
-    )
-
-    @model_validator(mode="after")
-    def _one_or_the_other(self) -> MssqlStoreConfig:
-        inline = self.server is not None or self.database is not None
-        if self.connection is not None and inline:
-            raise ValueError("give `connection` or `server` + `database`, not both")
-        if self.connection is None and (self.server is None or self.database is None):
-            raise ValueError("an mssql store needs `connection`, or `server` and `database`")
-        return self
-
-    def open(self, place: Place) -> SqlStore:
-        return SqlStore(self, self.open_database(place), place)
-
-    def connection_config(self, place: Place) -> MssqlConnection:
-        """The named connection, or one made of the inline fields (Azure AD auth)."""
-        if self.connection is None:
-            return MssqlConnection(
-                server=self.server, database=self.database, driver=self.driver,
-                encrypt=self.encrypt, trust_cert=self.trust_cert, timeout=self.timeout,
-            )  # fmt: skip
-        found = place.connections.get(self.connection)
-        if not isinstance(found, MssqlConnection):
-            known = ", ".join(sorted(place.connections)) or "none"
-            raise ConfigError(
-                f"mssql store of {place.flow}.{place.entity}: `connection: {self.connection}` "
-                f"is not a type: mssql connection of hygge.yml (connections there: {known})",
-                hint="add connections: {warehouse: {type: mssql, server: …, database: …}}",
-            )
-        return found
-
-    def open_database(self, place: Place) -> MssqlDatabase:
-        connection = self.connection_config(place)
-        secrets = connection.resolve_secrets(str(self.connection or "inline"), os.environ)
-        token = AccessToken() if connection.auth == "azure_ad" else None
-        connect = odbc_connector(
-            connection.odbc_string(secrets), connection.label(), connection.timeout, token
-        )
-        return MssqlDatabase(
-            connect, connection.label(), columnstore=self.columnstore,
-            batch_size=self.rows_per_batch(), workers=self.parallel_workers,
-        )  # fmt: skip

@@ -12,21 +12,15 @@ open per process and reused (`pool_size` idle ones at most).
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from pydantic import model_validator
-
-from hygge.connections import PostgresConnection
-from hygge.errors import ConfigError, MissingDependencyError, StateError
+from hygge.errors import MissingDependencyError, StateError
 from hygge.stores.sql.names import TableName
 from hygge.stores.sql.postgres_dialect import PostgresDialect
-from hygge.stores.sql.store import ServerStoreConfig, SqlStore
-from hygge.types import Place
 
 if TYPE_CHECKING:
     import polars as pl
@@ -160,35 +154,3 @@ def libpq_uri(params: Mapping[str, str]) -> str:
         if key not in {"user", "password", "host", "port", "dbname"}
     )
     return f"postgresql://{auth}{quote(host, safe='')}:{port}/{quote(dbname, safe='')}?{rest}"
-
-
-class PostgresStoreConfig(ServerStoreConfig):
-    """A PostgreSQL table; see the module docstring and `sql.store`."""
-
-    type: Literal["postgres"] = "postgres"
-    table: str = "{entity}"
-
-    entity_fields: ClassVar[tuple[str, ...]] = ("table",)
-
-    @model_validator(mode="after")
-    def _named(self) -> PostgresStoreConfig:
-        if self.connection is None:
-            raise ValueError("a postgres store needs `connection:` (a type: postgres connection)")
-        return self
-
-    def open(self, place: Place) -> SqlStore:
-        return SqlStore(self, self.database(place), place)
-
-    def database(self, place: Place) -> PostgresDatabase:
-        where = f"postgres store of {place.flow}.{place.entity}"
-        found = place.connections.get(self.connection or "")
-        if not isinstance(found, PostgresConnection):
-            known = ", ".join(sorted(place.connections)) or "none"
-            raise ConfigError(
-                f"{where}: `connection: {self.connection}` is not a type: postgres connection "
-                f"of hygge.yml (connections there: {known})",
-                hint="add connections: {pg: {type: postgres, url: postgresql://user@host:5432/"
-                "db}} to hygge.yml and set `connection: pg` on the store",
-            )
-        secrets = found.resolve_secrets(str(self.connection), os.environ)
-        return PostgresDatabase(found.libpq_params(secrets), found.label())

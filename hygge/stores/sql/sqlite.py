@@ -19,17 +19,12 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import polars as pl
-from pydantic import Field, model_validator
 
-from hygge.connections import SqliteConnection
-from hygge.errors import ConfigError
 from hygge.stores.sql.dialect import SqlDialect
 from hygge.stores.sql.names import TableName
-from hygge.stores.sql.store import SqlStore, SqlStoreConfig
-from hygge.types import Place
 
 _HEADER = b"SQLite format 3\x00"
 _AFFINITY: dict[type[pl.DataType], str] = {
@@ -229,44 +224,3 @@ class SqliteDatabase:
             f"{self.path}{via} is {found}, not a SQLite database; hygge will not overwrite it. "
             "Point the store's `path` at a new file (e.g. lake.sqlite) or at a SQLite database"
         )
-
-
-class SqliteStoreConfig(SqlStoreConfig):
-    """A table in a SQLite database file; see the module docstring and `sql.store`."""
-
-    type: Literal["sqlite"] = "sqlite"
-    path: str | None = Field(
-        None, description="The database file, relative to the workspace (or `connection:`)."
-    )
-    options: dict[str, object] = Field(default_factory=dict, description="Free-form (original).")
-
-    entity_fields: ClassVar[tuple[str, ...]] = ("table",)
-
-    @model_validator(mode="after")
-    def _path_or_connection(self) -> SqliteStoreConfig:
-        if (self.path is None) == (self.connection is None):
-            raise ValueError("a sqlite store needs `path` or `connection` (one of them)")
-        return self
-
-    def open(self, place: Place) -> SqlStore:
-        store = SqlStore(self, SqliteDatabase(self.database_path(place)), place)
-        if store.target.schema.casefold() != "main":
-            raise ConfigError(
-                f"sqlite store of {place.flow}.{place.entity}: table '{self.table}' names "
-                f"schema {store.target.schema}; a SQLite store writes the file's main schema",
-                hint="write the table without a schema",
-            )
-        return store
-
-    def database_path(self, place: Place) -> Path:
-        if self.path is not None:
-            return place.resolve(self.path)
-        found = place.connections.get(self.connection or "")
-        if not isinstance(found, SqliteConnection):
-            known = ", ".join(sorted(place.connections)) or "none"
-            raise ConfigError(
-                f"sqlite store of {place.flow}.{place.entity}: `connection: {self.connection}` "
-                f"is not a type: sqlite connection of hygge.yml (connections there: {known})",
-                hint="add connections: {db: {type: sqlite, path: lake.sqlite}}, or set `path`",
-            )
-        return place.resolve(found.path)

@@ -13,13 +13,11 @@ it, keep its definition) or `replace` (drop it, create it from the data).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
-
-from pydantic import Field
+from typing import TYPE_CHECKING
 
 from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
-from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
+from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.ownership import StoreOwner
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
 from hygge.stores.sql.names import TableName, parse_table
@@ -30,7 +28,8 @@ from hygge.types import Place, RunType
 if TYPE_CHECKING:
     import polars as pl
 
-RUN_TYPES = frozenset(RunType)
+    from hygge.stores.sql.config import SqlStoreConfig
+
 _ENTITY = "hyggeEntity0"  # `{entity}` while the table parses: no quote, no dot
 
 
@@ -280,37 +279,3 @@ class SqlStore:
 
 def _sequences(staging: Staging) -> set[int]:
     return {int(name) for name in staging.artefacts}
-
-
-class SqlStoreConfig(StoreConfig):
-    """What every SQL store takes: a `table` (with `{entity}`), `if_exists`, merge keys."""
-
-    type: str
-    table: str = Field("{entity}", description="`name` or `schema.name`; may hold {entity}.")
-    db_schema: str | None = Field(None, alias="schema", description="The table's schema.")
-    if_exists: Literal["fail", "append", "replace"] = Field(
-        "fail",
-        description="A table hygge did not create: fail (refuse, the default), append (write "
-        "into it, keeping its definition), replace (drop it, create it from the data).",
-    )
-    key_columns: list[str] = Field(
-        default_factory=list, description="Merge keys (set from the entity's key_columns)."
-    )
-
-    entity_fields: ClassVar[tuple[str, ...]] = ("table",)
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        run_types=RUN_TYPES,
-        merge_strategies=frozenset({"upsert"}),
-        transactional=True,
-        atomic_visibility=RUN_TYPES,
-        preferred_batch_size=100_000,
-    )
-
-
-class ServerStoreConfig(SqlStoreConfig):
-    """A SQL store on a database server (reached by `connection:`)."""
-
-    @property
-    def path(self) -> str:
-        """What the journal and `hygge list` show after the type: the table."""
-        return self.table if self.db_schema is None else f"{self.db_schema}.{self.table}"

@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 from hygge.stores.ownership import StoreOwner
-from hygge.stores.sql.mssql import MssqlStoreConfig
+from hygge.stores.sql.config import MssqlStoreConfig
 from hygge.stores.sql.mssql_dialect import MssqlDialect, nvarchar_size
 from hygge.stores.sql.names import TableName
 from hygge.stores.sql.store import SqlStore

@@ -243,6 +243,7 @@ def _check_capabilities(entity: ResolvedEntity, merged: Tracked) -> None:
         )
     if entity.parallel > 1:
         _check_parallel(entity, merged)
+    _check_home_partitions(entity, merged)
     if entity.watermark is not None and not type(entity.home).capabilities.watermark:
         origin = merged.origin(("watermark",))
         raise ConfigError(
@@ -272,4 +273,20 @@ def _check_parallel(entity: ResolvedEntity, merged: Tracked) -> None:
             file=origin.file,
             line=origin.line,
             hint="remove parallel, or remove watermark.lookback",
+        )
+
+
+def _check_home_partitions(entity: ResolvedEntity, merged: Tracked) -> None:
+    """A SQL home's `partitions: N` moves N key ranges at once: no lookback margin either."""
+    count = getattr(entity.home, "partitions", None)
+    if not isinstance(count, int) or count < 2 or entity.watermark is None:
+        return
+    if entity.watermark.lookback is not None:
+        origin = merged.origin(("home", "partitions"))
+        raise ConfigError(
+            f"home partitions: {count} cannot be combined with watermark.lookback (the "
+            "lookback margin is kept for the whole run, not per partition)",
+            file=origin.file,
+            line=origin.line,
+            hint="remove the home's partitions, or remove watermark.lookback",
         )

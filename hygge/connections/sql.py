@@ -124,7 +124,10 @@ class MssqlConnection(ConnectionConfig):
     user: str | None = None
     password: SecretReference | None = None
     connection_string: SecretReference | None = None
-    pool_size: int | None = Field(None, ge=1, description="Connections kept open (original).")
+    pool_size: int | None = Field(
+        None, ge=1, description="At most this many connections open at once to this database "
+        "from one hygge process (partitions and entities wait for a free one); none: no cap."
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _auth_fields(self) -> MssqlConnection:

@@ -42,8 +42,22 @@ class SqlHomeConfig(HomeConfig):
         "the entity's key columns, else the table's primary key).",
     )
     options: dict[str, Any] = Field(default_factory=dict, description="Free-form (original).")
+    partitions: int | None = Field(
+        None, ge=1, le=64, description="Key ranges of the window read at once, each "
+        "checkpointed on its own (default: the entity's `parallel`, else 1)."
+    )  # fmt: skip
+    partition_column: str | None = Field(
+        None, min_length=1, description="The numeric, date or timestamp column the ranges cut "
+        "(default: the first key column, else the watermark column)."
+    )  # fmt: skip
+    retries: int = Field(
+        5, ge=1, le=20, description="Tries in a row of a read after transient errors (lost "
+        "connection, deadlock, throttling) before the step fails."
+    )  # fmt: skip
 
-    capabilities: ClassVar[HomeCapabilities] = HomeCapabilities(watermark=True, partitions=True)
+    capabilities: ClassVar[HomeCapabilities] = HomeCapabilities(
+        watermark=True, partitions=True, splits_window=True
+    )
     entity_fields: ClassVar[tuple[str, ...]] = ("table", "query")
     connection_type: ClassVar[builtins.type[ConnectionConfig]]
 
@@ -69,11 +83,14 @@ class SqlHomeConfig(HomeConfig):
         return found
 
     def sql_home(self, place: Place, driver: SqlDriver) -> Home:
+        from hygge.connections.retry import RetryPolicy
         from hygge.homes.sql.home import SqlHome
 
         return SqlHome(
             driver, place, table=self.table, query=self.query,
             batch_size=self.batch_size, key_columns=self.key_columns,
+            retry=RetryPolicy(attempts=self.retries), partitions=self.partitions,
+            partition_column=self.partition_column,
         )  # fmt: skip
 
 
@@ -148,14 +165,15 @@ class MssqlHomeConfig(ServerHomeConfig):
 
     def open(self, place: Place) -> Home:
         from hygge.homes.sql.dialect import MSSQL
-        from hygge.homes.sql.odbc import CachedToken, OdbcDriver, default_credential_token
+        from hygge.homes.sql.odbc import OdbcDriver, connection_limit, shared_token
 
         connection = self.connection_config(place)
         secrets = connection.resolve_secrets(str(self.connection or "inline"), os.environ)
-        token = CachedToken(default_credential_token) if connection.auth == "azure_ad" else None
+        token = shared_token() if connection.auth == "azure_ad" else None
         driver = OdbcDriver(
             connection.odbc_string(secrets), connection.label(), MSSQL,
             timeout=connection.timeout, token=token,
+            limit=connection_limit(connection.label(), connection.pool_size),
         )  # fmt: skip
         return self.sql_home(place, driver)
 

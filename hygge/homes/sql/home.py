@@ -11,18 +11,31 @@ is exact only while it does not change during the run.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 import polars as pl
 
+from hygge.connections.retry import (
+    CONNECT_ADVICE,
+    DEFAULT_POLICY,
+    Retrier,
+    RetryPolicy,
+    classify,
+    permanent,
+    retrying,
+)
 from hygge.errors import DataError, HyggeError, StateError
 from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpec, Window
 from hygge.homes.positions import KeysetPosition
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
 from hygge.homes.sql.keys import primary_key
-from hygge.homes.sql.statements import Condition, select, source
+from hygge.homes.sql.partitions import check_partition_type, key_partitions
+from hygge.homes.sql.statements import Condition, key_range, select, source
 from hygge.types import JsonScalar, Place
+
+log = logging.getLogger("hygge.homes")
 
 
 class SqlHome:
@@ -37,6 +50,9 @@ class SqlHome:
         query: str | None,
         batch_size: int,
         key_columns: Sequence[str] = (),
+        retry: RetryPolicy = DEFAULT_POLICY,
+        partitions: int | None = None,
+        partition_column: str | None = None,
     ) -> None:
         self.driver = driver
         self.dialect = driver.dialect
@@ -45,10 +61,17 @@ class SqlHome:
         self.query = query
         self.batch_size = batch_size
         self.key_columns = list(key_columns)
+        self.retry = retry
+        self.partitions = partitions  # None: the entity's `parallel`
+        self.partition_column = partition_column
         self.frm = source(self.dialect, self.table, query)  # validates and quotes the names
 
     def open_window(self, spec: ReadSpec) -> Window:
         """The window's last row in key order (and the watermark's upper bound from it)."""
+        what = f"cannot open the window of {self._where()}"
+        return retrying(lambda: self._open_window(spec), what, self.retry, CONNECT_ADVICE)
+
+    def _open_window(self, spec: ReadSpec) -> Window:
         session = self._connect()
         try:
             schema = self._columns(session)
@@ -63,22 +86,78 @@ class SqlHome:
                 ).render(self.dialect)  # fmt: skip
                 row = session.first(self.dialect.first_row(top[0]), top[1])
                 last = {} if row is None else dict(zip(order, map(to_json, row), strict=True))
+            parts = [p.model_copy(update={"start": KeysetPosition()}) for p in spec.partitions]
+            count = self.partitions or spec.parallel
+            if count > 1 and last:
+                parts = self._key_ranges(
+                    session,
+                    spec,
+                    schema,
+                    order=order,
+                    conditions=conditions,
+                    last=last,
+                    count=count,
+                )
         finally:
-            session.close()
+            _close(session)
         upper = last.get(spec.column) if last and spec.column else None
-        parts = [p.model_copy(update={"start": KeysetPosition()}) for p in spec.partitions]
         floor = {c.column: spec.lookback_floor for c in conditions} or None
         return Window(upper=upper, order=order, last=last, floor=floor, partitions=parts)
+
+    def _key_ranges(
+        self,
+        session: SqlSession,
+        spec: ReadSpec,
+        schema: SqlSchema,
+        *,
+        order: list[str],
+        conditions: list[Condition],
+        last: dict[str, JsonScalar],
+        count: int,
+    ) -> list[PartitionSpec]:
+        """`count` key ranges of the closed window (`partitions: N`), from its min and max."""
+        column = self.partition_column or next((c for c in order if c != spec.column), None)
+        column = column or spec.column
+        if column is None:
+            raise DataError(
+                f"{self._where()}: partitions: {count} needs a column to cut into key ranges, "
+                "and the source has no key: set the home's `partition_column:` (a numeric or "
+                "date column), or key_columns"
+            )
+        self._require(schema, [column])
+        check_partition_type(column, schema.get(column), self._where())
+        statement = key_range(
+            self.dialect, self.frm, column, conditions=conditions, up_to=_typed(last, schema)
+        ).render(self.dialect)
+        low, high = session.first(*statement) or (None, None)
+        return key_partitions(column, low, high, count, self._where())
 
     def read(
         self, window: Window, position: Position, partition: str = DEFAULT_PARTITION
     ) -> Iterator[tuple[pl.DataFrame, Position]]:
-        """Batches after `position` up to the window's last row, each with its position."""
+        """Batches after `position` up to the window's last row, each with its position.
+
+        A transient failure (a lost connection, a deadlock, throttling) reconnects and reads
+        on after the last batch yielded, so no row is yielded twice or skipped."""
         spec = self._partition(window, position, partition)
         assert isinstance(position, KeysetPosition)
-        order = window.order or []
-        if order and not window.last:
+        if window.order and not window.last:
             return  # the window was empty at begin
+        retrier = Retrier(f"cannot read {self._where()}", self.retry, CONNECT_ADVICE)
+        while True:
+            try:
+                for batch, after in self._read(window, spec, position):
+                    yield batch, after
+                    position = after
+                    retrier.progressed()
+                return
+            except Exception as exc:  # a transient one waits and reads on from `position`
+                retrier.failed(exc)
+
+    def _read(
+        self, window: Window, spec: PartitionSpec, position: KeysetPosition
+    ) -> Iterator[tuple[pl.DataFrame, KeysetPosition]]:
+        order = window.order or []
         session = self._connect()
         try:
             schema = self._columns(session)
@@ -101,7 +180,7 @@ class SqlHome:
                 offset += batch.height
                 yield batch, self._after(batch, order, offset)
         finally:
-            session.close()
+            _close(session)
 
     def _after(self, batch: pl.DataFrame, order: list[str], offset: int) -> KeysetPosition:
         if not order:
@@ -118,16 +197,19 @@ class SqlHome:
         return KeysetPosition(values=dict(zip(order, map(to_json, keys.row(-1)), strict=True)))
 
     def _connect(self) -> SqlSession:
-        """A session; a driver's failure to connect as a DataError naming the database."""
+        """A session; a driver's permanent failure to connect as a DataError naming the
+        database and what to check (transient ones are raised as they are, to be retried)."""
         try:
             return self.driver.connect()
         except HyggeError:
             raise
         except Exception as exc:  # the driver's message says what failed (login, network)
-            raise DataError(
-                f"cannot connect to {self.driver.describe()} for {self.place.flow}."
-                f"{self.place.entity}: {_first_line(exc)}. Check the connection's host, port, "
-                "database, login and password, and that a firewall lets this machine in"
+            if classify(exc).transient:
+                raise
+            raise permanent(
+                exc,
+                f"cannot connect to {self.driver.describe()} for {self._entity()}",
+                CONNECT_ADVICE,
             ) from exc
 
     def _columns(self, session: SqlSession) -> SqlSchema:
@@ -135,10 +217,15 @@ class SqlHome:
         try:
             return session.columns(*statement)
         except Exception as exc:  # the driver's own error names the cause
-            raise DataError(
-                f"{self.describe()} ({self.place.flow}.{self.place.entity}) cannot be read: "
-                f"{_first_line(exc)}. Check the table or query and the login's permissions"
-            ) from exc
+            if classify(exc).transient:
+                raise
+            raise permanent(exc, f"{self._where()} cannot be read") from exc
+
+    def _where(self) -> str:
+        return f"{self.describe()} ({self._entity()})"
+
+    def _entity(self) -> str:
+        return f"{self.place.flow}.{self.place.entity}"
 
     def _order(self, session: SqlSession, spec: ReadSpec, schema: SqlSchema) -> list[str]:
         """The watermark column, then the entity's (the home's, the table's) key columns."""
@@ -194,15 +281,20 @@ class SqlHome:
     def check(self) -> list[str]:
         """Problems a user must fix before a run: the database or the source unreachable."""
         try:
-            session = self._connect()
+            session = retrying(
+                self._connect,
+                f"cannot connect to {self.driver.describe()} for {self._entity()}",
+                self.retry,
+                CONNECT_ADVICE,
+            )
         except HyggeError as exc:
             return [str(exc)]
         try:
-            self._columns(session)
-        except DataError as exc:
+            retrying(lambda: self._columns(session), f"{self._where()} cannot be read", self.retry)
+        except HyggeError as exc:
             return [str(exc)]
         finally:
-            session.close()
+            _close(session)
         return []
 
     def describe(self) -> str:
@@ -222,9 +314,12 @@ def _typed(values: dict[str, JsonScalar], schema: SqlSchema) -> dict[str, object
     return {key: from_json(value, schema.get(key)) for key, value in values.items()}
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+def _close(session: SqlSession) -> None:
+    """Close a session; one whose connection was lost may fail to: it is gone all the same."""
+    try:
+        session.close()
+    except Exception as exc:  # a lost connection cannot be closed twice
+        log.debug("closing a SQL session failed: %s", exc)
 
 
 def to_json(value: object) -> JsonScalar:

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from hygge.errors import DataError, MissingDependencyError
+from hygge.errors import DataError, MissingDependencyError, RetryableError
 from hygge.homes.sql.dialect import Dialect
 from hygge.homes.sql.drivers import SqlSchema, fetched, polars_type
 
@@ -62,8 +62,41 @@ class CachedToken:
         return struct.pack("<I", len(encoded)) + encoded
 
 
+_SHARED: dict[TokenSource, CachedToken] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_token(source: TokenSource | None = None) -> CachedToken:
+    """The process's one cached token of `source`: every mssql home and every open of one shares
+    it (and its refresh), so a run of many entities asks Azure AD once an hour, not per read."""
+    source = source or default_credential_token
+    with _SHARED_LOCK:
+        found = _SHARED.get(source)
+        if found is None:
+            found = _SHARED[source] = CachedToken(source)
+        return found
+
+
+_LIMITS: dict[str, threading.BoundedSemaphore] = {}
+_LIMITS_LOCK = threading.Lock()
+POOL_WAIT = 600.0  # seconds a read waits for one of a connection's pool_size slots
+
+
+def connection_limit(label: str, size: int | None) -> threading.BoundedSemaphore | None:
+    """The process's cap on connections open at once to the database `label` (`pool_size`)."""
+    if size is None:
+        return None
+    with _LIMITS_LOCK:
+        found = _LIMITS.get(f"{label}/{size}")
+        if found is None:
+            found = _LIMITS[f"{label}/{size}"] = threading.BoundedSemaphore(size)
+        return found
+
+
 class OdbcSession:
     """A pyodbc connection: `fetchmany(batch_size)` rows at a time, typed by the cursor."""
+
+    release: Callable[[], None] | None = None  # gives back its pool_size slot when closed
 
     def __init__(self, text: str, timeout: int, token: CachedToken | None) -> None:
         try:
@@ -103,7 +136,12 @@ class OdbcSession:
             cursor.close()
 
     def close(self) -> None:
-        self.connection.close()
+        release, self.release = self.release, None
+        try:
+            self.connection.close()
+        finally:
+            if release is not None:
+                release()
 
 
 def _check_driver(pyodbc: Any, text: str) -> None:
@@ -135,15 +173,32 @@ class OdbcDriver:
         *,
         timeout: int = 30,
         token: CachedToken | None = None,
+        limit: threading.BoundedSemaphore | None = None,
     ) -> None:
         self.text = text
         self.label = label
         self.dialect = dialect
         self.timeout = timeout
         self.token = token
+        self.limit = limit
 
     def connect(self) -> OdbcSession:
-        return OdbcSession(self.text, self.timeout, self.token)
+        """A session; with `pool_size`, one of its slots first (waiting while all are open)."""
+        if self.limit is None:
+            return OdbcSession(self.text, self.timeout, self.token)
+        if not self.limit.acquire(timeout=POOL_WAIT):
+            raise RetryableError(
+                f"{self.label}: no connection of its pool_size came free in {POOL_WAIT:.0f}s "
+                "(other partitions or entities of this process hold them all); raise the "
+                "connection's pool_size, or lower partitions"
+            )
+        try:
+            session = OdbcSession(self.text, self.timeout, self.token)
+        except BaseException:
+            self.limit.release()
+            raise
+        session.release = self.limit.release
+        return session
 
     def describe(self) -> str:
         return f"{self.label} (odbc)"

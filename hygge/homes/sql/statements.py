@@ -81,6 +81,40 @@ def select(
     those key values, `up_to` rows at or before them, `nothing` no row (to read the columns)."""
     names = ", ".join(dialect.quote(c) for c in columns) if columns else "*"
     statement = Statement().add(f"SELECT {names} {frm}")
+    _where(dialect, statement, conditions=conditions, after=after, up_to=up_to, nothing=nothing)
+    if order:
+        direction = " DESC" if descending else ""
+        statement.add(" ORDER BY " + ", ".join(dialect.quote(c) + direction for c in order))
+        if offset:
+            head, tail = dialect.offset()
+            statement.add(head, Bound(offset), tail)
+    return statement
+
+
+def key_range(
+    dialect: Dialect,
+    frm: str,
+    column: str,
+    *,
+    conditions: Sequence[Condition] = (),
+    up_to: dict[str, object] | None = None,
+) -> Statement:
+    """`SELECT MIN(column), MAX(column) <frm> WHERE ...`: the key range of a closed window."""
+    name = dialect.quote(column)
+    statement = Statement().add(f"SELECT MIN({name}), MAX({name}) {frm}")
+    _where(dialect, statement, conditions=conditions, after=None, up_to=up_to, nothing=False)
+    return statement
+
+
+def _where(
+    dialect: Dialect,
+    statement: Statement,
+    *,
+    conditions: Sequence[Condition],
+    after: dict[str, object] | None,
+    up_to: dict[str, object] | None,
+    nothing: bool,
+) -> None:
     clauses: list[list[str | Bound]] = [
         [f"{dialect.quote(c.column)} {c.op} ", Bound(c.value)] for c in conditions
     ]
@@ -92,13 +126,6 @@ def select(
         clauses.append(["1 = 0"])
     for index, clause in enumerate(clauses):
         statement.add(" WHERE " if index == 0 else " AND ", *clause)
-    if order:
-        direction = " DESC" if descending else ""
-        statement.add(" ORDER BY " + ", ".join(dialect.quote(c) + direction for c in order))
-        if offset:
-            head, tail = dialect.offset()
-            statement.add(head, Bound(offset), tail)
-    return statement
 
 
 def _keyset(dialect: Dialect, values: dict[str, object], op: str) -> list[str | Bound]:

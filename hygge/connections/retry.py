@@ -1,0 +1,259 @@
+"""Database errors told apart (transient or permanent) and transient ones retried with backoff.
+
+`classify(exc)` reads an error of any driver hygge uses without importing it: psycopg
+(`sqlstate`), pyodbc (`args[0]` is the SQLSTATE, SQL Server's native number is in the message
+as `(1205)`), ADBC (`sqlstate`, `vendor_code`), sqlite3 and duckdb (the lock messages). A
+transient error is a lost or refused connection (SQLSTATE class 08, PostgreSQL's 57P01-57P03
+when a server stops or terminates the session), a serialization failure or deadlock (40001,
+40P01, SQL Server 1205) or Azure SQL's throttling and failovers (40613, 40501, 49918-49920,
+10928, 10929), or an embedded database's "database is locked". Anything else is permanent:
+it fails at once, with the server's message and what to check (`advice`).
+
+`Retrier` counts the failures of one operation in a row: each transient one waits a jittered
+exponential backoff (the sleep is injectable for tests) and logs a line; the last one, or any
+permanent one, raises `RetryableError` / `DataError`. `retrying(fn)` runs a call under it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from hygge.errors import DataError, HyggeError, RetryableError
+
+log = logging.getLogger("hygge.connections")
+
+T = TypeVar("T")
+
+# SQLSTATEs that a new attempt can get past: class 08 (connection) is matched by prefix.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "HYT00", "HYT01"})
+# SQL Server's native error numbers of deadlocks, failovers, throttling and dropped sockets.
+TRANSIENT_SQLSERVER = frozenset(
+    {1205, 40613, 40501, 40197, 49918, 49919, 49920, 10928, 10929, 10053, 10054, 10060, 233}
+)
+_LOST = (
+    "server closed the connection",
+    "connection is closed",
+    "connection already closed",
+    "terminating connection",
+    "connection reset",
+    "connection refused",
+    "broken pipe",
+    "could not receive data",
+    "could not send data",
+    "consuming input failed",
+    "lost connection",
+    "communication link failure",
+    "ssl syscall error",
+    "the connection is broken",
+    "server has gone away",
+    "no connection to the server",
+    "timeout expired",
+)
+_LOCKED = (
+    "database is locked",
+    "database table is locked",
+    "database is busy",
+    "could not set lock on file",
+)
+_NATIVE = re.compile(r"\((\d{3,5})\)")
+
+# Permanent failures a user can fix, by SQLSTATE or SQL Server number: what to check.
+_LOGIN = (
+    "check the login and password (the environment variable the connection's `password:` "
+    "names), or that the Azure AD identity is a user of the database"
+)
+_FIREWALL = (
+    "check that the server's firewall lets this machine's IP address in (Azure SQL: add a "
+    "firewall rule or a private endpoint)"
+)
+_PERMISSION = "check that the login may read it (GRANT SELECT on the table or schema)"
+_MISSING = (
+    "check the table name and its schema in the home's `table:` or `query:` (and that it "
+    "exists in this database)"
+)
+_DATABASE = "check the connection's database name, and that the login may connect to it"
+_ADVICE_BY_STATE = {
+    "28000": _LOGIN,
+    "28P01": _LOGIN,
+    "42501": _PERMISSION,
+    "42P01": _MISSING,
+    "42S02": _MISSING,
+    "3D000": _DATABASE,
+    "42S22": "check the column names in the query, key_columns and watermark",
+    "42703": "check the column names in the query, key_columns and watermark",
+}
+_ADVICE_BY_NUMBER = {
+    18456: _LOGIN,
+    40615: _FIREWALL,
+    229: _PERMISSION,
+    230: _PERMISSION,
+    208: _MISSING,
+    4060: _DATABASE,
+    207: "check the column names in the query, key_columns and watermark",
+}
+_ADVICE_BY_TEXT = (
+    ('database "', _DATABASE),
+    ("password authentication failed", _LOGIN),
+    ("login failed", _LOGIN),
+    ("no password supplied", _LOGIN),
+    ("permission denied", _PERMISSION),
+    ("does not exist", _MISSING),
+    ("invalid object name", _MISSING),
+    ("no such table", _MISSING),
+    ("not allowed to access the server", _FIREWALL),
+    ("no pg_hba.conf entry", _FIREWALL),
+)
+CONNECT_ADVICE = (
+    "check the connection's host, port, database, login and password, and that a firewall "
+    "lets this machine in"
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What an error of a driver is: transient or not, its codes, the advice for a user."""
+
+    transient: bool
+    sqlstate: str | None
+    number: int | None
+    message: str
+    advice: str | None
+
+
+def classify(exc: BaseException) -> Failure:
+    """Transient or permanent, read from the error's SQLSTATE, native number or message."""
+    message = first_line(exc)
+    state = _sqlstate(exc)
+    number = _number(exc, message)
+    lower = str(exc).lower()
+    transient = (
+        (state is not None and (state.startswith("08") or state in TRANSIENT_SQLSTATES))
+        or (number is not None and number in TRANSIENT_SQLSERVER)
+        or any(text in lower for text in _LOST + _LOCKED)
+        or isinstance(exc, ConnectionError | TimeoutError)
+    )
+    advice = _ADVICE_BY_STATE.get(state or "") or _ADVICE_BY_NUMBER.get(number or 0)
+    if advice is None:
+        advice = next((text for found, text in _ADVICE_BY_TEXT if found in lower), None)
+    if advice in {_LOGIN, _FIREWALL, _PERMISSION, _DATABASE}:
+        transient = False  # a refused login says "connection" too: it never heals on its own
+    return Failure(transient, state, number, message, advice)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    found = getattr(exc, "sqlstate", None)  # psycopg, ADBC
+    if isinstance(found, str) and len(found) == 5:
+        return found.upper()
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], str) and re.fullmatch(r"[0-9A-Z]{5}", args[0]):
+        return args[0]  # pyodbc: (sqlstate, message)
+    return None
+
+
+def _number(exc: BaseException, message: str) -> int | None:
+    vendor = getattr(exc, "vendor_code", None)  # ADBC
+    if isinstance(vendor, int) and vendor in TRANSIENT_SQLSERVER | set(_ADVICE_BY_NUMBER):
+        return vendor
+    for match in _NATIVE.finditer(str(exc)):  # pyodbc: "... (1205) (SQLExecDirectW)"
+        number = int(match.group(1))
+        if number in TRANSIENT_SQLSERVER or number in _ADVICE_BY_NUMBER:
+            return number
+    return None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def permanent(exc: BaseException, what: str, default: str | None = None) -> DataError:
+    """The DataError of a permanent failure: `what` (e.g. `cannot read postgres table x`),
+    the server's message and what to check."""
+    failure = classify(exc)
+    advice = failure.advice or default or "check the table or query and the login's permissions"
+    return DataError(f"{what}: {failure.message}. {_capital(advice)}")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Up to `attempts` tries in a row; the n-th wait is `base * 2**n` (at most `cap`), each
+    scaled by a random factor in [0.5, 1.0) so parallel readers do not retry in step."""
+
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    jitter: Callable[[], float] = field(default=random.random, compare=False)
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait after the `failures`-th failure in a row (1-based)."""
+        backoff: float = min(self.cap, self.base * 2.0 ** (failures - 1))
+        return backoff * (0.5 + self.jitter() / 2)
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass
+class Retrier:
+    """The failures in a row of one operation (`what`, e.g. `reading postgres table x`)."""
+
+    what: str  # what failed, e.g. `cannot read postgres table x for shop.orders`
+    policy: RetryPolicy = DEFAULT_POLICY
+    advice: str | None = None  # what to check when the error itself does not say
+    failures: int = 0
+    retried: int = 0  # all retries, for tests and logs
+
+    def failed(self, exc: Exception) -> None:
+        """Wait before the next try of a transient failure; else raise what the user sees:
+        a hygge error as it is, DataError for a permanent failure, RetryableError for a
+        transient one that outlasted the attempts."""
+        if isinstance(exc, HyggeError):
+            raise exc
+        failure = classify(exc)
+        if not failure.transient:
+            raise permanent(exc, self.what, self.advice) from exc
+        self.failures += 1
+        if self.failures >= self.policy.attempts:
+            raise RetryableError(
+                f"{self.what}: {self.failures} tries in a row failed with transient errors, "
+                f"the last: {failure.message}. {_capital(self.advice or CONNECT_ADVICE)}"
+            ) from exc
+        wait = self.policy.delay(self.failures)
+        log.warning(
+            "%s: transient error (%s), retry %d of %d in %.1fs: %s",
+            self.what, failure.sqlstate or failure.number or type(exc).__name__,
+            self.failures, self.policy.attempts - 1, wait, failure.message,
+        )  # fmt: skip
+        self.retried += 1
+        self.policy.sleep(wait)
+
+    def progressed(self) -> None:
+        """The operation got further (a batch read): its failures in a row start again."""
+        self.failures = 0
+
+
+def retrying(
+    operation: Callable[[], T],
+    what: str,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    advice: str | None = None,
+) -> T:
+    """`operation()`, tried again after transient failures (see `Retrier`)."""
+    retrier = Retrier(what, policy, advice)
+    while True:
+        try:
+            return operation()
+        except Exception as exc:  # classified: permanent ones raise at once
+            retrier.failed(exc)

@@ -10,6 +10,7 @@ from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeSt
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
+from hygge.stores.sql.config import MssqlStoreConfig, PostgresStoreConfig, SqliteStoreConfig
 
 StoreConfigUnion: TypeAlias = Annotated[
     ParquetStoreConfig
@@ -17,7 +18,10 @@ StoreConfigUnion: TypeAlias = Annotated[
     | AdlsStoreConfig
     | OneLakeStoreConfig
     | BlobStoreConfig
-    | DuckdbStoreConfig,
+    | DuckdbStoreConfig
+    | PostgresStoreConfig
+    | SqliteStoreConfig
+    | MssqlStoreConfig,
     Field(discriminator="type"),
 ]
 
@@ -26,8 +30,11 @@ __all__ = [
     "BlobStoreConfig",
     "DuckdbStoreConfig",
     "LocalStoreConfig",
+    "MssqlStoreConfig",
     "OneLakeStoreConfig",
     "ParquetStoreConfig",
+    "PostgresStoreConfig",
+    "SqliteStoreConfig",
     "Staging",
     "Store",
     "StoreCapabilities",

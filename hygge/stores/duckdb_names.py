@@ -142,3 +142,6 @@ def reserved_schema(table: str, schema: str | None, database: str | None) -> str
             f"'{found}.<table>' is ambiguous"
         )
     return None
+
+
+split_parts = _split  # the SQL stores parse `table` the same way

@@ -1,0 +1,1 @@
+"""SQL stores: PostgreSQL, SQLite and SQL Server on one core (`store`, `dialect`, `records`)."""

@@ -1,0 +1,190 @@
+"""hygge's own tables in a SQL store's database (schema `_hygge`): what it owns and did.
+
+    owners    target -> StoreOwner (JSON): the tables hygge created or adopted, and for whom
+    commits   target -> CommitRecord (JSON): the completion marker, watermark included
+    runs      (target, run_id): every published run, so a repeated publish is a no-op
+    stagings  location -> (target, run_id): the staging tables of runs in flight
+
+The batches a staging table holds are its rows' `_hygge_seq` values. Every row here changes
+in the same transaction as the data it describes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import polars as pl
+
+from hygge.stores.base import CommitRecord
+from hygge.stores.ownership import StoreOwner
+from hygge.stores.sql.dialect import SEQUENCE_COLUMN, SqlDialect
+from hygge.stores.sql.names import TableName
+
+
+class SqlSession(Protocol):
+    """One open transaction of a SQL store's database."""
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None: ...
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]: ...
+
+    def load(self, table: TableName, frame: pl.DataFrame) -> None:
+        """Append `frame`'s rows to `table` (its columns by name), in this transaction or, for
+        a loader with its own connection, committed before this one ends."""
+        ...
+
+
+class SqlDatabase(Protocol):
+    """How a SQL store reaches its database."""
+
+    @property
+    def dialect(self) -> SqlDialect: ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[SqlSession]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        ...
+
+    def label(self) -> str:
+        """The database, as a store's identity names it (never a secret)."""
+        ...
+
+    def missing(self) -> bool:
+        """True if there is no database yet (a SQLite file not created): nothing to read."""
+        ...
+
+    def problem(self) -> str | None:
+        """What makes the database unusable as a store (a file of another kind); else None."""
+        ...
+
+
+_READY: set[str] = set()
+_READY_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def transaction(database: SqlDatabase) -> Iterator[SqlSession]:
+    """A transaction of `database`, hygge's bookkeeping tables made once per process."""
+    label = database.label()
+    with _READY_LOCK:
+        if label not in _READY or database.missing():
+            with database.transaction() as session:
+                for statement in database.dialect.create_records():
+                    session.execute(statement)
+            _READY.add(label)
+    with database.transaction() as session:
+        yield session
+
+
+def forget_ready(label: str) -> None:
+    """Make the next transaction of `label` check the bookkeeping tables again (tests)."""
+    with _READY_LOCK:
+        _READY.discard(label)
+
+
+class Records:
+    """The bookkeeping statements of one dialect, run in a session."""
+
+    def __init__(self, dialect: SqlDialect) -> None:
+        self.d = dialect
+        self.m = dialect.mark
+
+    def _match(self, column: str = "target") -> str:
+        if self.d.case_insensitive:
+            return f"lower({column}) = lower({self.m})"
+        return f"{column} = {self.m}"
+
+    def kind(self, session: SqlSession, table: TableName) -> str | None:
+        sql, params = self.d.kind_query(table)
+        found = session.rows(sql, params)
+        return self.d.table_kind(found[0][0]) if found else None
+
+    def columns(self, session: SqlSession, table: TableName) -> dict[str, str]:
+        sql, params = self.d.columns_query(table)
+        return {str(name): str(kind) for name, kind in session.rows(sql, params)}
+
+    def owner_of(self, session: SqlSession, target: TableName) -> StoreOwner | None:
+        found = session.rows(
+            f"SELECT owner FROM {self.d.bookkeeping('owners')} WHERE {self._match()}",
+            [self.d.key(target)],
+        )
+        if not found:
+            return None
+        return StoreOwner.parse(str(found[0][0]), f"{self.d.bookkeeping('owners')} of {target}")
+
+    def record_owner(self, session: SqlSession, target: TableName, owner: StoreOwner) -> None:
+        if self.owner_of(session, target) is None:
+            session.execute(
+                f"INSERT INTO {self.d.bookkeeping('owners')} (target, owner) VALUES "
+                f"({self.m}, {self.m})",
+                [self.d.key(target), owner.model_dump_json()],
+            )
+
+    def last_record(self, session: SqlSession, target: TableName) -> CommitRecord | None:
+        found = session.rows(
+            f"SELECT record FROM {self.d.bookkeeping('commits')} WHERE {self._match()}",
+            [self.d.key(target)],
+        )
+        return CommitRecord.model_validate_json(str(found[0][0])) if found else None
+
+    def record_commit(
+        self, session: SqlSession, target: TableName, run_id: str, record: CommitRecord
+    ) -> None:
+        key = self.d.key(target)
+        commits, runs = self.d.bookkeeping("commits"), self.d.bookkeeping("runs")
+        session.execute(f"DELETE FROM {commits} WHERE {self._match()}", [key])
+        session.execute(
+            f"INSERT INTO {commits} (target, record) VALUES ({self.m}, {self.m})",
+            [key, record.model_dump_json()],
+        )
+        session.execute(
+            f"INSERT INTO {runs} (target, run_id) VALUES ({self.m}, {self.m})", [key, run_id]
+        )
+
+    def committed(self, session: SqlSession, target: TableName, run_id: str) -> bool:
+        return bool(
+            session.rows(
+                f"SELECT 1 FROM {self.d.bookkeeping('runs')} WHERE {self._match()} AND "
+                f"run_id = {self.m}",
+                [self.d.key(target), run_id],
+            )
+        )
+
+    def open_staging(
+        self, session: SqlSession, location: TableName, target: TableName, run_id: str
+    ) -> None:
+        """Register a fresh staging for `run_id`, dropping what an earlier try of it left."""
+        self.drop_staging(session, location)
+        session.execute(
+            f"INSERT INTO {self.d.bookkeeping('stagings')} (location, target, run_id) VALUES "
+            f"({self.m}, {self.m}, {self.m})",
+            [location.table, self.d.key(target), run_id],
+        )
+
+    def has_staging(self, session: SqlSession, location: TableName) -> bool:
+        return bool(
+            session.rows(
+                f"SELECT 1 FROM {self.d.bookkeeping('stagings')} WHERE location = {self.m}",
+                [location.table],
+            )
+        )
+
+    def staged_sequences(self, session: SqlSession, location: TableName) -> set[int]:
+        """The batches the staging table holds ({} before the first)."""
+        if self.kind(session, location) is None:
+            return set()
+        seq = self.d.quote(SEQUENCE_COLUMN)
+        found = session.rows(f"SELECT DISTINCT {seq} FROM {self.d.sql(location)}")
+        return {int(str(value)) for (value,) in found}
+
+    def drop_staging(self, session: SqlSession, location: TableName) -> None:
+        """Drop a staging table and its bookkeeping (only ever a staging table of hygge's)."""
+        if not self.d.is_staging(location):
+            raise ValueError(f"{location} is not a hygge staging table")  # never a user's table
+        session.execute(self.d.drop_table(location))
+        session.execute(
+            f"DELETE FROM {self.d.bookkeeping('stagings')} WHERE location = {self.m}",
+            [location.table],
+        )

@@ -1,0 +1,281 @@
+"""The generic SQL store: staging table, one transaction per publish, owner records.
+
+Each run stages its batches in a table of hygge's schema `_hygge` (`_hygge_seq` per batch so a
+resumed run drops exactly the batches no checkpoint listed, `_hygge_row` for order), then
+publishes in one transaction: full_drop swaps (or recreates) the table, incremental inserts,
+merge upserts on `key_columns`; the completion marker (the CommitRecord, watermark included)
+commits with them. A repeated publish of a committed run changes nothing.
+
+The first rule: hygge replaces or adds to only tables it created (recorded in
+`_hygge.owners`); a table it did not create is refused unless `if_exists` says `append` (adopt
+it, keep its definition) or `replace` (drop it, create it from the data).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
+from hygge.faults import fault_point
+from hygge.stores.base import CommitRecord, Staging
+from hygge.stores.ownership import StoreOwner
+from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
+from hygge.stores.sql.names import TableName, parse_table
+from hygge.stores.sql.records import Records, SqlDatabase, SqlSession, transaction
+from hygge.stores.sql.schema import RESERVED, evolve, fit, incoming_types
+from hygge.types import Place, RunType
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from hygge.stores.sql.config import SqlStoreConfig
+
+_ENTITY = "hyggeEntity0"  # `{entity}` while the table parses: no quote, no dot
+
+
+def _as_name(part: str) -> str:
+    return '"' + part.replace('"', '""') + '"'
+
+
+class SqlStore:
+    """One entity's table in a SQL database, published in one transaction."""
+
+    def __init__(self, config: SqlStoreConfig, database: SqlDatabase, place: Place) -> None:
+        self.config, self.database, self.place = config, database, place
+        self.dialect = database.dialect
+        self.records = Records(self.dialect)
+        self.where = f"{config.type} store of {place.flow}.{place.entity}"
+        # `{entity}` (if the loader left it) is the entity's name as one name, whatever it holds.
+        template = config.table.replace("{entity}", _ENTITY)
+        parsed = parse_table(
+            template, config.db_schema, self.where,
+            default_schema=self.dialect.default_schema, max_name=self.dialect.max_name,
+        )  # fmt: skip
+        schema, table = (
+            part.replace(_ENTITY, place.entity) for part in (parsed.schema, parsed.table)
+        )
+        if _ENTITY in template:
+            parsed = parse_table(
+                f"{_as_name(schema)}.{_as_name(table)}" if schema else _as_name(table), None,
+                self.where, default_schema=self.dialect.default_schema,
+                max_name=self.dialect.max_name,
+            )  # fmt: skip
+        self.target = parsed
+        self.owner = StoreOwner.of(place, config.type)
+
+    def prepare(self, run_id: str, run_type: RunType) -> Staging:
+        if run_type is RunType.MERGE and not self.config.key_columns:
+            raise ConfigError(
+                f"{self.where}: run_type merge needs key_columns (the row identity to merge on)",
+                hint="set key_columns: [id] on the entity or flow",
+            )
+        self._refuse_problem()
+        location = self.dialect.staging_table(self.target, run_id)
+        with transaction(self.database) as session:
+            self._refuse_foreign(session)
+            self.records.open_staging(session, location, self.target, run_id)
+        return Staging(run_id=run_id, run_type=run_type, location=location.table)
+
+    def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
+        seq, location = staging.next_sequence, self._location(staging)
+        frame = self.dialect.wire(batch)
+        incoming = incoming_types(self.dialect, self.target, frame)
+        import polars as pl
+
+        frame = frame.with_columns(
+            pl.lit(seq, pl.Int32).alias(SEQUENCE_COLUMN),
+            pl.int_range(0, pl.len(), dtype=pl.Int64).alias(ROW_COLUMN),
+        )
+        with transaction(self.database) as session:
+            self._require_staging(session, staging)
+            if self.records.kind(session, location) is None:
+                columns = incoming | self.dialect.staging_columns()
+                session.execute(self.dialect.create_table(location, columns))
+            else:
+                evolve(session, self.dialect, location, incoming)
+                session.execute(
+                    f"DELETE FROM {self.dialect.sql(location)} WHERE "
+                    f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
+                    [seq],
+                )  # a retried write of the same batch
+            frame = fit(self.dialect, frame, self.records.columns(session, location))
+            session.load(location, frame)
+        return staging.model_copy(
+            update={"artefacts": [*staging.artefacts, f"{seq:06d}"], "next_sequence": seq + 1}
+        )
+
+    def sync(self, staging: Staging) -> None:
+        with transaction(self.database) as session:  # every write committed already
+            self._require_staging(session, staging)
+
+    def discard_unlisted(self, staging: Staging) -> None:
+        listed, location = _sequences(staging), self._location(staging)
+        with transaction(self.database) as session:
+            for seq in self.records.staged_sequences(session, location) - listed:
+                session.execute(
+                    f"DELETE FROM {self.dialect.sql(location)} WHERE "
+                    f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
+                    [seq],
+                )
+
+    def missing_staged(self, staging: Staging) -> list[str]:
+        if self.database.missing():
+            return list(staging.artefacts)
+        with transaction(self.database) as session:
+            present = self.records.staged_sequences(session, self._location(staging))
+        return [name for name in staging.artefacts if int(name) not in present]
+
+    def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
+        """Data, owner, completion marker and watermark in one transaction."""
+        record = record or CommitRecord.of(staging)
+        location = self._location(staging)
+        with transaction(self.database) as session:
+            if self.records.committed(session, self.target, staging.run_id):
+                self.records.drop_staging(session, location)
+                return
+            self._refuse_foreign(session)
+            self._require_staging(session, staging)
+            present = self.records.staged_sequences(session, location)
+            missing = [n for n in staging.artefacts if int(n) not in present]
+            if missing:
+                raise StateError(
+                    f"staged batches {missing} of run {staging.run_id} are gone from "
+                    f"{location} in {self.database.label()}; run `hygge reset` for this "
+                    "entity, then again"
+                )
+            self._publish_rows(session, staging, location)
+            fault_point("during_publish")  # rolled back: readers never see this
+            self.records.record_owner(session, self.target, self.owner)
+            self.records.record_commit(session, self.target, staging.run_id, record)
+            self.records.drop_staging(session, location)
+
+    def last_commit(self) -> CommitRecord | None:
+        if self.database.missing():
+            return None
+        with transaction(self.database) as session:
+            return self.records.last_record(session, self.target)
+
+    def abort(self, staging: Staging) -> None:
+        if self.database.missing() or self.database.problem():
+            return  # nothing of hygge's is there
+        with transaction(self.database) as session:
+            self.records.drop_staging(session, self._location(staging))
+
+    def check(self) -> list[str]:
+        problem = self.ownership_problem()
+        return [problem] if problem else []
+
+    def ownership_problem(self) -> str | None:
+        problem = self.database.problem()
+        if problem or self.database.missing():
+            return problem
+        with transaction(self.database) as session:
+            return self._foreign(session)
+
+    def describe(self) -> str:
+        return f"{self.config.type} {self.database.label()} {self.target}"
+
+    def identity(self) -> str:
+        return f"{self.database.label()} {self.dialect.key(self.target)}"
+
+    def _publish_rows(self, session: SqlSession, staging: Staging, location: TableName) -> None:
+        d, target = self.dialect, self.target
+        staged = {
+            n: t for n, t in self.records.columns(session, location).items() if n not in RESERVED
+        }
+        kind = self.records.kind(session, target)
+        adopting = kind is not None and self.records.owner_of(session, target) is None
+        keep_table = kind is not None and (not adopting or self.config.if_exists == "append")
+        if not staged:  # no batch was staged: there is no schema to create a table from
+            if staging.run_type is RunType.FULL_DROP and kind is not None:
+                session.execute(f"DELETE FROM {d.sql(target)}")
+            return
+        if staging.run_type is RunType.MERGE:
+            self._require_keys(list(staged))
+        if staging.run_type is RunType.FULL_DROP and keep_table and adopting:
+            session.execute(f"DELETE FROM {d.sql(target)}")
+        elif staging.run_type is RunType.FULL_DROP or not keep_table:
+            for statement in [*d.create_schema(target.schema), d.drop_table(target)]:
+                session.execute(statement)
+            swap = d.swap(target, location) if staging.run_type is RunType.FULL_DROP else None
+            if swap is not None:
+                for statement in swap:
+                    session.execute(statement)
+                return
+            session.execute(d.create_table(target, staged))
+            session.execute(d.insert(target, location, list(staged)))
+            return
+        evolve(session, d, target, staged)
+        if staging.run_type is RunType.MERGE:
+            for statement in d.merge(target, location, list(staged), self.config.key_columns):
+                session.execute(statement)
+            return
+        session.execute(d.insert(target, location, list(staged)))
+
+    def _require_keys(self, staged: list[str]) -> None:
+        lacking = [key for key in self.config.key_columns if key not in staged]
+        if lacking:
+            raise DataError(
+                f"table {self.target}: merge key_columns {lacking} are not in the data (it "
+                f"has {', '.join(staged)}); fix key_columns or the home"
+            )
+
+    def _foreign(self, session: SqlSession) -> str | None:
+        found = self.records.owner_of(session, self.target)
+        where = f"table {self.target} in {self.database.label()}"
+        if found is not None:
+            if found.same_entity(self.owner) and not found.live_copy_of(self.owner):
+                return None
+            return (
+                f"{where} belongs to {found.describe()} (hygge's _hygge owners table says so), "
+                f"not to entity {self.owner.flow}.{self.owner.entity} of workspace "
+                f"'{self.owner.workspace}' ({self.owner.workspace_root}); hygge will not "
+                "replace or add to another store's table. Give this entity another `table`"
+            )
+        kind = self.records.kind(session, self.target)
+        if kind is None:
+            return None
+        if kind != "BASE TABLE":
+            return (
+                f"{where} is a {kind.lower()} hygge did not create; hygge writes only tables. "
+                "Give this entity another `table`, or drop it yourself"
+            )
+        if self.config.if_exists != "fail":
+            return None
+        ((rows,),) = session.rows(f"SELECT count(*) FROM {self.dialect.sql(self.target)}")
+        return (
+            f"{where} already exists ({rows} rows) and hygge did not create it; a run would "
+            "replace or mix with its rows, so hygge refuses. Give this entity another `table`, "
+            "or set `if_exists: append` on the store (keep the table and its rows, and write "
+            "into it) or `if_exists: replace` (drop it and create it from the data)"
+        )
+
+    def _refuse_problem(self) -> None:
+        problem = self.database.problem()
+        if problem:
+            raise StoreOwnershipError(problem)
+
+    def _refuse_foreign(self, session: SqlSession) -> None:
+        problem = self._foreign(session)
+        if problem:
+            raise StoreOwnershipError(problem)
+
+    def _require_staging(self, session: SqlSession, staging: Staging) -> None:
+        if not self.records.has_staging(session, self._location(staging)):
+            raise StateError(
+                f"staging {staging.location} of run {staging.run_id} is gone from "
+                f"{self.database.label()} (aborted, or published already)"
+            )
+
+    def _location(self, staging: Staging) -> TableName:
+        expected = self.dialect.staging_table(self.target, staging.run_id)
+        if staging.location != expected.table:
+            raise StateError(
+                f"staging {staging.location!r} is not this store's staging of run "
+                f"{staging.run_id} ({expected.table}); the checkpoint belongs to another store"
+            )
+        return expected
+
+
+def _sequences(staging: Staging) -> set[int]:
+    return {int(name) for name in staging.artefacts}

@@ -1,0 +1,131 @@
+"""The mssql store against a real SQL Server, when `HYGGE_TEST_MSSQL` holds an ODBC connection
+string (skipped otherwise, naming the variable): the store contract battery and a round trip
+parquet -> SQL Server -> parquet through the CLI. How to run it: README.md, Stores, SQL Server
+(a local SQL Server container, or an Azure SQL database)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import polars as pl
+import pytest
+
+from hygge.connections import MssqlConnection
+from hygge.stores.base import Store, StoreCapabilities
+from hygge.stores.sql.config import MssqlStoreConfig
+from hygge.types import Place, RunType
+from tests.contract.store_contract import OpenStore, ReadPublished, StoreContract
+from tests.support.cli import hygge
+from tests.support.data import content_hash, orders
+from tests.support.workspace import land, read_lake, write_workspace
+
+VARIABLE = "HYGGE_TEST_MSSQL"
+
+
+def _connect():
+    import pyodbc
+
+    return pyodbc.connect(os.environ[VARIABLE], autocommit=True)
+
+
+@pytest.fixture
+def mssql_schema() -> Iterator[str]:
+    """A new schema of the SQL Server `HYGGE_TEST_MSSQL` names, dropped afterwards."""
+    if not os.environ.get(VARIABLE):
+        pytest.skip(f"{VARIABLE} is not set: the SQL Server suite needs an ODBC connection string")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with _connect() as connection:
+        connection.execute(f"CREATE SCHEMA [{name}]")
+    yield name
+    with _connect() as connection:
+        tables = connection.execute(
+            "SELECT t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id "
+            "WHERE s.name = ?",
+            name,
+        ).fetchall()
+        for (table,) in tables:
+            connection.execute(f"DROP TABLE [{name}].[{table}]")
+        connection.execute(f"DROP SCHEMA [{name}]")
+
+
+def read_mssql(schema: str, table: str, polars_schema: pl.Schema | None) -> pl.DataFrame | None:
+    with _connect() as connection:
+        if connection.execute("SELECT OBJECT_ID(?)", f"[{schema}].[{table}]").fetchone()[0] is None:
+            return None
+        cursor = connection.execute(f"SELECT * FROM [{schema}].[{table}]")
+        names = [column[0] for column in cursor.description]
+        rows = [tuple(row) for row in cursor.fetchall()]
+    if polars_schema is None:
+        return pl.DataFrame(rows, schema=names, orient="row")
+    if not rows:
+        return pl.DataFrame(schema=polars_schema)
+    frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    return frame.select(pl.col(n).cast(t) for n, t in polars_schema.items())
+
+
+def connections() -> dict[str, MssqlConnection]:
+    ms = MssqlConnection(auth="connection_string", connection_string=f"${{{VARIABLE}}}")
+    return {"ms": ms}
+
+
+class TestMssqlStore(StoreContract):
+    capabilities: ClassVar[StoreCapabilities] = MssqlStoreConfig.capabilities.model_copy(
+        update={"atomic_visibility": frozenset({RunType.FULL_DROP, RunType.INCREMENTAL})}
+    )
+    unwritable_columns: ClassVar[frozenset[str]] = frozenset({"list", "struct"})
+
+    @pytest.fixture
+    def open_store(self, tmp_path: Path, mssql_schema: str) -> OpenStore:
+        def open_() -> Store:
+            config = MssqlStoreConfig(
+                connection="ms", table=f"{mssql_schema}.orders", batch_size=4, parallel_workers=2
+            )
+            return config.open(Place(tmp_path, "sales", "orders", "shop", connections()))
+
+        return open_
+
+    @pytest.fixture
+    def read_published(self, mssql_schema: str) -> ReadPublished:
+        return lambda schema: read_mssql(mssql_schema, "orders", schema)
+
+    @pytest.fixture
+    def fill_foreign(self, mssql_schema: str) -> Callable[[], None]:
+        def fill() -> None:
+            with _connect() as connection:
+                connection.execute(
+                    f"CREATE TABLE [{mssql_schema}].orders (id BIGINT, customer NVARCHAR(40), "
+                    "amount FLOAT, updated_at DATETIME2)"
+                )
+                connection.execute(
+                    f"INSERT INTO [{mssql_schema}].orders VALUES (0, 'someone', 1.5, '2024-01-01')"
+                )
+
+        return fill
+
+
+def test_parquet_to_sql_server_to_parquet_through_the_cli_keeps_every_row(
+    tmp_path: Path, mssql_schema: str
+) -> None:
+    project = "name: trip\nconnections:\n  ms: {type: mssql, auth: connection_string, "
+    project += f"connection_string: '${{{VARIABLE}}}'}}\n"
+    table = f"{mssql_schema}.{{entity}}"
+    flows = {
+        "load": f"home: landing\nstore: {{type: mssql, connection: ms, table: '{table}'}}\n"
+        "entities: [orders]\n",
+        "back": f"home: {{type: mssql, connection: ms, table: '{table}'}}\nstore: lake\n"
+        "entities: [orders]\n",
+    }
+    write_workspace(tmp_path, flows, project)
+    source = orders(5_000)
+    land(tmp_path, "orders", "a", source)
+    for flow in ("load", "back"):
+        done = hygge(tmp_path, "go", "--flow", flow)
+        assert done.returncode == 0, done.stdout + done.stderr
+    back = read_lake(tmp_path, "orders")
+    back = back.select(pl.col(n).cast(t) for n, t in source.schema.items())
+    assert back.height == source.height
+    assert content_hash(back) == content_hash(source)

@@ -83,6 +83,7 @@ class PostgresDatabase:
             yield PostgresSession(connection)
         except BaseException:
             _quietly_close(connection)  # a failed statement may leave it unusable
+            self._drop_idle()  # a lost server loses every connection kept: start afresh
             raise
         try:
             connection.commit()
@@ -116,6 +117,12 @@ class PostgresDatabase:
                 f"cannot connect to {self._label}: {error}. Check the server is running and "
                 "reachable (host, port, firewall), and the user, password and database"
             ) from error
+
+    def _drop_idle(self) -> None:
+        with _IDLE_LOCK:
+            idle = _IDLE.pop(self.uri, [])
+        for connection in idle:
+            _quietly_close(connection)
 
     def _give_back(self, connection: Any) -> None:
         with _IDLE_LOCK:

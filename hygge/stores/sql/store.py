@@ -19,9 +19,10 @@ from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.ownership import StoreOwner
+from hygge.stores.sql.attempts import attempts
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
 from hygge.stores.sql.names import TableName, parse_table
-from hygge.stores.sql.records import Records, SqlDatabase, SqlSession, transaction
+from hygge.stores.sql.records import Records, SqlDatabase, SqlSession
 from hygge.stores.sql.schema import RESERVED, evolve, fit, incoming_types
 from hygge.types import Place, RunType
 
@@ -71,9 +72,10 @@ class SqlStore:
             )
         self._refuse_problem()
         location = self.dialect.staging_table(self.target, run_id)
-        with transaction(self.database) as session:
-            self._refuse_foreign(session)
-            self.records.open_staging(session, location, self.target, run_id)
+        for attempt in attempts(self.database, f"cannot prepare {self.describe()}"):
+            with attempt as session:
+                self._refuse_foreign(session)
+                self.records.open_staging(session, location, self.target, run_id)
         return Staging(run_id=run_id, run_type=run_type, location=location.table)
 
     def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
@@ -86,80 +88,92 @@ class SqlStore:
             pl.lit(seq, pl.Int32).alias(SEQUENCE_COLUMN),
             pl.int_range(0, pl.len(), dtype=pl.Int64).alias(ROW_COLUMN),
         )
-        with transaction(self.database) as session:
-            self._require_staging(session, staging)
-            if self.records.kind(session, location) is None:
-                columns = incoming | self.dialect.staging_columns()
-                session.execute(self.dialect.create_table(location, columns))
-            else:
-                evolve(session, self.dialect, location, incoming)
-                session.execute(
-                    f"DELETE FROM {self.dialect.sql(location)} WHERE "
-                    f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
-                    [seq],
-                )  # a retried write of the same batch
-            frame = fit(self.dialect, frame, self.records.columns(session, location))
-            session.load(location, frame)
+        for attempt in attempts(self.database, f"cannot stage a batch for {self.describe()}"):
+            with attempt as session:
+                self._require_staging(session, staging)
+                if self.records.kind(session, location) is None:
+                    columns = incoming | self.dialect.staging_columns()
+                    session.execute(self.dialect.create_table(location, columns))
+                else:
+                    evolve(session, self.dialect, location, incoming)
+                    session.execute(
+                        f"DELETE FROM {self.dialect.sql(location)} WHERE "
+                        f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
+                        [seq],
+                    )  # a retried write of the same batch
+                frame = fit(self.dialect, frame, self.records.columns(session, location))
+                session.load(location, frame)
         return staging.model_copy(
             update={"artefacts": [*staging.artefacts, f"{seq:06d}"], "next_sequence": seq + 1}
         )
 
     def sync(self, staging: Staging) -> None:
-        with transaction(self.database) as session:  # every write committed already
-            self._require_staging(session, staging)
+        for attempt in attempts(self.database, f"cannot sync staging of {self.describe()}"):
+            with attempt as session:  # every write committed already
+                self._require_staging(session, staging)
 
     def discard_unlisted(self, staging: Staging) -> None:
         listed, location = _sequences(staging), self._location(staging)
-        with transaction(self.database) as session:
-            for seq in self.records.staged_sequences(session, location) - listed:
-                session.execute(
-                    f"DELETE FROM {self.dialect.sql(location)} WHERE "
-                    f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
-                    [seq],
-                )
+        for attempt in attempts(
+            self.database, f"cannot discard staged batches of {self.describe()}"
+        ):
+            with attempt as session:
+                for seq in self.records.staged_sequences(session, location) - listed:
+                    session.execute(
+                        f"DELETE FROM {self.dialect.sql(location)} WHERE "
+                        f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
+                        [seq],
+                    )
 
     def missing_staged(self, staging: Staging) -> list[str]:
         if self.database.missing():
             return list(staging.artefacts)
-        with transaction(self.database) as session:
-            present = self.records.staged_sequences(session, self._location(staging))
+        for attempt in attempts(self.database, f"cannot list staged batches of {self.describe()}"):
+            with attempt as session:
+                present = self.records.staged_sequences(session, self._location(staging))
         return [name for name in staging.artefacts if int(name) not in present]
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
         """Data, owner, completion marker and watermark in one transaction."""
         record = record or CommitRecord.of(staging)
         location = self._location(staging)
-        with transaction(self.database) as session:
-            if self.records.committed(session, self.target, staging.run_id):
+        for attempt in attempts(self.database, f"cannot publish to {self.describe()}"):
+            with attempt as session:
+                if self.records.committed(session, self.target, staging.run_id):
+                    self.records.drop_staging(session, location)
+                    return
+                self._refuse_foreign(session)
+                self._require_staging(session, staging)
+                present = self.records.staged_sequences(session, location)
+                missing = [n for n in staging.artefacts if int(n) not in present]
+                if missing:
+                    raise StateError(
+                        f"staged batches {missing} of run {staging.run_id} are gone from "
+                        f"{location} in {self.database.label()}; run `hygge reset` for this "
+                        "entity, then again"
+                    )
+                self._publish_rows(session, staging, location)
+                fault_point("during_publish")  # rolled back: readers never see this
+                self.records.record_owner(session, self.target, self.owner)
+                self.records.record_commit(session, self.target, staging.run_id, record)
                 self.records.drop_staging(session, location)
-                return
-            self._refuse_foreign(session)
-            self._require_staging(session, staging)
-            present = self.records.staged_sequences(session, location)
-            missing = [n for n in staging.artefacts if int(n) not in present]
-            if missing:
-                raise StateError(
-                    f"staged batches {missing} of run {staging.run_id} are gone from "
-                    f"{location} in {self.database.label()}; run `hygge reset` for this "
-                    "entity, then again"
-                )
-            self._publish_rows(session, staging, location)
-            fault_point("during_publish")  # rolled back: readers never see this
-            self.records.record_owner(session, self.target, self.owner)
-            self.records.record_commit(session, self.target, staging.run_id, record)
-            self.records.drop_staging(session, location)
 
     def last_commit(self) -> CommitRecord | None:
         if self.database.missing():
             return None
-        with transaction(self.database) as session:
-            return self.records.last_record(session, self.target)
+        for attempt in attempts(
+            self.database, f"cannot read the commit record of {self.describe()}"
+        ):
+            with attempt as session:
+                found = self.records.last_record(session, self.target)
+        return found
 
     def abort(self, staging: Staging) -> None:
         if self.database.missing() or self.database.problem():
             return  # nothing of hygge's is there
-        with transaction(self.database) as session:
-            self.records.drop_staging(session, self._location(staging))
+        for attempt in attempts(self.database, f"cannot drop staging of {self.describe()}"):
+            with attempt as session:
+                self.records.drop_staging(session, self._location(staging))
 
     def check(self) -> list[str]:
         problem = self.ownership_problem()
@@ -169,11 +183,13 @@ class SqlStore:
         problem = self.database.problem()
         if problem or self.database.missing():
             return problem
-        with transaction(self.database) as session:
-            return self._foreign(session)
+        for attempt in attempts(self.database, f"cannot check the owner of {self.describe()}"):
+            with attempt as session:
+                found = self._foreign(session)
+        return found
 
     def describe(self) -> str:
-        return f"{self.config.type} {self.database.label()} {self.target}"
+        return f"{self.database.label()} {self.target}"
 
     def identity(self) -> str:
         return f"{self.database.label()} {self.dialect.key(self.target)}"

@@ -1,0 +1,192 @@
+"""Hostile-new-user findings on the integration of issues 8 and 11 and the lead's fixes: the
+hand-written parquet footer reader, the SQL home query check, the HTTP API's run ids.
+
+A test marked xfail(strict) reproduces a defect left open, its reason the exact symptom; the
+others guard a fix made here or a check that held up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from hygge.errors import DataError
+from hygge.homes.sql.query_check import query_problem
+from hygge.io.parquet_footer import _NUM_ROWS, _Reader, footer_row_count
+from hygge.io.readers import parquet_row_count
+from tests.support.cli import hygge
+from tests.support.workspace import write_workspace
+
+FLOW = """\
+home: {type: parquet, path: landing}
+store: {type: parquet, path: lake}
+entities: [orders]
+"""
+
+
+def _zigzag(value: int) -> bytes:
+    value = (value << 1) ^ (value >> 63)
+    out = b""
+    while True:
+        low, value = value & 0x7F, value >> 7
+        if not value:
+            return out + bytes([low])
+        out += bytes([low | 0x80])
+
+
+def _lying_file(path: Path, rows: int, claimed: int) -> None:
+    """A parquet file of `rows` rows (10 row groups) whose footer total says `claimed`."""
+    pq.write_table(pa.table({"id": list(range(rows))}), path, row_group_size=rows // 10)
+    data = bytearray(path.read_bytes())
+    length = struct.unpack_from("<I", data, len(data) - 8)[0]
+    start = len(data) - 8 - length
+    reader = _Reader(bytes(data[start : len(data) - 8]))
+    field = 0
+    while True:
+        header = reader.byte()
+        field = field + (header >> 4) if header >> 4 else reader.zigzag()
+        if field == _NUM_ROWS:
+            at = reader.at
+            reader.zigzag()
+            break
+        reader.skip(header & 0x0F)
+    encoded = _zigzag(claimed)
+    assert len(encoded) == reader.at - at  # same width: the footer keeps its length
+    data[start + at : start + reader.at] = encoded
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("claimed", [500, 1500])
+def test_a_footer_whose_total_is_not_its_row_groups_sum_is_refused(
+    tmp_path: Path, claimed: int
+) -> None:
+    # Found: footer_row_count returned the footer's total (500) while a read gives 1,000 rows;
+    # polars trusts the total too, so `hygge go` moved 500 rows and marked the file done.
+    path = tmp_path / "part.parquet"
+    _lying_file(path, 1_000, claimed)
+
+    with pytest.raises(DataError, match=f"footer says {claimed} rows but its row groups hold 1000"):
+        footer_row_count(path)
+    with pytest.raises(DataError, match="damaged"):
+        parquet_row_count(path)
+
+
+def test_hygge_go_on_a_lying_footer_fails_and_publishes_nothing(tmp_path: Path) -> None:
+    ws = write_workspace(tmp_path / "ws", {"f": FLOW}, "name: shop\n")
+    (ws / "landing" / "orders").mkdir(parents=True)
+    _lying_file(ws / "landing" / "orders" / "a.parquet", 1_000, 500)
+
+    done = hygge(ws, "go")
+
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode != 0, said
+    assert "footer says 500 rows" in said
+    lake = ws / "lake" / "orders"
+    published = list(lake.glob("*.parquet")) if lake.exists() else []
+    assert published == []
+
+
+@pytest.mark.parametrize("writer", ["pyarrow", "polars"])
+def test_honest_files_of_many_row_groups_still_count_from_the_footer(
+    tmp_path: Path, writer: str
+) -> None:
+    path = tmp_path / "part.parquet"
+    frame = pl.DataFrame({"id": range(777), "l": [[1, 2]] * 777, "b": [True] * 777})
+    if writer == "polars":
+        frame.write_parquet(path, row_group_size=50)
+    else:
+        pq.write_table(frame.to_arrow(), path, row_group_size=50, write_page_index=True)
+
+    assert footer_row_count(path) == 777 == pl.read_parquet(path).height
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        pytest.param(b"", id="zero-bytes"),
+        pytest.param(b"id,name\n1,a\n" * 20, id="csv-named-parquet"),
+        pytest.param(b"x" * 100 + struct.pack("<I", 20) + b"PAR1", id="magic-without-footer"),
+    ],
+)
+def test_files_that_are_not_parquet_go_to_polars_which_names_them(
+    tmp_path: Path, tail: bytes
+) -> None:
+    path = tmp_path / "part.parquet"
+    path.write_bytes(tail)
+
+    assert footer_row_count(path) is None
+    with pytest.raises(DataError):
+        parquet_row_count(path)
+
+
+def test_a_parquet_file_still_being_written_is_not_counted(tmp_path: Path) -> None:
+    path = tmp_path / "part.parquet"
+    table = pa.table({"id": list(range(100))})
+    with pq.ParquetWriter(path, table.schema) as writer:
+        writer.write_table(table)
+        assert footer_row_count(path) is None  # no footer yet: polars is asked (and refuses)
+    assert footer_row_count(path) == 100
+
+
+@pytest.mark.parametrize("home_type", ["duckdb", "sqlite"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        r"SELECT 'a\' ; CREATE TABLE pwn AS SELECT 1; --'",
+        r"SELECT E'\' ; CREATE TABLE pwn AS SELECT 1; --'",
+        "SELECT $a$ ; CREATE TABLE pwn AS SELECT 1; $a$",
+        "SELECT 1 /* /* */ ; CREATE TABLE pwn AS SELECT 1; -- */",
+        'SELECT "a"" ; CREATE TABLE pwn AS SELECT 1; --" ',
+        "SELECT [a ; CREATE TABLE pwn AS SELECT 1; --]",
+        "SELECT 1 -- c\n; CREATE TABLE pwn AS SELECT 1",
+        "SELECT 1) AS x; CREATE TABLE pwn AS SELECT 1; SELECT * FROM (SELECT 1",
+    ],
+)
+def test_no_query_the_check_passes_runs_a_second_statement(home_type: str, query: str) -> None:
+    if query_problem(query, home_type) is not None:
+        return  # refused at load: nothing runs
+    wrapped = f"SELECT * FROM ({query}) AS hygge_source"
+    if home_type == "duckdb":
+        duckdb = pytest.importorskip("duckdb")
+        connection = duckdb.connect()
+        with contextlib.suppress(duckdb.Error):
+            connection.execute(wrapped)
+        found = connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'pwn'"
+        ).fetchone()
+    else:
+        import sqlite3
+
+        lite = sqlite3.connect(":memory:")
+        with contextlib.suppress(sqlite3.Error):
+            lite.execute(wrapped)
+        found = lite.execute("SELECT count(*) FROM sqlite_master WHERE name = 'pwn'").fetchone()
+    assert found == (0,), f"{query!r} ran a second statement on {home_type}"
+
+
+@pytest.mark.parametrize("path", ["get_run", "cancel_run"])
+def test_a_run_id_with_a_trailing_newline_is_400(path: str) -> None:
+    # Found: the id pattern ended in `$`, which matches before a final newline, so
+    # "hygge-run-x\n" passed as a run id and went to the Durable client.
+    import azure.functions as func
+
+    from hygge.functions import runs_api
+    from tests.support.durable_client import TaskHub
+
+    hub = TaskHub()
+    request = func.HttpRequest(
+        "GET", "https://app.example.net/api/runs/x", body=b"", route_params={"id": "hygge-x\n"}
+    )
+    response = asyncio.run(getattr(runs_api, path)(request, hub.client()))
+
+    assert response.status_code == 400
+    assert "is not a hygge run id" in json.loads(response.get_body())["error"]
+    assert hub.requests == []

@@ -190,3 +190,45 @@ def test_a_run_id_with_a_trailing_newline_is_400(path: str) -> None:
     assert response.status_code == 400
     assert "is not a hygge run id" in json.loads(response.get_body())["error"]
     assert hub.requests == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="two POST /api/runs of the same selection racing both answer 202 and start two "
+    "run_workspace instances: find_running reads the active runs before either has started, "
+    "and each start uses a fresh uuid instance id (no 409)",
+)
+def test_two_racing_posts_of_one_selection_start_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import azure.functions as func
+
+    from hygge.functions import runs_api
+    from hygge.functions.catalog import WorkspaceCatalog
+    from tests.support.durable_client import TaskHub
+
+    catalog = WorkspaceCatalog(name="shop", flows={"sales": ["sales.orders"]})
+    monkeypatch.setattr(runs_api, "read_settings", lambda: None)
+    monkeypatch.setattr(runs_api, "load_catalog", lambda settings: catalog)
+    hub = TaskHub()
+
+    async def both() -> list[int]:
+        async def one() -> int:
+            client = hub.client()
+            answer = client._get_async_request
+
+            async def slow_get(*args: object, **kwargs: object) -> object:
+                found = await answer(*args, **kwargs)
+                await asyncio.sleep(0)  # two host workers: the other request runs meanwhile
+                return found
+
+            client._get_async_request = slow_get
+            body = json.dumps({"flows": ["sales"]}).encode()
+            request = func.HttpRequest("POST", "https://app.example.net/api/runs", body=body)
+            response = await runs_api.start_run(request, client)
+            return response.status_code
+
+        return list(await asyncio.gather(one(), one()))
+
+    codes = asyncio.run(both())
+
+    assert sorted(codes) == [202, 409]
+    assert len(hub.started) == 1

@@ -232,3 +232,45 @@ def test_two_racing_posts_of_one_selection_start_one_run(monkeypatch: pytest.Mon
 
     assert sorted(codes) == [202, 409]
     assert len(hub.started) == 1
+
+
+LANDING = "landing"
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        pytest.param("landing/sales/orders/%2e%2e/x.parquet", "percent", id="encoded-dotdot"),
+        pytest.param("landing/sales/orders/../x.parquet", "'..'", id="dotdot"),
+        pytest.param("landing/sales/orders/_staging/x.parquet", "staging", id="staging"),
+        pytest.param("landing/sales/orders/cafe\u0301.parquet", "NFC", id="nfd"),
+        pytest.param("landing/" + "a/" * 600 + "x", "longer", id="too-long"),
+        pytest.param("/landing/sales/x", "absolute", id="absolute"),
+        pytest.param("landing/sales//x", "empty", id="empty-part"),
+        pytest.param("landing/sales/x\x00", "control", id="nul"),
+    ],
+)
+def test_hostile_landing_names_are_ignored_with_the_reason(name: str, why: str) -> None:
+    from hygge.functions.landing import landing_key
+
+    key, reason = landing_key(name, LANDING)
+
+    assert key is None
+    assert why in reason
+
+
+def test_a_blob_under_two_homes_starts_each_once_and_a_sibling_prefix_none() -> None:
+    from hygge.functions.landing import LandingHome, entities_for_key, landing_key
+
+    homes = [
+        LandingHome("a", "orders", "in/sales/orders"),
+        LandingHome("a", "orders-eu", "in/sales/orders-eu"),
+        LandingHome("b", "sales", "in/sales"),
+    ]
+    key, _ = landing_key("landing/in/sales/orders/x.parquet", LANDING)
+    assert key is not None
+    covered = [home.qualified_name for home in entities_for_key(homes, key)]
+
+    assert covered == ["a.orders", "b.sales"]  # not orders-eu, whose prefix only starts alike
+    # a blob whose key starts with a folder named like the container keeps that folder
+    assert landing_key("landing/landing/in/x", LANDING) == ("landing/in/x", "")

@@ -274,3 +274,68 @@ def test_a_blob_under_two_homes_starts_each_once_and_a_sibling_prefix_none() -> 
     assert covered == ["a.orders", "b.sales"]  # not orders-eu, whose prefix only starts alike
     # a blob whose key starts with a folder named like the container keeps that folder
     assert landing_key("landing/landing/in/x", LANDING) == ("landing/in/x", "")
+
+
+DUCK_PROJECT = """\
+name: shop
+connections:
+  wh: {type: duckdb, path: wh.duckdb}
+"""
+
+
+def _duck_flows(tmp_path: Path, a_store: str, b_store: str) -> Path:
+    flows = {
+        "a": f"home: {{type: parquet, path: landing}}\nstore: {a_store}\nentities: [x]\n",
+        "b": f"home: {{type: parquet, path: landing}}\nstore: {b_store}\nentities: [y]\n",
+    }
+    root = write_workspace(tmp_path / "ws", flows, DUCK_PROJECT)
+    (root / "landing").mkdir(exist_ok=True)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("a_store", "b_store"),
+    [
+        pytest.param(
+            "{type: duckdb, path: wh.duckdb, table: orders}",
+            "{type: duckdb, connection: wh, table: orders}",
+            id="path-and-connection",  # found: loaded, both wrote main.orders
+        ),
+        pytest.param(
+            "{type: duckdb, connection: wh, table: orders}",
+            "{type: duckdb, connection: wh, table: 'main.\"ORDERS\"'}",
+            id="both-connection-quoted",  # found: loaded (a connection's file had no key)
+        ),
+        pytest.param(
+            "{type: duckdb, path: wh.duckdb, table: orders}",
+            "{type: duckdb, path: link/wh.duckdb, table: main.Orders}",
+            id="through-a-symlinked-folder",
+        ),
+    ],
+)
+def test_two_entities_on_one_duckdb_table_by_another_spelling_are_refused(
+    tmp_path: Path, a_store: str, b_store: str
+) -> None:
+    from hygge.config import load_workspace
+    from hygge.errors import ConfigError
+
+    root = _duck_flows(tmp_path, a_store, b_store)
+    (root / "link").symlink_to(root)
+
+    with pytest.raises(ConfigError, match=r"entities a\.x and b\.y write the same table"):
+        load_workspace(source=str(root), env={})
+
+
+def test_two_entities_on_one_duckdb_connection_with_their_own_tables_load(tmp_path: Path) -> None:
+    from hygge.config import load_workspace
+
+    root = _duck_flows(
+        tmp_path,
+        "{type: duckdb, connection: wh, table: orders}",
+        "{type: duckdb, path: wh.duckdb, table: customers}",
+    )
+
+    assert [e.qualified_name for e in load_workspace(source=str(root), env={}).entities] == [
+        "a.x",
+        "b.y",
+    ]

@@ -339,3 +339,59 @@ def test_two_entities_on_one_duckdb_connection_with_their_own_tables_load(tmp_pa
         "a.x",
         "b.y",
     ]
+
+
+BLOB_STATE_PROJECT = """\
+name: shop
+connections:
+  lake:
+    type: azure_blob
+    container: lake
+    credential: connection_string
+    connection_string: ${{CS}}
+state: {{type: azure_blob, connection: lake, prefix: '{prefix}'}}
+"""
+
+
+def _blob_state_ws(tmp_path: Path, prefix: str, store_path: str) -> Path:
+    flow = (
+        "home: {type: parquet, path: landing}\n"
+        f"store: {{type: adls, path: '{store_path}', connection: lake}}\n"
+        "entities: [x]\n"
+    )
+    root = write_workspace(tmp_path / "ws", {"a": flow}, BLOB_STATE_PROJECT.format(prefix=prefix))
+    (root / "landing").mkdir(exist_ok=True)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("prefix", "store_path", "said"),
+    [
+        # found: both loaded; the state is the whole container, so the store wrote among
+        # its watermarks, locks and journal (a store at `journal` into the journal itself)
+        pytest.param("", "journal", "overlaps this workspace's state", id="state-at-root"),
+        pytest.param("/", "data", "overlaps this workspace's state", id="state-at-slash"),
+        # found: loaded; './st' was compared as text with the store's 'st/x'
+        pytest.param("./st", "st", "is no plain folder", id="dot-prefix"),
+        pytest.param("st//x", "st", "is no plain folder", id="double-slash-prefix"),
+        pytest.param("st/", "st", "overlaps this workspace's state", id="slash-ended-prefix"),
+    ],
+)
+def test_a_store_cannot_write_into_blob_state_by_another_spelling(
+    tmp_path: Path, prefix: str, store_path: str, said: str
+) -> None:
+    from hygge.config import load_workspace
+    from hygge.errors import ConfigError
+
+    root = _blob_state_ws(tmp_path, prefix, store_path)
+
+    with pytest.raises(ConfigError, match=said):
+        load_workspace(source=str(root), env={"CS": "UseDevelopmentStorage=true"})
+
+
+def test_a_store_beside_a_blob_state_prefix_loads(tmp_path: Path) -> None:
+    from hygge.config import load_workspace
+
+    root = _blob_state_ws(tmp_path, "hygge-state/shop", "hygge-state-copy")
+
+    assert load_workspace(source=str(root), env={"CS": "UseDevelopmentStorage=true"}).entities

@@ -395,3 +395,37 @@ def test_a_store_beside_a_blob_state_prefix_loads(tmp_path: Path) -> None:
     root = _blob_state_ws(tmp_path, "hygge-state/shop", "hygge-state-copy")
 
     assert load_workspace(source=str(root), env={"CS": "UseDevelopmentStorage=true"}).entities
+
+
+@pytest.mark.parametrize(
+    ("route", "run_id", "status", "expected"),
+    [
+        pytest.param("cancel_run", "hygge-run-unknown", None, 404, id="cancel-unknown"),
+        pytest.param("cancel_run", "hygge-run-done", "Completed", 409, id="cancel-finished"),
+        pytest.param("cancel_run", "hygge-run-failed", "Failed", 409, id="cancel-failed"),
+        pytest.param("get_run", "hygge-../../admin", None, 400, id="get-dotdot-slash"),
+        pytest.param("get_run", "hygge-run-é", None, 400, id="get-unicode"),
+        pytest.param("get_run", "hygge-run-x:sales.orders", None, 400, id="get-child"),
+        pytest.param("get_run", "hygge-" + "a" * 201, None, 400, id="get-too-long"),
+        pytest.param("get_run", "", None, 400, id="get-empty"),
+    ],
+)
+def test_hostile_or_stale_run_ids_answer_clearly(
+    route: str, run_id: str, status: str | None, expected: int
+) -> None:
+    import azure.functions as func
+
+    from hygge.functions import runs_api
+    from tests.support.durable_client import TaskHub
+
+    hub = TaskHub()
+    if status is not None:
+        hub.add(run_id, status)
+    request = func.HttpRequest(
+        "POST", "https://app.example.net/api/runs/x", body=b"", route_params={"id": run_id}
+    )
+    response = asyncio.run(getattr(runs_api, route)(request, hub.client()))
+
+    assert response.status_code == expected
+    assert json.loads(response.get_body())["error"]
+    assert not any("terminate" in url or "raiseEvent" in url for _, url in hub.requests)

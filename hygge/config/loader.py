@@ -138,7 +138,7 @@ def _load(
     protected = [root, _under(root, flows_dir, flows_at), state_dir, journal_dir]
     check_connections(declared, project)
     check_state_overlap(declared, project, root)
-    check_shared_tables(root, declared)
+    check_shared_tables(root, declared, project.connections)
     if not on_disk:
         refuse_relative_paths(source, declared, project, document)
     check_folders(root, declared, protected, project.connections)

@@ -3,23 +3,32 @@
 Each store config says which table an entity writes (`StoreConfig.table_key`), as its
 database names it — DuckDB ignores case, so `orders` and `ORDERS` are one table. Two entities
 on one key would each replace (or mix into) the other's rows, and the second would take the
-first's table for its own.
+first's table for its own. A store naming its database file through a `connection:` is
+keyed by that connection's file, so it meets a store giving the same file as its `path`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from hygge.config.entity import DeclaredEntity
 from hygge.errors import ConfigError
 
 
-def check_shared_tables(root: Path, declared: Sequence[DeclaredEntity]) -> None:
+def check_shared_tables(
+    root: Path, declared: Sequence[DeclaredEntity], connections: Mapping[str, Any] | None = None
+) -> None:
     """ConfigError naming both entities and the second's file and line."""
     seen: dict[str, DeclaredEntity] = {}
     for each in declared:
-        key = each.entity.store.table_key(root, each.entity.name)
+        store = each.entity.store
+        named = (connections or {}).get(str(getattr(store, "connection", None) or ""))
+        file = getattr(named, "path", None)
+        if getattr(store, "path", "") is None and isinstance(file, str):
+            store = store.model_copy(update={"path": file, "connection": None})
+        key = store.table_key(root, each.entity.name)
         if key is None:
             continue
         first = seen.setdefault(key, each)

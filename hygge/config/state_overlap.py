@@ -26,7 +26,7 @@ def _account(connection: AzureBlobConnection) -> str | None:
 
 
 def _inside(a: str, b: str) -> bool:
-    return a == b or a.startswith(f"{b}/")
+    return not b or a == b or a.startswith(f"{b}/")  # "": the whole container
 
 
 def check_state_overlap(

@@ -34,7 +34,7 @@ log = logging.getLogger("hygge.functions")
 ORCHESTRATOR = "run_workspace"
 RUN_PREFIX = "hygge-run-"
 ACTIVE = ("Running", "Pending", "ContinuedAsNew", "Suspended")
-_INSTANCE_ID = re.compile(r"^hygge-[A-Za-z0-9_.:\-]{1,200}$")
+_INSTANCE_ID = re.compile(r"hygge-[A-Za-z0-9_.:\-]{1,200}")  # fullmatch: `$` lets a "\n" end
 MAX_LIMIT = 500
 
 
@@ -184,7 +184,7 @@ def state_of(status: Any) -> str | None:
 async def get_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """GET /api/runs/{id}: the run's state, progress, entities and (when done) summary."""
     instance_id = req.route_params.get("id", "")
-    if not _INSTANCE_ID.match(instance_id) or ":" in instance_id:
+    if not _INSTANCE_ID.fullmatch(instance_id) or ":" in instance_id:
         return error_response(400, f"id: '{instance_id}' is not a hygge run id (hygge-…)")
     status = await client.get_status(instance_id)
     if not status:
@@ -249,7 +249,7 @@ def _loads(value: Any) -> Any:
 async def cancel_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     """POST /api/runs/{id}/cancel: ask the run's entities to stop at a chunk boundary."""
     instance_id = req.route_params.get("id", "")
-    if not _INSTANCE_ID.match(instance_id) or ":" in instance_id:
+    if not _INSTANCE_ID.fullmatch(instance_id) or ":" in instance_id:
         return error_response(400, f"id: '{instance_id}' is not a hygge run id (hygge-…)")
     status = await client.get_status(instance_id)
     if not status:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
+
+from hygge.errors import DataError
 
 _MAGIC = b"PAR1"
 _TAIL = 8  # footer length (4 bytes, little endian) and the magic
@@ -22,7 +25,8 @@ _GUESS = 64 << 10  # bytes read from the end at first: most footers of small fil
 _STOP, _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(
     13
 )
-_NUM_ROWS = 3
+_NUM_ROWS = 3  # FileMetaData.num_rows, and RowGroup.num_rows
+_ROW_GROUPS = 4  # FileMetaData.row_groups: list<RowGroup>
 _FIXED_SIZE = {_TRUE: 0, _FALSE: 0, _BYTE: 1, _DOUBLE: 8}  # bytes after the field header
 
 
@@ -30,11 +34,23 @@ class _MalformedError(Exception):
     """The footer is not what this reader decodes."""
 
 
+class _MismatchError(Exception):
+    """The footer's total rows are not its row groups' sum."""
+
+
 def footer_row_count(path: Path) -> int | None:
-    """Rows of the parquet file at `path` from its footer; None when this reader cannot say."""
+    """Rows of the parquet file at `path` from its footer; None when this reader cannot say;
+    DataError when the footer contradicts itself (its total is not its row groups' sum)."""
     try:
         footer = _footer(path)
         return None if footer is None else _num_rows(footer)
+    except _MismatchError as exc:
+        raise DataError(
+            f"parquet file {path}: its footer says {exc.args[0]} rows but its row groups hold "
+            f"{exc.args[1]}; the file is damaged or was written by a faulty writer, and "
+            "reading it would lose or invent rows: rewrite the file (e.g. read it with pyarrow "
+            "and write it again), or remove it"
+        ) from None
     except (OSError, _MalformedError, IndexError, struct.error):
         return None
 
@@ -137,16 +153,58 @@ class _Reader:
 
 def _num_rows(footer: bytes) -> int:
     reader = _Reader(footer)
+    rows: int | None = None
+    groups: int | None = None
+    for field, kind in _fields(reader):
+        if field == _NUM_ROWS:
+            rows = _count(reader, kind)
+        elif field == _ROW_GROUPS and kind == _LIST:
+            groups = _row_group_rows(reader)
+        else:
+            reader.skip(kind)
+    if rows is None or groups is None:
+        raise _MalformedError("no num_rows or no row_groups")
+    if rows != groups:
+        raise _MismatchError(rows, groups)
+    return rows
+
+
+def _fields(reader: _Reader) -> Iterator[tuple[int, int]]:
+    """(field id, type) of each field of the struct at the reader, up to its stop byte; the
+    caller reads or skips each value before asking for the next."""
     field = 0
     while (header := reader.byte()) != _STOP:
         delta, kind = header >> 4, header & 0x0F
         field = field + delta if delta else reader.zigzag()
-        if field == _NUM_ROWS:
-            if kind != _I64:
-                raise _MalformedError("num_rows is not an i64")
-            rows = reader.zigzag()
-            if rows < 0:
-                raise _MalformedError("negative num_rows")
-            return rows
-        reader.skip(kind)
-    raise _MalformedError("no num_rows")
+        yield field, kind
+
+
+def _count(reader: _Reader, kind: int) -> int:
+    if kind != _I64:
+        raise _MalformedError("num_rows is not an i64")
+    rows = reader.zigzag()
+    if rows < 0:
+        raise _MalformedError("negative num_rows")
+    return rows
+
+
+def _row_group_rows(reader: _Reader) -> int:
+    """The sum of the `num_rows` of the list of RowGroup structs at the reader."""
+    header = reader.byte()
+    count, element = header >> 4, header & 0x0F
+    if count == 15:
+        count = reader.varint()
+    if count and element != _STRUCT:
+        raise _MalformedError("row_groups is not a list of structs")
+    total = 0
+    for _ in range(count):
+        rows = None
+        for field, kind in _fields(reader):
+            if field == _NUM_ROWS:
+                rows = _count(reader, kind)
+            else:
+                reader.skip(kind, 1)
+        if rows is None:
+            raise _MalformedError("a row group without num_rows")
+        total += rows
+    return total

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from hygge.connections import AzureBlobConnection, ConnectionConfig
 from hygge.errors import ConfigError
@@ -70,6 +70,17 @@ class AzureBlobStateConfig(Strict):
     lease_seconds: int = Field(
         60, ge=15, le=60, description="How long an entity lock's blob lease lasts unrenewed."
     )
+
+    @field_validator("prefix")
+    @classmethod
+    def _plain_prefix(cls, prefix: str | None) -> str | None:
+        parts = (prefix or "").strip("/").split("/")
+        if prefix is not None and prefix.strip("/") and any(p in ("", ".", "..") for p in parts):
+            raise ValueError(
+                f"prefix '{prefix}' is no plain folder: '.', '..' and '//' name nothing in blob "
+                "storage; write the folder from the container's root down, e.g. hygge-state/shop"
+            )
+        return prefix
 
     @property
     def local_path(self) -> str | None:

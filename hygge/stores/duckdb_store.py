@@ -32,6 +32,7 @@ from hygge.errors import (
     StoreOwnershipError,
 )
 from hygge.faults import fault_point
+from hygge.stores import duckdb_owners as owners
 from hygge.stores import duckdb_records as records
 from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_database import Database, open_database, path_problem
@@ -218,57 +219,10 @@ class DuckdbStore:
         )
 
     def _marked(self, cursor: duckdb.DuckDBPyConnection) -> bool:
-        """True if the table there is the one hygge created (it carries its owner's mark)."""
-        found = records.owner_of(cursor, self.target)
-        return found is not None and records.table_comment(cursor, self.target) == (
-            records.mark_of(found)
-        )
-
-    def _unmarked(self, where: str, found: StoreOwner, kind: str | None) -> str | None:
-        """A table under an owned name that is not the one hygge created."""
-        if self.config.if_exists != "fail" and kind == "BASE TABLE":
-            return None  # the user's table, which if_exists lets hygge adopt
-        return (
-            f"{where} is not the table hygge created for {found.describe()}: it lacks "
-            "hygge's mark (the table's comment), so it was created or replaced by someone "
-            "else (a table hygge created keeps its mark when renamed); hygge will not "
-            "replace or add to it. Rename or drop it, give this entity another `table`, "
-            "or set `if_exists: append` or `replace` on the store to adopt it"
-        )
+        return owners.marked(cursor, self.target)
 
     def _foreign(self, cursor: duckdb.DuckDBPyConnection) -> str | None:
-        found = records.owner_of(cursor, self.target)
-        where = f"table {self.target} in {self.path}"
-        kind = records.table_kind(cursor, self.target)
-        if found is not None:
-            if found.same_entity(self.owner) and not found.live_copy_of(self.owner):
-                unmarked = kind is not None and not self._marked(cursor)
-                return self._unmarked(where, found, kind) if unmarked else None
-            return (
-                f"{where} belongs to {found.describe()} (hygge's _hygge.owners says so), not to "
-                f"entity {self.owner.flow}.{self.owner.entity} of workspace "
-                f"'{self.owner.workspace}' ({self.owner.workspace_root}); hygge will not "
-                "replace or add to another store's table. Give this entity another `table` "
-                "or `path`"
-            )
-        return None if kind is None else self._unowned(cursor, where, kind)
-
-    def _unowned(self, cursor: duckdb.DuckDBPyConnection, where: str, kind: str) -> str | None:
-        """A table or view hygge has no owners row for."""
-        if kind != "BASE TABLE":
-            return (
-                f"{where} is a {kind.lower()} hygge did not create; hygge writes only tables. "
-                "Give this entity another `table`, or drop the view yourself"
-            )
-        if self.config.if_exists != "fail":
-            return None
-        ((rows,),) = cursor.execute(f"SELECT count(*) FROM {self.target.sql()}").fetchall()
-        return (
-            f"{where} already exists ({rows} rows) and hygge did not create it; a run would "
-            "replace or mix with its rows, so hygge refuses. Give this entity another `table`, "
-            "or set `if_exists: append` on the store (keep the table and its rows, and write "
-            "into it) or `if_exists: replace` (drop it and create it from the data)"
-        )
+        return owners.foreign(cursor, self.target, self.owner, self.path, self.config.if_exists)
 
     def _refuse_foreign(self, cursor: duckdb.DuckDBPyConnection) -> None:
         problem = self._foreign(cursor)

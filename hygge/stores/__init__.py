@@ -10,6 +10,7 @@ from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeSt
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
 from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
+from hygge.stores.open_mirroring import OpenMirroringStoreConfig
 from hygge.stores.sql.config import MssqlStoreConfig, PostgresStoreConfig, SqliteStoreConfig
 
 StoreConfigUnion: TypeAlias = Annotated[
@@ -21,7 +22,8 @@ StoreConfigUnion: TypeAlias = Annotated[
     | DuckdbStoreConfig
     | PostgresStoreConfig
     | SqliteStoreConfig
-    | MssqlStoreConfig,
+    | MssqlStoreConfig
+    | OpenMirroringStoreConfig,
     Field(discriminator="type"),
 ]
 
@@ -32,6 +34,7 @@ __all__ = [
     "LocalStoreConfig",
     "MssqlStoreConfig",
     "OneLakeStoreConfig",
+    "OpenMirroringStoreConfig",
     "ParquetStoreConfig",
     "PostgresStoreConfig",
     "SqliteStoreConfig",

@@ -1,0 +1,240 @@
+"""`type: open_mirroring`: the store block of a Microsoft Fabric Open Mirroring landing zone.
+
+The original hygge's fields load unchanged: `account_url`, `filesystem` (the Fabric
+workspace), `mirror_name` (the mirrored database item), `key_columns` (a name or a list),
+`row_marker`, `file_detection`, `starting_sequence`, `folder_deletion_wait_seconds`,
+`partner_name`, `source_type`, `source_version`, `schema` / `schema_name`, `mirror_journal`,
+`journal_table_name`, `path`, the blob `credential` modes, `compression`, `batch_size`,
+`incremental` (and `polish`, which the workspace loader lifts to the entity).
+
+The landing zone is either in Azure storage (`account_url` or `connection:`, `filesystem`,
+`mirror_name`: `<mirror_name>/Files/LandingZone` in that container; OneLake's
+`https://onelake.dfs.fabric.microsoft.com` or any ADLS / blob account) or a local folder
+(`path:`, the folder standing for the landing zone: tests and dry runs).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+
+from hygge.connections import AzureBlobConnection, SecretReference
+from hygge.stores.base import StoreCapabilities, StoreConfig
+from hygge.types import Place, RunType, invalid_setting
+
+AzureCredential = Literal[
+    "default", "managed_identity", "service_principal", "storage_key", "sas", "connection_string"
+]
+# What each row marker means to Fabric (the spec's `__rowMarker__` values).
+ROW_MARKERS = {0: "insert", 1: "update", 2: "delete", 4: "upsert"}
+MAX_DELETION_WAIT = 900
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "managed_identity": (),
+    "service_principal": ("tenant_id", "client_id", "client_secret"),
+    "storage_key": ("storage_account_key",),
+    "sas": ("sas",),
+    "connection_string": ("connection_string",),
+}
+_ACCOUNT_FIELDS = ("account_url", "filesystem", "mirror_name")
+
+
+class OpenMirroringStoreConfig(StoreConfig):
+    """A table folder per entity in a Fabric Open Mirroring landing zone."""
+
+    type: Literal["open_mirroring"] = "open_mirroring"
+    account_url: str | None = Field(
+        None,
+        min_length=1,
+        description="The storage account, e.g. https://onelake.dfs.fabric.microsoft.com (the "
+        "dfs address is used at its blob endpoint). Not with `connection:` or `path:`.",
+    )
+    filesystem: str | None = Field(
+        None, min_length=1, description="The container: on OneLake the Fabric workspace."
+    )
+    mirror_name: str | None = Field(
+        None,
+        min_length=1,
+        description="The mirrored database item (its name, e.g. sales.MountedRelationalDatabase, "
+        "or its id): the landing zone is <mirror_name>/Files/LandingZone.",
+    )
+    path: str | None = Field(
+        None,
+        min_length=1,
+        description="A local folder standing for the landing zone (instead of an account).",
+    )
+    key_columns: list[str] = Field(
+        default_factory=list,
+        description="The table's unique key (`keyColumns`; a name or a list): needed for update, "
+        "delete, upsert and merge. Fabric never lets it change once written.",
+    )
+    row_marker: int | None = Field(
+        None,
+        description="`__rowMarker__` of an incremental run: 0 insert, 1 update, 2 delete, "
+        "4 upsert (default: 4 with key_columns, else 0).",
+    )
+    file_detection: Literal["sequential", "timestamp"] = Field(
+        "sequential",
+        description="sequential: 20-digit file names in order; timestamp: Fabric picks files "
+        "by last update time (LastUpdateTimeFileDetection).",
+    )
+    starting_sequence: int = Field(
+        1, ge=1, description="The first sequence number of a new table folder."
+    )
+    folder_deletion_wait_seconds: float = Field(
+        60,
+        description=f"Seconds a full_drop waits after deleting the table folder before it "
+        f"lands the new files, so Fabric sees the drop (0-{MAX_DELETION_WAIT}).",
+    )
+    partner_name: str | None = Field(None, description="`_partnerEvents.json` partnerName.")
+    source_type: str | None = Field(None, description="`_partnerEvents.json` sourceType.")
+    source_version: str | None = Field(None, description="`_partnerEvents.json` sourceVersion.")
+    schema_name: str | None = Field(
+        None,
+        validation_alias=AliasChoices("schema", "schema_name"),
+        min_length=1,
+        description="Puts the table under `<schema>.schema/` in the landing zone.",
+    )
+    mirror_journal: bool = Field(
+        False, description="Mirror hygge's run journal as a table of its own (not built yet)."
+    )
+    journal_table_name: str | None = Field(
+        None, min_length=1, description="The mirrored journal's table (with mirror_journal)."
+    )
+    compression: Literal["snappy", "gzip", "zstd", "uncompressed"] = Field(
+        "snappy", description="Parquet codec (the ones Fabric reads)."
+    )
+    incremental: bool | None = Field(
+        None,
+        description="The original's override of run_type: true = incremental, false = "
+        "full_drop (set on the entity when the workspace loads).",
+    )
+    credential: AzureCredential = Field(
+        "default",
+        description="default, managed_identity, service_principal (tenant_id, client_id, "
+        "client_secret), storage_key (storage_account_key), sas, connection_string.",
+    )
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretReference | None = None
+    storage_account_key: SecretReference | None = None
+    sas: SecretReference | None = None
+    connection_string: SecretReference | None = None
+
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
+        run_types=frozenset({RunType.FULL_DROP, RunType.INCREMENTAL, RunType.MERGE}),
+        merge_strategies=frozenset({"upsert"}),
+        # A full_drop deletes the folder before landing the new files; an incremental run
+        # lands file by file: Fabric may see part of either.
+        atomic_visibility=frozenset(),
+        preferred_batch_size=100_000,
+    )
+    on_object_storage: ClassVar[bool] = True
+
+    @field_validator("key_columns", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("row_marker")
+    @classmethod
+    def _known_marker(cls, value: int | None) -> int | None:
+        if value is not None and value not in ROW_MARKERS:
+            known = ", ".join(f"{k} ({v})" for k, v in ROW_MARKERS.items())
+            raise invalid_setting(
+                f"row_marker {value} is not a row marker Fabric knows; use one of {known}",
+                hint="e.g. row_marker: 4 (upsert, with key_columns)",
+            )
+        return value
+
+    @field_validator("folder_deletion_wait_seconds")
+    @classmethod
+    def _wait_range(cls, value: float) -> float:
+        if not 0 <= value <= MAX_DELETION_WAIT:
+            raise invalid_setting(
+                f"folder_deletion_wait_seconds {value:g} is outside 0-{MAX_DELETION_WAIT}",
+                hint="e.g. folder_deletion_wait_seconds: 60",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _target(self) -> OpenMirroringStoreConfig:
+        if self.mirror_journal:
+            raise invalid_setting(
+                "mirror_journal is not built in this hygge yet: the journal is not mirrored",
+                at="mirror_journal",
+                hint="remove mirror_journal (or set it to false); read runs with `hygge journal`",
+            )
+        marker = self.marker_for_incremental()
+        if marker != 0 and not self.key_columns:
+            raise invalid_setting(
+                f"row_marker {marker} ({ROW_MARKERS[marker]}) needs key_columns: Fabric "
+                "updates and deletes rows by the table's keyColumns",
+                at="row_marker",
+                hint="add key_columns: [id] (the table's unique key), or use row_marker: 0",
+            )
+        if self.path is not None:
+            given = [f for f in (*_ACCOUNT_FIELDS, "connection") if getattr(self, f)]
+            if given:
+                raise invalid_setting(
+                    f"`path: {self.path}` is a local landing zone; `{given[0]}` names one in "
+                    "Azure storage: give one of them",
+                    at=given[0],
+                    hint="remove path (Azure), or remove " + ", ".join(given) + " (local)",
+                )
+            return self
+        for field in ("filesystem", "mirror_name"):
+            if getattr(self, field) is None and not (field == "filesystem" and self.connection):
+                raise invalid_setting(
+                    f"an open_mirroring store needs `{field}` (or a local `path:`)",
+                    hint="e.g. filesystem: <Fabric workspace>, mirror_name: "
+                    "<mirrored database>, account_url: https://onelake.dfs.fabric.microsoft.com",
+                )
+        if self.connection is not None:
+            if self.account_url is not None or self.credential != "default":
+                raise invalid_setting(
+                    f"`connection: {self.connection}` names the account and its credential; "
+                    "remove account_url and credential",
+                    at="account_url" if self.account_url else "credential",
+                )
+            return self
+        for field in _NEEDS[self.credential]:
+            if getattr(self, field) is None:
+                raise invalid_setting(
+                    f"credential '{self.credential}' needs `{field}`",
+                    at="credential",
+                    hint="secrets are written as ${VAR}, the environment variable holding them",
+                )
+        if self.account_url is None and self.credential != "connection_string":
+            raise invalid_setting(
+                "an open_mirroring store needs `account_url` (or `connection:`, or `path:`)",
+                hint="e.g. account_url: https://onelake.dfs.fabric.microsoft.com",
+            )
+        return self
+
+    def marker_for_incremental(self) -> int:
+        """The `__rowMarker__` an incremental run writes."""
+        if self.row_marker is not None:
+            return self.row_marker
+        return 4 if self.key_columns else 0
+
+    def account(self) -> AzureBlobConnection:
+        """The inline account as an azure_blob connection (secrets still `${VAR}`)."""
+        return AzureBlobConnection(
+            account_url=self.account_url,
+            container=self.filesystem,
+            credential=self.credential,
+            tenant_id=self.tenant_id,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            storage_account_key=self.storage_account_key,
+            sas=self.sas,
+            connection_string=self.connection_string,
+        )
+
+    def open(self, place: Place) -> Any:
+        """The store for one entity on its landing zone (secrets read now)."""
+        from hygge.stores.open_mirroring.store import open_mirroring_store
+
+        return open_mirroring_store(self, place)

@@ -131,7 +131,8 @@ def _table_problems(storage: ObjectStorage, table: str) -> list[str]:
             found.append(f"{key}: key columns {missing} missing")
         last_schema = frame.schema
     schema_key = join_key(table, spec.SCHEMA_FILE)
-    if last_schema is not None:
+    ours = storage.stat(join_key(table, "_hygge_store.json")) is not None
+    if last_schema is not None and ours:  # hygge's table: its `_schema.json` must be right
         if storage.stat(schema_key) is None:
             found.append(f"{table}: no {spec.SCHEMA_FILE}")
         elif _read_json(storage, schema_key) != spec.schema_file(last_schema):

@@ -28,7 +28,7 @@ from hygge.errors import ConfigError, StateError
 from hygge.faults import fault_point
 from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
-from hygge.stores.commit_marker import write_commit
+from hygge.stores.commit_marker import KEPT_RUNS, CommitLog, read_commits
 from hygge.stores.file_marker import MARKER, read_owner, update_marker, write_marker
 from hygge.stores.open_mirroring import spec
 from hygge.types import RunType
@@ -57,10 +57,19 @@ class Publisher:
             if moved:
                 fault_point("during_publish")  # test hook: some files landed, not all
             self._land(staging, name, published)
-        write_commit(self.storage, self.store.table, record, self.store.table)
+        self._commit(plan, record)
         if plan["last_sequence"] is not None:
             update_marker(self.storage, self.store.table, LAST_SEQUENCE, plan["last_sequence"])
         self._partner_events()
+
+    def _commit(self, plan: dict[str, Any], record: CommitRecord) -> None:
+        """The completion marker: this run, and the recent runs the table had before (a
+        full_drop's clearing deleted the old marker; the plan kept its runs)."""
+        found = read_commits(self.storage, self.store.table)
+        runs = [*plan.get("prior_runs", []), *(found.recent_runs if found else [])]
+        runs = [run for run in dict.fromkeys(runs) if run != record.run_id]
+        log = CommitLog(last=record, recent_runs=[*runs, record.run_id][-KEPT_RUNS:])
+        update_marker(self.storage, self.store.table, "commits", log.model_dump(mode="json"))
 
     def landed(self, staging: Staging) -> set[str]:
         """Staged names an earlier publish of this run has landed (per its plan)."""
@@ -105,6 +114,7 @@ class Publisher:
                 "lost. Run the entity again"
             )
         self.store.discard_unlisted(staging)
+        prior = read_commits(self.storage, self.store.table)
         count = len(staging.artefacts)
         last: int | None = None
         if self.store.config.file_detection == "timestamp":
@@ -119,6 +129,7 @@ class Publisher:
             "phase": "planned",
             "names": [list(pair) for pair in zip(staging.artefacts, names, strict=True)],
             "last_sequence": last,
+            "prior_runs": [] if prior is None else prior.recent_runs,
         }
         self.storage.put(join_key(staging.location, PLAN), spec.dumps(plan))
         return plan

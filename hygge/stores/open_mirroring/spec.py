@@ -112,6 +112,11 @@ def spec_type(name: str, dtype: pl.DataType) -> dict[str, Any]:
             entry["timezone"] = dtype.time_zone
     elif isinstance(dtype, pl.Decimal):
         entry.update(type="Decimal", precision=dtype.precision or 38, scale=dtype.scale or 0)
+    elif dtype == pl.Null:
+        raise DataError(
+            f"column {name} has no type (every value is null), and Fabric needs one for each "
+            f"column: cast column {name} with polish (e.g. to String)"
+        )
     else:
         raise DataError(
             f"column {name} is {dtype}, which Fabric Open Mirroring cannot carry (it takes "

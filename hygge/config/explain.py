@@ -20,7 +20,7 @@ from hygge.types import INVALID_SETTING
 
 # Types the original hygge knew that this version does not implement yet.
 NOT_YET_SUPPORTED: frozenset[str] = frozenset(
-    {"mssql", "sqlite", "adls", "onelake", "open_mirroring", "postgres", "duckdb", "azure_blob"}
+    {"mssql", "sqlite", "adls", "onelake", "postgres", "duckdb", "azure_blob"}
 )
 _QUOTED = re.compile(r"'([^']*)'")
 _MISSING_HINTS = {

@@ -47,9 +47,9 @@ CASES = [
         id="unknown-type",
     ),
     pytest.param(
-        "home: in\nstore:\n  type: open_mirroring\n  table: dbo.orders\n",
+        "home: in\nstore:\n  type: azure_blob\n  table: dbo.orders\n",
         3,
-        "store type 'open_mirroring' is not supported by this version of hygge yet",
+        "store type 'azure_blob' is not supported by this version of hygge yet",
         id="known-but-not-yet-supported-type",
     ),
     pytest.param(
@@ -188,11 +188,11 @@ def test_error_text_reads_file_line_then_the_problem(write_workspace):
 
 
 def test_not_yet_supported_type_lists_the_supported_ones(write_workspace):
-    error = _flow_error(write_workspace, "home: in\nstore:\n  type: open_mirroring\n")
+    error = _flow_error(write_workspace, "home: in\nstore:\n  type: azure_blob\n")
 
     assert error.hint == (
         "supported store types: parquet, local, adls, onelake, blob, duckdb, postgres, sqlite, "
-        "mssql"
+        "mssql, open_mirroring"
     )
 
 

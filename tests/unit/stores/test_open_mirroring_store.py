@@ -162,7 +162,7 @@ def test_a_table_folder_hygge_did_not_write_is_refused_naming_what_is_there(tmp_
     (folder / "00000000000000000001.parquet").write_bytes(b"someone else's")
     store = _store(tmp_path)
     for action in (lambda: store.prepare("r1", RunType.FULL_DROP), store.refuse_foreign):
-        with pytest.raises(StoreOwnershipError, match="00000000000000000001.parquet"):
+        with pytest.raises(StoreOwnershipError, match=r"00000000000000000001\.parquet"):
             action()
     assert (folder / "00000000000000000001.parquet").read_bytes() == b"someone else's"
 
@@ -171,7 +171,7 @@ def test_a_table_folder_of_another_entity_is_refused(tmp_path):
     other = OpenMirroringStoreConfig(path=LANDING, folder_deletion_wait_seconds=0)
     foreign = other.open(Place(tmp_path, "other_flow", "orders", workspace="test"))
     _run(foreign, [orders(1)], RunType.FULL_DROP, "r1")
-    with pytest.raises(StoreOwnershipError, match="belongs to entity other_flow.orders"):
+    with pytest.raises(StoreOwnershipError, match=r"belongs to entity other_flow\.orders"):
         _store(tmp_path).prepare("r2", RunType.FULL_DROP)
 
 

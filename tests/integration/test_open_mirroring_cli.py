@@ -84,9 +84,7 @@ def test_hygge_go_lands_a_container_in_an_open_mirroring_landing_zone(tmp_path: 
 
     assert_valid(mirror, LANDING)
     table = f"{LANDING}/dbo.schema/orders"
-    assert [name for name, _ in data_files(mirror, table)] == [
-        f"{n:020d}.parquet" for n in (1, 2)
-    ]
+    assert [name for name, _ in data_files(mirror, table)] == [f"{n:020d}.parquet" for n in (1, 2)]
     source = pl.concat([first, second])
     replayed = replay(mirror, table)
     assert replayed is not None and replayed.height == 150

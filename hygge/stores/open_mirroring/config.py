@@ -15,6 +15,8 @@ The landing zone is either in Azure storage (`account_url` or `connection:`, `fi
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -212,6 +214,17 @@ class OpenMirroringStoreConfig(StoreConfig):
                 hint="e.g. account_url: https://onelake.dfs.fabric.microsoft.com",
             )
         return self
+
+    def table_key(self, root: Path, entity: str) -> str | None:
+        """The table folder: two entities landing in one are refused when the workspace loads
+        (each would take the other's folder for its own)."""
+        folder = f"{self.schema_name}.schema/{entity}" if self.schema_name else entity
+        if self.path is not None:
+            if self.path.startswith("~"):
+                return None
+            return f"open_mirroring {os.path.realpath(root / self.path)}/{folder}"
+        where = self.connection or f"{self.account_url} {self.filesystem}"
+        return f"open_mirroring {where} {self.mirror_name}/{folder}"
 
     def marker_for_incremental(self) -> int:
         """The `__rowMarker__` an incremental run writes."""

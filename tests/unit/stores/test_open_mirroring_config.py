@@ -126,3 +126,13 @@ def test_a_merge_needs_key_columns(tmp_path):
     store = workspace.entities[0].store.open(Place(tmp_path, "shop", "orders", workspace="test"))
     with pytest.raises(ConfigError, match="a merge run needs key_columns"):
         store.prepare("run-1", RunType.MERGE)
+
+
+def test_two_entities_landing_in_one_table_folder_are_refused(tmp_path):
+    flow = "home: {type: parquet, path: landing}\nstore: {type: open_mirroring, path: lz}\n"
+    write_workspace(
+        tmp_path,
+        {"a": flow + "entities: [orders]\n", "b": flow + "entities: [orders]\n"},
+    )
+    with pytest.raises(ConfigError, match="write the same table"):
+        load_workspace(tmp_path, env={})

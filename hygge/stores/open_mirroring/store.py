@@ -18,14 +18,16 @@ The table folder is replaced or added to only when this entity's marker says it 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import polars as pl
 
 from hygge.errors import ConfigError, StateError
 from hygge.io.atomic import fsync_dir, remove_empty_dir
 from hygge.io.patterns import short_run_id
+from hygge.io.unsafe_folders import unsafe_reason, user_homes
 from hygge.io.writers import write_frame
 from hygge.storage import LocalStorage, ObjectStorage, join_key
 from hygge.stores.artefact_names import listed_names, staged_name
@@ -187,6 +189,13 @@ class OpenMirroringStore:
         """None if the table folder is missing, empty or this entity's; else why not."""
         if self.storage.stat(self.table) is not None:
             return f"{self.storage.describe(self.table)} is a file; a table needs a folder"
+        local = self.storage.local_path(self.table)
+        if local is not None and local.is_symlink():
+            return (
+                f"table folder {local} is a symbolic link (to {os.path.realpath(local)}); "
+                "hygge replaces only real folders it wrote: remove the link, or point `path` "
+                "at the folder it links to"
+            )
         return place_problem(self.storage, self.table, self.owner(), adopt=False, ours=frozenset())
 
     def refuse_foreign(self) -> None:
@@ -230,6 +239,7 @@ def open_mirroring_store(config: OpenMirroringStoreConfig, place: Place) -> Open
     """The store on its landing zone: a local folder (`path`) or the Azure container."""
     if config.path is not None:
         landing = place.resolve(config.path)
+        _refuse_unsafe(place, landing)
         return OpenMirroringStore(config, place, LocalStorage(landing.parent), landing.name)
     from hygge.stores.open_mirroring.account import open_landing_account
 
@@ -238,6 +248,19 @@ def open_mirroring_store(config: OpenMirroringStoreConfig, place: Place) -> Open
     return OpenMirroringStore(
         config, place, storage, join_key(config.mirror_name, spec.LANDING_ZONE)
     )
+
+
+def _refuse_unsafe(place: Place, landing: Path) -> None:
+    """ConfigError when a local landing zone is a folder no store may own (the workspace
+    root or a parent of it, a home or system folder): its staging goes beside it."""
+    real, root = PurePath(os.path.realpath(landing)), PurePath(os.path.realpath(place.root))
+    reason = "the workspace root" if real == root else unsafe_reason(real, root, user_homes())
+    if reason is not None:
+        raise ConfigError(
+            f"the open_mirroring store of {place.flow}.{place.entity} has `path: "
+            f"{landing}`, which is {reason}; a landing zone needs a folder of its own",
+            hint="e.g. path: onelake/LandingZone",
+        )
 
 
 __all__ = ["ROW_MARKERS", "OpenMirroringStore", "open_mirroring_store"]

@@ -210,3 +210,19 @@ def test_unsupported_columns_are_refused_naming_them(tmp_path):
     store = _store(tmp_path)
     with pytest.raises(DataError, match="column took"):
         store.write(store.prepare("r1", RunType.FULL_DROP), frame)
+
+
+def test_a_table_folder_that_is_a_symbolic_link_is_refused(tmp_path):
+    _run(_store(tmp_path), [orders(2)], RunType.FULL_DROP, "r1")
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / LANDING / "orders").rename(elsewhere)
+    (tmp_path / LANDING / "orders").symlink_to(elsewhere)
+    with pytest.raises(StoreOwnershipError, match="symbolic link"):
+        _store(tmp_path).prepare("r2", RunType.FULL_DROP)
+    assert sorted(p.name for p in elsewhere.iterdir())[0] == "00000000000000000001.parquet"
+
+
+@pytest.mark.parametrize("path", [".", ".."])
+def test_a_landing_zone_at_the_workspace_root_or_above_is_refused(tmp_path, path):
+    with pytest.raises(ConfigError, match="a landing zone needs a folder of its own"):
+        _store(tmp_path / "ws", path=path)

@@ -16,6 +16,7 @@ from hygge.cli.console import (
     make_console,
     running_command,
 )
+from hygge.cli.mirror_journal import mirror_journals
 from hygge.cli.progress import LiveProgress, PlainProgress
 from hygge.cli.render import print_previews, print_summary, print_warnings
 from hygge.cli.resume import Continuation, choose_continuation, plan_interrupted
@@ -177,6 +178,8 @@ def _run(
             budget=chunk_budget(workspace),
         )
     print_summary(out, report)
+    if not report.cancelled and not mirror_journals(out, plan, state):
+        return EXIT_FAILED
     if report.cancelled:
         out.print(
             "Cancelled: entities that were moving stopped at a checkpoint; "

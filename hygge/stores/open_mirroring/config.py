@@ -99,7 +99,9 @@ class OpenMirroringStoreConfig(StoreConfig):
         description="Puts the table under `<schema>.schema/` in the landing zone.",
     )
     mirror_journal: bool = Field(
-        False, description="Mirror hygge's run journal as a table of its own (not built yet)."
+        False,
+        description="Mirror hygge's run journal as a table of its own in the landing zone, "
+        "once per `hygge go` (`journal_table_name`, default hygge_journal).",
     )
     journal_table_name: str | None = Field(
         None, min_length=1, description="The mirrored journal's table (with mirror_journal)."
@@ -162,11 +164,12 @@ class OpenMirroringStoreConfig(StoreConfig):
 
     @model_validator(mode="after")
     def _target(self) -> OpenMirroringStoreConfig:
-        if self.mirror_journal:
+        if self.journal_table_name is not None and self.journal_table_name.startswith("_"):
             raise invalid_setting(
-                "mirror_journal is not built in this hygge yet: the journal is not mirrored",
-                at="mirror_journal",
-                hint="remove mirror_journal (or set it to false); read runs with `hygge journal`",
+                f"journal_table_name '{self.journal_table_name}' starts with '_', which "
+                "Fabric takes for a file that is not data",
+                at="journal_table_name",
+                hint="e.g. journal_table_name: hygge_journal",
             )
         marker = self.marker_for_incremental()
         if marker != 0 and not self.key_columns:

@@ -94,7 +94,10 @@ def test_a_local_landing_zone_needs_only_a_path(tmp_path):
         ),
         (("file_detection: timestamp", "file_detection: newest"), ["file_detection"]),
         (("starting_sequence: 10", "starting_sequence: 0"), ["starting_sequence"]),
-        (("mirror_journal: false", "mirror_journal: true"), ["mirror_journal", "not built"]),
+        (
+            ("journal_table_name: hygge_journal", "journal_table_name: _journal"),
+            ["journal_table_name '_journal' starts with '_'"],
+        ),
         (("  mirror_name: shop.MountedRelationalDatabase\n", ""), ["needs `mirror_name`"]),
         (("  client_secret: ${SP_SECRET}\n", ""), ["needs `client_secret`"]),
         (("  key_columns: id\n", ""), ["row_marker 4 (upsert) needs key_columns"]),

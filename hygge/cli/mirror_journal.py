@@ -1,0 +1,35 @@
+"""After `hygge go`: the journal mirrored into each Open Mirroring landing zone that asks for it
+(`mirror_journal: true`), once per run (`hygge.stores.open_mirroring.journal`)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from hygge.engine import RunPlan
+from hygge.errors import HyggeError
+from hygge.state.base import StateBackend
+from hygge.state.journal_frame import journal_frame
+from hygge.stores.open_mirroring import OpenMirroringStoreConfig
+from hygge.stores.open_mirroring.journal import journal_targets, publish_journal
+
+
+def mirror_journals(out: Console, plan: RunPlan, state: StateBackend) -> bool:
+    """Publish the run's journal rows to every journal table the plan's stores name; False
+    (each failure printed) when one could not be published."""
+    stores = [
+        (task.store, task.place)
+        for task in plan.tasks
+        if isinstance(task.store, OpenMirroringStoreConfig) and task.store.mirror_journal
+    ]
+    ok = True
+    for target in journal_targets(stores):
+        rows = list(reversed(state.read_journal(entities=target.entities)))  # oldest first
+        try:
+            landed = publish_journal(target, journal_frame(rows), plan.coordinator_run_id)
+        except (HyggeError, OSError) as exc:
+            out.print(f"journal not mirrored to {target.place.entity}: {exc}", markup=False)
+            ok = False
+            continue
+        if landed:
+            out.print(f"journal: {landed} row(s) mirrored to {target.place.entity}", markup=False)
+    return ok

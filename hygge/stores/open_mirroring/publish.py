@@ -86,6 +86,16 @@ class Publisher:
         if found is None:
             return
         written, wanted = found.get("keyColumns", []), self.store.config.key_columns
+        strategy = self.store.metadata().get("fileDetectionStrategy")
+        if found.get("fileDetectionStrategy") != strategy:
+            was = found.get("fileDetectionStrategy") or "sequential"
+            raise ConfigError(
+                f"{self.store.where}: file_detection {self.store.config.file_detection} "
+                f"differs from the table's ({was}, in its {spec.METADATA}); the names Fabric "
+                "orders the files by cannot change under a mirrored table",
+                hint="set file_detection back, or run the entity once with run_type: full_drop "
+                "(it drops and re-creates the table)",
+            )
         if written != wanted:
             raise ConfigError(
                 f"{self.store.where}: key_columns {wanted} differ from keyColumns {written} in "

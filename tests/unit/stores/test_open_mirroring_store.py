@@ -226,3 +226,18 @@ def test_a_table_folder_that_is_a_symbolic_link_is_refused(tmp_path):
 def test_a_landing_zone_at_the_workspace_root_or_above_is_refused(tmp_path, path):
     with pytest.raises(ConfigError, match="a landing zone needs a folder of its own"):
         _store(tmp_path / "ws", path=path)
+
+
+def test_file_detection_cannot_change_under_a_mirrored_table(tmp_path):
+    _run(_store(tmp_path), [orders(2)], RunType.FULL_DROP, "r1")
+    changed = _store(tmp_path, file_detection="timestamp")
+    with pytest.raises(ConfigError, match="file_detection timestamp differs"):
+        changed.prepare("r2", RunType.INCREMENTAL)
+    _run(changed, [orders(2)], RunType.FULL_DROP, "r3")  # re-creates the table
+    _run(
+        _store(tmp_path, file_detection="timestamp"),
+        [orders(1, start=2)],
+        RunType.INCREMENTAL,
+        "r4",
+    )
+    assert_valid(_storage(tmp_path), "LandingZone")

@@ -181,11 +181,19 @@ def test_entity_activities_log_with_their_run_flow_entity_and_attempt_ids(monkey
         entity="orders",
         run_type=RunType.FULL_DROP,
     )
-    payload = ActivityInput(task=ref, instance_id="hygge-run-1:sales.orders", attempt="a" * 32)
+    payload = ActivityInput(
+        task=ref, instance_id="hygge-run-1:sales.orders", attempt="a" * 32, step_id="begin-1"
+    )
     orchestration.begin.build().get_user_function()(payload.model_dump(mode="json"))
 
     assert seen == [
-        {"run_id": "hygge-run-1", "flow": "sales", "entity": "sales.orders", "attempt": "a" * 32}
+        {
+            "run_id": "hygge-run-1",
+            "flow": "sales",
+            "entity": "sales.orders",
+            "attempt": "a" * 32,
+            "step": "begin-1",
+        }
     ]
 
 

@@ -80,6 +80,7 @@ class ReplayDriver:
         *,
         start: datetime | None = None,
         on_episode: Callable[[ReplayDriver, Instance], None] | None = None,
+        hold: Callable[[Call], int] | None = None,
     ) -> None:
         self.orchestrators = orchestrators
         self.run_activity = run_activity
@@ -87,6 +88,8 @@ class ReplayDriver:
         self.instances: dict[str, Instance] = {}
         self.calls: list[Call] = []
         self.on_episode = on_episode
+        self.hold = hold  # rounds a call's completion is held back (a slow activity)
+        self._held: list[tuple[int, str, dict[str, Any]]] = []
         self._queue: list[Call] = []  # scheduled, not yet run
         self._timers: list[tuple[str, int, str]] = []
         self.max_children_running: dict[str, int] = {}
@@ -119,11 +122,12 @@ class ReplayDriver:
         """Rounds: run every scheduled activity, fire timers, deliver completions."""
         while True:
             ready = [i for i in self.instances.values() if i.pending and not i.done]
-            if not self._queue and not self._timers and not ready:
+            if not self._queue and not self._timers and not ready and not self._held:
                 return
             batch, self._queue = self._queue, []
             for call in batch:
                 self._run(call)
+            self._release()
             timers, self._timers = self._timers, []
             for instance_id, timer_id, fire_at in timers:
                 self.instances[instance_id].pending.append(
@@ -240,26 +244,41 @@ class ReplayDriver:
             self._timers.append((instance.id, task_id, fire_at))
 
     def _run(self, call: Call) -> None:
-        instance = self.instances[call.instance_id]
         self.calls.append(call)
         try:
             call.output = self.run_activity(call.name, call.input)
         except Exception as error:
             call.error = str(error)
-            instance.pending.append(
-                self._event(
-                    TASK_FAILED,
-                    TaskScheduledId=call.task_id,
-                    Reason=str(error),
-                    Details=traceback.format_exc(),
-                )
+            failed = self._event(
+                TASK_FAILED,
+                TaskScheduledId=call.task_id,
+                Reason=str(error),
+                Details=traceback.format_exc(),
             )
+            self._complete(call, failed)
             return
-        instance.pending.append(
-            self._event(
-                TASK_COMPLETED, TaskScheduledId=call.task_id, Result=json.dumps(call.output)
-            )
+        done = self._event(
+            TASK_COMPLETED, TaskScheduledId=call.task_id, Result=json.dumps(call.output)
         )
+        self._complete(call, done)
+
+    def _complete(self, call: Call, event: dict[str, Any]) -> None:
+        """Deliver a call's completion next episode, or `hold(call)` rounds later."""
+        rounds = self.hold(call) if self.hold is not None else 0
+        if rounds > 0:
+            self._held.append((rounds, call.instance_id, event))
+        else:
+            self.instances[call.instance_id].pending.append(event)
+
+    def _release(self) -> None:
+        """One round passed: held completions whose time came are delivered."""
+        waiting: list[tuple[int, str, dict[str, Any]]] = []
+        for rounds, instance_id, event in self._held:
+            if rounds <= 1:
+                self.instances[instance_id].pending.append(event)
+            else:
+                waiting.append((rounds - 1, instance_id, event))
+        self._held = waiting
 
     def _finish(self, instance: Instance, *, failed: bool) -> None:
         instance.done = True

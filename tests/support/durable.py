@@ -119,23 +119,29 @@ class ReplayDriver:
         instance.pending.append(self._event(EVENT_RAISED, Name=name, Input=json.dumps(data)))
 
     def drive(self) -> None:
-        """Rounds: run every scheduled activity, fire timers, deliver completions."""
-        while True:
-            ready = [i for i in self.instances.values() if i.pending and not i.done]
-            if not self._queue and not self._timers and not ready and not self._held:
-                return
-            batch, self._queue = self._queue, []
-            for call in batch:
-                self._run(call)
-            self._release()
-            timers, self._timers = self._timers, []
-            for instance_id, timer_id, fire_at in timers:
-                self.instances[instance_id].pending.append(
-                    self._event(TIMER_FIRED, TimerId=timer_id, FireAt=fire_at)
-                )
-            for instance in list(self.instances.values()):
-                if instance.pending and not instance.done:
-                    self._deliver(instance)
+        """Rounds until nothing is left to do."""
+        while self.step():
+            pass
+
+    def step(self) -> bool:
+        """One round: run every scheduled activity, fire timers, deliver completions; False
+        when there was nothing left to do."""
+        ready = [i for i in self.instances.values() if i.pending and not i.done]
+        if not self._queue and not self._timers and not ready and not self._held:
+            return False
+        batch, self._queue = self._queue, []
+        for call in batch:
+            self._run(call)
+        self._release()
+        timers, self._timers = self._timers, []
+        for instance_id, timer_id, fire_at in timers:
+            self.instances[instance_id].pending.append(
+                self._event(TIMER_FIRED, TimerId=timer_id, FireAt=fire_at)
+            )
+        for instance in list(self.instances.values()):
+            if instance.pending and not instance.done:
+                self._deliver(instance)
+        return True
 
     def replay(self, instance_id: str) -> dict[str, Any]:
         """The state the handle returns for the instance's whole recorded history, replayed."""

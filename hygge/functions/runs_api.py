@@ -163,23 +163,34 @@ def selection_hash(request: RunRequest) -> str:
 async def next_run_id(client: Any, request: RunRequest) -> tuple[str, bool]:
     """The id of the selection's run: `hygge-run-<selection hash>-<generation>`.
 
-    The selection's active run's id (and True) when one is active, else the next generation's
-    (one past the highest known, so a finished run's history and status URL stay its own).
-    Two POSTs racing compute the same id, and Durable starts one instance per id (host.json
-    `overridableExistingInstanceStates: NonRunningStates`): the other's start fails, and it
-    answers 409 with that id.
+    The newest generation's id (and True) while it is active, else the next one's, so a
+    finished run's history and status URL stay its own. The newest is found by probing ids
+    (1, 2, 4 … then halving: a few status reads however many runs there were; a query by
+    prefix would list every entity's sub-orchestration too). Two POSTs racing compute the same
+    id, and Durable starts one instance per id (host.json `overridableExistingInstanceStates:
+    NonRunningStates`): the other's start fails, and it answers 409 with that id.
     """
     stem = f"{RUN_PREFIX}{selection_hash(request)}-"
-    generations = []
-    for status in await client.get_status_by(instance_id_prefix=stem) or ():
-        instance_id = status.instance_id or ""
-        suffix = instance_id.removeprefix(stem)
-        if ":" in instance_id or not suffix.isdigit():
-            continue  # an entity's sub-orchestration, or not one of these runs
-        if state_of(status) in ACTIVE:
-            return instance_id, True
-        generations.append(int(suffix))
-    return f"{stem}{max(generations, default=-1) + 1}", False
+    seen: dict[int, Any] = {}
+
+    async def exists(generation: int) -> bool:
+        seen[generation] = await client.get_status(f"{stem}{generation}")
+        return bool(seen[generation])
+
+    if not await exists(0):
+        return f"{stem}0", False
+    low, high = 0, 1
+    while await exists(high):
+        low, high = high, high * 2
+    while high - low > 1:  # low exists, high does not
+        middle = (low + high) // 2
+        if await exists(middle):
+            low = middle
+        else:
+            high = middle
+    if state_of(seen[low]) in ACTIVE:
+        return f"{stem}{low}", True
+    return f"{stem}{low + 1}", False
 
 
 def describe(request: RunRequest) -> str:

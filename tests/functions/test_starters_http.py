@@ -344,3 +344,18 @@ def test_the_next_run_of_a_selection_takes_the_next_generation_and_keeps_the_old
     assert hub.instances[first].status == "Completed"  # the old run's history is its own
     other, _, _ = start(hub, post({"flows": ["stock"], "dry_run": True}))
     assert other == 202 and hub.started[-1].rsplit("-", 1)[0] != first.rsplit("-", 1)[0]
+
+
+def test_the_next_generation_is_found_in_a_few_reads_after_many_runs(hub: TaskHub) -> None:
+    request = runs_api.RunRequest(flows=["sales"])
+    stem = f"hygge-run-{runs_api.selection_hash(request)}-"
+    for generation in range(13):
+        hub.add(f"{stem}{generation}", "Completed")
+        hub.add(f"{stem}{generation}:sales.orders", "Completed")  # its entity, not a run
+
+    found = asyncio.run(runs_api.next_run_id(hub.client(), request))
+
+    assert found == (f"{stem}13", False)
+    assert len(hub.requests) <= 10  # probed, not listed
+    hub.instances[f"{stem}12"].status = "Running"
+    assert asyncio.run(runs_api.next_run_id(hub.client(), request)) == (f"{stem}12", True)

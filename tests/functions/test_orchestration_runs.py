@@ -5,6 +5,8 @@ from a landing container into a parquet lake container, the state in blob beside
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hygge.functions.contracts import RunInput, RunRequest
@@ -156,5 +158,33 @@ def test_a_partitioned_entity_moves_each_partition_on_its_own_and_commits_once(s
     assert 3 in chunks_at_once  # three chains in flight at once, whichever returns first
     assert not [a for a in anys for c in a.get("compoundActions", []) if c["actionType"] == 12]
     assert len([c for c in replay.calls if c.name == "commit"]) == 1
+    assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
+    assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 1_200)]
+
+
+def test_a_partitioned_entity_continues_as_new_with_every_partitions_position(shop, monkeypatch):
+    from hygge.functions import chains
+
+    monkeypatch.setattr(chains, "CHUNKS_PER_EPISODE", 3)
+    shop.write_workspace(["orders"], checkpoint_rows=100, extra="parallel: 3\n")
+    shop.land("orders", range(1_200), files=6)
+
+    replay, instance = _run("hygge-run-parts-long")
+
+    entity = replay.instances["hygge-run-parts-long:sales.orders"]
+    assert entity.executions >= 3  # continued as new, partitions still moving
+    renewed = [
+        a["input"]
+        for state in entity.states
+        for step in state["actions"]
+        for a in (step if isinstance(step, list) else [step])
+        if a.get("actionType") == 4
+    ]
+    carried = [json.loads(r)["checkpoint"]["partition_chunks"] for r in renewed]
+    assert all(len(counts) == 3 for counts in carried[1:])  # every partition's count carried
+    moves = [c for c in replay.calls if c.name == "move_chunk"]
+    assert not [c for c in moves if c.output["redelivered"]]  # no chunk asked twice
+    outcome = instance.output["outcomes"][0]
+    assert (outcome["status"], outcome["rows"]) == ("success", 1_200)
     assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
     assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 1_200)]

@@ -42,7 +42,7 @@ from hygge.functions.contracts import (
     StepOutcome,
     SummaryInput,
 )
-from hygge.functions.deliveries import chunk_delivery
+from hygge.functions.deliveries import chunk_delivery, delivery_stale_after
 from hygge.functions.outcomes import (
     checkpoint_ref,
     failed_outcome,
@@ -142,7 +142,9 @@ def move_chunk_activity(payload: ActivityInput, session: Session | None = None) 
         ref = payload.checkpoint
         moved_before = ref.partition_chunks.get(partition, 0) if ref is not None else 0
         wait = 2 * float(session.settings.chunk_seconds) + 60
-        with chunk_delivery(state, task, partition, payload.attempt, wait_seconds=wait):
+        who = payload.step_id or payload.attempt  # this call (a redelivery: the same id)
+        bound = delivery_stale_after(session.settings.chunk_seconds)
+        with chunk_delivery(state, task, partition, who, wait_seconds=wait, stale_after=bound):
             stored = _ours(task, session, payload)  # again: a delivery before may have moved it
             progress = stored.progress_of(partition)
             if stored.done or progress.done or progress.chunks > moved_before:

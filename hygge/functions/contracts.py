@@ -151,13 +151,17 @@ class EntityOutcome(_Contract):
 class ActivityInput(_Contract):
     """The input of the begin / move_chunk / commit / abort activities.
 
-    `attempt` is derived from the orchestration instance id, the step and the chunk number,
-    so a redelivered activity carries the same one and repeats nothing.
+    `attempt` is the entity run's attempt (the entity lock's owner), derived from the
+    orchestration instance id: the same for every step and after every continue_as_new.
+    `step_id` names this one call: instance id + step + entity run + partition + chunk number
+    (`orchestrators.step_id_of`), so a redelivered activity carries the same one and repeats
+    nothing, and two different chunks never share one.
     """
 
     task: EntityTaskRef
     instance_id: str  # the run_entity instance calling
     attempt: str
+    step_id: str = ""
     checkpoint: CheckpointRef | None = None
     partition: str | None = None  # move_chunk of one partition; None: the next not done
     failure: FailureRef | None = None  # abort: the failure that ends the run

@@ -97,8 +97,12 @@ def summary(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ids(given: ActivityInput) -> Any:
-    """The log ids of an entity's activity: its run, flow, entity and attempt."""
+    """The log ids of an entity's activity: its run, flow, entity, attempt and step."""
     task = given.task
     return run_context(
-        run_id=task.run_id, flow=task.flow, entity=task.qualified_name, attempt=given.attempt
+        run_id=task.run_id,
+        flow=task.flow,
+        entity=task.qualified_name,
+        attempt=given.attempt,
+        step=given.step_id or None,
     )

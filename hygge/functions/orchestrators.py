@@ -12,8 +12,9 @@ context is whatever the SDK passes.
 - `run_entity`: begin → move_chunk… → commit, each an activity; a failure left after the
   activity's own retries → abort, and a failed `EntityOutcome` is returned, never raised, so
   one bad entity never fails the run. After `CHUNKS_PER_EPISODE` chunk calls it continues as
-  new with its checkpoint reference, so its history stays bounded. A partitioned entity moves
-  one chunk of every movable partition at once per round (`task_all`), and commits once.
+  new with its checkpoint reference, so its history stays bounded. A partitioned entity runs
+  one chain of chunks per partition (`chains.PartitionChains`: a partition's next chunk
+  starts as soon as its last one returns, never waiting for the slowest), and commits once.
 - Cancellation: the `hygge-cancel` event (`hygge.functions.cancel`); an entity stops at its
   next chunk boundary and keeps its checkpoint; entities not started are not started.
 """
@@ -24,6 +25,7 @@ import hashlib
 from collections.abc import Generator
 from typing import Any
 
+from hygge.functions.chains import CHUNKS_PER_EPISODE, PartitionChains, crashed, reason
 from hygge.functions.contracts import (
     CUSTOM_STATUS_LIMIT,
     ActivityInput,
@@ -31,7 +33,6 @@ from hygge.functions.contracts import (
     EntityInput,
     EntityOutcome,
     EntityTaskRef,
-    FailureRef,
     PlanInput,
     PlanResult,
     Progress,
@@ -49,11 +50,11 @@ __all__ = [
     "child_instance_id",
     "run_entity",
     "run_workspace",
+    "step_id_of",
 ]
 
 CANCEL_EVENT = "hygge-cancel"
 LANDING_EVENT = "hygge_landing_arrived"  # as hygge.functions.landing raises it
-CHUNKS_PER_EPISODE = 20  # move_chunk calls in one execution of run_entity before continue_as_new
 RUN_ENTITY = "run_entity"
 _COMMITTED = (RunStatus.SUCCESS, RunStatus.SKIP)
 
@@ -64,6 +65,25 @@ def attempt_of(instance_id: str) -> str:
     """The engine attempt id (the entity lock's owner) of a run_entity instance: the same for
     every activity it calls and after every continue_as_new, so redeliveries are idempotent."""
     return hashlib.sha256(f"hygge-attempt:{instance_id}".encode()).hexdigest()[:32]
+
+
+def step_id_of(
+    instance_id: str,
+    step: str,
+    checkpoint: CheckpointRef | None,
+    partition: str | None,
+    episode: int,
+) -> str:
+    """The id of one activity call: instance id + step + entity run + partition + chunk number
+    (begin, commit, abort: the execution's episode). A redelivery of a call carries the same
+    one; two different chunks never share one (their partition or number differs)."""
+    run = checkpoint.entity_run_id if checkpoint is not None else "-"
+    if step == "move_chunk" and checkpoint is not None:
+        number = checkpoint.partition_chunks.get(partition, 0) if partition else checkpoint.chunks
+    else:
+        number = episode
+    key = f"hygge-step:{instance_id}|{step}|{run}|{partition or '-'}|{number}"
+    return f"{step}-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
 
 
 def child_instance_id(run_id: str, ref: EntityTaskRef) -> str:
@@ -86,7 +106,7 @@ def run_workspace(context: Any) -> Orchestration:
             trigger=run.trigger,
             requested_at=run.requested_at,
             dry_run=run.request.dry_run,
-            message=f"the run could not be planned: {_reason(error)}",
+            message=f"the run could not be planned: {reason(error)}",
         )
         _status(context, progress.model_copy(update={"phase": "done"}))
         return summary.model_dump(mode="json")
@@ -223,11 +243,13 @@ def run_entity(context: Any) -> Orchestration:
     retries, calls = given.retries, given.chunk_calls
     cancel = context.wait_for_external_event(CANCEL_EVENT)
 
-    def payload(checkpoint: CheckpointRef | None, **more: Any) -> dict[str, Any]:
+    def payload(step: str, checkpoint: CheckpointRef | None, **more: Any) -> dict[str, Any]:
+        partition = more.get("partition")
         return ActivityInput(
             task=task,
             instance_id=context.instance_id,
             attempt=attempt,
+            step_id=step_id_of(context.instance_id, step, checkpoint, partition, given.episode),
             checkpoint=checkpoint,
             **more,
         ).model_dump(mode="json")
@@ -241,36 +263,31 @@ def run_entity(context: Any) -> Orchestration:
     renewed: EntityInput | None = None  # the input to continue as new with
     outcome: EntityOutcome | None = None
     if ref is None:
-        begun = yield from _step(context, "begin", payload(None))
+        begun = yield from _step(context, "begin", payload("begin", None))
         retries += begun.retries
         ref = begun.checkpoint if begun.failure is None else None
         if ref is None:
-            aborting = payload(None, failure=begun.failure)
-    moved_here = 0
-    while aborting is None and ref is not None and not ref.done:
-        if cancel.is_completed:
-            aborting = payload(ref, cancelled=True)
-            break
-        if moved_here >= CHUNKS_PER_EPISODE:
-            renewed = EntityInput(task=task, checkpoint=ref, episode=given.episode + 1)
-            break
-        movable: list[str | None] = [*ref.partitions] or [None]
-        steps = yield from _chunk_round(
-            context, [payload(ref, partition=p) for p in movable], cancel
+            aborting = payload("abort", None, failure=begun.failure)
+    if aborting is None and ref is not None and not ref.done:
+        chains = PartitionChains(
+            context, ref, cancel, lambda r, p: payload("move_chunk", r, partition=p)
         )
-        moved_here += len(steps)
-        calls += len(steps)
-        retries += sum(step.retries for step in steps)
-        failure = next((step.failure for step in steps if step.failure is not None), None)
-        ref = _newest([step.checkpoint for step in steps], ref)
-        if failure is not None:
-            aborting = payload(ref, failure=failure)
-    if aborting is None and renewed is None:
-        committed = yield from _step(context, "commit", payload(ref))
+        yield from chains.run()
+        ref = chains.newest
+        calls += chains.moved
+        retries += chains.retries
+        if chains.failure is not None:
+            aborting = payload("abort", ref, failure=chains.failure)
+        elif chains.cancelled:
+            aborting = payload("abort", ref, cancelled=True)
+        elif not ref.done:  # this execution's chunks are spent: go on in a fresh history
+            renewed = EntityInput(task=task, checkpoint=ref, episode=given.episode + 1)
+    if aborting is None and renewed is None and ref is not None:
+        committed = yield from _step(context, "commit", payload("commit", ref))
         retries += committed.retries
         outcome = committed.outcome if committed.failure is None else None
         if outcome is None:
-            aborting = payload(ref, failure=committed.failure)
+            aborting = payload("abort", ref, failure=committed.failure)
         elif outcome.status in _COMMITTED and outcome.run_type is not task.run_type:
             # Begin resumed an interrupted run of another run type and has now finished it
             # (as `hygge go` does, leaving the store whole first): now the run asked for.
@@ -286,51 +303,14 @@ def run_entity(context: Any) -> Orchestration:
     return finish(outcome)
 
 
-def _newest(refs: list[CheckpointRef | None], ref: CheckpointRef) -> CheckpointRef:
-    """The newest checkpoint a round saved (its chunks merge into one), else `ref`."""
-    saved = [given for given in refs if given is not None]
-    return max(saved, key=lambda given: given.generation) if saved else ref
-
-
-def _chunk_round(
-    context: Any, payloads: list[dict[str, Any]], cancel: Any
-) -> Generator[Any, Any, list[StepOutcome]]:
-    """One move_chunk per movable partition, all at once; a cancel that comes meanwhile lets
-    them end (and checkpoint) first."""
-    chunks = [context.call_activity("move_chunk", given) for given in payloads]
-    moving = chunks[0] if len(chunks) == 1 else context.task_all(chunks)
-    winner = yield context.task_any([moving, cancel])
-    if winner is not moving:
-        yield moving
-    return _chunk_outcomes(moving.result, len(chunks))
-
-
 def _step(context: Any, name: str, payload: dict[str, Any]) -> Generator[Any, Any, StepOutcome]:
     """An activity's StepOutcome; an activity that raised (the host reports a crash, a bug)
     is a terminal failure, ended by abort like any other."""
     try:
         result = yield context.call_activity(name, payload)
     except Exception as error:
-        return StepOutcome(failure=_crashed(name, error))
+        return StepOutcome(failure=crashed(name, error))
     return StepOutcome.model_validate(result)
-
-
-def _chunk_outcomes(result: Any, count: int) -> list[StepOutcome]:
-    """The StepOutcomes of one round of chunks (one, or a task_all's list); a failed task's
-    exception as a failure."""
-    if isinstance(result, Exception):
-        return [StepOutcome(failure=_crashed("move_chunk", result))]
-    results = [result] if count == 1 else list(result)
-    return [StepOutcome.model_validate(item) for item in results]
-
-
-def _crashed(name: str, error: BaseException) -> FailureRef:
-    return FailureRef(
-        kind="terminal",
-        type="ActivityFailed",
-        message=f"the {name} activity failed: {_reason(error)}",
-        where=name,
-    )
 
 
 def _entity_outcome(ref: EntityTaskRef, child: Any) -> EntityOutcome:
@@ -344,15 +324,9 @@ def _entity_outcome(ref: EntityTaskRef, child: Any) -> EntityOutcome:
         entity=ref.entity,
         status=RunStatus.FAIL,
         run_type=ref.run_type,
-        message=f"run_entity failed: {_reason(result)}",
+        message=f"run_entity failed: {reason(result)}",
         error_type="OrchestrationError",
     )
-
-
-def _reason(error: object) -> str:
-    """The first line of a failure as Durable passes it (`Reason \\n Details`)."""
-    text = str(error).strip()
-    return text.split("\n", 1)[0].strip() or type(error).__name__
 
 
 def _status(context: Any, progress: Progress) -> None:

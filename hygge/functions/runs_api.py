@@ -13,10 +13,10 @@ Responses are JSON. `starters.py` binds these to routes; tests call them with re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,16 +124,73 @@ async def start_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
         return error_response(500, f"the app's workspace or settings are wrong: {exc}")
     running = await find_running(client, request)
     if running is not None:
-        return error_response(
-            409, f"a run of the same selection is already running: {running}", id=running
-        )
-    instance_id = f"{RUN_PREFIX}{uuid.uuid4().hex}"
+        return _already_running(running)
+    return await _start(req, client, request)
+
+
+async def _start(req: func.HttpRequest, client: Any, request: RunRequest) -> func.HttpResponse:
+    """Start the selection's next run, or answer 409 with the id of the one running."""
+    instance_id, active = await next_run_id(client, request)
+    if active:
+        return _already_running(instance_id)
     run_input = RunInput(request=request, trigger="http", requested_at=utc_now())
     with run_context(run_id=instance_id):
-        await client.start_new(ORCHESTRATOR, instance_id, run_input.model_dump(mode="json"))
+        try:
+            await client.start_new(ORCHESTRATOR, instance_id, run_input.model_dump(mode="json"))
+        except Exception:  # the SDK raises a bare Exception: a racing POST started that id
+            status = await client.get_status(instance_id)
+            if status and state_of(status) in ACTIVE:
+                log.info("run %s was started by a racing request: 409", instance_id)
+                return _already_running(instance_id)
+            raise
         log.info("started run %s for %s", instance_id, describe(request))
     response: func.HttpResponse = client.create_check_status_response(req, instance_id)
     return response
+
+
+def _already_running(instance_id: str) -> func.HttpResponse:
+    return error_response(
+        409, f"a run of the same selection is already running: {instance_id}", id=instance_id
+    )
+
+
+def selection_hash(request: RunRequest) -> str:
+    """16 hex digits naming a selection (`selection_key`): the stem of its runs' ids."""
+    key = json.dumps(selection_key(request), default=str)
+    return hashlib.sha256(f"hygge-selection:{key}".encode()).hexdigest()[:16]
+
+
+async def next_run_id(client: Any, request: RunRequest) -> tuple[str, bool]:
+    """The id of the selection's run: `hygge-run-<selection hash>-<generation>`.
+
+    The newest generation's id (and True) while it is active, else the next one's, so a
+    finished run's history and status URL stay its own. The newest is found by probing ids
+    (1, 2, 4 … then halving: a few status reads however many runs there were; a query by
+    prefix would list every entity's sub-orchestration too). Two POSTs racing compute the same
+    id, and Durable starts one instance per id (host.json `overridableExistingInstanceStates:
+    NonRunningStates`): the other's start fails, and it answers 409 with that id.
+    """
+    stem = f"{RUN_PREFIX}{selection_hash(request)}-"
+    seen: dict[int, Any] = {}
+
+    async def exists(generation: int) -> bool:
+        seen[generation] = await client.get_status(f"{stem}{generation}")
+        return bool(seen[generation])
+
+    if not await exists(0):
+        return f"{stem}0", False
+    low, high = 0, 1
+    while await exists(high):
+        low, high = high, high * 2
+    while high - low > 1:  # low exists, high does not
+        middle = (low + high) // 2
+        if await exists(middle):
+            low = middle
+        else:
+            high = middle
+    if state_of(seen[low]) in ACTIVE:
+        return f"{stem}{low}", True
+    return f"{stem}{low + 1}", False
 
 
 def describe(request: RunRequest) -> str:

@@ -1,7 +1,7 @@
 """The starters: the functions that start `run_workspace` runs (blueprint `bp`).
 
     start_run_on_schedule  timer `%HYGGE_SCHEDULE%` (UTC)   → instance hygge-timer-<slot>
-    start_run_on_http      POST /api/runs                   → instance hygge-run-<uuid hex>
+    start_run_on_http      POST /api/runs                   → hygge-run-<selection>-<n>
     get_run_on_http        GET  /api/runs/{id}
     cancel_run_on_http     POST /api/runs/{id}/cancel
     list_runs_on_http      GET  /api/runs

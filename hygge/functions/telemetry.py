@@ -13,7 +13,8 @@ The API, for starters and activities alike:
 and is safe across threads and asyncio tasks (context variables). `configure_telemetry()` is
 called once by `build_app()`: it installs a log record factory that copies the current ids
 onto each record as attributes `hygge.run_id`, `hygge.flow`, `hygge.entity`,
-`hygge.attempt` (Application Insights shows them as customDimensions) and prefixes the message
+`hygge.attempt`, `hygge.step` (the one activity call: `orchestrators.step_id_of`;
+Application Insights shows them as customDimensions) and prefixes the message
 with them (`[run=… entity=sales.orders attempt=…]`) for the Functions host's own log stream.
 OpenTelemetry (`azure-monitor-opentelemetry`, in the `functions` extra) is imported only then,
 and only when the connection string is set.
@@ -30,7 +31,7 @@ from typing import Any
 
 APPINSIGHTS_VARIABLE = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 LOGGER = "hygge"
-ID_NAMES = ("run_id", "flow", "entity", "attempt")
+ID_NAMES = ("run_id", "flow", "entity", "attempt", "step")
 
 _ids: ContextVar[dict[str, str] | None] = ContextVar("hygge_log_ids", default=None)
 _configured: dict[str, bool] = {"factory": False, "azure_monitor": False}
@@ -48,9 +49,10 @@ def run_context(
     flow: str | None = None,
     entity: str | None = None,
     attempt: str | None = None,
+    step: str | None = None,
 ) -> Iterator[dict[str, str]]:
     """Log records inside the block carry these ids (None: keep the outer one)."""
-    given = {"run_id": run_id, "flow": flow, "entity": entity, "attempt": attempt}
+    given = {"run_id": run_id, "flow": flow, "entity": entity, "attempt": attempt, "step": step}
     merged = current_ids() | {key: value for key, value in given.items() if value is not None}
     token = _ids.set(merged)
     try:

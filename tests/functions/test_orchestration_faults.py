@@ -84,6 +84,44 @@ def test_a_chunk_killed_mid_write_is_redelivered_and_resumes_from_its_checkpoint
     assert not [n for n in shop.state_names() if "/locks/" in n or "/checkpoints/" in n]
 
 
+def test_one_partition_killed_mid_chunk_is_redelivered_and_the_others_go_on(shop):
+    shop.write_workspace(["orders"], checkpoint_rows=150, extra="parallel: 3\n")
+    killed: list[str] = []
+    redelivered: list[dict] = []
+    asked: list[str] = []
+
+    def run_activity(name, payload):
+        partition = payload.get("partition") if name == "move_chunk" else None
+        asked.extend([partition] if partition else [])
+        if partition is None or killed or len(asked) < 3:
+            return in_process(name, payload)
+        # The third chunk (the chains move apart now): its worker dies mid-chunk, a batch
+        # staged, while the other partitions' chunks are in flight.
+        dying = activity_process(name, payload, shop.env(), fault="after_stage:stop:1")
+        wait_stopped(dying)
+        os.kill(dying.pid, signal.SIGKILL)
+        dying.wait()
+        killed.append(partition)
+        again = answer(activity_process(name, payload, shop.env()))
+        redelivered.append(again)
+        return again
+
+    replay, summary = _run(run_activity)
+
+    assert len(killed) == 1 and len(set(asked[:3])) > 1
+    assert summary["outcomes"][0]["status"] == "success", summary["outcomes"][0]["message"]
+    assert redelivered[0]["redelivered"] is False  # the killed chunk moved on redelivery
+    lake = shop.lake_frame("orders")
+    assert lake["id"].n_unique() == lake.height == 2_000  # nothing lost, nothing doubled
+    assert content_hash(lake) == content_hash(shop.source_frame("orders"))
+    moves = [c for c in replay.calls if c.name == "move_chunk"]
+    assert len({c.input["partition"] for c in moves} - {None}) == 3
+    # One step id per chunk of a partition (the killed one redelivered under its own id).
+    assert len({c.input["step_id"] for c in moves}) == len(moves)
+    assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 2_000)]
+    assert not [n for n in shop.state_names() if "/locks/" in n or "/checkpoints/" in n]
+
+
 def test_two_deliveries_of_one_chunk_at_once_move_it_once(shop):
     seen: list[int] = []
     second: list[dict] = []

@@ -5,6 +5,8 @@ from a landing container into a parquet lake container, the state in blob beside
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hygge.functions.contracts import RunInput, RunRequest
@@ -92,9 +94,9 @@ def test_fifty_entities_fan_out_under_the_cap_and_a_bad_one_fails_alone(shop):
 
 
 def test_a_long_entity_continues_as_new_so_its_history_stays_bounded(shop, monkeypatch):
-    from hygge.functions import orchestrators
+    from hygge.functions import chains
 
-    monkeypatch.setattr(orchestrators, "CHUNKS_PER_EPISODE", 3)
+    monkeypatch.setattr(chains, "CHUNKS_PER_EPISODE", 3)
     shop.write_workspace(["orders"], checkpoint_rows=100)
     shop.land("orders", range(1_000), files=10)  # 10 chunks of 100 rows
 
@@ -131,7 +133,7 @@ def test_unknown_entities_are_named_and_nothing_runs(shop):
     assert shop.journal_rows() == []
 
 
-def test_a_partitioned_entity_moves_its_partitions_at_once_and_commits_once(shop):
+def test_a_partitioned_entity_moves_each_partition_on_its_own_and_commits_once(shop):
     shop.write_workspace(["orders"], checkpoint_rows=150, extra="parallel: 3\n")
     shop.land("orders", range(1_200), files=6)
 
@@ -143,16 +145,46 @@ def test_a_partitioned_entity_moves_its_partitions_at_once_and_commits_once(shop
     partitions = {c.input["partition"] for c in moves}
     assert len(partitions - {None}) == 3  # one chain of chunks per partition
     child = replay.instances["hygge-run-parts:sales.orders"]
-    rounds = [
+    anys = [
         a
         for state in child.states
         for step in state["actions"]
         for a in (step if isinstance(step, list) else [step])
-        if a.get("actionType") == 11  # the task_any of a round (and the cancel event)
-        for c in a.get("compoundActions", [])
-        if c.get("actionType") == 12 and len(c.get("compoundActions", [])) == 3
+        if a.get("actionType") == 11  # a task_any: the partitions' chunks and the cancel
     ]
-    assert rounds  # rounds of three chunks at once (task_all)
+    chunks_at_once = [
+        sum(c.get("actionType") == 0 for c in a.get("compoundActions", [])) for a in anys
+    ]
+    assert 3 in chunks_at_once  # three chains in flight at once, whichever returns first
+    assert not [a for a in anys for c in a.get("compoundActions", []) if c["actionType"] == 12]
     assert len([c for c in replay.calls if c.name == "commit"]) == 1
+    assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
+    assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 1_200)]
+
+
+def test_a_partitioned_entity_continues_as_new_with_every_partitions_position(shop, monkeypatch):
+    from hygge.functions import chains
+
+    monkeypatch.setattr(chains, "CHUNKS_PER_EPISODE", 3)
+    shop.write_workspace(["orders"], checkpoint_rows=100, extra="parallel: 3\n")
+    shop.land("orders", range(1_200), files=6)
+
+    replay, instance = _run("hygge-run-parts-long")
+
+    entity = replay.instances["hygge-run-parts-long:sales.orders"]
+    assert entity.executions >= 3  # continued as new, partitions still moving
+    renewed = [
+        a["input"]
+        for state in entity.states
+        for step in state["actions"]
+        for a in (step if isinstance(step, list) else [step])
+        if a.get("actionType") == 4
+    ]
+    carried = [json.loads(r)["checkpoint"]["partition_chunks"] for r in renewed]
+    assert all(len(counts) == 3 for counts in carried[1:])  # every partition's count carried
+    moves = [c for c in replay.calls if c.name == "move_chunk"]
+    assert not [c for c in moves if c.output["redelivered"]]  # no chunk asked twice
+    outcome = instance.output["outcomes"][0]
+    assert (outcome["status"], outcome["rows"]) == ("success", 1_200)
     assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
     assert [(r["status"], r["row_count"]) for r in shop.journal_rows()] == [("success", 1_200)]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from types import SimpleNamespace
 
 from hygge.functions import orchestration, orchestrators
 from hygge.functions.cancel import request_cancel
 from hygge.functions.contracts import CUSTOM_STATUS_LIMIT, RunInput
 from tests.support.durable import ReplayDriver, blueprint_handles
+from tests.support.replay_client import ReplayClient as FakeClient
 from tests.support.stub_activities import StubActivities
 
 RUN = RunInput(requested_at="2026-12-01T02:00:00Z").model_dump(mode="json")
@@ -22,27 +22,6 @@ def _driver(stub: StubActivities, **options) -> ReplayDriver:
     )
 
 
-class FakeClient:
-    """The durable client request_cancel talks to, over the replay driver's instances."""
-
-    def __init__(self, replay: ReplayDriver) -> None:
-        self.replay = replay
-        self.raised: list[str] = []
-
-    async def get_status(self, instance_id):
-        instance = self.replay.instances.get(instance_id)
-        if instance is None:
-            return None
-        runtime = "Completed" if instance.done else "Running"
-        return SimpleNamespace(
-            runtime_status=SimpleNamespace(value=runtime), custom_status=instance.custom_status
-        )
-
-    async def raise_event(self, instance_id, name, data=None):
-        self.raised.append(instance_id)
-        self.replay.raise_event(instance_id, name, data)
-
-
 def test_a_cancel_stops_entities_at_a_chunk_boundary_and_starts_no_more():
     stub = StubActivities(entities=10, chunks=6, max_parallel=3)
     asked: list[bool] = []
@@ -50,7 +29,8 @@ def test_a_cancel_stops_entities_at_a_chunk_boundary_and_starts_no_more():
     def cancel_once(replay, instance):
         chunks = sum(1 for c in replay.calls if c.name == "move_chunk")
         if instance.id.startswith("hygge-run-c:") and chunks >= 4 and not asked:
-            asked.append(asyncio.run(request_cancel(FakeClient(replay), "hygge-run-c")))
+            told = request_cancel(FakeClient(replay), "hygge-run-c", ack_seconds=0)
+            asked.append(asyncio.run(told))
 
     replay = _driver(stub, on_episode=cancel_once)
     instance = replay.run("run_workspace", RUN, "hygge-run-c")
@@ -181,11 +161,19 @@ def test_entity_activities_log_with_their_run_flow_entity_and_attempt_ids(monkey
         entity="orders",
         run_type=RunType.FULL_DROP,
     )
-    payload = ActivityInput(task=ref, instance_id="hygge-run-1:sales.orders", attempt="a" * 32)
+    payload = ActivityInput(
+        task=ref, instance_id="hygge-run-1:sales.orders", attempt="a" * 32, step_id="begin-1"
+    )
     orchestration.begin.build().get_user_function()(payload.model_dump(mode="json"))
 
     assert seen == [
-        {"run_id": "hygge-run-1", "flow": "sales", "entity": "sales.orders", "attempt": "a" * 32}
+        {
+            "run_id": "hygge-run-1",
+            "flow": "sales",
+            "entity": "sales.orders",
+            "attempt": "a" * 32,
+            "step": "begin-1",
+        }
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from datetime import datetime
 from typing import Any
 
@@ -84,7 +85,7 @@ def test_a_valid_request_starts_a_run_and_answers_202_with_status_urls(
 
     assert status == 202
     [instance_id] = hub.started
-    assert instance_id.startswith("hygge-run-") and len(instance_id) == len("hygge-run-") + 32
+    assert re.fullmatch(r"hygge-run-[0-9a-f]{16}-0", instance_id)  # selection, generation
     assert instance_id in answer["statusQueryGetUri"]
     assert response.headers["Location"] == answer["statusQueryGetUri"]
     assert answer["statusQueryGetUri"].startswith("https://app.example.net/")
@@ -307,10 +308,12 @@ def test_recent_runs_refuse_a_bad_query(
 
 
 def test_cancel_of_a_running_run_raises_the_cancel_event_to_it_and_its_entities(
-    hub: TaskHub,
+    hub: TaskHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from hygge.functions import cancel
     from hygge.functions.cancel import CANCEL_EVENT
 
+    monkeypatch.setattr(cancel, "ACK_SECONDS", 0.0)  # this hub's run never says it heard
     progress = {"phase": "running", "running": ["sales.orders"]}
     run = hub.add("hygge-run-live", "Running", custom_status=progress)
     child = hub.add("hygge-run-live:sales.orders", "Running")
@@ -321,3 +324,38 @@ def test_cancel_of_a_running_run_raises_the_cancel_event_to_it_and_its_entities(
     assert answer == {"id": "hygge-run-live", "cancel": "requested"}
     assert [name for name, _ in run.events] == [CANCEL_EVENT]
     assert [name for name, _ in child.events] == [CANCEL_EVENT]
+
+
+def test_the_next_run_of_a_selection_takes_the_next_generation_and_keeps_the_old_one(
+    hub: TaskHub, published: PublishedWorkspace
+) -> None:
+    status, _, _ = start(hub, post({"flows": ["sales"], "dry_run": True}))
+    assert status == 202
+    [first] = hub.started
+    again, refused, _ = start(hub, post({"flows": ["sales"], "dry_run": True}))
+    assert (again, refused["id"]) == (409, first)  # running still: its id
+    hub.instances[first].status = "Completed"
+
+    status, _, _ = start(hub, post({"dry_run": True, "flows": ["sales"]}))
+
+    assert status == 202
+    second = hub.started[-1]
+    assert second == first.removesuffix("-0") + "-1"  # the same selection, one generation on
+    assert hub.instances[first].status == "Completed"  # the old run's history is its own
+    other, _, _ = start(hub, post({"flows": ["stock"], "dry_run": True}))
+    assert other == 202 and hub.started[-1].rsplit("-", 1)[0] != first.rsplit("-", 1)[0]
+
+
+def test_the_next_generation_is_found_in_a_few_reads_after_many_runs(hub: TaskHub) -> None:
+    request = runs_api.RunRequest(flows=["sales"])
+    stem = f"hygge-run-{runs_api.selection_hash(request)}-"
+    for generation in range(13):
+        hub.add(f"{stem}{generation}", "Completed")
+        hub.add(f"{stem}{generation}:sales.orders", "Completed")  # its entity, not a run
+
+    found = asyncio.run(runs_api.next_run_id(hub.client(), request))
+
+    assert found == (f"{stem}13", False)
+    assert len(hub.requests) <= 10  # probed, not listed
+    hub.instances[f"{stem}12"].status = "Running"
+    assert asyncio.run(runs_api.next_run_id(hub.client(), request)) == (f"{stem}12", True)

@@ -80,6 +80,7 @@ class ReplayDriver:
         *,
         start: datetime | None = None,
         on_episode: Callable[[ReplayDriver, Instance], None] | None = None,
+        hold: Callable[[Call], int] | None = None,
     ) -> None:
         self.orchestrators = orchestrators
         self.run_activity = run_activity
@@ -87,6 +88,8 @@ class ReplayDriver:
         self.instances: dict[str, Instance] = {}
         self.calls: list[Call] = []
         self.on_episode = on_episode
+        self.hold = hold  # rounds a call's completion is held back (a slow activity)
+        self._held: list[tuple[int, str, dict[str, Any]]] = []
         self._queue: list[Call] = []  # scheduled, not yet run
         self._timers: list[tuple[str, int, str]] = []
         self.max_children_running: dict[str, int] = {}
@@ -116,22 +119,29 @@ class ReplayDriver:
         instance.pending.append(self._event(EVENT_RAISED, Name=name, Input=json.dumps(data)))
 
     def drive(self) -> None:
-        """Rounds: run every scheduled activity, fire timers, deliver completions."""
-        while True:
-            ready = [i for i in self.instances.values() if i.pending and not i.done]
-            if not self._queue and not self._timers and not ready:
-                return
-            batch, self._queue = self._queue, []
-            for call in batch:
-                self._run(call)
-            timers, self._timers = self._timers, []
-            for instance_id, timer_id, fire_at in timers:
-                self.instances[instance_id].pending.append(
-                    self._event(TIMER_FIRED, TimerId=timer_id, FireAt=fire_at)
-                )
-            for instance in list(self.instances.values()):
-                if instance.pending and not instance.done:
-                    self._deliver(instance)
+        """Rounds until nothing is left to do."""
+        while self.step():
+            pass
+
+    def step(self) -> bool:
+        """One round: run every scheduled activity, fire timers, deliver completions; False
+        when there was nothing left to do."""
+        ready = [i for i in self.instances.values() if i.pending and not i.done]
+        if not self._queue and not self._timers and not ready and not self._held:
+            return False
+        batch, self._queue = self._queue, []
+        for call in batch:
+            self._run(call)
+        self._release()
+        timers, self._timers = self._timers, []
+        for instance_id, timer_id, fire_at in timers:
+            self.instances[instance_id].pending.append(
+                self._event(TIMER_FIRED, TimerId=timer_id, FireAt=fire_at)
+            )
+        for instance in list(self.instances.values()):
+            if instance.pending and not instance.done:
+                self._deliver(instance)
+        return True
 
     def replay(self, instance_id: str) -> dict[str, Any]:
         """The state the handle returns for the instance's whole recorded history, replayed."""
@@ -240,26 +250,41 @@ class ReplayDriver:
             self._timers.append((instance.id, task_id, fire_at))
 
     def _run(self, call: Call) -> None:
-        instance = self.instances[call.instance_id]
         self.calls.append(call)
         try:
             call.output = self.run_activity(call.name, call.input)
         except Exception as error:
             call.error = str(error)
-            instance.pending.append(
-                self._event(
-                    TASK_FAILED,
-                    TaskScheduledId=call.task_id,
-                    Reason=str(error),
-                    Details=traceback.format_exc(),
-                )
+            failed = self._event(
+                TASK_FAILED,
+                TaskScheduledId=call.task_id,
+                Reason=str(error),
+                Details=traceback.format_exc(),
             )
+            self._complete(call, failed)
             return
-        instance.pending.append(
-            self._event(
-                TASK_COMPLETED, TaskScheduledId=call.task_id, Result=json.dumps(call.output)
-            )
+        done = self._event(
+            TASK_COMPLETED, TaskScheduledId=call.task_id, Result=json.dumps(call.output)
         )
+        self._complete(call, done)
+
+    def _complete(self, call: Call, event: dict[str, Any]) -> None:
+        """Deliver a call's completion next episode, or `hold(call)` rounds later."""
+        rounds = self.hold(call) if self.hold is not None else 0
+        if rounds > 0:
+            self._held.append((rounds, call.instance_id, event))
+        else:
+            self.instances[call.instance_id].pending.append(event)
+
+    def _release(self) -> None:
+        """One round passed: held completions whose time came are delivered."""
+        waiting: list[tuple[int, str, dict[str, Any]]] = []
+        for rounds, instance_id, event in self._held:
+            if rounds <= 1:
+                self.instances[instance_id].pending.append(event)
+            else:
+                waiting.append((rounds - 1, instance_id, event))
+        self._held = waiting
 
     def _finish(self, instance: Instance, *, failed: bool) -> None:
         instance.done = True

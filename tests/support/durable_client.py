@@ -120,6 +120,10 @@ class TaskHub:
             instance.events.append((action[1], payload))
         elif action[0] == "terminate":
             instance.status = "Terminated"
+        elif action[0] == "suspend":
+            instance.status = "Suspended"
+        elif action[0] == "resume":
+            instance.status = "Running"
         else:
             return [400, {"ExceptionMessage": f"no such action: {action}"}]
         return [202, None]

@@ -34,6 +34,10 @@ class StubActivities:
     failing: set[str] = field(default_factory=set)
     rows_per_chunk: int = 10
     raising: set[str] = field(default_factory=set)  # entities whose begin raises (a bug)
+    # Partition id -> its chunks: the entity's partitions, which move on their own once its
+    # first chunk moved (as `Checkpoint.movable` says); the stored checkpoint merges them.
+    partitions: dict[str, int] = field(default_factory=dict)
+    stored: dict[str, CheckpointRef] = field(default_factory=dict)
 
     def __call__(self, name: str, payload: Any) -> Any:
         return getattr(self, f"_{name}")(payload)
@@ -63,12 +67,19 @@ class StubActivities:
         if given.task.entity in self.raising:
             raise RuntimeError(f"{given.task.entity}: begin blew up")
         ref = CheckpointRef(entity_run_id=given.attempt, attempt_id=given.attempt, generation=1)
+        if self.partitions:
+            first = next(iter(self.partitions))
+            counts = dict.fromkeys(self.partitions, 0)
+            ref = ref.model_copy(update={"partitions": [first], "partition_chunks": counts})
+            self.stored.setdefault(given.task.entity, ref)
         return StepOutcome(checkpoint=ref).model_dump(mode="json")
 
     def _move_chunk(self, payload: Any) -> Any:
         given = ActivityInput.model_validate(payload)
         ref = given.checkpoint
         assert ref is not None
+        if self.partitions:
+            return self._move_partition(given)
         if given.task.entity in self.failing:
             failure = FailureRef(kind="terminal", type="DataError", message="bad rows", ours=True)
             return StepOutcome(failure=failure).model_dump(mode="json")
@@ -83,6 +94,30 @@ class StubActivities:
             }
         )
         return StepOutcome(checkpoint=moved).model_dump(mode="json")
+
+    def _move_partition(self, given: ActivityInput) -> Any:
+        """One chunk of `given.partition`, merged into the entity's stored checkpoint."""
+        stored = self.stored[given.task.entity]
+        partition = given.partition or next(
+            p for p, n in self.partitions.items() if stored.partition_chunks[p] < n
+        )
+        asked = given.checkpoint.partition_chunks.get(partition, 0) if given.checkpoint else 0
+        if stored.partition_chunks[partition] > asked:  # redelivered: that chunk moved already
+            return StepOutcome(checkpoint=stored, redelivered=True).model_dump(mode="json")
+        counts = {**stored.partition_chunks, partition: stored.partition_chunks[partition] + 1}
+        waiting = [p for p, n in self.partitions.items() if counts[p] < n]
+        stored = stored.model_copy(
+            update={
+                "chunks": stored.chunks + 1,
+                "rows": stored.rows + self.rows_per_chunk,
+                "generation": stored.generation + 1,
+                "done": not waiting,
+                "partitions": waiting,
+                "partition_chunks": counts,
+            }
+        )
+        self.stored[given.task.entity] = stored
+        return StepOutcome(checkpoint=stored).model_dump(mode="json")
 
     def _commit(self, payload: Any) -> Any:
         given = ActivityInput.model_validate(payload)

@@ -9,9 +9,14 @@ than its column (a long into an int column) is refused too: full_drop the entity
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
 from hygge.errors import DataError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _INTEGERS = [pa.int8(), pa.int16(), pa.int32(), pa.int64()]
 
@@ -79,3 +84,39 @@ def _plain(kind: pa.DataType) -> pa.DataType:
     if pa.types.is_list(kind):
         return pa.list_(_plain(kind.value_type))
     return kind
+
+
+def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
+    """`batch` in types a Delta table holds: unsigned integers as the next wider signed
+    integer, categoricals and enums as strings. DataError naming a column Delta cannot hold
+    (times of day, durations, a column of only nulls, uint64)."""
+    import polars as pl
+
+    casts: dict[str, pl.DataType] = {}
+    for name, dtype in batch.schema.items():
+        wider = _SIGNED.get(dtype)  # type: ignore[call-overload]
+        if wider is not None:
+            casts[name] = wider
+        elif isinstance(dtype, pl.Categorical | pl.Enum):
+            casts[name] = pl.String()
+        elif dtype == pl.UInt64 or isinstance(dtype, pl.Time | pl.Duration | pl.Null):
+            raise DataError(
+                f"Delta table {label}: column {name} is a {dtype}, which Delta Lake has no "
+                f"type for; {_ADVICE.get(str(type(dtype).__name__), _ADVICE['UInt64'])}"
+            )
+    return batch.cast(casts) if casts else batch  # type: ignore[arg-type]
+
+
+def _signed() -> dict[object, object]:
+    import polars as pl
+
+    return {pl.UInt8: pl.Int16(), pl.UInt16: pl.Int32(), pl.UInt32: pl.Int64()}
+
+
+_SIGNED = _signed()
+_ADVICE = {
+    "Time": "cast it to a string or a duration in microseconds (an integer) in the home",
+    "Duration": "cast it to an integer (e.g. microseconds) in the home",
+    "Null": "give the column a type in the home (e.g. cast it to a string)",
+    "UInt64": "cast it to Int64 or a decimal in the home",
+}

@@ -24,7 +24,7 @@ from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.delta import commits
 from hygge.stores.delta.owner import STAGING, table_problem
-from hygge.stores.delta.schema import refuse_unfit
+from hygge.stores.delta.schema import delta_frame, refuse_unfit
 from hygge.stores.file_marker import write_marker
 from hygge.stores.ownership import StoreOwner
 from hygge.types import Place, RunType
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from hygge.stores.delta.config import DeltaStoreConfig
     from hygge.stores.delta.location import DeltaLocation
 
+RUN_MARKER = "_run"  # in a run's staging folder from prepare until publish or abort
 VERSION_KEY = "version"  # Staging.extra: the app transaction version this run commits
 log = logging.getLogger(__name__)
 
@@ -57,18 +58,20 @@ class DeltaStore:
             )
         self._refuse_foreign()
         version = commits.committed_version(self._table(), self.app) + 1
+        location = self._staging_key(run_id)
+        self.location.storage.put(join_key(location, RUN_MARKER), f"{version}\n".encode())
         return Staging(
-            run_id=run_id,
-            run_type=run_type,
-            location=self._staging_key(run_id),
-            extra={VERSION_KEY: version},
+            run_id=run_id, run_type=run_type, location=location, extra={VERSION_KEY: version}
         )
 
     def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
+        self._require_staging(staging)
         seq = staging.next_sequence
         name = f"{seq:06d}.parquet"
         buffer = io.BytesIO()
-        batch.write_parquet(buffer, compression="zstd", statistics=False)
+        delta_frame(batch, self.location.label).write_parquet(
+            buffer, compression="zstd", statistics=False
+        )
         self.location.storage.put(join_key(self._location(staging), name), buffer.getvalue())
         return staging.model_copy(
             update={"artefacts": [*staging.artefacts, name], "next_sequence": seq + 1}
@@ -78,7 +81,7 @@ class DeltaStore:
         """Nothing to do: every staged file is put whole and durable."""
 
     def discard_unlisted(self, staging: Staging) -> None:
-        location, listed = self._location(staging), set(staging.artefacts)
+        location, listed = self._location(staging), {*staging.artefacts, RUN_MARKER}
         for info in list(self.location.storage.list(location)):
             if info.key.rsplit("/", 1)[-1] not in listed:
                 self.location.storage.delete(info.key)
@@ -238,8 +241,15 @@ class DeltaStore:
         self.location.storage.delete_prefix(self._location(staging))
         if self.location.local is not None:  # on a local disk folders outlive their files
             run_folder = self.location.local / STAGING / staging.run_id
-            if remove_empty_dir(run_folder) or not run_folder.exists():
+            if remove_empty_dir(run_folder):
                 remove_empty_dir(run_folder.parent)
+
+    def _require_staging(self, staging: Staging) -> None:
+        if self.location.storage.stat(join_key(self._location(staging), RUN_MARKER)) is None:
+            raise StateError(
+                f"staging {staging.location} of run {staging.run_id} is gone from "
+                f"{self.location.label} (aborted, or published already)"
+            )
 
     def _staging_key(self, run_id: str) -> str:
         return join_key(self.location.prefix, STAGING, run_id)

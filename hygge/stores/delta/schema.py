@@ -92,9 +92,14 @@ def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
     (times of day, durations, a column of only nulls, uint64)."""
     import polars as pl
 
+    signed: dict[pl.DataType, pl.DataType] = {
+        pl.UInt8(): pl.Int16(),
+        pl.UInt16(): pl.Int32(),
+        pl.UInt32(): pl.Int64(),
+    }
     casts: dict[str, pl.DataType] = {}
     for name, dtype in batch.schema.items():
-        wider = _SIGNED.get(dtype)  # type: ignore[call-overload]
+        wider = signed.get(dtype)
         if wider is not None:
             casts[name] = wider
         elif isinstance(dtype, pl.Categorical | pl.Enum):
@@ -107,13 +112,6 @@ def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
     return batch.cast(casts) if casts else batch  # type: ignore[arg-type]
 
 
-def _signed() -> dict[object, object]:
-    import polars as pl
-
-    return {pl.UInt8: pl.Int16(), pl.UInt16: pl.Int32(), pl.UInt32: pl.Int64()}
-
-
-_SIGNED = _signed()
 _ADVICE = {
     "Time": "cast it to a string or a duration in microseconds (an integer) in the home",
     "Duration": "cast it to an integer (e.g. microseconds) in the home",

@@ -29,8 +29,8 @@ def refuse_unfit(table: pa.Schema, data: pa.Schema, label: str) -> None:
         have = table.field(field.name).type
         if not fits(field.type, have):
             raise DataError(
-                f"Delta table {label}: column {field.name} is {have} in the table but "
-                f"{field.type} in this run's data, which does not cast to it without loss; "
+                f"Delta table {label}: column {field.name} is {_plain(have)} in the table but "
+                f"{_plain(field.type)} in this run's data, which does not cast to it without loss; "
                 "cast it in the home (or polish), or run a full_drop to replace the schema"
             )
 

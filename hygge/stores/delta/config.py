@@ -1,6 +1,7 @@
 """`type: delta`: a Delta Lake table per entity (delta-rs), local, in Azure storage or OneLake.
 
     store: {type: delta, path: lake/delta}                  # a folder: lake/delta/<entity>
+    store: {type: delta, path: "sales.Lakehouse/Tables/{entity}", connection: onelake}
     store: {type: delta, path: "az://lake/tables/{entity}", connection: adls}
     store: {type: delta, path: "abfss://<workspace>@onelake.dfs.fabric.microsoft.com/<lakehouse>.Lakehouse/Tables/{entity}"}
 
@@ -27,8 +28,8 @@ class DeltaStoreConfig(StoreConfig):
     type: Literal["delta"] = "delta"
     path: str = Field(
         min_length=1,
-        description="The table folder: a local folder (relative to the workspace), "
-        "az://container/prefix (with `connection:`), abfss://fs@account.dfs.core.windows.net/"
+        description="The table folder: a local folder (relative to the workspace); with "
+        "`connection:` (azure_blob) a folder in its container or az://container/prefix; abfss://fs@account.dfs.core.windows.net/"
         "prefix, https://account.dfs.core.windows.net/fs/prefix, or a OneLake "
         "<lakehouse>.Lakehouse/Tables/[<schema>/]{entity} address. The entity is a sub-folder "
         "unless `{entity}` is in the path.",
@@ -104,8 +105,8 @@ class DeltaStoreConfig(StoreConfig):
         return self
 
     def is_remote(self) -> bool:
-        """Whether the table is in object storage (not a local folder)."""
-        return "://" in self.path
+        """Whether the table is in object storage (an address, or a path on a connection)."""
+        return "://" in self.path or self.connection is not None
 
     def open(self, place: Place) -> Any:
         """The Delta store of one entity (deltalake imported now: `pip install hygge-el[delta]`)."""

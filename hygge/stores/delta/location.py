@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 from hygge.connections import AzureBlobConnection
 from hygge.errors import ConfigError, MissingDependencyError
 from hygge.io.unsafe_folders import unsafe_reason, user_homes
-from hygge.storage import ObjectStorage
+from hygge.storage import ObjectStorage, check_key
 from hygge.storage.blob_client import account_name, blob_endpoint, is_onelake
 from hygge.storage.connect import named_connection
 from hygge.storage.local import LocalStorage
@@ -55,18 +55,24 @@ def locate(
     if not config.is_remote():
         return _local(place, path, config.connection)
     env = os.environ if env is None else env
-    account_url, container, prefix = _split_url(path)
     connection, secrets = _connection(config, place, env)
-    if account_url is None:  # az://container/prefix: the connection names the account
-        account_url = connection.account_url if connection is not None else None
+    if "://" in path:
+        account_url, container, prefix = _split_url(path)
+    else:  # a folder in the connection's container
+        account_url, container, prefix = None, "", path.strip("/")
+    if account_url is None and connection is not None:  # the connection names the account
+        account_url = connection.account_url
+        container = container or (connection.container or "")
+    if not container:
+        raise ConfigError(
+            f"delta store of {place.flow}.{place.entity}: connection '{config.connection}' "
+            "names no container, and the path names none",
+            hint=f"set connections.{config.connection}.container, or write path: "
+            "az://<container>/<folder>",
+        )
+    _check_prefix(place, path, prefix)
     if connection is None:
         connection = AzureBlobConnection(account_url=account_url, container=container)
-    if not prefix:
-        raise ConfigError(
-            f"delta store of {place.flow}.{place.entity}: path '{path}' is a container's top; "
-            "a table needs a folder of its own",
-            hint="e.g. path: az://lake/tables/{entity}",
-        )
     connection = connection.model_copy(update={"container": container, "account_url": account_url})
     from hygge.storage.blob_credentials import open_connection
 
@@ -79,6 +85,24 @@ def locate(
         prefix=prefix,
         label=f"{blob_endpoint(account_url or '') or 'az:/'}/{container}/{prefix}",
     )
+
+
+def _check_prefix(place: Place, path: str, prefix: str) -> None:
+    """ConfigError unless `prefix` is a plain folder below a container's top."""
+    where = f"delta store of {place.flow}.{place.entity}"
+    try:
+        check_key(prefix)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: path '{path}' is no plain folder of its container: '.', '..' and '//' "
+            "name nothing in blob storage",
+            hint="write the folder from the container's root down, e.g. Tables/{entity}",
+        ) from None
+    if not prefix:
+        raise ConfigError(
+            f"{where}: path '{path}' is a container's top; a table needs a folder of its own",
+            hint="e.g. path: az://lake/tables/{entity}",
+        )
 
 
 def _local(place: Place, path: str, connection: str | None) -> DeltaLocation:

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from hygge.config import load_workspace
+from hygge.engine.plan import Selection, plan_run
 from hygge.errors import StoreOwnershipError
 from hygge.faults import CRASH_EXIT_CODE, reset_faults
 from hygge.types import RunStatus, RunType
@@ -21,7 +22,7 @@ from tests.support.azurite import ACCOUNT, KEY
 from tests.support.data import content_hash, orders
 from tests.support.workspace import crash, land, run, write_workspace
 
-deltalake = pytest.importorskip("deltalake", reason="the delta extra (pip install 'hygge-el[delta]')")
+deltalake = pytest.importorskip("deltalake", reason="the delta extra: pip install 'hygge-el[delta]'")
 pytestmark = pytest.mark.azurite
 
 PROJECT = """\
@@ -134,11 +135,7 @@ def test_a_foreign_delta_table_in_the_container_is_refused(delta_workspace, tmp_
     root = tmp_path / "ws"
     with pytest.raises(AssertionError):
         write("full_drop")  # the first run fails: the table is not hygge's
-    store = load_workspace(root).entities[0]
-    from hygge.engine.plan import Selection, plan_run
-
     task = plan_run(load_workspace(root), Selection()).tasks[0]
-    opened = store.store.open(task.place)
-    with pytest.raises(StoreOwnershipError, match="Delta table .* holds 2 entries"):
-        opened.prepare("run-x", RunType.FULL_DROP)
+    with pytest.raises(StoreOwnershipError, match=r"Delta table .* holds 2 entries"):
+        task.store.open(task.place).prepare("run-x", RunType.FULL_DROP)
     assert read_table(uri, options).height == 2

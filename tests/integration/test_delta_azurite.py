@@ -22,7 +22,7 @@ from tests.support.azurite import ACCOUNT, KEY
 from tests.support.data import content_hash, orders
 from tests.support.workspace import crash, land, run, write_workspace
 
-deltalake = pytest.importorskip("deltalake", reason="the delta extra: pip install 'hygge-el[delta]'")
+deltalake = pytest.importorskip("deltalake", reason="pip install 'hygge-el[delta]'")
 pytestmark = pytest.mark.azurite
 
 PROJECT = """\

@@ -87,9 +87,7 @@ def hygge_runs(uri: str, options: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("address", [False, True], ids=["folder", "az-address"])
 @pytest.mark.parametrize("credential", list(CREDENTIALS))
-def test_two_runs_into_a_onelake_style_table_on_blob_storage(
-    delta_workspace, credential, address
-):
+def test_two_runs_into_a_onelake_style_table_on_blob_storage(delta_workspace, credential, address):
     write, uri, options = delta_workspace
     root = write("incremental", credential, address)
     assert run(root).ok

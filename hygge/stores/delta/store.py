@@ -22,7 +22,7 @@ from hygge.faults import fault_point
 from hygge.io.atomic import remove_empty_dir
 from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
-from hygge.stores.delta import commits
+from hygge.stores.delta import commits, staged
 from hygge.stores.delta.owner import STAGING, table_problem
 from hygge.stores.delta.schema import delta_frame, refuse_unfit
 from hygge.stores.file_marker import write_marker
@@ -69,12 +69,16 @@ class DeltaStore:
         seq = staging.next_sequence
         name = f"{seq:06d}.parquet"
         buffer = io.BytesIO()
-        delta_frame(batch, self.location.label).write_parquet(
-            buffer, compression="zstd", statistics=False
-        )
+        frame = delta_frame(batch, self.location.label)
+        frame.write_parquet(buffer, compression="zstd", statistics=False)
         self.location.storage.put(join_key(self._location(staging), name), buffer.getvalue())
+        extra = staged.with_schema(staging, frame.head(0).to_arrow().schema)
         return staging.model_copy(
-            update={"artefacts": [*staging.artefacts, name], "next_sequence": seq + 1}
+            update={
+                "artefacts": [*staging.artefacts, name],
+                "next_sequence": seq + 1,
+                "extra": extra,
+            }
         )
 
     def sync(self, staging: Staging) -> None:
@@ -149,23 +153,23 @@ class DeltaStore:
         """One Delta commit of the staged rows for the run type."""
         dl = commits.deltalake()
         options = self.location.storage_options
-        frames = self._staged(staging)
+        data: Any = staged.stream(self.location.storage, self._location(staging), staging)
         if staging.run_type is RunType.FULL_DROP:
-            data = _concat(frames, table)
-            if data is None:
+            if data is None and table is None:
                 return  # nothing staged and no table: nothing to empty
+            if data is None:  # an empty source empties the table, keeping its schema
+                data = _arrow_schema(table).empty_table()
             dl.write_deltalake(
                 self.location.uri, data, mode="overwrite", schema_mode="overwrite",
                 storage_options=options, commit_properties=properties,
             )  # fmt: skip
             return
-        data = _concat(frames, None)
         if data is None:
             return
         if table is not None:
             refuse_unfit(_arrow_schema(table), data.schema, self.location.label)
         if staging.run_type is RunType.MERGE:
-            data = self._last_of_each_key(data)
+            data = self._last_of_each_key(data.read_all())
         if staging.run_type is RunType.INCREMENTAL or table is None:
             dl.write_deltalake(
                 self.location.uri, data, mode="append", schema_mode="merge",
@@ -195,16 +199,6 @@ class DeltaStore:
         frame = pl.from_arrow(data)
         assert isinstance(frame, pl.DataFrame)
         return frame.unique(subset=keys, keep="last", maintain_order=True).to_arrow()
-
-    def _staged(self, staging: Staging) -> list[pa.Table]:
-        import pyarrow.parquet as pq
-
-        location, storage = self._location(staging), self.location.storage
-        tables = []
-        for name in staging.artefacts:
-            with storage.open_read(join_key(location, name)) as handle:
-                tables.append(pq.read_table(io.BytesIO(handle.read())))
-        return tables
 
     def _maintain(self, version: int) -> None:
         """optimize / vacuum after every N-th publish; a failure is logged, never raised (the
@@ -277,19 +271,8 @@ class DeltaStore:
         return f"delta store of {self.place.flow}.{self.place.entity}"
 
 
-def _arrow_schema(table: DeltaTable) -> pa.Schema:
+def _arrow_schema(table: DeltaTable | None) -> pa.Schema:
     import pyarrow as pa
 
+    assert table is not None
     return pa.schema(table.schema().to_arrow())
-
-
-def _concat(frames: list[pa.Table], table: DeltaTable | None) -> pa.Table | None:
-    """The staged rows as one table (columns of later batches added); with no rows, an empty
-    table of `table`'s schema (a full_drop of an empty source empties the table)."""
-    import pyarrow as pa
-
-    if frames:
-        return pa.concat_tables(frames, promote_options="permissive")
-    if table is None:
-        return None
-    return _arrow_schema(table).empty_table()

@@ -70,7 +70,7 @@ class DeltaStore:
         name = f"{seq:06d}.parquet"
         buffer = io.BytesIO()
         frame = delta_frame(batch, self.location.label)
-        frame.write_parquet(buffer, compression="zstd", statistics=False)
+        frame.write_parquet(buffer, compression="snappy", statistics=False)
         self.location.storage.put(join_key(self._location(staging), name), buffer.getvalue())
         extra = staged.with_schema(staging, frame.head(0).to_arrow().schema)
         return staging.model_copy(

@@ -104,7 +104,9 @@ def test_a_local_table_in_the_filesystem_root_is_refused(tmp_path):
 
 def test_a_local_table_is_its_real_folder_and_a_file_there_is_refused(tmp_path):
     place = Place(tmp_path, "f", "e")
-    assert locate(DeltaStoreConfig(path="lake/t"), place).local == (tmp_path / "lake" / "t").resolve()
+    assert (
+        locate(DeltaStoreConfig(path="lake/t"), place).local == (tmp_path / "lake" / "t").resolve()
+    )
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="is a file, not a folder"):
         locate(DeltaStoreConfig(path="file"), place)

@@ -137,3 +137,46 @@ def test_a_foreign_delta_table_in_the_container_is_refused(delta_workspace, tmp_
     with pytest.raises(StoreOwnershipError, match=r"Delta table .* holds 2 entries"):
         task.store.open(task.place).prepare("run-x", RunType.FULL_DROP)
     assert read_table(uri, options).height == 2
+
+
+def test_from_a_landing_container_into_onelake_style_tables_through_a_kill_mid_publish(
+    tmp_path, monkeypatch, azurite, blob_container
+):
+    """The issue's closing scene: blobs landed in a container, a run killed mid-publish, the
+    resumed run; the table equals the source and its log has one hygge commit per run."""
+    from hygge.storage.blob import BlobStorage
+
+    monkeypatch.setenv("HYGGE_TEST_BLOB_KEY", KEY)
+    storage = BlobStorage.connect(None, blob_container, connection_string=azurite.connection_string)
+    root = tmp_path / "ws"
+    project = PROJECT % (azurite.account_url, blob_container, CREDENTIALS["key"])
+    flow = FLOW.replace(
+        "home: {type: parquet, path: landing, batch_size: 4}",
+        "home: {type: parquet, path: landing, connection: lake, batch_size: 4}",
+    ) % ("sales.Lakehouse/Tables/{entity}", "incremental")
+    write_workspace(root, {"shop": flow}, project=project)
+
+    def land_blob(name: str, frame: pl.DataFrame) -> None:
+        import io
+
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        storage.put(f"landing/orders/{name}.parquet", buffer.getvalue())
+
+    land_blob("a", orders(12))
+    assert run(root).ok
+    land_blob("b", orders(11, start=12))
+    assert crash(root, "during_publish") == CRASH_EXIT_CODE
+    assert run(root).ok
+
+    uri = f"az://{blob_container}/sales.Lakehouse/Tables/orders"
+    options = {
+        "account_name": ACCOUNT,
+        "account_key": KEY,
+        "endpoint": azurite.account_url,
+        "allow_http": "true",
+    }
+    table = read_table(uri, options)
+    assert table.height == 23 and content_hash(table) == content_hash(orders(23))
+    assert len(hygge_runs(uri, options)) == 2
+    assert deltalake.DeltaTable(uri, storage_options=options).version() == 1

@@ -252,3 +252,25 @@ def test_bad_store_settings_are_refused_naming_the_field(tmp_path, settings, mes
 def test_merge_without_key_columns_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="merge needs key_columns"):
         open_store(tmp_path).prepare("run-1", RunType.MERGE)
+
+
+@pytest.mark.parametrize("run_type", [RunType.INCREMENTAL, RunType.MERGE, RunType.FULL_DROP])
+def test_two_attempts_publishing_one_run_at_once_commit_it_once(tmp_path, monkeypatch, run_type):
+    publish_run(open_store(tmp_path, key_columns=["id"]), [orders(3)], RunType.FULL_DROP, "r1")
+    path = tmp_path / "lake" / "orders"
+    first, second = open_store(tmp_path, key_columns=["id"]), open_store(tmp_path)
+    staging = first.write(first.prepare("run-2", run_type), orders(2, start=3))
+    stale = deltalake.DeltaTable(str(path))  # what the slower attempt read before the other won
+    monkeypatch.setattr(DeltaStore, "_clean", lambda self, staging: None)
+    first.publish(staging)  # the faster attempt commits the run
+    snapshots = iter([stale, stale])  # the slower one checks, and writes, on its old snapshot
+    real = DeltaStore._table
+    monkeypatch.setattr(DeltaStore, "_table", lambda self: next(snapshots, None) or real(self))
+    second.config = first.config
+    second.publish(staging)
+
+    table = deltalake.DeltaTable(str(path))
+    assert table.version() == 1, "the slower attempt committed nothing"
+    published = read_delta(path, orders(1).schema)
+    expected = orders(2, start=3) if run_type is RunType.FULL_DROP else orders(5)
+    assert published is not None and content_hash(published) == content_hash(expected)

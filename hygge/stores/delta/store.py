@@ -115,7 +115,11 @@ class DeltaStore:
         properties = commits.properties(self.app, version, record)
 
         def commit() -> None:
-            self._commit(staging, self._table(), properties)
+            # Written on the snapshot its version was checked at: a commit of the same run by
+            # another attempt since then is a conflict (then `landed`), never a second append.
+            current = self._table()
+            if commits.committed_version(current, self.app) < version:
+                self._commit(staging, current, properties)
 
         def landed() -> bool:
             return commits.committed_version(self._table(), self.app) >= version
@@ -153,6 +157,7 @@ class DeltaStore:
         """One Delta commit of the staged rows for the run type."""
         dl = commits.deltalake()
         options = self.location.storage_options
+        target: Any = table if table is not None else self.location.uri
         data: Any = staged.stream(self.location.storage, self._location(staging), staging)
         if staging.run_type is RunType.FULL_DROP:
             if data is None and table is None:
@@ -160,7 +165,7 @@ class DeltaStore:
             if data is None:  # an empty source empties the table, keeping its schema
                 data = _arrow_schema(table).empty_table()
             dl.write_deltalake(
-                self.location.uri, data, mode="overwrite", schema_mode="overwrite",
+                target, data, mode="overwrite", schema_mode="overwrite",
                 storage_options=options, commit_properties=properties,
             )  # fmt: skip
             return
@@ -172,7 +177,7 @@ class DeltaStore:
             data = self._last_of_each_key(data.read_all())
         if staging.run_type is RunType.INCREMENTAL or table is None:
             dl.write_deltalake(
-                self.location.uri, data, mode="append", schema_mode="merge",
+                target, data, mode="append", schema_mode="merge",
                 storage_options=options, commit_properties=properties,
             )  # fmt: skip
             return

@@ -73,3 +73,89 @@ class TestDeltaStore(StoreContract):
                 monkeypatch.delenv("HYGGE_FAULT")
 
         return crash
+
+
+# delta-rs 1.6.6 against Azurite 3.35 cannot commit a table's third version ("Invalid table
+# version: 1": the log listing from an offset comes back short on the emulator); the tests
+# that need a third commit show it, strictly, so a fixed delta-rs or Azurite turns them red.
+THIRD_COMMIT = pytest.mark.xfail(
+    strict=True, reason="delta-rs 1.6.6 on Azurite: no third commit (Invalid table version: 1)"
+)
+
+
+@pytest.mark.azurite
+class TestDeltaStoreOnAzurite(TestDeltaStore):
+    """The same battery with the table in a blob container (Azurite, a fresh one per test),
+    reached through an azure_blob connection with the account key."""
+
+    @THIRD_COMMIT
+    def test_incremental_appends_to_what_was_published(self, open_store, read_published):
+        super().test_incremental_appends_to_what_was_published(open_store, read_published)
+
+    @THIRD_COMMIT
+    def test_a_reader_mid_publish_sees_a_whole_run_where_visibility_is_declared_atomic(
+        self, open_store, read_published, monkeypatch
+    ):
+        super().test_a_reader_mid_publish_sees_a_whole_run_where_visibility_is_declared_atomic(
+            open_store, read_published, monkeypatch
+        )
+
+    @pytest.fixture
+    def options(self, azurite) -> dict[str, str]:
+        from tests.support.azurite import ACCOUNT, KEY
+
+        return {
+            "account_name": ACCOUNT,
+            "account_key": KEY,
+            "endpoint": azurite.account_url,
+            "allow_http": "true",
+        }
+
+    @pytest.fixture
+    def uri(self, blob_container) -> str:
+        return f"az://{blob_container}/Tables/orders"
+
+    @pytest.fixture
+    def open_store(self, tmp_path, monkeypatch, azurite, blob_container) -> OpenStore:
+        from hygge.connections import AzureBlobConnection
+        from tests.support.azurite import KEY
+
+        monkeypatch.setenv("HYGGE_TEST_BLOB_KEY", KEY)
+        lake = AzureBlobConnection(
+            account_url=azurite.account_url,
+            container=blob_container,
+            credential="key",
+            key="${HYGGE_TEST_BLOB_KEY}",
+        )
+        place = Place(tmp_path, "sales", "orders", workspace="shop", connections={"lake": lake})
+
+        def open_() -> Store:
+            config = DeltaStoreConfig(path="Tables/orders", connection="lake", key_columns=["id"])
+            store: Store = config.open(place)
+            return store
+
+        return open_
+
+    @pytest.fixture
+    def read_published(self, uri, options) -> ReadPublished:
+        from deltalake import DeltaTable
+        from deltalake.exceptions import TableNotFoundError
+
+        def read(schema: pl.Schema) -> pl.DataFrame | None:
+            try:
+                DeltaTable(uri, storage_options=options)
+            except TableNotFoundError:
+                return None
+            frame = pl.read_delta(uri, storage_options=options)
+            return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+        return read
+
+    @pytest.fixture
+    def fill_foreign(self, uri, options) -> Callable[[], None]:
+        def fill() -> None:
+            from deltalake import write_deltalake
+
+            write_deltalake(uri, orders(2).to_arrow(), storage_options=options)
+
+        return fill

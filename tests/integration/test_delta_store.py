@@ -11,7 +11,13 @@ import polars as pl
 import pytest
 
 from hygge.config import load_workspace
-from hygge.errors import ConfigError, DataError, RetryableError, StoreOwnershipError
+from hygge.errors import (
+    ConfigError,
+    DataError,
+    HyggeError,
+    RetryableError,
+    StoreOwnershipError,
+)
 from hygge.stores.delta import DeltaStoreConfig
 from hygge.stores.delta.store import DeltaStore
 from hygge.types import Place, RunType
@@ -274,3 +280,25 @@ def test_two_attempts_publishing_one_run_at_once_commit_it_once(tmp_path, monkey
     published = read_delta(path, orders(1).schema)
     expected = orders(2, start=3) if run_type is RunType.FULL_DROP else orders(5)
     assert published is not None and content_hash(published) == content_hash(expected)
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        pytest.param(OSError("connection reset"), RetryableError, id="storage-retryable"),
+        pytest.param(deltalake.exceptions.DeltaError("bad"), HyggeError, id="delta-error"),
+    ],
+)
+def test_a_failed_commit_says_which_table_and_whether_to_retry(
+    tmp_path, monkeypatch, raised, expected
+):
+    store = open_store(tmp_path)
+    staging = store.write(store.prepare("run-1", RunType.FULL_DROP), orders(1))
+
+    def failing(self, *args):
+        raise raised
+
+    monkeypatch.setattr(DeltaStore, "_commit", failing)
+    with pytest.raises(expected, match=r"Delta table \./lake/orders: .*nothing of this"):
+        store.publish(staging)
+    assert read_delta(tmp_path / "lake" / "orders") is None

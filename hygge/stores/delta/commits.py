@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from hygge.errors import MissingDependencyError, RetryableError, StateError
+from hygge.errors import (
+    DataError,
+    HyggeError,
+    MissingDependencyError,
+    RetryableError,
+    StateError,
+)
 from hygge.stores.base import CommitRecord
 from hygge.stores.ownership import StoreOwner
 
@@ -114,6 +120,18 @@ def commit_with_retries(label: str, commit: Callable[[], None], done: Callable[[
             log.warning("Delta table %s: commit conflict (attempt %d): %s", label, attempt, error)
             if done():
                 return
+        except module.exceptions.SchemaMismatchError as error:
+            raise DataError(f"Delta table {label}: the run's data does not fit: {error}") from error
+        except OSError as error:  # storage unreachable, throttled, timed out
+            raise RetryableError(
+                f"Delta table {label}: storage failed during the commit ({error}); nothing of "
+                "this run was committed unless the next attempt finds it committed"
+            ) from error
+        except module.exceptions.DeltaError as error:
+            raise HyggeError(
+                f"Delta table {label}: delta-rs refused the commit ({error}); nothing of this "
+                "run was committed"
+            ) from error
     raise RetryableError(
         f"Delta table {label}: another writer committed to the table {CONFLICT_ATTEMPTS} times "
         f"while this publish tried to ({last}); nothing of this run was committed. Run again "

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-EXTRAS := dev,postgres,mssql,duckdb,azure,functions
+EXTRAS := dev,postgres,mssql,duckdb,delta,azure,functions
 # Reinstalls when pyproject.toml or the extras change.
 STAMP := $(VENV)/.installed-$(shell echo '$(EXTRAS)' | cat pyproject.toml - | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2

@@ -1,6 +1,7 @@
 """Raw baselines, each a whole process like `hygge go`: what a user would write by hand.
 
 Usage: raw.py parquet SRC DST | raw.py csv SRC DST | raw.py pyarrow SRC DST | raw.py each SRC DST
+       raw.py delta SRC DST  (write_deltalake of SRC's parquet files as a Delta table at DST)
        raw.py blob SRC DST   (az://landing/SRC/*.parquet → az://lake/DST/out.parquet, the account
                               from the connection string in HYGGE_BENCH_AZ)
 SRC is a folder of files (for `each`: a folder of such folders, one per entity); DST a folder.
@@ -50,6 +51,14 @@ def dataset_copy(src: Path, dst: Path) -> None:
     )  # fmt: skip
 
 
+def delta_write(src: Path, dst: Path) -> None:
+    import pyarrow.dataset as ds
+    from deltalake import write_deltalake
+
+    source = ds.dataset(src, format="parquet")
+    write_deltalake(str(dst), source.scanner().to_reader(), mode="overwrite")
+
+
 def main() -> None:
     kind, src, dst = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     if kind in ("parquet", "csv"):
@@ -58,11 +67,13 @@ def main() -> None:
         blob_sink(str(src), str(dst))
     elif kind == "pyarrow":
         dataset_copy(src, dst)
+    elif kind == "delta":
+        delta_write(src, dst)
     elif kind == "each":
         for folder in sorted(p for p in src.iterdir() if p.is_dir()):
             sink("parquet", folder, dst / folder.name)
     else:
-        raise SystemExit(f"unknown baseline {kind}: parquet, csv, blob, pyarrow or each")
+        raise SystemExit(f"unknown baseline {kind}: parquet, csv, blob, pyarrow, delta or each")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))
 from scenario_orchestration import orchestration  # noqa: E402
 from scenarios_blob import blob  # noqa: E402
 from scenarios_cli import many_entities, startup  # noqa: E402
+from scenarios_delta import delta  # noqa: E402
 from scenarios_move import Moves  # noqa: E402
 from scenarios_sql import postgres_reads  # noqa: E402
 from table import Row, as_json, markdown, misses  # noqa: E402
@@ -84,6 +85,7 @@ def run(config: Settings, tmp: Path) -> list[Row]:
     results += startup(tmp, config.startup_runs)
     results += many_entities(tmp, config.entities, config.repeat)
     results += orchestration(config.entities, config.repeat)
+    results += delta(moves, config.sizes[0])
     if config.blob:
         results += blob(tmp, config.sizes[0], config.repeat)
     if config.sql:

@@ -69,6 +69,8 @@ def folder_of(
     path = getattr(config, "path", None)
     if not type(config).entity_subfolder or not isinstance(path, str):
         return None
+    if "://" in path:
+        return None  # an object-store address (a delta table in Azure): no local folder
     if isinstance(config, StoreConfig) and type(config).on_object_storage:
         return None  # blobs in an account the store names: no local folder
     if config.connection is not None:

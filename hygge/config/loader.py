@@ -210,6 +210,8 @@ def _check_blob_key(config: object, connection: object, entity: str, origin: Ori
     path = getattr(config, "path", None)
     if not isinstance(connection, AzureBlobConnection) or not isinstance(path, str):
         return
+    if "://" in path:
+        return  # a full address (a delta table's az://container/prefix): its store checks it
     key = path.replace("{entity}", entity).strip("/")
     try:
         check_key(key)

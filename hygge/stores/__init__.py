@@ -8,6 +8,7 @@ from pydantic import Field
 
 from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeStoreConfig
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
+from hygge.stores.delta import DeltaStoreConfig
 from hygge.stores.duckdb_store import DuckdbStoreConfig
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
 from hygge.stores.open_mirroring import OpenMirroringStoreConfig
@@ -20,6 +21,7 @@ StoreConfigUnion: TypeAlias = Annotated[
     | OneLakeStoreConfig
     | BlobStoreConfig
     | DuckdbStoreConfig
+    | DeltaStoreConfig
     | PostgresStoreConfig
     | SqliteStoreConfig
     | MssqlStoreConfig
@@ -30,6 +32,7 @@ StoreConfigUnion: TypeAlias = Annotated[
 __all__ = [
     "AdlsStoreConfig",
     "BlobStoreConfig",
+    "DeltaStoreConfig",
     "DuckdbStoreConfig",
     "LocalStoreConfig",
     "MssqlStoreConfig",

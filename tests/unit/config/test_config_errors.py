@@ -191,8 +191,8 @@ def test_not_yet_supported_type_lists_the_supported_ones(write_workspace):
     error = _flow_error(write_workspace, "home: in\nstore:\n  type: azure_blob\n")
 
     assert error.hint == (
-        "supported store types: parquet, local, adls, onelake, blob, duckdb, postgres, sqlite, "
-        "mssql, open_mirroring"
+        "supported store types: parquet, local, adls, onelake, blob, duckdb, delta, postgres, "
+        "sqlite, mssql, open_mirroring"
     )
 
 

@@ -1,0 +1,116 @@
+"""`type: delta`: a Delta Lake table per entity (delta-rs), local, in Azure storage or OneLake.
+
+    store: {type: delta, path: lake/delta}                  # a folder: lake/delta/<entity>
+    store: {type: delta, path: "sales.Lakehouse/Tables/{entity}", connection: onelake}
+    store: {type: delta, path: "az://lake/tables/{entity}", connection: adls}
+    store: {type: delta, path: "abfss://<workspace>@onelake.dfs.fabric.microsoft.com/<lakehouse>.Lakehouse/Tables/{entity}"}
+
+The store itself is `hygge.stores.delta.store`; where the table lives and how delta-rs reaches
+it, `hygge.stores.delta.location`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from hygge.stores.base import StoreCapabilities, StoreConfig
+from hygge.types import Place, RunType, invalid_setting
+
+URL_SCHEMES = ("az://", "abfss://", "abfs://", "https://")
+DEFAULT_VACUUM_RETENTION_HOURS = 168  # Delta's own default: a week of old versions readable
+
+
+class DeltaStoreConfig(StoreConfig):
+    """A Delta Lake table per entity; see the module docstring and docs/delta.md."""
+
+    type: Literal["delta"] = "delta"
+    path: str = Field(
+        min_length=1,
+        description="The table folder: a local folder (relative to the workspace); with "
+        "`connection:` (azure_blob) a folder in its container or az://container/prefix; abfss://fs@account.dfs.core.windows.net/"
+        "prefix, https://account.dfs.core.windows.net/fs/prefix, or a OneLake "
+        "<lakehouse>.Lakehouse/Tables/[<schema>/]{entity} address. The entity is a sub-folder "
+        "unless `{entity}` is in the path.",
+    )
+    key_columns: list[str] = Field(
+        default_factory=list, description="Merge keys (set from the entity's key_columns)."
+    )
+    optimize_every: int | None = Field(
+        None,
+        ge=1,
+        description="Compact the table's small files after every N-th publish (None: never).",
+    )
+    vacuum_every: int | None = Field(
+        None,
+        ge=1,
+        description="Delete files no version within `vacuum_retention_hours` reads, after "
+        "every N-th publish (None: never).",
+    )
+    vacuum_retention_hours: int = Field(
+        DEFAULT_VACUUM_RETENTION_HOURS,
+        ge=1,
+        description="Old versions stay readable (time travel) for at least this long; vacuum "
+        "keeps every file they need. Below 168 (a week) a reader still on an old version can "
+        "lose files mid-read.",
+    )
+    adopt_existing: bool = Field(
+        False,
+        description="Take over a Delta table hygge did not create (its next run replaces "
+        "or adds to it, and marks it hygge's). Never a folder of other files.",
+    )
+
+    entity_subfolder: ClassVar[bool] = True
+    entity_fields: ClassVar[tuple[str, ...]] = ("path",)
+    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
+        run_types=frozenset(RunType),
+        merge_strategies=frozenset({"upsert"}),
+        # Data and completion marker (watermark included) are one Delta commit.
+        transactional=True,
+        atomic_visibility=frozenset(RunType),
+        preferred_batch_size=100_000,
+    )
+
+    @field_validator("key_columns", mode="before")
+    @classmethod
+    def _one_key(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _where(self) -> DeltaStoreConfig:
+        lowered = self.path.lower()
+        if "://" in lowered and not lowered.startswith(URL_SCHEMES):
+            scheme = self.path.split("://", 1)[0]
+            raise invalid_setting(
+                f"path '{self.path}' has the scheme '{scheme}://'; a delta store writes to a "
+                "local folder, az://, abfss:// or https:// (ADLS Gen2, OneLake)",
+                at="path",
+                hint="e.g. path: lake/delta, or path: az://lake/tables with connection: <name>",
+            )
+        if lowered.startswith("az://") and self.connection is None:
+            raise invalid_setting(
+                f"path '{self.path}' names a container but no account: an az:// path needs "
+                "`connection:`, an azure_blob connection of hygge.yml (account and credential)",
+                at="path",
+                hint="add connection: <name>, or write the full abfss:// or https:// address",
+            )
+        if lowered.startswith(("https://", "abfss://", "abfs://")) and self.path.count("/") < 4:
+            raise invalid_setting(
+                f"path '{self.path}' names no folder inside a container; write "
+                "abfss://<container>@<account>.dfs.core.windows.net/<folder> or "
+                "https://<account>.dfs.core.windows.net/<container>/<folder>",
+                at="path",
+            )
+        return self
+
+    def is_remote(self) -> bool:
+        """Whether the table is in object storage (an address, or a path on a connection)."""
+        return "://" in self.path or self.connection is not None
+
+    def open(self, place: Place) -> Any:
+        """The Delta store of one entity (deltalake imported now: `pip install hygge-el[delta]`)."""
+        from hygge.stores.delta.location import locate
+        from hygge.stores.delta.store import DeltaStore
+
+        return DeltaStore(self, place, locate(self, place))

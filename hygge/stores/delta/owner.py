@@ -1,0 +1,62 @@
+"""Whose a Delta table is: hygge's marker `_hygge_store.json` beside `_delta_log`.
+
+A table folder is hygge's to write when it is missing, empty, or its marker names this
+workspace's entity. A Delta table without the marker is another writer's: refused, unless
+`adopt_existing: true` (the next publish marks it). A folder holding files that are not a
+Delta table is refused always: writing a table there would bury them.
+"""
+
+from __future__ import annotations
+
+from hygge.errors import HyggeError
+from hygge.stores.delta.location import DeltaLocation
+from hygge.stores.file_marker import MARKER, read_owner
+from hygge.stores.ownership import StoreOwner, StoreOwnershipError, judge_place
+
+DELTA_LOG = "_delta_log"
+STAGING = "_hygge_staging"  # hygge's staging, inside the table folder (hidden from readers)
+_SHOWN = 5
+
+
+def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) -> str | None:
+    """None if the store may write the table; else what is there and what to do."""
+    storage, prefix = location.storage, location.prefix
+    where = location.label
+    try:
+        found = read_owner(storage, prefix)
+        names = set() if found is not None else _names(location)
+    except StoreOwnershipError as exc:
+        return str(exc)
+    except (OSError, HyggeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        return f"Delta table folder {where} cannot be listed ({reason}); fix its permissions"
+    names -= {MARKER, STAGING}
+    if found is None and names and DELTA_LOG not in names:
+        shown = ", ".join(sorted(names)[:_SHOWN])
+        more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
+        return (
+            f"Delta table folder {where} holds {len(names)} entr"
+            f"{'y' if len(names) == 1 else 'ies'} and no Delta table ({shown}{more}); hygge "
+            "creates a Delta table only in a missing or empty folder, so it refuses (even with "
+            "adopt_existing). Empty the folder or give the store another path"
+        )
+    what = f"Delta table {where}" if DELTA_LOG in names else f"Delta table folder {where}"
+    return judge_place(
+        what,
+        expected=owner,
+        found=found,
+        contents=sorted(names),
+        count=len(names),
+        adopt=adopt and DELTA_LOG in names,
+        marker_name=MARKER,
+    )
+
+
+def _names(location: DeltaLocation) -> set[str]:
+    """The top-level names in the table folder (empty sub-folders included on a local disk)."""
+    storage, prefix = location.storage, location.prefix
+    start = len(prefix) + 1
+    names = {info.key[start:].split("/")[0] for info in storage.list(prefix)}
+    if location.local is not None and location.local.is_dir():
+        names.update(p.name for p in location.local.iterdir())
+    return names

@@ -1,0 +1,283 @@
+"""The delta store: batches staged as parquet beside the table, published in one Delta commit.
+
+    prepare   takes the next version of the entity's app transaction (`commits`)
+    write     stages a batch as `_hygge_staging/<run>/<seq>.parquet` in the table folder
+    publish   one commit: full_drop overwrites (schema replaced), incremental appends (new
+              columns added), merge upserts on `key_columns`; the app transaction and the
+              CommitRecord are in the same commit, so a repeated publish commits nothing
+    abort     drops the staging; the table is untouched
+
+Readers (polars, DuckDB, Spark, Fabric) read only what the log names, so staging files and
+hygge's marker never show; vacuum leaves `_`-prefixed names alone.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+
+from hygge.errors import ConfigError, DataError, HyggeError, StateError, StoreOwnershipError
+from hygge.faults import fault_point
+from hygge.io.atomic import remove_empty_dir
+from hygge.storage import join_key
+from hygge.stores.base import CommitRecord, Staging
+from hygge.stores.delta import commits, staged
+from hygge.stores.delta.owner import STAGING, table_problem
+from hygge.stores.delta.schema import delta_frame, refuse_unfit
+from hygge.stores.file_marker import write_marker
+from hygge.stores.ownership import StoreOwner
+from hygge.types import Place, RunType
+
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    from hygge.stores.delta.config import DeltaStoreConfig
+    from hygge.stores.delta.location import DeltaLocation
+
+RUN_MARKER = "_run"  # in a run's staging folder from prepare until publish or abort
+VERSION_KEY = "version"  # Staging.extra: the app transaction version this run commits
+log = logging.getLogger(__name__)
+
+
+class DeltaStore:
+    """One entity's Delta table."""
+
+    def __init__(self, config: DeltaStoreConfig, place: Place, location: DeltaLocation) -> None:
+        self.config, self.place, self.location = config, place, location
+        self.owner = StoreOwner.of(place, "delta")
+        self.app = commits.app_id(self.owner)
+
+    def prepare(self, run_id: str, run_type: RunType) -> Staging:
+        if run_type is RunType.MERGE and not self.config.key_columns:
+            raise ConfigError(
+                f"{self._where()}: run_type merge needs key_columns (the row identity to merge on)",
+                hint="set key_columns: [id] on the entity or flow",
+            )
+        self._refuse_foreign()
+        version = commits.committed_version(self._table(), self.app) + 1
+        location = self._staging_key(run_id)
+        self.location.storage.put(join_key(location, RUN_MARKER), f"{version}\n".encode())
+        return Staging(
+            run_id=run_id, run_type=run_type, location=location, extra={VERSION_KEY: version}
+        )
+
+    def write(self, staging: Staging, batch: pl.DataFrame) -> Staging:
+        self._require_staging(staging)
+        seq = staging.next_sequence
+        name = f"{seq:06d}.parquet"
+        buffer = io.BytesIO()
+        frame = delta_frame(batch, self.location.label)
+        frame.write_parquet(buffer, compression="snappy", statistics=False)
+        self.location.storage.put(join_key(self._location(staging), name), buffer.getvalue())
+        extra = staged.with_schema(staging, frame.head(0).to_arrow().schema)
+        return staging.model_copy(
+            update={
+                "artefacts": [*staging.artefacts, name],
+                "next_sequence": seq + 1,
+                "extra": extra,
+            }
+        )
+
+    def sync(self, staging: Staging) -> None:
+        """Nothing to do: every staged file is put whole and durable."""
+
+    def discard_unlisted(self, staging: Staging) -> None:
+        location, listed = self._location(staging), {*staging.artefacts, RUN_MARKER}
+        for info in list(self.location.storage.list(location)):
+            if info.key.rsplit("/", 1)[-1] not in listed:
+                self.location.storage.delete(info.key)
+
+    def missing_staged(self, staging: Staging) -> list[str]:
+        location = self._location(staging)
+        present = {i.key.rsplit("/", 1)[-1] for i in self.location.storage.list(location)}
+        return [name for name in staging.artefacts if name not in present]
+
+    def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
+        """Data, app transaction and CommitRecord in one Delta commit; once per run."""
+        record = record or CommitRecord.of(staging)
+        version = self._version(staging)
+        table = self._table()
+        if commits.committed_version(table, self.app) >= version:
+            self._clean(staging)  # committed before a crash: only the clean-up was left
+            return
+        self._refuse_foreign()
+        missing = self.missing_staged(staging)
+        if missing:
+            raise StateError(
+                f"staged files {missing} of run {staging.run_id} are gone from "
+                f"{self.location.storage.describe(self._location(staging))}; run `hygge reset` "
+                "for this entity, then again"
+            )
+        write_marker(self.location.storage, self.location.prefix, self.owner, self.location.prefix)
+        properties = commits.properties(self.app, version, record)
+
+        def commit() -> None:
+            # Written on the snapshot its version was checked at: a commit of the same run by
+            # another attempt since then is a conflict (then `landed`), never a second append.
+            current = self._table()
+            if commits.committed_version(current, self.app) < version:
+                self._commit(staging, current, properties)
+
+        def landed() -> bool:
+            return commits.committed_version(self._table(), self.app) >= version
+
+        commits.commit_with_retries(self.location.label, commit, landed)
+        fault_point("during_publish")  # committed; the staging is still there
+        self._clean(staging)
+        self._maintain(version)
+
+    def last_commit(self) -> CommitRecord | None:
+        return commits.last_record(self._table(), self.location.label)
+
+    def abort(self, staging: Staging) -> None:
+        self._clean(staging)
+
+    def check(self) -> list[str]:
+        try:
+            problem = self.ownership_problem()
+        except HyggeError as error:
+            return [str(error)]
+        return [problem] if problem else []
+
+    def ownership_problem(self) -> str | None:
+        return table_problem(self.location, self.owner, adopt=self.config.adopt_existing)
+
+    def describe(self) -> str:
+        return f"delta {self.location.label}"
+
+    def identity(self) -> str:
+        return f"delta {self.location.label}"
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def _commit(self, staging: Staging, table: DeltaTable | None, properties: Any) -> None:
+        """One Delta commit of the staged rows for the run type."""
+        dl = commits.deltalake()
+        options = self.location.storage_options
+        target: Any = table if table is not None else self.location.uri
+        data: Any = staged.stream(self.location.storage, self._location(staging), staging)
+        if staging.run_type is RunType.FULL_DROP:
+            if data is None and table is None:
+                return  # nothing staged and no table: nothing to empty
+            if data is None:  # an empty source empties the table, keeping its schema
+                data = _arrow_schema(table).empty_table()
+            dl.write_deltalake(
+                target, data, mode="overwrite", schema_mode="overwrite",
+                storage_options=options, commit_properties=properties,
+            )  # fmt: skip
+            return
+        if data is None:
+            return
+        if table is not None:
+            refuse_unfit(_arrow_schema(table), data.schema, self.location.label)
+        if staging.run_type is RunType.MERGE:
+            data = self._last_of_each_key(data.read_all())
+        if staging.run_type is RunType.INCREMENTAL or table is None:
+            dl.write_deltalake(
+                target, data, mode="append", schema_mode="merge",
+                storage_options=options, commit_properties=properties,
+            )  # fmt: skip
+            return
+        predicate = " AND ".join(
+            f"t.`{key}` IS NOT DISTINCT FROM s.`{key}`" for key in self.config.key_columns
+        )
+        merger = table.merge(
+            data, predicate, source_alias="s", target_alias="t", merge_schema=True,
+            commit_properties=properties,
+        )  # fmt: skip
+        merger.when_matched_update_all().when_not_matched_insert_all().execute()
+
+    def _last_of_each_key(self, data: pa.Table) -> pa.Table:
+        """The last staged row of each key: MERGE takes one source row per target row."""
+        import polars as pl
+
+        keys = self.config.key_columns
+        lacking = [key for key in keys if key not in data.column_names]
+        if lacking:
+            raise DataError(
+                f"Delta table {self.location.label}: merge key_columns {lacking} are not in the "
+                f"data (it has {', '.join(data.column_names)}); fix key_columns or the home"
+            )
+        frame = pl.from_arrow(data)
+        assert isinstance(frame, pl.DataFrame)
+        return frame.unique(subset=keys, keep="last", maintain_order=True).to_arrow()
+
+    def _maintain(self, version: int) -> None:
+        """optimize / vacuum after every N-th publish; a failure is logged, never raised (the
+        data is committed, and the next N-th publish tries again)."""
+        optimize, vacuum = self.config.optimize_every, self.config.vacuum_every
+        due_optimize = optimize is not None and version % optimize == 0
+        due_vacuum = vacuum is not None and version % vacuum == 0
+        if not (due_optimize or due_vacuum):
+            return
+        dl = commits.deltalake()
+        try:
+            table = self._table()
+            assert table is not None
+            if due_optimize:
+                table.optimize.compact()
+            if due_vacuum:
+                hours = self.config.vacuum_retention_hours
+                table.vacuum(retention_hours=hours, dry_run=False, enforce_retention_duration=False)
+        except (dl.exceptions.DeltaError, OSError) as error:
+            log.warning("%s: optimize/vacuum failed (%s); the next due run tries again",
+                        self.describe(), error)  # fmt: skip
+
+    # -- places ----------------------------------------------------------------------------
+
+    def _table(self) -> DeltaTable | None:
+        return commits.open_table(self.location)
+
+    def _refuse_foreign(self) -> None:
+        problem = self.ownership_problem()
+        if problem:
+            raise StoreOwnershipError(problem)
+
+    def _clean(self, staging: Staging) -> None:
+        self.location.storage.delete_prefix(self._location(staging))
+        if self.location.local is not None:  # on a local disk folders outlive their files
+            run_folder = self.location.local / STAGING / staging.run_id
+            if remove_empty_dir(run_folder):
+                remove_empty_dir(run_folder.parent)
+
+    def _require_staging(self, staging: Staging) -> None:
+        if self.location.storage.stat(join_key(self._location(staging), RUN_MARKER)) is None:
+            raise StateError(
+                f"staging {staging.location} of run {staging.run_id} is gone from "
+                f"{self.location.label} (aborted, or published already)"
+            )
+
+    def _staging_key(self, run_id: str) -> str:
+        return join_key(self.location.prefix, STAGING, run_id)
+
+    def _location(self, staging: Staging) -> str:
+        expected = self._staging_key(staging.run_id)
+        if staging.location != expected:
+            raise StateError(
+                f"staging {staging.location!r} is not this store's staging of run "
+                f"{staging.run_id} ({expected}); the checkpoint belongs to another store"
+            )
+        return expected
+
+    def _version(self, staging: Staging) -> int:
+        version = staging.extra.get(VERSION_KEY)
+        if not isinstance(version, int) or version < 1:
+            raise StateError(
+                f"{self._where()}: the checkpoint of run {staging.run_id} names no Delta app "
+                "transaction version; it was not prepared by a delta store. Run `hygge reset` "
+                "for this entity"
+            )
+        return version
+
+    def _where(self) -> str:
+        return f"delta store of {self.place.flow}.{self.place.entity}"
+
+
+def _arrow_schema(table: DeltaTable | None) -> pa.Schema:
+    import pyarrow as pa
+
+    assert table is not None
+    return pa.schema(table.schema().to_arrow())

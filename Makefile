@@ -86,7 +86,7 @@ bench: $(STAMP) ## slow scale tests, then hygge against raw baselines at 2M+5M r
 	$(PY) bench/run.py
 
 requirements: $(STAMP) ## regenerate requirements.txt (Functions deployment) from pyproject.toml
-	$(VENV)/bin/uv pip compile pyproject.toml --extra azure --extra functions --extra postgres \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra azure --extra functions --extra postgres --extra delta \
 		--python-version 3.11 --quiet --custom-compile-command "make requirements" -o requirements.txt
 
 clean: ## remove the environment, demo output and caches

@@ -16,7 +16,7 @@ def _name(requirement: str) -> str:
 def test_requirements_txt_pins_every_dependency_the_functions_app_needs() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_name(r) for r in project["dependencies"]}
-    for extra in ("azure", "functions", "postgres"):
+    for extra in ("azure", "functions", "postgres", "delta"):
         wanted |= {_name(r) for r in project["optional-dependencies"][extra]}
     pinned = {
         _name(line)

@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
-from hygge.records import FileRecord, Watermark
+from hygge.records import FileRecord, ResetMark, Watermark
 from hygge.state.journal import JournalRead, JournalRow
 from hygge.types import JsonValue
 
@@ -25,6 +25,7 @@ __all__ = [
     "FileRecord",
     "JournalRead",
     "LockInfo",
+    "ResetMark",
     "StateBackend",
     "StateKind",
     "StateOwner",
@@ -69,6 +70,14 @@ class StateBackend(Protocol):
 
     def list_watermarks(self) -> dict[str, Watermark]:
         """Every stored watermark, keyed `flow.entity`."""
+        ...
+
+    def get_reset(self, flow: str, entity: str) -> ResetMark | None:
+        """What the entity's last `hygge reset` forgot; None if it was never reset."""
+        ...
+
+    def set_reset(self, flow: str, entity: str, mark: ResetMark) -> None:
+        """Record a reset (atomically), replacing the record of an earlier one."""
         ...
 
     def read_file_ledger(

@@ -11,7 +11,7 @@ from hygge.engine.failures import RunError
 from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.loaded_files import record_loaded_files
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
-from hygge.engine.steps import save_checkpoint, saved_checkpoint
+from hygge.engine.steps import journaled_row, save_checkpoint, saved_checkpoint
 from hygge.engine.watermarks import late_note, pending_margin
 from hygge.engine.windows import watermark_settings
 from hygge.errors import EntityLockedError, HyggeError, StateError
@@ -35,6 +35,11 @@ def commit(
     # Fencing: a run whose lock was taken over (its heartbeat went stale) must not publish.
     state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
     status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
+    journaled = journaled_row(task, state, checkpoint)
+    if journaled is not None:  # a commit delivered again after it journaled: clean up only
+        state.clear_checkpoint(task.flow, task.entity, synced=False)
+        state.release_lock(task.flow, task.entity, checkpoint.attempt_id)
+        return result_of(task, journaled, checkpoint)
     now = clock()
     # Before publish: the store keeps it in its completion marker (with the data, for a
     # transactional store), so a watermark the state loses afterwards can be recovered.
@@ -54,11 +59,10 @@ def commit(
         checkpoint = checkpoint.model_copy(update={"finished_at": clock()})
         _fence(task, state, checkpoint)
         state.append_journal(journal_row(task, checkpoint, status, message, watermark, host=host))
+        # Not saved as a `journaled` mark: a crash from here on leaves the checkpoint
+        # `publishing`, and whoever finds it (the next run, a redelivered commit) finds this
+        # run's journal row and only clears it (`steps.journaled_already`).
         checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
-        # Unsynced: a power cut that loses the mark brings back the `publishing` checkpoint;
-        # the next run finds this run's journal row and just clears it (`steps._journaled`).
-        # A crash of the process alone keeps the mark.
-        checkpoint = save_checkpoint(task, checkpoint, state, clock=clock, synced=False)
         fault_point("after_journal")
     row = journal_row(task, checkpoint, status, message, watermark, host=host)
     # Journaled: should a power cut bring the checkpoint back, the next run just clears it.

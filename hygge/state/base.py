@@ -106,16 +106,23 @@ class StateBackend(Protocol):
         self, flow: str, entity: str, checkpoint: dict[str, JsonValue], *, synced: bool = True
     ) -> None:
         """Store the checkpoint, whole (the old one or the new, never half). `synced=False`:
-        the replacement need not survive a power cut (the `journaled` mark of a run whose
-        journal row is written: without it the next run finds that row)."""
+        the replacement need not survive a power cut (a checkpoint of a moving run, which a
+        synced one replaces before publishing begins: losing it is a crash before it)."""
         ...
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         """Save `checkpoint` only if the stored one's `generation` is `expected_generation`
         (compare-and-swap: a blob If-Match on the ETag read with it, a local OS lock around
-        read-compare-write); False, writing nothing, if it is not (or none is stored)."""
+        read-compare-write); False, writing nothing, if it is not (or none is stored).
+        `synced` as for `save_checkpoint`."""
         ...
 
     def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:

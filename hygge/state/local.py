@@ -203,14 +203,20 @@ class LocalStateBackend:
         write_atomic(self.layout.path("checkpoints", flow, entity), data, sync_folder=synced)
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         path = self.layout.path("checkpoints", flow, entity)
         with file_mutex(path):  # every process and thread of this host: one at a time
             stored = self._read_checkpoint(path, flow, entity)
             if stored is None or stored.get("generation", 0) != expected_generation:
                 return False
-            self.save_checkpoint(flow, entity, checkpoint)
+            self.save_checkpoint(flow, entity, checkpoint, synced=synced)
             return True
 
     def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:

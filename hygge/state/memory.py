@@ -166,7 +166,13 @@ class MemoryStateBackend:
             self.state.checkpoints[(flow, entity)] = data
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         data = _encode(checkpoint, what=f"the checkpoint of {flow}.{entity}")
         with self.state.mutex:

@@ -193,7 +193,13 @@ class BlobStateBackend(BlobLeases):
         self._put(self._key("checkpoints", flow, entity), data)
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         """Compare-and-swap: `If-Match` on the ETag read with the stored checkpoint."""
         data = _checkpoint_bytes(flow, entity, checkpoint)

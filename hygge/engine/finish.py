@@ -43,7 +43,8 @@ def commit(
     now = clock()
     # Before publish: the store keeps it in its completion marker (with the data, for a
     # transactional store), so a watermark the state loses afterwards can be recovered.
-    watermark = _next_watermark(task, checkpoint, state, now, published=_publishes(checkpoint))
+    previous = state.get_watermark(task.flow, task.entity)  # read once: this attempt holds it
+    watermark = _next_watermark(task, checkpoint, previous, now, published=_publishes(checkpoint))
     record = _commit_record(checkpoint, watermark, now)
     checkpoint = _publish(task, checkpoint, state, record, context)
     message = _message(task, checkpoint, status)
@@ -52,7 +53,7 @@ def commit(
         if task.watermark is not None and task.watermark.lookback is not None:
             margin = pending_margin(checkpoint, checkpoint.chunks)
             state.promote_margin(task.flow, task.entity, margin)
-        record_loaded_files(task, checkpoint, state)
+        record_loaded_files(task, checkpoint, state, previous)
         if watermark is not None:
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
@@ -211,12 +212,15 @@ def interrupt(
     Discarding it would leave published data without its watermark, and the next incremental
     run would load the same rows again.
     """
-    if checkpoint.phase == "journaled":
+    journaled = None if checkpoint.phase == "journaled" else journaled_row(task, state, checkpoint)
+    if checkpoint.phase == "journaled" or journaled is not None:
         # Published, watermarked and journaled: only clean-up failed; the next run clears it.
         log.warning(
             "%s: clean-up after a successful run failed: %s", task.qualified_name, error.text
         )
         _release(task, state, checkpoint.attempt_id)
+        if journaled is not None:
+            return result_of(task, journaled, checkpoint)
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
         row = journal_row(task, checkpoint, status, None, None, host=context.host)
         return result_of(task, row, checkpoint)
@@ -298,9 +302,13 @@ def _release(task: EntityTask, state: StateBackend, owner: str | None) -> None:
 
 
 def _next_watermark(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, now: datetime, *, published: bool
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    previous: Watermark | None,
+    now: datetime,
+    *,
+    published: bool,
 ) -> Watermark | None:
-    previous = state.get_watermark(task.flow, task.entity)
     column = task.watermark.column if task.watermark else None
     if column is None and checkpoint.file_records is None:
         return None

@@ -44,7 +44,7 @@ class RunWindow:
 
 
 def open_run_window(
-    task: EntityTask, state: StateBackend, last: Watermark | None | Unread = UNREAD
+    task: EntityTask, state: StateBackend, last: Watermark | Unread | None = UNREAD
 ) -> RunWindow:
     """The window this run reads, with the records of its files the commit will write.
 

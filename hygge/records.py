@@ -41,3 +41,21 @@ class Watermark(BaseModel):
     store_identity: str | None = None  # the store it describes (`Store.identity()`); None: older
     entity_run_id: str | None = None
     updated_at: datetime | None = None
+
+
+class ResetMark(BaseModel):
+    """What `hygge reset` forgot of an entity: the store's completion markers it left behind.
+
+    A store that keeps its own completion marker (DuckDB, the SQL stores) would otherwise hand
+    the forgotten watermark back to the next run (`hygge.engine.recovery`). A marker of a run
+    named in `runs`, or committed at or before `reset_at`, brings no watermark back.
+    """
+
+    reset_at: datetime
+    runs: list[str] = []  # the runs whose markers and watermark the reset forgot
+
+    def forgets(self, run_id: str, committed_at: datetime | None) -> bool:
+        """True when the marker of run `run_id` (committed at `committed_at`) is forgotten."""
+        if run_id in self.runs:
+            return True
+        return committed_at is not None and committed_at <= self.reset_at

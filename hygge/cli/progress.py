@@ -59,7 +59,9 @@ class PlainProgress:
         with self._lock:
             line = self._line(event)
             if line is not None:
-                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+                # Plain text: no markup, highlighting or emoji codes to look for in each line
+                # (a name with `:x:` in it prints as written).
+                self.console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
     def _line(self, event: RunEvent) -> str | None:
         if isinstance(event, EntityStarted):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from hygge.cli.orphans import orphaned_staging, remove_orphan
@@ -12,7 +13,8 @@ from hygge.config.suggest import did_you_mean
 from hygge.engine import Checkpoint, EntityTask, Selection, saved_checkpoint
 from hygge.engine.preview import compact
 from hygge.errors import ConfigError, HyggeError, StateError
-from hygge.state.base import StateBackend, Watermark
+from hygge.state.base import ResetMark, StateBackend, Watermark
+from hygge.state.clock import utc_now
 from hygge.wording import counted
 
 
@@ -141,9 +143,10 @@ def refuse_foreign(targets: Sequence[ResetTarget]) -> None:
             raise HyggeError(f"cannot reset {task.qualified_name}: {problem}. Nothing was reset")
 
 
-def reset_target(target: ResetTarget, state: StateBackend) -> str:
+def reset_target(target: ResetTarget, state: StateBackend, now: datetime | None = None) -> str:
     """Discard the interrupted run's staging, then forget checkpoint and watermark; say what."""
     task, forgotten = target.task, []
+    now = utc_now() if now is None else now
     if target.checkpoint is not None:
         task.store.open(task.place).abort(target.checkpoint.staging)
         forgotten.append(f"interrupted {target.interrupted_text}")
@@ -158,7 +161,25 @@ def reset_target(target: ResetTarget, state: StateBackend) -> str:
         forgotten.append(f"watermark {target.watermark_text}")
     if target.files_text:
         forgotten.append(f"the record of {target.files_text} loaded files")
+    state.set_reset(task.flow, task.entity, _reset_mark(target, now))
     state.clear_margin(task.flow, task.entity)
     state.clear_file_ledger(task.flow, task.entity)
     state.clear_watermark(task.flow, task.entity)
     return ", ".join(forgotten) or "nothing"
+
+
+def _reset_mark(target: ResetTarget, now: datetime) -> ResetMark:
+    """The tombstone that keeps the store's completion marker from restoring the watermark.
+
+    Written before the watermark is removed, so no moment exists at which neither stops it.
+    """
+    task, runs = target.task, []
+    if target.watermark is not None and target.watermark.entity_run_id:
+        runs.append(target.watermark.entity_run_id)
+    try:
+        commit = task.store.open(task.place).last_commit()
+    except (HyggeError, OSError):  # unreadable now: the reset time covers it
+        commit = None
+    if commit is not None and commit.run_id not in runs:
+        runs.append(commit.run_id)
+    return ResetMark(reset_at=now, runs=runs)

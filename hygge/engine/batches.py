@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +23,16 @@ _END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 def encode_schema(batch: pl.DataFrame) -> str:
     """The batch's Arrow schema as base64 IPC (the stream's schema message), small enough for
     a checkpoint. Written by polars, so a run imports no pyarrow for it."""
+    # Encoded once per schema of the process: the entities of a run mostly share theirs. The
+    # repr keeps apart what a dtype's equality might not (time zones, categories, widths).
+    return _encoded(tuple((name, dtype, repr(dtype)) for name, dtype in batch.schema.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded(columns: tuple[tuple[str, pl.DataType, str], ...]) -> str:
     out = io.BytesIO()
-    batch.head(0).write_ipc_stream(out, compat_level=pl.CompatLevel.oldest())
+    empty = pl.DataFrame(schema={name: dtype for name, dtype, _ in columns})
+    empty.write_ipc_stream(out, compat_level=pl.CompatLevel.oldest())
     data = out.getvalue()
     message = data[: 8 + int.from_bytes(data[4:8], "little")]  # marker, length, schema
     return base64.b64encode(message).decode("ascii")

@@ -11,7 +11,7 @@ from hygge.engine.failures import RunError
 from hygge.engine.journaling import journal_row, result_of
 from hygge.engine.loaded_files import record_loaded_files
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
-from hygge.engine.steps import save_checkpoint, saved_checkpoint
+from hygge.engine.steps import journaled_row, save_checkpoint, saved_checkpoint
 from hygge.engine.watermarks import late_note, pending_margin
 from hygge.engine.windows import watermark_settings
 from hygge.errors import EntityLockedError, HyggeError, StateError
@@ -35,10 +35,16 @@ def commit(
     # Fencing: a run whose lock was taken over (its heartbeat went stale) must not publish.
     state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
     status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
+    journaled = journaled_row(task, state, checkpoint)
+    if journaled is not None:  # a commit delivered again after it journaled: clean up only
+        state.clear_checkpoint(task.flow, task.entity, synced=False)
+        state.release_lock(task.flow, task.entity, checkpoint.attempt_id)
+        return result_of(task, journaled, checkpoint)
     now = clock()
     # Before publish: the store keeps it in its completion marker (with the data, for a
     # transactional store), so a watermark the state loses afterwards can be recovered.
-    watermark = _next_watermark(task, checkpoint, state, now, published=_publishes(checkpoint))
+    previous = state.get_watermark(task.flow, task.entity)  # read once: this attempt holds it
+    watermark = _next_watermark(task, checkpoint, previous, now, published=_publishes(checkpoint))
     record = _commit_record(checkpoint, watermark, now)
     checkpoint = _publish(task, checkpoint, state, record, context)
     message = _message(task, checkpoint, status)
@@ -47,18 +53,17 @@ def commit(
         if task.watermark is not None and task.watermark.lookback is not None:
             margin = pending_margin(checkpoint, checkpoint.chunks)
             state.promote_margin(task.flow, task.entity, margin)
-        record_loaded_files(task, checkpoint, state)
+        record_loaded_files(task, checkpoint, state, previous)
         if watermark is not None:
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
         checkpoint = checkpoint.model_copy(update={"finished_at": clock()})
         _fence(task, state, checkpoint)
         state.append_journal(journal_row(task, checkpoint, status, message, watermark, host=host))
+        # Not saved as a `journaled` mark: a crash from here on leaves the checkpoint
+        # `publishing`, and whoever finds it (the next run, a redelivered commit) finds this
+        # run's journal row and only clears it (`steps.journaled_already`).
         checkpoint = checkpoint.model_copy(update={"phase": "journaled"})
-        # Unsynced: a power cut that loses the mark brings back the `publishing` checkpoint;
-        # the next run finds this run's journal row and just clears it (`steps._journaled`).
-        # A crash of the process alone keeps the mark.
-        checkpoint = save_checkpoint(task, checkpoint, state, clock=clock, synced=False)
         fault_point("after_journal")
     row = journal_row(task, checkpoint, status, message, watermark, host=host)
     # Journaled: should a power cut bring the checkpoint back, the next run just clears it.
@@ -207,12 +212,15 @@ def interrupt(
     Discarding it would leave published data without its watermark, and the next incremental
     run would load the same rows again.
     """
-    if checkpoint.phase == "journaled":
+    journaled = None if checkpoint.phase == "journaled" else journaled_row(task, state, checkpoint)
+    if checkpoint.phase == "journaled" or journaled is not None:
         # Published, watermarked and journaled: only clean-up failed; the next run clears it.
         log.warning(
             "%s: clean-up after a successful run failed: %s", task.qualified_name, error.text
         )
         _release(task, state, checkpoint.attempt_id)
+        if journaled is not None:
+            return result_of(task, journaled, checkpoint)
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
         row = journal_row(task, checkpoint, status, None, None, host=context.host)
         return result_of(task, row, checkpoint)
@@ -294,9 +302,13 @@ def _release(task: EntityTask, state: StateBackend, owner: str | None) -> None:
 
 
 def _next_watermark(
-    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, now: datetime, *, published: bool
+    task: EntityTask,
+    checkpoint: Checkpoint,
+    previous: Watermark | None,
+    now: datetime,
+    *,
+    published: bool,
 ) -> Watermark | None:
-    previous = state.get_watermark(task.flow, task.entity)
     column = task.watermark.column if task.watermark else None
     if column is None and checkpoint.file_records is None:
         return None

@@ -15,16 +15,18 @@ from __future__ import annotations
 from hygge.engine.file_changes import legacy_records
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.faults import fault_point
-from hygge.state.base import FileRecord, StateBackend
+from hygge.state.base import FileRecord, StateBackend, Watermark
 from hygge.types import RunType
 
 
-def record_loaded_files(task: EntityTask, checkpoint: Checkpoint, state: StateBackend) -> None:
+def record_loaded_files(
+    task: EntityTask, checkpoint: Checkpoint, state: StateBackend, previous: Watermark | None
+) -> None:
     """Write the run's file records to the ledger; those of a run that read every file (a
-    full_drop, or a run without a watermark before it) replace every other."""
+    full_drop, or a run without a watermark before it: `previous`, the state's watermark
+    before this commit) replace every other."""
     if checkpoint.file_records is None:
         return  # not a file window
-    previous = state.get_watermark(task.flow, task.entity)
     older = legacy_records(previous)
     records = {r.path: r for r in checkpoint.file_records}
     if checkpoint.run_type is RunType.FULL_DROP or previous is None:

@@ -61,10 +61,12 @@ def save_moved(
         update = merged(stored, start, moved, partition)
         saved = update.model_copy(update={"saved_at": clock(), "generation": stored.generation + 1})
         data = saved.model_dump(mode="json")
+        # Unsynced: commit saves a synced checkpoint before publishing begins; a power cut
+        # that loses this one is a crash before it (the chunk's rows are moved again).
         if raw is None:
-            state.save_checkpoint(task.flow, task.entity, data)
+            state.save_checkpoint(task.flow, task.entity, data, synced=False)
             return saved
-        if state.replace_checkpoint(task.flow, task.entity, data, stored.generation):
+        if state.replace_checkpoint(task.flow, task.entity, data, stored.generation, synced=False):
             return saved
     raise StateError(
         f"{task.qualified_name}: the checkpoint kept changing while partition {partition!r} "

@@ -7,7 +7,8 @@ that lost its last writes), the store holds a run the state does not know: an in
 from the state's watermark would load that run's rows again. A new run therefore starts from
 the store's watermark when its marker names another run than the state's watermark came from
 (`Watermark.entity_run_id`: the last run that published). A transactional store's marker is
-authoritative always: data and watermark committed in one transaction.
+authoritative always: data and watermark committed in one transaction — unless `hygge reset`
+forgot it: the reset's tombstone (`ResetMark`) names the markers it left behind in the store.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def recover_watermark(task: EntityTask, state: StateBackend) -> Watermark | None
     transactional = task.store.capabilities.transactional
     adopted = adopted_watermark(last, commit, store.identity(), transactional=transactional)
     if adopted is None or commit is None:
+        return last
+    reset = state.get_reset(task.flow, task.entity)  # read only when a marker would be adopted
+    if reset is not None and reset.forgets(commit.run_id, commit.committed_at):
         return last
     log.warning("%s: %s", task.qualified_name, _adopting(task, last, commit, adopted))
     state.set_watermark(task.flow, task.entity, adopted)

@@ -25,6 +25,7 @@ from hygge.errors import EntityLockedError, StateError
 from hygge.faults import fault_point
 from hygge.state.advice import first_problem, reload_advice
 from hygge.state.base import StateBackend
+from hygge.state.journal import JournalRow
 from hygge.types import RunStatus, RunType
 from hygge.wording import counted
 
@@ -67,7 +68,7 @@ def begin(
         previous = saved_checkpoint(task, state)
         if previous is not None and previous.attempt_id == owner:
             return previous  # a redelivered begin: this attempt already began
-        resumed = _resume(task, state, owner, context)
+        resumed = _resume(task, state, owner, context, previous)
         if resumed is not None:
             return resumed
         checkpoint = _start(task, state, owner, context.clock)
@@ -183,8 +184,8 @@ def save_checkpoint(
 
 def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint:
     run_id = uuid.uuid4().hex
-    recover_watermark(task, state)  # a watermark the state lost after a publish: the store's
-    opened = open_run_window(task, state)
+    last = recover_watermark(task, state)  # lost by the state after a publish: the store's
+    opened = open_run_window(task, state, last)
     store = task.store.open(task.place)
     staging = store.prepare(run_id, task.run_type)
     specs = opened.window.partitions
@@ -212,21 +213,27 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         home_identity=opened.home_identity,
         store_identity=opened.store_identity,
     )
-    return save_checkpoint(task, checkpoint, state, clock=clock)
+    # Unsynced (as each chunk's): commit saves a synced checkpoint before publishing begins;
+    # a power cut that loses this one is a crash before it (its staging is left orphaned).
+    return save_checkpoint(task, checkpoint, state, clock=clock, synced=False)
 
 
 def _resume(
-    task: EntityTask, state: StateBackend, owner: str, context: RunContext
+    task: EntityTask,
+    state: StateBackend,
+    owner: str,
+    context: RunContext,
+    previous: Checkpoint | None,
 ) -> Checkpoint | None:
-    """Continue an interrupted run if there is one and the task wants that; else clean it up."""
+    """Continue the interrupted run `previous` (the saved checkpoint) if there is one and the
+    task wants that; else clean it up."""
     clock = context.clock
-    previous = saved_checkpoint(task, state)
     if previous is None:
         return None
     # The time between the last checkpoint and now, the run was not moving: not its duration.
     downtime = (clock() - previous.saved_at).total_seconds() if previous.saved_at else 0.0
     paused = previous.paused_seconds + max(0.0, downtime)
-    if previous.phase == "journaled" or _journaled(task, state, previous):
+    if previous.phase == "journaled" or journaled_already(task, state, previous):
         # That run finished (published, watermarked, journaled); only its clean-up was lost.
         state.clear_checkpoint(task.flow, task.entity, synced=False)
         return None
@@ -274,18 +281,25 @@ def _resume(
     return None
 
 
-def _journaled(task: EntityTask, state: StateBackend, previous: Checkpoint) -> bool:
-    """Whether the commit of `previous` journaled its outcome already, its `journaled` mark
-    lost (saved unsynced: a power cut may take it back). Everything before that journal row
-    was done and synced, so the run is finished; finishing it again would journal it twice."""
+def journaled_already(task: EntityTask, state: StateBackend, previous: Checkpoint) -> bool:
+    """Whether the commit of `previous` (left `publishing`) journaled its outcome already.
+
+    A commit saves no mark after its journal row (an older hygge saved a `journaled` one), so
+    a crash between that row and the checkpoint's removal leaves the `publishing` checkpoint.
+    Everything before that journal row was done and synced, so the run is finished; finishing
+    it again would journal it twice."""
+    return journaled_row(task, state, previous) is not None
+
+
+def journaled_row(task: EntityTask, state: StateBackend, previous: Checkpoint) -> JournalRow | None:
+    """The success (or skip) journal row of `previous`'s run, if its commit wrote one."""
     if previous.phase not in ("publishing", "published"):
-        return False
+        return None
     found = state.read_readable_journal(
         [task.flow], [task.qualified_name], limit=JOURNAL_LOOKBACK
     ).rows
-    return any(
-        row.entity_run_id == previous.entity_run_id and row.status in _COMMITTED for row in found
-    )
+    mine = (r for r in found if r.entity_run_id == previous.entity_run_id)
+    return next((r for r in mine if r.status in _COMMITTED), None)
 
 
 def is_incremental(task: EntityTask) -> bool:

@@ -22,6 +22,13 @@ from hygge.types import JsonScalar, RunType
 log = logging.getLogger("hygge.engine")
 
 
+class Unread:
+    """`open_run_window`'s default: the caller has not read the watermark."""
+
+
+UNREAD = Unread()
+
+
 @dataclass(frozen=True)
 class RunWindow:
     """What begin fixes: the window, the records the file ledger will get, the value type."""
@@ -36,13 +43,17 @@ class RunWindow:
     file_records: list[FileRecord] | None = None  # file homes: the window's files' records
 
 
-def open_run_window(task: EntityTask, state: StateBackend) -> RunWindow:
+def open_run_window(
+    task: EntityTask, state: StateBackend, last: Watermark | Unread | None = UNREAD
+) -> RunWindow:
     """The window this run reads, with the records of its files the commit will write.
 
-    An incremental run whose watermark describes another store is refused here, before the
+    `last`: the entity's watermark when the caller has just read it (else read here). An
+    incremental run whose watermark describes another store is refused here, before the
     home is listed or anything is staged.
     """
-    last = state.get_watermark(task.flow, task.entity)
+    if isinstance(last, Unread):
+        last = state.get_watermark(task.flow, task.entity)
     incremental = task.run_type is not RunType.FULL_DROP
     store = task.store.open(task.place).identity()
     notes = check_watermark_store(task, last, store) if incremental and last else []

@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
-from hygge.records import FileRecord, Watermark
+from hygge.records import FileRecord, ResetMark, Watermark
 from hygge.state.journal import JournalRead, JournalRow
 from hygge.types import JsonValue
 
@@ -25,6 +25,7 @@ __all__ = [
     "FileRecord",
     "JournalRead",
     "LockInfo",
+    "ResetMark",
     "StateBackend",
     "StateKind",
     "StateOwner",
@@ -71,6 +72,14 @@ class StateBackend(Protocol):
         """Every stored watermark, keyed `flow.entity`."""
         ...
 
+    def get_reset(self, flow: str, entity: str) -> ResetMark | None:
+        """What the entity's last `hygge reset` forgot; None if it was never reset."""
+        ...
+
+    def set_reset(self, flow: str, entity: str, mark: ResetMark) -> None:
+        """Record a reset (atomically), replacing the record of an earlier one."""
+        ...
+
     def read_file_ledger(
         self, flow: str, entity: str, paths: Collection[str]
     ) -> dict[str, FileRecord]:
@@ -97,16 +106,23 @@ class StateBackend(Protocol):
         self, flow: str, entity: str, checkpoint: dict[str, JsonValue], *, synced: bool = True
     ) -> None:
         """Store the checkpoint, whole (the old one or the new, never half). `synced=False`:
-        the replacement need not survive a power cut (the `journaled` mark of a run whose
-        journal row is written: without it the next run finds that row)."""
+        the replacement need not survive a power cut (a checkpoint of a moving run, which a
+        synced one replaces before publishing begins: losing it is a crash before it)."""
         ...
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         """Save `checkpoint` only if the stored one's `generation` is `expected_generation`
         (compare-and-swap: a blob If-Match on the ETag read with it, a local OS lock around
-        read-compare-write); False, writing nothing, if it is not (or none is stored)."""
+        read-compare-write); False, writing nothing, if it is not (or none is stored).
+        `synced` as for `save_checkpoint`."""
         ...
 
     def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:

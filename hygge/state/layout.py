@@ -6,6 +6,7 @@
     <state_dir>/margins/<flow>/<entity>.parquet    keys loaded inside the lookback margin
     <state_dir>/margins/<flow>/<entity>.<run>-<chunk>.parquet  the same, for a run in progress
     <state_dir>/files/<flow>/<entity>/<shard>.json  the file ledger (hygge.state.ledger)
+    <state_dir>/resets/<flow>/<entity>.json        what the last `hygge reset` forgot
     <state_dir>/owner.json                         the workspace it belongs to (owner_file)
     <journal_dir>/<flow>/<entity>/*.parquet        one journal file per entity run
 
@@ -23,13 +24,14 @@ from typing import Literal
 
 from hygge.errors import StateError
 
-Kind = Literal["watermarks", "checkpoints", "locks", "margins"]
+Kind = Literal["watermarks", "checkpoints", "locks", "margins", "resets"]
 
 _SUFFIX: dict[Kind, str] = {
     "watermarks": ".json",
     "checkpoints": ".json",
     "locks": ".lock",
     "margins": ".parquet",
+    "resets": ".json",
 }
 
 

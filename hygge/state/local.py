@@ -19,7 +19,14 @@ from pydantic import TypeAdapter, ValidationError
 from hygge.errors import StateError
 from hygge.state.advice import first_problem, reload_advice
 from hygge.state.atomic import read_or_none, remove_durably, write_atomic
-from hygge.state.base import FileRecord, LockInfo, StateKind, StateOwner, Watermark
+from hygge.state.base import (
+    FileRecord,
+    LockInfo,
+    ResetMark,
+    StateKind,
+    StateOwner,
+    Watermark,
+)
 from hygge.state.clock import Clock, utc_now
 from hygge.state.journal import JournalRead, JournalRow
 from hygge.state.journal_folder import (
@@ -90,6 +97,20 @@ class LocalStateBackend:
             if watermark is not None:  # removed between listing and reading
                 found[f"{flow}.{entity}"] = watermark
         return found
+
+    def get_reset(self, flow: str, entity: str) -> ResetMark | None:
+        path = self.layout.path("resets", flow, entity)
+        raw = read_or_none(path)
+        if raw is None:
+            return None
+        try:
+            return ResetMark.model_validate_json(raw)
+        except ValidationError as error:
+            fix = f"Run `hygge reset -e {flow}.{entity}` again: it rewrites the file"
+            raise _corrupt(path, error, fix) from error
+
+    def set_reset(self, flow: str, entity: str, mark: ResetMark) -> None:
+        write_atomic(self.layout.path("resets", flow, entity), mark.model_dump_json().encode())
 
     # The file ledger
 
@@ -182,14 +203,20 @@ class LocalStateBackend:
         write_atomic(self.layout.path("checkpoints", flow, entity), data, sync_folder=synced)
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         path = self.layout.path("checkpoints", flow, entity)
         with file_mutex(path):  # every process and thread of this host: one at a time
             stored = self._read_checkpoint(path, flow, entity)
             if stored is None or stored.get("generation", 0) != expected_generation:
                 return False
-            self.save_checkpoint(flow, entity, checkpoint)
+            self.save_checkpoint(flow, entity, checkpoint, synced=synced)
             return True
 
     def clear_checkpoint(self, flow: str, entity: str, *, synced: bool = True) -> None:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pydantic import TypeAdapter
 
 from hygge.errors import EntityLockedError, StateError
-from hygge.state.base import FileRecord, LockInfo, StateKind, StateOwner, Watermark
+from hygge.state.base import FileRecord, LockInfo, ResetMark, StateKind, StateOwner, Watermark
 from hygge.state.clock import Clock, as_utc, utc_now
 from hygge.state.journal import JournalRead, JournalRow, newest_first
 from hygge.state.ledger import (
@@ -54,6 +54,7 @@ class MemoryState:
     mutex: threading.RLock = field(default_factory=threading.RLock)
     watermarks: dict[Key, bytes] = field(default_factory=dict)
     checkpoints: dict[Key, bytes] = field(default_factory=dict)
+    resets: dict[Key, bytes] = field(default_factory=dict)
     margins: dict[tuple[str, str, str | None], bytes] = field(default_factory=dict)
     locks: dict[Key, bytes] = field(default_factory=dict)
     journal: list[bytes] = field(default_factory=list)
@@ -103,6 +104,14 @@ class MemoryStateBackend:
         with self.state.mutex:
             stored = dict(self.state.watermarks)
         return {f"{f}.{e}": Watermark.model_validate_json(raw) for (f, e), raw in stored.items()}
+
+    def get_reset(self, flow: str, entity: str) -> ResetMark | None:
+        raw = self.state.resets.get((flow, entity))
+        return None if raw is None else ResetMark.model_validate_json(raw)
+
+    def set_reset(self, flow: str, entity: str, mark: ResetMark) -> None:
+        with self.state.mutex:
+            self.state.resets[(flow, entity)] = mark.model_dump_json().encode()
 
     # The file ledger
 
@@ -157,7 +166,13 @@ class MemoryStateBackend:
             self.state.checkpoints[(flow, entity)] = data
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         data = _encode(checkpoint, what=f"the checkpoint of {flow}.{entity}")
         with self.state.mutex:

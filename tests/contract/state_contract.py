@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from hygge.errors import InjectedFault, StateError
-from hygge.state.base import FileRecord, Watermark
+from hygge.state.base import FileRecord, ResetMark, Watermark
 from hygge.state.journal import JournalRow
 from tests.contract.state_lock_contract import StateLockContract
 from tests.contract.state_owner_contract import StateOwnerContract
@@ -123,6 +123,17 @@ class StateBackendContract(StateLockContract, StateOwnerContract):
             state.set_watermark("orders", "customers", watermark(7))
 
         assert state.get_watermark("orders", "customers") == watermark(5)
+
+    def test_reset_mark_set_get_replace_and_entities_are_independent(self, state, open_backend):
+        first = ResetMark(reset_at=T0, runs=["run-1"])
+        later = ResetMark(reset_at=T0 + timedelta(hours=1), runs=["run-2", "run-3"])
+        assert state.get_reset("orders", "customers") is None
+        state.set_reset("orders", "customers", first)
+        state.set_reset("orders", "customers", later)
+
+        assert open_backend(FAR, 1).get_reset("orders", "customers") == later
+        assert state.get_reset("orders", "lines") is None
+        assert state.list_watermarks() == {}  # a reset mark is no watermark
 
     # Checkpoints
 

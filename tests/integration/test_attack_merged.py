@@ -135,13 +135,6 @@ def test_a_duckdb_path_starting_with_a_tilde_is_a_configuration_error(tmp_path):
     assert "starts with '~'" in _said(done)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after `hygge reset -f f --yes` ('forgot watermark id = 2'), the next `hygge go` "
-    "into a duckdb store still filters at watermark 2 ('read 2 rows, kept 0: 2 at or below "
-    "the watermark 2 were dropped'): the watermark comes back from the store's _hygge.commits "
-    "record, so reset does not reload in full as it does for a parquet store",
-)
 def test_reset_of_an_incremental_duckdb_entity_reloads_in_full_like_a_parquet_store(tmp_path):
     flow = DUCK_FLOW.format(path="wh.duckdb", run_type="incremental") + "watermark: {column: id}\n"
     ws = write_workspace(tmp_path / "ws", {"f": flow}, "name: shop\n")

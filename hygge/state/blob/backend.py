@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from hygge.errors import HyggeError, StateError
 from hygge.state.advice import first_problem, reload_advice
-from hygge.state.base import FileRecord, StateKind, StateOwner, Watermark
+from hygge.state.base import FileRecord, ResetMark, StateKind, StateOwner, Watermark
 from hygge.state.blob.leases import BlobLeases
 from hygge.state.blob.objects import BlobRead
 from hygge.state.journal import JournalRead, JournalRow
@@ -64,6 +64,20 @@ class BlobStateBackend(BlobLeases):
             if watermark is not None:  # removed between listing and reading
                 found[f"{flow}.{entity}"] = watermark
         return found
+
+    def get_reset(self, flow: str, entity: str) -> ResetMark | None:
+        key = self._key("resets", flow, entity)
+        raw = self._bytes(key)
+        if raw is None:
+            return None
+        try:
+            return ResetMark.model_validate_json(raw)
+        except ValidationError as error:
+            fix = f"Run `hygge reset -e {flow}.{entity}` again: it rewrites the blob"
+            raise self._corrupt(key, error, fix) from error
+
+    def set_reset(self, flow: str, entity: str, mark: ResetMark) -> None:
+        self._put(self._key("resets", flow, entity), mark.model_dump_json().encode())
 
     def _watermark(self, key: str, raw: bytes | None, flow: str, entity: str) -> Watermark | None:
         if raw is None:
@@ -179,7 +193,13 @@ class BlobStateBackend(BlobLeases):
         self._put(self._key("checkpoints", flow, entity), data)
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         """Compare-and-swap: `If-Match` on the ETag read with the stored checkpoint."""
         data = _checkpoint_bytes(flow, entity, checkpoint)

@@ -35,6 +35,7 @@ _SUFFIX: dict[str, str] = {
     "checkpoints": ".json",
     "locks": ".lock",
     "margins": ".parquet",
+    "resets": ".json",
 }
 # Service codes that say a lease operation found another lease, or none (409 / 412).
 LEASE_LOST = frozenset(

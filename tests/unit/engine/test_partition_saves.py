@@ -129,12 +129,20 @@ class RacingState(MemoryStateBackend):
         self.lost = 0
 
     def replace_checkpoint(
-        self, flow: str, entity: str, checkpoint: dict[str, JsonValue], expected_generation: int
+        self,
+        flow: str,
+        entity: str,
+        checkpoint: dict[str, JsonValue],
+        expected_generation: int,
+        *,
+        synced: bool = True,
     ) -> bool:
         if callable(self.meanwhile):
             other, self.meanwhile = self.meanwhile, None
             other()
-        won = super().replace_checkpoint(flow, entity, checkpoint, expected_generation)
+        won = super().replace_checkpoint(
+            flow, entity, checkpoint, expected_generation, synced=synced
+        )
         self.lost += not won
         return won
 

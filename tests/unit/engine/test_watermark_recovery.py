@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from hygge.engine.recovery import adopted_watermark
-from hygge.records import Watermark
+from hygge.records import ResetMark, Watermark
 from hygge.stores.base import CommitRecord
 from hygge.types import RunType
 
@@ -63,3 +65,24 @@ def test_a_transactional_store_is_authoritative_even_over_an_empty_state() -> No
     assert adopted_watermark(None, _marker("run-2", published), STORE, transactional=True) == (
         published
     )
+
+
+T_RESET = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("run", "committed_at", "forgotten"),
+    [
+        pytest.param("run-2", T_RESET + timedelta(days=1), True, id="named_run"),
+        pytest.param("run-9", T_RESET - timedelta(seconds=1), True, id="committed_before"),
+        pytest.param("run-9", T_RESET, True, id="committed_at_the_reset"),
+        pytest.param("run-9", T_RESET + timedelta(seconds=1), False, id="committed_after"),
+        pytest.param("run-9", None, False, id="unknown_time_other_run"),
+    ],
+)
+def test_a_reset_mark_forgets_the_markers_it_names_and_older_ones(
+    run: str, committed_at: datetime | None, forgotten: bool
+) -> None:
+    mark = ResetMark(reset_at=T_RESET, runs=["run-1", "run-2"])
+
+    assert mark.forgets(run, committed_at) is forgotten

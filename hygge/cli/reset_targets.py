@@ -12,9 +12,11 @@ from hygge.config import Workspace
 from hygge.config.suggest import did_you_mean
 from hygge.engine import Checkpoint, EntityTask, Selection, saved_checkpoint
 from hygge.engine.preview import compact
+from hygge.engine.recovery import adopted_watermark
 from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.state.base import ResetMark, StateBackend, Watermark
 from hygge.state.clock import utc_now
+from hygge.types import RunType
 from hygge.wording import counted
 
 
@@ -28,20 +30,30 @@ class ResetTarget:
     unreadable: list[str] = field(default_factory=list)  # "watermark", "checkpoint", …
     orphans: list[Path] = field(default_factory=list)  # staging no readable checkpoint owns
     files: int = 0  # files the file ledger (or an older watermark's list) records as loaded
+    # The watermark the store's completion marker would hand the next run (the state has none:
+    # deleted, or lost); a reset forgets it too.
+    store_watermark: Watermark | None = None
 
     @property
     def has_state(self) -> bool:
         return bool(
-            self.watermark or self.checkpoint or self.unreadable or self.orphans or self.files
+            self.watermark
+            or self.checkpoint
+            or self.unreadable
+            or self.orphans
+            or self.files
+            or self.store_watermark
         )
 
     @property
     def watermark_text(self) -> str:
         if "watermark" in self.unreadable:
             return "unreadable file"
-        if self.watermark is None or self.watermark.value is None:
+        kept = self.watermark or self.store_watermark
+        if kept is None or kept.value is None:
             return ""
-        return f"{self.watermark.column or 'watermark'} = {compact(str(self.watermark.value))}"
+        text = f"{kept.column or 'watermark'} = {compact(str(kept.value))}"
+        return text if self.watermark is not None else f"{text}, kept by the store"
 
     @property
     def files_text(self) -> str:
@@ -118,7 +130,28 @@ def inspect_target(task: EntityTask, state: StateBackend) -> ResetTarget:
         files += state.count_file_ledger(task.flow, task.entity)
     except StateError:
         unreadable.append("file ledger")
-    return ResetTarget(task, watermark, checkpoint, unreadable, orphans, files)
+    lost = watermark is None and "watermark" not in unreadable
+    kept = _store_watermark(task, state) if lost else None
+    return ResetTarget(task, watermark, checkpoint, unreadable, orphans, files, kept)
+
+
+def _store_watermark(task: EntityTask, state: StateBackend) -> Watermark | None:
+    """The watermark the store's completion marker would give the next run, when the state
+    has none (its folder deleted or lost): `recover_watermark` would adopt it."""
+    if task.run_type is RunType.FULL_DROP or not task.store.capabilities.transactional:
+        return None
+    store = task.store.open(task.place)
+    try:
+        commit = store.last_commit()
+        reset = state.get_reset(task.flow, task.entity)
+    except (HyggeError, OSError):
+        return None  # unreadable now: the reset's time covers it
+    adopted = adopted_watermark(None, commit, store.identity(), transactional=True)
+    if adopted is None or commit is None:
+        return None
+    if reset is not None and reset.forgets(commit.run_id, commit.committed_at):
+        return None
+    return adopted
 
 
 def refuse_half_published(targets: Sequence[ResetTarget]) -> None:

@@ -120,3 +120,51 @@ def test_reset_of_an_incremental_postgres_entity_reloads_in_full(tmp_path, postg
     assert "success f.orders 2 rows" in said, said
     found = read_postgres(postgres.conninfo, pg_schema, "orders")
     assert found is not None and found.height == 4
+
+
+@pytest.mark.parametrize(
+    ("store", "count"),
+    [
+        ("{type: delta, path: tables}", lambda ws: pl.read_delta(str(ws / "tables" / "orders"))),
+        (
+            "{type: open_mirroring, path: zone}",
+            lambda ws: pl.concat(
+                pl.read_parquet(p)
+                for p in sorted((ws / "zone").rglob("orders/*.parquet"))
+                if not p.name.startswith("_")
+            ),
+        ),
+    ],
+    ids=["delta", "open_mirroring"],
+)
+def test_reset_of_an_incremental_entity_reloads_in_full_into_a_delta_or_mirroring_store(
+    tmp_path, store, count
+):
+    flow = SQLITE_FLOW.replace("{type: sqlite, path: wh.sqlite, table: '{entity}'}", store)
+    ws = write_workspace(tmp_path / "ws", {"f": flow}, "name: shop\n")
+    land(ws, "orders", "a", pl.DataFrame({"id": [1, 2]}))
+    _go(ws)
+    _reset(ws)
+
+    said = _go(ws)
+
+    assert "success f.orders 2 rows" in said, said
+    assert count(ws).height == 4
+
+
+def test_reset_with_the_state_folder_gone_forgets_the_watermark_the_store_keeps(tmp_path):
+    import shutil
+
+    ws = _sqlite_ws(tmp_path)
+    _go(ws)
+    shutil.rmtree(ws / ".hygge")  # the state is gone; the store's marker still names id = 2
+
+    done = hygge(ws, "reset", "-f", "f", "--yes")
+
+    said = _said(done)
+    assert done.returncode == 0 and "forgot watermark id = 2, kept by the store" in said, said
+    said = _go(ws)
+    assert "success f.orders 2 rows" in said, said
+    assert _sqlite_rows(ws) == 4
+    again = hygge(ws, "reset", "-f", "f", "--yes")  # the tombstone forgets it: nothing left
+    assert again.returncode == 0 and "forgot watermark id = 2" in _said(again), _said(again)

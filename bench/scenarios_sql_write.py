@@ -21,7 +21,7 @@ def _workspace(root: Path, url: str, src: Path, password_variable: str) -> Path:
         f'password: "${{{password_variable}}}"}}\n'
     )
     flow = (
-        f"home: {{type: parquet, path: {src}}}\n"
+        f"home: {{type: parquet, path: {src.parent}}}\n"  # + the entity: src
         "store: {type: postgres, connection: pg, table: public.lineitem_in}\n"
         "run_type: full_drop\nentities: [lineitem]\n"
     )

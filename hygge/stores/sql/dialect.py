@@ -158,6 +158,11 @@ class SqlDialect(ABC):
     def staging_columns(self) -> dict[str, str]:
         return {SEQUENCE_COLUMN: "INTEGER", ROW_COLUMN: "BIGINT"}
 
+    def index_staging(self, staging: TableName) -> list[str]:
+        """Statements indexing a new staging table's batch column, so each write's delete of
+        its own batch (a retried write) does not scan every batch staged before it."""
+        return []
+
     # --- publish -------------------------------------------------------------------------
 
     def order(self) -> str:

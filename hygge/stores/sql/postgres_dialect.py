@@ -167,6 +167,10 @@ class PostgresDialect(SqlDialect):
     def alter_column(self, table: TableName, column: str, kind: str) -> list[str]:
         return [f"ALTER TABLE {self.sql(table)} ALTER COLUMN {self.quote(column)} TYPE {kind}"]
 
+    def index_staging(self, staging: TableName) -> list[str]:
+        # dropped with the column by the swap's DROP COLUMN
+        return [f"CREATE INDEX ON {self.sql(staging)} ({self.quote('_hygge_seq')})"]
+
     def swap(self, target: TableName, staging: TableName) -> list[str] | None:
         moved = TableName(target.schema, staging.table)
         return [

@@ -77,6 +77,8 @@ class SqlStore:
                 if self.records.kind(session, location) is None:
                     columns = incoming | self.dialect.staging_columns()
                     session.execute(self.dialect.create_table(location, columns))
+                    for statement in self.dialect.index_staging(location):
+                        session.execute(statement)
                 else:
                     evolve(session, self.dialect, location, incoming)
                     session.execute(

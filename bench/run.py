@@ -12,8 +12,9 @@ Environment (all optional):
   BENCH_REPEAT=3       runs per measurement: the median time counts, the highest peak
   BENCH_STARTUP_RUNS=10  fresh processes per start-up command
   BENCH_ENTITIES=200   entities in the many-small-entities and orchestration scenarios
-  BENCH_SQL=0          leave out the PostgreSQL → parquet and ODBC reader scenarios (they
-                       start a PostgreSQL server, apt-installing it when missing)
+  BENCH_SQL=0          leave out the PostgreSQL → parquet, parquet → PostgreSQL and ODBC
+                       reader scenarios (they start a PostgreSQL server, apt-installing it
+                       when missing)
   BENCH_BLOB=0         leave out the blob scenarios (they start a local Azurite from
                        .cache/azurite, installing it from npm when missing)
   BENCH_RESULTS=bench/results  where the Markdown and JSON go

@@ -1,5 +1,6 @@
 """PostgreSQL → parquet (BENCHMARKS.md scenario 2): `hygge go` next to raw ADBC, psycopg
-binary COPY and (when installed) ConnectorX reads of the same table in the same run; and the
+binary COPY and (when installed) ConnectorX reads of the same table in the same run; parquet
+→ PostgreSQL (scenario 3, `scenarios_sql_write`) next to a raw `adbc_ingest`; and the
 mssql home's ODBC paths, pyodbc `fetchmany` vs arrow-odbc, over one driver manager (unixODBC +
 psqlODBC). A PostgreSQL server is started for the run (tests/support/postgres.py) and the
 lineitem table loaded into it once by ADBC ingest.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import harness as h
 from lineitem import lineitem
+from scenarios_sql_write import postgres_writes
 from table import Check, Measured, Row, peak_check, throughput_ratio
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,6 +113,9 @@ def _measure(tmp: Path, server, rows: int, repeat: int) -> list[Row]:  # type: i
             (Check("throughput", throughput_ratio(two, base), "≥", 0.9),))
     )  # fmt: skip
     results += _odbc(work, env, rows, repeat)
+    results += postgres_writes(
+        work, server.url, env, rows, repeat, password_variable=PASSWORD_VARIABLE
+    )
     return results
 
 

@@ -7,6 +7,9 @@ Usage: sql_raw.py KIND TABLE DST
   pyodbc      pyodbc `fetchmany` over unixODBC + psqlODBC → polars frames → parquet
   arrow-odbc  arrow-odbc record batches over the same driver manager and driver → parquet
   hygge-odbc  hygge's mssql-home ODBC session (pyodbc, or arrow-odbc with HYGGE_ODBC_READER)
+Usage: sql_raw.py ingest TABLE SRC
+  ingest      the parquet files of SRC, one by one, by ADBC `adbc_ingest` into a new TABLE
+              (dropped first), in one transaction: the raw parquet → PostgreSQL load
 The server is BENCH_PG_URI (libpq URI with the password) and BENCH_PG_ODBC (an ODBC string).
 Parquet is written with zstd, as the bench's hygge stores are.
 """
@@ -124,7 +127,19 @@ def hygge_odbc(table: str, dst: Path) -> None:
     close()
 
 
+def ingest(table: str, src: Path) -> None:
+    import pyarrow.parquet as pq
+    from adbc_driver_postgresql import dbapi
+
+    with dbapi.connect(os.environ["BENCH_PG_URI"]) as connection, connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS public.{table}")
+        for path in sorted(src.glob("*.parquet")):
+            cursor.adbc_ingest(table, pq.read_table(path), mode="create_append")
+        connection.commit()
+
+
 KINDS = {
+    "ingest": ingest,
     "adbc": adbc,
     "copy": copy,
     "connectorx": connectorx,

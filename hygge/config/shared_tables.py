@@ -1,7 +1,9 @@
 """Two entities must not write one table: refused when the workspace loads.
 
 Each store config says which table an entity writes (`StoreConfig.table_key`), as its
-database names it — DuckDB ignores case, so `orders` and `ORDERS` are one table. Two entities
+database names it — DuckDB, SQLite and SQL Server ignore case, so `orders` and `ORDERS` are
+one table there (PostgreSQL keeps the case of the quoted names hygge writes). A server's
+database is named by the store's `connection:` (SQL Server: or `server` + `database`). Two entities
 on one key would each replace (or mix into) the other's rows, and the second would take the
 first's table for its own. A store naming its database file through a `connection:` is
 keyed by that connection's file, so it meets a store giving the same file as its `path`.
@@ -41,5 +43,5 @@ def check_shared_tables(
             file=each.store_at.file,
             line=each.store_at.line,
             hint="give one of them another `table` (names that differ only in case are one "
-            "table in DuckDB)",
+            "table in DuckDB, SQLite and SQL Server)",
         )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from hygge.stores.base import CommitRecord
 from hygge.stores.duckdb_names import HYGGE_SCHEMA, TableName, quote
-from hygge.stores.ownership import StoreOwner
+from hygge.stores.ownership import StoreOwner, table_mark
 
 if TYPE_CHECKING:
     import duckdb
@@ -71,7 +71,7 @@ def owner_of(cursor: duckdb.DuckDBPyConnection, target: TableName) -> StoreOwner
 
 def mark_of(owner: StoreOwner) -> str:
     """The comment hygge leaves on the table it created for `owner` (as recorded)."""
-    return "hygge:" + hashlib.sha256(owner.model_dump_json().encode()).hexdigest()[:32]
+    return table_mark(owner)
 
 
 def table_comment(cursor: duckdb.DuckDBPyConnection, table: TableName) -> str | None:

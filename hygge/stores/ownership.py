@@ -13,6 +13,7 @@ describes the place with `judge_place`, so every refusal reads alike.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ ADOPT_KEY = "adopt_existing"
 _SHOWN = 5  # names listed in a refusal
 _PROJECT_FILES = ("hygge.yml", "hygge.yaml")  # what makes a folder a workspace
 
-__all__ = ["ADOPT_KEY", "StoreOwner", "StoreOwnershipError", "judge_place"]
+__all__ = ["ADOPT_KEY", "StoreOwner", "StoreOwnershipError", "judge_place", "table_mark"]
 
 
 class StoreOwner(BaseModel):
@@ -82,6 +83,12 @@ class StoreOwner(BaseModel):
             f"({self.workspace_root}), {self.store} store, since "
             f"{self.created_at.strftime('%Y-%m-%d %H:%M:%S')}"
         )
+
+
+def table_mark(owner: StoreOwner) -> str:
+    """The mark a table store leaves on the table it created for `owner` (as recorded): a
+    comment (DuckDB, PostgreSQL), an extended property (SQL Server), the creation SQL (SQLite)."""
+    return "hygge:" + hashlib.sha256(owner.model_dump_json().encode()).hexdigest()[:32]
 
 
 def judge_place(

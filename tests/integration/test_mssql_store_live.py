@@ -129,3 +129,60 @@ def test_parquet_to_sql_server_to_parquet_through_the_cli_keeps_every_row(
     back = back.select(pl.col(n).cast(t) for n, t in source.schema.items())
     assert back.height == source.height
     assert content_hash(back) == content_hash(source)
+
+
+def _store(tmp_path: Path, schema: str, **fields) -> Store:
+    config = MssqlStoreConfig(connection="ms", table=f"{schema}.orders", **fields)
+    return config.open(Place(tmp_path, "sales", "orders", "shop", connections()))
+
+
+def test_full_drop_swaps_the_staged_table_in_marked_and_clustered_columnstore(
+    tmp_path: Path, mssql_schema: str
+) -> None:
+    from tests.contract.store_contract import run
+
+    run(_store(tmp_path, mssql_schema), [orders(5)], RunType.FULL_DROP, "run-1")
+    run(_store(tmp_path, mssql_schema), [orders(3, start=10)], RunType.FULL_DROP, "run-2")
+
+    table = read_mssql(mssql_schema, "orders", orders(1).schema)
+    assert table is not None and sorted(table["id"].to_list()) == [10, 11, 12]
+    assert set(table.columns) == set(orders(1).columns)  # no _hygge_seq / _hygge_row left
+    with _connect() as connection:
+        qualified = f"[{mssql_schema}].[orders]"
+        (mark,) = connection.execute(
+            "SELECT CAST(value AS NVARCHAR(200)) FROM sys.extended_properties WHERE class = 1 "
+            "AND major_id = OBJECT_ID(?) AND minor_id = 0 AND name = N'hygge'",
+            qualified,
+        ).fetchone()
+        (index,) = connection.execute(
+            "SELECT type_desc FROM sys.indexes WHERE object_id = OBJECT_ID(?) AND index_id = 1",
+            qualified,
+        ).fetchone()
+        stagings = connection.execute(
+            "SELECT count(*) FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id "
+            "WHERE s.name = N'_hygge' AND t.name LIKE N'stage[_]%'"
+        ).fetchone()[0]
+    assert str(mark).startswith("hygge:")
+    assert index == "CLUSTERED COLUMNSTORE"
+    assert stagings == 0
+
+
+def test_a_table_recreated_by_someone_else_under_the_owned_name_is_refused(
+    tmp_path: Path, mssql_schema: str
+) -> None:
+    from hygge.errors import StoreOwnershipError
+    from tests.contract.store_contract import run
+
+    run(_store(tmp_path, mssql_schema), [orders(3)], RunType.FULL_DROP, "run-1")
+    with _connect() as connection:
+        connection.execute(f"DROP TABLE [{mssql_schema}].[orders]")
+        connection.execute(f"CREATE TABLE [{mssql_schema}].[orders] (id BIGINT)")
+        connection.execute(f"INSERT INTO [{mssql_schema}].[orders] VALUES (99)")
+
+    problem = _store(tmp_path, mssql_schema).ownership_problem()
+
+    assert problem is not None and "lacks hygge's mark" in problem
+    with pytest.raises(StoreOwnershipError, match="extended property hygge"):
+        _store(tmp_path, mssql_schema).prepare("run-2", RunType.FULL_DROP)
+    table = read_mssql(mssql_schema, "orders", None)
+    assert table is not None and table["id"].to_list() == [99]

@@ -109,7 +109,13 @@ def test_a_table_hygge_did_not_create_is_written_only_as_if_exists_says(
     ids = sorted(table["id"].to_list())
     assert ids == ([0, 1, 99] if if_exists == "append" else [0, 1])
     assert ("extra" in table.columns) is (if_exists == "append")
-    assert target.open().ownership_problem() is None  # hygge owns it now
+    if target.kind == "sqlite" and if_exists == "append":
+        # SQLite keeps hygge's mark only in the creation SQL: an adopted table has none, so
+        # it stays the user's table, written into as `if_exists: append` says
+        assert "lacks hygge's mark" in (target.open().ownership_problem() or "")
+        assert target.open(if_exists="append").ownership_problem() is None
+        return
+    assert target.open().ownership_problem() is None  # hygge owns (and marked) it now
 
 
 def test_a_view_is_refused_whatever_if_exists_says(target: Target) -> None:
@@ -180,3 +186,72 @@ def test_a_connection_of_another_type_is_refused_naming_it(tmp_path: Path) -> No
         PostgresStoreConfig(connection="db").open(place)
     store = SqliteStoreConfig(connection="db").open(place)
     assert store.identity().endswith('x.sqlite "main"."o"'.casefold())
+
+
+def test_a_table_recreated_by_someone_else_under_the_owned_name_is_refused(target: Target) -> None:
+    run(target.open(), [orders(3)], RunType.FULL_DROP, "run-1")
+    target.execute("DROP TABLE orders", "CREATE TABLE orders (id bigint, customer text)")
+    target.execute(f"INSERT INTO {target.qualified('orders')} VALUES (99, 'theirs')")
+
+    problem = target.open().ownership_problem()
+
+    assert problem is not None and "lacks hygge's mark" in problem
+    assert ("comment" if target.kind == "postgres" else "creation SQL") in problem
+    assert "belongs to" not in problem and "entity sales.orders" in problem
+    for run_type in (RunType.FULL_DROP, RunType.INCREMENTAL):
+        with pytest.raises(StoreOwnershipError, match="lacks hygge's mark"):
+            target.open().prepare("run-2", run_type)
+    table = target.read("orders")
+    assert table is not None and table["id"].to_list() == [99]  # theirs, untouched
+
+
+def test_the_owned_table_keeps_its_mark_through_renames_and_full_drops(target: Target) -> None:
+    run(target.open(), [orders(3)], RunType.FULL_DROP, "run-1")
+    run(target.open(), [orders(2)], RunType.FULL_DROP, "run-2")  # swapped (postgres) anew
+    target.execute("ALTER TABLE orders RENAME TO orders_away")
+    target.execute("CREATE TABLE orders (id bigint)")
+    assert "lacks hygge's mark" in (target.open().ownership_problem() or "")
+    target.execute("DROP TABLE orders", "ALTER TABLE orders_away RENAME TO orders")
+
+    assert target.open().ownership_problem() is None  # hygge's own table, back again
+    run(target.open(), [orders(2, start=2)], RunType.INCREMENTAL, "run-3")
+    table = target.read("orders")
+    assert table is not None and sorted(table["id"].to_list()) == [0, 1, 2, 3]
+
+
+def test_a_recreated_table_is_written_as_if_exists_says_and_then_is_hyggess(
+    target: Target,
+) -> None:
+    run(target.open(), [orders(3)], RunType.FULL_DROP, "run-1")
+    target.execute("DROP TABLE orders", "CREATE TABLE orders (id bigint, customer text)")
+
+    run(target.open(if_exists="replace"), [orders(2)], RunType.FULL_DROP, "run-2")
+
+    assert target.open().ownership_problem() is None  # created by hygge anew: marked
+    table = target.read("orders")
+    assert table is not None and sorted(table["id"].to_list()) == [0, 1]
+
+
+@pytest.mark.postgres
+def test_postgres_indexes_the_staged_batches_and_the_swap_leaves_no_index_behind(
+    tmp_path: Path, postgres, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    monkeypatch.setenv(PASSWORD_VARIABLE, postgres.password)
+    target = Target("postgres", tmp_path, postgres, pg_schema)
+    staging = stage(target.open(), [orders(3), orders(2, start=3)], RunType.FULL_DROP, "run-1")
+
+    def indexes(schema: str, table: str) -> list[str]:
+        with psycopg.connect(postgres.conninfo) as connection:
+            rows = connection.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                [schema, table],
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    assert [d for d in indexes("_hygge", staging.location) if "_hygge_seq" in d]
+    target.open().publish(staging)
+    assert indexes(pg_schema, "orders") == []  # dropped with the column by the swap
+    table = target.read("orders")
+    assert table is not None and sorted(table["id"].to_list()) == [0, 1, 2, 3, 4]

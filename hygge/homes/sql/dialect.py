@@ -27,6 +27,9 @@ class Dialect:
     placeholder_style: str  # "qmark" (?), "numeric" ($1) or "format" (%s, psycopg)
     top: bool = False  # SELECT TOP n (T-SQL) instead of LIMIT n
     quote_openers: tuple[str, ...] = ('"',)  # quotes a table name in a config may use
+    # 64-bit integers written into the text, not bound (`Statement.render`): ADBC streams an
+    # unbound statement by COPY and holds a bound one's whole result in libpq
+    inline_integers: bool = False
 
     def quote(self, name: str, *, what: str = "column") -> str:
         """`name` as a quoted identifier; ConfigError when no quoting can make it one."""
@@ -133,6 +136,7 @@ def _bad_table(table: str, reason: str) -> ConfigError:
 
 
 POSTGRES = Dialect("postgres", '"', '"', 63, "numeric")
+POSTGRES_ADBC = Dialect("postgres", '"', '"', 63, "numeric", inline_integers=True)
 # The same statements with psycopg's markers, and with ODBC's (psqlODBC).
 POSTGRES_FORMAT = Dialect("postgres", '"', '"', 63, "format")
 POSTGRES_QMARK = Dialect("postgres", '"', '"', 63, "qmark")

@@ -168,7 +168,8 @@ class SqlHome:
             ]
             conditions += self._range(spec, schema)
             # A driver that holds a statement's whole result in memory (ADBC with bound
-            # values) reads the window in keyset pages of `page_rows`, one statement each.
+            # values) reads the window in keyset pages of `page_rows`, one statement each;
+            # a statement with no bound values (integer keys, inlined) is read whole.
             page = getattr(self.driver, "page_rows", None) if order else None
             offset = position.offset
             while True:
@@ -178,7 +179,8 @@ class SqlHome:
                     up_to=_typed(window.last, schema) if window.last else None,
                     order=order or list(schema), offset=0 if order else position.offset,
                 ).render(self.dialect)  # fmt: skip
-                sql = statement[0] if page is None else self.dialect.limit(statement[0], page)
+                paged = page is not None and bool(statement[1])  # an unbound one streams
+                sql = self.dialect.limit(statement[0], page) if paged and page else statement[0]
                 got = 0
                 for batch in session.stream(sql, statement[1], self.batch_size):
                     if not batch.height:
@@ -187,7 +189,7 @@ class SqlHome:
                     offset += batch.height
                     position = self._after(batch, order, offset)
                     yield batch, position
-                if page is None or got < page:
+                if not paged or got < (page or 0):
                     return
         finally:
             _close(session)

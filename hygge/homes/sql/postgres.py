@@ -9,7 +9,7 @@ from urllib.parse import quote
 import polars as pl
 
 from hygge.errors import MissingDependencyError
-from hygge.homes.sql.dialect import POSTGRES, POSTGRES_FORMAT, Dialect
+from hygge.homes.sql.dialect import POSTGRES_ADBC, POSTGRES_FORMAT, Dialect
 from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, slices
 
 # psycopg's type OIDs, as polars types (others: polars infers from the values).
@@ -133,9 +133,11 @@ class PostgresDriver:
         self.params = dict(params)
         self.label = label
         self.choice = choice if choice != "auto" else _installed()
-        self.dialect: Dialect = POSTGRES if self.choice == "adbc" else POSTGRES_FORMAT
+        self.dialect: Dialect = POSTGRES_ADBC if self.choice == "adbc" else POSTGRES_FORMAT
         # ADBC runs a statement with bound values as one result held whole by libpq (no COPY
-        # stream): the home reads in keyset pages of this many rows to keep memory bounded.
+        # stream): the home reads such a statement in keyset pages of this many rows to keep
+        # memory bounded. Integer keys and bounds are written into the text, so a read by an
+        # integer key is one statement, streamed.
         self.page_rows: int | None = ADBC_PAGE_ROWS if self.choice == "adbc" else None
 
     def connect(self) -> AdbcSession | PsycopgSession:

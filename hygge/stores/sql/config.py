@@ -16,6 +16,7 @@ from hygge.connections import MssqlConnection, PostgresConnection, SqliteConnect
 from hygge.connections.sql import ODBC_DRIVER_18, YesNo
 from hygge.errors import ConfigError
 from hygge.stores.base import StoreCapabilities, StoreConfig
+from hygge.stores.sql.names import entity_table
 from hygge.types import Place, RunType
 
 if TYPE_CHECKING:
@@ -50,6 +51,32 @@ class SqlStoreConfig(StoreConfig):
         atomic_visibility=RUN_TYPES,
         preferred_batch_size=100_000,
     )
+    # the database's naming rules, as its dialect has them (no dialect is imported here)
+    default_schema: ClassVar[str] = ""
+    max_name: ClassVar[int] = 128
+    folds_case: ClassVar[bool] = False  # names compare without regard to case
+
+    def table_key(self, root: Path, entity: str) -> str | None:
+        where = self.database_key(root)
+        if where is None:
+            return None
+        try:
+            name = entity_table(
+                self.table, self.db_schema, entity, "table",
+                default_schema=self.default_schema, max_name=self.max_name,
+            )  # fmt: skip
+        except ConfigError:
+            return None  # the store names the problem when it opens
+        key = f"{self.type} {where} {_quoted(name.schema)}.{_quoted(name.table)}"
+        return key.casefold() if self.folds_case else key
+
+    def database_key(self, root: Path) -> str | None:
+        """The database the table is in, as two stores naming it would spell it alike."""
+        return f"connection {self.connection}" if self.connection else None
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 class ServerStoreConfig(SqlStoreConfig):
@@ -66,6 +93,8 @@ class PostgresStoreConfig(ServerStoreConfig):
 
     type: Literal["postgres"] = "postgres"
     table: str = "{entity}"
+    default_schema: ClassVar[str] = "public"
+    max_name: ClassVar[int] = 63  # hygge quotes every name: case is kept, `Orders` ≠ `orders`
 
     entity_fields: ClassVar[tuple[str, ...]] = ("table",)
 
@@ -105,6 +134,14 @@ class SqliteStoreConfig(SqlStoreConfig):
         None, description="The database file, relative to the workspace (or `connection:`)."
     )
     options: dict[str, object] = Field(default_factory=dict, description="Free-form (original).")
+    default_schema: ClassVar[str] = "main"
+    max_name: ClassVar[int] = 255
+    folds_case: ClassVar[bool] = True
+
+    def database_key(self, root: Path) -> str | None:
+        if self.path is None or self.path.startswith("~"):
+            return None  # a connection's file (the loader passes it as `path`), or refused
+        return os.path.realpath(root / self.path)
 
     entity_fields: ClassVar[tuple[str, ...]] = ("table",)
 
@@ -167,6 +204,13 @@ class MssqlStoreConfig(ServerStoreConfig):
         atomic_visibility=RUN_TYPES,
         preferred_batch_size=ROWGROUP,
     )
+    default_schema: ClassVar[str] = "dbo"
+    folds_case: ClassVar[bool] = True  # the default collations ignore case
+
+    def database_key(self, root: Path) -> str | None:
+        if self.connection is not None:
+            return f"connection {self.connection}"
+        return f"server {self.server} database {self.database}"
 
     @model_validator(mode="after")
     def _one_or_the_other(self) -> MssqlStoreConfig:

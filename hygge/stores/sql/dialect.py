@@ -34,6 +34,7 @@ class SqlDialect(ABC):
     case_insensitive: ClassVar[bool] = False  # names compare without regard to case
     key_type: ClassVar[str] = "TEXT"  # bookkeeping key columns
     json_type: ClassVar[str] = "TEXT"  # bookkeeping JSON documents
+    mark_place: ClassVar[str] = "the table's mark"  # where the mark is, as refusals say
 
     # --- names ---------------------------------------------------------------------------
 
@@ -109,6 +110,20 @@ class SqlDialect(ABC):
         """What `kind_query` returned, as `BASE TABLE`, `VIEW`, …"""
         return str(found)
 
+    # --- the table's mark (whose the table is, on the table itself) ----------------------
+
+    @abstractmethod
+    def mark_query(self, table: TableName) -> tuple[str, list[object]]:
+        """A query of at most one row, one column: where `table` keeps hygge's mark."""
+
+    def read_mark(self, found: object) -> str | None:
+        """The mark in what `mark_query` returned (None: the table carries none)."""
+        return None if found is None else str(found)
+
+    @abstractmethod
+    def mark_table(self, table: TableName, mark: str) -> list[str]:
+        """Statements leaving `mark` on `table` ([] where only `create_table` can)."""
+
     # --- DDL -----------------------------------------------------------------------------
 
     @abstractmethod
@@ -120,7 +135,10 @@ class SqlDialect(ABC):
             raise ValueError(name)
         return self.sql(self.hygge_table(name))
 
-    def create_table(self, table: TableName, columns: dict[str, str]) -> str:
+    def create_table(
+        self, table: TableName, columns: dict[str, str], mark: str | None = None
+    ) -> str:
+        """CREATE TABLE; `mark` is for a dialect that keeps it in the creation SQL."""
         listed = ", ".join(f"{self.quote(n)} {kind}" for n, kind in columns.items())
         return f"CREATE TABLE {self.sql(table)} ({listed})"
 
@@ -139,6 +157,11 @@ class SqlDialect(ABC):
 
     def staging_columns(self) -> dict[str, str]:
         return {SEQUENCE_COLUMN: "INTEGER", ROW_COLUMN: "BIGINT"}
+
+    def index_staging(self, staging: TableName) -> list[str]:
+        """Statements indexing a new staging table's batch column, so each write's delete of
+        its own batch (a retried write) does not scan every batch staged before it."""
+        return []
 
     # --- publish -------------------------------------------------------------------------
 

@@ -9,9 +9,12 @@
 
 Batches load into a heap staging table in `_hygge` by `fast_executemany` over
 `parallel_workers` connections (`odbc_load`), after the step's own transaction (which creates
-or widens the staging table) commits. The publish is one transaction: full_drop drops and
-recreates the table (clustered columnstore by default) and inserts the staged rows,
-incremental inserts, merge runs one `MERGE … WITH (HOLDLOCK)`; the commit record with them.
+or widens the staging table) commits. The publish is one transaction: full_drop swaps the
+staged heap in (`MssqlDialect.swap`: old table dropped, `ALTER SCHEMA … TRANSFER`, `sp_rename`,
+clustered columnstore built by default), incremental inserts, merge runs one
+`MERGE … WITH (HOLDLOCK)`; the table's mark (an extended property) and the commit record with
+them. No `TABLOCK` on the load: `fast_executemany` is no bulk-load API, so the hint would be an
+exclusive table lock serialising the parallel connections (README.md, SQL Server).
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ _BACK: dict[str, pl.DataType] = {
     "DATE": pl.Date(),
     "VARBINARY(MAX)": pl.Binary(),
 }
+_MARK = "N'hygge'"  # the extended property holding hygge's mark on a table it created
 MAX_SIZED = 4000  # NVARCHAR(n) up to here; NVARCHAR(MAX) past it
 _MARGIN = 1.25
 
@@ -158,6 +159,31 @@ class MssqlDialect(SqlDialect):
     def table_kind(self, found: object) -> str:
         return {"U": "BASE TABLE", "V": "VIEW"}.get(str(found).strip(), str(found))
 
+    mark_place: ClassVar[str] = "the table's extended property hygge"
+
+    def mark_query(self, table: TableName) -> tuple[str, list[object]]:
+        return (
+            "SELECT CAST(p.value AS NVARCHAR(200)) FROM sys.extended_properties AS p WHERE "
+            f"p.class = 1 AND p.major_id = OBJECT_ID(?) AND p.minor_id = 0 AND p.name = {_MARK}",
+            [self.sql(table)],
+        )
+
+    def mark_table(self, table: TableName, mark: str) -> list[str]:
+        # name, value, level0 type and name, level1 type and name (positional: sqlglot reads
+        # no `@name =` arguments, and the tests parse every statement sent)
+        arguments = (
+            f"{_MARK}, {literal(mark)}, N'SCHEMA', {literal(table.schema)}, N'TABLE', "
+            f"{literal(table.table)}"
+        )
+        found = (
+            "SELECT 1 FROM sys.extended_properties WHERE class = 1 AND major_id = "
+            f"OBJECT_ID({literal(self.sql(table))}) AND minor_id = 0 AND name = {_MARK}"
+        )
+        return [
+            f"IF EXISTS ({found}) BEGIN EXEC sys.sp_updateextendedproperty {arguments} END "
+            f"ELSE BEGIN EXEC sys.sp_addextendedproperty {arguments} END"
+        ]
+
     def columns_query(self, table: TableName) -> tuple[str, list[object]]:
         size = (
             "CASE WHEN c.max_length = -1 THEN 'MAX' ELSE CAST(c.max_length / 2 AS VARCHAR(10)) END"
@@ -199,7 +225,9 @@ class MssqlDialect(SqlDialect):
         create = literal(f"CREATE SCHEMA {self.quote(schema)}")
         return [f"IF SCHEMA_ID({literal(schema)}) IS NULL BEGIN EXEC sp_executesql {create} END"]
 
-    def create_table(self, table: TableName, columns: dict[str, str]) -> str:
+    def create_table(
+        self, table: TableName, columns: dict[str, str], mark: str | None = None
+    ) -> str:
         listed = ", ".join(f"{self.quote(n)} {kind} NULL" for n, kind in columns.items())
         create = f"CREATE TABLE {self.sql(table)} ({listed})"
         if not self.columnstore or self.is_staging(table):
@@ -215,6 +243,21 @@ class MssqlDialect(SqlDialect):
 
     def staging_columns(self) -> dict[str, str]:
         return {SEQUENCE_COLUMN: "INT", ROW_COLUMN: "BIGINT"}
+
+    def swap(self, target: TableName, staging: TableName) -> list[str] | None:
+        """The staged heap becomes the table (its old one dropped already, in the same
+        transaction): readers wait on the schema lock, then see the new rows, never none."""
+        moved = TableName(target.schema, staging.table)
+        statements = [
+            f"ALTER TABLE {self.sql(staging)} DROP COLUMN {self.quote(SEQUENCE_COLUMN)}, "
+            f"{self.quote(ROW_COLUMN)}",
+            f"ALTER SCHEMA {self.quote(target.schema)} TRANSFER {self.sql(staging)}",
+            f"EXEC sp_rename {literal(self.sql(moved))}, {literal(target.table)}, N'OBJECT'",
+        ]
+        if self.columnstore:
+            index = self.quote(f"cci_{self.index_name(target)}")
+            statements.append(f"CREATE CLUSTERED COLUMNSTORE INDEX {index} ON {self.sql(target)}")
+        return statements
 
     def merge(
         self, target: TableName, staging: TableName, columns: Sequence[str], keys: Sequence[str]

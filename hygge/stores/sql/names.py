@@ -55,6 +55,30 @@ def parse_table(
     return TableName(found_schema, table)
 
 
+_ENTITY = "hyggeEntity0"  # `{entity}` while the table parses: no quote, no dot
+
+
+def _as_name(part: str) -> str:
+    return '"' + part.replace('"', '""') + '"'
+
+
+def entity_table(
+    template: str, schema: str | None, entity: str, where: str, *, default_schema: str,
+    max_name: int,
+) -> TableName:  # fmt: skip
+    """A store's `table` for one entity: `{entity}` (if the loader left it) is the entity's
+    name as one name, whatever it holds (a dot, a quote)."""
+    held = template.replace("{entity}", _ENTITY)
+    parsed = parse_table(held, schema, where, default_schema=default_schema, max_name=max_name)
+    if _ENTITY not in held:
+        return parsed
+    schema_part, table = (part.replace(_ENTITY, entity) for part in (parsed.schema, parsed.table))
+    return parse_table(
+        f"{_as_name(schema_part)}.{_as_name(table)}" if schema_part else _as_name(table), None,
+        where, default_schema=default_schema, max_name=max_name,
+    )  # fmt: skip
+
+
 def check_name(name: str, what: str, text: str, max_name: int) -> None:
     """ConfigError if `name` cannot be an identifier hygge writes (empty, too long, control
     characters); `max_name` counts UTF-8 bytes, as PostgreSQL does (a safe bound for all)."""

@@ -128,6 +128,20 @@ class PostgresDialect(SqlDialect):
         kinds |= {"f": "foreign table", "S": "sequence", "i": "index", "c": "composite type"}
         return kinds.get(str(found), f"relation of kind {found}")
 
+    mark_place: ClassVar[str] = "the table's comment"
+
+    def mark_query(self, table: TableName) -> tuple[str, list[object]]:
+        return (
+            "SELECT pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+            "AND c.relname = %s",
+            [table.schema, table.table],
+        )
+
+    def mark_table(self, table: TableName, mark: str) -> list[str]:
+        # DDL binds no parameters; a mark is `hygge:` and hex digits, quoted all the same.
+        return [f"COMMENT ON TABLE {self.sql(table)} IS '{mark.replace(chr(39), chr(39) * 2)}'"]
+
     def columns_query(self, table: TableName) -> tuple[str, list[object]]:
         return (
             "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
@@ -152,6 +166,10 @@ class PostgresDialect(SqlDialect):
 
     def alter_column(self, table: TableName, column: str, kind: str) -> list[str]:
         return [f"ALTER TABLE {self.sql(table)} ALTER COLUMN {self.quote(column)} TYPE {kind}"]
+
+    def index_staging(self, staging: TableName) -> list[str]:
+        # dropped with the column by the swap's DROP COLUMN
+        return [f"CREATE INDEX ON {self.sql(staging)} ({self.quote('_hygge_seq')})"]
 
     def swap(self, target: TableName, staging: TableName) -> list[str] | None:
         moved = TableName(target.schema, staging.table)

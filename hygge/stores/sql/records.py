@@ -7,6 +7,12 @@
 
 The batches a staging table holds are its rows' `_hygge_seq` values. Every row here changes
 in the same transaction as the data it describes.
+
+An owners row names a table; the table itself carries hygge's mark (`ownership.table_mark` of
+that row): a PostgreSQL `COMMENT ON TABLE`, a SQL Server extended property `hygge`, a comment
+in a SQLite table's creation SQL. The mark moves with its table (rename, schema transfer,
+added columns); a table someone else creates under the name lacks it, so it is never taken
+for hygge's.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Protocol
 import polars as pl
 
 from hygge.stores.base import CommitRecord
-from hygge.stores.ownership import StoreOwner
+from hygge.stores.ownership import StoreOwner, table_mark
 from hygge.stores.sql.dialect import SEQUENCE_COLUMN, SqlDialect
 from hygge.stores.sql.names import TableName
 
@@ -113,6 +119,28 @@ class Records:
         if not found:
             return None
         return StoreOwner.parse(str(found[0][0]), f"{self.d.bookkeeping('owners')} of {target}")
+
+    def mark(self, session: SqlSession, table: TableName) -> str | None:
+        """The mark `table` carries (None: none, or no such table)."""
+        sql, params = self.d.mark_query(table)
+        found = session.rows(sql, params)
+        return self.d.read_mark(found[0][0]) if found else None
+
+    def marked(self, session: SqlSession, target: TableName) -> bool:
+        """True if the table there is the one hygge created (it carries its owner's mark)."""
+        found = self.owner_of(session, target)
+        return found is not None and self.mark(session, target) == table_mark(found)
+
+    def mark_table(self, session: SqlSession, target: TableName) -> None:
+        """Leave the mark of `target`'s recorded owner on the table (in the session's
+        transaction); SQLite's is left by the CREATE TABLE only."""
+        owner = self.owner_of(session, target)
+        if owner is None or self.kind(session, target) != "BASE TABLE":
+            return
+        mark = table_mark(owner)
+        if self.mark(session, target) != mark:
+            for statement in self.d.mark_table(target, mark):
+                session.execute(statement)
 
     def record_owner(self, session: SqlSession, target: TableName, owner: StoreOwner) -> None:
         if self.owner_of(session, target) is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ import polars as pl
 from hygge.stores.sql.dialect import SqlDialect
 from hygge.stores.sql.names import TableName
 
+_MARK = re.compile(r"/\* (hygge:[0-9a-f]{32}) \*/ \(")  # after the name, before the columns
 _HEADER = b"SQLite format 3\x00"
 _AFFINITY: dict[type[pl.DataType], str] = {
     pl.Float32: "REAL",
@@ -123,6 +125,27 @@ class SqliteDialect(SqlDialect):
 
     def table_kind(self, found: object) -> str:
         return "BASE TABLE" if found == "table" else str(found)
+
+    mark_place: ClassVar[str] = "a comment in the table's creation SQL"
+
+    def mark_query(self, table: TableName) -> tuple[str, list[object]]:
+        return "SELECT sql FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)", [
+            table.table
+        ]
+
+    def read_mark(self, found: object) -> str | None:
+        mark = _MARK.search(str(found or ""))
+        return mark.group(1) if mark else None
+
+    def mark_table(self, table: TableName, mark: str) -> list[str]:
+        return []  # SQLite keeps no comment: the mark is in the table's creation SQL
+
+    def create_table(
+        self, table: TableName, columns: dict[str, str], mark: str | None = None
+    ) -> str:
+        listed = ", ".join(f"{self.quote(n)} {kind}" for n, kind in columns.items())
+        note = f" /* {mark} */" if mark else ""  # kept by ALTER TABLE (rename, add column)
+        return f"CREATE TABLE {self.sql(table)}{note} ({listed})"
 
     def columns_query(self, table: TableName) -> tuple[str, list[object]]:
         return "SELECT name, type FROM pragma_table_info(?)", [table.table]

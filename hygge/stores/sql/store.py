@@ -7,8 +7,9 @@ merge upserts on `key_columns`; the completion marker (the CommitRecord, waterma
 commits with them. A repeated publish of a committed run changes nothing.
 
 The first rule: hygge replaces or adds to only tables it created (recorded in
-`_hygge.owners`); a table it did not create is refused unless `if_exists` says `append` (adopt
-it, keep its definition) or `replace` (drop it, create it from the data).
+`_hygge.owners`, and carrying that row's mark: `sql.records`); a table it did not create (or
+one recreated by someone else under an owned name) is refused unless `if_exists` says
+`append` (adopt it, keep its definition) or `replace` (drop it, create it from the data).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import TYPE_CHECKING
 from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
 from hygge.stores.base import CommitRecord, Staging
-from hygge.stores.ownership import StoreOwner
+from hygge.stores.ownership import StoreOwner, table_mark
 from hygge.stores.sql.attempts import attempts
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
-from hygge.stores.sql.names import TableName, parse_table
+from hygge.stores.sql.names import TableName, entity_table
 from hygge.stores.sql.records import Records, SqlDatabase, SqlSession
 from hygge.stores.sql.schema import RESERVED, evolve, fit, incoming_types
 from hygge.types import Place, RunType
@@ -30,12 +31,6 @@ if TYPE_CHECKING:
     import polars as pl
 
     from hygge.stores.sql.config import SqlStoreConfig
-
-_ENTITY = "hyggeEntity0"  # `{entity}` while the table parses: no quote, no dot
-
-
-def _as_name(part: str) -> str:
-    return '"' + part.replace('"', '""') + '"'
 
 
 class SqlStore:
@@ -46,22 +41,10 @@ class SqlStore:
         self.dialect = database.dialect
         self.records = Records(self.dialect)
         self.where = f"{config.type} store of {place.flow}.{place.entity}"
-        # `{entity}` (if the loader left it) is the entity's name as one name, whatever it holds.
-        template = config.table.replace("{entity}", _ENTITY)
-        parsed = parse_table(
-            template, config.db_schema, self.where,
+        self.target = entity_table(
+            config.table, config.db_schema, place.entity, self.where,
             default_schema=self.dialect.default_schema, max_name=self.dialect.max_name,
         )  # fmt: skip
-        schema, table = (
-            part.replace(_ENTITY, place.entity) for part in (parsed.schema, parsed.table)
-        )
-        if _ENTITY in template:
-            parsed = parse_table(
-                f"{_as_name(schema)}.{_as_name(table)}" if schema else _as_name(table), None,
-                self.where, default_schema=self.dialect.default_schema,
-                max_name=self.dialect.max_name,
-            )  # fmt: skip
-        self.target = parsed
         self.owner = StoreOwner.of(place, config.type)
 
     def prepare(self, run_id: str, run_type: RunType) -> Staging:
@@ -94,6 +77,8 @@ class SqlStore:
                 if self.records.kind(session, location) is None:
                     columns = incoming | self.dialect.staging_columns()
                     session.execute(self.dialect.create_table(location, columns))
+                    for statement in self.dialect.index_staging(location):
+                        session.execute(statement)
                 else:
                     evolve(session, self.dialect, location, incoming)
                     session.execute(
@@ -155,6 +140,7 @@ class SqlStore:
                 self._publish_rows(session, staging, location)
                 fault_point("during_publish")  # rolled back: readers never see this
                 self.records.record_owner(session, self.target, self.owner)
+                self.records.mark_table(session, self.target)
                 self.records.record_commit(session, self.target, staging.run_id, record)
                 self.records.drop_staging(session, location)
 
@@ -200,7 +186,7 @@ class SqlStore:
             n: t for n, t in self.records.columns(session, location).items() if n not in RESERVED
         }
         kind = self.records.kind(session, target)
-        adopting = kind is not None and self.records.owner_of(session, target) is None
+        adopting = kind is not None and not self.records.marked(session, target)
         keep_table = kind is not None and (not adopting or self.config.if_exists == "append")
         if not staged:  # no batch was staged: there is no schema to create a table from
             if staging.run_type is RunType.FULL_DROP and kind is not None:
@@ -218,7 +204,8 @@ class SqlStore:
                 for statement in swap:
                     session.execute(statement)
                 return
-            session.execute(d.create_table(target, staged))
+            owner = self.records.owner_of(session, target) or self.owner
+            session.execute(d.create_table(target, staged, table_mark(owner)))
             session.execute(d.insert(target, location, list(staged)))
             return
         evolve(session, d, target, staged)
@@ -241,7 +228,7 @@ class SqlStore:
         where = f"table {self.target} in {self.database.label()}"
         if found is not None:
             if found.same_entity(self.owner) and not found.live_copy_of(self.owner):
-                return None
+                return self._unmarked(session, where, found)
             return (
                 f"{where} belongs to {found.describe()} (hygge's _hygge owners table says so), "
                 f"not to entity {self.owner.flow}.{self.owner.entity} of workspace "
@@ -264,6 +251,23 @@ class SqlStore:
             "replace or mix with its rows, so hygge refuses. Give this entity another `table`, "
             "or set `if_exists: append` on the store (keep the table and its rows, and write "
             "into it) or `if_exists: replace` (drop it and create it from the data)"
+        )
+
+    def _unmarked(self, session: SqlSession, where: str, found: StoreOwner) -> str | None:
+        """None if the table under this entity's name is the one hygge created (or missing,
+        or a table `if_exists` lets hygge adopt); else why hygge will not write it."""
+        kind = self.records.kind(session, self.target)
+        if kind is None or self.records.marked(session, self.target):
+            return None
+        if self.config.if_exists != "fail" and kind == "BASE TABLE":
+            return None  # the user's table, which if_exists lets hygge adopt
+        return (
+            f"{where} is not the table hygge created for {found.describe()}: it lacks "
+            f"hygge's mark ({self.dialect.mark_place}), so it was created or replaced by "
+            "someone else (a table hygge created keeps its mark when renamed; one written by "
+            "a hygge older than the mark has none). hygge will not replace or add to it. "
+            "Rename or drop it, give this entity another `table`, or set `if_exists: append` "
+            "(write into it) or `replace` (drop it, create it from the data) on the store"
         )
 
     def _refuse_problem(self) -> None:

@@ -206,3 +206,24 @@ def test_a_name_longer_than_sql_server_allows_is_refused():
     assert MSSQL.quote("n" * 128) == "[" + "n" * 128 + "]"
     with pytest.raises(ConfigError, match="129 characters long"):
         MSSQL.quote("n" * 129)
+
+
+def test_the_adbc_dialect_writes_only_64_bit_integers_into_the_text():
+    from hygge.homes.sql.dialect import POSTGRES_ADBC
+    from hygge.homes.sql.statements import Bound, Statement
+
+    values: list[object] = [7, -3, True, 2**63, "7); DROP TABLE canary; --", dt.date(2024, 1, 1)]
+    statement = Statement(["SELECT 1 WHERE"])
+    for index, value in enumerate(values):
+        statement.add(" AND " if index else " ", "a > ", Bound(value))
+
+    text, bound = statement.render(POSTGRES_ADBC)
+
+    assert "a > (7)" in text and "a > (-3)" in text
+    assert bound == [True, 2**63, "7); DROP TABLE canary; --", dt.date(2024, 1, 1)]
+    assert text.count("$") == 4 and "canary" not in text
+    assert isinstance(sqlglot.parse_one(text, read="postgres"), exp.Select)
+    assert POSTGRES.placeholder(1) == "$1" and Statement(["x ", Bound(7)]).render(POSTGRES) == (
+        "x $1",
+        [7],
+    )  # every other dialect binds every value

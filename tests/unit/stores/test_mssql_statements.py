@@ -4,6 +4,7 @@ abort) on a database that records what it is sent, with ordinary and hostile nam
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +12,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from hygge.errors import StoreOwnershipError
 from hygge.stores.ownership import StoreOwner
 from hygge.stores.sql.config import MssqlStoreConfig
 from hygge.stores.sql.mssql_dialect import MssqlDialect, nvarchar_size
@@ -20,7 +22,17 @@ from hygge.types import Place, RunType
 from tests.support.data import orders
 from tests.support.recording_sql import RecordingDatabase
 
-PARSED = (exp.Select, exp.Insert, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter)
+_TRANSFER = re.compile(r"ALTER SCHEMA (\[(?:[^\]]|\]\])+\]) TRANSFER (\[.+\]\.\[.+\])")
+PARSED = (
+    exp.Execute,
+    exp.Select,
+    exp.Insert,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+)
 NAMES = [
     pytest.param("orders", id="plain"),
     pytest.param("o]; DROP TABLE canary; --", id="bracket"),
@@ -38,6 +50,11 @@ def store_on(database: RecordingDatabase, tmp_path: Path, entity: str, **fields)
 def assert_t_sql(sent: list[tuple[str, list[object]]]) -> None:
     assert sent
     for text, values in sent:
+        transfer = _TRANSFER.fullmatch(text)
+        if transfer:  # sqlglot reads no ALTER SCHEMA: its two names must parse as names
+            for name in transfer.groups():
+                sqlglot.parse_one(name, into=exp.Table, read="tsql")
+            continue
         trees = sqlglot.parse(text, read="tsql", error_level=sqlglot.ErrorLevel.RAISE)
         for tree in trees:
             assert tree is not None
@@ -68,7 +85,7 @@ def test_every_statement_of_a_run_parses_as_t_sql(tmp_path, name, run_type, exis
     store = store_on(database, tmp_path, name)
     if existing:  # owned by this entity, with a narrower column the data widens
         database.tables[store.target] = {"id": "INT", name: "NVARCHAR(8)"}
-        database.owner = StoreOwner.of(store.place, "mssql")
+        database.own(store.target, StoreOwner.of(store.place, "mssql"))
 
     a_run(store, database, run_type, name)
 
@@ -76,26 +93,76 @@ def test_every_statement_of_a_run_parses_as_t_sql(tmp_path, name, run_type, exis
     assert database.loaded  # the batches went to the bulk loader
 
 
-def test_full_drop_creates_a_clustered_columnstore_table_and_merge_is_one_merge(tmp_path):
+@pytest.mark.parametrize("owned", [False, True], ids=["new-table", "owned-table"])
+def test_full_drop_swaps_the_staged_heap_in_one_transaction_and_marks_it(tmp_path, owned):
     database = RecordingDatabase(MssqlDialect())
-    a_run(store_on(database, tmp_path, "orders"), database, RunType.FULL_DROP, "customer")
+    store = store_on(database, tmp_path, "orders")
+    database.target = store.target
+    if owned:
+        database.tables[store.target] = {"id": "BIGINT"}
+        database.own(store.target, StoreOwner.of(store.place, "mssql"))
+    a_run(store, database, RunType.FULL_DROP, "customer")
+
+    texts = [text for text, _ in database.sent]
+    drop = texts.index("DROP TABLE IF EXISTS [dbo].[orders]")
+    publish = database.transaction_of(drop)
+    steps = [
+        "DROP TABLE IF EXISTS [dbo].[orders]",
+        "ALTER TABLE [_hygge].[stage_",
+        "ALTER SCHEMA [dbo] TRANSFER [_hygge].[stage_",
+        "EXEC sp_rename N'[dbo].[stage_",
+        "CREATE CLUSTERED COLUMNSTORE INDEX",
+        "IF EXISTS (SELECT 1 FROM sys.extended_properties",
+        "DELETE FROM [_hygge].[commits]",
+    ]
+    found = [next(i for i, t in enumerate(publish) if t.startswith(step)) for step in steps]
+    assert found == sorted(found)  # in this order, all in the publish's one transaction
+    assert "DROP COLUMN [_hygge_seq], [_hygge_row]" in publish[found[1]]
+    assert "N'orders', N'OBJECT'" in publish[found[3]]
+    assert "sys.sp_addextendedproperty N'hygge', N'hygge:" in publish[found[5]]
+    assert not any(t.startswith(("CREATE TABLE [dbo]", "INSERT INTO [dbo]")) for t in texts)
+
+
+def test_incremental_into_a_new_table_creates_it_clustered_columnstore_and_merge_is_one_merge(
+    tmp_path,
+):
+    database = RecordingDatabase(MssqlDialect())
+    a_run(store_on(database, tmp_path, "orders"), database, RunType.INCREMENTAL, "customer")
     creates = [text for text, _ in database.sent if text.startswith("CREATE TABLE [dbo]")]
     assert creates and "CREATE CLUSTERED COLUMNSTORE INDEX" in creates[0]
     assert "[updated_at] DATETIME2(6) NULL" in creates[0]
     database = RecordingDatabase(MssqlDialect())
     store = store_on(database, tmp_path, "orders")
     database.tables[store.target] = {"id": "BIGINT"}
-    database.owner = StoreOwner.of(store.place, "mssql")
+    database.own(store.target, StoreOwner.of(store.place, "mssql"))
     a_run(store, database, RunType.MERGE, "customer")
     merges = [text for text, _ in database.sent if text.startswith("MERGE")]
     assert len(merges) == 1 and "WITH (HOLDLOCK)" in merges[0]
     assert "WHEN NOT MATCHED BY TARGET THEN INSERT" in merges[0]
 
 
-def test_columnstore_false_creates_a_heap(tmp_path):
+@pytest.mark.parametrize("run_type", [RunType.FULL_DROP, RunType.INCREMENTAL], ids=str)
+def test_columnstore_false_creates_a_heap(tmp_path, run_type):
     database = RecordingDatabase(MssqlDialect(columnstore=False))
-    a_run(store_on(database, tmp_path, "orders"), database, RunType.FULL_DROP, "customer")
+    a_run(store_on(database, tmp_path, "orders"), database, run_type, "customer")
     assert not any("COLUMNSTORE" in text for text, _ in database.sent)
+
+
+def test_an_owned_name_holding_a_table_without_the_mark_is_refused_naming_it(tmp_path):
+    database = RecordingDatabase(MssqlDialect())
+    store = store_on(database, tmp_path, "orders")
+    database.tables[store.target] = {"id": "BIGINT"}  # dropped and recreated by someone
+    database.own(store.target, StoreOwner.of(store.place, "mssql"), mark=False)
+
+    problem = store.ownership_problem()
+
+    assert problem is not None and "lacks hygge's mark" in problem
+    assert "extended property hygge" in problem and "dbo.orders" in problem
+    with pytest.raises(StoreOwnershipError, match="lacks hygge's mark"):
+        store.prepare("run-1", RunType.FULL_DROP)
+    assert not any(t.startswith("DROP TABLE IF EXISTS [dbo]") for t, _ in database.sent)
+    replacing = store_on(database, tmp_path, "orders", if_exists="replace")
+    assert replacing.ownership_problem() is None  # the user said: drop it, create it anew
 
 
 @pytest.mark.parametrize(

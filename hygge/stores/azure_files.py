@@ -20,37 +20,18 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from hygge.connections import AzureBlobConnection, SecretReference
+from hygge.connections import AzureBlobConnection
+from hygge.stores.azure_credentials import CREDENTIAL_FIELDS, InlineCredential
 from hygge.stores.files import ParquetStoreConfig
 from hygge.types import Place, invalid_setting
 
-AzureCredential = Literal[
-    "default", "managed_identity", "service_principal", "storage_key", "sas", "connection_string"
-]
 ONELAKE_URL = "https://onelake.blob.fabric.microsoft.com"
-# The fields each credential needs; secrets among them must be `${VAR}` references.
-_NEEDS: dict[str, tuple[str, ...]] = {
-    "default": (),
-    "managed_identity": (),
-    "service_principal": ("tenant_id", "client_id", "client_secret"),
-    "storage_key": ("storage_account_key",),
-    "sas": ("sas",),
-    "connection_string": ("connection_string",),
-}
-_ACCOUNT_FIELDS = (
-    "account_url",
-    "tenant_id",
-    "client_id",
-    "client_secret",
-    "storage_account_key",
-    "sas",
-    "connection_string",
-)
+_ACCOUNT_FIELDS = ("account_url", *CREDENTIAL_FIELDS)
 # An item folder: `<name>.<ItemType>` (`sales.Lakehouse`) or the item's GUID.
 _ITEM = re.compile(r"^([^/]+\.[A-Za-z]+|[0-9a-fA-F-]{36})$")
 
 
-class AzureStoreConfig(ParquetStoreConfig):
+class AzureStoreConfig(ParquetStoreConfig, InlineCredential):
     """The fields the three Azure store types share (not a YAML type of its own)."""
 
     type: Literal["adls"] = "adls"  # type: ignore[assignment]
@@ -70,19 +51,6 @@ class AzureStoreConfig(ParquetStoreConfig):
         min_length=1,
         description="Prefix inside the container; the entity is a sub-folder (or `{entity}`).",
     )
-    credential: AzureCredential = Field(
-        "default",
-        description="default: DefaultAzureCredential (managed identity in Azure, az login "
-        "here); managed_identity (client_id for a user-assigned one); service_principal "
-        "(tenant_id, client_id, client_secret); storage_key (storage_account_key); sas; "
-        "connection_string. Not with `connection:` (the connection has its own).",
-    )
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretReference | None = None
-    storage_account_key: SecretReference | None = None
-    sas: SecretReference | None = None
-    connection_string: SecretReference | None = None
     incremental: bool | None = Field(
         None,
         description="The original's override of run_type: true = incremental, false = "
@@ -105,14 +73,7 @@ class AzureStoreConfig(ParquetStoreConfig):
                     hint=f"remove {', '.join(given)}, or remove `connection:`",
                 )
             return self
-        for field in _NEEDS[self.credential]:
-            if getattr(self, field) is None:
-                value = "<id>" if field in ("tenant_id", "client_id") else "${VAR}"
-                raise invalid_setting(
-                    f"credential '{self.credential}' needs `{field}: {value}`",
-                    at="credential",
-                    hint="secrets are written as ${VAR}, the environment variable holding them",
-                )
+        self.check_inline_credential()
         if self.filesystem is None:
             raise invalid_setting(
                 f"a {self.type} store needs `filesystem` (the container) or `connection:`",
@@ -127,18 +88,7 @@ class AzureStoreConfig(ParquetStoreConfig):
 
     def account(self) -> AzureBlobConnection:
         """The inline account fields as an azure_blob connection (secrets still `${VAR}`)."""
-        credential = self.credential
-        return AzureBlobConnection(
-            account_url=self.account_url,
-            container=self.filesystem,
-            credential=credential,
-            tenant_id=self.tenant_id,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            storage_account_key=self.storage_account_key,
-            sas=self.sas,
-            connection_string=self.connection_string,
-        )
+        return self.inline_account(self.account_url, self.filesystem)
 
     def open(self, place: Place, *, env: Mapping[str, str] | None = None) -> Any:
         """The file store on the container, secrets read from `env` (default: os.environ)."""

@@ -21,28 +21,18 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
-from hygge.connections import AzureBlobConnection, SecretReference
+from hygge.connections import AzureBlobConnection
+from hygge.stores.azure_credentials import InlineCredential
 from hygge.stores.base import StoreCapabilities, StoreConfig
 from hygge.types import Place, RunType, invalid_setting
 
-AzureCredential = Literal[
-    "default", "managed_identity", "service_principal", "storage_key", "sas", "connection_string"
-]
 # What each row marker means to Fabric (the spec's `__rowMarker__` values).
 ROW_MARKERS = {0: "insert", 1: "update", 2: "delete", 4: "upsert"}
 MAX_DELETION_WAIT = 900
-_NEEDS: dict[str, tuple[str, ...]] = {
-    "default": (),
-    "managed_identity": (),
-    "service_principal": ("tenant_id", "client_id", "client_secret"),
-    "storage_key": ("storage_account_key",),
-    "sas": ("sas",),
-    "connection_string": ("connection_string",),
-}
 _ACCOUNT_FIELDS = ("account_url", "filesystem", "mirror_name")
 
 
-class OpenMirroringStoreConfig(StoreConfig):
+class OpenMirroringStoreConfig(StoreConfig, InlineCredential):
     """A table folder per entity in a Fabric Open Mirroring landing zone."""
 
     type: Literal["open_mirroring"] = "open_mirroring"
@@ -114,17 +104,6 @@ class OpenMirroringStoreConfig(StoreConfig):
         description="The original's override of run_type: true = incremental, false = "
         "full_drop (set on the entity when the workspace loads).",
     )
-    credential: AzureCredential = Field(
-        "default",
-        description="default, managed_identity, service_principal (tenant_id, client_id, "
-        "client_secret), storage_key (storage_account_key), sas, connection_string.",
-    )
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretReference | None = None
-    storage_account_key: SecretReference | None = None
-    sas: SecretReference | None = None
-    connection_string: SecretReference | None = None
 
     capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
         run_types=frozenset({RunType.FULL_DROP, RunType.INCREMENTAL, RunType.MERGE}),
@@ -204,13 +183,7 @@ class OpenMirroringStoreConfig(StoreConfig):
                     at="account_url" if self.account_url else "credential",
                 )
             return self
-        for field in _NEEDS[self.credential]:
-            if getattr(self, field) is None:
-                raise invalid_setting(
-                    f"credential '{self.credential}' needs `{field}`",
-                    at="credential",
-                    hint="secrets are written as ${VAR}, the environment variable holding them",
-                )
+        self.check_inline_credential()
         if self.account_url is None and self.credential != "connection_string":
             raise invalid_setting(
                 "an open_mirroring store needs `account_url` (or `connection:`, or `path:`)",
@@ -237,17 +210,7 @@ class OpenMirroringStoreConfig(StoreConfig):
 
     def account(self) -> AzureBlobConnection:
         """The inline account as an azure_blob connection (secrets still `${VAR}`)."""
-        return AzureBlobConnection(
-            account_url=self.account_url,
-            container=self.filesystem,
-            credential=self.credential,
-            tenant_id=self.tenant_id,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            storage_account_key=self.storage_account_key,
-            sas=self.sas,
-            connection_string=self.connection_string,
-        )
+        return self.inline_account(self.account_url, self.filesystem)
 
     def open(self, place: Place) -> Any:
         """The store for one entity on its landing zone (secrets read now)."""

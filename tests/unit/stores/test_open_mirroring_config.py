@@ -99,7 +99,7 @@ def test_a_local_landing_zone_needs_only_a_path(tmp_path):
             ["journal_table_name '_journal' starts with '_'"],
         ),
         (("  mirror_name: shop.MountedRelationalDatabase\n", ""), ["needs `mirror_name`"]),
-        (("  client_secret: ${SP_SECRET}\n", ""), ["needs `client_secret`"]),
+        (("  client_secret: ${SP_SECRET}\n", ""), ["needs `client_secret: ${VAR}`"]),
         (("  key_columns: id\n", ""), ["row_marker 4 (upsert) needs key_columns"]),
     ],
 )

@@ -20,7 +20,14 @@ from hygge.faults import CRASH_EXIT_CODE, FAULT_POINTS, reset_faults
 from hygge.types import RunStatus
 from tests.contract.test_delta_store_contract import read_delta
 from tests.support.data import content_hash, orders
-from tests.support.workspace import crash, land, run, state_of, write_workspace
+from tests.support.workspace import (
+    assert_state_is_settled,
+    crash,
+    land,
+    run,
+    state_of,
+    write_workspace,
+)
 
 pytest.importorskip("deltalake", reason="the delta extra (pip install 'hygge-el[delta]')")
 
@@ -69,15 +76,6 @@ def assert_table_matches(root: Path, source: pl.DataFrame, commits: int) -> None
     runs = hygge_commits(root / "lake" / "orders")
     assert len(runs) == commits and len(set(runs)) == commits, f"one commit per run: {runs}"
     assert not list((root / "lake" / "orders" / "_hygge_staging").glob("*/*.parquet"))
-
-
-def assert_state_is_settled(root: Path, source: pl.DataFrame) -> None:
-    state = state_of(load_workspace(root))
-    assert state.load_checkpoint("shop", "orders") is None
-    assert state.list_locks() == {}
-    watermark = state.get_watermark("shop", "orders")
-    assert watermark is not None
-    assert watermark.value == source["updated_at"].max().isoformat()  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("run_type", RUN_TYPES)

@@ -20,7 +20,14 @@ from hygge.stores.duckdb_names import TableName
 from hygge.types import RunStatus
 from tests.support.data import content_hash, orders
 from tests.support.duckdb_lake import read_table
-from tests.support.workspace import crash, land, run, state_of, write_workspace
+from tests.support.workspace import (
+    assert_state_is_settled,
+    crash,
+    land,
+    run,
+    state_of,
+    write_workspace,
+)
 
 pytest.importorskip("duckdb", reason="the duckdb extra (pip install 'hygge-el[duckdb]')")
 
@@ -49,15 +56,6 @@ def assert_table_matches(root: Path, source: pl.DataFrame) -> None:
     assert table is not None
     assert table.height == source.height
     assert content_hash(table) == content_hash(source)
-
-
-def assert_state_is_settled(root: Path, source: pl.DataFrame) -> None:
-    state = state_of(load_workspace(root))
-    assert state.load_checkpoint("shop", "orders") is None
-    assert state.list_locks() == {}
-    watermark = state.get_watermark("shop", "orders")
-    assert watermark is not None
-    assert watermark.value == source["updated_at"].max().isoformat()  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("run_type", RUN_TYPES)

@@ -22,7 +22,14 @@ from hygge.types import RunStatus
 from tests.support.azurite import KEY
 from tests.support.data import content_hash, orders
 from tests.support.open_mirroring_checker import assert_valid, replay
-from tests.support.workspace import crash, land, run, state_of, write_workspace
+from tests.support.workspace import (
+    assert_state_is_settled,
+    crash,
+    land,
+    run,
+    state_of,
+    write_workspace,
+)
 
 FLOW = """\
 home: {type: parquet, path: landing, batch_size: 4}
@@ -54,15 +61,6 @@ def assert_mirror_matches(storage: ObjectStorage, landing: str, source: pl.DataF
     table = table.select(source.columns)
     assert table.height == source.height
     assert content_hash(table) == content_hash(source)
-
-
-def assert_state_is_settled(root: Path, source: pl.DataFrame) -> None:
-    state = state_of(load_workspace(root))
-    assert state.load_checkpoint("shop", "orders") is None
-    assert state.list_locks() == {}
-    watermark = state.get_watermark("shop", "orders")
-    assert watermark is not None
-    assert watermark.value == source["updated_at"].max().isoformat()  # type: ignore[union-attr]
 
 
 def _local(root: Path) -> tuple[ObjectStorage, str]:

@@ -19,7 +19,14 @@ from hygge.faults import CRASH_EXIT_CODE, FAULT_POINTS, reset_faults
 from hygge.types import RunStatus
 from tests.support.data import content_hash, orders
 from tests.support.sql_stores import PASSWORD_VARIABLE, read_postgres, read_sqlite
-from tests.support.workspace import crash, land, run, state_of, write_workspace
+from tests.support.workspace import (
+    assert_state_is_settled,
+    crash,
+    land,
+    run,
+    state_of,
+    write_workspace,
+)
 
 FLOW = """\
 home: {type: parquet, path: landing, batch_size: 4}
@@ -66,15 +73,6 @@ def assert_table_matches(target, source: pl.DataFrame) -> None:
     assert table is not None
     assert table.height == source.height
     assert content_hash(table) == content_hash(source)
-
-
-def assert_state_is_settled(root: Path, source: pl.DataFrame) -> None:
-    state = state_of(load_workspace(root))
-    assert state.load_checkpoint("shop", "orders") is None
-    assert state.list_locks() == {}
-    watermark = state.get_watermark("shop", "orders")
-    assert watermark is not None
-    assert watermark.value == source["updated_at"].max().isoformat()  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("run_type", RUN_TYPES)

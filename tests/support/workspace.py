@@ -127,3 +127,14 @@ def crash(root: Path, point: str) -> int:
         check=False,
     )
     return done.returncode
+
+
+def assert_state_is_settled(root: Path, source: pl.DataFrame) -> None:
+    """After the rerun of a fault matrix over `shop.orders`: no run left open, no lock, and the
+    watermark at the source's newest `updated_at`."""
+    state = state_of(load_workspace(root))
+    assert state.load_checkpoint("shop", "orders") is None
+    assert state.list_locks() == {}
+    watermark = state.get_watermark("shop", "orders")
+    assert watermark is not None
+    assert watermark.value == source["updated_at"].max().isoformat()  # type: ignore[union-attr]

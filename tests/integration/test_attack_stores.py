@@ -1,0 +1,113 @@
+"""Hostile-new-user findings on the Delta Lake and Open Mirroring stores, through the CLI.
+
+A test marked xfail(strict) reproduces a defect left open, its reason the exact symptom; the
+others guard a fix made here or a check that held up.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.support.cli import hygge
+from tests.support.workspace import land, write_workspace
+
+pytest.importorskip("deltalake")
+
+OM_FLOW = """\
+home: {type: parquet, path: landing}
+store: {type: open_mirroring, path: zone, key_columns: id, folder_deletion_wait_seconds: 0}
+entities: [orders]
+"""
+DELTA_FLOW = """\
+home: {type: parquet, path: landing}
+store: {type: delta, path: lake/delta}
+entities: [orders]
+"""
+ORDERS = pl.DataFrame({"id": [1, 2, 3], "v": ["a", "b", "c"]})
+
+
+def _user_folder(parent: Path) -> Path:
+    """A folder of the user's own files, outside the workspace."""
+    folder = parent / "mine" / "thesis"
+    folder.mkdir(parents=True)
+    (folder / "chapter1.txt").write_text("precious")
+    return folder
+
+
+def _ok(root: Path, *args: str) -> str:
+    done = hygge(root, *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_om_full_drop_keeps_files_put_in_the_table_folder_by_hand(tmp_path: Path) -> None:
+    # Found: a full_drop deleted every file of an owned table folder, the user's `notes.txt`
+    # and `sub/keep.csv` too, then failed with "OSError: [Errno 39] Directory not empty" (the
+    # emptied `sub/` stayed), leaving the folder without hygge's marker.
+    root = write_workspace(tmp_path / "ws", {"m": OM_FLOW})
+    land(root, "orders", "p1", ORDERS)
+    _ok(root, "go")
+    table = root / "zone" / "orders"
+    (table / "notes.txt").write_text("mine")
+    (table / "sub").mkdir()
+    (table / "sub" / "keep.csv").write_text("x")
+
+    done = hygge(root, "go")
+
+    assert done.returncode != 0
+    assert "StoreOwnershipError" in done.stdout
+    assert "hygge did not write (notes.txt, sub/, sub/keep.csv)" in done.stdout
+    assert (table / "notes.txt").read_text() == "mine"
+    assert (table / "sub" / "keep.csv").read_text() == "x"
+    assert (table / "_hygge_store.json").is_file()  # still hygge's: nothing was deleted
+    assert (table / "00000000000000000001.parquet").is_file()
+
+    (table / "notes.txt").unlink()
+    (table / "sub" / "keep.csv").unlink()
+    (table / "sub").rmdir()
+    _ok(root, "go")  # the interrupted run finishes once the folder is hygge's alone
+    assert pl.read_parquet(table / "00000000000000000001.parquet").height == 3
+
+
+@pytest.mark.parametrize("store", ["delta", "open_mirroring"])
+def test_a_table_folder_linked_to_the_users_folder_is_refused(tmp_path: Path, store: str) -> None:
+    root = write_workspace(tmp_path / "ws", {"f": DELTA_FLOW if store == "delta" else OM_FLOW})
+    land(root, "orders", "p1", ORDERS)
+    mine = _user_folder(tmp_path)
+    parent = root / ("lake/delta" if store == "delta" else "zone")
+    parent.mkdir(parents=True)
+    (parent / "orders").symlink_to(mine)
+
+    done = hygge(root, "go")
+
+    assert done.returncode != 0
+    assert "StoreOwnershipError" in done.stdout
+    assert sorted(p.name for p in mine.iterdir()) == ["chapter1.txt"]
+    assert (mine / "chapter1.txt").read_text() == "precious"
+
+
+def test_delta_vacuum_leaves_files_put_in_the_table_folder_by_hand(tmp_path: Path) -> None:
+    flow = DELTA_FLOW.replace(
+        "path: lake/delta}", "path: lake/delta, vacuum_every: 1, vacuum_retention_hours: 1}"
+    )
+    root = write_workspace(tmp_path / "ws", {"d": flow})
+    land(root, "orders", "p1", ORDERS)
+    _ok(root, "go")
+    table = root / "lake" / "delta" / "orders"
+    (table / "notes.txt").write_text("mine")
+    (table / "mydir").mkdir()
+    (table / "mydir" / "a.parquet").write_bytes(b"not delta's")
+    month_ago = time.time() - 30 * 86400
+    for path in (table / "notes.txt", table / "mydir" / "a.parquet"):
+        os.utime(path, (month_ago, month_ago))
+
+    _ok(root, "go")  # a full_drop, then a vacuum
+    _ok(root, "go")
+
+    assert (table / "notes.txt").read_text() == "mine"
+    assert (table / "mydir" / "a.parquet").read_bytes() == b"not delta's"

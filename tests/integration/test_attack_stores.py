@@ -111,3 +111,39 @@ def test_delta_vacuum_leaves_files_put_in_the_table_folder_by_hand(tmp_path: Pat
 
     assert (table / "notes.txt").read_text() == "mine"
     assert (table / "mydir" / "a.parquet").read_bytes() == b"not delta's"
+
+
+def test_a_parquet_store_and_a_landing_zone_on_one_folder_are_refused_at_load(
+    tmp_path: Path,
+) -> None:
+    # Found: `store: {type: parquet, path: lake}` and `{type: open_mirroring, path: lake}` for
+    # entity `orders` both wrote lake/orders: both runs succeeded, the folder held the parquet
+    # store's 00000000000000000000.parquet (no __rowMarker__) beside the mirrored table's
+    # files, and one _hygge_store.json naming a.orders carried b.orders' commits.
+    a = "home: {type: parquet, path: landing}\nstore: {type: parquet, path: lake}\n"
+    b = OM_FLOW.replace("path: zone", "path: lake")
+    root = write_workspace(tmp_path / "ws", {"a": a + "entities: [orders]\n", "b": b})
+    land(root, "orders", "p1", ORDERS)
+
+    done = hygge(root, "go")
+
+    assert done.returncode != 0
+    assert "which is also the store folder of entity 'a.orders'" in done.stdout + done.stderr
+    assert not (root / "lake").exists()
+
+
+def test_a_landing_zone_inside_another_entitys_table_folder_is_refused_at_load(
+    tmp_path: Path,
+) -> None:
+    # Found: flow b's landing zone `zone/orders` sat inside flow a's table folder zone/orders;
+    # both ran and a's mirrored table held b's table as a sub-folder (a's full_drop, which
+    # deleted everything under its folder before the fix above, would have taken b's too).
+    b = OM_FLOW.replace("path: zone", "path: zone/orders")
+    root = write_workspace(tmp_path / "ws", {"a": OM_FLOW, "b": b})
+    land(root, "orders", "p1", ORDERS)
+
+    done = hygge(root, "go")
+
+    assert done.returncode != 0
+    assert "inside 'zone', the store folder of entity 'a.orders'" in done.stdout + done.stderr
+    assert not (root / "zone").exists()

@@ -229,6 +229,13 @@ class OpenMirroringStoreConfig(StoreConfig):
         where = self.connection or f"{self.account_url} {self.filesystem}"
         return f"open_mirroring {where} {self.mirror_name}/{folder}"
 
+    def local_table_folder(self, root: Path, entity: str) -> Path | None:
+        """The table folder in a local landing zone (`path:`); None in Azure or under `~`."""
+        if self.path is None or self.path.startswith("~"):
+            return None
+        folder = f"{self.schema_name}.schema/{entity}" if self.schema_name else entity
+        return Path(os.path.realpath(root / self.path)) / folder
+
     def marker_for_incremental(self) -> int:
         """The `__rowMarker__` an incremental run writes."""
         if self.row_marker is not None:

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from tests.support.cli import hygge
-from tests.support.workspace import land, write_workspace
+from tests.support.workspace import land, run, write_workspace
 
 pytest.importorskip("deltalake")
 
@@ -147,3 +147,22 @@ def test_a_landing_zone_inside_another_entitys_table_folder_is_refused_at_load(
     assert done.returncode != 0
     assert "inside 'zone', the store folder of entity 'a.orders'" in done.stdout + done.stderr
     assert not (root / "zone").exists()
+
+
+def test_om_full_drop_waits_for_fabric_only_when_there_was_a_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found: the first full_drop of a new table folder slept folder_deletion_wait_seconds
+    # (default 60: "3 rows in 60.1 s") though no folder had been dropped.
+    from hygge.stores.open_mirroring import publish
+
+    slept: list[float] = []
+    monkeypatch.setattr(publish.time, "sleep", slept.append)
+    flow = OM_FLOW.replace("folder_deletion_wait_seconds: 0", "folder_deletion_wait_seconds: 30")
+    root = write_workspace(tmp_path / "ws", {"m": flow})
+    land(root, "orders", "p1", ORDERS)
+
+    assert run(root).ok
+    assert slept == []  # a new table: nothing for Fabric to see dropped
+    assert run(root).ok
+    assert slept == [30]  # the second full_drop replaced a table

@@ -51,7 +51,7 @@ class Publisher:
     def publish(self, staging: Staging, record: CommitRecord) -> None:
         plan = self._plan(staging)
         if staging.run_type is RunType.FULL_DROP and plan["phase"] == "planned":
-            self._clear_table()
+            self._clear_table(wait=plan.get("had_table", True))
             plan["phase"] = "cleared"
             self.storage.put(join_key(staging.location, PLAN), spec.dumps(plan))
         self._table_files(staging)
@@ -142,6 +142,7 @@ class Publisher:
             "names": [list(pair) for pair in zip(staging.artefacts, names, strict=True)],
             "last_sequence": last,
             "prior_runs": [] if prior is None else prior.recent_runs,
+            "had_table": bool(self._names()),  # a full_drop of nothing need not wait
         }
         self.storage.put(join_key(staging.location, PLAN), spec.dumps(plan))
         return plan
@@ -168,8 +169,9 @@ class Publisher:
         newest = max(stamps, default=None)
         return moment if newest is None or moment > newest else newest + timedelta(microseconds=1)
 
-    def _clear_table(self) -> None:
-        """Delete the (owned) table folder, its marker last; then wait for Fabric. Anything in
+    def _clear_table(self, *, wait: bool) -> None:
+        """Delete the (owned) table folder, its marker last; then wait for Fabric (`wait`:
+        the folder held a table when the run was planned). Anything in
         it that hygge does not write (a file or folder put there by hand) stops it first."""
         table, marker = self.store.table, join_key(self.store.table, MARKER)
         foreign = self._foreign_entries()
@@ -190,9 +192,9 @@ class Publisher:
         local = self.storage.local_path(table)
         if local is not None and local.is_dir():
             local.rmdir()  # empty now: Fabric sees the folder (the table) gone
-        wait = self.store.config.folder_deletion_wait_seconds
-        if wait:
-            time.sleep(wait)
+        seconds = self.store.config.folder_deletion_wait_seconds
+        if seconds and wait:
+            time.sleep(seconds)
 
     def _foreign_entries(self) -> list[str]:
         """Names in the table folder that hygge never writes there (sub-folders included)."""

@@ -166,3 +166,45 @@ def test_om_full_drop_waits_for_fabric_only_when_there_was_a_table(
     assert slept == []  # a new table: nothing for Fabric to see dropped
     assert run(root).ok
     assert slept == [30]  # the second full_drop replaced a table
+
+
+def _flow(store: str, entities: str) -> str:
+    block = (
+        "{type: delta, path: lake}"
+        if store == "delta"
+        else "{type: open_mirroring, path: zone, folder_deletion_wait_seconds: 0}"
+    )
+    return f"home: {{type: parquet, path: landing}}\nstore: {block}\nentities: [{entities}]\n"
+
+
+@pytest.mark.parametrize("store", ["delta", "open_mirroring"])
+def test_an_all_null_column_fails_naming_it_and_a_500_column_table_lands(
+    tmp_path: Path, store: str
+) -> None:
+    root = write_workspace(tmp_path / "ws", {"d": _flow(store, "nulls, wide")})
+    land(root, "nulls", "p", pl.DataFrame({"id": [1, 2], "z": [None, None]}))
+    wide = pl.DataFrame({f"c{i}": [i, i + 1] for i in range(500)})
+    land(root, "wide", "p", wide)
+
+    done = hygge(root, "go")
+
+    assert done.returncode != 0
+    assert "fail    d.nulls" in done.stdout and "column z" in done.stdout
+    assert "success d.wide" in done.stdout
+    if store == "delta":
+        found = pl.read_delta(str(root / "lake" / "wide"))
+    else:
+        found = pl.read_parquet(root / "zone" / "wide" / "00000000000000000001.parquet")
+        found = found.drop("__rowMarker__")
+    assert found.equals(wide)
+
+
+def test_a_delta_full_drop_of_an_emptied_source_empties_the_table(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws", {"d": _flow("delta", "orders")})
+    land(root, "orders", "p1", ORDERS)
+    _ok(root, "go")
+    land(root, "orders", "p1", ORDERS.clear())
+
+    assert "the entity is now empty" in _ok(root, "go")
+    table = pl.read_delta(str(root / "lake" / "orders"))
+    assert table.height == 0 and table.columns == ["id", "v"]

@@ -208,3 +208,29 @@ def test_a_delta_full_drop_of_an_emptied_source_empties_the_table(tmp_path: Path
     assert "the entity is now empty" in _ok(root, "go")
     table = pl.read_delta(str(root / "lake" / "orders"))
     assert table.height == 0 and table.columns == ["id", "v"]
+
+
+@pytest.mark.parametrize("run_type", ["full_drop", "incremental"])
+@pytest.mark.parametrize("what", ["user_files", "foreign_delta", "om_user_files"])
+def test_a_table_folder_hygge_did_not_write_is_refused_and_kept(
+    tmp_path: Path, what: str, run_type: str
+) -> None:
+    store = "open_mirroring" if what.startswith("om") else "delta"
+    flow = _flow(store, "orders") + f"run_type: {run_type}\nwatermark: {{column: id}}\n"
+    root = write_workspace(tmp_path / "ws", {"d": flow})
+    land(root, "orders", "p1", ORDERS)
+    table = root / ("zone" if store == "open_mirroring" else "lake") / "orders"
+    if what == "foreign_delta":
+        pl.DataFrame({"other": [1, 2]}).write_delta(str(table))
+    else:
+        table.mkdir(parents=True)
+        (table / "00000000000000000001.parquet").write_bytes(b"mine")
+        (table / "notes.txt").write_text("mine")
+    before = {p: p.read_bytes() for p in table.rglob("*") if p.is_file()}
+
+    done = hygge(root, "go")
+    reset = hygge(root, "reset", "-f", "d", "-y")
+
+    assert done.returncode != 0 and "StoreOwnershipError" in done.stdout
+    assert reset.returncode in (0, 1), reset.stdout + reset.stderr
+    assert {p: p.read_bytes() for p in table.rglob("*") if p.is_file()} == before

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -72,6 +74,49 @@ def test_om_full_drop_keeps_files_put_in_the_table_folder_by_hand(tmp_path: Path
     (table / "sub").rmdir()
     _ok(root, "go")  # the interrupted run finishes once the folder is hygge's alone
     assert pl.read_parquet(table / "00000000000000000001.parquet").height == 3
+
+
+@pytest.mark.azurite
+def test_om_full_drop_in_blob_storage_keeps_blobs_put_in_the_table_folder(
+    tmp_path: Path, azurite: Any
+) -> None:
+    # Found: in blob storage (no folders to trip over) the full_drop succeeded and deleted
+    # the user's notes.txt and sub/keep.csv with the table's own files.
+    from azure.storage.blob import BlobServiceClient
+
+    from hygge.storage.blob import BlobStorage
+
+    container = f"t-{uuid.uuid4().hex[:20]}"
+    BlobServiceClient.from_connection_string(azurite.connection_string).create_container(container)
+    project = (
+        "name: shop\nconnections:\n  onelake: {type: azure_blob, container: "
+        + container
+        + ', credential: connection_string, connection_string: "${HYGGE_STORAGE_CONNECTION}"}\n'
+    )
+    flow = OM_FLOW.replace("path: zone", "connection: onelake, mirror_name: m.Mirror")
+    root = write_workspace(tmp_path / "ws", {"m": flow}, project=project)
+    land(root, "orders", "p1", ORDERS)
+    env = {"HYGGE_STORAGE_CONNECTION": azurite.connection_string}
+    done = hygge(root, "go", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    zone = BlobStorage.connect(None, container, connection_string=azurite.connection_string)
+    table = "m.Mirror/Files/LandingZone/orders"
+    zone.put(f"{table}/notes.txt", b"mine")
+    zone.put(f"{table}/sub/keep.csv", b"x")
+
+    done = hygge(root, "go", env=env)
+
+    assert done.returncode != 0
+    assert "hygge did not write (notes.txt, sub/keep.csv)" in done.stdout
+    kept = sorted(info.key[len(table) + 1 :] for info in zone.list(table))
+    assert kept == [
+        "00000000000000000001.parquet",
+        "_hygge_store.json",
+        "_metadata.json",
+        "_schema.json",
+        "notes.txt",
+        "sub/keep.csv",
+    ]
 
 
 @pytest.mark.parametrize("store", ["delta", "open_mirroring"])

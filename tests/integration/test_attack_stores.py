@@ -312,3 +312,25 @@ def test_a_first_delta_run_of_an_empty_source_leaves_an_empty_table(tmp_path: Pa
     assert "the entity is now empty" in _ok(root, "go")
     table = pl.read_delta(str(root / "lake" / "orders"))
     assert table.height == 0 and table.columns == ["id", "v"]
+
+
+@pytest.mark.parametrize("field", ["schema", "journal_table_name"])
+@pytest.mark.parametrize("name", ["../x", "a/b", "dbo ", ".."])
+def test_an_om_schema_or_journal_name_that_is_a_path_is_refused_at_load(
+    tmp_path: Path, field: str, name: str
+) -> None:
+    # Found: `schema: a/b` landed in zone/a/b.schema/orders, `schema: "dbo "` in
+    # "zone/dbo .schema", `schema: ..` in zone/...schema, and `schema: ../x` failed the run
+    # with "ValueError: 'zone/../x.schema/orders' is not a storage key".
+    extra = f', {field}: "{name}"' + (", mirror_journal: true" if "journal" in field else "")
+    flow = OM_FLOW.replace(
+        "folder_deletion_wait_seconds: 0", "folder_deletion_wait_seconds: 0" + extra
+    )
+    root = write_workspace(tmp_path / "ws", {"m": flow})
+    land(root, "orders", "p1", ORDERS)
+
+    done = hygge(root, "go")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"store.{field}: '{name}' is not a name for a folder" in done.stderr
+    assert not (root / "zone").exists()

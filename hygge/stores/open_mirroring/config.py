@@ -152,6 +152,27 @@ class OpenMirroringStoreConfig(StoreConfig):
             )
         return value
 
+    @field_validator("schema_name", "journal_table_name")
+    @classmethod
+    def _folder_name(cls, value: str | None) -> str | None:
+        """A schema or table name is one folder of the landing zone: no path in it."""
+        if value is None:
+            return value
+        bad = (
+            "/" in value
+            or "\\" in value
+            or value.startswith(".")
+            or value != value.strip()
+            or any(not char.isprintable() for char in value)
+        )
+        if bad:
+            raise invalid_setting(
+                f"'{value}' is not a name for a folder of the landing zone (no '/' or '\\', "
+                "no leading '.', no spaces around it)",
+                hint="e.g. schema: dbo",
+            )
+        return value
+
     @field_validator("folder_deletion_wait_seconds")
     @classmethod
     def _wait_range(cls, value: float) -> float:

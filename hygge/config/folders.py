@@ -42,6 +42,8 @@ def check_folders(
         refuse_unexpanded(_path(declared.entity.store), "store", declared.store_at)
         store = folder_of(root, declared.entity.store, connections)
         if store is None:
+            store = declared.entity.store.local_table_folder(root, declared.entity.name)
+        if store is None:
             continue
         _check_safe(root, declared, store)
         _check_protected(declared, store, kept)

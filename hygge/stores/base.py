@@ -207,6 +207,12 @@ class StoreConfig(Strict):
         None when the store writes no table or cannot tell before it opens."""
         return None
 
+    def local_table_folder(self, root: Path, entity: str) -> Path | None:
+        """The local folder an entity's table is, for a store that is not an entity
+        sub-folder of its `path` but still writes a folder on this machine (so it meets the
+        workspace's folder checks); None for the others."""
+        return None
+
     def rows_per_batch(self) -> int:
         """`batch_size` if set; else the store's `preferred_batch_size`; else 100,000."""
         return self.batch_size or self.capabilities.preferred_batch_size or DEFAULT_BATCH_ROWS

@@ -131,6 +131,27 @@ class OpenMirroringStoreConfig(StoreConfig, InlineCredential):
             )
         return value
 
+    @field_validator("schema_name", "journal_table_name")
+    @classmethod
+    def _folder_name(cls, value: str | None) -> str | None:
+        """A schema or table name is one folder of the landing zone: no path in it."""
+        if value is None:
+            return value
+        bad = (
+            "/" in value
+            or "\\" in value
+            or value.startswith(".")
+            or value != value.strip()
+            or any(not char.isprintable() for char in value)
+        )
+        if bad:
+            raise invalid_setting(
+                f"'{value}' is not a name for a folder of the landing zone (no '/' or '\\', "
+                "no leading '.', no spaces around it)",
+                hint="e.g. schema: dbo",
+            )
+        return value
+
     @field_validator("folder_deletion_wait_seconds")
     @classmethod
     def _wait_range(cls, value: float) -> float:
@@ -201,6 +222,13 @@ class OpenMirroringStoreConfig(StoreConfig, InlineCredential):
             return f"open_mirroring {os.path.realpath(root / self.path)}/{folder}"
         where = self.connection or f"{self.account_url} {self.filesystem}"
         return f"open_mirroring {where} {self.mirror_name}/{folder}"
+
+    def local_table_folder(self, root: Path, entity: str) -> Path | None:
+        """The table folder in a local landing zone (`path:`); None in Azure or under `~`."""
+        if self.path is None or self.path.startswith("~"):
+            return None
+        folder = f"{self.schema_name}.schema/{entity}" if self.schema_name else entity
+        return Path(os.path.realpath(root / self.path)) / folder
 
     def marker_for_incremental(self) -> int:
         """The `__rowMarker__` an incremental run writes."""

@@ -20,11 +20,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hygge.errors import ConfigError, StateError
+from hygge.errors import ConfigError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
 from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
@@ -36,6 +37,7 @@ from hygge.types import RunType
 if TYPE_CHECKING:
     from hygge.stores.open_mirroring.store import OpenMirroringStore
 
+_TEMP = re.compile(r"^\.(.+)\.[0-9a-f]{8}\.tmp$")  # a hidden temporary name of `put`
 PLAN = "_hygge_publish.json"  # in the staging folder: the names a publish lands
 LAST_SEQUENCE = "last_sequence"  # in the table's marker
 
@@ -49,7 +51,7 @@ class Publisher:
     def publish(self, staging: Staging, record: CommitRecord) -> None:
         plan = self._plan(staging)
         if staging.run_type is RunType.FULL_DROP and plan["phase"] == "planned":
-            self._clear_table()
+            self._clear_table(wait=plan.get("had_table", True))
             plan["phase"] = "cleared"
             self.storage.put(join_key(staging.location, PLAN), spec.dumps(plan))
         self._table_files(staging)
@@ -140,6 +142,7 @@ class Publisher:
             "names": [list(pair) for pair in zip(staging.artefacts, names, strict=True)],
             "last_sequence": last,
             "prior_runs": [] if prior is None else prior.recent_runs,
+            "had_table": bool(self._names()),  # a full_drop of nothing need not wait
         }
         self.storage.put(join_key(staging.location, PLAN), spec.dumps(plan))
         return plan
@@ -166,9 +169,22 @@ class Publisher:
         newest = max(stamps, default=None)
         return moment if newest is None or moment > newest else newest + timedelta(microseconds=1)
 
-    def _clear_table(self) -> None:
-        """Delete the (owned) table folder, its marker last; then wait for Fabric."""
+    def _clear_table(self, *, wait: bool) -> None:
+        """Delete the (owned) table folder, its marker last; then wait for Fabric (`wait`:
+        the folder held a table when the run was planned). Anything in
+        it that hygge does not write (a file or folder put there by hand) stops it first."""
         table, marker = self.store.table, join_key(self.store.table, MARKER)
+        foreign = self._foreign_entries()
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (
+                f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+            )
+            raise StoreOwnershipError(
+                f"table folder {self.storage.describe(table)} of {self.store.describe()} holds "
+                f"{len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'} hygge did not write "
+                f"({shown}); a full_drop deletes the table folder, so hygge refuses and deletes "
+                "nothing. Move them out of the folder and run again"
+            )
         for info in list(self.storage.list(table)):
             if info.key != marker:
                 self.storage.delete(info.key)
@@ -176,9 +192,17 @@ class Publisher:
         local = self.storage.local_path(table)
         if local is not None and local.is_dir():
             local.rmdir()  # empty now: Fabric sees the folder (the table) gone
-        wait = self.store.config.folder_deletion_wait_seconds
-        if wait:
-            time.sleep(wait)
+        seconds = self.store.config.folder_deletion_wait_seconds
+        if seconds and wait:
+            time.sleep(seconds)
+
+    def _foreign_entries(self) -> list[str]:
+        """Names in the table folder that hygge never writes there (sub-folders included)."""
+        found = {name for name in self._names() if not _written_by_hygge(name)}
+        local = self.storage.local_path(self.store.table)
+        if local is not None and local.is_dir():
+            found.update(f"{path.name}/" for path in local.iterdir() if path.is_dir())
+        return sorted(found)
 
     def _table_files(self, staging: Staging) -> None:
         table, store = self.store.table, self.store
@@ -231,3 +255,13 @@ class Publisher:
         ):
             return
         self.storage.put(key, json.dumps(wanted, indent=2).encode() + b"\n")
+
+
+def _written_by_hygge(name: str) -> bool:
+    """True for the names hygge writes in a table folder: data files, the spec's two files,
+    its marker, and the hidden temporary name of any of them (a write cut short)."""
+    temp = _TEMP.match(name)
+    name = temp.group(1) if temp else name
+    return name in (MARKER, spec.METADATA, spec.SCHEMA_FILE) or (
+        spec.sequence_of(name) is not None or spec.stamp_of(name) is not None
+    )

@@ -24,6 +24,15 @@ class FileRecord(BaseModel):
     # fingerprint of an older hygge (`path|size|mtime`), so a change reads it whole again
     digest: str | None
     whole_lines: bool  # the loaded bytes end at a line end
+    # The storage's version tag when loaded (an ETag on blob storage); None: not known (a
+    # record of an older hygge), then size and mtime alone tell an unchanged file.
+    version: str | None = None
+
+    def matches(self, entry_size: int, entry_mtime_ns: int, entry_version: str | None) -> bool:
+        """Whether a file listed with this size, mtime and version is the one loaded."""
+        if (self.size, self.mtime_ns) != (entry_size, entry_mtime_ns):
+            return False
+        return self.version is None or entry_version is None or self.version == entry_version
 
 
 class Watermark(BaseModel):

@@ -81,6 +81,7 @@ def record_of(parts: FileParts, entry: FileEntry) -> FileRecord:
         rows=entry.start_row,
         digest=digest,
         whole_lines=whole_lines,
+        version=entry.version,
     )
 
 
@@ -132,7 +133,7 @@ def _select(
     selection: FileSelection,
     records: _Records,
 ) -> None:
-    if record is not None and (record.size, record.mtime_ns) == (entry.size, entry.mtime_ns):
+    if record is not None and record.matches(entry.size, entry.mtime_ns, entry.version):
         return  # loaded, unchanged
     if record is None or record.digest is None:  # new, or known only by a fingerprint
         selection.files.append(entry)
@@ -158,7 +159,8 @@ def _changed(
     same = entry.size >= record.size
     same = same and parts.part_digest(entry.path, record.size)[0] == record.digest
     if same and entry.size == record.size:
-        records.kept(record.model_copy(update={"mtime_ns": entry.mtime_ns}))
+        seen = {"mtime_ns": entry.mtime_ns, "version": entry.version}
+        records.kept(record.model_copy(update=seen))
         selection.notes.append(f"file {entry.path} was touched (same content): not read again")
         return
     text = getattr(task.home, "format", "parquet") != "parquet"
@@ -198,6 +200,8 @@ def _changed_error(task: EntityTask, entry: FileEntry, record: FileRecord) -> Da
         f"{record.size:,} → {entry.size:,} bytes; the part loaded before is not kept unchanged "
         "with only new lines after it"
     )
+    if entry.size == record.size:
+        what = f"rewritten with other content of the same size, {entry.size:,} bytes"
     return DataError(
         f"{task.qualified_name}: home file {entry.path} changed since it was loaded ({what}); "
         "reading it again would load its earlier rows twice. Choose on the home: "

@@ -75,6 +75,9 @@ class FileEntry(BaseModel):
     path: str
     size: int
     mtime_ns: int
+    # The storage's version tag when listed (an ETag on blob storage, whose mtimes are whole
+    # seconds: a same-size rewrite within one second changes only this); None: not known.
+    version: str | None = None
     start_row: int = 0  # rows an earlier run loaded (an appended file): reading starts here
     start_byte: int | None = None  # where that row starts, when known (a text file's size then)
 

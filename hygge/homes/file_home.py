@@ -110,7 +110,10 @@ class FileHome:
         (the engine filters rows and already loaded files)."""
         located = self._locate()
         listed = self._list_readable(located)
-        files = [FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns) for f in listed]
+        files = [
+            FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns, version=f.version)
+            for f in listed
+        ]
         rows_hint = None
         sized = [f for f in files if f.size]
         local = located.storage.capabilities.local_paths
@@ -280,7 +283,7 @@ class FileHome:
         candidates = [f for f in files if f.size > 0]
         if self.config.format == "parquet" or not candidates:
             return None
-        key = "\n".join(file_fingerprint(f) for f in candidates)
+        key = "\n".join(f"{file_fingerprint(f)}|{f.version}" for f in candidates)
         options = json.dumps(self.config.format_options, sort_keys=True, default=str)
         key = f"{self.identity()}\n{options}\n{key}"
         return kept_schema(key, lambda: self._infer(located, candidates))
@@ -308,8 +311,10 @@ class FileHome:
                 f"{where} disappeared during the run; it was listed when the run began. "
                 f"Restore it, or run again to read the files present now"
             )
-        if info.size != entry.size or info.mtime_ns != entry.mtime_ns:
+        moved = entry.version is not None and info.version != entry.version
+        if info.size != entry.size or info.mtime_ns != entry.mtime_ns or moved:
             raise DataError(
-                f"{where} changed during the run (size {entry.size} -> {info.size}); files "
+                f"{where} changed during the run (size {entry.size} -> {info.size}, version "
+                f"{entry.version} -> {info.version}); files "
                 f"must not be modified while hygge reads them. Run again to read the new version"
             )

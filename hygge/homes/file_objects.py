@@ -78,17 +78,26 @@ def list_home(files: HomeFiles, extensions: tuple[str, ...]) -> FolderListing:
     """The home's data files and other (not hidden) files, by path relative to its base."""
     if files.single is not None:
         info = files.stat(files.single)
-        listed = [] if info is None else [ListedFile(files.single, info.size, info.mtime_ns)]
+        listed = [] if info is None else [ListedFile(files.single, *_fingerprint(files, info))]
         return FolderListing(files=listed)
     listing = FolderListing()
     start = len(files.base) + 1 if files.base else 0
     for info in files.storage.list(_live_prefix(files), skip_hidden=True):
         relative = info.key[start:]
         if relative.lower().endswith(extensions):
-            listing.files.append(ListedFile(relative, info.size, info.mtime_ns))
+            listing.files.append(ListedFile(relative, *_fingerprint(files, info)))
         else:
             listing.others.append(relative)
     return listing
+
+
+def _fingerprint(files: HomeFiles, info: ObjectInfo) -> tuple[int, int, str | None]:
+    """Size, mtime and, on object storage, the version tag: a blob's mtime is whole seconds,
+    so a same-size rewrite within one second is told by its ETag alone. A local file's tag
+    holds its inode, which a copy or a remounted share changes with the same bytes: local
+    files are known by size and mtime (ns), as before."""
+    local = files.storage.capabilities.local_paths
+    return info.size, info.mtime_ns, None if local else info.version
 
 
 def _live_prefix(files: HomeFiles) -> str:

@@ -18,11 +18,13 @@ from hygge.errors import DataError
 
 @dataclass(frozen=True)
 class ListedFile:
-    """A data file: its path relative to the listed folder (POSIX), size and mtime (ns)."""
+    """A data file: its path relative to the listed folder (POSIX), size, mtime (ns) and the
+    storage's version tag (an ETag on blob storage), when the listing has one."""
 
     path: str
     size: int
     mtime_ns: int
+    version: str | None = None
 
 
 @dataclass

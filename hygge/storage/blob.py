@@ -65,6 +65,12 @@ def _if_unmodified() -> Any:
     return MatchConditions.IfNotModified
 
 
+def _quoted(etag: str) -> str:
+    """An ETag as the service sends it in headers (quoted): a listing gives it bare, so the
+    same version would otherwise compare unequal to what stat and put give."""
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
 def _mtime_ns(moment: datetime | None) -> int:
     return int(moment.timestamp()) * 1_000_000_000 if moment is not None else 0
 
@@ -186,7 +192,7 @@ class BlobStorage:
             key=key,
             size=int(properties.size),
             mtime_ns=_mtime_ns(properties.last_modified),
-            version=str(properties.etag),
+            version=_quoted(str(properties.etag)),
         )
 
     def list(

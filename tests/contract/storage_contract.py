@@ -75,6 +75,15 @@ class StorageContract:
         assert first.version != second.version
         assert storage.stat("v.bin").version == second.version
 
+    def test_list_and_stat_give_one_version(self, storage):
+        # A file home lists a window and checks each file with stat before reading it: the
+        # two must spell a version alike, or every file would read as changed.
+        put = storage.put("d/v.bin", b"one")
+        (listed,) = list(storage.list("d"))
+
+        assert listed.version == storage.stat("d/v.bin").version == put.version
+        assert (listed.size, listed.mtime_ns) == (put.size, storage.stat("d/v.bin").mtime_ns)
+
     def test_put_if_absent_refuses_an_existing_key_and_keeps_it(self, storage):
         storage.put("m.json", b"first", if_absent=True)
 

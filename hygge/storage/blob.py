@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from hygge.storage.blob_client import (
     retry_policy,
 )
 from hygge.storage.blob_errors import BlobErrors, is_missing_blob
+from hygge.storage.blob_streams import BlobReader, sized
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, ContainerClient
@@ -73,34 +74,6 @@ def _quoted(etag: str) -> str:
 
 def _mtime_ns(moment: datetime | None) -> int:
     return int(moment.timestamp()) * 1_000_000_000 if moment is not None else 0
-
-
-class _BlobReader(io.RawIOBase):
-    """A forward-only stream over a download: holds the chunk being read, no more."""
-
-    def __init__(self, downloader: Any, on_error: Callable[[Exception], NoReturn]) -> None:
-        super().__init__()
-        self._chunks: Iterator[bytes] = downloader.chunks()
-        self._buffer = memoryview(b"")
-        self._on_error = on_error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        view = memoryview(target).cast("B")
-        while not self._buffer:
-            try:
-                chunk = next(self._chunks, None)
-            except Exception as error:
-                self._on_error(error)
-            if chunk is None:
-                return 0
-            self._buffer = memoryview(chunk)
-        count = min(len(view), len(self._buffer))
-        view[:count] = self._buffer[:count]
-        self._buffer = self._buffer[count:]
-        return count
 
 
 class BlobStorage:
@@ -255,7 +228,7 @@ class BlobStorage:
                 ) from None
             self._fail(error, "read", key)
 
-        return io.BufferedReader(_BlobReader(downloader, failed), buffer_size=256 * 1024)
+        return io.BufferedReader(BlobReader(downloader, failed), buffer_size=256 * 1024)
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         if length <= 0:
@@ -283,7 +256,7 @@ class BlobStorage:
             conditions = {"match_condition": MatchConditions.IfMissing}
         elif if_match is not None:
             conditions = {"etag": if_match, "match_condition": MatchConditions.IfNotModified}
-        body, length = _sized(data)
+        body, length = sized(data)
         try:
             result = blob.upload_blob(
                 body,
@@ -390,43 +363,6 @@ class BlobStorage:
 
     def exchange(self, a: str, b: str) -> None:
         raise UnsupportedOperationError(f"{self.label} is blob storage: it cannot swap prefixes")
-
-
-class _Counting(io.RawIOBase):
-    """A non-seekable reader that counts the bytes read through it (a stream of unknown size)."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        super().__init__()
-        self.inner = inner
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.inner.read(size)
-        self.count += len(chunk)
-        return chunk
-
-    def readinto(self, target: Any) -> int:
-        chunk = self.read(len(target))
-        target[: len(chunk)] = chunk
-        return len(chunk)
-
-
-def _sized(data: Data) -> tuple[Any, int | None]:
-    """The body to upload and its length: bytes and seekable streams know it, others count."""
-    if isinstance(data, bytes | bytearray | memoryview):
-        return data, len(data)
-    try:
-        if data.seekable():
-            here = data.tell()
-            end = data.seek(0, io.SEEK_END)
-            data.seek(here)
-            return data, end - here
-    except (AttributeError, OSError, ValueError):
-        pass
-    return _Counting(data), None
 
 
 def _is_folder(item: Any) -> bool:

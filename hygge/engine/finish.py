@@ -224,8 +224,11 @@ def interrupt(
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
         row = journal_row(task, checkpoint, status, None, None, host=context.host)
         return result_of(task, row, checkpoint)
+    # A transient failure goes away by itself; anything else comes back on the next run until
+    # it is put right (a full disk, a permission, a folder hygge does not own).
+    then = "the next" if error.retryable else "once that is put right, the next"
     message = (
-        f"{error.text} — interrupted while publishing; the next `hygge go` "
+        f"{error.text} — interrupted while publishing; {then} `hygge go` "
         "finishes the publish from the checkpoint"
     )
     row = journal_row(

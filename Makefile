@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 AZURITE_PORT ?= 10000
-.PHONY: help venv demo demo-exactly-once demo-azure test azurite azurite-start azurite-stop postgres postgres-install user-install lint format bench requirements clean
+.PHONY: help venv demo demo-exactly-once demo-azure demo-functions test azurite azurite-start azurite-stop postgres postgres-install user-install lint format bench requirements clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ demo-exactly-once: $(STAMP) ## load, add rows, kill -9 a run mid-move, rerun; pr
 
 demo-azure: $(STAMP) ## publish a workspace to a private Azurite, land blobs, kill -9 a run, resume, two runs at once
 	$(PY) demo/azure_demo.py
+
+demo-functions: $(STAMP) ## the Function App without its host: HTTP API, Durable replay engine, a SIGKILLed activity redelivered
+	$(PY) demo/functions_demo.py
 
 test: $(STAMP) ## lint, type-check, install as a user would, run the whole test suite
 	$(MAKE) --no-print-directory lint

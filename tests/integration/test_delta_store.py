@@ -267,7 +267,7 @@ def test_two_attempts_publishing_one_run_at_once_commit_it_once(tmp_path, monkey
     first, second = open_store(tmp_path, key_columns=["id"]), open_store(tmp_path)
     staging = first.write(first.prepare("run-2", run_type), orders(2, start=3))
     stale = deltalake.DeltaTable(str(path))  # what the slower attempt read before the other won
-    monkeypatch.setattr(DeltaStore, "_clean", lambda self, staging: None)
+    monkeypatch.setattr(DeltaStore, "_clean", lambda self, staging, **_: None)
     first.publish(staging)  # the faster attempt commits the run
     snapshots = iter([stale, stale])  # the slower one checks, and writes, on its old snapshot
     real = DeltaStore._table

@@ -37,6 +37,12 @@ class DeltaStoreConfig(StoreConfig):
     key_columns: list[str] = Field(
         default_factory=list, description="Merge keys (set from the entity's key_columns)."
     )
+    partition_by: list[str] = Field(
+        default_factory=list,
+        description="Partition the table by these columns (a folder per value, a Delta "
+        "partitioned table readers prune by). Each must be a column of the data; a full_drop "
+        "may change it, incremental and merge runs keep the table's.",
+    )
     optimize_every: int | None = Field(
         None,
         ge=1,
@@ -76,6 +82,22 @@ class DeltaStoreConfig(StoreConfig):
     @classmethod
     def _one_key(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _one_partition(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("partition_by")
+    @classmethod
+    def _partition_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.strip() or name != name.strip():
+                raise ValueError(f"partition_by names a column {name!r}; write the column's name")
+        doubled = sorted({name for name in value if value.count(name) > 1})
+        if doubled:
+            raise ValueError(f"partition_by names {', '.join(doubled)} twice")
+        return value
 
     @model_validator(mode="after")
     def _where(self) -> DeltaStoreConfig:

@@ -15,6 +15,7 @@ from hygge.stores.ownership import StoreOwner, StoreOwnershipError, judge_place
 
 DELTA_LOG = "_delta_log"
 STAGING = "_hygge_staging"  # hygge's staging, inside the table folder (hidden from readers)
+DATA = "hygge-data"  # hygge's data files, one folder per run (read only where the log says)
 _SHOWN = 5
 
 
@@ -30,7 +31,7 @@ def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) ->
     except (OSError, HyggeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         return f"Delta table folder {where} cannot be listed ({reason}); fix its permissions"
-    names -= {MARKER, STAGING}
+    names -= {MARKER, STAGING, DATA}
     if found is None and names and DELTA_LOG not in names:
         shown = ", ".join(sorted(names)[:_SHOWN])
         more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""

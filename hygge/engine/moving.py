@@ -214,6 +214,8 @@ class ChunkMover:
             self.on_cancel()  # the runner stops the other entities too
 
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
+        if batch.height == 0 and self.schema is not None:
+            return batch  # no rows (an empty file): nothing to stage or to check
         source_columns = None
         if self.watermark is not None:
             batch = self.watermark.apply(batch, self.where(position), self._file(position))

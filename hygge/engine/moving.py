@@ -223,8 +223,8 @@ class ChunkMover:
             source_columns = batch.columns
             batch = self.polisher.apply(batch)
         if self.schema is None:
-            if batch.width:
-                self.schema = batch.schema
+            if batch.width:  # an empty file's columns stand until a batch of rows comes
+                self.schema = batch.schema if batch.height else None
                 self.cp = self.cp.model_copy(update={"arrow_schema": encode_schema(batch)})
             return batch
         return conform(batch, self.schema, self.where(position), self.origin, source_columns)

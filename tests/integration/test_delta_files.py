@@ -255,3 +255,36 @@ def test_an_empty_run_without_known_columns_writes_no_table(tmp_path):
     store.publish(staging)
     assert not (tmp_path / "lake" / "orders" / "_delta_log").exists()
     assert isinstance(store, DeltaStore)
+
+
+@pytest.mark.parametrize("name", ["hygge-data", "_hygge_staging"])
+def test_hygges_own_folder_as_a_link_is_refused_and_nothing_is_written_through_it(tmp_path, name):
+    flow = "home: {type: parquet, path: landing}\nstore: {type: delta, path: lake}\nentities: [orders]\n"
+    write_workspace(tmp_path / "ws", {"d": flow})
+    land(tmp_path / "ws", "orders", "p1", orders(3))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep")
+    table = tmp_path / "ws" / "lake" / "orders"
+    table.mkdir(parents=True)
+    (table / name).symlink_to(outside)
+
+    done = hygge(tmp_path / "ws", "go")
+
+    assert done.returncode != 0
+    assert f"{name} is a symbolic link" in done.stdout.replace("\n", " ")
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
+    assert not (table / "_delta_log").exists()
+
+
+def test_an_empty_file_beside_files_of_rows_takes_nothing_from_them(tmp_path):
+    flow = "home: {type: parquet, path: landing}\nstore: {type: delta, path: lake}\nentities: [orders]\n"
+    write_workspace(tmp_path, {"d": flow})
+    land(tmp_path, "orders", "a0", orders(3).select("id").clear())  # fewer columns, no rows
+    land(tmp_path, "orders", "b1", orders(4))
+
+    done = hygge(tmp_path, "go")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    back = pl.read_delta(str(tmp_path / "lake" / "orders"))
+    assert back.height == 4 and back.columns == orders(1).columns

@@ -8,6 +8,8 @@ Delta table is refused always: writing a table there would bury them.
 
 from __future__ import annotations
 
+import os
+
 from hygge.errors import HyggeError
 from hygge.stores.delta.location import DeltaLocation
 from hygge.stores.file_marker import MARKER, read_owner
@@ -23,6 +25,9 @@ def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) ->
     """None if the store may write the table; else what is there and what to do."""
     storage, prefix = location.storage, location.prefix
     where = location.label
+    linked = _linked_own_folder(location)
+    if linked is not None:
+        return linked
     try:
         found = read_owner(storage, prefix)
         names = set() if found is not None else _names(location)
@@ -51,6 +56,26 @@ def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) ->
         adopt=adopt and DELTA_LOG in names,
         marker_name=MARKER,
     )
+
+
+def _linked_own_folder(location: DeltaLocation) -> str | None:
+    """What is wrong when hygge's own folder in a local table is a link or a file."""
+    if location.local is None:
+        return None
+    for name in (STAGING, DATA):
+        path = location.local / name
+        if path.is_symlink():
+            return (
+                f"Delta table folder {location.label}: {name} is a symbolic link (to "
+                f"{os.readlink(path)}); hygge keeps its own files there and never writes or "
+                "deletes through a link. Remove the link (hygge makes the folder)"
+            )
+        if path.exists() and not path.is_dir():
+            return (
+                f"Delta table folder {location.label}: {name} is a file, where hygge keeps a "
+                "folder of its own files; move the file away"
+            )
+    return None
 
 
 def _names(location: DeltaLocation) -> set[str]:

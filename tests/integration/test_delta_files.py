@@ -6,7 +6,7 @@ where they do not (merge, new columns, widened types, partitions); what each lea
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +24,11 @@ from tests.support.workspace import land, write_workspace
 
 deltalake = pytest.importorskip(
     "deltalake", reason="the delta extra (pip install 'hygge-el[delta]')"
+)
+
+
+FLOW = (
+    "home: {type: parquet, path: landing}\nstore: {type: delta, path: lake}\nentities: [orders]\n"
 )
 
 
@@ -48,7 +53,10 @@ def test_a_full_drop_commits_the_staged_files_themselves_with_their_stats(tmp_pa
     publish_run(store, [orders(5), orders(3, start=5)], RunType.FULL_DROP, "r1")
 
     added = adds(table)
-    assert [a["path"] for a in added] == ["hygge-data/r1/000000.parquet", "hygge-data/r1/000001.parquet"]
+    assert [a["path"] for a in added] == [
+        "hygge-data/r1/000000.parquet",
+        "hygge-data/r1/000001.parquet",
+    ]
     assert run_files(table) == {"hygge-data/r1/000000.parquet", "hygge-data/r1/000001.parquet"}
     stats = json.loads(str(added[1]["stats"]))
     assert stats["numRecords"] == 3
@@ -56,7 +64,9 @@ def test_a_full_drop_commits_the_staged_files_themselves_with_their_stats(tmp_pa
     assert stats["nullCount"]["id"] == 0 and "customer" in stats["minValues"]
     assert deltalake.DeltaTable(str(table)).version() == 0  # one commit
     assert not (table / "_hygge_staging").exists()
-    assert content_hash(pl.read_delta(str(table)).select(orders(1).columns)) == content_hash(orders(8))
+    assert content_hash(pl.read_delta(str(table)).select(orders(1).columns)) == content_hash(
+        orders(8)
+    )
 
 
 def test_stats_bound_every_value_so_readers_skip_files_rightly(tmp_path):
@@ -66,7 +76,7 @@ def test_stats_bound_every_value_so_readers_skip_files_rightly(tmp_path):
         {
             "id": [1, 2, None],
             "at": [moment, None, moment.replace(microsecond=999)],
-            "zoned": [moment.replace(tzinfo=timezone.utc)] * 3,
+            "zoned": [moment.replace(tzinfo=UTC)] * 3,
             "f": [1.5, float("nan"), 2.0],
             "s": ["a" * 40, "b", None],
         }
@@ -221,7 +231,7 @@ def test_an_append_with_another_partitioning_is_refused_and_a_full_drop_changes_
     [([" id"], "names a column ' id'"), (["id", "id"], "names id twice"), ([""], "names a column")],
 )
 def test_bad_partition_by_is_refused_at_load_naming_the_field(tmp_path, value, message):
-    flow = "home: {type: parquet, path: landing}\nstore: {type: delta, path: lake, partition_by: %s}\nentities: [orders]\n"
+    flow = FLOW.replace("path: lake}", "path: lake, partition_by: %s}")
     write_workspace(tmp_path, {"d": flow % json.dumps(value)})
     from hygge.config import load_workspace
 
@@ -234,7 +244,7 @@ def test_bad_partition_by_is_refused_at_load_naming_the_field(tmp_path, value, m
 
 
 def test_a_first_full_drop_of_an_empty_source_on_the_cli_creates_an_empty_table(tmp_path):
-    flow = "home: {type: parquet, path: landing}\nstore: {type: delta, path: lake}\nentities: [orders]\n"
+    flow = FLOW
     write_workspace(tmp_path, {"d": flow})
     land(tmp_path, "orders", "p1", orders(3).clear())
 
@@ -259,7 +269,7 @@ def test_an_empty_run_without_known_columns_writes_no_table(tmp_path):
 
 @pytest.mark.parametrize("name", ["hygge-data", "_hygge_staging"])
 def test_hygges_own_folder_as_a_link_is_refused_and_nothing_is_written_through_it(tmp_path, name):
-    flow = "home: {type: parquet, path: landing}\nstore: {type: delta, path: lake}\nentities: [orders]\n"
+    flow = FLOW
     write_workspace(tmp_path / "ws", {"d": flow})
     land(tmp_path / "ws", "orders", "p1", orders(3))
     outside = tmp_path / "outside"
@@ -278,7 +288,7 @@ def test_hygges_own_folder_as_a_link_is_refused_and_nothing_is_written_through_i
 
 
 def test_an_empty_file_beside_files_of_rows_takes_nothing_from_them(tmp_path):
-    flow = "home: {type: parquet, path: landing}\nstore: {type: delta, path: lake}\nentities: [orders]\n"
+    flow = FLOW
     write_workspace(tmp_path, {"d": flow})
     land(tmp_path, "orders", "a0", orders(3).select("id").clear())  # fewer columns, no rows
     land(tmp_path, "orders", "b1", orders(4))

@@ -18,15 +18,15 @@ from __future__ import annotations
 import json
 import math
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from hygge.storage import join_key
-from hygge.types import RunType
 from hygge.stores.delta.owner import DATA
 from hygge.stores.delta.schema import _plain
+from hygge.types import RunType
 
 if TYPE_CHECKING:
     import polars as pl
@@ -92,27 +92,26 @@ def stats(frame: pl.DataFrame) -> str:
 
 
 def _bounds(column: pl.Series, dtype: Any, pl: Any) -> tuple[Any, Any] | None:
+    """The column's (min, max) in stats form; None where stats would not bound it (NaN, a
+    long string) or the type gets none (booleans, decimals, binary: nullCount only)."""
+    first, last = column.min(), column.max()
+    bounds: tuple[Any, Any] | None = None
     if dtype.is_integer():
-        return int(column.min()), int(column.max())  # type: ignore[arg-type]
-    if dtype.is_float():
-        if column.is_nan().any():
-            return None
-        low, high = float(column.min()), float(column.max())  # type: ignore[arg-type]
-        return (low, high) if math.isfinite(low) and math.isfinite(high) else None
-    if dtype == pl.Date:
-        low_day, high_day = column.min(), column.max()
-        assert isinstance(low_day, date) and isinstance(high_day, date)
-        return low_day.isoformat(), high_day.isoformat()
-    if isinstance(dtype, pl.Datetime):
-        first, last = column.min(), column.max()
+        bounds = int(first), int(last)  # type: ignore[arg-type]
+    elif dtype.is_float() and not column.is_nan().any():
+        low, high = float(first), float(last)  # type: ignore[arg-type]
+        bounds = (low, high) if math.isfinite(low) and math.isfinite(high) else None
+    elif dtype == pl.Date:
+        assert isinstance(first, date) and isinstance(last, date)
+        bounds = first.isoformat(), last.isoformat()
+    elif isinstance(dtype, pl.Datetime):
         assert isinstance(first, datetime) and isinstance(last, datetime)
-        return _timestamp(first, up=False), _timestamp(last, up=True)
-    if dtype == pl.String:
+        bounds = _timestamp(first, up=False), _timestamp(last, up=True)
+    elif dtype == pl.String:
         longest = column.str.len_chars().max()
-        if not isinstance(longest, int) or longest > _STRING_STATS:
-            return None
-        return column.min(), column.max()
-    return None  # booleans, decimals, binary: no min/max (nullCount only)
+        if isinstance(longest, int) and longest <= _STRING_STATS:
+            bounds = first, last
+    return bounds
 
 
 def _timestamp(value: datetime, *, up: bool) -> str:
@@ -123,7 +122,7 @@ def _timestamp(value: datetime, *, up: bool) -> str:
         value += timedelta(milliseconds=1)
     if value.tzinfo is None:  # timestamp_ntz
         return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
@@ -138,10 +137,11 @@ def committable(staging: Staging, table: DeltaTable | None, partitioned: bool) -
         return False
     if table is None:
         return True
-    if _needs_ntz(schema) and "timestampNtz" not in (table.protocol().writer_features or []):
-        return False  # the table lacks the feature; delta-rs' own write adds it
-    if table.metadata().partition_columns:
-        return False
+    features = table.protocol().writer_features or []
+    if (
+        _needs_ntz(schema) and "timestampNtz" not in features
+    ) or table.metadata().partition_columns:
+        return False  # the table lacks the feature (delta-rs' own write adds it), or partitions
     if staging.run_type is RunType.FULL_DROP:
         return True
     have = pa.schema(table.schema().to_arrow())

@@ -8,8 +8,6 @@ Delta table is refused always: writing a table there would bury them.
 
 from __future__ import annotations
 
-import os
-
 from hygge.errors import HyggeError
 from hygge.stores.delta.location import DeltaLocation
 from hygge.stores.file_marker import MARKER, read_owner
@@ -67,7 +65,7 @@ def _linked_own_folder(location: DeltaLocation) -> str | None:
         if path.is_symlink():
             return (
                 f"Delta table folder {location.label}: {name} is a symbolic link (to "
-                f"{os.readlink(path)}); hygge keeps its own files there and never writes or "
+                f"{path.readlink()}); hygge keeps its own files there and never writes or "
                 "deletes through a link. Remove the link (hygge makes the folder)"
             )
         if path.exists() and not path.is_dir():

@@ -88,8 +88,9 @@ def _plain(kind: pa.DataType) -> pa.DataType:
 
 def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
     """`batch` in types a Delta table holds: unsigned integers as the next wider signed
-    integer, categoricals and enums as strings, datetimes in microseconds (zoned ones in UTC). DataError naming a column Delta cannot hold
-    (times of day, durations, a column of only nulls, uint64)."""
+    integer, categoricals and enums as strings, datetimes in microseconds (zoned: in UTC).
+    DataError naming a column Delta cannot hold (times of day, durations, a column of only
+    nulls, uint64)."""
     import polars as pl
 
     signed: dict[pl.DataType, pl.DataType] = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from hygge.errors import ConfigError, DataError
+from hygge.errors import ConfigError, DataError, HyggeError
 from hygge.faults import reset_faults
 from hygge.stores.delta.store import DeltaStore
 from hygge.types import RunType
@@ -298,3 +298,16 @@ def test_an_empty_file_beside_files_of_rows_takes_nothing_from_them(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     back = pl.read_delta(str(tmp_path / "lake" / "orders"))
     assert back.height == 4 and back.columns == orders(1).columns
+
+
+def test_a_table_with_a_check_constraint_is_written_by_delta_rs_which_enforces_it(tmp_path):
+    table = tmp_path / "lake" / "orders"
+    publish_run(open_store(tmp_path), [orders(3)], RunType.FULL_DROP, "r1")
+    deltalake.DeltaTable(str(table)).alter.add_constraint({"small": "id < 10"})
+
+    with pytest.raises(HyggeError, match="failed validation check"):  # ready files would skip it
+        publish_run(open_store(tmp_path), [orders(2, start=20)], RunType.INCREMENTAL, "r2")
+    publish_run(open_store(tmp_path), [orders(2, start=3)], RunType.INCREMENTAL, "r3")
+
+    assert pl.read_delta(str(table)).height == 5
+    assert not str(adds(table)[-1]["path"]).startswith("hygge-data/")

@@ -138,14 +138,28 @@ def committable(staging: Staging, table: DeltaTable | None, partitioned: bool) -
     if table is None:
         return True
     features = table.protocol().writer_features or []
-    if (
-        _needs_ntz(schema) and "timestampNtz" not in features
-    ) or table.metadata().partition_columns:
-        return False  # the table lacks the feature (delta-rs' own write adds it), or partitions
+    if _needs_ntz(schema) and "timestampNtz" not in features:
+        return False  # the table lacks the feature: delta-rs' own write adds it
+    if not _plain_table(table):
+        return False
     if staging.run_type is RunType.FULL_DROP:
         return True
     have = pa.schema(table.schema().to_arrow())
     return _columns(have) == _columns(schema)  # an append of exactly the table's columns
+
+
+def _plain_table(table: DeltaTable) -> bool:
+    """A table whose writers need nothing but files: no partitions, CHECK constraints,
+    invariants, generated or identity columns, nor column mapping (physical names). delta-rs'
+    own write checks and writes those; a commit of ready files would not."""
+    metadata = table.metadata()
+    settings = metadata.configuration
+    if metadata.partition_columns or any(k.startswith("delta.constraints.") for k in settings):
+        return False
+    if settings.get("delta.columnMapping.mode", "none") != "none":
+        return False
+    special = ("delta.invariants", "delta.generationExpression", "delta.identity")
+    return not any(key in special for field in table.schema().fields for key in field.metadata)
 
 
 def _listed(staging: Staging) -> bool:

@@ -138,10 +138,8 @@ def committable(staging: Staging, table: DeltaTable | None, partitioned: bool) -
     if table is None:
         return True
     features = table.protocol().writer_features or []
-    if _needs_ntz(schema) and "timestampNtz" not in features:
-        return False  # the table lacks the feature: delta-rs' own write adds it
-    if not _plain_table(table):
-        return False
+    if (_needs_ntz(schema) and "timestampNtz" not in features) or not _plain_table(table):
+        return False  # a feature the table lacks (delta-rs' write adds it), or a special table
     if staging.run_type is RunType.FULL_DROP:
         return True
     have = pa.schema(table.schema().to_arrow())

@@ -311,3 +311,21 @@ def test_a_table_with_a_check_constraint_is_written_by_delta_rs_which_enforces_i
 
     assert pl.read_delta(str(table)).height == 5
     assert not str(adds(table)[-1]["path"]).startswith("hygge-data/")
+
+
+def test_a_run_staged_by_an_earlier_hygge_beside_its_marker_still_publishes(tmp_path):
+    from hygge.stores.delta import staged
+
+    table = tmp_path / "lake" / "orders"
+    store = open_store(tmp_path)
+    staging = store.prepare("r1", RunType.FULL_DROP)
+    orders(3).write_parquet(table / "_hygge_staging" / "r1" / "000000.parquet")
+    extra = staged.with_schema(staging, orders(0).to_arrow().schema)
+    staging = staging.model_copy(update={"artefacts": ["000000.parquet"], "extra": extra})
+
+    store.discard_unlisted(staging)
+    assert store.missing_staged(staging) == []
+    store.publish(staging)
+
+    assert pl.read_delta(str(table)).height == 3
+    assert not (table / "_hygge_staging").exists() and run_files(table) == set()

@@ -92,7 +92,7 @@ class DeltaStore:
 
     def discard_unlisted(self, staging: Staging) -> None:
         self._location(staging)
-        listed = set(staging.artefacts)
+        listed = {*staging.artefacts, RUN_MARKER}  # (the marker: a run staged beside it)
         for info in list(self.location.storage.list(self._data(staging))):
             if info.key.rsplit("/", 1)[-1] not in listed:
                 self.location.storage.delete(info.key)
@@ -323,6 +323,10 @@ class DeltaStore:
             )
 
     def _data(self, staging: Staging) -> str:
+        """Where the run's files are: `hygge-data/<run>`, or for a run staged by hygge before
+        it kept their statistics, beside its marker (that run is rewritten by delta-rs)."""
+        if staging.artefacts and files.FILES_KEY not in staging.extra:
+            return self._location(staging)
         return files.data_folder(self.location.prefix, staging.run_id)
 
     def _staging_key(self, run_id: str) -> str:

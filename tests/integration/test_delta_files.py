@@ -179,13 +179,16 @@ def test_a_staged_file_removed_by_hand_stops_the_publish_naming_it(tmp_path):
 def test_vacuum_deletes_files_a_later_full_drop_replaced(tmp_path):
     table = tmp_path / "lake" / "orders"
     publish_run(open_store(tmp_path), [orders(3)], RunType.FULL_DROP, "r1")
-    settings = {"vacuum_every": 1, "vacuum_retention_hours": 1}
-    publish_run(open_store(tmp_path, **settings), [orders(2)], RunType.FULL_DROP, "r2")
+    publish_run(open_store(tmp_path), [orders(2)], RunType.FULL_DROP, "r2")
     dt = deltalake.DeltaTable(str(table))
     dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+    assert run_files(table) == {"hygge-data/r2/000000.parquet"}  # r1's, replaced, is gone
+    settings = {"vacuum_every": 3, "vacuum_retention_hours": 1}
+    publish_run(open_store(tmp_path, **settings), [orders(2)], RunType.INCREMENTAL, "r3")
 
-    assert run_files(table) == {"hygge-data/r2/000000.parquet"}
-    assert pl.read_delta(str(table)).height == 2
+    assert run_files(table) == {"hygge-data/r2/000000.parquet", "hygge-data/r3/000000.parquet"}
+    assert not (table / "hygge-data" / "r1").exists()  # hygge's vacuum drops emptied folders
+    assert pl.read_delta(str(table)).height == 4
 
 
 # -- partition_by ----------------------------------------------------------------------------

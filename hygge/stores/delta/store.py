@@ -281,9 +281,19 @@ class DeltaStore:
             if due_vacuum:
                 hours = self.config.vacuum_retention_hours
                 table.vacuum(retention_hours=hours, dry_run=False, enforce_retention_duration=False)
+                self._drop_empty_run_folders()
         except (dl.exceptions.DeltaError, OSError) as error:
             log.warning("%s: optimize/vacuum failed (%s); the next due run tries again",
                         self.describe(), error)  # fmt: skip
+
+    def _drop_empty_run_folders(self) -> None:
+        """On a local disk, the `hygge-data/<run>` folders vacuum emptied (it deletes files)."""
+        data = self.location.local / DATA if self.location.local is not None else None
+        if data is None or data.is_symlink() or not data.is_dir():
+            return
+        for folder in data.iterdir():
+            if folder.is_dir() and not folder.is_symlink():
+                remove_empty_dir(folder)
 
     # -- places ----------------------------------------------------------------------------
 

@@ -13,14 +13,14 @@ import polars as pl
 import pytest
 
 from hygge.errors import ConfigError, DataError, HyggeError
-from hygge.faults import reset_faults
+from hygge.faults import CRASH_EXIT_CODE, FAULT_POINTS, reset_faults
 from hygge.stores.delta.store import DeltaStore
 from hygge.types import RunType
 from tests.contract.store_contract import run as publish_run
 from tests.integration.test_delta_store import open_store
 from tests.support.cli import hygge
 from tests.support.data import content_hash, orders
-from tests.support.workspace import land, write_workspace
+from tests.support.workspace import crash, land, write_workspace
 
 deltalake = pytest.importorskip(
     "deltalake", reason="the delta extra (pip install 'hygge-el[delta]')"
@@ -332,3 +332,26 @@ def test_a_run_staged_by_an_earlier_hygge_beside_its_marker_still_publishes(tmp_
 
     assert pl.read_delta(str(table)).height == 3
     assert not (table / "_hygge_staging").exists() and run_files(table) == set()
+
+
+@pytest.mark.parametrize("run_type", ["full_drop", "incremental"])
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_a_killed_run_then_a_rerun_leaves_only_files_the_table_reads(tmp_path, point, run_type):
+    flow = FLOW.replace("path: landing}", "path: landing, batch_size: 4}")
+    write_workspace(tmp_path, {"d": f"{flow}\nrun_type: {run_type}\n"})
+    table = tmp_path / "lake" / "orders"
+    land(tmp_path, "orders", "a", orders(6))
+    assert hygge(tmp_path, "go").returncode == 0
+    land(tmp_path, "orders", "b", orders(9, start=6))
+
+    assert crash(tmp_path, point) == CRASH_EXIT_CODE
+    assert hygge(tmp_path, "go").returncode == 0
+
+    dt = deltalake.DeltaTable(str(table))
+    read = set(dt.get_add_actions(flatten=True).column("path").to_pylist())
+    left = run_files(table)
+    assert left == read or (run_type == "full_drop" and read <= left)  # replaced ones: vacuum's
+    assert all(path.startswith("hygge-data/") for path in read)
+    assert not (table / "_hygge_staging").exists()
+    back = pl.read_delta(str(table)).select(orders(1).columns)
+    assert content_hash(back) == content_hash(orders(15))

@@ -29,6 +29,7 @@ from hygge.stores.delta import commits, files, staged
 from hygge.stores.delta.owner import DATA, STAGING, table_problem
 from hygge.stores.delta.schema import delta_frame, refuse_unfit
 from hygge.stores.file_marker import write_marker
+from hygge.stores.known_columns import empty_frame
 from hygge.stores.ownership import StoreOwner
 from hygge.types import Place, RunType
 
@@ -239,15 +240,8 @@ class DeltaStore:
 
     def _columns_known(self, staging: Staging) -> pa.Table | None:
         """An empty table of the run's columns as the engine knows them (nothing staged)."""
-        if staging.arrow_schema is None:
-            return None
-        import polars as pl
-
-        empty = pl.from_arrow(staged.decode(staging.arrow_schema).empty_table())
-        assert isinstance(empty, pl.DataFrame)
-        if not empty.width:
-            return None
-        return delta_frame(empty, self.location.label).to_arrow()
+        empty = empty_frame(staging)
+        return None if empty is None else delta_frame(empty, self.location.label).to_arrow()
 
     def _last_of_each_key(self, data: pa.Table) -> pa.Table:
         """The last staged row of each key: MERGE takes one source row per target row."""

@@ -355,3 +355,28 @@ def test_a_killed_run_then_a_rerun_leaves_only_files_the_table_reads(tmp_path, p
     assert not (table / "_hygge_staging").exists()
     back = pl.read_delta(str(table)).select(orders(1).columns)
     assert content_hash(back) == content_hash(orders(15))
+
+
+def test_an_append_without_partition_by_keeps_the_tables_partitioning(tmp_path):
+    table = tmp_path / "lake" / "orders"
+    publish_run(open_store(tmp_path, partition_by="customer"), [orders(3)], RunType.FULL_DROP, "r1")
+
+    publish_run(open_store(tmp_path), [orders(2, start=3)], RunType.INCREMENTAL, "r2")
+
+    assert deltalake.DeltaTable(str(table)).metadata().partition_columns == ["customer"]
+    assert all(a["partitionValues"] for a in adds(table))
+    assert pl.read_delta(str(table)).height == 5
+
+
+def test_an_abort_where_the_log_cannot_be_read_keeps_the_runs_files(tmp_path):
+    table = tmp_path / "lake" / "orders"
+    publish_run(open_store(tmp_path), [orders(3)], RunType.FULL_DROP, "r1")
+    store = open_store(tmp_path)
+    staging = store.write(store.prepare("r2", RunType.INCREMENTAL), orders(2, start=3))
+    for commit in (table / "_delta_log").glob("*.json"):
+        commit.write_text("{not json")
+
+    store.abort(staging)
+
+    assert run_files(table) == {"hygge-data/r1/000000.parquet", "hygge-data/r2/000000.parquet"}
+    assert not (table / "_hygge_staging").exists()

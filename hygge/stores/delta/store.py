@@ -143,10 +143,14 @@ class DeltaStore:
 
     def abort(self, staging: Staging) -> None:
         version = staging.extra.get(VERSION_KEY)
-        table = self._table()
-        committed = (
-            isinstance(version, int) and commits.committed_version(table, self.app) >= version
-        )
+        dl = commits.deltalake()
+        try:
+            table = self._table()
+            committed = not isinstance(version, int) or (
+                commits.committed_version(table, self.app) >= version
+            )
+        except (dl.exceptions.DeltaError, HyggeError, OSError):
+            committed = True  # the log cannot be read: keep the files, vacuum decides later
         # A run that committed keeps its files (the table may read them); else none is read.
         self._clean(staging, committed=committed)
 
@@ -217,7 +221,8 @@ class DeltaStore:
         self, run_type: RunType, schema: pa.Schema | None, table: DeltaTable | None
     ) -> list[str] | None:
         """The table's partition columns (`partition_by`); DataError naming one the run's data
-        lacks, or a partitioning other than the existing table's (a full_drop replaces it)."""
+        lacks, or a partitioning other than the existing table's (a full_drop replaces it).
+        Without `partition_by`, an incremental or merge run keeps the table's own."""
         wanted = list(self.config.partition_by)
         if schema is not None:
             lacking = [name for name in wanted if name not in schema.names]
@@ -227,15 +232,16 @@ class DeltaStore:
                     f"{'is' if len(lacking) == 1 else 'are'} not a column of the data (it has "
                     f"{', '.join(schema.names)}); fix partition_by or the home"
                 )
-        if table is not None and table.metadata().partition_columns != wanted:
-            have = list(table.metadata().partition_columns)
-            if run_type is not RunType.FULL_DROP:
-                raise DataError(
-                    f"Delta table {self.location.label} is partitioned by {have or 'nothing'} "
-                    f"but the store says partition_by: {wanted or '[]'}; a {run_type.value} "
-                    "run keeps the table's partitioning. Run a full_drop to re-partition it, or "
-                    "set partition_by to match"
-                )
+        have = list(table.metadata().partition_columns) if table is not None else []
+        if not wanted and run_type is not RunType.FULL_DROP:
+            return None  # the table's own partitioning (an adopted table's, say) stays
+        if table is not None and have != wanted and run_type is not RunType.FULL_DROP:
+            raise DataError(
+                f"Delta table {self.location.label} is partitioned by {have or 'nothing'} "
+                f"but the store says partition_by: {wanted or '[]'}; a {run_type.value} "
+                "run keeps the table's partitioning. Run a full_drop to re-partition it, or "
+                "set partition_by to match"
+            )
         return wanted or None
 
     def _columns_known(self, staging: Staging) -> pa.Table | None:

@@ -380,3 +380,15 @@ def test_an_abort_where_the_log_cannot_be_read_keeps_the_runs_files(tmp_path):
 
     assert run_files(table) == {"hygge-data/r1/000000.parquet", "hygge-data/r2/000000.parquet"}
     assert not (table / "_hygge_staging").exists()
+
+
+def test_stats_cover_the_first_32_columns_as_delta_writers_do(tmp_path):
+    table = tmp_path / "lake" / "orders"
+    wide = pl.DataFrame({f"c{i:03d}": [i, i + 1] for i in range(40)})
+    publish_run(open_store(tmp_path), [wide], RunType.FULL_DROP, "r1")
+
+    stats = json.loads(str(adds(table)[0]["stats"]))
+    assert stats["numRecords"] == 2
+    assert sorted(stats["nullCount"]) == [f"c{i:03d}" for i in range(32)]
+    assert stats["maxValues"]["c031"] == 32 and "c032" not in stats["minValues"]
+    assert pl.read_delta(str(table)).equals(wide)

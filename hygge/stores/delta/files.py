@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 FILES_KEY = "files"  # Staging.extra: {name: {"size": bytes, "stats": Delta stats JSON}}
 UNIFORM_KEY = "uniform"  # Staging.extra: False once a batch's schema differs from the run's
 _STRING_STATS = 32  # longer strings get no min/max (a truncated max would not bound them)
+# Statistics of the first 32 columns only, as Delta's writers do by default
+# (delta.dataSkippingNumIndexedCols): a wide table's checkpoint stays small.
+INDEXED_COLUMNS = 32
 
 
 def data_folder(prefix: str, run_id: str) -> str:
@@ -68,16 +71,16 @@ def with_file(
 
 
 def stats(frame: pl.DataFrame) -> str:
-    """Delta statistics of `frame`: numRecords, and per top-level column nullCount and, for
-    numbers, dates, timestamps and short strings, min/max (timestamps widened to whole
-    milliseconds, so they still bound the values)."""
+    """Delta statistics of `frame`: numRecords, and for each of its first INDEXED_COLUMNS
+    (top-level, not nested) columns nullCount and, for numbers, dates, timestamps and short
+    strings, min/max (timestamps widened to whole milliseconds, so they still bound them)."""
     import polars as pl
 
     mins: dict[str, Any] = {}
     maxes: dict[str, Any] = {}
     nulls: dict[str, int] = {}
-    for name, dtype in frame.schema.items():
-        if dtype.is_nested():
+    for index, (name, dtype) in enumerate(frame.schema.items()):
+        if dtype.is_nested() or index >= INDEXED_COLUMNS:
             continue
         column = frame.get_column(name)
         nulls[name] = column.null_count()

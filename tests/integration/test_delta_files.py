@@ -392,3 +392,23 @@ def test_stats_cover_the_first_32_columns_as_delta_writers_do(tmp_path):
     assert sorted(stats["nullCount"]) == [f"c{i:03d}" for i in range(32)]
     assert stats["maxValues"]["c031"] == 32 and "c032" not in stats["minValues"]
     assert pl.read_delta(str(table)).equals(wide)
+
+
+@pytest.mark.parametrize("run_type", ["full_drop", "incremental"])
+def test_two_hygge_go_at_once_commit_the_source_once(tmp_path, run_type):
+    from concurrent.futures import ThreadPoolExecutor
+
+    write_workspace(tmp_path, {"d": f"{FLOW}\nrun_type: {run_type}\n"})
+    table = tmp_path / "lake" / "orders"
+    for part in range(4):
+        land(tmp_path, "orders", f"p{part}", orders(5, start=part * 5))
+
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda _: hygge(tmp_path, "go"), range(2)))
+
+    assert any(d.returncode == 0 for d in done), [d.stdout for d in done]
+    back = pl.read_delta(str(table)).select(orders(1).columns)
+    assert content_hash(back) == content_hash(orders(20))
+    dt = deltalake.DeltaTable(str(table))
+    assert set(dt.get_add_actions(flatten=True).column("path").to_pylist()) <= run_files(table)
+    assert not (table / "_hygge_staging").exists()

@@ -1,4 +1,5 @@
-"""parquet → Delta Lake (issue 12): a full_drop `hygge go` into a `type: delta` store against a
+"""parquet → Delta Lake (issue 12): a full_drop `hygge go` into a `type: delta` store (its staged
+parquet files committed as the table's data files, so no second encode) against a
 raw `write_deltalake` of the same parquet files streamed through a pyarrow dataset, in the
 same run, as whole processes. BENCHMARKS.md sets no target for it; the
 figures show what hygge's staging, app transaction and ownership cost over delta-rs itself.

@@ -130,7 +130,10 @@ def _publish(
     _fence(task, state, checkpoint)
     store = task.store.open(task.place)
     if _publishes(checkpoint):
-        store.publish(checkpoint.staging, record)  # an empty full_drop empties the entity
+        staging = checkpoint.staging
+        if staging.arrow_schema is None and checkpoint.arrow_schema is not None:
+            staging = staging.model_copy(update={"arrow_schema": checkpoint.arrow_schema})
+        store.publish(staging, record)  # an empty full_drop empties the entity
     else:
         store.abort(checkpoint.staging)  # an incremental run with no new rows changes nothing
     fault_point("after_publish")

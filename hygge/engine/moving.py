@@ -214,6 +214,8 @@ class ChunkMover:
             self.on_cancel()  # the runner stops the other entities too
 
     def _prepare(self, batch: pl.DataFrame, position: Position) -> pl.DataFrame:
+        if batch.height == 0 and self.schema is not None:
+            return batch  # no rows (an empty file): nothing to stage or to check
         source_columns = None
         if self.watermark is not None:
             batch = self.watermark.apply(batch, self.where(position), self._file(position))
@@ -221,8 +223,8 @@ class ChunkMover:
             source_columns = batch.columns
             batch = self.polisher.apply(batch)
         if self.schema is None:
-            if batch.width:
-                self.schema = batch.schema
+            if batch.width:  # an empty file's columns stand until a batch of rows comes
+                self.schema = batch.schema if batch.height else None
                 self.cp = self.cp.model_copy(update={"arrow_schema": encode_schema(batch)})
             return batch
         return conform(batch, self.schema, self.where(position), self.origin, source_columns)

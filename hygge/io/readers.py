@@ -212,9 +212,13 @@ def _wire(fmt: str, dtype: pl.DataType) -> pl.DataType:
 
 
 def _collect_batches(lf: pl.LazyFrame, batch_size: int) -> Iterator[pl.DataFrame]:
+    rows = 0
     for frame in lf.collect_batches(chunk_size=batch_size, lazy=True):
+        rows += frame.height
         for offset in range(0, frame.height, batch_size):
             yield frame.slice(offset, batch_size)
+    if not rows:  # a file of columns and no rows: its columns, for a store creating a table
+        yield pl.DataFrame(schema=lf.collect_schema())
 
 
 def _scan(fmt: str, source: Path | io.BytesIO, options: Mapping[str, Any]) -> pl.LazyFrame:

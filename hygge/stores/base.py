@@ -75,6 +75,10 @@ class Staging(BaseModel):
     partition: str | None = None
     sequence_step: int = Field(1, ge=1)
     extra: dict[str, JsonValue] = Field(default_factory=dict)  # store-specific (e.g. inode)
+    # The run's columns as the engine knows them (base64 Arrow IPC), set before the publish:
+    # a store whose table takes its columns from the data creates it from these when a run
+    # staged no row (a 0-row first full_drop).
+    arrow_schema: str | None = None
 
 
 class CommitRecord(BaseModel):

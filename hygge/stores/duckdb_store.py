@@ -38,6 +38,7 @@ from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreCon
 from hygge.stores.duckdb_database import Database, open_database, path_problem
 from hygge.stores.duckdb_names import TableName, parse_table, quote, reserved_schema
 from hygge.stores.duckdb_schema import SEQUENCE_COLUMN, evolve, table_columns
+from hygge.stores.known_columns import empty_frame
 from hygge.stores.ownership import StoreOwner
 from hygge.types import Place, RunType
 
@@ -113,6 +114,10 @@ class DuckdbStore:
         """Data, owner, completion marker and watermark in one transaction."""
         record = record or CommitRecord.of(staging)
         location = self._location(staging)
+        empty = empty_frame(staging) if staging.run_type is RunType.FULL_DROP else None
+        if empty is not None and not staging.artefacts:  # a 0-row run: its columns, no rows
+            self.discard_unlisted(staging)
+            staging = self.write(staging, empty)
         with self._database().transaction() as cursor:
             if records.committed(cursor, self.target, staging.run_id):
                 records.drop_staging(cursor, location)

@@ -300,11 +300,6 @@ def test_an_entity_named_like_the_mirrored_journal_table_is_refused_at_load(
     assert not (root / "zone" / "hygge_journal").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a first delta run of a 0-row source says 'the entity is now empty' but writes no "
-    "table: lake/orders holds only _hygge_store.json, and reading it fails (no _delta_log)",
-)
 def test_a_first_delta_run_of_an_empty_source_leaves_an_empty_table(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "ws", {"d": _flow("delta", "orders")})
     land(root, "orders", "p1", ORDERS.clear())

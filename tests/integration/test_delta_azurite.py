@@ -180,3 +180,31 @@ def test_from_a_landing_container_into_onelake_style_tables_through_a_kill_mid_p
     assert table.height == 23 and content_hash(table) == content_hash(orders(23))
     assert len(hygge_runs(uri, options)) == 2
     assert deltalake.DeltaTable(uri, storage_options=options).version() == 1
+
+
+def test_inline_credential_fields_reach_a_table_at_a_full_address(
+    tmp_path, monkeypatch, azurite, blob_container
+):
+    monkeypatch.setenv("HYGGE_TEST_BLOB_CS", azurite.connection_string)
+    address = f"abfss://{blob_container}@{ACCOUNT}.dfs.core.windows.net/Tables/{{entity}}"
+    store = (
+        f'{{type: delta, path: "{address}", credential: connection_string, '
+        "connection_string: '${HYGGE_TEST_BLOB_CS}'}"
+    )
+    flow = f"home: {{type: parquet, path: landing}}\nstore: {store}\nentities: [orders]\n"
+    root = write_workspace(tmp_path / "ws", {"shop": flow})
+    land(root, "orders", "a", orders(5))
+
+    assert run(root).ok
+
+    options = {
+        "account_name": ACCOUNT,
+        "account_key": KEY,
+        "endpoint": azurite.account_url,
+        "allow_http": "true",
+    }
+    table = read_table(f"az://{blob_container}/Tables/orders", options)
+    assert table.height == 5 and content_hash(table) == content_hash(orders(5))
+    monkeypatch.delenv("HYGGE_TEST_BLOB_CS")
+    failed = run(root)
+    assert not failed.ok and "HYGGE_TEST_BLOB_CS" in (failed.results[0].message or "")

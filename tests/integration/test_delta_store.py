@@ -242,9 +242,25 @@ def test_optimize_and_vacuum_run_after_every_nth_publish(tmp_path):
     [
         pytest.param({"path": "s3://bucket/t"}, "scheme 's3://'", id="scheme"),
         pytest.param({"path": "az://lake/t"}, "needs `connection:`", id="az-without-account"),
-        pytest.param({"path": "abfss://x@acct.dfs.core.windows.net"}, "no folder", id="no-folder"),
+        # (abfss://x@acct.dfs.core.windows.net is container x: the entity is its folder)
+        pytest.param({"path": "https://acct.dfs.core.windows.net"}, "no folder", id="no-folder"),
         pytest.param({"path": "t", "optimize_every": 0}, "optimize_every", id="optimize-zero"),
         pytest.param({"path": "t", "optimise": 1}, "optimise", id="unknown-key"),
+        pytest.param(
+            {"path": "t", "credential": "sas", "sas": "${S}"},
+            "credential fields are for a table in Azure at a full address",
+            id="credential-on-a-local-path",
+        ),
+        pytest.param(
+            {"path": "az://lake/t", "connection": "lake", "credential": "sas", "sas": "${S}"},
+            "names the account and its credential",
+            id="credential-with-connection",
+        ),
+        pytest.param(
+            {"path": "abfss://c@acct.dfs.core.windows.net/t", "credential": "service_principal"},
+            "needs `tenant_id",
+            id="credential-lacking-a-field",
+        ),
     ],
 )
 def test_bad_store_settings_are_refused_naming_the_field(tmp_path, settings, message):
@@ -253,6 +269,17 @@ def test_bad_store_settings_are_refused_naming_the_field(tmp_path, settings, mes
     write_workspace(tmp_path, {"shop": flow % block})
     with pytest.raises(ConfigError, match=message):
         load_workspace(tmp_path)
+
+
+def test_a_full_address_with_its_own_credential_loads(tmp_path):
+    path = "abfss://c@acct.dfs.core.windows.net/tables"
+    flow = "home: {type: parquet, path: landing}\nstore: %s\nentities: [orders]\n"
+    block = (
+        f"{{type: delta, path: '{path}', credential: storage_key, storage_account_key: '${{K}}'}}"
+    )
+    write_workspace(tmp_path, {"shop": flow % block})
+    store = load_workspace(tmp_path).entities[0].store
+    assert store.path == f"{path}/orders" and store.credential == "storage_key"
 
 
 def test_merge_without_key_columns_is_refused(tmp_path):
@@ -267,7 +294,7 @@ def test_two_attempts_publishing_one_run_at_once_commit_it_once(tmp_path, monkey
     first, second = open_store(tmp_path, key_columns=["id"]), open_store(tmp_path)
     staging = first.write(first.prepare("run-2", run_type), orders(2, start=3))
     stale = deltalake.DeltaTable(str(path))  # what the slower attempt read before the other won
-    monkeypatch.setattr(DeltaStore, "_clean", lambda self, staging: None)
+    monkeypatch.setattr(DeltaStore, "_clean", lambda self, staging, **_: None)
     first.publish(staging)  # the faster attempt commits the run
     snapshots = iter([stale, stale])  # the slower one checks, and writes, on its old snapshot
     real = DeltaStore._table

@@ -4,6 +4,8 @@
     store: {type: delta, path: "sales.Lakehouse/Tables/{entity}", connection: onelake}
     store: {type: delta, path: "az://lake/tables/{entity}", connection: adls}
     store: {type: delta, path: "abfss://<workspace>@onelake.dfs.fabric.microsoft.com/<lakehouse>.Lakehouse/Tables/{entity}"}
+    store: {type: delta, path: "abfss://lake@acct.dfs.core.windows.net/t/{entity}",
+            credential: service_principal, tenant_id: …, client_id: …, client_secret: ${SECRET}}
 
 The store itself is `hygge.stores.delta.store`; where the table lives and how delta-rs reaches
 it, `hygge.stores.delta.location`.
@@ -15,6 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from hygge.stores.azure_credentials import CREDENTIAL_FIELDS, InlineCredential
 from hygge.stores.base import StoreCapabilities, StoreConfig
 from hygge.types import Place, RunType, invalid_setting
 
@@ -22,7 +25,7 @@ URL_SCHEMES = ("az://", "abfss://", "abfs://", "https://")
 DEFAULT_VACUUM_RETENTION_HOURS = 168  # Delta's own default: a week of old versions readable
 
 
-class DeltaStoreConfig(StoreConfig):
+class DeltaStoreConfig(StoreConfig, InlineCredential):
     """A Delta Lake table per entity; see the module docstring and docs/delta.md."""
 
     type: Literal["delta"] = "delta"
@@ -36,6 +39,12 @@ class DeltaStoreConfig(StoreConfig):
     )
     key_columns: list[str] = Field(
         default_factory=list, description="Merge keys (set from the entity's key_columns)."
+    )
+    partition_by: list[str] = Field(
+        default_factory=list,
+        description="Partition the table by these columns (a folder per value, a Delta "
+        "partitioned table readers prune by). Each must be a column of the data; a full_drop "
+        "may change it, incremental and merge runs keep the table's.",
     )
     optimize_every: int | None = Field(
         None,
@@ -77,6 +86,22 @@ class DeltaStoreConfig(StoreConfig):
     def _one_key(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _one_partition(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("partition_by")
+    @classmethod
+    def _partition_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.strip() or name != name.strip():
+                raise ValueError(f"partition_by names a column {name!r}; write the column's name")
+        doubled = sorted({name for name in value if value.count(name) > 1})
+        if doubled:
+            raise ValueError(f"partition_by names {', '.join(doubled)} twice")
+        return value
+
     @model_validator(mode="after")
     def _where(self) -> DeltaStoreConfig:
         lowered = self.path.lower()
@@ -95,7 +120,12 @@ class DeltaStoreConfig(StoreConfig):
                 at="path",
                 hint="add connection: <name>, or write the full abfss:// or https:// address",
             )
-        if lowered.startswith(("https://", "abfss://", "abfs://")) and self.path.count("/") < 4:
+        self._check_credential(lowered)
+        slashes = 4 if lowered.startswith("https://") else 3  # https names its container after
+        if (
+            lowered.startswith(("https://", "abfss://", "abfs://"))
+            and self.path.count("/") < slashes
+        ):
             raise invalid_setting(
                 f"path '{self.path}' names no folder inside a container; write "
                 "abfss://<container>@<account>.dfs.core.windows.net/<folder> or "
@@ -103,6 +133,29 @@ class DeltaStoreConfig(StoreConfig):
                 at="path",
             )
         return self
+
+    def _check_credential(self, lowered: str) -> None:
+        """Inline credential fields only with a full abfss:// or https:// address."""
+        inline = self.credential != "default" or any(
+            getattr(self, field) is not None for field in CREDENTIAL_FIELDS
+        )
+        if not inline:
+            return
+        if self.connection is not None:
+            raise invalid_setting(
+                f"`connection: {self.connection}` names the account and its credential; "
+                "remove credential and its fields",
+                at="credential",
+            )
+        if not lowered.startswith(("https://", "abfss://", "abfs://")):
+            raise invalid_setting(
+                f"credential fields are for a table in Azure at a full address; path "
+                f"'{self.path}' names none",
+                at="credential",
+                hint="write path: abfss://<container>@<account>.dfs.core.windows.net/<folder>, "
+                "or name an azure_blob connection with `connection:`",
+            )
+        self.check_inline_credential()
 
     def is_remote(self) -> bool:
         """Whether the table is in object storage (an address, or a path on a connection)."""

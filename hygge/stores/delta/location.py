@@ -4,7 +4,8 @@ ObjectStorage (same place) where hygge keeps its staging and its owner marker.
 A local path resolves through symbolic links first, so two spellings of one folder are one
 table. An Azure table is reached with the credential of its `connection:` (an azure_blob
 connection of hygge.yml; secrets read from the environment only now) or, for a full
-abfss:// or https:// address without one, DefaultAzureCredential. delta-rs takes account
+abfss:// or https:// address without one, the store's own `credential` fields (default:
+DefaultAzureCredential). delta-rs takes account
 keys, SAS tokens and service principals as they are; an Entra ID identity (default,
 managed_identity) becomes a bearer token for the storage audience, fetched when the store opens.
 """
@@ -71,8 +72,9 @@ def locate(
             "az://<container>/<folder>",
         )
     _check_prefix(place, path, prefix)
-    if connection is None:
-        connection = AzureBlobConnection(account_url=account_url, container=container)
+    if connection is None:  # the store's own credential fields (default: DefaultAzureCredential)
+        connection = config.inline_account(account_url, container)
+        secrets = connection.resolve_secrets(f"store of {place.flow}.{place.entity}", env)
     connection = connection.model_copy(update={"container": container, "account_url": account_url})
     from hygge.storage.blob_credentials import open_connection
 

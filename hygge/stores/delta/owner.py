@@ -15,6 +15,7 @@ from hygge.stores.ownership import StoreOwner, StoreOwnershipError, judge_place
 
 DELTA_LOG = "_delta_log"
 STAGING = "_hygge_staging"  # hygge's staging, inside the table folder (hidden from readers)
+DATA = "hygge-data"  # hygge's data files, one folder per run (read only where the log says)
 _SHOWN = 5
 
 
@@ -22,6 +23,9 @@ def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) ->
     """None if the store may write the table; else what is there and what to do."""
     storage, prefix = location.storage, location.prefix
     where = location.label
+    linked = _linked_own_folder(location)
+    if linked is not None:
+        return linked
     try:
         found = read_owner(storage, prefix)
         names = set() if found is not None else _names(location)
@@ -30,7 +34,7 @@ def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) ->
     except (OSError, HyggeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         return f"Delta table folder {where} cannot be listed ({reason}); fix its permissions"
-    names -= {MARKER, STAGING}
+    names -= {MARKER, STAGING, DATA}
     if found is None and names and DELTA_LOG not in names:
         shown = ", ".join(sorted(names)[:_SHOWN])
         more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
@@ -50,6 +54,26 @@ def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) ->
         adopt=adopt and DELTA_LOG in names,
         marker_name=MARKER,
     )
+
+
+def _linked_own_folder(location: DeltaLocation) -> str | None:
+    """What is wrong when hygge's own folder in a local table is a link or a file."""
+    if location.local is None:
+        return None
+    for name in (STAGING, DATA):
+        path = location.local / name
+        if path.is_symlink():
+            return (
+                f"Delta table folder {location.label}: {name} is a symbolic link (to "
+                f"{path.readlink()}); hygge keeps its own files there and never writes or "
+                "deletes through a link. Remove the link (hygge makes the folder)"
+            )
+        if path.exists() and not path.is_dir():
+            return (
+                f"Delta table folder {location.label}: {name} is a file, where hygge keeps a "
+                "folder of its own files; move the file away"
+            )
+    return None
 
 
 def _names(location: DeltaLocation) -> set[str]:

@@ -88,8 +88,9 @@ def _plain(kind: pa.DataType) -> pa.DataType:
 
 def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
     """`batch` in types a Delta table holds: unsigned integers as the next wider signed
-    integer, categoricals and enums as strings. DataError naming a column Delta cannot hold
-    (times of day, durations, a column of only nulls, uint64)."""
+    integer, categoricals and enums as strings, datetimes in microseconds (zoned: in UTC).
+    DataError naming a column Delta cannot hold (times of day, durations, a column of only
+    nulls, uint64)."""
     import polars as pl
 
     signed: dict[pl.DataType, pl.DataType] = {
@@ -109,7 +110,16 @@ def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
                 f"Delta table {label}: column {name} is a {dtype}, which Delta Lake has no "
                 f"type for; {_ADVICE.get(str(type(dtype).__name__), _ADVICE['UInt64'])}"
             )
-    return batch.cast(casts) if casts else batch  # type: ignore[arg-type]
+    batch = batch.cast(casts) if casts else batch  # type: ignore[arg-type]
+    instants = [  # Delta keeps microseconds, in UTC (a naive one: timestamp_ntz)
+        pl.col(name).dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        if dtype.time_zone not in (None, "UTC")
+        else pl.col(name).dt.cast_time_unit("us")
+        for name, dtype in batch.schema.items()
+        if isinstance(dtype, pl.Datetime)
+        and (dtype.time_unit != "us" or dtype.time_zone not in (None, "UTC"))
+    ]
+    return batch.with_columns(instants) if instants else batch
 
 
 _ADVICE = {

@@ -36,8 +36,11 @@ def with_schema(staging: Staging, schema: pa.Schema) -> dict[str, JsonValue]:
 def run_schema(staging: Staging) -> pa.Schema | None:
     """The run's schema; None before its first batch."""
     text = staging.extra.get(SCHEMA_KEY)
-    if not isinstance(text, str):
-        return None
+    return decode(text) if isinstance(text, str) else None
+
+
+def decode(text: str) -> pa.Schema:
+    """A schema from base64 Arrow IPC (the staging's, or the engine's `arrow_schema`)."""
     return pa.ipc.read_schema(pa.py_buffer(base64.b64decode(text)))
 
 

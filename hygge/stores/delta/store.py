@@ -1,14 +1,17 @@
-"""The delta store: batches staged as parquet beside the table, published in one Delta commit.
+"""The delta store: batches staged as parquet in the table folder, published in one Delta commit.
 
     prepare   takes the next version of the entity's app transaction (`commits`)
-    write     stages a batch as `_hygge_staging/<run>/<seq>.parquet` in the table folder
+    write     stages a batch as `hygge-data/<run>/<seq>.parquet` in the table folder, its
+              size and Delta statistics in the staging (`files`)
     publish   one commit: full_drop overwrites (schema replaced), incremental appends (new
-              columns added), merge upserts on `key_columns`; the app transaction and the
-              CommitRecord are in the same commit, so a repeated publish commits nothing
-    abort     drops the staging; the table is untouched
+              columns added), merge upserts on `key_columns`; the staged files become the
+              table's data files where they fit as they are, else delta-rs writes the rows
+              anew; the app transaction and the CommitRecord are in the same commit, so a
+              repeated publish commits nothing
+    abort     drops the staging of a run that did not commit; the table is untouched
 
-Readers (polars, DuckDB, Spark, Fabric) read only what the log names, so staging files and
-hygge's marker never show; vacuum leaves `_`-prefixed names alone.
+Readers (polars, DuckDB, Spark, Fabric) read only what the log names, so staged files and
+hygge's marker never show.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from hygge.faults import fault_point
 from hygge.io.atomic import remove_empty_dir
 from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
-from hygge.stores.delta import commits, staged
-from hygge.stores.delta.owner import STAGING, table_problem
+from hygge.stores.delta import commits, files, staged
+from hygge.stores.delta.owner import DATA, STAGING, table_problem
 from hygge.stores.delta.schema import delta_frame, refuse_unfit
 from hygge.stores.file_marker import write_marker
+from hygge.stores.known_columns import empty_frame
 from hygge.stores.ownership import StoreOwner
 from hygge.types import Place, RunType
 
@@ -70,9 +74,12 @@ class DeltaStore:
         name = f"{seq:06d}.parquet"
         buffer = io.BytesIO()
         frame = delta_frame(batch, self.location.label)
-        frame.write_parquet(buffer, compression="snappy", statistics=False)
-        self.location.storage.put(join_key(self._location(staging), name), buffer.getvalue())
+        frame.write_parquet(buffer, compression="snappy")
+        self._location(staging)
+        data = buffer.getvalue()
+        self.location.storage.put(join_key(self._data(staging), name), data)
         extra = staged.with_schema(staging, frame.head(0).to_arrow().schema)
+        extra = files.with_file(staging, extra, name, frame, len(data))
         return staging.model_copy(
             update={
                 "artefacts": [*staging.artefacts, name],
@@ -85,14 +92,16 @@ class DeltaStore:
         """Nothing to do: every staged file is put whole and durable."""
 
     def discard_unlisted(self, staging: Staging) -> None:
-        location, listed = self._location(staging), {*staging.artefacts, RUN_MARKER}
-        for info in list(self.location.storage.list(location)):
+        self._location(staging)
+        listed = {*staging.artefacts, RUN_MARKER}  # (the marker: a run staged beside it)
+        for info in list(self.location.storage.list(self._data(staging))):
             if info.key.rsplit("/", 1)[-1] not in listed:
                 self.location.storage.delete(info.key)
 
     def missing_staged(self, staging: Staging) -> list[str]:
-        location = self._location(staging)
-        present = {i.key.rsplit("/", 1)[-1] for i in self.location.storage.list(location)}
+        self._location(staging)
+        folder = self._data(staging)
+        present = {i.key.rsplit("/", 1)[-1] for i in self.location.storage.list(folder)}
         return [name for name in staging.artefacts if name not in present]
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:
@@ -102,13 +111,13 @@ class DeltaStore:
         table = self._table()
         if commits.committed_version(table, self.app) >= version:
             self._clean(staging)  # committed before a crash: only the clean-up was left
-            return
+            return  # (files a rewrite left unreferenced then: vacuum deletes them)
         self._refuse_foreign()
         missing = self.missing_staged(staging)
         if missing:
             raise StateError(
                 f"staged files {missing} of run {staging.run_id} are gone from "
-                f"{self.location.storage.describe(self._location(staging))}; run `hygge reset` "
+                f"{self.location.storage.describe(self._data(staging))}; run `hygge reset` "
                 "for this entity, then again"
             )
         write_marker(self.location.storage, self.location.prefix, self.owner, self.location.prefix)
@@ -126,14 +135,24 @@ class DeltaStore:
 
         commits.commit_with_retries(self.location.label, commit, landed)
         fault_point("during_publish")  # committed; the staging is still there
-        self._clean(staging)
+        self._clean(staging, unreferenced_of=self._table())
         self._maintain(version)
 
     def last_commit(self) -> CommitRecord | None:
         return commits.last_record(self._table(), self.location.label)
 
     def abort(self, staging: Staging) -> None:
-        self._clean(staging)
+        version = staging.extra.get(VERSION_KEY)
+        dl = commits.deltalake()
+        try:
+            table = self._table()
+            committed = not isinstance(version, int) or (
+                commits.committed_version(table, self.app) >= version
+            )
+        except (dl.exceptions.DeltaError, HyggeError, OSError):
+            committed = True  # the log cannot be read: keep the files, vacuum decides later
+        # A run that committed keeps its files (the table may read them); else none is read.
+        self._clean(staging, committed=committed)
 
     def check(self) -> list[str]:
         try:
@@ -156,16 +175,24 @@ class DeltaStore:
     def _commit(self, staging: Staging, table: DeltaTable | None, properties: Any) -> None:
         """One Delta commit of the staged rows for the run type."""
         dl = commits.deltalake()
+        if staging.artefacts and files.committable(staging, table, bool(self.config.partition_by)):
+            files.commit(dl, self.location, staging, table, properties)
+            return
         options = self.location.storage_options
         target: Any = table if table is not None else self.location.uri
-        data: Any = staged.stream(self.location.storage, self._location(staging), staging)
+        data: Any = staged.stream(self.location.storage, self._data(staging), staging)
+        partitions = self._partition_by(
+            staging.run_type, data.schema if data is not None else None, table
+        )
         if staging.run_type is RunType.FULL_DROP:
             if data is None and table is None:
-                return  # nothing staged and no table: nothing to empty
+                data = self._columns_known(staging)
+                if data is None:
+                    return  # nothing staged, no columns known and no table: nothing to empty
             if data is None:  # an empty source empties the table, keeping its schema
                 data = _arrow_schema(table).empty_table()
             dl.write_deltalake(
-                target, data, mode="overwrite", schema_mode="overwrite",
+                target, data, mode="overwrite", schema_mode="overwrite", partition_by=partitions,
                 storage_options=options, commit_properties=properties,
             )  # fmt: skip
             return
@@ -177,7 +204,7 @@ class DeltaStore:
             data = self._last_of_each_key(data.read_all())
         if staging.run_type is RunType.INCREMENTAL or table is None:
             dl.write_deltalake(
-                target, data, mode="append", schema_mode="merge",
+                target, data, mode="append", schema_mode="merge", partition_by=partitions,
                 storage_options=options, commit_properties=properties,
             )  # fmt: skip
             return
@@ -189,6 +216,38 @@ class DeltaStore:
             commit_properties=properties,
         )  # fmt: skip
         merger.when_matched_update_all().when_not_matched_insert_all().execute()
+
+    def _partition_by(
+        self, run_type: RunType, schema: pa.Schema | None, table: DeltaTable | None
+    ) -> list[str] | None:
+        """The table's partition columns (`partition_by`); DataError naming one the run's data
+        lacks, or a partitioning other than the existing table's (a full_drop replaces it).
+        Without `partition_by`, an incremental or merge run keeps the table's own."""
+        wanted = list(self.config.partition_by)
+        if schema is not None:
+            lacking = [name for name in wanted if name not in schema.names]
+            if lacking:
+                raise DataError(
+                    f"Delta table {self.location.label}: partition_by {lacking} "
+                    f"{'is' if len(lacking) == 1 else 'are'} not a column of the data (it has "
+                    f"{', '.join(schema.names)}); fix partition_by or the home"
+                )
+        have = list(table.metadata().partition_columns) if table is not None else []
+        if not wanted and run_type is not RunType.FULL_DROP:
+            return None  # the table's own partitioning (an adopted table's, say) stays
+        if table is not None and have != wanted and run_type is not RunType.FULL_DROP:
+            raise DataError(
+                f"Delta table {self.location.label} is partitioned by {have or 'nothing'} "
+                f"but the store says partition_by: {wanted or '[]'}; a {run_type.value} "
+                "run keeps the table's partitioning. Run a full_drop to re-partition it, or "
+                "set partition_by to match"
+            )
+        return wanted or None
+
+    def _columns_known(self, staging: Staging) -> pa.Table | None:
+        """An empty table of the run's columns as the engine knows them (nothing staged)."""
+        empty = empty_frame(staging)
+        return None if empty is None else delta_frame(empty, self.location.label).to_arrow()
 
     def _last_of_each_key(self, data: pa.Table) -> pa.Table:
         """The last staged row of each key: MERGE takes one source row per target row."""
@@ -222,9 +281,19 @@ class DeltaStore:
             if due_vacuum:
                 hours = self.config.vacuum_retention_hours
                 table.vacuum(retention_hours=hours, dry_run=False, enforce_retention_duration=False)
+                self._drop_empty_run_folders()
         except (dl.exceptions.DeltaError, OSError) as error:
             log.warning("%s: optimize/vacuum failed (%s); the next due run tries again",
                         self.describe(), error)  # fmt: skip
+
+    def _drop_empty_run_folders(self) -> None:
+        """On a local disk, the `hygge-data/<run>` folders vacuum emptied (it deletes files)."""
+        data = self.location.local / DATA if self.location.local is not None else None
+        if data is None or data.is_symlink() or not data.is_dir():
+            return
+        for folder in data.iterdir():
+            if folder.is_dir() and not folder.is_symlink():
+                remove_empty_dir(folder)
 
     # -- places ----------------------------------------------------------------------------
 
@@ -236,12 +305,25 @@ class DeltaStore:
         if problem:
             raise StoreOwnershipError(problem)
 
-    def _clean(self, staging: Staging) -> None:
-        self.location.storage.delete_prefix(self._location(staging))
-        if self.location.local is not None:  # on a local disk folders outlive their files
-            run_folder = self.location.local / STAGING / staging.run_id
-            if remove_empty_dir(run_folder):
-                remove_empty_dir(run_folder.parent)
+    def _clean(
+        self, staging: Staging, *, unreferenced_of: DeltaTable | None = None, committed: bool = True
+    ) -> None:
+        """Drop the run's staging marker and those of its files `unreferenced_of` (the table
+        as it is now) does not read; all of them when the run never `committed`."""
+        storage, local = self.location.storage, self.location.local
+        data = self._data(staging)
+        if not committed:
+            storage.delete_prefix(data)
+        elif unreferenced_of is not None:
+            kept = files.referenced(unreferenced_of, staging.run_id)
+            for info in list(storage.list(data)):
+                if info.key.rsplit("/", 1)[-1] not in kept:
+                    storage.delete(info.key)
+        storage.delete_prefix(self._location(staging))
+        if local is not None:  # on a local disk folders outlive their files
+            for folder in (local / STAGING / staging.run_id, local / DATA / staging.run_id):
+                if remove_empty_dir(folder):
+                    remove_empty_dir(folder.parent)
 
     def _require_staging(self, staging: Staging) -> None:
         if self.location.storage.stat(join_key(self._location(staging), RUN_MARKER)) is None:
@@ -249,6 +331,13 @@ class DeltaStore:
                 f"staging {staging.location} of run {staging.run_id} is gone from "
                 f"{self.location.label} (aborted, or published already)"
             )
+
+    def _data(self, staging: Staging) -> str:
+        """Where the run's files are: `hygge-data/<run>`, or for a run staged by hygge before
+        it kept their statistics, beside its marker (that run is rewritten by delta-rs)."""
+        if staging.artefacts and files.FILES_KEY not in staging.extra:
+            return self._location(staging)
+        return files.data_folder(self.location.prefix, staging.run_id)
 
     def _staging_key(self, run_id: str) -> str:
         return join_key(self.location.prefix, STAGING, run_id)

@@ -1,0 +1,26 @@
+"""The columns of a run that staged no row, as the engine knows them (`Staging.arrow_schema`):
+a store that creates its table from its data creates it empty with these on a 0-row first
+full_drop, instead of creating nothing."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from hygge.stores.base import Staging
+
+
+def empty_frame(staging: Staging) -> pl.DataFrame | None:
+    """A frame of no rows and the run's columns; None when the engine knows none."""
+    if staging.arrow_schema is None:
+        return None
+    import polars as pl
+    import pyarrow as pa
+
+    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(staging.arrow_schema)))
+    frame = pl.from_arrow(schema.empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame if frame.width else None

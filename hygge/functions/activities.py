@@ -31,6 +31,7 @@ from hygge.engine.moving import ChunkBudget
 from hygge.engine.runner import HEARTBEAT, finish_step
 from hygge.engine.steps import begin, move_chunk, saved_checkpoint
 from hygge.errors import EntityLockedError, HyggeError, StateError
+from hygge.functions.cancel_marker import cancel_requested, clear_markers
 from hygge.functions.contracts import (
     ActivityInput,
     EntityOutcome,
@@ -51,6 +52,7 @@ from hygge.functions.outcomes import (
     summarise,
 )
 from hygge.functions.session import Session, cached_task, open_session, task_digest
+from hygge.functions.settings import read_settings
 from hygge.state.heartbeat import Heartbeat, heartbeat_interval
 from hygge.types import RunStatus
 
@@ -116,8 +118,14 @@ def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanRes
 
 
 def begin_activity(payload: ActivityInput, session: Session | None = None) -> StepOutcome:
-    """`begin` with the run's attempt id: a redelivered begin returns what it began."""
+    """`begin` with the run's attempt id: a redelivered begin returns what it began; a run
+    with a cancel marker begins nothing."""
     session = session or open_session()
+    if cancel_requested(session.settings.workspace, payload.task.run_id):
+        log.info(
+            "%s: run %s is cancelled: not begun", payload.task.qualified_name, payload.task.run_id
+        )
+        return StepOutcome(cancelled=True)
     session, task, failure = _task(session, payload.task)
     if task is None:
         return StepOutcome(failure=failure)
@@ -129,8 +137,16 @@ def begin_activity(payload: ActivityInput, session: Session | None = None) -> St
 
 
 def move_chunk_activity(payload: ActivityInput, session: Session | None = None) -> StepOutcome:
-    """One chunk of one partition, bounded by `HYGGE_CHUNK_SECONDS`, saved before it returns."""
+    """One chunk of one partition, bounded by `HYGGE_CHUNK_SECONDS`, saved before it returns;
+    a run with a cancel marker moves nothing (its checkpoint stays as it is)."""
     session = session or open_session()
+    if cancel_requested(session.settings.workspace, payload.task.run_id):
+        log.info(
+            "%s: run %s is cancelled: no chunk moved",
+            payload.task.qualified_name,
+            payload.task.run_id,
+        )
+        return StepOutcome(checkpoint=payload.checkpoint, cancelled=True)
     session, task, failure = _task(session, payload.task)
     if task is None:
         return StepOutcome(failure=failure)
@@ -215,7 +231,8 @@ def abort_activity(payload: ActivityInput, session: Session | None = None) -> En
 
 
 def summary_activity(payload: SummaryInput, session: Session | None = None) -> RunSummary:
-    """Journal the entities a cancel kept from starting, and sum the run up."""
+    """Journal the entities a cancel kept from starting, sum the run up, and delete the run's
+    cancel marker (and markers older than `cancel_marker.MAX_AGE`)."""
     outcomes = list(payload.outcomes)
     if payload.not_started:
         session = session or open_session()
@@ -227,6 +244,10 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
             result = not_run(task, why, session.state, context=session.context)
             outcomes.append(outcome_of(result, cancelled=True))
     summary = summarise(payload, outcomes)
+    settings = session.settings if session is not None else read_settings()
+    if cancel_requested(settings.workspace, payload.run_id):
+        summary.cancelled = True
+        clear_markers(settings.workspace, payload.run_id)
     log.info(
         "run %s finished: %d entities, %d succeeded, %d skipped, %d failed, %d not run, %d rows",
         summary.run_id,

@@ -177,6 +177,7 @@ class StepOutcome(_Contract):
     retries: int = 0  # transient failures retried inside the activity
     redelivered: bool = False  # the step had been done already: nothing was repeated
     outcome: EntityOutcome | None = None  # commit: how the entity ended
+    cancelled: bool = False  # the run's cancel marker was found: the step did nothing
 
 
 class PlanInput(_Contract):

@@ -266,7 +266,9 @@ def run_entity(context: Any) -> Orchestration:
         begun = yield from _step(context, "begin", payload("begin", None))
         retries += begun.retries
         ref = begun.checkpoint if begun.failure is None else None
-        if ref is None:
+        if begun.cancelled:  # the run's cancel marker: begun nothing
+            aborting = payload("abort", None, cancelled=True)
+        elif ref is None:
             aborting = payload("abort", None, failure=begun.failure)
     if aborting is None and ref is not None and not ref.done:
         chains = PartitionChains(

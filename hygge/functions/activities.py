@@ -248,6 +248,8 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
     if cancel_requested(settings.workspace, payload.run_id):
         summary.cancelled = True
         clear_markers(settings.workspace, payload.run_id)
+    if not summary.cancelled and not summary.dry_run and payload.plan.tasks:
+        summary.message = _mirror_journal(session or open_session(), payload) or summary.message
     log.info(
         "run %s finished: %d entities, %d succeeded, %d skipped, %d failed, %d not run, %d rows",
         summary.run_id,
@@ -262,6 +264,17 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _mirror_journal(session: Session, payload: SummaryInput) -> str | None:
+    """Land the run's journal in each mirrored journal table; the problems, if any."""
+    from hygge.functions.journal_mirror import mirror_run_journal  # polars: runs only
+
+    try:
+        plan = session.plan(payload.run.request, payload.plan.coordinator_run_id)
+    except HyggeError as error:
+        return f"journal not mirrored: the workspace no longer plans this run ({error})"
+    return "; ".join(mirror_run_journal(plan, session.state)) or None
 
 
 def chunk_budget(session: Session) -> ChunkBudget:

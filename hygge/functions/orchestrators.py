@@ -134,6 +134,7 @@ def run_workspace(context: Any) -> Orchestration:
         ).model_dump(mode="json"),
     )
     done = RunSummary.model_validate(summary)
+    cancelled = cancelled or done.cancelled  # the summary found the run's cancel marker
     _status(
         context,
         Progress(

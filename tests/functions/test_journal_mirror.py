@@ -75,7 +75,7 @@ def test_a_run_lands_its_journal_once_as_the_mirrored_table(shop):
 
 def test_a_dry_run_mirrors_no_journal(shop):
     assert _run("hygge-run-dry", dry_run=True)["dry_run"] is True
-    assert not [i for i in _zone(shop).list(f"{ZONE}/runs")]
+    assert not list(_zone(shop).list(f"{ZONE}/runs"))
 
 
 def test_a_journal_table_hygge_does_not_own_is_named_in_the_summary_and_the_data_landed(shop):

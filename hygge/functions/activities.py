@@ -54,6 +54,7 @@ from hygge.functions.outcomes import (
 from hygge.functions.session import Session, cached_task, open_session, task_digest
 from hygge.functions.settings import read_settings
 from hygge.state.heartbeat import Heartbeat, heartbeat_interval
+from hygge.stores.open_mirroring.publish import DeletionWaitPending, deferred_deletion_wait
 from hygge.types import RunStatus
 
 log = logging.getLogger("hygge.functions")
@@ -197,9 +198,14 @@ def commit_activity(payload: ActivityInput, session: Session | None = None) -> S
         stored = _ours(task, session, payload)
         every = heartbeat_interval(state, HEARTBEAT)
         with Heartbeat(state, task.flow, task.entity, stored.attempt_id, every):
-            return commit(task, stored, state, context=session.context)
+            with deferred_deletion_wait():  # a full_drop's wait: a Durable timer, not a sleep
+                return commit(task, stored, state, context=session.context)
 
-    return _with_retries(session, task, _saved(task, session), "commit", step)
+    try:
+        return _with_retries(session, task, _saved(task, session), "commit", step)
+    except DeletionWaitPending as pending:
+        log.info("%s: %s; committed after a Durable timer", task.qualified_name, pending)
+        return StepOutcome(checkpoint=ref, wait_seconds=pending.seconds)
 
 
 def abort_activity(payload: ActivityInput, session: Session | None = None) -> EntityOutcome:
@@ -363,7 +369,7 @@ def _with_retries(
     while True:
         try:
             done = step(checkpoint)
-        except _RedeliveredError:
+        except (_RedeliveredError, DeletionWaitPending):
             raise
         except Exception as error:
             log.warning("%s: %s failed: %s", task.qualified_name, where, error)

@@ -178,6 +178,7 @@ class StepOutcome(_Contract):
     redelivered: bool = False  # the step had been done already: nothing was repeated
     outcome: EntityOutcome | None = None  # commit: how the entity ended
     cancelled: bool = False  # the run's cancel marker was found: the step did nothing
+    wait_seconds: float = 0.0  # commit: a full_drop cleared its table; call again after this
 
 
 class PlanInput(_Contract):

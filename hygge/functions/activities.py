@@ -197,9 +197,9 @@ def commit_activity(payload: ActivityInput, session: Session | None = None) -> S
     def step(_: Checkpoint | None) -> EntityResult:
         stored = _ours(task, session, payload)
         every = heartbeat_interval(state, HEARTBEAT)
-        with Heartbeat(state, task.flow, task.entity, stored.attempt_id, every):
-            with deferred_deletion_wait():  # a full_drop's wait: a Durable timer, not a sleep
-                return commit(task, stored, state, context=session.context)
+        beat = Heartbeat(state, task.flow, task.entity, stored.attempt_id, every)
+        with beat, deferred_deletion_wait():  # a full_drop's wait: a Durable timer, no sleep
+            return commit(task, stored, state, context=session.context)
 
     try:
         return _with_retries(session, task, _saved(task, session), "commit", step)

@@ -289,16 +289,8 @@ def run_entity(context: Any) -> Orchestration:
         elif not ref.done:  # this execution's chunks are spent: go on in a fresh history
             renewed = EntityInput(task=task, checkpoint=ref, episode=given.episode + 1)
     if aborting is None and renewed is None and ref is not None:
-        committed = yield from _step(context, "commit", payload("commit", ref))
-        for _ in range(COMMIT_WAITS):  # a full_drop cleared its table: Fabric is given time
-            if not committed.wait_seconds or committed.failure is not None:
-                break
-            fire_at = context.current_utc_datetime + timedelta(seconds=committed.wait_seconds)
-            yield context.create_timer(fire_at)
-            committed = yield from _step(context, "commit", payload("commit", ref))
+        committed = yield from _commit(context, payload("commit", ref))
         retries += committed.retries
-        if committed.wait_seconds and committed.failure is None:
-            committed = StepOutcome(failure=_still_waiting(committed.wait_seconds))
         outcome = committed.outcome if committed.failure is None else None
         if outcome is None:
             aborting = payload("abort", ref, failure=committed.failure)
@@ -325,6 +317,22 @@ def _step(context: Any, name: str, payload: dict[str, Any]) -> Generator[Any, An
     except Exception as error:
         return StepOutcome(failure=crashed(name, error))
     return StepOutcome.model_validate(result)
+
+
+def _commit(context: Any, payload: dict[str, Any]) -> Generator[Any, Any, StepOutcome]:
+    """The commit; a full_drop that cleared its table and asks Fabric be given time (an Open
+    Mirroring `folder_deletion_wait_seconds`) is committed again after a Durable timer, no
+    worker held meanwhile."""
+    committed = yield from _step(context, "commit", payload)
+    for _ in range(COMMIT_WAITS):
+        if not committed.wait_seconds or committed.failure is not None:
+            break
+        fire_at = context.current_utc_datetime + timedelta(seconds=committed.wait_seconds)
+        yield context.create_timer(fire_at)
+        committed = yield from _step(context, "commit", payload)
+    if committed.wait_seconds and committed.failure is None:
+        return StepOutcome(failure=_still_waiting(committed.wait_seconds))
+    return committed
 
 
 def _still_waiting(seconds: float) -> FailureRef:

@@ -88,6 +88,7 @@ def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanRes
             partitions=task.parallel,
             workspace_digest=task_digest(task),
             dry_run=dry_run,
+            requested_at=payload.run.requested_at,
         )
         for task in plan.tasks
     ]
@@ -122,7 +123,7 @@ def begin_activity(payload: ActivityInput, session: Session | None = None) -> St
     """`begin` with the run's attempt id: a redelivered begin returns what it began; a run
     with a cancel marker begins nothing."""
     session = session or open_session()
-    if cancel_requested(session.settings.workspace, payload.task.run_id):
+    if _cancelled(session, payload.task):
         log.info(
             "%s: run %s is cancelled: not begun", payload.task.qualified_name, payload.task.run_id
         )
@@ -141,7 +142,7 @@ def move_chunk_activity(payload: ActivityInput, session: Session | None = None) 
     """One chunk of one partition, bounded by `HYGGE_CHUNK_SECONDS`, saved before it returns;
     a run with a cancel marker moves nothing (its checkpoint stays as it is)."""
     session = session or open_session()
-    if cancel_requested(session.settings.workspace, payload.task.run_id):
+    if _cancelled(session, payload.task):
         log.info(
             "%s: run %s is cancelled: no chunk moved",
             payload.task.qualified_name,
@@ -251,9 +252,9 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
             outcomes.append(outcome_of(result, cancelled=True))
     summary = summarise(payload, outcomes)
     settings = session.settings if session is not None else read_settings()
-    if cancel_requested(settings.workspace, payload.run_id):
+    if cancel_requested(settings.workspace, payload.run_id, since=payload.run.requested_at):
         summary.cancelled = True
-        clear_markers(settings.workspace, payload.run_id)
+    clear_markers(settings.workspace, payload.run_id)  # an earlier execution's too
     if not summary.cancelled and not summary.dry_run and payload.plan.tasks:
         summary.message = _mirror_journal(session or open_session(), payload) or summary.message
     log.info(
@@ -270,6 +271,11 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _cancelled(session: Session, ref: EntityTaskRef) -> bool:
+    """Whether the run has a cancel marker of this execution (one read)."""
+    return cancel_requested(session.settings.workspace, ref.run_id, since=ref.requested_at)
 
 
 def _mirror_journal(session: Session, payload: SummaryInput) -> str | None:

@@ -9,8 +9,9 @@ ends cancelled with that checkpoint kept) — what the `hygge-cancel` event does
 the run starts after the client's sweep, or one that never hears the event, stops at its
 first chunk boundary all the same.
 
-A marker names one run id: a run started later has another id and never reads it. The
-summary activity deletes its run's marker when the run ends, and any marker older than
+A marker names one run id: a run started later has another id and never reads it; a run
+that reuses an id (a landing run, `hygge-landing-<entity>`) ignores a marker written before it
+was requested (`since`: the run's `requested_at`). The summary activity deletes its run's marker when the run ends, and any marker older than
 `MAX_AGE` (a summary that crashed); a marker left over from a finished run is harmless (no
 activity of that id runs again). A marker that cannot be read counts as no marker: the event
 still reaches the entity (the cancel is best effort only where storage is down).
@@ -69,14 +70,28 @@ def write_marker(workspace: str, run_id: str, env: Mapping[str, str] | None = No
     return source.storage.describe(key)
 
 
-def cancel_requested(workspace: str, run_id: str, env: Mapping[str, str] | None = None) -> bool:
-    """Whether run `run_id` has a cancel marker (one read; unreadable: False, logged)."""
+def cancel_requested(
+    workspace: str, run_id: str, env: Mapping[str, str] | None = None, *, since: str = ""
+) -> bool:
+    """Whether run `run_id` has a cancel marker written at or after `since` (the run's
+    `requested_at`: a marker from before it is an earlier execution's of a reused id, a
+    landing run's). One read; unreadable: False, logged."""
     try:
         source = _source(workspace, env)
-        return source.storage.stat(marker_key(source.prefix, run_id)) is not None
-    except (HyggeError, OSError, ValueError) as error:
+        with source.storage.open_read(marker_key(source.prefix, run_id)) as handle:
+            found = json.loads(handle.read())
+        return not since or _moment(str(found.get("requested_at", ""))) >= _moment(since)
+    except FileNotFoundError:
+        return False
+    except (HyggeError, OSError, ValueError, AttributeError) as error:
         log.warning("the cancel marker of run %s could not be read (%s)", run_id, error)
         return False
+
+
+def _moment(text: str) -> datetime:
+    """An ISO time, UTC when it names no zone (ValueError when it is none)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def clear_markers(workspace: str, run_id: str, env: Mapping[str, str] | None = None) -> int:

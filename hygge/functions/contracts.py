@@ -82,6 +82,7 @@ class EntityTaskRef(_Contract):
     partitions: int = 1  # the entity's `parallel` partitions (chains fanned out by run_entity)
     workspace_digest: str = ""
     dry_run: bool = False
+    requested_at: str = ""  # the run's: a cancel marker older than this is another execution's
 
     @property
     def qualified_name(self) -> str:

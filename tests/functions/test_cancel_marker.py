@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import azure.functions as func
 import pytest
@@ -93,6 +94,24 @@ def test_a_marker_of_another_run_or_a_finished_one_stops_nothing(shop):
 
     assert done.output["succeeded"] == 3 and done.output["cancelled"] is False
     assert cancel_requested(shop.workspace, "hygge-run-old")  # not ours, not old: kept
+
+
+def test_a_marker_left_by_an_earlier_execution_of_a_reused_id_stops_nothing(shop):
+    # A landing run's id is the entity's (`hygge-landing-<entity>`): a cancel that came
+    # after its summary left a marker; the next landing run of that id must not stop.
+    write_marker(shop.workspace, "hygge-landing-sales.orders")
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    run = RunInput(
+        request=RunRequest(entities=["sales.orders"]),
+        trigger="blob",
+        requested_at=later.isoformat(),
+    )
+
+    done = driver().run("run_workspace", run.model_dump(mode="json"), "hygge-landing-sales.orders")
+
+    assert done.output["succeeded"] == 1 and done.output["cancelled"] is False
+    assert content_hash(shop.lake_frame("orders")) == content_hash(shop.source_frame("orders"))
+    assert not cancel_requested(shop.workspace, "hygge-landing-sales.orders")  # cleaned up
 
 
 def test_the_summary_deletes_markers_older_than_a_week_and_only_those(shop, monkeypatch):

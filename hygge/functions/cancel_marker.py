@@ -11,10 +11,11 @@ first chunk boundary all the same.
 
 A marker names one run id: a run started later has another id and never reads it; a run
 that reuses an id (a landing run, `hygge-landing-<entity>`) ignores a marker written before it
-was requested (`since`: the run's `requested_at`). The summary activity deletes its run's marker when the run ends, and any marker older than
-`MAX_AGE` (a summary that crashed); a marker left over from a finished run is harmless (no
-activity of that id runs again). A marker that cannot be read counts as no marker: the event
-still reaches the entity (the cancel is best effort only where storage is down).
+was requested (`since`: the run's `requested_at`). The summary activity deletes its run's
+marker when the run ends, and any marker older than `MAX_AGE` (a summary that crashed); a
+marker left over from a finished run is harmless. A marker that cannot be read counts as no
+marker: the event still reaches the entity (the cancel is best effort only where storage is
+down).
 """
 
 from __future__ import annotations

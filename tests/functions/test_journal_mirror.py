@@ -89,3 +89,32 @@ def test_a_journal_table_hygge_does_not_own_is_named_in_the_summary_and_the_data
     assert "_metadata.json" in summary["message"]  # names what it found
     assert [i.key for i in zone.list(f"{ZONE}/runs")] == [f"{ZONE}/runs/_metadata.json"]
     assert replay(zone, f"{ZONE}/orders").height == 50  # type: ignore[union-attr]
+
+
+def test_a_summary_delivered_twice_leaves_one_row_per_entity_run(shop):
+    from tests.functions.app_shop import in_process
+
+    replay_driver = driver()
+    run = RunInput(request=RunRequest(), trigger="http", requested_at="2026-12-01T02:00Z")
+    replay_driver.run("run_workspace", run.model_dump(mode="json"), "hygge-run-twice")
+    summary_call = next(c for c in replay_driver.calls if c.name == "summary")
+
+    again = in_process("summary", summary_call.input)  # the host delivers it again
+
+    assert again["message"] is None and again["succeeded"] == 2
+    zone = _zone(shop)
+    assert_valid(zone, ZONE)
+    journal = replay(zone, f"{ZONE}/runs")
+    assert journal is not None and journal.height == 2  # upserted by entity_run_id
+    assert sorted(journal["entity"].to_list()) == ["lines", "orders"]
+
+
+def test_a_cancelled_run_mirrors_no_journal(shop):
+    from hygge.functions.cancel_marker import write_marker
+
+    write_marker(shop.workspace, "hygge-run-stopped")  # cancelled before an entity began
+
+    summary = _run("hygge-run-stopped")
+
+    assert summary["cancelled"] is True and summary["not_run"] == 2
+    assert not list(_zone(shop).list(f"{ZONE}/runs"))

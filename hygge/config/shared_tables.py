@@ -24,6 +24,7 @@ def check_shared_tables(
 ) -> None:
     """ConfigError naming both entities and the second's file and line."""
     seen: dict[str, DeclaredEntity] = {}
+    journals = _journal_tables(root, declared)
     for each in declared:
         store = each.entity.store
         named = (connections or {}).get(str(getattr(store, "connection", None) or ""))
@@ -33,6 +34,18 @@ def check_shared_tables(
         key = store.table_key(root, each.entity.name)
         if key is None:
             continue
+        if key in journals:
+            table, asking = journals[key]
+            raise ConfigError(
+                f"entity {each.entity.flow}.{each.entity.name} lands in the table folder of "
+                f"the mirrored journal '{table}' ({key}), which mirror_journal: true of "
+                f"{asking.entity.flow}.{asking.entity.name} writes: each would take the "
+                "other's folder",
+                file=each.store_at.file,
+                line=each.store_at.line,
+                hint=f"rename the entity (or give it another `table`), or set "
+                f"`journal_table_name` to a name no entity uses (not '{table}')",
+            )
         first = seen.setdefault(key, each)
         if first is each:
             continue
@@ -45,3 +58,18 @@ def check_shared_tables(
             hint="give one of them another `table` (names that differ only in case are one "
             "table in DuckDB, SQLite and SQL Server)",
         )
+
+
+def _journal_tables(
+    root: Path, declared: Sequence[DeclaredEntity]
+) -> dict[str, tuple[str, DeclaredEntity]]:
+    """The mirrored journals' table folders (Open Mirroring `mirror_journal: true`): key →
+    (table, the first entity whose store asks for it)."""
+    found: dict[str, tuple[str, DeclaredEntity]] = {}
+    for each in declared:
+        journal = getattr(each.entity.store, "journal_table_key", None)
+        named = journal(root) if callable(journal) else None
+        if named is not None:
+            table, key = named
+            found.setdefault(key, (table, each))
+    return found

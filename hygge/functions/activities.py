@@ -31,6 +31,7 @@ from hygge.engine.moving import ChunkBudget
 from hygge.engine.runner import HEARTBEAT, finish_step
 from hygge.engine.steps import begin, move_chunk, saved_checkpoint
 from hygge.errors import EntityLockedError, HyggeError, StateError
+from hygge.functions.cancel_marker import cancel_requested, clear_markers
 from hygge.functions.contracts import (
     ActivityInput,
     EntityOutcome,
@@ -51,7 +52,9 @@ from hygge.functions.outcomes import (
     summarise,
 )
 from hygge.functions.session import Session, cached_task, open_session, task_digest
+from hygge.functions.settings import read_settings
 from hygge.state.heartbeat import Heartbeat, heartbeat_interval
+from hygge.stores.open_mirroring.publish import DeletionWaitPending, deferred_deletion_wait
 from hygge.types import RunStatus
 
 log = logging.getLogger("hygge.functions")
@@ -85,6 +88,7 @@ def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanRes
             partitions=task.parallel,
             workspace_digest=task_digest(task),
             dry_run=dry_run,
+            requested_at=payload.run.requested_at,
         )
         for task in plan.tasks
     ]
@@ -116,8 +120,14 @@ def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanRes
 
 
 def begin_activity(payload: ActivityInput, session: Session | None = None) -> StepOutcome:
-    """`begin` with the run's attempt id: a redelivered begin returns what it began."""
+    """`begin` with the run's attempt id: a redelivered begin returns what it began; a run
+    with a cancel marker begins nothing."""
     session = session or open_session()
+    if _cancelled(session, payload.task):
+        log.info(
+            "%s: run %s is cancelled: not begun", payload.task.qualified_name, payload.task.run_id
+        )
+        return StepOutcome(cancelled=True)
     session, task, failure = _task(session, payload.task)
     if task is None:
         return StepOutcome(failure=failure)
@@ -129,8 +139,16 @@ def begin_activity(payload: ActivityInput, session: Session | None = None) -> St
 
 
 def move_chunk_activity(payload: ActivityInput, session: Session | None = None) -> StepOutcome:
-    """One chunk of one partition, bounded by `HYGGE_CHUNK_SECONDS`, saved before it returns."""
+    """One chunk of one partition, bounded by `HYGGE_CHUNK_SECONDS`, saved before it returns;
+    a run with a cancel marker moves nothing (its checkpoint stays as it is)."""
     session = session or open_session()
+    if _cancelled(session, payload.task):
+        log.info(
+            "%s: run %s is cancelled: no chunk moved",
+            payload.task.qualified_name,
+            payload.task.run_id,
+        )
+        return StepOutcome(checkpoint=payload.checkpoint, cancelled=True)
     session, task, failure = _task(session, payload.task)
     if task is None:
         return StepOutcome(failure=failure)
@@ -180,10 +198,15 @@ def commit_activity(payload: ActivityInput, session: Session | None = None) -> S
     def step(_: Checkpoint | None) -> EntityResult:
         stored = _ours(task, session, payload)
         every = heartbeat_interval(state, HEARTBEAT)
-        with Heartbeat(state, task.flow, task.entity, stored.attempt_id, every):
+        beat = Heartbeat(state, task.flow, task.entity, stored.attempt_id, every)
+        with beat, deferred_deletion_wait():  # a full_drop's wait: a Durable timer, no sleep
             return commit(task, stored, state, context=session.context)
 
-    return _with_retries(session, task, _saved(task, session), "commit", step)
+    try:
+        return _with_retries(session, task, _saved(task, session), "commit", step)
+    except DeletionWaitPending as pending:
+        log.info("%s: %s; committed after a Durable timer", task.qualified_name, pending)
+        return StepOutcome(checkpoint=ref, wait_seconds=pending.seconds)
 
 
 def abort_activity(payload: ActivityInput, session: Session | None = None) -> EntityOutcome:
@@ -215,7 +238,8 @@ def abort_activity(payload: ActivityInput, session: Session | None = None) -> En
 
 
 def summary_activity(payload: SummaryInput, session: Session | None = None) -> RunSummary:
-    """Journal the entities a cancel kept from starting, and sum the run up."""
+    """Journal the entities a cancel kept from starting, sum the run up, and delete the run's
+    cancel marker (and markers older than `cancel_marker.MAX_AGE`)."""
     outcomes = list(payload.outcomes)
     if payload.not_started:
         session = session or open_session()
@@ -227,6 +251,12 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
             result = not_run(task, why, session.state, context=session.context)
             outcomes.append(outcome_of(result, cancelled=True))
     summary = summarise(payload, outcomes)
+    settings = session.settings if session is not None else read_settings()
+    if cancel_requested(settings.workspace, payload.run_id, since=payload.run.requested_at):
+        summary.cancelled = True
+    clear_markers(settings.workspace, payload.run_id)  # an earlier execution's too
+    if not summary.cancelled and not summary.dry_run and payload.plan.tasks:
+        summary.message = _mirror_journal(session or open_session(), payload) or summary.message
     log.info(
         "run %s finished: %d entities, %d succeeded, %d skipped, %d failed, %d not run, %d rows",
         summary.run_id,
@@ -241,6 +271,22 @@ def summary_activity(payload: SummaryInput, session: Session | None = None) -> R
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _cancelled(session: Session, ref: EntityTaskRef) -> bool:
+    """Whether the run has a cancel marker of this execution (one read)."""
+    return cancel_requested(session.settings.workspace, ref.run_id, since=ref.requested_at)
+
+
+def _mirror_journal(session: Session, payload: SummaryInput) -> str | None:
+    """Land the run's journal in each mirrored journal table; the problems, if any."""
+    from hygge.functions.journal_mirror import mirror_run_journal  # polars: runs only
+
+    try:
+        plan = session.plan(payload.run.request, payload.plan.coordinator_run_id)
+    except HyggeError as error:
+        return f"journal not mirrored: the workspace no longer plans this run ({error})"
+    return "; ".join(mirror_run_journal(plan, session.state)) or None
 
 
 def chunk_budget(session: Session) -> ChunkBudget:
@@ -329,7 +375,7 @@ def _with_retries(
     while True:
         try:
             done = step(checkpoint)
-        except _RedeliveredError:
+        except (_RedeliveredError, DeletionWaitPending):
             raise
         except Exception as error:
             log.warning("%s: %s failed: %s", task.qualified_name, where, error)

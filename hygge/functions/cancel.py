@@ -18,6 +18,9 @@ limit), then waits (up to `ACK_SECONDS`) until the run's status says it heard th
 from then on it starts no entity — and tells the entities again: any started meanwhile hears
 it now, and stops at its next chunk boundary.
 
+The events are fast but can be missed; the cancel marker the HTTP cancel writes first
+(`hygge.functions.cancel_marker`) cannot: every begin and move_chunk of the run reads it.
+
 A Suspended run is cancelled too: the event is raised (Durable keeps it while the instance is
 suspended) and the run resumed, so it processes the cancel and its entities stop with their
 checkpoints kept; it does not go on with new work. (Terminating it instead would leave its
@@ -74,7 +77,8 @@ async def _wait_heard(client: Any, instance_id: str, seconds: float) -> Any:
         if time.monotonic() >= deadline:
             log.warning(
                 "cancel of %s: the run has not said it heard the cancel after %.0fs; the "
-                "entities active now were told, one it starts later runs to its end",
+                "entities active now were told; one it starts later stops at its first chunk "
+                "(the cancel marker)",
                 instance_id,
                 seconds,
             )

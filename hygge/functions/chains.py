@@ -57,6 +57,7 @@ class PartitionChains:
             del self.flying[key]
             step = chunk_outcome(winner.result)
             self.retries += step.retries
+            self.cancelled = self.cancelled or step.cancelled  # the run's cancel marker
             if step.failure is not None and self.failure is None:
                 self.failure = step.failure
             if step.checkpoint is not None and step.checkpoint.generation >= self.newest.generation:

@@ -82,6 +82,7 @@ class EntityTaskRef(_Contract):
     partitions: int = 1  # the entity's `parallel` partitions (chains fanned out by run_entity)
     workspace_digest: str = ""
     dry_run: bool = False
+    requested_at: str = ""  # the run's: a cancel marker older than this is another execution's
 
     @property
     def qualified_name(self) -> str:
@@ -177,6 +178,8 @@ class StepOutcome(_Contract):
     retries: int = 0  # transient failures retried inside the activity
     redelivered: bool = False  # the step had been done already: nothing was repeated
     outcome: EntityOutcome | None = None  # commit: how the entity ended
+    cancelled: bool = False  # the run's cancel marker was found: the step did nothing
+    wait_seconds: float = 0.0  # commit: a full_drop cleared its table; call again after this
 
 
 class PlanInput(_Contract):

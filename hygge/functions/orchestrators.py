@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Generator
+from datetime import timedelta
 from typing import Any
 
 from hygge.functions.chains import CHUNKS_PER_EPISODE, PartitionChains, crashed, reason
@@ -33,6 +34,7 @@ from hygge.functions.contracts import (
     EntityInput,
     EntityOutcome,
     EntityTaskRef,
+    FailureRef,
     PlanInput,
     PlanResult,
     Progress,
@@ -56,6 +58,7 @@ __all__ = [
 CANCEL_EVENT = "hygge-cancel"
 LANDING_EVENT = "hygge_landing_arrived"  # as hygge.functions.landing raises it
 RUN_ENTITY = "run_entity"
+COMMIT_WAITS = 5  # Durable timers one commit may ask for (a worker's clock behind: > 1)
 _COMMITTED = (RunStatus.SUCCESS, RunStatus.SKIP)
 
 Orchestration = Generator[Any, Any, Any]
@@ -134,6 +137,7 @@ def run_workspace(context: Any) -> Orchestration:
         ).model_dump(mode="json"),
     )
     done = RunSummary.model_validate(summary)
+    cancelled = cancelled or done.cancelled  # the summary found the run's cancel marker
     _status(
         context,
         Progress(
@@ -266,7 +270,9 @@ def run_entity(context: Any) -> Orchestration:
         begun = yield from _step(context, "begin", payload("begin", None))
         retries += begun.retries
         ref = begun.checkpoint if begun.failure is None else None
-        if ref is None:
+        if begun.cancelled:  # the run's cancel marker: begun nothing
+            aborting = payload("abort", None, cancelled=True)
+        elif ref is None:
             aborting = payload("abort", None, failure=begun.failure)
     if aborting is None and ref is not None and not ref.done:
         chains = PartitionChains(
@@ -283,7 +289,7 @@ def run_entity(context: Any) -> Orchestration:
         elif not ref.done:  # this execution's chunks are spent: go on in a fresh history
             renewed = EntityInput(task=task, checkpoint=ref, episode=given.episode + 1)
     if aborting is None and renewed is None and ref is not None:
-        committed = yield from _step(context, "commit", payload("commit", ref))
+        committed = yield from _commit(context, payload("commit", ref))
         retries += committed.retries
         outcome = committed.outcome if committed.failure is None else None
         if outcome is None:
@@ -311,6 +317,34 @@ def _step(context: Any, name: str, payload: dict[str, Any]) -> Generator[Any, An
     except Exception as error:
         return StepOutcome(failure=crashed(name, error))
     return StepOutcome.model_validate(result)
+
+
+def _commit(context: Any, payload: dict[str, Any]) -> Generator[Any, Any, StepOutcome]:
+    """The commit; a full_drop that cleared its table and asks Fabric be given time (an Open
+    Mirroring `folder_deletion_wait_seconds`) is committed again after a Durable timer, no
+    worker held meanwhile."""
+    committed = yield from _step(context, "commit", payload)
+    for _ in range(COMMIT_WAITS):
+        if not committed.wait_seconds or committed.failure is not None:
+            break
+        fire_at = context.current_utc_datetime + timedelta(seconds=committed.wait_seconds)
+        yield context.create_timer(fire_at)
+        committed = yield from _step(context, "commit", payload)
+    if committed.wait_seconds and committed.failure is None:
+        return StepOutcome(failure=_still_waiting(committed.wait_seconds))
+    return committed
+
+
+def _still_waiting(seconds: float) -> FailureRef:
+    return FailureRef(
+        kind="terminal",
+        type="DeletionWaitPending",
+        message=f"the full_drop publish still asks for {seconds:.0f}s after {COMMIT_WAITS} "
+        "Durable timers (a worker's clock far behind?); the checkpoint is kept: the next run "
+        "finishes the publish",
+        where="commit",
+        saved_phase="publishing",
+    )
 
 
 def _entity_outcome(ref: EntityTaskRef, child: Any) -> EntityOutcome:

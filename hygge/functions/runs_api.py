@@ -13,6 +13,7 @@ Responses are JSON. `starters.py` binds these to routes; tests call them with re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -23,7 +24,7 @@ from typing import Any
 import azure.functions as func
 from pydantic import ValidationError
 
-from hygge.errors import ConfigError
+from hygge.errors import ConfigError, HyggeError
 from hygge.functions.catalog import UnknownNamesError, check_names, load_catalog
 from hygge.functions.contracts import RunInput, RunRequest
 from hygge.functions.settings import read_settings
@@ -314,8 +315,19 @@ async def cancel_run(req: func.HttpRequest, client: Any) -> func.HttpResponse:
     if state_of(status) not in ACTIVE:
         return error_response(409, f"run {instance_id} is {state_of(status)}, not running")
     from hygge.functions.cancel import request_cancel  # the orchestrations check what it sets
+    from hygge.functions.cancel_marker import write_marker  # the activities check this one
 
     with run_context(run_id=instance_id):
+        try:
+            settings = read_settings()
+            marker = await asyncio.to_thread(write_marker, settings.workspace, instance_id)
+        except (HyggeError, OSError) as exc:
+            return error_response(
+                503,
+                f"the cancel marker of run {instance_id} could not be written ({exc}); "
+                "nothing was cancelled: call cancel again",
+            )
+        log.info("cancel of run %s: marker written at %s", instance_id, marker)
         accepted = await request_cancel(client, instance_id)
         log.info("cancel of run %s requested (accepted: %s)", instance_id, accepted)
     if not accepted:

@@ -96,7 +96,7 @@ def _cancel_request(run_id: str) -> func.HttpRequest:
     )
 
 
-def test_a_suspended_run_is_resumed_to_process_the_cancel(monkeypatch):
+def test_a_suspended_run_is_resumed_to_process_the_cancel(monkeypatch, published):
     monkeypatch.setattr(cancel, "ACK_SECONDS", 0.0)
     hub = TaskHub()
     run = hub.add("hygge-run-s-0", "Suspended", custom_status={"running": ["sales.orders"]})
@@ -115,7 +115,9 @@ def test_a_suspended_run_is_resumed_to_process_the_cancel(monkeypatch):
     assert not any("/terminate" in url for url in posts)
 
 
-def test_an_entity_missing_from_a_cut_status_is_told_and_one_started_later_too(monkeypatch):
+def test_an_entity_missing_from_a_cut_status_is_told_and_one_started_later_too(
+    monkeypatch, published
+):
     hub = TaskHub()
     status = {"running": [], "truncated": True, "cancelled": False}
     run = hub.add("hygge-run-t-0", "Running", custom_status=status)

@@ -308,7 +308,7 @@ def test_recent_runs_refuse_a_bad_query(
 
 
 def test_cancel_of_a_running_run_raises_the_cancel_event_to_it_and_its_entities(
-    hub: TaskHub, monkeypatch: pytest.MonkeyPatch
+    hub: TaskHub, monkeypatch: pytest.MonkeyPatch, published: PublishedWorkspace
 ) -> None:
     from hygge.functions import cancel
     from hygge.functions.cancel import CANCEL_EVENT

@@ -223,6 +223,15 @@ class OpenMirroringStoreConfig(StoreConfig, InlineCredential):
         where = self.connection or f"{self.account_url} {self.filesystem}"
         return f"open_mirroring {where} {self.mirror_name}/{folder}"
 
+    def journal_table_key(self, root: Path) -> tuple[str, str] | None:
+        """With `mirror_journal`: the journal table's name and folder key (as `table_key`),
+        which no entity may take (`hygge.config.shared_tables`)."""
+        if not self.mirror_journal:
+            return None
+        table = self.journal_table_name or "hygge_journal"  # journal.DEFAULT_TABLE
+        key = self.table_key(root, table)
+        return None if key is None else (table, key)
+
     def local_table_folder(self, root: Path, entity: str) -> Path | None:
         """The table folder in a local landing zone (`path:`); None in Azure or under `~`."""
         if self.path is None or self.path.startswith("~"):

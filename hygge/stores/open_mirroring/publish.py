@@ -7,8 +7,9 @@
    publish repeated after a crash reads the plan and reuses its own names: no gap, no
    number used twice.
 2. full_drop only: delete the table folder (it is hygge's: checked just before), its marker
-   last, so a crash part way leaves a folder still marked as ours; wait
-   `folder_deletion_wait_seconds` so Fabric sees the table dropped; record the phase.
+   last, so a crash part way leaves a folder still marked as ours; record the phase and when;
+   wait what is left of `folder_deletion_wait_seconds` so Fabric sees the table dropped (a
+   sleep; in the Functions driver a Durable timer: `DeletionWaitPending`).
 3. The marker, `_metadata.json` (keyColumns never changed) and `_schema.json`.
 4. Each file, in plan order: a rename where the storage renames (a local disk, ADLS), else a
    server-side copy then a delete of the staged file. A file appears whole under its name;
@@ -22,6 +23,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +46,35 @@ PLAN = "_hygge_publish.json"  # in the staging folder: the names a publish lands
 LAST_SEQUENCE = "last_sequence"  # in the table's marker
 
 
+DEFER_AT_LEAST = 1.0  # seconds: a shorter rest of the wait is slept, never deferred
+_DEFERRED: ContextVar[bool] = ContextVar("hygge_om_deferred_wait", default=False)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeletionWaitPending(Exception):  # noqa: N818 — a signal, not an error
+    """A full_drop cleared the table folder and Fabric must be given `seconds` before the new
+    files land: publish again after that (the plan in the staging folder resumes it: no file
+    is deleted or named twice). Raised only inside `deferred_deletion_wait()`."""
+
+    def __init__(self, seconds: float, table: str) -> None:
+        super().__init__(f"{table}: cleared; {seconds:.0f}s left before the new files land")
+        self.seconds = seconds
+
+
+@contextmanager
+def deferred_deletion_wait() -> Iterator[None]:
+    """Within it, a full_drop's wait after clearing raises `DeletionWaitPending` instead of
+    sleeping (the Functions driver waits on a Durable timer, holding no worker)."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
 class Publisher:
     """The publish steps of one store (see module docstring)."""
 
@@ -51,9 +84,12 @@ class Publisher:
     def publish(self, staging: Staging, record: CommitRecord) -> None:
         plan = self._plan(staging)
         if staging.run_type is RunType.FULL_DROP and plan["phase"] == "planned":
-            self._clear_table(wait=plan.get("had_table", True))
+            self._clear_table()
             plan["phase"] = "cleared"
+            plan["cleared_at"] = _now().isoformat()
             self.storage.put(join_key(staging.location, PLAN), spec.dumps(plan))
+        if staging.run_type is RunType.FULL_DROP and plan.get("had_table", True):
+            self._wait_for_fabric(plan)
         self._table_files(staging)
         for moved, (name, published) in enumerate(plan["names"]):
             if moved:
@@ -169,9 +205,26 @@ class Publisher:
         newest = max(stamps, default=None)
         return moment if newest is None or moment > newest else newest + timedelta(microseconds=1)
 
-    def _clear_table(self, *, wait: bool) -> None:
-        """Delete the (owned) table folder, its marker last; then wait for Fabric (`wait`:
-        the folder held a table when the run was planned). Anything in
+    def _wait_for_fabric(self, plan: dict[str, Any]) -> None:
+        """What is left of `folder_deletion_wait_seconds` since the folder was cleared (a
+        publish resumed after a crash waits only the rest): slept, or — inside
+        `deferred_deletion_wait()` (the Functions driver) — raised as `DeletionWaitPending`
+        for the caller to wait without holding a worker, then publish again."""
+        seconds = self.store.config.folder_deletion_wait_seconds
+        cleared = plan.get("cleared_at")
+        if not seconds or not isinstance(cleared, str):
+            return  # no wait asked; or a plan of a hygge that recorded it after its wait
+        elapsed = (_now() - datetime.fromisoformat(cleared)).total_seconds()
+        left = min(float(seconds), float(seconds) - max(elapsed, 0.0))
+        if left <= 0:
+            return
+        if _DEFERRED.get() and left > DEFER_AT_LEAST:
+            raise DeletionWaitPending(left, self.storage.describe(self.store.table))
+        time.sleep(left)
+
+    def _clear_table(self) -> None:
+        """Delete the (owned) table folder, its marker last (`_wait_for_fabric` then waits
+        for Fabric, when the folder held a table at the plan). Anything in
         it that hygge does not write (a file or folder put there by hand) stops it first."""
         table, marker = self.store.table, join_key(self.store.table, MARKER)
         foreign = self._foreign_entries()
@@ -192,9 +245,6 @@ class Publisher:
         local = self.storage.local_path(table)
         if local is not None and local.is_dir():
             local.rmdir()  # empty now: Fabric sees the folder (the table) gone
-        seconds = self.store.config.folder_deletion_wait_seconds
-        if seconds and wait:
-            time.sleep(seconds)
 
     def _foreign_entries(self) -> list[str]:
         """Names in the table folder that hygge never writes there (sub-folders included)."""

@@ -100,10 +100,14 @@ def test_the_ranges_follow_the_key_span_of_the_window(tmp_path, postgres, pg_sch
         ("p0", None, 251), ("p1", 251, 501), ("p2", 501, 751), ("p3", 751, None),
     ]  # fmt: skip
     assert all(p.column == "id" for p in parts)
-    day = _window_parts(
-        workspace(tmp_path / "w2", postgres, pg_schema, "partitions: 2, partition_column: day")
-    )
+    settings = "partitions: 2, partition_column: day, partition_strategy: range"
+    day = _window_parts(workspace(tmp_path / "w2", postgres, pg_schema, settings))
     assert [(p.lower, p.upper) for p in day] == [(None, "2026-12-16"), ("2026-12-16", None)]
+    # quantile (the default): the day at rank 500 of the 1000 rows in order
+    median = _window_parts(
+        workspace(tmp_path / "w3", postgres, pg_schema, "partitions: 2, partition_column: day")
+    )
+    assert [(p.lower, p.upper) for p in median] == [(None, "2026-09-08"), ("2026-09-08", None)]
 
 
 def test_a_text_partition_column_is_refused_naming_it(tmp_path, postgres, pg_schema):

@@ -37,7 +37,14 @@ from hygge.homes.sql.partitions import (
     quantile_partitions,
     quantile_ranks,
 )
-from hygge.homes.sql.statements import Condition, key_at, key_range, select, source
+from hygge.homes.sql.statements import (
+    Condition,
+    key_at,
+    key_quantiles,
+    key_range,
+    select,
+    source,
+)
 from hygge.types import JsonScalar, Place
 
 log = logging.getLogger("hygge.homes")
@@ -141,15 +148,40 @@ class SqlHome:
         low, high, rows = session.first(*statement) or (None, None, 0)
         if self.partition_strategy == "range":
             return key_partitions(column, low, high, count, self._where())
+        ranks = quantile_ranks(int(rows or 0), count)
+        bounds = self._quantiles(session, column, ranks, int(rows or 0), conditions, up_to)
+        return quantile_partitions(column, low, high, bounds, self._where())
+
+    def _quantiles(
+        self,
+        session: SqlSession,
+        column: str,
+        ranks: list[int],
+        rows: int,
+        conditions: list[Condition],
+        up_to: dict[str, object],
+    ) -> list[object]:
+        """The column's values at `ranks`: by one ordered-set aggregate where the dialect
+        has one (one sort), else one `ORDER BY column OFFSET rank` per bound."""
+        if not ranks:
+            return []
+        fractions = [(rank + 0.5) / rows for rank in ranks]  # ceil(f * rows) = rank + 1
+        both = key_quantiles(
+            self.dialect, self.frm, column, fractions, conditions=conditions, up_to=up_to
+        )
+        if both is not None:
+            row = session.first(*both.render(self.dialect))
+            if row is not None and isinstance(row[0], list | tuple):
+                return [value for value in row[0] if value is not None]
         bounds = []
-        for rank in quantile_ranks(int(rows or 0), count):
+        for rank in ranks:
             at = key_at(
                 self.dialect, self.frm, column, rank, conditions=conditions, up_to=up_to
             ).render(self.dialect)
             row = session.first(*at)
             if row is not None:
                 bounds.append(row[0])
-        return quantile_partitions(column, low, high, bounds, self._where())
+        return bounds
 
     def read(
         self, window: Window, position: Position, partition: str = DEFAULT_PARTITION

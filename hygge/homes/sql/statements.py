@@ -116,6 +116,32 @@ def key_range(
     return statement
 
 
+def key_quantiles(
+    dialect: Dialect,
+    frm: str,
+    column: str,
+    fractions: Sequence[float],
+    *,
+    conditions: Sequence[Condition] = (),
+    up_to: dict[str, object] | None = None,
+) -> Statement | None:
+    """One statement for every quantile bound at once (one sort of the column), where the
+    dialect has an ordered-set aggregate returning a list (PostgreSQL `percentile_disc`,
+    DuckDB `quantile_disc`); None elsewhere (one `key_at` per bound). The fractions are
+    numbers hygge computes (never config text), written into the text."""
+    name = dialect.quote(column)
+    shares = ", ".join(repr(float(f)) for f in fractions)
+    if dialect.name == "postgres":
+        head = f"SELECT percentile_disc(ARRAY[{shares}]) WITHIN GROUP (ORDER BY {name}) {frm}"
+    elif dialect.name == "duckdb":
+        head = f"SELECT quantile_disc({name}, [{shares}]) {frm}"
+    else:
+        return None
+    statement = Statement().add(head)
+    _where(dialect, statement, conditions=conditions, after=None, up_to=up_to, nothing=False)
+    return statement
+
+
 def key_at(
     dialect: Dialect,
     frm: str,

@@ -1,4 +1,4 @@
-"""`partition_strategy: quantile` (the default of `partitions: N`): the key ranges are cut at
+"""`partition_strategy: quantile` of `partitions: N`: the key ranges are cut at
 the partition column's quantiles, so on a skewed key (90 % of the rows in 1 % of the span)
 each range holds about as many rows; repeated values collapse bounds, rows whose partition
 column is NULL are read once (by the first range), dates cut as numbers do. Every dialect
@@ -102,7 +102,7 @@ def assert_lake_equals(root: Path, frame: pl.DataFrame) -> None:
 
 def test_quantile_ranges_balance_a_skewed_key_and_land_every_row_once(tmp_path, source):
     make, frame = source
-    root = make(tmp_path / "ws", "partitions: 4, partition_column: k")
+    root = make(tmp_path / "ws", "partitions: 4, partition_column: k, partition_strategy: quantile")
     parts = window_parts(root)
     sizes = counts(frame, parts, "k")
     assert len(parts) == 4 and sum(sizes) == ROWS
@@ -123,7 +123,9 @@ def test_equal_width_ranges_stay_available_and_are_lopsided_on_a_skewed_key(tmp_
 
 def test_a_value_filling_several_quantiles_collapses_their_bounds(tmp_path, source):
     make, frame = source
-    root = make(tmp_path / "ws", "partitions: 8, partition_column: same")
+    root = make(
+        tmp_path / "ws", "partitions: 8, partition_column: same, partition_strategy: quantile"
+    )
     parts = window_parts(root)
     assert 1 < len(parts) < 8  # 80 % of the rows hold 5: its quantiles are one bound
     assert sum(counts(frame, parts, "same")) == ROWS
@@ -147,7 +149,9 @@ def test_rows_whose_partition_column_is_null_are_read_exactly_once(tmp_path, sou
 )
 def test_a_skewed_date_key_balances_too(tmp_path, source):
     make, frame = source
-    root = make(tmp_path / "ws", "partitions: 4, partition_column: day")
+    root = make(
+        tmp_path / "ws", "partitions: 4, partition_column: day, partition_strategy: quantile"
+    )
     parts = window_parts(root)
     assert len(parts) == 4 and all(isinstance(p.lower or p.upper, str) for p in parts)
     sizes = counts(frame, parts, "day")
@@ -159,7 +163,7 @@ def test_a_skewed_date_key_balances_too(tmp_path, source):
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)
 def test_an_empty_source_is_one_partition_and_no_rows(tmp_path, source):
     make, _ = source
-    root = make(tmp_path / "ws", "partitions: 4, partition_column: k")
+    root = make(tmp_path / "ws", "partitions: 4, partition_column: k, partition_strategy: quantile")
     with sqlite3.connect(tmp_path / "shop.sqlite") as connection:
         connection.execute("DELETE FROM orders")
     assert [(p.lower, p.upper) for p in window_parts(root)] == [(None, None)]

@@ -50,10 +50,10 @@ class SqlHomeConfig(HomeConfig):
         None, min_length=1, description="The numeric, date or timestamp column the ranges cut "
         "(default: the first key column, else the watermark column)."
     )  # fmt: skip
-    partition_strategy: Literal["quantile", "range"] = Field(
-        "quantile", description="How the ranges are cut: `quantile` (the default) at the "
-        "column's quantiles, so each holds about as many rows on a skewed key; `range` in "
-        "equal widths of its min..max (no extra query per bound)."
+    partition_strategy: Literal["range", "quantile"] = Field(
+        "range", description="How the ranges are cut: `range` (the default) in equal widths "
+        "of the column's min..max; `quantile` at the column's quantiles, so each holds about "
+        "as many rows on a skewed key (one more query at begin, which sorts the column)."
     )  # fmt: skip
     retries: int = Field(
         5, ge=1, le=20, description="Tries in a row of a read after transient errors (lost "

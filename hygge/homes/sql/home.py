@@ -65,7 +65,7 @@ class SqlHome:
         retry: RetryPolicy = DEFAULT_POLICY,
         partitions: int | None = None,
         partition_column: str | None = None,
-        partition_strategy: str = "quantile",
+        partition_strategy: str = "range",
     ) -> None:
         self.driver = driver
         self.dialect = driver.dialect

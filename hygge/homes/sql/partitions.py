@@ -4,9 +4,12 @@ At begin the home reads the smallest and largest value of the partition column i
 closed window and how many of its rows hold one, then cuts the span at N-1 bounds: `p0` below
 the first bound (unbounded, and with the rows whose column is NULL, so no row of the window is
 missed whatever its value), `p1` ... from one bound up to the next, the last one unbounded
-above. `partition_strategy: quantile` (the default) takes each bound from the column's values
-themselves (the value at rank k*rows/N in key order), so each range holds about as many rows
-on a skewed key; `range` cuts the span into equal widths, from the min and max alone. Bounds
+above. `partition_strategy: range` (the default) cuts the span into equal widths, from the min
+and max alone; `quantile` takes each bound from the column's values themselves (the value at
+rank k*rows/N in key order), so each range holds about as many rows on a skewed key, at the
+price of one sort of the column at begin (measured on 5M PostgreSQL rows: ~3.5 s against
+~1.2 s; on an evenly spread key, the default identity, both give the same bounds, so the
+default stays `range`). Bounds
 that repeat (a value filling several quantiles) collapse, so there may be fewer partitions.
 The partitions are written into the window and checkpointed with it: a resumed run reads the
 same ranges. Each partition reads its range in key order with its own keyset position, so it

@@ -263,7 +263,7 @@ def test_quantile_bounds_are_asked_for_in_every_dialect_with_bound_ranks(dialect
     driver = QuantileDriver(dialect)
     home = SqlHome(
         driver, Place(None, "shop", "orders"), table="dbo.orders", query=None,  # type: ignore[arg-type]
-        batch_size=10, key_columns=["id"], partitions=4,
+        batch_size=10, key_columns=["id"], partitions=4, partition_strategy="quantile",
     )  # fmt: skip
     window = home.open_window(ReadSpec(column="updated_at"))
     assert [(p.lower, p.upper) for p in window.partitions] == [
@@ -290,8 +290,6 @@ def test_the_first_key_range_also_reads_the_rows_whose_key_is_null():
     assert '"id" >= $' in last_read and '"id" < $' in last_read  # a middle range: no NULLs
     from hygge.homes.sql.statements import Condition, select
 
-    first = select(
-        MSSQL, "FROM t", conditions=[Condition("k", "<", 5, nulls=True)]
-    ).render(MSSQL)
+    first = select(MSSQL, "FROM t", conditions=[Condition("k", "<", 5, nulls=True)]).render(MSSQL)
     assert first == ("SELECT * FROM t WHERE ([k] < ? OR [k] IS NULL)", [5])
     assert isinstance(sqlglot.parse_one(first[0], read="tsql"), exp.Select)

@@ -31,20 +31,9 @@ from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpe
 from hygge.homes.positions import KeysetPosition
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
 from hygge.homes.sql.keys import primary_key
-from hygge.homes.sql.partitions import (
-    check_partition_type,
-    key_partitions,
-    quantile_partitions,
-    quantile_ranks,
-)
-from hygge.homes.sql.statements import (
-    Condition,
-    key_at,
-    key_quantiles,
-    key_range,
-    select,
-    source,
-)
+from hygge.homes.sql.partitions import check_partition_type, key_partitions, quantile_partitions
+from hygge.homes.sql.quantiles import quantile_bounds
+from hygge.homes.sql.statements import Condition, key_range, select, source
 from hygge.types import JsonScalar, Place
 
 log = logging.getLogger("hygge.homes")
@@ -129,8 +118,8 @@ class SqlHome:
         last: dict[str, JsonScalar],
         count: int,
     ) -> list[PartitionSpec]:
-        """`count` key ranges of the closed window (`partitions: N`): cut at the column's
-        quantiles (one `ORDER BY column OFFSET rank` per bound), or at equal widths."""
+        """`count` key ranges of the closed window (`partitions: N`): at equal widths of
+        its min..max, or at the column's quantiles (`partition_strategy`)."""
         column = self.partition_column or next((c for c in order if c != spec.column), None)
         column = column or spec.column
         if column is None:
@@ -148,40 +137,12 @@ class SqlHome:
         low, high, rows = session.first(*statement) or (None, None, 0)
         if self.partition_strategy == "range":
             return key_partitions(column, low, high, count, self._where())
-        ranks = quantile_ranks(int(rows or 0), count)
-        bounds = self._quantiles(session, column, ranks, int(rows or 0), conditions, up_to)
-        return quantile_partitions(column, low, high, bounds, self._where())
-
-    def _quantiles(
-        self,
-        session: SqlSession,
-        column: str,
-        ranks: list[int],
-        rows: int,
-        conditions: list[Condition],
-        up_to: dict[str, object],
-    ) -> list[object]:
-        """The column's values at `ranks`: by one ordered-set aggregate where the dialect
-        has one (one sort), else one `ORDER BY column OFFSET rank` per bound."""
-        if not ranks:
-            return []
-        fractions = [(rank + 0.5) / rows for rank in ranks]  # ceil(f * rows) = rank + 1
-        both = key_quantiles(
-            self.dialect, self.frm, column, fractions, conditions=conditions, up_to=up_to
-        )
-        if both is not None:
-            row = session.first(*both.render(self.dialect))
-            if row is not None and isinstance(row[0], list | tuple):
-                return [value for value in row[0] if value is not None]
-        bounds = []
-        for rank in ranks:
-            at = key_at(
-                self.dialect, self.frm, column, rank, conditions=conditions, up_to=up_to
-            ).render(self.dialect)
-            row = session.first(*at)
-            if row is not None:
-                bounds.append(row[0])
-        return bounds
+        found = quantile_bounds(
+            session, self.dialect, self.frm, column, count,
+            rows=rows if isinstance(rows, int) else int(str(rows or 0)),
+            conditions=conditions, up_to=up_to,
+        )  # fmt: skip
+        return quantile_partitions(column, low, high, found, self._where())
 
     def read(
         self, window: Window, position: Position, partition: str = DEFAULT_PARTITION

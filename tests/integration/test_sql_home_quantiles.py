@@ -17,6 +17,7 @@ import pytest
 from hygge.config import load_workspace
 from hygge.engine import Selection, plan_run
 from hygge.engine.windows import read_spec
+from hygge.errors import ConfigError
 from hygge.homes.base import PartitionSpec
 from tests.support.data import content_hash
 from tests.support.sql_sources import write_duckdb, write_postgres, write_sqlite
@@ -170,3 +171,35 @@ def test_an_empty_source_is_one_partition_and_no_rows(tmp_path, source):
     report = run(root)
     assert report.ok, report.results
     assert report.results[0].rows == 0
+
+
+def test_an_unknown_partition_strategy_is_refused_naming_the_field(tmp_path):
+    write_sqlite(tmp_path / "shop.sqlite", "orders", skewed(10))
+    flow = (
+        "home: {type: sqlite, path: shop.sqlite, table: orders, partitions: 2, "
+        "partition_strategy: ntile}\nstore: lake\nentities: [orders]\n"
+    )
+    write_workspace(tmp_path, {"shop": flow})
+    with pytest.raises(ConfigError, match="flow.yml line 1") as raised:
+        load_workspace(tmp_path)
+    assert "'ntile' for 'home.partition_strategy'" in str(raised.value)
+    assert "'range' or 'quantile'" in str(raised.value)
+
+
+@pytest.mark.parametrize("source", ["sqlite", "duckdb"], indirect=True)
+def test_a_query_source_with_a_watermark_cuts_quantiles_of_its_window(tmp_path, source):
+    make, frame = source
+    where = "FROM orders WHERE id > 100"
+    root = make(
+        tmp_path / "ws",
+        f"query: 'SELECT id, k {where}', partitions: 4, partition_column: k, "
+        "partition_strategy: quantile, key_columns: [id]",
+    )
+    parts = window_parts(root)
+    wanted = frame.filter(pl.col("id") > 100).select("id", "k")
+    sizes = counts(wanted, parts, "k")
+    assert len(parts) == 4 and sum(sizes) == wanted.height and max(sizes) <= 2 * min(sizes)
+    report = run(root)
+    assert report.ok, report.results
+    lake = read_lake(root, "orders").select("id", "k").sort("id")
+    assert content_hash(lake) == content_hash(wanted)

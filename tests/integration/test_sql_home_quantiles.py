@@ -180,7 +180,7 @@ def test_an_unknown_partition_strategy_is_refused_naming_the_field(tmp_path):
         "partition_strategy: ntile}\nstore: lake\nentities: [orders]\n"
     )
     write_workspace(tmp_path, {"shop": flow})
-    with pytest.raises(ConfigError, match="flow.yml line 1") as raised:
+    with pytest.raises(ConfigError, match=r"flow\.yml line 1") as raised:
         load_workspace(tmp_path)
     assert "'ntile' for 'home.partition_strategy'" in str(raised.value)
     assert "'range' or 'quantile'" in str(raised.value)

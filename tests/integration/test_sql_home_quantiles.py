@@ -43,6 +43,7 @@ def skewed(rows: int = ROWS) -> pl.DataFrame:
         day=pl.lit(dt.date(2000, 1, 1)) + pl.duration(days=k),
         maybe=pl.when(pl.col("id") % 3 == 0).then(None).otherwise(pl.col("id")).cast(pl.Int64),
         same=pl.when(pl.col("id") <= rows * 8 // 10).then(5).otherwise(pl.col("id")),
+        price=(k.cast(pl.Float64) / 4).cast(pl.Decimal(12, 2)),
     )
 
 
@@ -51,6 +52,8 @@ def source(request, tmp_path, monkeypatch):
     """A workspace root writer for one dialect holding the skewed table as `orders`."""
     frame = skewed()
     kind = request.param
+    if kind == "sqlite":  # no decimal type in sqlite
+        frame = frame.with_columns(price=pl.col("price").cast(pl.Float64))
     if kind == "postgres":
         postgres = request.getfixturevalue("postgres")
         schema = request.getfixturevalue("pg_schema")
@@ -80,20 +83,25 @@ def window_parts(root: Path) -> list[PartitionSpec]:
 def counts(frame: pl.DataFrame, parts: list[PartitionSpec], column: str) -> list[int]:
     """Rows of `frame` in each partition's range, as the home reads it (NULLs in the first)."""
     values = frame[column]
+    bound = lambda value: value  # noqa: E731
     if isinstance(values.dtype, pl.Date):
         values = values.cast(pl.String)
+    if isinstance(values.dtype, pl.Decimal):  # bounds are decimal text
+        values, bound = values.cast(pl.Float64), float
     found = []
     for part in parts:
         inside = pl.Series([True] * frame.height)
         if part.lower is not None:
-            inside &= values >= part.lower
+            inside &= values >= bound(part.lower)
         if part.upper is not None:
-            inside &= (values < part.upper) | (values.is_null() if part.lower is None else False)
+            below = values < bound(part.upper)
+            inside &= below | (values.is_null() if part.lower is None else False)
         found.append(int(inside.fill_null(False).sum()))
     return found
 
 
 def assert_lake_equals(root: Path, frame: pl.DataFrame) -> None:
+    frame = frame.drop("price", strict=False)  # decimals: each driver's own type (rows checked)
     lake = read_lake(root, "orders").select(frame.columns).sort("id")
     if lake["day"].dtype == pl.String:  # sqlite: dates are text
         lake = lake.with_columns(day=pl.col("day").str.to_date())
@@ -119,6 +127,21 @@ def test_equal_width_ranges_stay_available_and_are_lopsided_on_a_skewed_key(tmp_
     sizes = counts(frame, window_parts(root), "k")
     assert sum(sizes) == ROWS and max(sizes) > 5 * min(sizes), sizes
     assert run(root).ok
+    assert_lake_equals(root, frame)
+
+
+def test_a_skewed_decimal_key_balances_too(tmp_path, source):
+    make, frame = source
+    root = make(
+        tmp_path / "ws", "partitions: 4, partition_column: price, partition_strategy: quantile"
+    )
+    parts = window_parts(root)
+    # bounds in the type of the driver's MIN (decimal text, or a float: ADBC, sqlite)
+    assert len(parts) == 4
+    assert max(sizes := counts(frame, parts, "price")) <= 2 * min(sizes), sizes
+    report = run(root)
+    assert report.ok, report.results
+    assert report.results[0].rows == ROWS
     assert_lake_equals(root, frame)
 
 
@@ -174,7 +197,7 @@ def test_an_empty_source_is_one_partition_and_no_rows(tmp_path, source):
 
 
 def test_an_unknown_partition_strategy_is_refused_naming_the_field(tmp_path):
-    write_sqlite(tmp_path / "shop.sqlite", "orders", skewed(10))
+    write_sqlite(tmp_path / "shop.sqlite", "orders", skewed(10).drop("price"))
     flow = (
         "home: {type: sqlite, path: shop.sqlite, table: orders, partitions: 2, "
         "partition_strategy: ntile}\nstore: lake\nentities: [orders]\n"

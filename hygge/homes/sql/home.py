@@ -138,7 +138,7 @@ class SqlHome:
         if self.partition_strategy == "range":
             return key_partitions(column, low, high, count, self._where())
         found = quantile_bounds(
-            session, self.dialect, self.frm, column, count,
+            session, self.dialect, self.frm, column, count, like=low,
             rows=rows if isinstance(rows, int) else int(str(rows or 0)),
             conditions=conditions, up_to=up_to,
         )  # fmt: skip

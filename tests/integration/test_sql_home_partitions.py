@@ -100,10 +100,13 @@ def test_the_ranges_follow_the_key_span_of_the_window(tmp_path, postgres, pg_sch
         ("p0", None, 251), ("p1", 251, 501), ("p2", 501, 751), ("p3", 751, None),
     ]  # fmt: skip
     assert all(p.column == "id" for p in parts)
-    day = _window_parts(
-        workspace(tmp_path / "w2", postgres, pg_schema, "partitions: 2, partition_column: day")
-    )
+    settings = "partitions: 2, partition_column: day"  # range, the default
+    day = _window_parts(workspace(tmp_path / "w2", postgres, pg_schema, settings))
     assert [(p.lower, p.upper) for p in day] == [(None, "2026-12-16"), ("2026-12-16", None)]
+    # quantile: the day at rank 500 of the 1000 rows in order
+    settings += ", partition_strategy: quantile"
+    median = _window_parts(workspace(tmp_path / "w3", postgres, pg_schema, settings))
+    assert [(p.lower, p.upper) for p in median] == [(None, "2026-09-08"), ("2026-09-08", None)]
 
 
 def test_a_text_partition_column_is_refused_naming_it(tmp_path, postgres, pg_schema):
@@ -212,11 +215,13 @@ def _resume(root: Path, source: pl.DataFrame) -> None:
     assert_lake_equals(root, source)
 
 
+@pytest.mark.parametrize("strategy", ["range", "quantile"])
 def test_a_partitioned_read_killed_with_sigkill_resumes_to_an_equal_lake(
-    tmp_path, postgres, pg_schema
+    tmp_path, postgres, pg_schema, strategy
 ):
     source = make_table(postgres.conninfo, pg_schema, 200_000)
-    root = workspace(tmp_path / "ws", postgres, pg_schema, "partitions: 4", every=10_000)
+    settings = f"partitions: 4, partition_column: day, partition_strategy: {strategy}"
+    root = workspace(tmp_path / "ws", postgres, pg_schema, settings, every=10_000)
     kill_mid_run(root, at_least=20_000)
     _resume(root, source)
 

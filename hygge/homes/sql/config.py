@@ -50,6 +50,11 @@ class SqlHomeConfig(HomeConfig):
         None, min_length=1, description="The numeric, date or timestamp column the ranges cut "
         "(default: the first key column, else the watermark column)."
     )  # fmt: skip
+    partition_strategy: Literal["range", "quantile"] = Field(
+        "range", description="How the ranges are cut: `range` (the default) in equal widths "
+        "of the column's min..max; `quantile` at the column's quantiles, so each holds about "
+        "as many rows on a skewed key (one more query at begin, which sorts the column)."
+    )  # fmt: skip
     retries: int = Field(
         5, ge=1, le=20, description="Tries in a row of a read after transient errors (lost "
         "connection, deadlock, throttling) before the step fails."
@@ -100,6 +105,7 @@ class SqlHomeConfig(HomeConfig):
             batch_size=self.batch_size, key_columns=self.key_columns,
             retry=RetryPolicy(attempts=self.retries), partitions=self.partitions,
             partition_column=self.partition_column,
+            partition_strategy=self.partition_strategy,
         )  # fmt: skip
 
 

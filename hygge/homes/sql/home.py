@@ -31,7 +31,8 @@ from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpe
 from hygge.homes.positions import KeysetPosition
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
 from hygge.homes.sql.keys import primary_key
-from hygge.homes.sql.partitions import check_partition_type, key_partitions
+from hygge.homes.sql.partitions import check_partition_type, key_partitions, quantile_partitions
+from hygge.homes.sql.quantiles import quantile_bounds
 from hygge.homes.sql.statements import Condition, key_range, select, source
 from hygge.types import JsonScalar, Place
 
@@ -53,6 +54,7 @@ class SqlHome:
         retry: RetryPolicy = DEFAULT_POLICY,
         partitions: int | None = None,
         partition_column: str | None = None,
+        partition_strategy: str = "range",
     ) -> None:
         self.driver = driver
         self.dialect = driver.dialect
@@ -64,6 +66,7 @@ class SqlHome:
         self.retry = retry
         self.partitions = partitions  # None: the entity's `parallel`
         self.partition_column = partition_column
+        self.partition_strategy = partition_strategy  # quantile (equal rows) or range (width)
         self.frm = source(self.dialect, self.table, query)  # validates and quotes the names
 
     def open_window(self, spec: ReadSpec) -> Window:
@@ -115,7 +118,8 @@ class SqlHome:
         last: dict[str, JsonScalar],
         count: int,
     ) -> list[PartitionSpec]:
-        """`count` key ranges of the closed window (`partitions: N`), from its min and max."""
+        """`count` key ranges of the closed window (`partitions: N`): at equal widths of
+        its min..max, or at the column's quantiles (`partition_strategy`)."""
         column = self.partition_column or next((c for c in order if c != spec.column), None)
         column = column or spec.column
         if column is None:
@@ -126,11 +130,19 @@ class SqlHome:
             )
         self._require(schema, [column])
         check_partition_type(column, schema.get(column), self._where())
+        up_to = _typed(last, schema)
         statement = key_range(
-            self.dialect, self.frm, column, conditions=conditions, up_to=_typed(last, schema)
+            self.dialect, self.frm, column, conditions=conditions, up_to=up_to
         ).render(self.dialect)
-        low, high = session.first(*statement) or (None, None)
-        return key_partitions(column, low, high, count, self._where())
+        low, high, rows = session.first(*statement) or (None, None, 0)
+        if self.partition_strategy == "range":
+            return key_partitions(column, low, high, count, self._where())
+        found = quantile_bounds(
+            session, self.dialect, self.frm, column, count, like=low,
+            rows=rows if isinstance(rows, int) else int(str(rows or 0)),
+            conditions=conditions, up_to=up_to,
+        )  # fmt: skip
+        return quantile_partitions(column, low, high, found, self._where())
 
     def read(
         self, window: Window, position: Position, partition: str = DEFAULT_PARTITION
@@ -271,8 +283,9 @@ class SqlHome:
         found = []
         if spec.lower is not None:
             found.append(Condition(spec.column, ">=", from_json(spec.lower, dtype)))
-        if spec.upper is not None:
-            found.append(Condition(spec.column, "<", from_json(spec.upper, dtype)))
+        if spec.upper is not None:  # the first range also holds the rows without a value
+            value = from_json(spec.upper, dtype)
+            found.append(Condition(spec.column, "<", value, nulls=spec.lower is None))
         return found
 
     @staticmethod

@@ -1,12 +1,19 @@
 """A SQL home's window cut into key ranges (`partitions: N`), each read on its own.
 
 At begin the home reads the smallest and largest value of the partition column inside the
-closed window, and cuts that span into N ranges of equal width: `p0` below the first bound
-(unbounded, so no row of the window is missed whatever its value), `p1` ... from one bound up
-to the next, the last one unbounded above. Each partition reads its range in key order with its
-own keyset position, so it is checkpointed and resumed on its own; the engine commits them once.
-Equal-width ranges suit keys spread evenly (identities, timestamps); a skewed key makes some
-partitions longer than others, never wrong.
+closed window and how many of its rows hold one, then cuts the span at N-1 bounds: `p0` below
+the first bound (unbounded, and with the rows whose column is NULL, so no row of the window is
+missed whatever its value), `p1` ... from one bound up to the next, the last one unbounded
+above. `partition_strategy: range` (the default) cuts the span into equal widths, from the min
+and max alone; `quantile` takes each bound from the column's values themselves (the value at
+rank k*rows/N in key order), so each range holds about as many rows on a skewed key, at the
+price of one sort of the column at begin (measured on 5M PostgreSQL rows: ~3.5 s against
+~1.2 s; on an evenly spread key, the default identity, both give the same bounds, so the
+default stays `range`). Bounds
+that repeat (a value filling several quantiles) collapse, so there may be fewer partitions.
+The partitions are written into the window and checkpointed with it: a resumed run reads the
+same ranges. Each partition reads its range in key order with its own keyset position, so it
+is checkpointed and resumed on its own; the engine commits them once.
 """
 
 from __future__ import annotations
@@ -41,19 +48,47 @@ def check_partition_type(column: str, dtype: pl.DataType | None, where: str) -> 
 def key_partitions(
     column: str, low: object, high: object, count: int, where: str
 ) -> list[PartitionSpec]:
-    """Up to `count` partitions of `[low, high]` (fewer when the span has fewer values)."""
+    """Up to `count` equal-width partitions of `[low, high]` (fewer when the span has fewer
+    values): `partition_strategy: range`."""
     if low is None or high is None:
         return [PartitionSpec(id="p0", column=column, start=KeysetPosition())]
-    if not _a_key(low) or not _a_key(high) or type(low) is not type(high):
-        raise DataError(
-            f"{where}: partitions need a numeric, date or timestamp column; '{column}' holds "
-            f"{type(low).__name__} values ({low!r}). Set the home's `partition_column:` to a "
-            "numeric or date column, or remove `partitions:`"
-        )
+    _check_keys(column, [low, high], where)
     assert isinstance(low, Key) and isinstance(high, Key)
+    steps = [_between(low, high, index, count) for index in range(1, count)]
+    return _specs(column, low, high, steps)
+
+
+def quantile_ranks(rows: int, count: int) -> list[int]:
+    """The 0-based ranks (in key order) of the values that bound `count` equal shares of
+    `rows` values: one per inner bound, none repeated."""
+    return sorted({rows * index // count for index in range(1, count)} - {0})
+
+
+def quantile_partitions(
+    column: str, low: object, high: object, bounds: list[object], where: str
+) -> list[PartitionSpec]:
+    """Partitions of `[low, high]` cut at `bounds` (the column's values at the quantile
+    ranks): a bound equal to `low` or to the one before it is dropped (repeated values)."""
+    if low is None or high is None:
+        return [PartitionSpec(id="p0", column=column, start=KeysetPosition())]
+    _check_keys(column, [low, high, *bounds], where)
+    assert isinstance(low, Key) and isinstance(high, Key)
+    return _specs(column, low, high, [b for b in bounds if isinstance(b, Key)])
+
+
+def _check_keys(column: str, values: list[object], where: str) -> None:
+    for value in values:
+        if not _a_key(value) or type(value) is not type(values[0]):
+            raise DataError(
+                f"{where}: partitions need a numeric, date or timestamp column; '{column}' "
+                f"holds {type(value).__name__} values ({value!r}). Set the home's "
+                "`partition_column:` to a numeric or date column, or remove `partitions:`"
+            )
+
+
+def _specs(column: str, low: Key, high: Key, steps: list[Key]) -> list[PartitionSpec]:
     bounds: list[Key] = []
-    for index in range(1, count):
-        bound = _between(low, high, index, count)
+    for bound in steps:
         if low < bound <= high and (not bounds or bound > bounds[-1]):  # type: ignore[operator]
             bounds.append(bound)
     edges: list[Key | None] = [None, *bounds, None]

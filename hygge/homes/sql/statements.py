@@ -61,6 +61,7 @@ class Condition:
     column: str
     op: str
     value: object
+    nulls: bool = False  # also rows whose column is NULL (the first key range keeps them)
 
 
 def source(dialect: Dialect, table: str | None, query: str | None) -> str:
@@ -107,11 +108,62 @@ def key_range(
     conditions: Sequence[Condition] = (),
     up_to: dict[str, object] | None = None,
 ) -> Statement:
-    """`SELECT MIN(column), MAX(column) <frm> WHERE ...`: the key range of a closed window."""
+    """`SELECT MIN(column), MAX(column), COUNT(column) <frm> WHERE ...`: the key range of a
+    closed window and how many of its rows hold a value in `column`."""
     name = dialect.quote(column)
-    statement = Statement().add(f"SELECT MIN({name}), MAX({name}) {frm}")
+    statement = Statement().add(f"SELECT MIN({name}), MAX({name}), COUNT({name}) {frm}")
     _where(dialect, statement, conditions=conditions, after=None, up_to=up_to, nothing=False)
     return statement
+
+
+def key_quantiles(
+    dialect: Dialect,
+    frm: str,
+    column: str,
+    fractions: Sequence[float],
+    *,
+    conditions: Sequence[Condition] = (),
+    up_to: dict[str, object] | None = None,
+) -> Statement | None:
+    """One statement for every quantile bound at once (one sort of the column), where the
+    dialect has an ordered-set aggregate returning a list (PostgreSQL `percentile_disc`,
+    DuckDB `quantile_disc`); None elsewhere (one `key_at` per bound). The fractions are
+    numbers hygge computes (never config text), written into the text."""
+    name = dialect.quote(column)
+    shares = ", ".join(repr(float(f)) for f in fractions)
+    if dialect.name == "postgres":
+        head = f"SELECT percentile_disc(ARRAY[{shares}]) WITHIN GROUP (ORDER BY {name}) {frm}"
+    elif dialect.name == "duckdb":
+        head = f"SELECT quantile_disc({name}, [{shares}]) {frm}"
+    else:
+        return None
+    statement = Statement().add(head)
+    _where(dialect, statement, conditions=conditions, after=None, up_to=up_to, nothing=False)
+    return statement
+
+
+def key_at(
+    dialect: Dialect,
+    frm: str,
+    column: str,
+    rank: int,
+    *,
+    conditions: Sequence[Condition] = (),
+    up_to: dict[str, object] | None = None,
+) -> Statement:
+    """The `rank`-th (0-based) value of `column` in ascending order, NULLs left out: one
+    boundary of the quantile key ranges (`ORDER BY column OFFSET rank`, one row)."""
+    name = dialect.quote(column)
+    statement = Statement().add(f"SELECT {name} {frm}")
+    present = Condition(column, "IS NOT NULL", None)
+    _where(
+        dialect, statement, conditions=[*conditions, present], after=None, up_to=up_to,
+        nothing=False,
+    )  # fmt: skip
+    statement.add(f" ORDER BY {name}")
+    if dialect.top:
+        return statement.add(" OFFSET ", Bound(rank), " ROWS FETCH NEXT 1 ROWS ONLY")
+    return statement.add(" LIMIT 1 OFFSET ", Bound(rank))
 
 
 def _where(
@@ -123,9 +175,7 @@ def _where(
     up_to: dict[str, object] | None,
     nothing: bool,
 ) -> None:
-    clauses: list[list[str | Bound]] = [
-        [f"{dialect.quote(c.column)} {c.op} ", Bound(c.value)] for c in conditions
-    ]
+    clauses = [_condition(dialect, c) for c in conditions]
     if after:
         clauses.append(_keyset(dialect, after, ">"))
     if up_to:
@@ -134,6 +184,15 @@ def _where(
         clauses.append(["1 = 0"])
     for index, clause in enumerate(clauses):
         statement.add(" WHERE " if index == 0 else " AND ", *clause)
+
+
+def _condition(dialect: Dialect, condition: Condition) -> list[str | Bound]:
+    name = dialect.quote(condition.column)
+    if condition.op == "IS NOT NULL":
+        return [f"{name} IS NOT NULL"]
+    if condition.nulls:
+        return [f"({name} {condition.op} ", Bound(condition.value), f" OR {name} IS NULL)"]
+    return [f"{name} {condition.op} ", Bound(condition.value)]
 
 
 def _keyset(dialect: Dialect, values: dict[str, object], op: str) -> list[str | Bound]:

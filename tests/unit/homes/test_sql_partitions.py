@@ -1,4 +1,5 @@
-"""Key ranges of a SQL home's window: equal steps over numeric, date and timestamp spans."""
+"""Key ranges of a SQL home's window: equal steps or quantile bounds over numeric, date and
+timestamp spans."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import polars as pl
 import pytest
 
 from hygge.errors import DataError
-from hygge.homes.sql.partitions import check_partition_type, key_partitions
+from hygge.homes.sql.partitions import (
+    check_partition_type,
+    key_partitions,
+    quantile_partitions,
+    quantile_ranks,
+)
 
 
 def _bounds(low: object, high: object, count: int) -> list[tuple[object, object]]:
@@ -45,3 +51,24 @@ def test_text_keys_are_refused_naming_the_column() -> None:
         check_partition_type("note", pl.String(), "home")
     for dtype in (pl.Int32(), pl.Float64(), pl.Decimal(10, 2), pl.Date(), pl.Datetime("us")):
         check_partition_type("k", dtype, "home")
+
+
+def test_quantile_ranks_split_the_rows_in_equal_shares() -> None:
+    assert quantile_ranks(1000, 4) == [250, 500, 750]
+    assert quantile_ranks(3, 8) == [1, 2]  # fewer rows than partitions: no rank repeated
+    assert quantile_ranks(0, 4) == [] and quantile_ranks(1, 4) == []
+
+
+def test_quantile_bounds_that_repeat_or_equal_the_lowest_value_collapse() -> None:
+    parts = quantile_partitions("k", 1, 90, [1, 1, 5, 5, 90], "home")
+    assert [(p.lower, p.upper) for p in parts] == [(None, 5), (5, 90), (90, None)]
+    one = quantile_partitions("k", 7, 7, [7, 7, 7], "home")
+    assert [(p.lower, p.upper) for p in one] == [(None, None)]
+    day = quantile_partitions("d", dt.date(2026, 1, 1), dt.date(2026, 3, 1),
+                              [dt.date(2026, 2, 1)], "home")  # fmt: skip
+    assert [(p.lower, p.upper) for p in day] == [(None, "2026-02-01"), ("2026-02-01", None)]
+
+
+def test_quantile_bounds_of_another_type_are_refused_naming_the_column() -> None:
+    with pytest.raises(DataError, match="'k' holds str values"):
+        quantile_partitions("k", 1, 9, ["5"], "home")

@@ -227,3 +227,69 @@ def test_the_adbc_dialect_writes_only_64_bit_integers_into_the_text():
         "x $1",
         [7],
     )  # every other dialect binds every value
+
+
+class QuantileSession(RecordingSession):
+    """Answers the key range (ids 1..1000, 1000 of them) and each quantile bound's value."""
+
+    def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
+        if "COUNT(" in sql:
+            self.sent.append((sql, list(params)))
+            return (1, 1000, 1000)
+        if "_disc(" in sql:  # postgres, duckdb: every bound in one aggregate
+            self.sent.append((sql, list(params)))
+            return ([251, 501, 751],)
+        if "IS NOT NULL" in sql:
+            self.sent.append((sql, list(params)))
+            return (int(str(params[-1])) + 1,)  # the value at that rank
+        return super().first(sql, params)
+
+
+class QuantileDriver(RecordingDriver):
+    def connect(self) -> QuantileSession:
+        return QuantileSession(self.sent)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "read"),
+    [
+        pytest.param(MSSQL, "tsql", id="mssql"),
+        pytest.param(POSTGRES, "postgres", id="postgres"),
+        pytest.param(SQLITE, "sqlite", id="sqlite"),
+        pytest.param(DUCKDB, "duckdb", id="duckdb"),
+    ],
+)
+def test_quantile_bounds_are_asked_for_in_every_dialect_with_bound_ranks(dialect, read):
+    driver = QuantileDriver(dialect)
+    home = SqlHome(
+        driver, Place(None, "shop", "orders"), table="dbo.orders", query=None,  # type: ignore[arg-type]
+        batch_size=10, key_columns=["id"], partitions=4, partition_strategy="quantile",
+    )  # fmt: skip
+    window = home.open_window(ReadSpec(column="updated_at"))
+    assert [(p.lower, p.upper) for p in window.partitions] == [
+        (None, 251), (251, 501), (501, 751), (751, None),
+    ]  # fmt: skip
+    ranks = [(text, values) for text, values in driver.sent if "IS NOT NULL" in text]
+    aggregates = [text for text, _ in driver.sent if "_disc(" in text]
+    if dialect in (POSTGRES, DUCKDB):  # one sort for every bound
+        assert len(aggregates) == 1 and not ranks
+        assert "0.2505, 0.5005, 0.7505" in aggregates[0]
+    else:
+        assert [values[-1] for _, values in ranks] == [250, 500, 750] and not aggregates
+    for text, values in driver.sent:
+        assert isinstance(sqlglot.parse_one(text, read=read), exp.Select), text
+        if dialect.placeholder_style == "qmark":
+            assert text.count("?") == len(values), text
+    if dialect is MSSQL:
+        assert "ORDER BY [id] OFFSET ? ROWS FETCH NEXT 1 ROWS ONLY" in ranks[0][0]
+
+
+def test_the_first_key_range_also_reads_the_rows_whose_key_is_null():
+    sent = statements(POSTGRES, key_columns=["id"])
+    last_read, _ = sent[-1]
+    assert '"id" >= $' in last_read and '"id" < $' in last_read  # a middle range: no NULLs
+    from hygge.homes.sql.statements import Condition, select
+
+    first = select(MSSQL, "FROM t", conditions=[Condition("k", "<", 5, nulls=True)]).render(MSSQL)
+    assert first == ("SELECT * FROM t WHERE ([k] < ? OR [k] IS NULL)", [5])
+    assert isinstance(sqlglot.parse_one(first[0], read="tsql"), exp.Select)

@@ -6,14 +6,20 @@ footer a read of its last bytes. Only `FileMetaData.num_rows` is decoded (Thrift
 protocol: field 1 `version`, field 2 `schema`, skipped, field 3 `num_rows`); anything
 unexpected (an encrypted footer, a truncated file, a field out of place) returns None and
 the caller asks polars, which reads it or says what is wrong.
+
+A count is kept per file identity (device, inode, size, mtime and ctime in ns: what the engine
+already trusts to say a home file is unchanged), so the second ask of an entity run (window,
+then chunk) reads the file's stat and not its footer again.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from hygge.errors import DataError
 
@@ -28,6 +34,10 @@ _STOP, _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _M
 _NUM_ROWS = 3  # FileMetaData.num_rows, and RowGroup.num_rows
 _ROW_GROUPS = 4  # FileMetaData.row_groups: list<RowGroup>
 _FIXED_SIZE = {_TRUE: 0, _FALSE: 0, _BYTE: 1, _DOUBLE: 8}  # bytes after the field header
+_KEPT = 4096  # counts kept; the oldest goes first
+
+_counts: dict[tuple[str, int, int, int, int, int], int] = {}
+_counts_lock = threading.Lock()
 
 
 class _MalformedError(Exception):
@@ -42,8 +52,7 @@ def footer_row_count(path: Path) -> int | None:
     """Rows of the parquet file at `path` from its footer; None when this reader cannot say;
     DataError when the footer contradicts itself (its total is not its row groups' sum)."""
     try:
-        footer = _footer(path)
-        return None if footer is None else _num_rows(footer)
+        return _counted(path)
     except _MismatchError as exc:
         raise DataError(
             f"parquet file {path}: its footer says {exc.args[0]} rows but its row groups hold "
@@ -55,25 +64,48 @@ def footer_row_count(path: Path) -> int | None:
         return None
 
 
-def _footer(path: Path) -> bytes | None:
+def _counted(path: Path) -> int | None:
+    """The row count of the file at `path`, from the counts kept or its footer."""
     with path.open("rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        if size < len(_MAGIC) + _TAIL:
+        key = _identity(str(path), os.fstat(file.fileno()))
+        with _counts_lock:
+            rows = _counts.get(key)
+        if rows is not None:
+            return rows
+        footer = _footer(file, key[3])
+        if footer is None:
             return None
-        start = max(size - _GUESS, 0)
-        file.seek(start)
-        data = file.read()
-        if len(data) != size - start or data[-4:] != _MAGIC:
-            return None  # changed while read, or an encrypted footer ("PARE")
-        length = struct.unpack_from("<I", data, len(data) - _TAIL)[0]
-        if length + _TAIL + len(_MAGIC) > size:
+        rows = _num_rows(footer)
+        if _identity(key[0], os.fstat(file.fileno())) != key:
+            return rows  # changed while read: kept for neither identity
+    with _counts_lock:
+        if len(_counts) >= _KEPT:
+            del _counts[next(iter(_counts))]
+        _counts[key] = rows
+    return rows
+
+
+def _identity(path: str, stat: os.stat_result) -> tuple[str, int, int, int, int, int]:
+    return (path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _footer(file: BinaryIO, size: int) -> bytes | None:
+    if size < len(_MAGIC) + _TAIL:
+        return None
+    start = max(size - _GUESS, 0)
+    file.seek(start)
+    data = file.read()
+    if len(data) != size - start or data[-4:] != _MAGIC:
+        return None  # changed while read, or an encrypted footer ("PARE")
+    length = struct.unpack_from("<I", data, len(data) - _TAIL)[0]
+    if length + _TAIL + len(_MAGIC) > size:
+        return None
+    if length + _TAIL > len(data):
+        file.seek(size - _TAIL - length)
+        data = file.read(length + _TAIL)
+        if len(data) != length + _TAIL:
             return None
-        if length + _TAIL > len(data):
-            file.seek(size - _TAIL - length)
-            data = file.read(length + _TAIL)
-            if len(data) != length + _TAIL:
-                return None
-        return data[len(data) - _TAIL - length : len(data) - _TAIL]
+    return data[len(data) - _TAIL - length : len(data) - _TAIL]
 
 
 class _Reader:

@@ -3,6 +3,7 @@ gives, for files of any writer and shape; anything the reader does not decode go
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
@@ -10,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from hygge.errors import DataError
+from hygge.io import parquet_footer
 from hygge.io.parquet_footer import footer_row_count
 from hygge.io.readers import parquet_row_count
 
@@ -84,3 +86,78 @@ def test_a_footer_polars_must_read_is_counted_by_polars(tmp_path: Path, monkeypa
     monkeypatch.setattr("hygge.io.readers.footer_row_count", lambda path: None)
 
     assert parquet_row_count(path) == 3
+
+
+def _count_decodes(monkeypatch) -> list[int]:
+    decoded: list[int] = []
+    real = parquet_footer._num_rows
+
+    def counting(footer: bytes) -> int:
+        decoded.append(1)
+        return real(footer)
+
+    monkeypatch.setattr(parquet_footer, "_num_rows", counting)
+    return decoded
+
+
+def test_a_file_asked_twice_unchanged_has_its_footer_decoded_once(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "part.parquet"
+    pl.DataFrame({"id": [1, 2, 3]}).write_parquet(path)
+    decoded = _count_decodes(monkeypatch)
+
+    assert [footer_row_count(path), footer_row_count(path)] == [3, 3]
+    assert len(decoded) == 1
+
+
+def test_a_file_replaced_or_rewritten_in_place_is_counted_again(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "part.parquet"
+    pl.DataFrame({"id": [1]}).write_parquet(path)
+    assert footer_row_count(path) == 1
+    stat = path.stat()
+    pl.DataFrame({"id": [1, 2]}).write_parquet(path)  # in place, its mtime put back
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert footer_row_count(path) == 2
+
+    other = tmp_path / "other.parquet"
+    pl.DataFrame({"id": [1, 2, 3, 4]}).write_parquet(other)
+    other.replace(path)
+    assert footer_row_count(path) == 4
+
+
+def test_a_symlinked_file_is_counted_as_what_it_points_at(tmp_path) -> None:
+    first, second, link = tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "l.parquet"
+    pl.DataFrame({"id": [1]}).write_parquet(first)
+    pl.DataFrame({"id": [1, 2]}).write_parquet(second)
+    link.symlink_to(first)
+    assert footer_row_count(link) == 1
+    link.unlink()
+    link.symlink_to(second)
+    assert footer_row_count(link) == 2
+
+
+def test_a_file_that_changes_while_its_footer_is_read_is_not_kept(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "part.parquet"
+    pl.DataFrame({"id": [1]}).write_parquet(path)
+    decoded = _count_decodes(monkeypatch)
+    real_footer = parquet_footer._footer
+
+    def footer_then_touch(file, size):
+        data = real_footer(file, size)
+        os.utime(path, ns=(1, 1))  # the stat after the read differs
+        return data
+
+    monkeypatch.setattr(parquet_footer, "_footer", footer_then_touch)
+    assert footer_row_count(path) == 1
+    monkeypatch.setattr(parquet_footer, "_footer", real_footer)
+    assert footer_row_count(path) == 1
+    assert len(decoded) == 2
+
+
+def test_the_counts_kept_are_bounded(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(parquet_footer, "_KEPT", 3)
+    monkeypatch.setattr(parquet_footer, "_counts", {})
+    for i in range(5):
+        path = tmp_path / f"{i}.parquet"
+        pl.DataFrame({"id": list(range(i))}).write_parquet(path)
+        assert footer_row_count(path) == i
+    assert len(parquet_footer._counts) == 3

@@ -76,3 +76,11 @@ def test_an_unknown_measurement_kind_is_refused_naming_the_kinds(tmp_path: Path)
     result = subprocess.run(command, check=False, capture_output=True, text=True)
     assert result.returncode != 0
     assert "process, hygge or raw" in result.stderr
+
+
+def test_a_raw_work_clock_of_another_kind_or_without_its_folders_is_refused(tmp_path: Path) -> None:
+    measure = [sys.executable, str(BENCH / "measure.py"), str(tmp_path / "o.json"), "raw"]
+    for args in (["delta", "src", "dst"], ["parquet", "src"]):
+        result = subprocess.run([*measure, *args], check=False, capture_output=True, text=True)
+        assert result.returncode != 0
+        assert "usage: measure.py OUT raw parquet|csv SRC DST" in result.stderr

@@ -53,6 +53,11 @@ def hygge_work(workspace: Path, *go_args: str) -> Run:
     return lambda: _measure("hygge", str(workspace), *go_args)
 
 
+def raw_work(kind: str, src: Path, dst: Path) -> Run:
+    """raw.py's parquet or csv sink in-process, timing the work only (as `hygge_work`)."""
+    return lambda: _measure("raw", kind, str(src), str(dst))
+
+
 def hygge(*args: str) -> list[str]:
     """The `hygge` console script installed next to this interpreter (as a user runs it)."""
     script = Path(sys.executable).with_name("hygge")

@@ -81,6 +81,7 @@ def run(config: Settings, tmp: Path) -> list[Row]:
     moves = Moves(tmp, config.repeat)
     results = moves.p2p(config.sizes)
     results += moves.csv(config.sizes)
+    results += moves.work(config.sizes)
     results += moves.flatness(config.flat_sizes)
     results += moves.incremental(config.sizes[-1])
     results += startup(tmp, config.startup_runs)

@@ -93,6 +93,27 @@ class Moves:
             rows.append(Row("csv→parquet", size, hygge, raw, (ratio, peak_check(hygge, raw))))
         return rows
 
+    def work(self, sizes: list[int]) -> list[Row]:
+        """Both moves with start-up left out (libraries imported before the clock), paired:
+        what hygge's moving costs over the raw sink, apart from its start-up (no target)."""
+        rows = []
+        for size in sizes:
+            parquet, csv = self.parquet_data(size), self.csv_data(size)
+            for kind, src, home in (
+                ("parquet", parquet, f"{{type: parquet, path: {parquet.parent}}}"),
+                ("csv", csv, f"{{type: local, format: csv, path: {csv.parent}}}"),
+            ):
+                ws = h.workspace(self.tmp / f"work-{kind}-{size}", {"move": copy_flow(home)})
+                run = h.hygge_work(ws)
+                hygge, raw = h.paired(run, h.raw_work(kind, src, ws / "raw"), self.repeat)
+                ratio = throughput_ratio(hygge, raw)
+                note = f"{ratio:.2f}x the raw sink's throughput, both in-process (no target)"
+                label = "p2p" if kind == "parquet" else "csv→parquet"
+                rows.append(
+                    Row(f"work clock: {label}, imports left out", size, hygge, raw, (), note)
+                )
+        return rows
+
     def flatness(self, sizes: list[int]) -> list[Row]:
         """The p2p scenario's peak as the table grows (same batch sizes), then a smaller batch."""
         rows, first = [], self.p2p_pair(sizes[0])[0]

@@ -55,3 +55,32 @@ def test_a_measured_process_reports_its_time_and_peak(tmp_path: Path) -> None:
     figures = json.loads(out.read_text())
     assert figures["seconds"] > 0
     assert figures["peak_mib"] >= 64
+
+
+def test_the_raw_work_clock_sinks_in_process_and_reports_its_time_and_peak(tmp_path: Path) -> None:
+    import polars as pl
+
+    src, out = tmp_path / "src", tmp_path / "measured.json"
+    src.mkdir()
+    pl.DataFrame({"a": [1, 2, 3]}).write_parquet(src / "part.parquet")
+    command = [sys.executable, str(BENCH / "measure.py"), str(out), "raw", "parquet"]
+    subprocess.run([*command, str(src), str(tmp_path / "dst")], check=True)
+
+    measured = json.loads(out.read_text())
+    assert measured["seconds"] > 0 and measured["peak_mib"] > 0
+    assert pl.read_parquet(tmp_path / "dst" / "out.parquet")["a"].to_list() == [1, 2, 3]
+
+
+def test_an_unknown_measurement_kind_is_refused_naming_the_kinds(tmp_path: Path) -> None:
+    command = [sys.executable, str(BENCH / "measure.py"), str(tmp_path / "o.json"), "nope", "x"]
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "process, hygge or raw" in result.stderr
+
+
+def test_a_raw_work_clock_of_another_kind_or_without_its_folders_is_refused(tmp_path: Path) -> None:
+    measure = [sys.executable, str(BENCH / "measure.py"), str(tmp_path / "o.json"), "raw"]
+    for args in (["delta", "src", "dst"], ["parquet", "src"]):
+        result = subprocess.run([*measure, *args], check=False, capture_output=True, text=True)
+        assert result.returncode != 0
+        assert "usage: measure.py OUT raw parquet|csv SRC DST" in result.stderr

@@ -37,6 +37,7 @@ from hygge.engine.parallel import ChunkOptions, move_partitions
 from hygge.engine.plan import RunPlan
 from hygge.engine.steps import ChunkBudget, begin, saved_checkpoint
 from hygge.errors import EntityLockedError, HyggeError
+from hygge.slots import Slots
 from hygge.state.base import StateBackend
 from hygge.state.clock import utc_now
 from hygge.state.heartbeat import Heartbeat, heartbeat_interval
@@ -92,6 +93,11 @@ def local_context() -> RunContext:
     return RunContext(clock=utc_now, host=socket.gethostname())
 
 
+IDLE_WAITERS = 16
+"""Entities that may sit in an idle wait (their slot given to others) before a further one
+holds its slot through the wait."""
+
+
 def default_concurrency() -> int:
     """Entities moved at once when neither --concurrency nor options.concurrency says."""
     return min(8, (os.cpu_count() or 2) + 2)
@@ -121,7 +127,13 @@ def run_plan(
     cancel = cancel or threading.Event()
     stop = threading.Event()
 
-    def one(task: EntityTask) -> EntityResult:
+    slots = Slots(concurrency)
+
+    def one(ticket: int, task: EntityTask) -> EntityResult:
+        with slots.held(ticket):  # started in plan order, `concurrency` at a time
+            return move(task)
+
+    def move(task: EntityTask) -> EntityResult:
         if cancel.is_set():
             result = not_run(task, "not started: the run was cancelled", state, context=context)
         elif stop.is_set() and not continue_on_error:
@@ -135,8 +147,11 @@ def run_plan(
         emit(EntityFinished(result))
         return result
 
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="hygge")
-    futures = [pool.submit(one, task) for task in plan.tasks]
+    # Threads beyond `concurrency` wait for a slot: one in an idle wait (hygge.slots) gives
+    # its slot to the next entity, which then needs a thread of its own.
+    workers = min(max(1, len(plan.tasks)), max(1, concurrency) + IDLE_WAITERS)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hygge")
+    futures = [pool.submit(one, ticket, task) for ticket, task in enumerate(plan.tasks)]
     try:
         results = _gather(futures)
     except KeyboardInterrupt:

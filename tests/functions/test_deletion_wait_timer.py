@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hygge import slots
 from hygge.functions.contracts import RunInput, RunRequest
 from hygge.stores.open_mirroring import publish
 from tests.functions.app_shop import content_hash, driver, in_process, make_shop
@@ -51,7 +52,7 @@ class Worker:
         self.at = datetime.now(UTC)
         self.waits: list[float] = []
         monkeypatch.setattr(publish, "_now", lambda: self.at)
-        monkeypatch.setattr(publish.time, "sleep", self._no_sleep)
+        monkeypatch.setattr(slots.time, "sleep", self._no_sleep)
 
     def _no_sleep(self, seconds: float) -> None:
         raise AssertionError(f"the publish slept {seconds}s in the worker")

@@ -199,10 +199,10 @@ def test_om_full_drop_waits_for_fabric_only_when_there_was_a_table(
 ) -> None:
     # Found: the first full_drop of a new table folder slept folder_deletion_wait_seconds
     # (default 60: "3 rows in 60.1 s") though no folder had been dropped.
-    from hygge.stores.open_mirroring import publish
+    from hygge import slots
 
     slept: list[float] = []
-    monkeypatch.setattr(publish.time, "sleep", slept.append)
+    monkeypatch.setattr(slots.time, "sleep", slept.append)
     flow = OM_FLOW.replace("folder_deletion_wait_seconds: 0", "folder_deletion_wait_seconds: 30")
     root = write_workspace(tmp_path / "ws", {"m": flow})
     land(root, "orders", "p1", ORDERS)
@@ -348,3 +348,34 @@ def test_an_om_schema_or_journal_name_that_is_a_path_is_refused_at_load(
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"store.{field}: '{name}' is not a name for a folder" in done.stderr
     assert not (root / "zone").exists()
+
+
+def test_om_full_drop_wait_gives_its_slot_to_the_next_entity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found: with --concurrency 1, an entity waiting folder_deletion_wait_seconds after
+    # clearing its table folder held the only slot; every other entity waited behind it.
+    import threading
+
+    from hygge import slots
+
+    flow = OM_FLOW.replace("folder_deletion_wait_seconds: 0", "folder_deletion_wait_seconds: 30")
+    root = write_workspace(tmp_path / "ws", {"m": flow.replace("[orders]", "[a, b]")})
+    for entity in ("a", "b"):
+        land(root, entity, "p1", ORDERS)
+    assert run(root, concurrency=1).ok  # new tables: no wait
+    waits: list[float] = []
+    second_waiting = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 1:  # a's wait: b must run meanwhile, up to its own wait
+            assert second_waiting.wait(60), "b never ran while a waited"
+        else:
+            second_waiting.set()
+
+    monkeypatch.setattr(slots.time, "sleep", sleep)
+    report = run(root, concurrency=1)
+
+    assert report.ok, [r.message for r in report.results]
+    assert len(waits) == 2 and second_waiting.is_set()

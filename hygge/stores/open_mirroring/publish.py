@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from hygge.errors import ConfigError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
+from hygge.slots import idle_wait
 from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.commit_marker import KEPT_RUNS, CommitLog, read_commits
@@ -220,7 +220,7 @@ class Publisher:
             return
         if _DEFERRED.get() and left > DEFER_AT_LEAST:
             raise DeletionWaitPending(left, self.storage.describe(self.store.table))
-        time.sleep(left)
+        idle_wait(left)  # locally: the entity's concurrency slot goes to another meanwhile
 
     def _clear_table(self) -> None:
         """Delete the (owned) table folder, its marker last (`_wait_for_fabric` then waits

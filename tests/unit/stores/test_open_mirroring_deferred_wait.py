@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hygge import slots
 from hygge.stores.open_mirroring import publish
 from hygge.stores.open_mirroring.publish import DeletionWaitPending, deferred_deletion_wait
 from hygge.types import RunType
@@ -37,7 +38,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     seen: list[float] = []
-    monkeypatch.setattr(publish.time, "sleep", seen.append)
+    monkeypatch.setattr(slots.time, "sleep", seen.append)
     return seen
 
 

@@ -193,7 +193,7 @@ def test_a_full_drop_waits_after_deleting_the_folder_before_landing(tmp_path, mo
     def sleep(seconds):
         seen.append((seconds, (tmp_path / LANDING / "orders").exists()))
 
-    monkeypatch.setattr("hygge.stores.open_mirroring.publish.time.sleep", sleep)
+    monkeypatch.setattr("hygge.slots.time.sleep", sleep)
     _run(_store(tmp_path, folder_deletion_wait_seconds=45), [orders(3)], RunType.FULL_DROP, "r2")
     assert [(pytest.approx(45, abs=1), False)] == seen  # waited with the table folder gone
     assert replay(_storage(tmp_path), "LandingZone/orders").height == 3  # type: ignore[union-attr]

@@ -25,7 +25,7 @@ from hygge.faults import fault_point
 from hygge.io.atomic import remove_empty_dir
 from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
-from hygge.stores.delta import commits, files, staged
+from hygge.stores.delta import commits, files, merge, staged
 from hygge.stores.delta.owner import DATA, STAGING, table_problem
 from hygge.stores.delta.schema import delta_frame, refuse_unfit
 from hygge.stores.file_marker import write_marker
@@ -200,22 +200,22 @@ class DeltaStore:
             return
         if table is not None:
             refuse_unfit(_arrow_schema(table), data.schema, self.location.label)
+        is_marked = False
         if staging.run_type is RunType.MERGE:
-            data = self._last_of_each_key(data.read_all())
+            keys, label = self.config.key_columns, self.location.label
+            data = merge.last_of_each_key(data.read_all(), keys, label)
+            is_marked = merge.marked(data, table, label)
+            if is_marked and table is None:
+                data = merge.kept_rows(data)  # deletes of rows no table holds yet
         if staging.run_type is RunType.INCREMENTAL or table is None:
             dl.write_deltalake(
                 target, data, mode="append", schema_mode="merge", partition_by=partitions,
                 storage_options=options, commit_properties=properties,
             )  # fmt: skip
             return
-        predicate = " AND ".join(
-            f"t.`{key}` IS NOT DISTINCT FROM s.`{key}`" for key in self.config.key_columns
+        merge.merge_into(
+            table, data, self.config.key_columns, is_marked=is_marked, properties=properties
         )
-        merger = table.merge(
-            data, predicate, source_alias="s", target_alias="t", merge_schema=True,
-            commit_properties=properties,
-        )  # fmt: skip
-        merger.when_matched_update_all().when_not_matched_insert_all().execute()
 
     def _partition_by(
         self, run_type: RunType, schema: pa.Schema | None, table: DeltaTable | None
@@ -248,21 +248,6 @@ class DeltaStore:
         """An empty table of the run's columns as the engine knows them (nothing staged)."""
         empty = empty_frame(staging)
         return None if empty is None else delta_frame(empty, self.location.label).to_arrow()
-
-    def _last_of_each_key(self, data: pa.Table) -> pa.Table:
-        """The last staged row of each key: MERGE takes one source row per target row."""
-        import polars as pl
-
-        keys = self.config.key_columns
-        lacking = [key for key in keys if key not in data.column_names]
-        if lacking:
-            raise DataError(
-                f"Delta table {self.location.label}: merge key_columns {lacking} are not in the "
-                f"data (it has {', '.join(data.column_names)}); fix key_columns or the home"
-            )
-        frame = pl.from_arrow(data)
-        assert isinstance(frame, pl.DataFrame)
-        return frame.unique(subset=keys, keep="last", maintain_order=True).to_arrow()
 
     def _maintain(self, version: int) -> None:
         """optimize / vacuum after every N-th publish; a failure is logged, never raised (the

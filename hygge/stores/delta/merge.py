@@ -1,0 +1,87 @@
+"""A merge run into a Delta table: one source row per key, upserted; rows the source marks
+deleted removed.
+
+A source column `__rowMarker__` (the Open Mirroring convention hygge's polish and homes use:
+0 insert, 1 update, 2 delete, 4 upsert) tells a merge what each row is: 2 deletes the table's
+row of that key (and inserts nothing), the others upsert. The marker is an instruction, not
+data: it is not written to the table. A table that already holds a `__rowMarker__` column (an
+older run wrote it as data) keeps taking it as data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hygge.errors import DataError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+MARKER = "__rowMarker__"
+DELETE = 2
+MARKERS = {0: "insert", 1: "update", 2: "delete", 4: "upsert"}
+
+
+def last_of_each_key(data: pa.Table, keys: list[str], label: str) -> pa.Table:
+    """The last staged row of each key: MERGE takes one source row per target row."""
+    import polars as pl
+
+    lacking = [key for key in keys if key not in data.column_names]
+    if lacking:
+        raise DataError(
+            f"Delta table {label}: merge key_columns {lacking} are not in the data (it has "
+            f"{', '.join(data.column_names)}); fix key_columns or the home"
+        )
+    frame = pl.from_arrow(data)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.unique(subset=keys, keep="last", maintain_order=True).to_arrow()
+
+
+def marked(data: pa.Table, table: DeltaTable | None, label: str) -> bool:
+    """Whether the rows carry `__rowMarker__` instructions; DataError naming a value that is
+    none of 0, 1, 2, 4."""
+    import pyarrow.compute as pc
+
+    if MARKER not in data.column_names:
+        return False
+    if table is not None and MARKER in table.schema().to_arrow().names:
+        return False  # a data column of this table
+    values = set(pc.unique(data.column(MARKER)).to_pylist())
+    bad = sorted(values - set(MARKERS), key=str)
+    if bad:
+        known = ", ".join(f"{k} ({v})" for k, v in MARKERS.items())
+        raise DataError(
+            f"Delta table {label}: {MARKER} holds {bad}; a merge takes {known}. Fix the "
+            "source, or rename the column if it is data"
+        )
+    return True
+
+
+def kept_rows(data: pa.Table) -> pa.Table:
+    """The rows not marked deleted, without the marker (a first merge into no table)."""
+    import pyarrow.compute as pc
+
+    keep = pc.not_equal(data.column(MARKER), DELETE)
+    return data.filter(keep).drop_columns([MARKER])
+
+
+def merge_into(
+    table: DeltaTable, data: pa.Table, keys: list[str], *, is_marked: bool, properties: Any
+) -> None:
+    """One MERGE on `keys`: matched rows updated, new rows inserted; with markers, rows marked
+    2 delete their match and insert nothing, and the marker column is not written."""
+    predicate = " AND ".join(f"t.`{key}` IS NOT DISTINCT FROM s.`{key}`" for key in keys)
+    merger = table.merge(
+        data, predicate, source_alias="s", target_alias="t", merge_schema=True,
+        commit_properties=properties,
+    )  # fmt: skip
+    if not is_marked:
+        merger.when_matched_update_all().when_not_matched_insert_all().execute()
+        return
+    columns = {name: f"s.`{name}`" for name in data.column_names if name != MARKER}
+    deleted = f"s.`{MARKER}` = {DELETE}"
+    merger = merger.when_matched_delete(predicate=deleted)
+    merger = merger.when_matched_update(updates=columns)
+    merger.when_not_matched_insert(updates=columns, predicate=f"s.`{MARKER}` <> {DELETE}")
+    merger.execute()

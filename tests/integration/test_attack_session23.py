@@ -4,6 +4,7 @@ in-place rewrite of the same size and mtime, cancel markers that are garbage."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -108,3 +109,50 @@ def test_parquet_counts_hold_for_a_zoned_timestamp_column(tmp_path):
     frame = _odd_keys().select("id", "zoned")
     frame.write_parquet(tmp_path / "z.parquet")
     assert footer_row_count(tmp_path / "z.parquet") == ROWS
+
+
+@pytest.fixture
+def marker_storage(monkeypatch):
+    """The cancel markers' container as memory (the activities' own reads)."""
+    from hygge.config.source import StorageWorkspaceSource
+    from hygge.functions import cancel_marker
+    from hygge.storage.memory import MemoryStorage
+
+    source = StorageWorkspaceSource(MemoryStorage(), "ws")
+    monkeypatch.setattr(cancel_marker, "_source", lambda workspace, env: source)
+    return source
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe not json",
+        b"[]",
+        b"null",
+        b'{"requested_at": 5}',
+        b'{"requested_at": "yesterday"}',
+        b"[" * 200_000,  # nested past the parser's recursion limit
+        b'{"requested_at": "2026-12-01T02:00:00Z", "pad": "' + b"x" * (8 << 20) + b'"}',
+    ],
+    ids=["binary", "list", "null", "number", "text", "deep", "huge"],
+)
+def test_a_garbage_cancel_marker_counts_as_none_and_never_raises(marker_storage, body):
+    from hygge.functions.cancel_marker import cancel_requested, clear_markers, marker_key
+
+    key = marker_key(marker_storage.prefix, "hygge-run-x")
+    marker_storage.storage.put(key, body)
+    since = "2026-12-01T02:00:00Z"
+    assert cancel_requested("az://x/ws", "hygge-run-x", since=since) is False
+    assert clear_markers("az://x/ws", "hygge-run-x") == 1  # the summary still removes it
+    assert marker_storage.storage.stat(key) is None
+
+
+def test_a_cancel_twice_and_a_cancel_of_a_reused_id_before_its_run(marker_storage):
+    from hygge.functions.cancel_marker import cancel_requested, write_marker
+
+    write_marker("az://x/ws", "hygge-landing-orders")
+    write_marker("az://x/ws", "hygge-landing-orders")  # twice: one marker, still cancelled
+    now = dt.datetime.now(dt.UTC)
+    assert cancel_requested("az://x/ws", "hygge-landing-orders", since=now.isoformat()) is False
+    earlier = (now - dt.timedelta(minutes=1)).isoformat()
+    assert cancel_requested("az://x/ws", "hygge-landing-orders", since=earlier) is True

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from hygge.io.parquet_footer import footer_row_count
+from hygge.types import RunType
 from tests.support.data import content_hash
 from tests.support.sql_sources import write_duckdb, write_sqlite
 from tests.support.workspace import read_lake, run, write_workspace
@@ -101,7 +102,7 @@ def test_a_parquet_replaced_by_another_with_same_size_and_mtime_is_counted_again
     assert footer_row_count(home) == 3
     os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
     home.unlink()
-    os.replace(other, home)  # a new inode (or the old one reused)
+    other.replace(home)  # a new inode (or the old one reused)
     assert footer_row_count(home) == 5
 
 
@@ -156,3 +157,119 @@ def test_a_cancel_twice_and_a_cancel_of_a_reused_id_before_its_run(marker_storag
     assert cancel_requested("az://x/ws", "hygge-landing-orders", since=now.isoformat()) is False
     earlier = (now - dt.timedelta(minutes=1)).isoformat()
     assert cancel_requested("az://x/ws", "hygge-landing-orders", since=earlier) is True
+
+
+# -- Delta fast path ---------------------------------------------------------------------------
+
+
+def _delta():
+    return pytest.importorskip("deltalake", reason="the delta extra")
+
+
+def test_a_folder_holding_only_someone_elses_hygge_data_files_is_refused(tmp_path):
+    from hygge.stores.ownership import StoreOwnershipError
+    from tests.contract.store_contract import run as publish_run
+    from tests.integration.test_delta_store import open_store
+
+    _delta()
+    theirs = tmp_path / "lake" / "orders" / "hygge-data" / "theirs.parquet"
+    theirs.parent.mkdir(parents=True)
+    pl.DataFrame({"a": [1]}).write_parquet(theirs)
+    store = open_store(tmp_path, vacuum_every=1, vacuum_retention_hours=1)
+    with pytest.raises(StoreOwnershipError, match=r"theirs\.parquet"):
+        publish_run(store, [pl.DataFrame({"id": [1, 2]})], RunType.FULL_DROP, "r1")
+    assert theirs.exists()
+    assert not (tmp_path / "lake" / "orders" / "_delta_log").exists()
+
+
+@pytest.mark.parametrize("value", [None, "a/b", "k=v", "../up", " ", "%41"])
+def test_partition_by_values_with_nulls_slashes_and_equals_round_trip(tmp_path, value):
+    from tests.contract.store_contract import run as publish_run
+    from tests.integration.test_delta_store import open_store
+
+    _delta()
+    frame = pl.DataFrame({"id": [1, 2, 3], "part": [value, "plain", value]})
+    table = tmp_path / "lake" / "orders"
+    store = open_store(tmp_path, partition_by=["part"])
+    publish_run(store, [frame], RunType.FULL_DROP, "r1")
+    publish_run(open_store(tmp_path, partition_by=["part"]), [frame.with_columns(
+        id=pl.col("id") + 10)], RunType.INCREMENTAL, "r2")  # fmt: skip
+    back = pl.read_delta(str(table)).sort("id")
+    assert back["id"].to_list() == [1, 2, 3, 11, 12, 13]
+    assert back["part"].to_list() == [value, "plain", value] * 2
+    assert all(p.resolve().is_relative_to(table.resolve()) for p in tmp_path.rglob("*.parquet"))
+
+
+def test_an_incremental_of_int32_onto_an_int64_table_keeps_every_row(tmp_path):
+    from tests.contract.store_contract import run as publish_run
+    from tests.integration.test_delta_store import open_store
+
+    _delta()
+    table = tmp_path / "lake" / "orders"
+    first = pl.DataFrame({"id": [1, 2]}, schema={"id": pl.Int64})
+    publish_run(open_store(tmp_path), [first], RunType.FULL_DROP, "r1")
+    narrow = pl.DataFrame({"id": [3, 4]}, schema={"id": pl.Int32})
+    publish_run(open_store(tmp_path), [narrow], RunType.INCREMENTAL, "r2")
+    back = pl.read_delta(str(table)).sort("id")
+    assert back["id"].to_list() == [1, 2, 3, 4]
+    assert back.schema["id"] == pl.Int64
+
+
+def test_a_zero_row_first_incremental_creates_the_table_then_appends(tmp_path):
+    from tests.contract.store_contract import run as publish_run
+    from tests.integration.test_delta_store import open_store
+
+    _delta()
+    table = tmp_path / "lake" / "orders"
+    empty = pl.DataFrame({"id": []}, schema={"id": pl.Int64})
+    publish_run(open_store(tmp_path), [empty], RunType.INCREMENTAL, "r1")
+    assert pl.read_delta(str(table)).height == 0
+    publish_run(open_store(tmp_path), [empty.clear(), pl.DataFrame({"id": [7]})],
+                RunType.INCREMENTAL, "r2")  # fmt: skip
+    assert pl.read_delta(str(table))["id"].to_list() == [7]
+
+
+@pytest.mark.parametrize(
+    "point", ["after_stage", "after_checkpoint", "before_publish", "during_publish"]
+)
+def test_a_first_delta_run_killed_then_rerun_claims_only_its_own_files(tmp_path, point):
+    from hygge.faults import CRASH_EXIT_CODE
+    from tests.integration.test_delta_files import FLOW, run_files
+    from tests.support.cli import hygge
+    from tests.support.data import orders
+    from tests.support.workspace import crash, land
+
+    _delta()
+    flow = FLOW.replace("path: landing}", "path: landing, batch_size: 4}")
+    write_workspace(tmp_path, {"d": flow})
+    table = tmp_path / "lake" / "orders"
+    land(tmp_path, "orders", "a", orders(9))
+    assert crash(tmp_path, point) == CRASH_EXIT_CODE  # kill -9 of the very first run
+    done = hygge(tmp_path, "go")
+    assert done.returncode == 0, done.stdout + done.stderr
+    back = pl.read_delta(str(table)).select(orders(1).columns)
+    assert content_hash(back) == content_hash(orders(9))
+    read = set(_delta().DeltaTable(str(table)).get_add_actions(flatten=True)["path"].to_pylist())
+    assert run_files(table) == read
+
+
+def test_a_reset_after_a_killed_first_delta_run_then_a_run_lands_every_row_once(tmp_path):
+    from hygge.faults import CRASH_EXIT_CODE
+    from tests.integration.test_delta_files import FLOW, run_files
+    from tests.support.cli import hygge
+    from tests.support.data import orders
+    from tests.support.workspace import crash, land
+
+    _delta()
+    write_workspace(tmp_path, {"d": FLOW.replace("landing}", "landing, batch_size: 4}")})
+    land(tmp_path, "orders", "a", orders(9))
+    assert crash(tmp_path, "after_checkpoint") == CRASH_EXIT_CODE
+    reset = hygge(tmp_path, "reset", "--flow", "d", "--entity", "orders", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    done = hygge(tmp_path, "go")
+    assert done.returncode == 0, done.stdout + done.stderr
+    table = tmp_path / "lake" / "orders"
+    back = pl.read_delta(str(table)).select(orders(1).columns)
+    assert content_hash(back) == content_hash(orders(9))
+    read = set(_delta().DeltaTable(str(table)).get_add_actions(flatten=True)["path"].to_pylist())
+    assert run_files(table) == read  # the killed run's files went with its staging

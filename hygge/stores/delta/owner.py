@@ -41,8 +41,9 @@ def table_problem(location: DeltaLocation, owner: StoreOwner, *, adopt: bool) ->
         return (
             f"Delta table folder {where} has no hygge marker but its {DATA} folder holds "
             f"{len(stray)} file(s) no hygge run staged ({', '.join(stray[:_SHOWN])}); "
-            "hygge keeps its own files there and would vacuum them, so it refuses and "
-            f"writes nothing. Move them out of {DATA} or give the store another path"
+            "hygge creates a Delta table only in a missing or empty folder (its own run files "
+            f"aside), so it refuses and writes nothing. Move them out of {DATA} or give the "
+            "store another path"
         )
     names -= {MARKER, STAGING, DATA}
     if found is None and names and DELTA_LOG not in names:

@@ -273,3 +273,92 @@ def test_a_reset_after_a_killed_first_delta_run_then_a_run_lands_every_row_once(
     assert content_hash(back) == content_hash(orders(9))
     read = set(_delta().DeltaTable(str(table)).get_add_actions(flatten=True)["path"].to_pylist())
     assert run_files(table) == read  # the killed run's files went with its staging
+
+
+# -- concurrency slots -------------------------------------------------------------------------
+
+SLOT_FLOW = """\
+home: {type: parquet, path: landing}
+store: {type: open_mirroring, path: zone, key_columns: id, folder_deletion_wait_seconds: 30}
+run_type: full_drop
+entities: [a, b, c]
+"""
+
+
+def _slot_workspace(tmp_path: Path) -> Path:
+    from tests.support.workspace import land
+
+    root = write_workspace(tmp_path / "ws", {"m": SLOT_FLOW})
+    for entity in ("a", "b", "c"):
+        land(root, entity, "p1", pl.DataFrame({"id": [1, 2, 3], "v": ["x", "y", "z"]}))
+    assert run(root, concurrency=1).ok  # new tables: no wait
+    return root
+
+
+def _run_with(root: Path, on_sleep, cancel=None):
+    from hygge.config import load_workspace
+    from hygge.engine import Selection, plan_run
+    from hygge.engine.runner import run_plan
+    from tests.support.workspace import state_of
+
+    workspace = load_workspace(root)
+    plan = plan_run(workspace, Selection())
+    finished: dict[str, object] = {}
+
+    def event(seen) -> None:
+        result = getattr(seen, "result", None)
+        if result is not None and type(seen).__name__ == "EntityFinished":
+            finished[result.entity] = result
+
+    on_sleep.finished = finished
+    report = run_plan(plan, state_of(workspace), concurrency=1, on_event=event, cancel=cancel)
+    return report, finished
+
+
+def test_one_entity_failing_during_anothers_idle_wait_starts_no_later_one(tmp_path, monkeypatch):
+    from hygge import slots
+    from hygge.types import RunStatus
+
+    root = _slot_workspace(tmp_path)
+    (root / "landing" / "b" / "p1.parquet").write_bytes(b"not parquet at all")
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:  # a's wait lasts until b (given a's slot) has ended
+        waited.append(seconds)
+        for _ in range(400):
+            if "b" in sleep.finished:
+                return
+            slots.threading.Event().wait(0.05)
+
+    monkeypatch.setattr(slots.time, "sleep", sleep)
+    report, _ = _run_with(root, sleep)
+    status = {r.entity: r.status for r in report.results}
+    assert waited and status["b"] is RunStatus.FAIL
+    assert status["c"] is RunStatus.NOT_RUN  # continue_on_error false: never started
+    assert status["a"] is RunStatus.SUCCESS
+
+
+def test_ctrl_c_during_an_idle_wait_starts_no_later_entity_and_a_rerun_lands_all(
+    tmp_path, monkeypatch
+):
+    import threading
+
+    from hygge import slots
+    from hygge.types import RunStatus
+
+    root = _slot_workspace(tmp_path)
+    cancel = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        cancel.set()  # Ctrl-C while a waits for Fabric
+
+    monkeypatch.setattr(slots.time, "sleep", sleep)
+    report, _ = _run_with(root, sleep, cancel)
+    status = {r.entity: r.status for r in report.results}
+    assert report.cancelled and status["c"] is RunStatus.NOT_RUN
+    monkeypatch.setattr(slots.time, "sleep", lambda seconds: None)
+    assert run(root, concurrency=1).ok  # the rerun finishes a's publish, moves b and c
+    for entity in ("a", "b", "c"):
+        files = sorted((root / "zone" / entity).glob("*.parquet"))
+        rows = pl.concat([pl.read_parquet(f) for f in files])
+        assert sorted(rows["id"].to_list()) == [1, 2, 3], entity  # once each

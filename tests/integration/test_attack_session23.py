@@ -16,7 +16,7 @@ import pytest
 from hygge.io.parquet_footer import footer_row_count
 from hygge.types import RunType
 from tests.support.data import content_hash
-from tests.support.sql_sources import write_duckdb, write_sqlite
+from tests.support.sql_sources import write_duckdb, write_postgres, write_sqlite
 from tests.support.workspace import read_lake, run, write_workspace
 
 ROWS = 3_000
@@ -32,26 +32,41 @@ def _odd_keys() -> pl.DataFrame:
     )
 
 
-def _workspace(root: Path, home: str, settings: str) -> Path:
+def _workspace(root: Path, home: str, settings: str, project: str) -> Path:
     flow = f"home: {home}, {settings}}}\nstore: {{type: parquet, path: lake}}\n"
-    project = "name: test\noptions: {checkpoint_rows: 500}\n"
     return write_workspace(root, {"shop": flow + "entities: [orders]\n"}, project)
+
+
+ODD_KEYS = ("nothing", "one", "negative")
+PG = pytest.mark.postgres
 
 
 @pytest.mark.parametrize(  # sqlite keeps timestamps as text, which partitions refuse
     ("kind", "column"),
-    [(kind, column) for kind in ("sqlite", "duckdb") for column in ("nothing", "one", "negative")]
-    + [("duckdb", "zoned")],
+    [(kind, column) for kind in ("sqlite", "duckdb") for column in ODD_KEYS]
+    + [("duckdb", "zoned")]
+    + [pytest.param("postgres", column, marks=PG) for column in (*ODD_KEYS, "zoned")],
 )
-def test_quantile_partitions_on_odd_keys_land_every_row_once(tmp_path, kind, column):
+def test_quantile_partitions_on_odd_keys_land_every_row_once(request, tmp_path, kind, column):
     frame = _odd_keys()
     if kind == "sqlite":
         frame = frame.drop("zoned")
-    path = tmp_path / f"shop.{kind}"
-    (write_sqlite if kind == "sqlite" else write_duckdb)(path, "orders", frame)
-    home = f"{{type: {kind}, path: {path}, table: orders, batch_size: 300"
+    project = "name: test\noptions: {checkpoint_rows: 500}\n"
+    if kind == "postgres":
+        postgres, schema = request.getfixturevalue("postgres"), request.getfixturevalue("pg_schema")
+        request.getfixturevalue("monkeypatch").setenv("HYGGE_TEST_PG_PASSWORD", postgres.password)
+        write_postgres(postgres.conninfo, f'"{schema}"."orders"', frame)
+        home = f"{{type: postgres, connection: pg, table: '{schema}.orders', batch_size: 300"
+        project += (
+            f'connections:\n  pg: {{type: postgres, url: "{postgres.url}", '
+            'password: "${HYGGE_TEST_PG_PASSWORD}"}\n'
+        )
+    else:
+        path = tmp_path / f"shop.{kind}"
+        (write_sqlite if kind == "sqlite" else write_duckdb)(path, "orders", frame)
+        home = f"{{type: {kind}, path: {path}, table: orders, batch_size: 300"
     settings = f"partitions: 5, partition_column: {column}, partition_strategy: quantile"
-    root = _workspace(tmp_path / "ws", home, settings)
+    root = _workspace(tmp_path / "ws", home, settings, project)
     report = run(root)
     assert report.ok, report.results
     assert report.results[0].rows == ROWS

@@ -13,9 +13,9 @@ A marker names one run id: a run started later has another id and never reads it
 that reuses an id (a landing run, `hygge-landing-<entity>`) ignores a marker written before it
 was requested (`since`: the run's `requested_at`). The summary activity deletes its run's
 marker when the run ends, and any marker older than `MAX_AGE` (a summary that crashed); a
-marker left over from a finished run is harmless. A marker that cannot be read counts as no
-marker: the event still reaches the entity (the cancel is best effort only where storage is
-down).
+marker left over from a finished run is harmless. A marker that cannot be read, or is not
+hygge's (more than `MAX_BYTES`, not a JSON object naming its time), counts as no marker:
+the event still reaches the entity (the cancel is best effort only where storage is down).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ log = logging.getLogger("hygge.functions")
 
 FOLDER = "cancels"
 MAX_AGE = timedelta(days=7)  # markers older than this are deleted by any run's summary
+MAX_BYTES = 64 << 10  # a marker hygge writes is ~100 bytes: a bigger blob is none of hygge's
 
 
 def marker_key(prefix: str, run_id: str) -> str:
@@ -80,11 +81,14 @@ def cancel_requested(
     try:
         source = _source(workspace, env)
         with source.storage.open_read(marker_key(source.prefix, run_id)) as handle:
-            found = json.loads(handle.read())
+            body = handle.read(MAX_BYTES + 1)
+        if len(body) > MAX_BYTES:
+            raise ValueError(f"it holds more than {MAX_BYTES:,} bytes: not a hygge marker")
+        found = json.loads(body)
         return not since or _moment(str(found.get("requested_at", ""))) >= _moment(since)
     except FileNotFoundError:
         return False
-    except (HyggeError, OSError, ValueError, AttributeError) as error:
+    except (HyggeError, OSError, ValueError, AttributeError, RecursionError) as error:
         log.warning("the cancel marker of run %s could not be read (%s)", run_id, error)
         return False
 

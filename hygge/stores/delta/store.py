@@ -26,7 +26,7 @@ from hygge.io.atomic import remove_empty_dir
 from hygge.storage import join_key
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.delta import commits, files, merge, staged
-from hygge.stores.delta.owner import DATA, STAGING, table_problem
+from hygge.stores.delta.owner import DATA, RUN_MARKER, STAGING, table_problem
 from hygge.stores.delta.schema import delta_frame, refuse_unfit
 from hygge.stores.file_marker import write_marker
 from hygge.stores.known_columns import empty_frame
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from hygge.stores.delta.config import DeltaStoreConfig
     from hygge.stores.delta.location import DeltaLocation
 
-RUN_MARKER = "_run"  # in a run's staging folder from prepare until publish or abort
 VERSION_KEY = "version"  # Staging.extra: the app transaction version this run commits
 log = logging.getLogger(__name__)
 

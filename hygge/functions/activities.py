@@ -120,8 +120,7 @@ def plan_activity(payload: PlanInput, session: Session | None = None) -> PlanRes
 
 
 def begin_activity(payload: ActivityInput, session: Session | None = None) -> StepOutcome:
-    """`begin` with the run's attempt id: a redelivered begin returns what it began; a run
-    with a cancel marker begins nothing."""
+    """`begin` with the run's attempt id (redelivered: what it began); cancelled: nothing."""
     session = session or open_session()
     if _cancelled(session, payload.task):
         log.info(

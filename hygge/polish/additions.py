@@ -13,9 +13,7 @@ from typing import Any
 import polars as pl
 
 from hygge.errors import ConfigError
-from hygge.polish.config import PolishConfig, TimestampRule
-
-ROW_MARKER = "__rowMarker__"
+from hygge.polish.config import ROW_MARKER, PolishConfig, TimestampRule
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ from pydantic import Field
 
 from hygge.types import Strict
 
+ROW_MARKER = "__rowMarker__"
+# What each row marker value means (Open Mirroring's convention, which a Delta merge takes too).
+ROW_MARKERS = {0: "insert", 1: "update", 2: "delete", 4: "upsert"}
+
 
 class ColumnRules(Strict):
     """Column-name normalisation."""

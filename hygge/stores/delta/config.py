@@ -81,14 +81,9 @@ class DeltaStoreConfig(StoreConfig, InlineCredential):
         preferred_batch_size=100_000,
     )
 
-    @field_validator("key_columns", mode="before")
+    @field_validator("key_columns", "partition_by", mode="before")
     @classmethod
-    def _one_key(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("partition_by", mode="before")
-    @classmethod
-    def _one_partition(cls, value: object) -> object:
+    def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
 
     @field_validator("partition_by")

@@ -13,14 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hygge.errors import DataError
+from hygge.polish.config import ROW_MARKER, ROW_MARKERS
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-MARKER = "__rowMarker__"
+MARKER = ROW_MARKER
 DELETE = 2
-MARKERS = {0: "insert", 1: "update", 2: "delete", 4: "upsert"}
+MARKERS = ROW_MARKERS
 
 
 def last_of_each_key(data: pa.Table, keys: list[str], label: str) -> pa.Table:

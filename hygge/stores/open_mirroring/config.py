@@ -22,12 +22,11 @@ from typing import Any, ClassVar, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from hygge.connections import AzureBlobConnection
+from hygge.polish.config import ROW_MARKERS
 from hygge.stores.azure_credentials import InlineCredential
 from hygge.stores.base import StoreCapabilities, StoreConfig
 from hygge.types import Place, RunType, invalid_setting
 
-# What each row marker means to Fabric (the spec's `__rowMarker__` values).
-ROW_MARKERS = {0: "insert", 1: "update", 2: "delete", 4: "upsert"}
 MAX_DELETION_WAIT = 900
 _ACCOUNT_FIELDS = ("account_url", "filesystem", "mirror_name")
 

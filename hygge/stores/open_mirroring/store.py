@@ -29,13 +29,14 @@ from hygge.io.atomic import fsync_dir, remove_empty_dir
 from hygge.io.patterns import short_run_id
 from hygge.io.unsafe_folders import unsafe_reason, user_homes
 from hygge.io.writers import write_frame
+from hygge.polish.config import ROW_MARKERS
 from hygge.storage import LocalStorage, ObjectStorage, join_key
 from hygge.stores.artefact_names import listed_names, staged_name
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.commit_marker import read_commits
 from hygge.stores.file_marker import place_problem
 from hygge.stores.open_mirroring import spec
-from hygge.stores.open_mirroring.config import ROW_MARKERS, OpenMirroringStoreConfig
+from hygge.stores.open_mirroring.config import OpenMirroringStoreConfig
 from hygge.stores.open_mirroring.publish import PLAN, Publisher
 from hygge.stores.ownership import StoreOwner, StoreOwnershipError
 from hygge.types import Place, RunType

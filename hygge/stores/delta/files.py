@@ -97,7 +97,10 @@ def stats(frame: pl.DataFrame) -> str:
 def _bounds(column: pl.Series, dtype: Any, pl: Any) -> tuple[Any, Any] | None:
     """The column's (min, max) in stats form; None where stats would not bound it (NaN, a
     long string) or the type gets none (booleans, decimals, binary: nullCount only)."""
-    first, last = column.min(), column.max()
+    try:  # (a date or time outside Python's years 1..9999 gets none)
+        first, last = column.min(), column.max()
+    except (ValueError, OverflowError):
+        return None
     bounds: tuple[Any, Any] | None = None
     if dtype.is_integer():
         bounds = int(first), int(last)  # type: ignore[arg-type]
@@ -109,7 +112,8 @@ def _bounds(column: pl.Series, dtype: Any, pl: Any) -> tuple[Any, Any] | None:
         bounds = first.isoformat(), last.isoformat()
     elif isinstance(dtype, pl.Datetime):
         assert isinstance(first, datetime) and isinstance(last, datetime)
-        bounds = _timestamp(first, up=False), _timestamp(last, up=True)
+        low, high = _timestamp(first, up=False), _timestamp(last, up=True)
+        bounds = (low, high) if low is not None and high is not None else None
     elif dtype == pl.String:
         longest = column.str.len_chars().max()
         if isinstance(longest, int) and longest <= _STRING_STATS:
@@ -117,16 +121,22 @@ def _bounds(column: pl.Series, dtype: Any, pl: Any) -> tuple[Any, Any] | None:
     return bounds
 
 
-def _timestamp(value: datetime, *, up: bool) -> str:
-    """`value` to whole milliseconds (down, or up for a max), in Delta's stats format."""
+def _timestamp(value: datetime, *, up: bool) -> str | None:
+    """`value` to whole milliseconds (down, or up for a max), in Delta's stats format; None
+    where that is past the last representable millisecond."""
     extra = value.microsecond % 1000
     value -= timedelta(microseconds=extra)
-    if up and extra:
-        value += timedelta(milliseconds=1)
-    if value.tzinfo is None:  # timestamp_ntz
-        return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    try:
+        if up and extra:
+            value += timedelta(milliseconds=1)
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+    except OverflowError:
+        return None
+    # The year always in four digits (strftime writes year 999 as "999", which no reader parses)
+    text = f"{value.year:04d}-{value:%m-%d}"
+    clock = f"{value:%H:%M:%S}.{value.microsecond // 1000:03d}"
+    return f"{text} {clock}" if value.tzinfo is None else f"{text}T{clock}Z"
 
 
 def committable(staging: Staging, table: DeltaTable | None, partitioned: bool) -> bool:

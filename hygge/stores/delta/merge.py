@@ -42,13 +42,23 @@ def last_of_each_key(data: pa.Table, keys: list[str], label: str) -> pa.Table:
 def marked(data: pa.Table, table: DeltaTable | None, label: str) -> bool:
     """Whether the rows carry `__rowMarker__` instructions; DataError naming a value that is
     none of 0, 1, 2, 4."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if MARKER not in data.column_names:
         return False
     if table is not None and MARKER in table.schema().to_arrow().names:
         return False  # a data column of this table
-    values = set(pc.unique(data.column(MARKER)).to_pylist())
+    column = data.column(MARKER)
+    kind = column.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+        # (a boolean's True would pass as 1 in Python, yet the merge compares it with 2 as true)
+        raise DataError(
+            f"Delta table {label}: {MARKER} is {kind}, not a number; a merge takes the numbers "
+            f"{', '.join(map(str, MARKERS))}. Cast it to an integer in the home (or polish), or "
+            "rename the column if it is data"
+        )
+    values = set(pc.unique(column).to_pylist())
     bad = sorted(values - set(MARKERS), key=str)
     if bad:
         known = ", ".join(f"{k} ({v})" for k, v in MARKERS.items())

@@ -234,6 +234,8 @@ class DeltaStore:
         have = list(table.metadata().partition_columns) if table is not None else []
         if not wanted and run_type is not RunType.FULL_DROP:
             return None  # the table's own partitioning (an adopted table's, say) stays
+        if not wanted and have and schema is not None and not set(have) <= set(schema.names):
+            return []  # a full_drop of data without the table's partition column: unpartitioned
         if table is not None and have != wanted and run_type is not RunType.FULL_DROP:
             raise DataError(
                 f"Delta table {self.location.label} is partitioned by {have or 'nothing'} "

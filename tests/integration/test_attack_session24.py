@@ -1,0 +1,232 @@
+"""Session 24's attack on the Delta fast path, as a hostile user: statistics of values at the
+edges of what Python holds (years before 1000, the last microsecond of 9999, dates before
+year 1), `__rowMarker__` of odd types, partitioning a full_drop can no longer keep; each
+checked through a reader that skips files by the statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from hygge.errors import DataError
+from hygge.types import RunType
+from tests.contract.store_contract import run as publish_run
+from tests.integration.test_delta_files import adds
+from tests.integration.test_delta_store import open_store
+
+deltalake = pytest.importorskip("deltalake", reason="the delta extra")
+
+UTC = dt.UTC
+LAST = dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+
+
+def _table(root: Path) -> str:
+    return str(root / "lake" / "orders")
+
+
+def _stats(root: Path) -> list[dict[str, object]]:
+    return [json.loads(str(add["stats"])) for add in adds(root / "lake" / "orders")]
+
+
+# -- statistics at the edges -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", [None, UTC])
+def test_the_last_microsecond_of_9999_lands_without_a_max_that_would_not_bound_it(tmp_path, zone):
+    last = LAST.replace(tzinfo=zone)
+    frame = pl.DataFrame({"id": [1, 2], "at": [dt.datetime(2020, 1, 1, tzinfo=zone), last]})
+    publish_run(open_store(tmp_path), [frame], RunType.FULL_DROP, "r1")
+
+    (stats,) = _stats(tmp_path)
+    assert "at" not in stats["maxValues"] and "at" not in stats["minValues"]  # type: ignore[operator]
+    assert stats["maxValues"] == {"id": 2}
+    picked = pl.scan_delta(_table(tmp_path)).filter(pl.col("at") == last).collect()
+    assert picked["id"].to_list() == [2]
+
+
+@pytest.mark.parametrize("zone", [None, UTC])
+def test_a_year_before_1000_is_written_in_four_digits_so_readers_parse_and_prune(tmp_path, zone):
+    old = [dt.datetime(999, 1, 1, 0, 0, 0, 5, tzinfo=zone), dt.datetime(999, 3, 1, tzinfo=zone)]
+    new = [dt.datetime(2020, 1, 1, tzinfo=zone)] * 2
+    batches = [pl.DataFrame({"id": [1, 2], "at": old}), pl.DataFrame({"id": [3, 4], "at": new})]
+    publish_run(open_store(tmp_path), batches, RunType.FULL_DROP, "r1")
+
+    first = _stats(tmp_path)[0]
+    suffix = "Z" if zone else ""
+    sep = "T" if zone else " "
+    assert first["minValues"]["at"] == f"0999-01-01{sep}00:00:00.000{suffix}"  # type: ignore[index]
+    assert first["maxValues"]["at"] == f"0999-03-01{sep}00:00:00.000{suffix}"  # type: ignore[index]
+    actions = deltalake.DeltaTable(_table(tmp_path)).get_add_actions(flatten=True)
+    assert None not in actions.column("min.at").to_pylist()  # parsed, not dropped as garbage
+    cut = dt.datetime(1000, 1, 1, tzinfo=zone)
+    early = pl.scan_delta(_table(tmp_path)).filter(pl.col("at") < cut).collect()
+    assert sorted(early["id"].to_list()) == [1, 2]
+    late = pl.scan_delta(_table(tmp_path)).filter(pl.col("at") >= cut).collect()
+    assert sorted(late["id"].to_list()) == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("name", "series"),
+    [
+        ("at", pl.Series("at", [-(10**17), 0], dtype=pl.Datetime("us"))),
+        ("day", pl.Series("day", [-(10**6), 0], dtype=pl.Int32).cast(pl.Date)),
+    ],
+)
+def test_dates_and_times_python_cannot_hold_land_with_no_bounds(tmp_path, name, series):
+    frame = series.to_frame().with_columns(id=pl.Series([1, 2]))
+    publish_run(open_store(tmp_path), [frame], RunType.FULL_DROP, "r1")
+
+    (stats,) = _stats(tmp_path)
+    assert name not in stats["minValues"] and stats["nullCount"][name] == 0  # type: ignore[index,operator]
+    back = pl.read_delta(_table(tmp_path)).sort("id")
+    assert back[name].to_physical().to_list() == series.to_physical().to_list()
+
+
+def test_unicode_strings_bound_by_code_point_as_readers_compare_them(tmp_path):
+    words = ["a", "Z", "é", "日本", "\U0001f600", "\uffff", "a\x00b", '"\\']
+    batches = [pl.DataFrame({"id": [i], "s": [w]}) for i, w in enumerate(words)]
+    publish_run(open_store(tmp_path), batches, RunType.FULL_DROP, "r1")
+
+    scan = pl.scan_delta(_table(tmp_path))
+    for word in words:
+        for op in ("eq", "gt", "lt"):
+            want = {"eq": [w == word for w in words], "gt": [w > word for w in words],
+                    "lt": [w < word for w in words]}[op]  # fmt: skip
+            expr = {"eq": pl.col("s") == word, "gt": pl.col("s") > word,
+                    "lt": pl.col("s") < word}[op]  # fmt: skip
+            got = sorted(scan.filter(expr).collect()["id"].to_list())
+            assert got == [i for i, keep in enumerate(want) if keep], (word, op)
+
+
+# -- __rowMarker__ of odd types ----------------------------------------------------------------
+
+
+def _merge(root: Path, marker: pl.Series) -> list[tuple[object, ...]]:
+    store = open_store(root, key_columns=["id"])
+    publish_run(store, [pl.DataFrame({"id": [1, 2, 3], "v": [1, 2, 3]})], RunType.MERGE, "r1")
+    source = pl.DataFrame({"id": [1, 2, 3], "v": [9, 9, 9], "__rowMarker__": marker})
+    publish_run(open_store(root, key_columns=["id"]), [source], RunType.MERGE, "r2")
+    return pl.read_delta(_table(root)).sort("id").rows()
+
+
+def test_a_boolean_marker_is_refused_rather_than_deleting_its_true_rows(tmp_path):
+    # True is 1 (update) to Python, but the merge's `marker = 2` casts 2 to true: deletes.
+    with pytest.raises(DataError, match=r"__rowMarker__ is bool, not a number"):
+        _merge(tmp_path, pl.Series([True, False, True]))
+    assert pl.read_delta(_table(tmp_path)).sort("id").rows() == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_a_string_marker_is_refused_naming_its_type(tmp_path):
+    with pytest.raises(DataError, match=r"__rowMarker__ is (string|large_string)"):
+        _merge(tmp_path, pl.Series(["2", "1", "4"]))
+    assert pl.read_delta(_table(tmp_path)).height == 3
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        pl.Series([2.0, 1.0, 4.0]),
+        pl.Series([2, 1, 4], dtype=pl.Int8),
+        pl.Series([2, 1, 4], dtype=pl.UInt8),
+        pl.Series(["2", "1", "4"]).cast(pl.Decimal(5, 0)),
+    ],
+    ids=["float", "int8", "uint8", "decimal"],
+)
+def test_numeric_markers_of_any_width_delete_only_the_rows_marked_2(tmp_path, marker):
+    assert _merge(tmp_path, marker) == [(2, 9), (3, 9)]
+
+
+@pytest.mark.parametrize(("values", "shown"), [([2.5, 1.0, 4.0], "2.5"), ([2, None, 4], "None")])
+def test_a_fractional_or_null_marker_is_refused_naming_it(tmp_path, values, shown):
+    with pytest.raises(DataError, match=rf"holds \[{shown}\]"):
+        _merge(tmp_path, pl.Series(values))
+    assert pl.read_delta(_table(tmp_path)).height == 3
+
+
+def test_null_and_duplicate_merge_keys_stay_one_row_each_run_after_run(tmp_path):
+    source = pl.DataFrame({"id": [None, 1, None, 2], "v": [1, 2, 3, 4]})
+    publish_run(open_store(tmp_path, key_columns=["id"]), [source], RunType.MERGE, "r1")
+    again = source.with_columns(v=pl.col("v") * 10)
+    publish_run(open_store(tmp_path, key_columns=["id"]), [again], RunType.MERGE, "r2")
+
+    assert pl.read_delta(_table(tmp_path)).sort("id").rows() == [(None, 30), (1, 20), (2, 40)]
+
+
+def test_a_merge_into_an_adopted_table_keeps_the_columns_the_source_lacks(tmp_path):
+    theirs = pl.DataFrame({"id": [1, 2, 3], "a": ["x", "y", "z"], "extra": [10, 20, 30]})
+    deltalake.write_deltalake(_table(tmp_path), theirs.to_arrow())
+    source = pl.DataFrame({"id": [2, 4], "a": ["Y", "W"]})
+    store = open_store(tmp_path, adopt_existing=True, key_columns=["id"])
+    publish_run(store, [source], RunType.MERGE, "r1")
+
+    back = pl.read_delta(_table(tmp_path)).sort("id").rows()
+    assert back == [(1, "x", 10), (2, "Y", 20), (3, "z", 30), (4, "W", None)]
+
+
+# -- partitioning ------------------------------------------------------------------------------
+
+
+def test_a_full_drop_without_the_dropped_partition_column_makes_an_unpartitioned_table(tmp_path):
+    first = pl.DataFrame({"id": [1, 2], "p": ["a", "b"]})
+    publish_run(open_store(tmp_path, partition_by=["p"]), [first], RunType.FULL_DROP, "r1")
+
+    publish_run(open_store(tmp_path), [pl.DataFrame({"id": [3]})], RunType.FULL_DROP, "r2")
+
+    assert deltalake.DeltaTable(_table(tmp_path)).metadata().partition_columns == []
+    assert pl.read_delta(_table(tmp_path)).rows() == [(3,)]
+
+
+def test_a_full_drop_without_partition_by_keeps_a_partitioning_the_data_still_has(tmp_path):
+    first = pl.DataFrame({"id": [1, 2], "p": ["a", "b"]})
+    publish_run(open_store(tmp_path, partition_by=["p"]), [first], RunType.FULL_DROP, "r1")
+
+    publish_run(open_store(tmp_path), [first.with_columns(id=pl.col("id") + 2)],
+                RunType.FULL_DROP, "r2")  # fmt: skip
+
+    assert deltalake.DeltaTable(_table(tmp_path)).metadata().partition_columns == ["p"]
+    assert pl.read_delta(_table(tmp_path)).sort("id")["id"].to_list() == [3, 4]
+
+
+@pytest.mark.parametrize("run_type", [RunType.INCREMENTAL, RunType.MERGE])
+def test_runs_without_a_dropped_partition_column_land_in_its_null_partition(tmp_path, run_type):
+    first = pl.DataFrame({"id": [1, 2], "p": ["a", "b"]})
+    publish_run(open_store(tmp_path, partition_by=["p"]), [first], RunType.FULL_DROP, "r1")
+
+    store = open_store(tmp_path, key_columns=["id"])
+    publish_run(store, [pl.DataFrame({"id": [2, 3]})], run_type, "r2")
+
+    back = pl.read_delta(_table(tmp_path)).sort("id", "p", nulls_last=True).rows()
+    if run_type is RunType.MERGE:  # key 2 updated: a column the source lacks keeps its value
+        assert back == [(1, "a"), (2, "b"), (3, None)]
+    else:
+        assert back == [(1, "a"), (2, "b"), (2, None), (3, None)]
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("at", [dt.datetime(2020, 1, 1, 12, 30, 15, 123456), None, dt.datetime(2021, 1, 1)]),
+        ("zoned", [dt.datetime(2020, 1, 1, 12, 30, tzinfo=UTC), None]),
+        ("my col", ["a", None, "b"]),
+        ("région", ["é", "日本", None]),
+        ("flag", [True, None, False]),
+    ],
+)
+@pytest.mark.parametrize("run_type", [RunType.INCREMENTAL, RunType.MERGE])
+def test_partition_by_odd_columns_round_trips_and_prunes(tmp_path, column, values, run_type):
+    frame = pl.DataFrame({"id": list(range(len(values))), column: values})
+    settings = {"partition_by": [column], "key_columns": ["id"]}
+    publish_run(open_store(tmp_path, **settings), [frame], RunType.FULL_DROP, "r1")
+    more = frame.with_columns(id=pl.col("id") + 100)
+    publish_run(open_store(tmp_path, **settings), [more], run_type, "r2")
+
+    back = pl.read_delta(_table(tmp_path)).sort("id")
+    assert back[column].to_list() == values * 2
+    for value in values:
+        expr = pl.col(column).is_null() if value is None else pl.col(column) == value
+        picked = pl.scan_delta(_table(tmp_path)).filter(expr).collect()
+        assert picked.height == 2, (value, picked)

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from hygge.errors import DataError
+from hygge.errors import ConfigError, DataError
 from hygge.types import RunType
 from tests.contract.store_contract import run as publish_run
 from tests.integration.test_delta_files import adds
@@ -230,3 +230,54 @@ def test_partition_by_odd_columns_round_trips_and_prunes(tmp_path, column, value
         expr = pl.col(column).is_null() if value is None else pl.col(column) == value
         picked = pl.scan_delta(_table(tmp_path)).filter(expr).collect()
         assert picked.height == 2, (value, picked)
+
+
+# -- tables another tool wrote -----------------------------------------------------------------
+
+
+def _commits(root: Path) -> int:
+    return len(list((root / "lake" / "orders" / "_delta_log").glob("*.json")))
+
+
+@pytest.mark.parametrize("run_type", list(RunType))
+def test_a_column_mapped_table_is_refused_before_any_data_moves(tmp_path, run_type):
+    first = pl.DataFrame({"id": [1, 2], "a": ["x", "y"]}).to_arrow()
+    config = {"delta.columnMapping.mode": "name"}
+    deltalake.write_deltalake(_table(tmp_path), first, configuration=config)
+    store = open_store(tmp_path, adopt_existing=True, key_columns=["id"])
+
+    with pytest.raises(ConfigError, match=r"column mapping \(delta.columnMapping.mode = name\)"):
+        publish_run(store, [pl.DataFrame({"id": [3], "a": ["z"]})], run_type, "r1")
+    assert _commits(tmp_path) == 1
+    assert not (tmp_path / "lake" / "orders" / "hygge-data").exists()
+
+
+def _append_only(root: Path) -> None:
+    first = pl.DataFrame({"id": [1, 2], "a": ["x", "y"]}).to_arrow()
+    config = {"delta.appendOnly": "true"}
+    deltalake.write_deltalake(_table(root), first, configuration=config)
+
+
+def test_a_full_drop_of_an_append_only_table_is_refused_up_front_not_retried(tmp_path):
+    _append_only(tmp_path)
+    store = open_store(tmp_path, adopt_existing=True)
+
+    with pytest.raises(ConfigError, match=r"append-only .* a full_drop would remove its rows"):
+        publish_run(store, [pl.DataFrame({"id": [3], "a": ["z"]})], RunType.FULL_DROP, "r1")
+    assert pl.read_delta(_table(tmp_path)).height == 2
+
+
+def test_a_merge_updating_an_append_only_table_fails_once_as_not_retryable(tmp_path, caplog):
+    from hygge.errors import RetryableError
+
+    _append_only(tmp_path)
+    store = open_store(tmp_path, adopt_existing=True, key_columns=["id"])
+
+    with pytest.raises(DataError, match=r"append-only .*Use run_type incremental") as error:
+        publish_run(store, [pl.DataFrame({"id": [1], "a": ["X"]})], RunType.MERGE, "r1")
+    assert not isinstance(error.value, RetryableError)
+    assert "commit conflict" not in caplog.text  # not taken for another writer, not retried
+    assert sorted(pl.read_delta(_table(tmp_path)).rows()) == [(1, "x"), (2, "y")]
+    incremental = open_store(tmp_path, adopt_existing=True)
+    publish_run(incremental, [pl.DataFrame({"id": [3], "a": ["z"]})], RunType.INCREMENTAL, "r2")
+    assert pl.read_delta(_table(tmp_path)).height == 3

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from hygge.errors import (
+    ConfigError,
     DataError,
     HyggeError,
     MissingDependencyError,
@@ -27,6 +28,7 @@ from hygge.errors import (
 )
 from hygge.stores.base import CommitRecord
 from hygge.stores.ownership import StoreOwner
+from hygge.types import RunType
 
 if TYPE_CHECKING:
     from deltalake import CommitProperties, DeltaTable
@@ -61,6 +63,29 @@ def open_table(location: DeltaLocation) -> DeltaTable | None:
         return None
     except OSError as error:
         raise RetryableError(f"Delta table {location.label} cannot be read: {error}") from error
+
+
+def refuse_unwritable(table: DeltaTable | None, run_type: RunType, label: str) -> None:
+    """ConfigError, before any data moves, for a table this run cannot write: one with column
+    mapping (delta-rs 1.6.6 writes none), or an append-only one (`delta.appendOnly`) that a
+    full_drop would have to remove files from."""
+    if table is None:
+        return
+    settings = table.metadata().configuration
+    mapping = settings.get("delta.columnMapping.mode", "none")
+    if mapping != "none":
+        raise ConfigError(
+            f"Delta table {label} uses column mapping (delta.columnMapping.mode = {mapping}), "
+            "which delta-rs, hygge's Delta writer, cannot write; hygge wrote nothing",
+            hint="point the store at another table, or have the tool that made this one "
+            "rewrite it without column mapping",
+        )
+    if run_type is RunType.FULL_DROP and settings.get("delta.appendOnly", "").lower() == "true":
+        raise ConfigError(
+            f"Delta table {label} is append-only (delta.appendOnly = true): a full_drop would "
+            "remove its rows, which the table refuses; hygge wrote nothing",
+            hint="use run_type incremental for this entity, or unset delta.appendOnly",
+        )
 
 
 def committed_version(table: DeltaTable | None, app: str) -> int:
@@ -116,6 +141,12 @@ def commit_with_retries(label: str, commit: Callable[[], None], done: Callable[[
             commit()
             return
         except module.exceptions.CommitFailedError as error:
+            if "append-only" in str(error):  # a refusal no retry changes (a merge's update)
+                raise DataError(
+                    f"Delta table {label} is append-only (delta.appendOnly = true) and this "
+                    f"run would change or remove rows ({error}); nothing of this run was "
+                    "committed. Use run_type incremental, or unset delta.appendOnly"
+                ) from error
             last = error
             log.warning("Delta table %s: commit conflict (attempt %d): %s", label, attempt, error)
             if done():

@@ -60,7 +60,9 @@ class DeltaStore:
                 hint="set key_columns: [id] on the entity or flow",
             )
         self._refuse_foreign()
-        version = commits.committed_version(self._table(), self.app) + 1
+        table = self._table()
+        commits.refuse_unwritable(table, run_type, self.location.label)
+        version = commits.committed_version(table, self.app) + 1
         location = self._staging_key(run_id)
         self.location.storage.put(join_key(location, RUN_MARKER), f"{version}\n".encode())
         return Staging(

@@ -14,7 +14,8 @@ that reuses an id (a landing run, `hygge-landing-<entity>`) ignores a marker wri
 was requested (`since`: the run's `requested_at`). The summary activity deletes its run's
 marker when the run ends, and any marker older than `MAX_AGE` (a summary that crashed); a
 marker left over from a finished run is harmless. A marker that cannot be read, or is not
-hygge's (more than `MAX_BYTES`, not a JSON object naming its time), counts as no marker:
+hygge's (more than `MAX_BYTES`, not a JSON object naming its time, or one naming another
+run: a copy under this run's name), counts as no marker, whether or not the run names a `since`:
 the event still reaches the entity (the cancel is best effort only where storage is down).
 """
 
@@ -85,7 +86,10 @@ def cancel_requested(
         if len(body) > MAX_BYTES:
             raise ValueError(f"it holds more than {MAX_BYTES:,} bytes: not a hygge marker")
         found = json.loads(body)
-        return not since or _moment(str(found.get("requested_at", ""))) >= _moment(since)
+        if not isinstance(found, dict) or found.get("run_id", run_id) != run_id:
+            raise ValueError("it is not a JSON object naming this run")
+        moment = _moment(str(found.get("requested_at", "")))  # (checked with or without `since`)
+        return not since or moment >= _moment(since)
     except FileNotFoundError:
         return False
     except (HyggeError, OSError, ValueError, AttributeError, RecursionError) as error:

@@ -281,3 +281,20 @@ def test_a_merge_updating_an_append_only_table_fails_once_as_not_retryable(tmp_p
     incremental = open_store(tmp_path, adopt_existing=True)
     publish_run(incremental, [pl.DataFrame({"id": [3], "a": ["z"]})], RunType.INCREMENTAL, "r2")
     assert pl.read_delta(_table(tmp_path)).height == 3
+
+
+@pytest.mark.parametrize(("one", "other"), [("A", "a"), ("É", "é"), ("K", "\u212a")])
+def test_columns_differing_only_in_case_are_refused_when_staged_naming_both(tmp_path, one, other):
+    store = open_store(tmp_path)
+    staging = store.prepare("r1", RunType.FULL_DROP)
+
+    with pytest.raises(DataError, match=rf"columns '{one}' and '{other}' differ only in case"):
+        store.write(staging, pl.DataFrame({one: [1], other: [2]}))
+    store.abort(staging)
+    assert not (tmp_path / "lake" / "orders" / "_delta_log").exists()
+
+
+def test_columns_differing_only_in_a_casefold_are_two_columns(tmp_path):
+    frame = pl.DataFrame({"ß": [1], "ss": [2]})  # Delta lowercases; it does not casefold
+    publish_run(open_store(tmp_path), [frame], RunType.FULL_DROP, "r1")
+    assert pl.read_delta(_table(tmp_path)).rows() == [(1, 2)]

@@ -98,6 +98,14 @@ def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
         pl.UInt16(): pl.Int32(),
         pl.UInt32(): pl.Int64(),
     }
+    seen: dict[str, str] = {}
+    for name in batch.columns:  # Delta (and Spark, Fabric) match column names ignoring case
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise DataError(
+                f"Delta table {label}: columns {other!r} and {name!r} differ only in case, "
+                "which Delta Lake takes for one column; rename one in the home (or polish)"
+            )
     casts: dict[str, pl.DataType] = {}
     for name, dtype in batch.schema.items():
         wider = signed.get(dtype)

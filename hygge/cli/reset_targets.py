@@ -155,10 +155,14 @@ def _store_watermark(task: EntityTask, state: StateBackend) -> Watermark | None:
 
 
 def refuse_half_published(targets: Sequence[ResetTarget]) -> None:
-    """A run interrupted while publishing must be finished first: its data is half visible."""
+    """A run interrupted while publishing must be finished first: its data is half visible.
+    A transactional store's publish is one commit, all or nothing (a Delta or SQL publish that
+    its data made fail committed nothing, and would fail again on every `hygge go`): its run
+    is reset like a run interrupted while moving."""
     for target in targets:
         checkpoint = target.checkpoint
-        if checkpoint is not None and checkpoint.phase == "publishing":
+        transactional = target.task.store.capabilities.transactional
+        if checkpoint is not None and checkpoint.phase == "publishing" and not transactional:
             name = target.task.qualified_name
             raise HyggeError(
                 f"cannot reset {name}: run {checkpoint.entity_run_id[:8]} was interrupted while "

@@ -298,3 +298,36 @@ def test_columns_differing_only_in_a_casefold_are_two_columns(tmp_path):
     frame = pl.DataFrame({"ß": [1], "ss": [2]})  # Delta lowercases; it does not casefold
     publish_run(open_store(tmp_path), [frame], RunType.FULL_DROP, "r1")
     assert pl.read_delta(_table(tmp_path)).rows() == [(1, 2)]
+
+
+def _not_null_table(root: Path) -> None:
+    import pyarrow as pa
+
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("a", pa.string())])
+    deltalake.write_deltalake(_table(root), pa.table({"id": [1, 2], "a": ["x", "y"]}, schema))
+
+
+@pytest.mark.parametrize("run_type", [RunType.INCREMENTAL, RunType.MERGE])
+def test_a_null_into_an_adopted_not_null_column_is_refused_not_committed(tmp_path, run_type):
+    # The staged files went in as add actions, nulls and all: a table breaking its own schema.
+    from hygge.errors import HyggeError
+
+    _not_null_table(tmp_path)
+    store = open_store(tmp_path, adopt_existing=True, key_columns=["a"])
+    rows = pl.DataFrame({"id": [None, 3], "a": ["n", "z"]}, schema={"id": pl.Int64, "a": pl.String})
+
+    with pytest.raises(HyggeError, match=r"(?i)invalid data|null"):
+        publish_run(store, [rows], run_type, "r1")
+    assert sorted(pl.read_delta(_table(tmp_path)).rows()) == [(1, "x"), (2, "y")]
+
+
+def test_rows_without_nulls_still_go_into_a_not_null_table_as_the_staged_files(tmp_path):
+    _not_null_table(tmp_path)
+    store = open_store(tmp_path, adopt_existing=True)
+    publish_run(store, [pl.DataFrame({"id": [3], "a": [None]}, schema={"id": pl.Int64,
+                                                                      "a": pl.String})],
+                RunType.INCREMENTAL, "r1")  # fmt: skip
+
+    assert "hygge-data/r1/000000.parquet" in [a["path"] for a in adds(tmp_path / "lake" / "orders")]
+    assert sorted(pl.read_delta(_table(tmp_path)).rows(), key=str) == [(1, "x"), (2, "y"),
+                                                                      (3, None)]  # fmt: skip

@@ -131,3 +131,46 @@ def test_a_store_path_through_a_symlink_writes_where_it_points_and_reruns(tmp_pa
     back = pl.read_delta(str(real / "orders")).select(orders(1).columns).sort("id")
     assert content_hash(back) == content_hash(orders(9))
     assert (real / "orders" / "_hygge_store.json").is_file()
+
+
+def _not_null_table(root: Path) -> None:
+    import pyarrow as pa
+
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False), pa.field("v", pa.string())])
+    deltalake.write_deltalake(str(_table(root)), pa.table({"id": [1, 2], "v": ["x", "y"]}, schema))
+
+
+@pytest.mark.parametrize("refused", ["null_in_not_null_column", "marker_3", "unfit_type"])
+def test_a_publish_its_data_refuses_can_be_reset_then_a_fixed_source_lands(tmp_path, refused):
+    # The publish fails before it commits anything, every time: `hygge go` alone never gets
+    # past it, so `hygge reset` must not refuse it as "half published".
+    flow = (FLOW % "merge").replace("path: lake}", "path: lake, adopt_existing: true}")
+    write_workspace(tmp_path, {"d": flow})
+    _not_null_table(tmp_path)
+    good = pl.DataFrame({"id": [3], "v": ["z"]})
+    if refused == "null_in_not_null_column":
+        bad = pl.DataFrame(
+            {"id": [None, 3], "v": ["n", "z"]}, schema={"id": pl.Int64, "v": pl.String}
+        )
+    elif refused == "marker_3":
+        bad = good.with_columns(__rowMarker__=pl.lit(3))
+    else:
+        bad = pl.DataFrame({"id": [3], "v": [1.5]})  # a double into a string column
+    land(tmp_path, "orders", "a", bad)
+    for _ in range(2):
+        failed = hygge(tmp_path, "go")
+        assert failed.returncode != 0 or "1 failed" in failed.stdout, failed.stdout
+    assert sorted(pl.read_delta(str(_table(tmp_path))).rows()) == [(1, "x"), (2, "y")]
+
+    reset = hygge(tmp_path, "reset", "--flow", "d", "--entity", "orders", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    (_landing(tmp_path) / "a.parquet").unlink()
+    land(tmp_path, "orders", "b", good)
+    _go(tmp_path)
+
+    assert sorted(pl.read_delta(str(_table(tmp_path))).rows()) == [(1, "x"), (2, "y"), (3, "z")]
+    assert run_files(_table(tmp_path)) <= {
+        p for p in deltalake.DeltaTable(str(_table(tmp_path))).get_add_actions(flatten=True)
+        .column("path").to_pylist()
+    }  # fmt: skip
+    assert not (_table(tmp_path) / "_hygge_staging").exists()

@@ -156,7 +156,27 @@ def committable(staging: Staging, table: DeltaTable | None, partitioned: bool) -
     if staging.run_type is RunType.FULL_DROP:
         return True
     have = pa.schema(table.schema().to_arrow())
-    return _columns(have) == _columns(schema)  # an append of exactly the table's columns
+    if _columns(have) != _columns(schema):
+        return False  # an append of exactly the table's columns only
+    return _nulls_fit(have, staging)
+
+
+def _nulls_fit(have: pa.Schema, staging: Staging) -> bool:
+    """Whether the staged files hold no null in a column the table declares NOT NULL (known
+    from their statistics; a nested column, or one past the indexed ones, is not known: the
+    rewrite through delta-rs checks it, and refuses a null naming the column)."""
+    required = [field for field in have if not field.nullable]
+    if not required:
+        return True
+    files = staging.extra.get(FILES_KEY)
+    assert isinstance(files, dict)
+    for entry in files.values():
+        assert isinstance(entry, dict)
+        nulls = json.loads(str(entry["stats"])).get("nullCount", {})
+        for field in required:
+            if pa.types.is_nested(field.type) or nulls.get(field.name, 1) != 0:
+                return False
+    return True
 
 
 def _plain_table(table: DeltaTable) -> bool:

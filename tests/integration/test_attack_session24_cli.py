@@ -169,8 +169,6 @@ def test_a_publish_its_data_refuses_can_be_reset_then_a_fixed_source_lands(tmp_p
     _go(tmp_path)
 
     assert sorted(pl.read_delta(str(_table(tmp_path))).rows()) == [(1, "x"), (2, "y"), (3, "z")]
-    assert run_files(_table(tmp_path)) <= {
-        p for p in deltalake.DeltaTable(str(_table(tmp_path))).get_add_actions(flatten=True)
-        .column("path").to_pylist()
-    }  # fmt: skip
+    read = deltalake.DeltaTable(str(_table(tmp_path))).get_add_actions(flatten=True)
+    assert run_files(_table(tmp_path)) <= set(read.column("path").to_pylist())
     assert not (_table(tmp_path) / "_hygge_staging").exists()

@@ -112,8 +112,8 @@ def _bounds(column: pl.Series, dtype: Any, pl: Any) -> tuple[Any, Any] | None:
         bounds = first.isoformat(), last.isoformat()
     elif isinstance(dtype, pl.Datetime):
         assert isinstance(first, datetime) and isinstance(last, datetime)
-        low, high = _timestamp(first, up=False), _timestamp(last, up=True)
-        bounds = (low, high) if low is not None and high is not None else None
+        earliest, latest = _timestamp(first, up=False), _timestamp(last, up=True)
+        bounds = (earliest, latest) if earliest is not None and latest is not None else None
     elif dtype == pl.String:
         longest = column.str.len_chars().max()
         if isinstance(longest, int) and longest <= _STRING_STATS:
@@ -156,9 +156,8 @@ def committable(staging: Staging, table: DeltaTable | None, partitioned: bool) -
     if staging.run_type is RunType.FULL_DROP:
         return True
     have = pa.schema(table.schema().to_arrow())
-    if _columns(have) != _columns(schema):
-        return False  # an append of exactly the table's columns only
-    return _nulls_fit(have, staging)
+    # An append of exactly the table's columns, with no null where the table says NOT NULL
+    return _columns(have) == _columns(schema) and _nulls_fit(have, staging)
 
 
 def _nulls_fit(have: pa.Schema, staging: Staging) -> bool:

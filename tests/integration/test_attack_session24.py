@@ -331,3 +331,35 @@ def test_rows_without_nulls_still_go_into_a_not_null_table_as_the_staged_files(t
     assert "hygge-data/r1/000000.parquet" in [a["path"] for a in adds(tmp_path / "lake" / "orders")]
     assert sorted(pl.read_delta(_table(tmp_path)).rows(), key=str) == [(1, "x"), (2, "y"),
                                                                       (3, None)]  # fmt: skip
+
+
+# -- merge keys --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("marked", [False, True])
+def test_a_merge_on_two_key_columns_with_nulls_updates_each_row_once(tmp_path, marked):
+    # The predicate was `a IS NOT DISTINCT FROM a AND b IS …`, which the SQL parser reads as
+    # `a IS NOT DISTINCT FROM (a AND b) …`: every merge on two keys into a table failed.
+    source = pl.DataFrame({"a": [1, None, None, 1], "b": [None, None, 1, 2], "v": [1, 2, 3, 4]})
+    store = open_store(tmp_path, key_columns=["a", "b"])
+    publish_run(store, [source], RunType.MERGE, "r1")
+    again = source.with_columns(v=pl.col("v") * 10)
+    if marked:
+        again = again.with_columns(__rowMarker__=pl.Series([4, 2, 1, 2]))
+    publish_run(open_store(tmp_path, key_columns=["a", "b"]), [again], RunType.MERGE, "r2")
+
+    back = sorted(pl.read_delta(_table(tmp_path)).rows(), key=str)
+    if marked:
+        assert back == sorted([(1, None, 10), (None, 1, 30)], key=str)
+    else:
+        assert back == sorted([(1, None, 10), (None, None, 20), (None, 1, 30), (1, 2, 40)], key=str)
+
+
+def test_a_merge_of_a_column_named_with_a_backtick_is_refused_naming_it(tmp_path):
+    source = pl.DataFrame({"id": [1, 2], "v`x": [1, 2]})
+    store = open_store(tmp_path, key_columns=["id"])
+    publish_run(store, [source], RunType.MERGE, "r1")  # a first merge is a plain write
+
+    with pytest.raises(DataError, match=r"column 'v`x' has a backtick"):
+        publish_run(open_store(tmp_path, key_columns=["id"]), [source], RunType.MERGE, "r2")
+    assert pl.read_delta(_table(tmp_path)).height == 2

@@ -78,11 +78,24 @@ def kept_rows(data: pa.Table) -> pa.Table:
 
 
 def merge_into(
-    table: DeltaTable, data: pa.Table, keys: list[str], *, is_marked: bool, properties: Any
+    table: DeltaTable,
+    data: pa.Table,
+    keys: list[str],
+    *,
+    is_marked: bool,
+    properties: Any,
+    label: str,
 ) -> None:
     """One MERGE on `keys`: matched rows updated, new rows inserted; with markers, rows marked
     2 delete their match and insert nothing, and the marker column is not written."""
-    predicate = " AND ".join(f"t.`{key}` IS NOT DISTINCT FROM s.`{key}`" for key in keys)
+    ticked = [name for name in data.column_names if "`" in name]
+    if ticked:  # delta-rs quotes names in backticks and cannot escape one inside
+        raise DataError(
+            f"Delta table {label}: column {ticked[0]!r} has a backtick (`) in its name, which "
+            "delta-rs cannot merge on or update; rename it in the home (or polish)"
+        )
+    # Each comparison in parentheses: IS NOT DISTINCT FROM binds looser than AND
+    predicate = " AND ".join(f"(t.`{key}` IS NOT DISTINCT FROM s.`{key}`)" for key in keys)
     merger = table.merge(
         data, predicate, source_alias="s", target_alias="t", merge_schema=True,
         commit_properties=properties,

@@ -215,8 +215,9 @@ class DeltaStore:
             )  # fmt: skip
             return
         merge.merge_into(
-            table, data, self.config.key_columns, is_marked=is_marked, properties=properties
-        )
+            table, data, self.config.key_columns, is_marked=is_marked, properties=properties,
+            label=self.location.label,
+        )  # fmt: skip
 
     def _partition_by(
         self, run_type: RunType, schema: pa.Schema | None, table: DeltaTable | None

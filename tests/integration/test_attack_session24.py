@@ -363,3 +363,37 @@ def test_a_merge_of_a_column_named_with_a_backtick_is_refused_naming_it(tmp_path
     with pytest.raises(DataError, match=r"column 'v`x' has a backtick"):
         publish_run(open_store(tmp_path, key_columns=["id"]), [source], RunType.MERGE, "r2")
     assert pl.read_delta(_table(tmp_path)).height == 2
+
+
+def test_a_merge_key_the_adopted_table_lacks_is_refused_naming_it(tmp_path):
+    deltalake.write_deltalake(_table(tmp_path), pl.DataFrame({"x": [1]}).to_arrow())
+    store = open_store(tmp_path, key_columns=["id"], adopt_existing=True)
+
+    with pytest.raises(DataError, match=r"key_columns \['id'\] are not columns of the table"):
+        publish_run(store, [pl.DataFrame({"id": [1], "x": [2]})], RunType.MERGE, "r1")
+    assert pl.read_delta(_table(tmp_path)).rows() == [(1,)]
+
+
+@pytest.mark.parametrize("run_type", [RunType.INCREMENTAL, RunType.MERGE])
+def test_a_column_in_another_case_than_the_tables_is_refused_naming_both(tmp_path, run_type):
+    # Was delta-rs' bare Exception ("Duplicate field name (case-insensitive)") at publish.
+    deltalake.write_deltalake(_table(tmp_path), pl.DataFrame({"ID": [1], "v": [1]}).to_arrow())
+    store = open_store(tmp_path, key_columns=["id"], adopt_existing=True)
+
+    with pytest.raises(
+        DataError, match=r"column 'id' of this run's data is the table's column 'ID'"
+    ):
+        publish_run(store, [pl.DataFrame({"id": [2], "v": [2]})], run_type, "r1")
+    assert pl.read_delta(_table(tmp_path)).rows() == [(1, 1)]
+    publish_run(open_store(tmp_path, key_columns=["ID"], adopt_existing=True),
+                [pl.DataFrame({"ID": [2], "v": [2]})], run_type, "r2")  # fmt: skip
+    assert sorted(pl.read_delta(_table(tmp_path)).rows()) == [(1, 1), (2, 2)]
+
+
+def test_nan_merge_keys_match_each_other_as_one_key(tmp_path):
+    source = pl.DataFrame({"k": [float("nan"), 1.0, float("nan")], "v": [1, 2, 3]})
+    for run_id in ("r1", "r2"):
+        publish_run(open_store(tmp_path, key_columns=["k"]), [source], RunType.MERGE, run_id)
+
+    back = pl.read_delta(_table(tmp_path)).sort("v").rows()
+    assert len(back) == 2 and back[0] == (1.0, 2) and back[1][1] == 3

@@ -88,6 +88,13 @@ def merge_into(
 ) -> None:
     """One MERGE on `keys`: matched rows updated, new rows inserted; with markers, rows marked
     2 delete their match and insert nothing, and the marker column is not written."""
+    have = table.schema().to_arrow().names
+    lacking = [key for key in keys if key not in have]
+    if lacking:
+        raise DataError(
+            f"Delta table {label}: merge key_columns {lacking} are not columns of the table "
+            f"(it has {', '.join(have)}); fix key_columns, or run a full_drop to replace it"
+        )
     ticked = [name for name in data.column_names if "`" in name]
     if ticked:  # delta-rs quotes names in backticks and cannot escape one inside
         raise DataError(

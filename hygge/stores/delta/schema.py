@@ -23,8 +23,16 @@ _INTEGERS = [pa.int8(), pa.int16(), pa.int32(), pa.int64()]
 
 def refuse_unfit(table: pa.Schema, data: pa.Schema, label: str) -> None:
     """DataError naming the first column of `data` that `table` cannot hold."""
+    by_case = {name.lower(): name for name in table.names}
     for field in data:
         if field.name not in table.names:
+            same = by_case.get(field.name.lower())
+            if same is not None:  # Delta takes it for the table's column, delta-rs refuses it
+                raise DataError(
+                    f"Delta table {label}: column {field.name!r} of this run's data is the "
+                    f"table's column {same!r} in another case; rename it in the home (or "
+                    "polish) to match, or run a full_drop to replace the schema"
+                )
             continue  # a new column: added
         have = table.field(field.name).type
         if not fits(field.type, have):

@@ -190,3 +190,24 @@ def test_a_first_full_drop_of_a_header_only_csv_creates_an_empty_table(tmp_path)
 
     back = pl.read_delta(str(_table(tmp_path)))
     assert back.height == 0 and back.columns == ["id", "name"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://acct.dfs.core.windows.net/c/folder/{entity}?sv=2020&sig=SECRETSIG",
+        "abfss://c@acct.dfs.core.windows.net/folder/{entity}#SECRETSIG",
+    ],
+)
+def test_an_address_carrying_a_sas_query_is_refused_without_showing_it(tmp_path, address):
+    # The query was dropped silently (the table read with another credential), and `hygge
+    # list` showed the SAS.
+    flow = f'home: {{type: parquet, path: landing}}\nstore: {{type: delta, path: "{address}"}}\n'
+    write_workspace(tmp_path, {"d": flow + "entities: [orders]\n"})
+
+    for command in ("list", "go"):
+        done = hygge(tmp_path, command)
+        said = done.stdout + done.stderr
+        assert done.returncode == 2, said
+        assert "carries a query or fragment" in said and "store: path" in said
+        assert "SECRETSIG" not in said

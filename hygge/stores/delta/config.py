@@ -115,6 +115,15 @@ class DeltaStoreConfig(StoreConfig, InlineCredential):
                 at="path",
                 hint="add connection: <name>, or write the full abfss:// or https:// address",
             )
+        if "://" in lowered and ("?" in self.path or "#" in self.path):
+            shown = self.path.split("?", 1)[0].split("#", 1)[0]  # (never the rest: a SAS, say)
+            raise invalid_setting(
+                f"path '{shown}…' carries a query or fragment (after '?' or '#'), which an "
+                "address of a table never holds; a SAS token is no part of the path",
+                at="path",
+                hint="write the address without it; for a SAS, set credential: sas and "
+                "sas: ${VARIABLE} on the store (or use a connection)",
+            )
         self._check_credential(lowered)
         slashes = 4 if lowered.startswith("https://") else 3  # https names its container after
         if (

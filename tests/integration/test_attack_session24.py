@@ -168,6 +168,28 @@ def test_partition_by_odd_columns_round_trips_and_prunes(tmp_path, column, value
         assert picked.height == 2, (value, picked)
 
 
+@pytest.mark.parametrize("run_type", [RunType.FULL_DROP, RunType.INCREMENTAL])
+def test_partition_by_every_column_is_refused_naming_it(tmp_path, run_type):
+    # Was delta-rs' "must either specify a row count or at least one column" at publish.
+    store = open_store(tmp_path, partition_by=["p"])
+
+    with pytest.raises(DataError, match=r"partition_by names every column of the data \(p\)"):
+        publish_run(store, [pl.DataFrame({"p": [1, 2]})], run_type, "r1")
+    assert not (tmp_path / "lake" / "orders" / "_delta_log").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="delta-rs 1.6.6 writes the partition value of -2.25 as '-2.-25' and then refuses "
+    "it: partition_by on a decimal column with a negative fraction fails at publish",
+)
+def test_partition_by_a_decimal_column_with_negative_values_round_trips(tmp_path):
+    values = pl.Series(["1.50", "-2.25"]).cast(pl.Decimal(5, 2))
+    frame = pl.DataFrame({"id": [1, 2], "p": values})
+    publish_run(open_store(tmp_path, partition_by=["p"]), [frame], RunType.FULL_DROP, "r1")
+    assert pl.read_delta(_table(tmp_path)).sort("id").equals(frame)
+
+
 # -- tables another tool wrote -----------------------------------------------------------------
 
 

@@ -234,6 +234,12 @@ class DeltaStore:
                     f"{'is' if len(lacking) == 1 else 'are'} not a column of the data (it has "
                     f"{', '.join(schema.names)}); fix partition_by or the home"
                 )
+            if wanted and set(wanted) >= set(schema.names):
+                raise DataError(
+                    f"Delta table {self.location.label}: partition_by names every column of "
+                    f"the data ({', '.join(schema.names)}); a Delta table keeps at least one "
+                    "column in its files. Partition by fewer columns"
+                )
         have = list(table.metadata().partition_columns) if table is not None else []
         if not wanted and run_type is not RunType.FULL_DROP:
             return None  # the table's own partitioning (an adopted table's, say) stays

@@ -198,7 +198,14 @@ def _listed(staging: Staging) -> bool:
 
 
 def _needs_ntz(schema: pa.Schema) -> bool:
-    return any(pa.types.is_timestamp(f.type) and f.type.tz is None for f in schema)
+    return any(_has_ntz(field.type) for field in schema)
+
+
+def _has_ntz(kind: pa.DataType) -> bool:
+    """A zone-less timestamp, or a nested type holding one (a struct's field, a list's item)."""
+    if pa.types.is_timestamp(kind):
+        return kind.tz is None
+    return any(_has_ntz(kind.field(i).type) for i in range(kind.num_fields))
 
 
 def _columns(schema: pa.Schema) -> dict[str, pa.DataType]:

@@ -87,18 +87,21 @@ def _plain(kind: pa.DataType) -> pa.DataType:
         return pa.string()
     if pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
         return pa.binary()
-    if pa.types.is_large_list(kind) or pa.types.is_list_view(kind):
+    lists = (pa.types.is_list, pa.types.is_large_list, pa.types.is_list_view)
+    if any(test(kind) for test in lists) or pa.types.is_fixed_size_list(kind):
         return pa.list_(_plain(kind.value_type))
-    if pa.types.is_list(kind):
-        return pa.list_(_plain(kind.value_type))
+    if pa.types.is_struct(kind):  # (fields compared by name and type: nullability aside)
+        return pa.struct([pa.field(f.name, _plain(f.type)) for f in kind])
+    if pa.types.is_map(kind):
+        return pa.map_(_plain(kind.key_type), _plain(kind.item_type))
     return kind
 
 
 def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
     """`batch` in types a Delta table holds: unsigned integers as the next wider signed
     integer, categoricals and enums as strings, datetimes in microseconds (zoned: in UTC).
-    DataError naming a column Delta cannot hold (times of day, durations, a column of only
-    nulls, uint64)."""
+    fixed-size arrays as lists, half floats as floats. DataError naming a column Delta cannot
+    hold (times of day, durations, a column of only nulls, uint64, 128-bit integers)."""
     import polars as pl
 
     signed: dict[pl.DataType, pl.DataType] = {
@@ -121,7 +124,13 @@ def delta_frame(batch: pl.DataFrame, label: str) -> pl.DataFrame:
             casts[name] = wider
         elif isinstance(dtype, pl.Categorical | pl.Enum):
             casts[name] = pl.String()
-        elif dtype == pl.UInt64 or isinstance(dtype, pl.Time | pl.Duration | pl.Null):
+        elif isinstance(dtype, pl.Array):  # Delta has lists only (a reader of a fixed-size
+            casts[name] = pl.List(dtype.inner)  # list's file against the log's list fails)
+        elif dtype == pl.Float16:
+            casts[name] = pl.Float32()  # Delta has no half floats: widened without loss
+        elif dtype in (pl.UInt64, pl.Int128, pl.UInt128) or isinstance(
+            dtype, pl.Time | pl.Duration | pl.Null
+        ):
             raise DataError(
                 f"Delta table {label}: column {name} is a {dtype}, which Delta Lake has no "
                 f"type for; {_ADVICE.get(str(type(dtype).__name__), _ADVICE['UInt64'])}"
@@ -143,4 +152,6 @@ _ADVICE = {
     "Duration": "cast it to an integer (e.g. microseconds) in the home",
     "Null": "give the column a type in the home (e.g. cast it to a string)",
     "UInt64": "cast it to Int64 or a decimal in the home",
+    "Int128": "cast it to Int64 or a decimal (up to 38 digits) in the home",
+    "UInt128": "cast it to Int64 or a decimal (up to 38 digits) in the home",
 }

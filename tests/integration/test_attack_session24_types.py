@@ -72,3 +72,21 @@ def test_a_struct_holding_a_zoneless_timestamp_takes_a_full_drop_onto_an_older_t
     assert pl.read_delta(_table(tmp_path)).rows() == [(2, {"t": dt.datetime(2020, 1, 1)})]
     features = deltalake.DeltaTable(_table(tmp_path)).protocol().writer_features or []
     assert "timestampNtz" in features
+
+
+def test_a_null_inside_an_adopted_tables_not_null_struct_field_is_refused(tmp_path):
+    # Struct fields are compared without their nullability (so a struct of strings takes the
+    # next run): a NOT NULL field inside must then send the rows through delta-rs' checks.
+    import pyarrow as pa
+
+    inner = pa.struct([pa.field("a", pa.int64(), nullable=False)])
+    schema = pa.schema([pa.field("id", pa.int64()), pa.field("s", inner)])
+    theirs = pa.table({"id": [1], "s": [{"a": 1}]}, schema)
+    deltalake.write_deltalake(_table(tmp_path), theirs)
+    rows = pl.DataFrame({"id": [2], "s": [{"a": None}]}, schema={"id": pl.Int64,
+                        "s": pl.Struct({"a": pl.Int64})})  # fmt: skip
+    from hygge.errors import HyggeError
+
+    with pytest.raises(HyggeError, match=r"(?i)invalid data|null"):
+        publish_run(open_store(tmp_path, adopt_existing=True), [rows], RunType.INCREMENTAL, "r1")
+    assert pl.read_delta(_table(tmp_path)).rows() == [(1, {"a": 1})]

@@ -164,6 +164,8 @@ def _nulls_fit(have: pa.Schema, staging: Staging) -> bool:
     """Whether the staged files hold no null in a column the table declares NOT NULL (known
     from their statistics; a nested column, or one past the indexed ones, is not known: the
     rewrite through delta-rs checks it, and refuses a null naming the column)."""
+    if any(_required_inside(field.type) for field in have):
+        return False  # a NOT NULL field inside a nested column: no statistics tell
     required = [field for field in have if not field.nullable]
     if not required:
         return True
@@ -195,6 +197,12 @@ def _plain_table(table: DeltaTable) -> bool:
 def _listed(staging: Staging) -> bool:
     files = staging.extra.get(FILES_KEY)
     return isinstance(files, dict) and all(name in files for name in staging.artefacts)
+
+
+def _required_inside(kind: pa.DataType) -> bool:
+    """Whether a nested type has a NOT NULL field (a struct's field, a list's item) within."""
+    fields = [kind.field(i) for i in range(kind.num_fields)]
+    return any(not f.nullable or _required_inside(f.type) for f in fields)
 
 
 def _needs_ntz(schema: pa.Schema) -> bool:

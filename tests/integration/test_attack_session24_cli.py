@@ -211,3 +211,25 @@ def test_an_address_carrying_a_sas_query_is_refused_without_showing_it(tmp_path,
         assert done.returncode == 2, said
         assert "carries a query or fragment" in said and "store: path" in said
         assert "SECRETSIG" not in said
+
+
+@pytest.mark.parametrize("point", ["before_publish", "during_publish"])
+def test_a_reset_of_a_run_killed_while_publishing_then_a_full_drop_mirrors_the_source(
+    tmp_path, point
+):
+    # Reset no longer refuses a Delta run interrupted while publishing: before the commit
+    # nothing of it is in the table, after it all; the reset forgets it either way.
+    write_workspace(tmp_path, {"d": FLOW % "incremental"})
+    land(tmp_path, "orders", "a", orders(6))
+    _go(tmp_path)
+    land(tmp_path, "orders", "b", orders(9, start=6))
+    assert crash(tmp_path, point) == CRASH_EXIT_CODE
+
+    reset = hygge(tmp_path, "reset", "--flow", "d", "--entity", "orders", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    done = hygge(tmp_path, "go", "--full-drop", "-e", "d.orders")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    back = pl.read_delta(str(_table(tmp_path))).select(orders(1).columns).sort("id")
+    assert content_hash(back) == content_hash(orders(15))
+    assert not (_table(tmp_path) / "_hygge_staging").exists()

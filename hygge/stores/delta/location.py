@@ -116,6 +116,12 @@ def _local(place: Place, path: str, connection: str | None) -> DeltaLocation:
             hint="drop `connection:`, or write path: az://<container>/<folder>",
         )
     target = Path(os.path.realpath(place.resolve(path)))
+    if "%" in str(target):  # delta-rs decodes "%20" in a path as a space: another folder
+        raise ConfigError(
+            f"{where}: the table folder {target} has a '%' in its path, which delta-rs (hygge's "
+            "Delta writer) reads as an escape (%20 as a space), writing elsewhere",
+            hint="point `path` at a folder whose path has no '%'",
+        )
     if target.exists() and not target.is_dir():
         raise ConfigError(
             f"{where}: the table folder {target} is a file, not a folder",

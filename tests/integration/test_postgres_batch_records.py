@@ -130,3 +130,21 @@ def test_a_staging_an_older_hygge_left_without_records_is_read_from_its_rows(
     store.publish(staging)
     table = target.read("orders")
     assert table is not None and sorted(table["id"].to_list()) == [0, 1, 2, 7]
+
+
+@pytest.mark.parametrize("stranger", ["DROP TABLE", "TRUNCATE"])
+def test_a_staging_table_someone_else_dropped_or_emptied_is_never_published(
+    target: Target, stranger: str
+) -> None:
+    from hygge.errors import StateError
+
+    store = target.open()
+    store.publish(stage(store, [orders(3)], RunType.FULL_DROP, "run-1"))
+    staging = stage(store, [orders(2, start=3)], RunType.FULL_DROP, "run-2")
+    execute_postgres(target.postgres.conninfo, f'{stranger} _hygge."{staging.location}"')
+
+    assert store.missing_staged(staging) == ["000000"]
+    with pytest.raises(StateError, match="gone from"):
+        store.publish(staging)
+    table = target.read("orders")  # the last published run, untouched
+    assert table is not None and sorted(table["id"].to_list()) == [0, 1, 2]

@@ -206,16 +206,17 @@ class Records:
 
     def staged_sequences(self, session: SqlSession, location: TableName) -> set[int]:
         """The batches the staging table holds ({} before the first)."""
+        if self.kind(session, location) is None:
+            return set()  # never created, or dropped by someone else: no batch is there
         if self.d.batch_records:
             found = session.rows(
                 f"SELECT seq FROM {self.d.bookkeeping('batches')} WHERE location = {self.m}",
                 [location.table],
             )
-            if found:
-                return {int(str(value)) for (value,) in found}
+            emptied = not session.rows(f"SELECT 1 FROM {self.d.sql(location)} LIMIT 1")
+            if found:  # a staging table emptied by someone else holds none of them
+                return set() if emptied else {int(str(value)) for (value,) in found}
         # no records: a staging table of a hygge that kept none, or every batch discarded
-        if self.kind(session, location) is None:
-            return set()
         seq = self.d.quote(SEQUENCE_COLUMN)
         found = session.rows(f"SELECT DISTINCT {seq} FROM {self.d.sql(location)}")
         return {int(str(value)) for (value,) in found}

@@ -12,9 +12,9 @@ import pytest
 from hygge.stores.sql.records import Records
 from hygge.types import RunType
 from tests.contract.store_contract import stage
+from tests.integration.test_sql_stores import Target
 from tests.support.data import orders
 from tests.support.sql_stores import PASSWORD_VARIABLE, execute_postgres
-from tests.integration.test_sql_stores import Target
 
 pytestmark = pytest.mark.postgres
 

@@ -230,28 +230,3 @@ def test_a_recreated_table_is_written_as_if_exists_says_and_then_is_hyggess(
     assert target.open().ownership_problem() is None  # created by hygge anew: marked
     table = target.read("orders")
     assert table is not None and sorted(table["id"].to_list()) == [0, 1]
-
-
-@pytest.mark.postgres
-def test_postgres_indexes_the_staged_batches_and_the_swap_leaves_no_index_behind(
-    tmp_path: Path, postgres, pg_schema: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import psycopg
-
-    monkeypatch.setenv(PASSWORD_VARIABLE, postgres.password)
-    target = Target("postgres", tmp_path, postgres, pg_schema)
-    staging = stage(target.open(), [orders(3), orders(2, start=3)], RunType.FULL_DROP, "run-1")
-
-    def indexes(schema: str, table: str) -> list[str]:
-        with psycopg.connect(postgres.conninfo) as connection:
-            rows = connection.execute(
-                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
-                [schema, table],
-            ).fetchall()
-        return [str(row[0]) for row in rows]
-
-    assert [d for d in indexes("_hygge", staging.location) if "_hygge_seq" in d]
-    target.open().publish(staging)
-    assert indexes(pg_schema, "orders") == []  # dropped with the column by the swap
-    table = target.read("orders")
-    assert table is not None and sorted(table["id"].to_list()) == [0, 1, 2, 3, 4]

@@ -105,7 +105,8 @@ def fetched(cursor: Any, schema: SqlSchema, batch_size: int) -> Iterator[pl.Data
 
 
 def slices(frames: Iterator[pl.DataFrame], batch_size: int) -> Iterator[pl.DataFrame]:
-    """Frames cut (or joined) to `batch_size` rows; the last may be shorter."""
+    """Frames cut (or joined) to `batch_size` rows; the last may be shorter. A joined frame
+    keeps its pieces as chunks: no copy of every row (a store takes chunked frames)."""
     pending: list[pl.DataFrame] = []
     held = 0
     for frame in frames:
@@ -116,10 +117,10 @@ def slices(frames: Iterator[pl.DataFrame], batch_size: int) -> Iterator[pl.DataF
             held += take.height
             rest = rest.slice(take.height)
             if held == batch_size:
-                yield pl.concat(pending, rechunk=True) if len(pending) > 1 else pending[0]
+                yield pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
                 pending, held = [], 0
     if held:
-        yield pl.concat(pending, rechunk=True) if len(pending) > 1 else pending[0]
+        yield pl.concat(pending, rechunk=False) if len(pending) > 1 else pending[0]
 
 
 def frame_from_arrow(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:

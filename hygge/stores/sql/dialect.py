@@ -21,7 +21,7 @@ from hygge.stores.sql.names import HYGGE_SCHEMA, TableName
 SEQUENCE_COLUMN = "_hygge_seq"  # the artefact (batch) a staged row belongs to
 ROW_COLUMN = "_hygge_row"  # the row's place in its batch: staging order, the last of a key
 RANK_COLUMN = "_hygge_rank"
-_BOOKKEEPING = ("owners", "commits", "runs", "stagings")
+_BOOKKEEPING = ("owners", "commits", "runs", "stagings", "batches")
 
 
 class SqlDialect(ABC):
@@ -35,6 +35,11 @@ class SqlDialect(ABC):
     key_type: ClassVar[str] = "TEXT"  # bookkeeping key columns
     json_type: ClassVar[str] = "TEXT"  # bookkeeping JSON documents
     mark_place: ClassVar[str] = "the table's mark"  # where the mark is, as refusals say
+    # True: each staged batch is recorded in `_hygge.batches` in the transaction that loads it,
+    # so the store learns which batches a staging table holds without scanning it. Only for a
+    # database whose `load` runs in the session's own transaction (not SQL Server's parallel
+    # loaders, which commit on connections of their own).
+    batch_records: ClassVar[bool] = False
 
     # --- names ---------------------------------------------------------------------------
 

@@ -129,6 +129,9 @@ class PostgresDialect(SqlDialect):
         return kinds.get(str(found), f"relation of kind {found}")
 
     mark_place: ClassVar[str] = "the table's comment"
+    # The staged batches are rows of `_hygge.batches`, committed with each ingest: no index on
+    # the staging table's `_hygge_seq` and no scan of it per write (README, PostgreSQL figures).
+    batch_records: ClassVar[bool] = True
 
     def mark_query(self, table: TableName) -> tuple[str, list[object]]:
         return (
@@ -162,14 +165,12 @@ class PostgresDialect(SqlDialect):
             "PRIMARY KEY (target, run_id))",
             f"CREATE TABLE IF NOT EXISTS {self.bookkeeping('stagings')} (location text PRIMARY "
             "KEY, target text NOT NULL, run_id text NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.bookkeeping('batches')} (location text, seq "
+            "integer, PRIMARY KEY (location, seq))",
         ]
 
     def alter_column(self, table: TableName, column: str, kind: str) -> list[str]:
         return [f"ALTER TABLE {self.sql(table)} ALTER COLUMN {self.quote(column)} TYPE {kind}"]
-
-    def index_staging(self, staging: TableName) -> list[str]:
-        # dropped with the column by the swap's DROP COLUMN
-        return [f"CREATE INDEX ON {self.sql(staging)} ({self.quote('_hygge_seq')})"]
 
     def swap(self, target: TableName, staging: TableName) -> list[str] | None:
         moved = TableName(target.schema, staging.table)

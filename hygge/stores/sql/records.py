@@ -5,8 +5,13 @@
     runs      (target, run_id): every published run, so a repeated publish is a no-op
     stagings  location -> (target, run_id): the staging tables of runs in flight
 
-The batches a staging table holds are its rows' `_hygge_seq` values. Every row here changes
-in the same transaction as the data it describes.
+The batches a staging table holds are its rows' `_hygge_seq` values; where the dialect keeps
+`batch_records` (PostgreSQL) they are also rows of
+
+    batches   (location, seq): each batch staged, inserted in the transaction that loads it
+
+so a write, a resume and a publish learn them without scanning the staging table. Every row
+here changes in the same transaction as the data it describes.
 
 An owners row names a table; the table itself carries hygge's mark (`ownership.table_mark` of
 that row): a PostgreSQL `COMMENT ON TABLE`, a SQL Server extended property `hygge`, a comment
@@ -202,10 +207,55 @@ class Records:
     def staged_sequences(self, session: SqlSession, location: TableName) -> set[int]:
         """The batches the staging table holds ({} before the first)."""
         if self.kind(session, location) is None:
-            return set()
+            return set()  # never created, or dropped by someone else: no batch is there
+        if self.d.batch_records:
+            found = session.rows(
+                f"SELECT seq FROM {self.d.bookkeeping('batches')} WHERE location = {self.m}",
+                [location.table],
+            )
+            emptied = not session.rows(f"SELECT 1 FROM {self.d.sql(location)} LIMIT 1")
+            if found:  # a staging table emptied by someone else holds none of them
+                return set() if emptied else {int(str(value)) for (value,) in found}
+        # no records: a staging table of a hygge that kept none, or every batch discarded
         seq = self.d.quote(SEQUENCE_COLUMN)
         found = session.rows(f"SELECT DISTINCT {seq} FROM {self.d.sql(location)}")
         return {int(str(value)) for (value,) in found}
+
+    def record_batch(self, session: SqlSession, location: TableName, seq: int) -> None:
+        """Note batch `seq` as staged, in the transaction that loaded its rows."""
+        if self.d.batch_records:
+            session.execute(
+                f"INSERT INTO {self.d.bookkeeping('batches')} (location, seq) VALUES "
+                f"({self.m}, {self.m})",
+                [location.table, seq],
+            )
+
+    def forget_batch(self, session: SqlSession, location: TableName, seq: int) -> None:
+        """Delete batch `seq`'s staged rows (a retried write of it, or a batch no checkpoint
+        listed). With batch records, a batch never recorded has no rows: nothing is scanned."""
+        if self.d.batch_records:
+            batches = self.d.bookkeeping("batches")
+            ((recorded, this),) = session.rows(
+                f"SELECT count(*), coalesce(sum(CASE WHEN seq = {self.m} THEN 1 ELSE 0 END), 0) "
+                f"FROM {batches} WHERE location = {self.m}",
+                [seq, location.table],
+            )
+            if int(str(recorded)) and not int(str(this)):
+                return
+            if not int(str(recorded)):  # a staging of a hygge that kept no records: note them
+                session.execute(
+                    f"INSERT INTO {batches} (location, seq) SELECT DISTINCT {self.m}, "
+                    f"{self.d.quote(SEQUENCE_COLUMN)} FROM {self.d.sql(location)}",
+                    [location.table],
+                )
+            session.execute(
+                f"DELETE FROM {batches} WHERE location = {self.m} AND seq = {self.m}",
+                [location.table, seq],
+            )
+        session.execute(
+            f"DELETE FROM {self.d.sql(location)} WHERE {self.d.quote(SEQUENCE_COLUMN)} = {self.m}",
+            [seq],
+        )
 
     def drop_staging(self, session: SqlSession, location: TableName) -> None:
         """Drop a staging table and its bookkeeping (only ever a staging table of hygge's)."""
@@ -216,3 +266,8 @@ class Records:
             f"DELETE FROM {self.d.bookkeeping('stagings')} WHERE location = {self.m}",
             [location.table],
         )
+        if self.d.batch_records:
+            session.execute(
+                f"DELETE FROM {self.d.bookkeeping('batches')} WHERE location = {self.m}",
+                [location.table],
+            )

@@ -81,13 +81,10 @@ class SqlStore:
                         session.execute(statement)
                 else:
                     evolve(session, self.dialect, location, incoming)
-                    session.execute(
-                        f"DELETE FROM {self.dialect.sql(location)} WHERE "
-                        f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
-                        [seq],
-                    )  # a retried write of the same batch
+                    self.records.forget_batch(session, location, seq)  # a retried write
                 frame = fit(self.dialect, frame, self.records.columns(session, location))
                 session.load(location, frame)
+                self.records.record_batch(session, location, seq)
         return staging.model_copy(
             update={"artefacts": [*staging.artefacts, f"{seq:06d}"], "next_sequence": seq + 1}
         )
@@ -104,11 +101,7 @@ class SqlStore:
         ):
             with attempt as session:
                 for seq in self.records.staged_sequences(session, location) - listed:
-                    session.execute(
-                        f"DELETE FROM {self.dialect.sql(location)} WHERE "
-                        f"{self.dialect.quote(SEQUENCE_COLUMN)} = {self.dialect.mark}",
-                        [seq],
-                    )
+                    self.records.forget_batch(session, location, seq)
 
     def missing_staged(self, staging: Staging) -> list[str]:
         if self.database.missing():

@@ -120,6 +120,7 @@ def test_go_on_parquet_files_imports_no_module_of_a_kind_it_does_not_use(tmp_pat
     assert loaded(modules, "pyarrow") == []  # polars reads, counts, writes and encodes schemas
     other_commands = [f"hygge.cli.{m}" for m in ("journal", "reset", "unlock", "debug", "init")]
     assert loaded(modules, "hygge.storage.memory", "hygge.cli.schema", *other_commands) == []
+    assert loaded(modules, "hygge.stores.open_mirroring.journal") == []  # no store mirrors it
 
 
 def test_go_into_a_pipe_imports_neither_the_live_display_nor_the_dry_run_preview(tmp_path):

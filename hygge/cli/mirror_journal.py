@@ -1,5 +1,9 @@
 """After `hygge go`: the journal mirrored into each Open Mirroring landing zone that asks for it
-(`mirror_journal: true`), once per run (`hygge.stores.open_mirroring.journal`)."""
+(`mirror_journal: true`), once per run (`hygge.stores.open_mirroring.journal`).
+
+The publishing modules (and the journal's polars frame) are imported only when a store asks:
+a run of other stores never loads them.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ from rich.console import Console
 from hygge.engine import RunPlan
 from hygge.errors import HyggeError
 from hygge.state.base import StateBackend
-from hygge.state.journal_frame import journal_frame
 from hygge.stores.open_mirroring import OpenMirroringStoreConfig
-from hygge.stores.open_mirroring.journal import journal_targets, publish_journal
 
 
 def mirror_journals(out: Console, plan: RunPlan, state: StateBackend) -> bool:
@@ -21,6 +23,11 @@ def mirror_journals(out: Console, plan: RunPlan, state: StateBackend) -> bool:
         for task in plan.tasks
         if isinstance(task.store, OpenMirroringStoreConfig) and task.store.mirror_journal
     ]
+    if not stores:
+        return True
+    from hygge.state.journal_frame import journal_frame
+    from hygge.stores.open_mirroring.journal import journal_targets, publish_journal
+
     ok = True
     for target in journal_targets(stores):
         rows = list(reversed(state.read_journal(entities=target.entities)))  # oldest first

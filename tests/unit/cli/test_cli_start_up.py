@@ -79,6 +79,34 @@ def test_a_command_that_moves_no_data_imports_no_data_library(shop, args):
     assert loaded(imported_by(shop, *args), *DATA_LIBRARIES) == []
 
 
+# Runs `hygge list` in this interpreter and prints whether a position validator was built.
+_LIST_AND_REPORT_POSITIONS = """
+import sys
+sys.argv = ["hygge", "list"]
+from hygge.cli.app import main
+try:
+    main()
+finally:
+    from hygge.homes import positions
+    built = [positions.POSITION.pydantic_complete, positions.FilePosition.__pydantic_complete__]
+    sys.stderr.write(f"POSITIONS BUILT {built}\\n")
+"""
+
+
+def test_list_builds_no_position_validator(shop):
+    done = subprocess.run(
+        [sys.executable, "-c", _LIST_AND_REPORT_POSITIONS],
+        cwd=shop,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "POSITIONS BUILT [False, False]" in done.stderr
+
+
 @pytest.mark.parametrize("args", [("--help",), ("--version",)], ids=lambda a: a[0])
 def test_help_and_version_import_no_command_and_no_config_model(shop, args):
     modules = imported_by(shop, *args)
@@ -120,6 +148,7 @@ def test_go_on_parquet_files_imports_no_module_of_a_kind_it_does_not_use(tmp_pat
     assert loaded(modules, "pyarrow") == []  # polars reads, counts, writes and encodes schemas
     other_commands = [f"hygge.cli.{m}" for m in ("journal", "reset", "unlock", "debug", "init")]
     assert loaded(modules, "hygge.storage.memory", "hygge.cli.schema", *other_commands) == []
+    assert loaded(modules, "hygge.stores.open_mirroring.journal") == []  # no store mirrors it
 
 
 def test_go_into_a_pipe_imports_neither_the_live_display_nor_the_dry_run_preview(tmp_path):

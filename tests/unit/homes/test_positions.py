@@ -50,6 +50,19 @@ def test_an_untagged_position_with_a_cursor_is_refused():
         POSITION.validate_python({"file_index": 0, "cursor": {"token": "x"}})
 
 
+@pytest.mark.parametrize(
+    "saved",
+    [
+        pytest.param('{"kind": "file", "file_index": 0, "row_offset": -1}', id="negative-offset"),
+        pytest.param('{"kind": "cursor", "token": "x"}', id="unknown-kind"),
+        pytest.param('{"kind": "page"}', id="page-without-token"),
+    ],
+)
+def test_a_damaged_saved_position_is_refused_although_its_validator_is_built_late(saved):
+    with pytest.raises(ValidationError):
+        POSITION.validate_json(saved)
+
+
 def test_an_older_checkpoint_loads_its_position_as_the_one_partition():
     checkpoint = Checkpoint.model_validate(OLD_CHECKPOINT)
     assert checkpoint.partitions == [

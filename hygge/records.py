@@ -20,8 +20,9 @@ class FileRecord(BaseModel):
     size: int  # bytes loaded
     mtime_ns: int
     rows: int  # rows of the file loaded (an append is read from here)
-    # sha256 of the loaded bytes (hygge.io.digest.part_digest); None: known only by the
-    # fingerprint of an older hygge (`path|size|mtime`), so a change reads it whole again
+    # `algorithm:hex` of the loaded bytes (hygge.io.digest.part_digest: xxh3_128; an older
+    # hygge's, sha256); None: known only by the fingerprint of an older hygge
+    # (`path|size|mtime`), so a change reads it whole again
     digest: str | None
     whole_lines: bool  # the loaded bytes end at a line end
     # The storage's version tag when loaded (an ETag on blob storage); None: not known (a

@@ -19,6 +19,7 @@ from typing import cast
 from hygge.engine.models import EntityTask
 from hygge.errors import DataError
 from hygge.homes.base import FileEntry, FileParts, Home
+from hygge.io.digest import digest_algorithm
 from hygge.state.base import FileRecord, StateBackend, Watermark
 
 
@@ -157,7 +158,9 @@ def _changed(
     """A loaded file with a new size or mtime: touched, appended, or changed (`changed_files`)."""
     parts = records.parts
     same = entry.size >= record.size
-    same = same and parts.part_digest(entry.path, record.size)[0] == record.digest
+    algorithm = digest_algorithm(record.digest or "")
+    same = same and algorithm is not None
+    same = same and parts.part_digest(entry.path, record.size, algorithm or "")[0] == record.digest
     if same and entry.size == record.size:
         seen = {"mtime_ns": entry.mtime_ns, "version": entry.version}
         records.kept(record.model_copy(update=seen))

@@ -168,8 +168,9 @@ class Home(Protocol):
 class FileParts(Protocol):
     """What a home that declares `incremental_files` offers to recognise its loaded files."""
 
-    def part_digest(self, path: str, size: int) -> tuple[str, bool]:
-        """`hygge.io.digest.part_digest` of the window file `path` (relative) up to `size`."""
+    def part_digest(self, path: str, size: int, algorithm: str = "xxh3_128") -> tuple[str, bool]:
+        """`hygge.io.digest.part_digest` of the window file `path` (relative) up to `size`,
+        by `algorithm` (an earlier record's is compared with one taken by its own)."""
         ...
 
     def byte_at(self, path: str, offset: int) -> bytes:

@@ -41,7 +41,7 @@ from hygge.homes.file_scan import parquet_chunk, text_chunk
 from hygge.homes.files import LocalHomeConfig
 from hygge.homes.scans import ChunkScan
 from hygge.homes.window_schemas import kept_schema
-from hygge.io.digest import byte_at, part_digest
+from hygge.io.digest import DIGEST, byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile
 from hygge.io.readers import infer_schema, parquet_row_count, read_batches, read_text_rows
@@ -202,10 +202,10 @@ class FileHome:
         ):
             yield batch, None
 
-    def part_digest(self, path: str, size: int) -> tuple[str, bool]:
+    def part_digest(self, path: str, size: int, algorithm: str = DIGEST) -> tuple[str, bool]:
         """The digest of the window file `path`'s first `size` bytes (and if whole lines)."""
         with readable_path(self._locate(), path) as local:
-            return part_digest(local, size)
+            return part_digest(local, size, algorithm)
 
     def byte_at(self, path: str, offset: int) -> bytes:
         """The byte of the window file `path` at `offset`."""

@@ -20,7 +20,13 @@ from hygge.stores.duckdb_names import TableName
 from hygge.types import RunStatus
 from tests.support.data import content_hash, orders
 from tests.support.duckdb_lake import read_table
-from tests.support.sql_stores import PASSWORD_VARIABLE, read_postgres, read_sqlite
+from tests.support.sql_stores import (
+    PASSWORD_VARIABLE,
+    execute_postgres,
+    execute_sqlite,
+    read_postgres,
+    read_sqlite,
+)
 from tests.support.workspace import crash, land, run, state_of, write_workspace
 
 FLOW = """\
@@ -187,3 +193,45 @@ def test_a_kill_in_the_first_publish_of_an_empty_source_leaves_nothing_half_made
     assert run(root).ok
     table = target[2](orders(1).schema)
     assert table is not None and content_hash(table) == content_hash(orders(4))
+
+
+@pytest.mark.parametrize("home", ["postgres", "duckdb", "sqlite"])
+def test_an_empty_sql_source_lands_its_typed_columns(tmp_path: Path, request, home: str):
+    """A SQL home that finds no row yields one batch of none with the source's columns (the
+    types its driver reports), so the store creates the table; sqlite3 reports no type
+    before a row, so an empty SQLite source lands no table (the next run with rows does)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    project = "name: test\n"
+    create = "CREATE TABLE orders (id BIGINT, name VARCHAR(20), amount DOUBLE PRECISION)"
+    if home == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        postgres = request.getfixturevalue("postgres")
+        schema = request.getfixturevalue("pg_schema")
+        request.getfixturevalue("monkeypatch").setenv(PASSWORD_VARIABLE, postgres.password)
+        execute_postgres(postgres.conninfo, create.replace("orders", f'"{schema}".orders'))
+        password = f"${{{PASSWORD_VARIABLE}}}"
+        project += f"connections:\n  pg: {{type: postgres, url: '{postgres.url}', "
+        project += f"password: '{password}'}}\n"
+        block = f"{{type: postgres, connection: pg, table: '{schema}.orders'}}"
+    elif home == "duckdb":
+        duckdb = pytest.importorskip("duckdb")
+        with duckdb.connect(str(root / "shop.duckdb")) as db:  # closed before hygge reads it
+            db.execute(create)
+        block = "{type: duckdb, path: shop.duckdb, table: orders}"
+    else:
+        execute_sqlite(root / "shop.sqlite", create)
+        block = "{type: sqlite, path: shop.sqlite, table: orders}"
+    flow = f"home: {block}\nstore: {{type: sqlite, path: lake.sqlite, table: orders}}\n"
+    write_workspace(root, {"shop": flow + "entities: [orders]\n"}, project)
+
+    done = run(root)
+
+    assert done.ok, done.results
+    if home == "sqlite":
+        assert read_sqlite(root / "lake.sqlite", "orders") is None
+        return
+    expected = [("id", "INTEGER"), ("name", "TEXT"), ("amount", "REAL")]
+    assert _sqlite_columns(root / "lake.sqlite") == expected
+    table = read_sqlite(root / "lake.sqlite", "orders")
+    assert table is not None and table.height == 0

@@ -153,15 +153,21 @@ class SqlHome:
         on after the last batch yielded, so no row is yielded twice or skipped."""
         spec = self._partition(window, position, partition)
         assert isinstance(position, KeysetPosition)
-        if window.order and not window.last:
-            return  # the window was empty at begin
         retrier = Retrier(f"cannot read {self._where()}", self.retry, CONNECT_ADVICE)
+        # A whole-window read from its start that finds no row yields one batch of none
+        # (`_no_rows`); a key range of a partitioned read does not: others hold the rows.
+        start = partition == DEFAULT_PARTITION and not position.values and not position.offset
         while True:
             try:
+                if window.order and not window.last:  # the window was empty at begin
+                    yield from self._no_rows(position) if start else ()
+                    return
                 for batch, after in self._read(window, spec, position):
                     yield batch, after
-                    position = after
+                    position, start = after, False
                     retrier.progressed()
+                if start:
+                    yield from self._no_rows(position)
                 return
             except Exception as exc:  # a transient one waits and reads on from `position`
                 retrier.failed(exc)
@@ -205,6 +211,18 @@ class SqlHome:
                     return
         finally:
             _close(session)
+
+    def _no_rows(self, position: KeysetPosition) -> Iterator[tuple[pl.DataFrame, KeysetPosition]]:
+        """A read that found no row: one batch of none, with the source's columns, so a
+        store that creates its table from the data creates it empty (a first run of an empty
+        source); nothing when the driver cannot type every column without rows (sqlite3)."""
+        session = self._connect()
+        try:
+            schema = self._columns(session)
+        finally:
+            _close(session)
+        if schema and all(dtype is not None for dtype in schema.values()):
+            yield pl.DataFrame(schema=schema), position
 
     def _after(self, batch: pl.DataFrame, order: list[str], offset: int) -> KeysetPosition:
         if not order:

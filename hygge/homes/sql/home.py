@@ -140,7 +140,7 @@ class SqlHome:
         found = quantile_bounds(
             session, self.dialect, self.frm, column, count, like=low,
             rows=rows if isinstance(rows, int) else int(str(rows or 0)),
-            conditions=conditions, up_to=up_to,
+            conditions=conditions, up_to=up_to, table=self.table,
         )  # fmt: skip
         return quantile_partitions(column, low, high, found, self._where())
 

@@ -231,7 +231,9 @@ def test_a_query_source_with_a_watermark_cuts_quantiles_of_its_window(tmp_path, 
 @pytest.mark.postgres
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)
 @pytest.mark.parametrize("column", ["k", "maybe"])
-def test_sampled_quantile_bounds_still_balance_a_skewed_key(tmp_path, source, monkeypatch, column):
+def test_sampled_quantile_bounds_still_balance_a_skewed_key(
+    request, tmp_path, source, monkeypatch, column
+):
     """A table past `SAMPLE_ABOVE` rows (lowered here: 10 000 rows are "large") takes its
     bounds from a TABLESAMPLE of about `SAMPLE_ROWS` rows: each range still holds about as
     many rows, every row lands once (NULLs in the first range), and a second plan of the
@@ -240,11 +242,14 @@ def test_sampled_quantile_bounds_still_balance_a_skewed_key(tmp_path, source, mo
 
     monkeypatch.setattr(quantiles, "SAMPLE_ABOVE", 1_000)
     monkeypatch.setattr(quantiles, "SAMPLE_ROWS", 3_000)
+    read_from = _analyzed(request, monkeypatch)
     make, frame = source
     settings = f"partitions: 4, partition_column: {column}, partition_strategy: quantile"
     root = make(tmp_path / "ws", settings)
 
     parts = window_parts(root)
+
+    assert len(read_from) == 1 and "TABLESAMPLE BERNOULLI (" in read_from[0]  # the sample only
 
     present = frame.filter(pl.col(column).is_not_null())
     sizes = counts(present, parts, column)
@@ -255,6 +260,25 @@ def test_sampled_quantile_bounds_still_balance_a_skewed_key(tmp_path, source, mo
     assert report.ok, report.results
     assert report.results[0].rows == ROWS
     assert_lake_equals(root, frame)
+
+
+def _analyzed(request, monkeypatch) -> list[str]:
+    """ANALYZE the source table (the server's row estimate, which sampling asks for), and
+    keep the FROM of every bounds statement the home sends."""
+    from hygge.homes.sql import quantiles
+    from tests.support.sql_stores import execute_postgres
+
+    postgres, schema = request.getfixturevalue("postgres"), request.getfixturevalue("pg_schema")
+    execute_postgres(postgres.conninfo, f'ANALYZE "{schema}"."orders"')
+    seen: list[str] = []
+    bounds = quantiles._bounds
+
+    def spied(session, dialect, frm, **kwargs):
+        seen.append(frm)
+        return bounds(session, dialect, frm, **kwargs)
+
+    monkeypatch.setattr(quantiles, "_bounds", spied)
+    return seen
 
 
 SAMPLED_CRASH = """\
@@ -270,7 +294,7 @@ run(Path(sys.argv[1]))
 @pytest.mark.postgres
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)
 def test_a_run_killed_after_sampled_bounds_resumes_with_the_checkpointed_ranges(
-    tmp_path, source, monkeypatch
+    request, tmp_path, source, monkeypatch
 ):
     """kill -9 (os._exit) after the first checkpoint of a run whose ranges came from a
     sample: the next run resumes the same ranges from the checkpoint, lands every row once."""
@@ -283,6 +307,7 @@ def test_a_run_killed_after_sampled_bounds_resumes_with_the_checkpointed_ranges(
     from tests.support.workspace import REPO
 
     make, frame = source
+    _analyzed(request, monkeypatch)
     root = make(tmp_path / "ws", "partitions: 4, partition_column: k, partition_strategy: quantile")
     env = {**os.environ, "HYGGE_FAULT": "after_checkpoint:exit"}
     died = subprocess.run(

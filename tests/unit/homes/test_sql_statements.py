@@ -241,7 +241,7 @@ class QuantileSession(RecordingSession):
             return ([251, 501, 751],)
         if "pg_class" in sql or "sys.objects" in sql:  # is it a table TABLESAMPLE reads
             self.sent.append((sql, list(params)))
-            return ("U",) if "sys.objects" in sql else ("r",)
+            return ("U", 1200) if "sys.objects" in sql else ("r", 1200.0)
         return super().first(sql, params)
 
     def stream(self, sql: str, params: Sequence[object], batch_size: int) -> Iterator[pl.DataFrame]:
@@ -337,7 +337,7 @@ def test_a_view_or_query_is_not_sampled(monkeypatch):
         def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
             if "pg_class" in sql:
                 self.sent.append((sql, list(params)))
-                return ("v",)
+                return ("v", 0.0)
             return super().first(sql, params)
 
     class ViewDriver(QuantileDriver):
@@ -364,3 +364,30 @@ def test_the_first_key_range_also_reads_the_rows_whose_key_is_null():
     first = select(MSSQL, "FROM t", conditions=[Condition("k", "<", 5, nulls=True)]).render(MSSQL)
     assert first == ("SELECT * FROM t WHERE ([k] < ? OR [k] IS NULL)", [5])
     assert isinstance(sqlglot.parse_one(first[0], read="tsql"), exp.Select)
+
+
+def test_a_window_under_a_tenth_of_its_table_is_not_sampled(monkeypatch):
+    # TABLESAMPLE reads the whole table: for a small window of a big one, the exact sort
+    from hygge.homes.sql import quantiles
+
+    monkeypatch.setattr(quantiles, "SAMPLE_ABOVE", 500)
+
+    class BigSession(QuantileSession):
+        def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
+            if "pg_class" in sql:
+                self.sent.append((sql, list(params)))
+                return ("r", 10_001.0)  # the window's 1000 rows are under a tenth of it
+            return super().first(sql, params)
+
+    class BigDriver(QuantileDriver):
+        def connect(self) -> QuantileSession:
+            return BigSession(self.sent)
+
+    driver = BigDriver(POSTGRES)
+    home = SqlHome(
+        driver, Place(None, "shop", "orders"), table="public.orders", query=None,  # type: ignore[arg-type]
+        batch_size=10, key_columns=["id"], partitions=4, partition_strategy="quantile",
+    )  # fmt: skip
+    home.open_window(ReadSpec(column="updated_at"))
+    assert any("pg_class" in text for text, _ in driver.sent)
+    assert not any("TABLESAMPLE" in text for text, _ in driver.sent)

@@ -4,7 +4,9 @@ Each run stages its batches in a table of hygge's schema `_hygge` (`_hygge_seq` 
 resumed run drops exactly the batches no checkpoint listed, `_hygge_row` for order), then
 publishes in one transaction: full_drop swaps (or recreates) the table, incremental inserts,
 merge upserts on `key_columns`; the completion marker (the CommitRecord, watermark included)
-commits with them. A repeated publish of a committed run changes nothing.
+commits with them. A repeated publish of a committed run changes nothing. A run that staged no
+row takes its columns from `Staging.arrow_schema` in the publish's transaction, so a first run
+of an empty source leaves the table, empty (`empty_tables`).
 
 The first rule: hygge replaces or adds to only tables it created (recorded in
 `_hygge.owners`, and carrying that row's mark: `sql.records`); a table it did not create (or

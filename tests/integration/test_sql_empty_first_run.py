@@ -7,7 +7,6 @@ SQL Server's statements for the same publish are parsed in tests/unit/stores/.""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -38,8 +37,6 @@ watermark: {column: updated_at}
 entities: [orders]
 """
 RUN_TYPES = ["full_drop", "incremental", "merge"]
-Reader = Callable[[pl.Schema], pl.DataFrame | None]
-Columns = Callable[[], list[tuple[str, str]]]
 
 
 def _sqlite_columns(path: Path) -> list[tuple[str, str]]:
@@ -77,8 +74,9 @@ EXPECTED = {
 
 
 @pytest.fixture(params=["postgres", "sqlite", "duckdb"])
-def target(request, tmp_path: Path) -> tuple[str, str, Reader, Columns, str]:
-    """(hygge.yml, the store block, a reader of the table, its columns, the store's type)."""
+def target(request, tmp_path: Path) -> tuple:
+    """(hygge.yml, the store block, a reader of the table, its columns, the store's type[,
+    the PostgreSQL server and schema])."""
     root = tmp_path / "ws"
     if request.param == "sqlite":
         store = '{type: sqlite, path: lake.sqlite, table: "{entity}"}'
@@ -104,7 +102,7 @@ def target(request, tmp_path: Path) -> tuple[str, str, Reader, Columns, str]:
     store = f"{{type: postgres, connection: pg, table: '{schema}.\"{{entity}}\"'}}"
     return (
         project, store, lambda s: read_postgres(postgres.conninfo, schema, "orders", s),
-        lambda: _postgres_columns(postgres.conninfo, schema), "postgres",
+        lambda: _postgres_columns(postgres.conninfo, schema), "postgres", (postgres, schema),
     )  # fmt: skip
 
 
@@ -235,3 +233,45 @@ def test_an_empty_sql_source_lands_its_typed_columns(tmp_path: Path, request, ho
     assert _sqlite_columns(root / "lake.sqlite") == expected
     table = read_sqlite(root / "lake.sqlite", "orders")
     assert table is not None and table.height == 0
+
+
+def _a_strangers_table(root: Path, target) -> None:
+    """`orders` made by someone else, with two rows of its own."""
+    kind = target[4]
+    create = "CREATE TABLE {t} (id BIGINT, note VARCHAR(10))"
+    insert = "INSERT INTO {t} VALUES (1, 'theirs'), (2, 'theirs')"
+    if kind == "sqlite":
+        root.mkdir(parents=True, exist_ok=True)
+        execute_sqlite(root / "lake.sqlite", create.format(t="orders"), insert.format(t="orders"))
+    elif kind == "duckdb":
+        from tests.support.duckdb_lake import execute
+
+        root.mkdir(parents=True, exist_ok=True)
+        execute(
+            root / "lake.duckdb", create.format(t="main.orders"), insert.format(t="main.orders")
+        )
+    else:
+        postgres, schema = target[5]
+        name = f'"{schema}".orders'
+        execute_postgres(postgres.conninfo, create.format(t=name), insert.format(t=name))
+
+
+@pytest.mark.parametrize("run_type", RUN_TYPES)
+@pytest.mark.parametrize("empty", [True, False], ids=["empty-source", "rows"])
+def test_a_table_hygge_did_not_create_is_refused_naming_it_and_kept(
+    tmp_path: Path, target, run_type: str, empty: bool
+) -> None:
+    root = tmp_path / "ws"
+    _a_strangers_table(root, target)
+    project, store, *_ = target
+    write_workspace(root, {"shop": FLOW % (store, run_type)}, project)
+    land(root, "orders", "a", orders(3).clear() if empty else orders(3))
+
+    refused = run(root)
+
+    [result] = refused.results
+    assert result.status is RunStatus.FAIL, refused.results
+    assert "already exists (2 rows) and hygge did not create it" in (result.message or "")
+    assert "if_exists: append" in (result.message or "")
+    table = target[2](pl.Schema({"id": pl.Int64, "note": pl.String}))
+    assert table is not None and table.sort("id")["note"].to_list() == ["theirs", "theirs"]

@@ -142,9 +142,8 @@ class DuckdbStore:
             records.drop_staging(cursor, location)
 
     def _takes_columns(self, staging: Staging) -> bool:
-        """Whether a 0-row run stages its columns: a full_drop, or the first incremental or
-        merge run (no table yet); an empty incremental run leaves a table as it is, and a
-        run published already (killed after its commit) has no staging left to write."""
+        """Whether a 0-row run stages its columns: a full_drop, or an incremental or merge
+        run with no table yet; not a run published already (killed after its commit)."""
         with self._database().transaction() as cursor:
             if records.committed(cursor, self.target, staging.run_id):
                 return False

@@ -154,8 +154,7 @@ class SqlHome:
         spec = self._partition(window, position, partition)
         assert isinstance(position, KeysetPosition)
         retrier = Retrier(f"cannot read {self._where()}", self.retry, CONNECT_ADVICE)
-        # A whole-window read from its start that finds no row yields one batch of none
-        # (`_no_rows`); a key range of a partitioned read does not: others hold the rows.
+        # A whole-window read from its start finding no row yields `_no_rows` (not a range)
         start = partition == DEFAULT_PARTITION and not position.values and not position.offset
         while True:
             try:
@@ -213,9 +212,8 @@ class SqlHome:
             _close(session)
 
     def _no_rows(self, position: KeysetPosition) -> Iterator[tuple[pl.DataFrame, KeysetPosition]]:
-        """A read that found no row: one batch of none, with the source's columns, so a
-        store that creates its table from the data creates it empty (a first run of an empty
-        source); nothing when the driver cannot type every column without rows (sqlite3)."""
+        """A read that found no row: one batch of none with the source's columns, which a
+        store creates its table from; none if the driver types no column before a row."""
         session = self._connect()
         try:
             schema = self._columns(session)

@@ -113,7 +113,7 @@ def _empty_workspace(root: Path, target, run_type: str) -> None:
 
 
 def _assert_empty_table(target) -> None:
-    _, _, read, columns, kind = target
+    read, columns, kind = target[2:5]
     assert columns() == EXPECTED[kind]
     table = read(orders(1).schema)
     assert table is not None and table.height == 0

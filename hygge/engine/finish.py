@@ -44,9 +44,10 @@ def commit(
     # Before publish: the store keeps it in its completion marker (with the data, for a
     # transactional store), so a watermark the state loses afterwards can be recovered.
     previous = state.get_watermark(task.flow, task.entity)  # read once: this attempt holds it
-    watermark = _next_watermark(task, checkpoint, previous, now, published=_publishes(checkpoint))
+    publishes = _publishes(task, checkpoint)
+    watermark = _next_watermark(task, checkpoint, previous, now, published=publishes)
     record = _commit_record(checkpoint, watermark, now)
-    checkpoint = _publish(task, checkpoint, state, record, context)
+    checkpoint = _publish(task, checkpoint, state, record, context, publishes=publishes)
     message = _message(task, checkpoint, status)
     if checkpoint.phase == "published":
         _fence(task, state, checkpoint)
@@ -92,9 +93,16 @@ def _fence_cleanup(task: EntityTask, state: StateBackend, checkpoint: Checkpoint
         )
 
 
-def _publishes(checkpoint: Checkpoint) -> bool:
-    """Whether the run publishes: an incremental run without rows leaves the store alone."""
-    return bool(checkpoint.rows) or checkpoint.run_type is RunType.FULL_DROP
+def _publishes(task: EntityTask, checkpoint: Checkpoint) -> bool:
+    """Whether the run publishes: an incremental run without rows leaves the store alone,
+    unless the store creates its table from the run's columns (`empty_tables`) and has no
+    commit yet but this run's: the first run of an empty source then leaves the table."""
+    if checkpoint.rows or checkpoint.run_type is RunType.FULL_DROP:
+        return True
+    if not task.store.capabilities.empty_tables or checkpoint.arrow_schema is None:
+        return False
+    last = task.store.open(task.place).last_commit()
+    return last is None or last.run_id == checkpoint.staging.run_id
 
 
 def _commit_record(
@@ -118,10 +126,12 @@ def _publish(
     state: StateBackend,
     record: CommitRecord,
     context: RunContext,
+    *,
+    publishes: bool,
 ) -> Checkpoint:
     """Make the staged data visible (once, whatever crashed before) and record that it is."""
     if checkpoint.phase == "moving":
-        _refuse_lost_staging(task, checkpoint)
+        _refuse_lost_staging(task, checkpoint, publishes=publishes)
         checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
         checkpoint = save_checkpoint(task, checkpoint, state, clock=context.clock)
     if checkpoint.phase != "publishing":
@@ -129,7 +139,7 @@ def _publish(
     fault_point("before_publish")
     _fence(task, state, checkpoint)
     store = task.store.open(task.place)
-    if _publishes(checkpoint):
+    if publishes:
         staging = checkpoint.staging
         if staging.arrow_schema is None and checkpoint.arrow_schema is not None:
             staging = staging.model_copy(update={"arrow_schema": checkpoint.arrow_schema})
@@ -143,11 +153,11 @@ def _publish(
     return checkpoint.model_copy(update={"phase": "published"})
 
 
-def _refuse_lost_staging(task: EntityTask, checkpoint: Checkpoint) -> None:
+def _refuse_lost_staging(task: EntityTask, checkpoint: Checkpoint, *, publishes: bool) -> None:
     """StateError before publishing begins when staged files the checkpoint lists are gone:
     the run then ends as an abort (nothing was published), and the next run reads its window
     again, instead of a publish that could never finish."""
-    if not _publishes(checkpoint):
+    if not publishes:
         return
     missing = task.store.open(task.place).missing_staged(checkpoint.staging)
     if missing:

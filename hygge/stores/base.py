@@ -52,6 +52,10 @@ class StoreCapabilities(BaseModel):
     preferred_batch_size: int | None = None  # rows per batch the store writes best
     # Sinks a polars lazy frame into staging itself (`LazySink`): the engine's native path.
     lazy_sink: bool = False
+    # Creates its table from the run's columns (`Staging.arrow_schema`) when a run staged no
+    # row: the engine publishes a 0-row incremental/merge run too while the store has no
+    # commit yet, so a first run of an empty source leaves the table, empty.
+    empty_tables: bool = False
 
     def supports(self, run_type: RunType) -> bool:
         """True if the store can publish runs of `run_type`."""

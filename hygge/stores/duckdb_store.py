@@ -114,8 +114,8 @@ class DuckdbStore:
         """Data, owner, completion marker and watermark in one transaction."""
         record = record or CommitRecord.of(staging)
         location = self._location(staging)
-        empty = empty_frame(staging) if staging.run_type is RunType.FULL_DROP else None
-        if empty is not None and not staging.artefacts:  # a 0-row run: its columns, no rows
+        empty = empty_frame(staging) if not staging.artefacts else None
+        if empty is not None and self._takes_columns(staging):  # a 0-row run: no rows staged
             self.discard_unlisted(staging)
             staging = self.write(staging, empty)
         with self._database().transaction() as cursor:
@@ -140,6 +140,16 @@ class DuckdbStore:
             records.mark_table(cursor, self.target)
             records.record_commit(cursor, self.target, staging.run_id, record)
             records.drop_staging(cursor, location)
+
+    def _takes_columns(self, staging: Staging) -> bool:
+        """Whether a 0-row run stages its columns: a full_drop, or an incremental or merge
+        run with no table yet; not a run published already (killed after its commit)."""
+        with self._database().transaction() as cursor:
+            if records.committed(cursor, self.target, staging.run_id):
+                return False
+            if staging.run_type is RunType.FULL_DROP:
+                return True
+            return records.table_kind(cursor, self.target) is None
 
     def last_commit(self) -> CommitRecord | None:
         if not self.path.exists():
@@ -335,6 +345,7 @@ class DuckdbStoreConfig(StoreConfig):
         run_types=_RUN_TYPES,
         merge_strategies=frozenset({"upsert"}),
         transactional=True,
+        empty_tables=True,
         atomic_visibility=_RUN_TYPES,
         preferred_batch_size=100_000,
     )

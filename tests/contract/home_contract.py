@@ -94,8 +94,11 @@ class HomeContract:
         assert_frame_equal(pl.concat([b for b, _ in batches]), rows(4))
 
     def test_an_empty_source_reads_nothing(self, source):
+        # no row: nothing, or (a SQL home) one batch of none carrying the source's columns, so a
+        # store that creates its table from the data creates it empty
         home = source.open(batch_size=10)
-        assert read_all(home, home.open_window(ReadSpec())) == []
+        batches = read_all(home, home.open_window(ReadSpec()))
+        assert len(batches) <= 1 and all(batch.height == 0 for batch, _ in batches)
 
     def test_supported_types_round_trip_exactly(self, source):
         frame = all_types().select(self.round_trip_columns)

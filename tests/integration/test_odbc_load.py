@@ -96,3 +96,14 @@ def test_an_unreachable_server_is_a_state_error_naming_what_to_check() -> None:
     connect = odbc_connector(text, "odbc nowhere", 2, None)
     with pytest.raises(StateError, match=r"cannot connect to odbc nowhere.*firewall"):
         insert_rows(connect, "SELECT 1", frame(1), batch_size=1, workers=1)
+
+
+@pytest.mark.parametrize("workers", [1, 3], ids=["one-connection", "three-connections"])
+def test_a_frame_of_no_rows_loads_nothing_and_fails_nothing(postgres, table: str, workers: int):
+    # An empty source's publish stages no row (tests/unit/stores/test_mssql_empty_first_run.py)
+    connect = odbc_connector(postgres.odbc + "BoolsAsChar=0;", "odbc postgres", 10, None)
+
+    insert_rows(connect, statement(table), frame(0), batch_size=7, workers=workers)
+
+    loaded = read_postgres(postgres.conninfo, table, "t")
+    assert loaded is not None and loaded.height == 0

@@ -226,3 +226,105 @@ def test_a_query_source_with_a_watermark_cuts_quantiles_of_its_window(tmp_path, 
     assert report.ok, report.results
     lake = read_lake(root, "orders").select("id", "k").sort("id")
     assert content_hash(lake) == content_hash(wanted)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+@pytest.mark.parametrize("column", ["k", "maybe"])
+def test_sampled_quantile_bounds_still_balance_a_skewed_key(
+    request, tmp_path, source, monkeypatch, column
+):
+    """A table past `SAMPLE_ABOVE` rows (lowered here: 10 000 rows are "large") takes its
+    bounds from a TABLESAMPLE of about `SAMPLE_ROWS` rows: each range still holds about as
+    many rows, every row lands once (NULLs in the first range), and a second plan of the
+    same table cuts the same bounds (REPEATABLE)."""
+    from hygge.homes.sql import quantiles
+
+    monkeypatch.setattr(quantiles, "SAMPLE_ABOVE", 1_000)
+    monkeypatch.setattr(quantiles, "SAMPLE_ROWS", 3_000)
+    read_from = _analyzed(request, monkeypatch)
+    make, frame = source
+    settings = f"partitions: 4, partition_column: {column}, partition_strategy: quantile"
+    root = make(tmp_path / "ws", settings)
+
+    parts = window_parts(root)
+
+    assert len(read_from) == 1 and "TABLESAMPLE BERNOULLI (" in read_from[0]  # the sample only
+
+    present = frame.filter(pl.col(column).is_not_null())
+    sizes = counts(present, parts, column)
+    assert len(parts) == 4 and sum(sizes) == present.height
+    assert max(sizes) <= 2 * min(sizes), sizes
+    assert window_parts(root) == parts
+    report = run(root)
+    assert report.ok, report.results
+    assert report.results[0].rows == ROWS
+    assert_lake_equals(root, frame)
+
+
+def _analyzed(request, monkeypatch) -> list[str]:
+    """ANALYZE the source table (the server's row estimate, which sampling asks for), and
+    keep the FROM of every bounds statement the home sends."""
+    from hygge.homes.sql import quantiles
+    from tests.support.sql_stores import execute_postgres
+
+    postgres, schema = request.getfixturevalue("postgres"), request.getfixturevalue("pg_schema")
+    execute_postgres(postgres.conninfo, f'ANALYZE "{schema}"."orders"')
+    seen: list[str] = []
+    bounds = quantiles._bounds
+
+    def spied(session, dialect, frm, **kwargs):
+        seen.append(frm)
+        return bounds(session, dialect, frm, **kwargs)
+
+    monkeypatch.setattr(quantiles, "_bounds", spied)
+    return seen
+
+
+SAMPLED_CRASH = """\
+import sys
+from pathlib import Path
+from hygge.homes.sql import quantiles
+quantiles.SAMPLE_ABOVE, quantiles.SAMPLE_ROWS = 1_000, 3_000
+from tests.support.workspace import run
+run(Path(sys.argv[1]))
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+def test_a_run_killed_after_sampled_bounds_resumes_with_the_checkpointed_ranges(
+    request, tmp_path, source, monkeypatch
+):
+    """kill -9 (os._exit) after the first checkpoint of a run whose ranges came from a
+    sample: the next run resumes the same ranges from the checkpoint, lands every row once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from hygge.faults import CRASH_EXIT_CODE
+    from tests.support.workspace import REPO
+
+    make, frame = source
+    _analyzed(request, monkeypatch)
+    root = make(tmp_path / "ws", "partitions: 4, partition_column: k, partition_strategy: quantile")
+    env = {**os.environ, "HYGGE_FAULT": "after_checkpoint:exit"}
+    died = subprocess.run(
+        [sys.executable, "-c", SAMPLED_CRASH, str(root)], cwd=REPO, env=env, check=False,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert died.returncode == CRASH_EXIT_CODE, died.stdout + died.stderr
+    saved = json.loads((root / ".hygge" / "checkpoints" / "shop" / "orders.json").read_text())
+    planned = [(p["lower"], p["upper"]) for p in saved["window"]["partitions"]]
+    assert len(planned) == 4 and saved["rows"] > 0
+
+    def planned_again(*args, **kwargs):
+        raise AssertionError("a resumed run cut its ranges again")
+
+    monkeypatch.setattr("hygge.homes.sql.home.quantile_bounds", planned_again)
+    again = run(root)  # the ranges are the checkpoint's: no bound is asked for again
+
+    assert again.ok, again.results
+    assert again.results[0].resumed
+    assert_lake_equals(root, frame)

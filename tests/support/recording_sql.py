@@ -44,6 +44,8 @@ class RecordingDatabase:
         self.marked: set[TableName] = set()
         self.begun: list[int] = []  # where in `sent` each transaction began
         self.target: TableName | None = None  # the store's table, made when created
+        # tables that come to exist, with these columns, when a CREATE TABLE of them is sent
+        self.creates: dict[TableName, dict[str, str]] = {}
 
     def own(self, table: TableName, owner: StoreOwner, *, mark: bool = True) -> None:
         """`table` is `owner`'s per the owners table; marked as hygge marks it unless not."""
@@ -62,6 +64,9 @@ class RecordingDatabase:
         with its mark when dropped, marked by the extended property statement."""
         if sql.startswith(f"INSERT INTO {self.dialect.bookkeeping('owners')}"):
             self.owner = StoreOwner.model_validate_json(str(params[1]))
+        for table, columns in self.creates.items():
+            if sql.startswith(f"CREATE TABLE {self.dialect.sql(table)} "):
+                self.tables[table] = columns
         target = self.target
         if target is None:
             return

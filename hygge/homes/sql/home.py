@@ -140,7 +140,7 @@ class SqlHome:
         found = quantile_bounds(
             session, self.dialect, self.frm, column, count, like=low,
             rows=rows if isinstance(rows, int) else int(str(rows or 0)),
-            conditions=conditions, up_to=up_to,
+            conditions=conditions, up_to=up_to, table=self.table,
         )  # fmt: skip
         return quantile_partitions(column, low, high, found, self._where())
 
@@ -153,15 +153,20 @@ class SqlHome:
         on after the last batch yielded, so no row is yielded twice or skipped."""
         spec = self._partition(window, position, partition)
         assert isinstance(position, KeysetPosition)
-        if window.order and not window.last:
-            return  # the window was empty at begin
         retrier = Retrier(f"cannot read {self._where()}", self.retry, CONNECT_ADVICE)
+        # A whole-window read from its start finding no row yields `_no_rows` (not a range)
+        start = partition == DEFAULT_PARTITION and not position.values and not position.offset
         while True:
             try:
+                if window.order and not window.last:  # the window was empty at begin
+                    yield from self._no_rows(position) if start else ()
+                    return
                 for batch, after in self._read(window, spec, position):
                     yield batch, after
-                    position = after
+                    position, start = after, False
                     retrier.progressed()
+                if start:
+                    yield from self._no_rows(position)
                 return
             except Exception as exc:  # a transient one waits and reads on from `position`
                 retrier.failed(exc)
@@ -205,6 +210,17 @@ class SqlHome:
                     return
         finally:
             _close(session)
+
+    def _no_rows(self, position: KeysetPosition) -> Iterator[tuple[pl.DataFrame, KeysetPosition]]:
+        """A read that found no row: one batch of none with the source's columns, which a
+        store creates its table from; none if the driver types no column before a row."""
+        session = self._connect()
+        try:
+            schema = self._columns(session)
+        finally:
+            _close(session)
+        if schema and all(dtype is not None for dtype in schema.values()):
+            yield pl.DataFrame(schema=schema), position
 
     def _after(self, batch: pl.DataFrame, order: list[str], offset: int) -> KeysetPosition:
         if not order:

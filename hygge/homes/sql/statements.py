@@ -142,6 +142,57 @@ def key_quantiles(
     return statement
 
 
+def key_ranks(
+    dialect: Dialect,
+    frm: str,
+    column: str,
+    count: int,
+    *,
+    conditions: Sequence[Condition] = (),
+    up_to: dict[str, object] | None = None,
+) -> Statement:
+    """The values of `column` (NULLs left out) at the ranks cutting its n rows into `count`
+    equal shares, r = floor(n*k/count) for k in 1..count-1 (0-based, ascending), in one
+    statement (one sort), as rows: for SQL Server and SQLite, with no list-returning
+    ordered-set aggregate. n is counted by the statement itself (a sampled `frm` holds an
+    unknown number of rows). r is such a rank when the least k with n*k >= count*r, the
+    ceiling c = (count*r + n - 1) / n, is 1..count-1 and n*c < count*(r+1). `count` is
+    hygge's number (a validated integer), written into the text."""
+    name = dialect.quote(column)
+    rank, total = dialect.quote("hygge_rank"), dialect.quote("hygge_rows")
+    statement = Statement().add(
+        f"SELECT {name} FROM (SELECT {name}, ROW_NUMBER() OVER (ORDER BY {name}) - 1 AS "
+        f"{rank}, COUNT(*) OVER () AS {total} {frm}"
+    )
+    present = Condition(column, "IS NOT NULL", None)
+    _where(
+        dialect, statement, conditions=[*conditions, present], after=None, up_to=up_to,
+        nothing=False,
+    )  # fmt: skip
+    least = f"({int(count)} * {rank} + {total} - 1) / {total}"
+    return statement.add(
+        f") AS {dialect.quote('hygge_ranked')} WHERE {least} BETWEEN 1 AND {int(count) - 1} "
+        f"AND {least} * {total} < {int(count)} * ({rank} + 1) ORDER BY {name}"
+    )
+
+
+def sampled_source(dialect: Dialect, table: str, percent: float) -> str | None:
+    """`FROM table` reading about `percent` % of its rows, the same ones on a second ask
+    (REPEATABLE): PostgreSQL `TABLESAMPLE BERNOULLI` (each row on its own: one scan, no
+    sort of the whole column; measured as accurate as the exact bounds where `SYSTEM`'s
+    whole pages were ~12 % off on a key in page order), SQL Server `TABLESAMPLE SYSTEM`
+    (whole pages, its only method); None for a dialect hygge does not sample (DuckDB's
+    exact quantile is fast, SQLite has no sampling). `percent` is hygge's number."""
+    share = f"{min(max(float(percent), 0.0001), 100.0):.4f}"
+    if dialect.name == "postgres":
+        sample = f"TABLESAMPLE BERNOULLI ({share}) REPEATABLE (17)"
+    elif dialect.name == "mssql":
+        sample = f"TABLESAMPLE SYSTEM ({share} PERCENT) REPEATABLE (17)"
+    else:
+        return None
+    return f"FROM {dialect.table(table)} AS {ALIAS} {sample}"
+
+
 def key_at(
     dialect: Dialect,
     frm: str,

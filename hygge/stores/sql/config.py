@@ -48,6 +48,7 @@ class SqlStoreConfig(StoreConfig):
         run_types=RUN_TYPES,
         merge_strategies=frozenset({"upsert"}),
         transactional=True,
+        empty_tables=True,
         atomic_visibility=RUN_TYPES,
         preferred_batch_size=100_000,
     )
@@ -201,6 +202,7 @@ class MssqlStoreConfig(ServerStoreConfig):
         run_types=RUN_TYPES,
         merge_strategies=frozenset({"upsert"}),
         transactional=True,
+        empty_tables=True,
         atomic_visibility=RUN_TYPES,
         preferred_batch_size=ROWGROUP,
     )

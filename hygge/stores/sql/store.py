@@ -4,7 +4,9 @@ Each run stages its batches in a table of hygge's schema `_hygge` (`_hygge_seq` 
 resumed run drops exactly the batches no checkpoint listed, `_hygge_row` for order), then
 publishes in one transaction: full_drop swaps (or recreates) the table, incremental inserts,
 merge upserts on `key_columns`; the completion marker (the CommitRecord, watermark included)
-commits with them. A repeated publish of a committed run changes nothing.
+commits with them. A repeated publish of a committed run changes nothing. A run that staged no
+row takes its columns from `Staging.arrow_schema` in the publish's transaction, so a first run
+of an empty source leaves the table, empty (`empty_tables`).
 
 The first rule: hygge replaces or adds to only tables it created (recorded in
 `_hygge.owners`, and carrying that row's mark: `sql.records`); a table it did not create (or
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
 from hygge.stores.base import CommitRecord, Staging
+from hygge.stores.known_columns import empty_frame
 from hygge.stores.ownership import StoreOwner, table_mark
 from hygge.stores.sql.attempts import attempts
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
@@ -130,6 +133,8 @@ class SqlStore:
                         f"{location} in {self.database.label()}; run `hygge reset` for this "
                         "entity, then again"
                     )
+                if not staging.artefacts:
+                    self._stage_known_columns(session, staging, location)
                 self._publish_rows(session, staging, location)
                 fault_point("during_publish")  # rolled back: readers never see this
                 self.records.record_owner(session, self.target, self.owner)
@@ -207,6 +212,22 @@ class SqlStore:
                 session.execute(statement)
             return
         session.execute(d.insert(target, location, list(staged)))
+
+    def _stage_known_columns(
+        self, session: SqlSession, staging: Staging, location: TableName
+    ) -> None:
+        """A run that staged no row: its staging table takes the run's columns as the engine
+        knows them, in the publish's transaction, so a full_drop (or the first incremental
+        or merge run, with no table yet) leaves the table with them, empty."""
+        empty = empty_frame(staging)
+        if empty is None or self.records.kind(session, location) is not None:
+            return
+        if staging.run_type is not RunType.FULL_DROP and self.records.kind(session, self.target):
+            return  # an incremental run of no rows adds nothing to a table that is there
+        incoming = incoming_types(self.dialect, self.target, self.dialect.wire(empty))
+        session.execute(
+            self.dialect.create_table(location, incoming | self.dialect.staging_columns())
+        )
 
     def _require_keys(self, staged: list[str]) -> None:
         lacking = [key for key in self.config.key_columns if key not in staged]

@@ -239,10 +239,17 @@ class QuantileSession(RecordingSession):
         if "_disc(" in sql:  # postgres, duckdb: every bound in one aggregate
             self.sent.append((sql, list(params)))
             return ([251, 501, 751],)
-        if "IS NOT NULL" in sql:
+        if "pg_class" in sql or "sys.objects" in sql:  # is it a table TABLESAMPLE reads
             self.sent.append((sql, list(params)))
-            return (int(str(params[-1])) + 1,)  # the value at that rank
+            return ("U", 1200) if "sys.objects" in sql else ("r", 1200.0)
         return super().first(sql, params)
+
+    def stream(self, sql: str, params: Sequence[object], batch_size: int) -> Iterator[pl.DataFrame]:
+        if "hygge_rank" in sql:  # mssql, sqlite: the rows at the bound ranks, in one statement
+            self.sent.append((sql, list(params)))
+            yield pl.DataFrame({"id": [251, 501, 751]})
+            return
+        yield from super().stream(sql, params, batch_size)
 
 
 class QuantileDriver(RecordingDriver):
@@ -269,19 +276,83 @@ def test_quantile_bounds_are_asked_for_in_every_dialect_with_bound_ranks(dialect
     assert [(p.lower, p.upper) for p in window.partitions] == [
         (None, 251), (251, 501), (501, 751), (751, None),
     ]  # fmt: skip
-    ranks = [(text, values) for text, values in driver.sent if "IS NOT NULL" in text]
+    ranks = [text for text, _ in driver.sent if "hygge_rank" in text]
     aggregates = [text for text, _ in driver.sent if "_disc(" in text]
     if dialect in (POSTGRES, DUCKDB):  # one sort for every bound
         assert len(aggregates) == 1 and not ranks
         assert "0.2505, 0.5005, 0.7505" in aggregates[0]
-    else:
-        assert [values[-1] for _, values in ranks] == [250, 500, 750] and not aggregates
+    else:  # one statement numbering the rows, not one OFFSET query per bound
+        assert len(ranks) == 1 and not aggregates and "OFFSET" not in ranks[0]
+        assert "BETWEEN 1 AND 3" in ranks[0]
+    assert not any("TABLESAMPLE" in text for text, _ in driver.sent)  # 1000 rows: exact
     for text, values in driver.sent:
         assert isinstance(sqlglot.parse_one(text, read=read), exp.Select), text
         if dialect.placeholder_style == "qmark":
             assert text.count("?") == len(values), text
     if dialect is MSSQL:
-        assert "ORDER BY [id] OFFSET ? ROWS FETCH NEXT 1 ROWS ONLY" in ranks[0][0]
+        assert "ROW_NUMBER() OVER (ORDER BY [id]) - 1 AS [hygge_rank]" in ranks[0]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "read", "sampled"),
+    [
+        pytest.param(MSSQL, "tsql", True, id="mssql"),
+        pytest.param(POSTGRES, "postgres", True, id="postgres"),
+        pytest.param(SQLITE, "sqlite", False, id="sqlite"),
+        pytest.param(DUCKDB, "duckdb", False, id="duckdb"),
+    ],
+)
+def test_quantile_bounds_of_a_large_table_come_from_a_sample(monkeypatch, dialect, read, sampled):
+    from hygge.homes.sql import quantiles
+
+    monkeypatch.setattr(quantiles, "SAMPLE_ABOVE", 500)  # the 1000 rows answered: "large"
+    monkeypatch.setattr(quantiles, "SAMPLE_ROWS", 50)
+    driver = QuantileDriver(dialect)
+    home = SqlHome(
+        driver, Place(None, "shop", "orders"), table="dbo.orders", query=None,  # type: ignore[arg-type]
+        batch_size=10, key_columns=["id"], partitions=4, partition_strategy="quantile",
+    )  # fmt: skip
+    window = home.open_window(ReadSpec(column="updated_at"))
+    assert [p.upper for p in window.partitions] == [251, 501, 751, None]
+    samples = [text for text, _ in driver.sent if "TABLESAMPLE" in text]
+    for text, _ in driver.sent:
+        assert isinstance(sqlglot.parse_one(text, read=read), exp.Select), text
+    if not sampled:  # DuckDB's exact quantile is fast; SQLite cannot sample
+        assert not samples
+        return
+    assert len(samples) == 1 and "REPEATABLE (17)" in samples[0]
+    assert ("SYSTEM (5.0000 PERCENT)" if dialect is MSSQL else "BERNOULLI (5.0000)") in samples[0]
+    if dialect is POSTGRES:
+        assert "percentile_disc(ARRAY[0.25, 0.5, 0.75])" in samples[0]
+    [(_, name)] = [(t, v) for t, v in driver.sent if "pg_class" in t or "sys.objects" in t]
+    assert name == [dialect.table("dbo.orders")]  # the table's name bound, never written in
+
+
+def test_a_view_or_query_is_not_sampled(monkeypatch):
+    from hygge.homes.sql import quantiles
+
+    monkeypatch.setattr(quantiles, "SAMPLE_ABOVE", 500)
+
+    class ViewSession(QuantileSession):
+        def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
+            if "pg_class" in sql:
+                self.sent.append((sql, list(params)))
+                return ("v", 0.0)
+            return super().first(sql, params)
+
+    class ViewDriver(QuantileDriver):
+        def connect(self) -> QuantileSession:
+            return ViewSession(self.sent)
+
+    for table, query in [("public.v", None), (None, "SELECT * FROM public.orders")]:
+        driver = ViewDriver(POSTGRES)
+        home = SqlHome(
+            driver, Place(None, "shop", "orders"), table=table, query=query,  # type: ignore[arg-type]
+            batch_size=10, key_columns=["id"], partitions=4, partition_strategy="quantile",
+        )  # fmt: skip
+        home.open_window(ReadSpec(column="updated_at"))
+        assert not any("TABLESAMPLE" in text for text, _ in driver.sent)
+        assert any("_disc(" in text for text, _ in driver.sent)  # the exact way
 
 
 def test_the_first_key_range_also_reads_the_rows_whose_key_is_null():
@@ -293,3 +364,30 @@ def test_the_first_key_range_also_reads_the_rows_whose_key_is_null():
     first = select(MSSQL, "FROM t", conditions=[Condition("k", "<", 5, nulls=True)]).render(MSSQL)
     assert first == ("SELECT * FROM t WHERE ([k] < ? OR [k] IS NULL)", [5])
     assert isinstance(sqlglot.parse_one(first[0], read="tsql"), exp.Select)
+
+
+def test_a_window_under_a_tenth_of_its_table_is_not_sampled(monkeypatch):
+    # TABLESAMPLE reads the whole table: for a small window of a big one, the exact sort
+    from hygge.homes.sql import quantiles
+
+    monkeypatch.setattr(quantiles, "SAMPLE_ABOVE", 500)
+
+    class BigSession(QuantileSession):
+        def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
+            if "pg_class" in sql:
+                self.sent.append((sql, list(params)))
+                return ("r", 10_001.0)  # the window's 1000 rows are under a tenth of it
+            return super().first(sql, params)
+
+    class BigDriver(QuantileDriver):
+        def connect(self) -> QuantileSession:
+            return BigSession(self.sent)
+
+    driver = BigDriver(POSTGRES)
+    home = SqlHome(
+        driver, Place(None, "shop", "orders"), table="public.orders", query=None,  # type: ignore[arg-type]
+        batch_size=10, key_columns=["id"], partitions=4, partition_strategy="quantile",
+    )  # fmt: skip
+    home.open_window(ReadSpec(column="updated_at"))
+    assert any("pg_class" in text for text, _ in driver.sent)
+    assert not any("TABLESAMPLE" in text for text, _ in driver.sent)

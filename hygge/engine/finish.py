@@ -244,6 +244,15 @@ def interrupt(
         f"{error.text} — interrupted while publishing; {then} `hygge go` "
         "finishes the publish from the checkpoint"
     )
+    if not error.retryable and task.store.capabilities.transactional:
+        # The store's publish is one commit that either happened or not: when the rows
+        # themselves are what it refuses, a retry fails alike: a reset and a full reload are the way
+        # out (a plain run after a reset would append every row again).
+        message += (
+            f"; if the store refuses the rows themselves, put them right at the source, then "
+            f"`hygge reset -f {task.flow} -e {task.entity}` drops this run and "
+            f"`hygge go --full-drop -e {task.qualified_name}` reloads the entity"
+        )
     row = journal_row(
         task, checkpoint, RunStatus.FAIL, message, None, host=context.host, finished=context.clock()
     )
@@ -348,4 +357,25 @@ def _next_watermark(
         arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
         entity_run_id=checkpoint.entity_run_id if published else kept_run,
         updated_at=now,
+    )
+
+
+def ending_failed(
+    task: EntityTask, state: StateBackend, first: RunError, error: Exception, owner: str | None
+) -> EntityResult:
+    """The step that was to end a failed run (interrupt or abort) failed too.
+
+    Asking for it again would fail alike, round and round: the run ends here, its checkpoint
+    and staged rows kept as they are (the next run resumes or discards them, as after a crash),
+    with no journal row (writing it may be what failed) and its lock released if it can be."""
+    log.error("%s: ending the failed run failed too: %s", task.qualified_name, error)
+    _release(task, state, owner)
+    return EntityResult(
+        flow=task.flow,
+        entity=task.entity,
+        status=RunStatus.FAIL,
+        run_type=task.run_type,
+        message=f"{first.text}; then ending the run failed too ({type(error).__name__}: "
+        f"{error}): the checkpoint is kept, and the next `hygge go` takes it from there",
+        error_type=first.type,
     )

@@ -43,3 +43,32 @@ def test_the_message_says_whether_the_failure_must_be_put_right_first(
     assert said in (failed.message or ""), failed.message
     assert run(root).ok
     assert_store_matches(root, "parquet", source)
+
+
+def test_a_transactional_store_failing_its_publish_points_at_reset(tmp_path: Path) -> None:
+    """A DuckDB publish is one commit: a failure that is not transient names `hygge reset`
+    (for rows the store refuses), the reset drops the run, and the full reload it names lands
+    every row once. Run through the CLI, as a user would."""
+    pytest.importorskip("duckdb", reason="the duckdb extra (pip install 'hygge-el[duckdb]')")
+    from hygge.stores.duckdb_database import close_databases
+    from tests.integration.test_fault_matrix_duckdb import assert_table_matches
+    from tests.integration.test_fault_matrix_duckdb import prepare as prepare_duckdb
+    from tests.support.cli import hygge
+
+    root = tmp_path / "ws"
+    source = prepare_duckdb(root, "incremental")
+    close_databases()  # the in-process first run's; the CLI runs below open it themselves
+
+    failed = hygge(root, "go", env={"HYGGE_FAULT": "during_publish:raise"})
+    said = failed.stdout + failed.stderr
+    assert failed.returncode != 0, said
+    assert "interrupted while publishing" in said, said
+    flat = " ".join(said.split())
+    assert "hygge reset -f shop -e orders" in flat, said
+    assert "hygge go --full-drop -e shop.orders" in flat, said
+
+    reset = hygge(root, "reset", "-f", "shop", "-e", "orders", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    again = hygge(root, "go", "--full-drop", "-e", "shop.orders")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_table_matches(root, source)

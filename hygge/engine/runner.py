@@ -17,7 +17,7 @@ from hygge.engine.context import RunContext
 from hygge.engine.events import EntityFinished, EntityProgress, EntityStarted, RunEvent
 from hygge.engine.failures import RunError, describe_failure
 from hygge.engine.fencing import fenced_out
-from hygge.engine.finish import abort, cancelled, commit, interrupt, not_run
+from hygge.engine.finish import abort, cancelled, commit, ending_failed, interrupt, not_run
 from hygge.engine.journaling import active_seconds
 from hygge.engine.machine import (
     Abort,
@@ -235,6 +235,9 @@ def _run_once(
             return _cancel_saved(task, state, context)
         except Exception as error:
             log.debug("%s failed", task.qualified_name, exc_info=True)
+            if isinstance(step, Interrupt | Abort):  # asked again, it would fail alike
+                owner = standing.checkpoint.attempt_id if standing.checkpoint else None
+                return ending_failed(task, state, step.error, error, owner or attempt.attempt_id)
             failure = fenced_out(task, standing.checkpoint, state, error) or error
             saved = _readable_checkpoint(task, state, failure=str(failure))
             standing = standing.model_copy(

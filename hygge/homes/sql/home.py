@@ -4,9 +4,8 @@ The window is closed at begin: the rows are ordered by the watermark column then
 columns (the entity's, else the home's `key_columns`, else the table's primary key), and the
 last row in that order is recorded; rows ordered after it wait for the next run. A position is
 the key values of the last row read, so a chunk resumes with `keys > position` (bound values).
-A source without any key is read in order of every column and resumed by a row offset, which
-is exact only while it does not change during the run.
-"""
+A keyless source is read in order of every column, resumed by a row offset (exact only while
+it does not change during the run)."""
 
 from __future__ import annotations
 

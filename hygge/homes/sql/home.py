@@ -1,9 +1,8 @@
 """The SQL home: one entity's table or query, read in key order, resumable at any batch.
 
-The window is closed at begin: the rows are ordered by the watermark column then the key
-columns (the entity's, else the home's `key_columns`, else the table's primary key), and the
-last row in that order is recorded; rows ordered after it wait for the next run. A position is
-the key values of the last row read, so a chunk resumes with `keys > position` (bound values).
+The window is closed at begin: rows are ordered by watermark then key columns (the entity's,
+the home's `key_columns`, or the primary key); the last is recorded, later ones wait a run.
+A position is the last row's key values: a chunk resumes with `keys > position` (bound).
 A keyless source is read in order of every column, resumed by a row offset (exact only while
 it does not change during the run)."""
 

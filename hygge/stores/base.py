@@ -228,3 +228,13 @@ class StoreConfig(Strict):
     @abstractmethod
     def open(self, place: Place) -> Store:
         """Build the store for one entity."""
+
+
+def lost_staging_advice(place: Place) -> str:
+    """The way out of a publish whose staged batches are gone (it can never succeed)."""
+    flow, entity = place.flow, place.entity
+    return (
+        f"nothing of the run can be published: `hygge reset -f {flow} -e {entity}` drops it, "
+        f"then `hygge go --full-drop -e {flow}.{entity}` reloads the entity (a plain run after "
+        "the reset would append the rows published before again)"
+    )

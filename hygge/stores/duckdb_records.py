@@ -141,16 +141,25 @@ def has_staging(cursor: duckdb.DuckDBPyConnection, location: TableName) -> bool:
 
 
 def staged_sequences(cursor: duckdb.DuckDBPyConnection, location: TableName) -> dict[int, int]:
-    """Artefact sequence -> rows, of what the staging holds."""
+    """Artefact sequence -> rows, of what the staging holds: none when the staging table is
+    gone or holds another number of rows than recorded (dropped, emptied or edited by someone
+    else), so such a staging is never published as if whole."""
     rows = cursor.execute(
         f"SELECT seq, rows FROM {_S}.staged WHERE location = ?", [location.table]
     ).fetchall()
-    return {int(seq): int(count) for seq, count in rows}
+    found = {int(seq): int(count) for seq, count in rows}
+    if not found:
+        return found
+    if table_kind(cursor, location) is None:
+        return {}
+    (held,) = cursor.execute(f"SELECT count(*) FROM {location.sql()}").fetchone() or (0,)
+    return found if int(held) == sum(found.values()) else {}
 
 
 def record_staged(
     cursor: duckdb.DuckDBPyConnection, location: TableName, seq: int, rows: int
 ) -> None:
+    forget_staged(cursor, location, seq)  # a retried write of the batch replaced its rows
     cursor.execute(f"INSERT INTO {_S}.staged VALUES (?, ?, ?)", [location.table, seq, rows])
 
 

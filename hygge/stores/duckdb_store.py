@@ -35,6 +35,7 @@ from hygge.faults import fault_point
 from hygge.stores import duckdb_owners as owners
 from hygge.stores import duckdb_records as records
 from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
+from hygge.stores.base import lost_staging_advice as lost_advice
 from hygge.stores.duckdb_database import Database, open_database, path_problem
 from hygge.stores.duckdb_names import TableName, parse_table, quote, reserved_schema
 from hygge.stores.duckdb_schema import SEQUENCE_COLUMN, evolve, table_columns
@@ -124,15 +125,12 @@ class DuckdbStore:
                 return
             self._refuse_foreign(cursor)
             self._require_staging(cursor, staging)
-            missing = [
-                n
-                for n in staging.artefacts
-                if int(n) not in records.staged_sequences(cursor, location)
-            ]
+            staged = records.staged_sequences(cursor, location)  # once, not once per batch
+            missing = [n for n in staging.artefacts if int(n) not in staged]
             if missing:
                 raise StateError(
                     f"staged batches {missing} of run {staging.run_id} are gone from "
-                    f"{location} in {self.path}; run `hygge reset` for this entity, then again"
+                    f"{location} in {self.path}; {lost_advice(self.place)}"
                 )
             self._publish_rows(cursor, staging, location)
             fault_point("during_publish")  # rolled back: readers never see this

@@ -279,3 +279,44 @@ def test_a_hostile_schema_name_lands_the_rows_there_and_nowhere_else(
     assert report.ok, report.results
     assert_same_rows(_table(target, schema), orders(5))
     assert _table(target) is None
+
+
+# -- a publish refused for good, then the way out the message names ----------------------------
+
+
+@pytest.mark.parametrize("stranger", ["DROP TABLE", "TRUNCATE"])
+def test_a_staging_table_lost_mid_publish_fails_naming_reset_and_full_drop_which_recover(
+    target: Target, tmp_path: Path, stranger: str
+) -> None:
+    from tests.support.cli import hygge
+
+    root = _workspace(target, tmp_path / "ws", "incremental")
+    land(root, "orders", "a", orders(3))
+    assert hygge(root, "go").returncode == 0
+    land(root, "orders", "b", orders(4, start=3))
+    crashed = hygge(root, "go", env={"HYGGE_FAULT": "during_publish:exit"})
+    assert crashed.returncode == 86, crashed.stdout + crashed.stderr
+    ((location,),) = execute_rows(
+        target, f"SELECT location FROM _hygge.stagings WHERE target LIKE '\"{target.schema}\".%'"
+    )
+    execute_postgres(target.postgres.conninfo, f'{stranger} _hygge."{location}"')
+
+    refused = hygge(root, "go")
+
+    said = " ".join((refused.stdout + refused.stderr).split())
+    assert refused.returncode == 1, said
+    # the store's own words name the whole way out: a plain run after a reset would append
+    # the rows published before again
+    store_said = said.split(" — interrupted while publishing")[0]
+    assert "gone from" in store_said, said
+    assert "hygge reset -f shop -e orders" in store_said, said
+    assert "hygge go --full-drop -e shop.orders" in store_said, said
+    assert_same_rows(_table(target), orders(3))  # the last published run, untouched
+    reset = hygge(root, "reset", "--flow", "shop", "--entity", "orders", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    reloaded = hygge(root, "go", "--full-drop")
+    assert reloaded.returncode == 0, reloaded.stdout + reloaded.stderr
+    assert_same_rows(_table(target), orders(7))
+    again = hygge(root, "go")  # and the next plain run adds nothing
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_same_rows(_table(target), orders(7))

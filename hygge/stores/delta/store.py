@@ -24,7 +24,7 @@ from hygge.errors import ConfigError, DataError, HyggeError, StateError, StoreOw
 from hygge.faults import fault_point
 from hygge.io.atomic import remove_empty_dir
 from hygge.storage import join_key
-from hygge.stores.base import CommitRecord, Staging
+from hygge.stores.base import CommitRecord, Staging, lost_staging_advice
 from hygge.stores.delta import commits, files, merge, staged
 from hygge.stores.delta.owner import DATA, RUN_MARKER, STAGING, table_problem
 from hygge.stores.delta.schema import delta_frame, refuse_unfit
@@ -118,8 +118,8 @@ class DeltaStore:
         if missing:
             raise StateError(
                 f"staged files {missing} of run {staging.run_id} are gone from "
-                f"{self.location.storage.describe(self._data(staging))}; run `hygge reset` "
-                "for this entity, then again"
+                f"{self.location.storage.describe(self._data(staging))}; "
+                f"{lost_staging_advice(self.place)}"
             )
         write_marker(self.location.storage, self.location.prefix, self.owner, self.location.prefix)
         properties = commits.properties(self.app, version, record)

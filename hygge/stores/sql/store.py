@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
-from hygge.stores.base import CommitRecord, Staging
+from hygge.stores.base import CommitRecord, Staging, lost_staging_advice
 from hygge.stores.known_columns import empty_frame
 from hygge.stores.ownership import StoreOwner, table_mark
 from hygge.stores.sql.attempts import attempts
@@ -130,8 +130,8 @@ class SqlStore:
                 if missing:
                     raise StateError(
                         f"staged batches {missing} of run {staging.run_id} are gone from "
-                        f"{location} in {self.database.label()}; run `hygge reset` for this "
-                        "entity, then again"
+                        f"{location} in {self.database.label()}; "
+                        f"{lost_staging_advice(self.place)}"
                     )
                 if not staging.artefacts:
                     self._stage_known_columns(session, staging, location)

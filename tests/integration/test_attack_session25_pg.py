@@ -320,3 +320,42 @@ def test_a_staging_table_lost_mid_publish_fails_naming_reset_and_full_drop_which
     again = hygge(root, "go")  # and the next plain run adds nothing
     assert again.returncode == 0, again.stdout + again.stderr
     assert_same_rows(_table(target), orders(7))
+
+
+def test_batches_table_dropped_under_a_long_lived_process_is_made_again(
+    target: Target, tmp_path: Path
+) -> None:
+    """A Functions host lives for many runs: hygge's tables a DBA dropped meanwhile are made
+    again, not missed by every later run of that process."""
+    root = _workspace(target, tmp_path / "ws", "incremental")
+    land(root, "orders", "a", orders(3))
+    assert run(root).ok
+    execute_postgres(target.postgres.conninfo, "DROP TABLE _hygge.batches")
+    land(root, "orders", "b", orders(4, start=3))
+
+    report = run(root)
+
+    assert report.ok, report.results
+    assert_same_rows(_table(target), orders(7))
+
+
+def test_a_batches_table_a_stranger_altered_fails_the_run_naming_it(
+    target: Target, tmp_path: Path
+) -> None:
+    root = _workspace(target, tmp_path / "ws", "incremental")
+    land(root, "orders", "a", orders(3))
+    assert run(root).ok
+    execute_postgres(
+        target.postgres.conninfo, "ALTER TABLE _hygge.batches ADD COLUMN note text NOT NULL"
+    )
+    land(root, "orders", "b", orders(4, start=3))
+
+    (failed,) = run(root).results
+
+    execute_postgres(target.postgres.conninfo, "ALTER TABLE _hygge.batches DROP COLUMN note")
+    assert failed.status.value == "fail"
+    assert "batches" in (failed.message or "") and "note" in (failed.message or "")
+    assert_same_rows(_table(target), orders(3))
+    report = run(root)  # put right: the next run lands the rest once
+    assert report.ok, report.results
+    assert_same_rows(_table(target), orders(7))

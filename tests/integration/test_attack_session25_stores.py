@@ -125,3 +125,14 @@ def test_a_duckdb_staging_table_lost_after_a_crash_is_read_again_not_published_e
         again = run(root)
     assert again.ok, again.results
     assert_same_rows(read_table(lake, TableName("main", "orders"), orders(1).schema), orders(7))
+
+
+def test_sqlite_bookkeeping_dropped_under_a_long_lived_process_is_made_again(tmp_path: Path):
+    config = SqliteStoreConfig(path="lake.sqlite")
+    store = config.open(Place(tmp_path, "sales", "orders", "shop"))
+    store.publish(stage(store, [orders(3)], RunType.INCREMENTAL, "run-1"))
+    execute_sqlite(tmp_path / "lake.sqlite", "DROP TABLE _hygge_runs", "DROP TABLE _hygge_stagings")
+
+    store.publish(stage(store, [orders(2, start=3)], RunType.INCREMENTAL, "run-2"))
+
+    assert_same_rows(read_sqlite(tmp_path / "lake.sqlite", "orders", orders(1).schema), orders(5))

@@ -7,7 +7,9 @@
 A failed try has rolled back, so a step runs whole again: a lost connection, a deadlock
 victim or Azure SQL's throttling (`hygge.connections.retry` tells them apart) waits a backoff
 and retries; a permanent error fails at once with the server's message and what to check; a
-hygge error (a refusal, a missing staging) is raised as it is.
+hygge error (a refusal, a missing staging) is raised as it is. A failure because hygge's own
+bookkeeping tables were dropped since this process made them makes them again and tries the
+step once more.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from collections.abc import Iterator
 from types import TracebackType
 
 from hygge.connections.retry import Retrier
-from hygge.stores.sql.records import SqlDatabase, SqlSession, transaction
+from hygge.errors import HyggeError
+from hygge.stores.sql.records import SqlDatabase, SqlSession, records_lost, transaction
 
 
 class Attempt:
     """One try of a step: a transaction whose transient failure is swallowed and counted."""
 
-    def __init__(self, database: SqlDatabase, retrier: Retrier) -> None:
+    def __init__(self, database: SqlDatabase, retrier: Retrier, *, recheck: bool) -> None:
         self.database, self.retrier = database, retrier
-        self.done = False
+        self.done, self.recheck, self.remade = False, recheck, False
 
     def __enter__(self) -> SqlSession:
         while True:  # connecting is retried here: the body has not started
@@ -49,6 +52,10 @@ class Attempt:
             self.done = True
             return False
         if isinstance(error, Exception) and not suppressed:  # rolled back
+            if self.recheck and not isinstance(error, HyggeError):
+                self.remade = records_lost(self.database)
+                if self.remade:
+                    return True  # made again by the next try's transaction
             self.retrier.failed(error)
             return True
         return bool(suppressed)
@@ -57,8 +64,10 @@ class Attempt:
 def attempts(database: SqlDatabase, what: str) -> Iterator[Attempt]:
     """Tries of one step until one commits (see the module docstring)."""
     retrier = Retrier(what)
+    recheck = True
     while True:
-        attempt = Attempt(database, retrier)
+        attempt = Attempt(database, retrier, recheck=recheck)
         yield attempt
         if attempt.done:
             return
+        recheck = recheck and not attempt.remade  # bookkeeping made again once per step

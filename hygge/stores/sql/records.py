@@ -89,6 +89,21 @@ def transaction(database: SqlDatabase) -> Iterator[SqlSession]:
         yield session
 
 
+def records_lost(database: SqlDatabase) -> bool:
+    """True if a bookkeeping table is gone (dropped by someone after this process made them,
+    as a long-lived Functions host would find): the next transaction makes them again."""
+    d = database.dialect
+    names = ["owners", "commits", "runs", "stagings", *(["batches"] if d.batch_records else [])]
+    try:
+        with database.transaction() as session:
+            lost = any(not session.rows(*d.kind_query(d.hygge_table(name))) for name in names)
+    except Exception:  # the database itself failed: the step's own error says more
+        return False
+    if lost:
+        forget_ready(database.label())
+    return lost
+
+
 def forget_ready(label: str) -> None:
     """Make the next transaction of `label` check the bookkeeping tables again (tests)."""
     with _READY_LOCK:

@@ -182,3 +182,41 @@ def test_a_time_zoned_timestamp_key_with_a_skew_lands_every_row_once(
 
     assert report.ok, report.results
     _assert_lake_equals(root, frame)
+
+
+@pytest.mark.postgres
+def test_sampled_bounds_of_a_table_with_a_hostile_name_land_every_row_once(
+    tmp_path: Path, postgres, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hygge.homes.sql import quantiles
+    from tests.support.sql_stores import execute_postgres
+
+    monkeypatch.setattr(quantiles, "SAMPLE_ABOVE", 1_000)
+    monkeypatch.setattr(quantiles, "SAMPLE_ROWS", 400)
+    seen: list[str] = []
+    bounds = quantiles._bounds
+
+    def spied(session, dialect, frm, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(frm)
+        return bounds(session, dialect, frm, **kwargs)
+
+    monkeypatch.setattr(quantiles, "_bounds", spied)
+    monkeypatch.setenv(PASSWORD_VARIABLE, postgres.password)
+    name = 'Or.d"er s$1'
+    quoted = f'"{pg_schema}"."' + name.replace('"', '""') + '"'
+    frame = pl.DataFrame({"id": _ids(5_000)}).with_columns(
+        k=pl.when(pl.col("id") % 10 != 0).then(pl.col("id") % 7).otherwise(pl.col("id") * 3)
+    )
+    write_postgres(postgres.conninfo, quoted, frame)
+    execute_postgres(postgres.conninfo, f"ANALYZE {quoted}")
+    table = quoted.replace("'", "''")
+    home = f"{{type: postgres, connection: pg, table: '{table}', batch_size: 700, "
+    settings = "partitions: 4, partition_column: k, partition_strategy: quantile}"
+    flow = f"home: {home}{settings}\nstore: lake\nentities: [orders]\n"
+    root = write_workspace(tmp_path / "ws", {"shop": flow}, PG_PROJECT % postgres.url)
+
+    report = run(root)
+
+    assert report.ok, report.results
+    assert any("TABLESAMPLE BERNOULLI" in frm for frm in seen), seen
+    _assert_lake_equals(root, frame)

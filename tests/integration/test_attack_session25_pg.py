@@ -78,6 +78,19 @@ def _wait_stopped(child: subprocess.Popen[bytes], timeout: float = 60.0) -> None
     raise AssertionError("the child never stopped at its fault point")
 
 
+def _wait_blocked(target: Target, child: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    """Until a statement of the server waits on a lock (or `child` ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        waiting = execute_rows(
+            target, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        )
+        if waiting[0][0]:
+            return
+        time.sleep(0.1)
+    assert child.poll() is not None, "the second run never waited on the first"
+
+
 # -- kill -9 between a batch's ingest and its record -------------------------------------------
 
 KILL_AFTER_INGEST = """\
@@ -160,7 +173,7 @@ def test_two_workspaces_publishing_into_one_table_at_once_never_mix_their_rows(
     first = _child(roots[0], fault="during_publish:stop")
     _wait_stopped(first)
     second = _child(roots[1])
-    time.sleep(3)  # the second run reaches its publish and waits on the first's locks
+    _wait_blocked(target, second)  # the second run reaches its publish, waits on the first's
     os.kill(first.pid, signal.SIGCONT)
     first.communicate(timeout=120)
     out = second.communicate(timeout=120)

@@ -170,6 +170,12 @@ class SqlDialect(ABC):
 
     # --- publish -------------------------------------------------------------------------
 
+    def lock_target(self, target: TableName) -> list[str]:
+        """Queries making publishes of `target` take turns, so a second publisher (another
+        workspace, at once) sees the first's owner record; [] where the database's own
+        locks already make it wait before it reads them."""
+        return []
+
     def order(self) -> str:
         return f"{self.quote(SEQUENCE_COLUMN)}, {self.quote(ROW_COLUMN)}"
 

@@ -10,6 +10,7 @@ refused (cast them to JSON text in the home, or use a parquet/Delta store).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -180,6 +181,12 @@ class PostgresDialect(SqlDialect):
             f"ALTER TABLE {self.sql(staging)} SET SCHEMA {self.quote(target.schema)}",
             f"ALTER TABLE {self.sql(moved)} RENAME TO {self.quote(target.table)}",
         ]
+
+    def lock_target(self, target: TableName) -> list[str]:
+        # READ COMMITTED: a publish that read no owner while another one ran would write over
+        # it once that commits; a transaction lock per table makes the second wait, then read.
+        digest = hashlib.sha256(self.key(target).encode()).digest()[:8]
+        return [f"SELECT pg_advisory_xact_lock({int.from_bytes(digest, 'big', signed=True)})"]
 
     def merge(
         self, target: TableName, staging: TableName, columns: Sequence[str], keys: Sequence[str]

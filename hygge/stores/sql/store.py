@@ -120,6 +120,8 @@ class SqlStore:
         location = self._location(staging)
         for attempt in attempts(self.database, f"cannot publish to {self.describe()}"):
             with attempt as session:
+                for query in self.dialect.lock_target(self.target):
+                    session.rows(query)  # one publish of the table at a time
                 if self.records.committed(session, self.target, staging.run_id):
                     self.records.drop_staging(session, location)
                     return

@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from hygge.types import RunStatus, RunType
 from tests.integration.test_sql_empty_first_run import FLOW, target  # noqa: F401 (a fixture)
 from tests.support.data import content_hash, orders
-from hygge.types import RunStatus, RunType
 from tests.support.workspace import land, run, write_workspace
 
 WIDE = pl.Schema({"id": pl.Int64, "customer": pl.String, "amount": pl.Float64,

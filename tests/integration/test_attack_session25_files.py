@@ -100,9 +100,7 @@ def test_a_file_appended_then_truncated_back_loads_nothing_again(tmp_path):
         pytest.param("", id="empty"),
     ],
 )
-def test_a_ledger_record_with_a_garbage_digest_counts_as_changed_never_as_touched(
-    tmp_path, digest
-):
+def test_a_ledger_record_with_a_garbage_digest_counts_as_changed_never_as_touched(tmp_path, digest):
     root = _root(tmp_path, ", changed_files: skip")
     path = _write(root, "a.csv", "id,name\n1,aa\n")
     assert run(root).ok

@@ -246,9 +246,7 @@ def test_an_emptied_batches_table_between_runs_changes_nothing(
     assert_same_rows(_table(target), orders(7))
 
 
-def test_batches_table_dropped_by_a_stranger_is_made_again(
-    target: Target, tmp_path: Path
-) -> None:
+def test_batches_table_dropped_by_a_stranger_is_made_again(target: Target, tmp_path: Path) -> None:
     from hygge.stores.sql.records import forget_ready
 
     root = _workspace(target, tmp_path / "ws", "incremental")

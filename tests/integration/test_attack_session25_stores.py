@@ -95,8 +95,8 @@ def test_a_duckdb_staging_table_lost_after_a_crash_is_read_again_not_published_e
     pytest.importorskip("duckdb")
     from hygge.stores.duckdb_database import close_databases
     from hygge.stores.duckdb_names import TableName
-    from tests.support.duckdb_lake import execute, read_table
     from tests.support.cli import hygge
+    from tests.support.duckdb_lake import execute, read_table
     from tests.support.workspace import crash, land, run, write_workspace
 
     root = write_workspace(tmp_path / "ws", {"shop": DUCKDB_FLOW})

@@ -161,3 +161,21 @@ def test_a_stray_file_in_the_ledger_folder_is_left_alone(tmp_path):
     assert report.ok, report.results
     assert _rows(root) == [(1, "aa"), (2, "bb")]
     assert (folder / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("first", ["", "id,name\n"], ids=["zero-bytes", "header-only"])
+def test_an_empty_csv_loaded_then_written_to_loads_its_rows_once(tmp_path, first):
+    root = _root(tmp_path)
+    _write(root, "b.csv", "id,name\n9,zz\n")
+    path = _write(root, "a.csv", first)
+    assert run(root).ok
+    with path.open("a") as file:
+        file.write(("" if first else "id,name\n") + "1,aa\n")
+
+    (grown,) = run(root).results
+
+    assert grown.rows == 1, grown
+    assert _rows(root) == [(1, "aa"), (9, "zz")]
+    (again,) = run(root).results
+    assert again.rows == 0
+    assert _rows(root) == [(1, "aa"), (9, "zz")]

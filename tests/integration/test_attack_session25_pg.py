@@ -370,3 +370,23 @@ def test_a_batches_table_a_stranger_altered_fails_the_run_naming_it(
     report = run(root)  # put right: the next run lands the rest once
     assert report.ok, report.results
     assert_same_rows(_table(target), orders(7))
+
+
+@pytest.mark.parametrize("run_type", [RunType.FULL_DROP, RunType.INCREMENTAL])
+def test_a_staging_table_a_stranger_dropped_a_column_of_is_never_published(
+    target: Target, tmp_path: Path, run_type: RunType
+) -> None:
+    from hygge.engine.batches import encode_schema
+    from hygge.errors import StateError
+
+    store = target.open()
+    store.publish(stage(store, [orders(3)], RunType.FULL_DROP, "run-1"))
+    staging = stage(store, [orders(2, start=3)], run_type, "run-2")
+    staging = staging.model_copy(update={"arrow_schema": encode_schema(orders(0))})
+    execute_postgres(
+        target.postgres.conninfo, f'ALTER TABLE _hygge."{staging.location}" DROP COLUMN amount'
+    )
+
+    with pytest.raises(StateError, match=r"\['amount'\]"):
+        store.publish(staging)
+    assert_same_rows(target.read("orders", orders(1).schema), orders(3))

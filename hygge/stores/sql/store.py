@@ -135,6 +135,7 @@ class SqlStore:
                         f"{location} in {self.database.label()}; "
                         f"{lost_staging_advice(self.place)}"
                     )
+                self._refuse_lost_columns(session, staging, location)
                 if not staging.artefacts:
                     self._stage_known_columns(session, staging, location)
                 self._publish_rows(session, staging, location)
@@ -230,6 +231,23 @@ class SqlStore:
         session.execute(
             self.dialect.create_table(location, incoming | self.dialect.staging_columns())
         )
+
+    def _refuse_lost_columns(
+        self, session: SqlSession, staging: Staging, location: TableName
+    ) -> None:
+        """StateError if a column of the run's first batch is gone from its staging table
+        (dropped by someone else): publishing it would lose that column's values."""
+        known = empty_frame(staging) if staging.artefacts else None
+        if known is None:
+            return
+        fold = str.casefold if self.dialect.case_insensitive else str
+        staged = {fold(name) for name in self.records.columns(session, location)}
+        lost = [name for name in known.columns if fold(name) not in staged]
+        if lost:
+            raise StateError(
+                f"columns {lost} of run {staging.run_id} are gone from {location} in "
+                f"{self.database.label()}; {lost_staging_advice(self.place)}"
+            )
 
     def _require_keys(self, staged: list[str]) -> None:
         lacking = [key for key in self.config.key_columns if key not in staged]

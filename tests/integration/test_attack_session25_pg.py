@@ -390,3 +390,35 @@ def test_a_staging_table_a_stranger_dropped_a_column_of_is_never_published(
     with pytest.raises(StateError, match=r"\['amount'\]"):
         store.publish(staging)
     assert_same_rows(target.read("orders", orders(1).schema), orders(3))
+
+
+@pytest.mark.parametrize("point", ["after_checkpoint", "before_publish"])
+def test_stagings_records_emptied_after_a_crash_lead_back_to_the_source_once(
+    target: Target, tmp_path: Path, point: str
+) -> None:
+    from tests.support.workspace import crash
+
+    root = _workspace(target, tmp_path / "ws", "incremental")
+    land(root, "orders", "a", orders(3))
+    assert run(root).ok
+    land(root, "orders", "b", orders(4, start=3))
+    assert crash(root, point) == 86
+    execute_postgres(
+        target.postgres.conninfo,
+        f"DELETE FROM _hygge.stagings WHERE target LIKE '\"{target.schema}\".%%'",
+    )
+
+    lost = run(root)
+
+    assert not lost.ok and "gone from" in (lost.results[0].message or "")
+    assert_same_rows(_table(target), orders(3))
+    if point == "before_publish":  # publishing had begun: refused for good, the way out
+        from tests.support.cli import hygge
+
+        reset = hygge(root, "reset", "--flow", "shop", "--entity", "orders", "--yes")
+        assert reset.returncode == 0, reset.stdout + reset.stderr
+        again = run(root, run_type=RunType.FULL_DROP)
+    else:  # discarded before publishing began: the next run reads the window again
+        again = run(root)
+    assert again.ok, again.results
+    assert_same_rows(_table(target), orders(7))

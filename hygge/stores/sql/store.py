@@ -111,7 +111,10 @@ class SqlStore:
             return list(staging.artefacts)
         for attempt in attempts(self.database, f"cannot list staged batches of {self.describe()}"):
             with attempt as session:
-                present = self.records.staged_sequences(session, self._location(staging))
+                location = self._location(staging)
+                present = self.records.staged_sequences(session, location)
+                if not self.records.has_staging(session, location):
+                    present = set()  # its record gone: the staging is no run's any more
         return [name for name in staging.artefacts if int(name) not in present]
 
     def publish(self, staging: Staging, record: CommitRecord | None = None) -> None:

@@ -136,3 +136,34 @@ def test_sqlite_bookkeeping_dropped_under_a_long_lived_process_is_made_again(tmp
     store.publish(stage(store, [orders(2, start=3)], RunType.INCREMENTAL, "run-2"))
 
     assert_same_rows(read_sqlite(tmp_path / "lake.sqlite", "orders", orders(1).schema), orders(5))
+
+
+@pytest.mark.parametrize(
+    ("store", "table"),
+    [
+        pytest.param("sqlite", "_hygge_stage_0123abcd", id="sqlite-staging-name"),
+        pytest.param("sqlite", "_HYGGE_Stagings", id="sqlite-bookkeeping-other-case"),
+        pytest.param("duckdb", "_hygge.stage_0123abcd", id="duckdb-staging-name"),
+        pytest.param("duckdb", '"_HYGGE"."owners"', id="duckdb-bookkeeping-other-case"),
+    ],
+)
+def test_a_user_table_named_like_hygges_staging_is_refused_before_anything_runs(
+    tmp_path: Path, store: str, table: str
+) -> None:
+    from tests.support.workspace import land, run, write_workspace
+
+    if store == "duckdb":
+        pytest.importorskip("duckdb")
+    quoted = "'" + table.replace("'", "''") + "'"
+    flow = (
+        "home: {type: parquet, path: landing}\n"
+        f"store: {{type: {store}, path: lake.{store}, table: {quoted}}}\nentities: [orders]\n"
+    )
+    root = write_workspace(tmp_path / "ws", {"shop": flow})
+    land(root, "orders", "a", orders(2))
+
+    (refused,) = run(root).results
+
+    assert refused.error_type == "ConfigError", refused
+    assert "own bookkeeping" in (refused.message or "")
+    assert not (root / f"lake.{store}").exists()  # nothing was written

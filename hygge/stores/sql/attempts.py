@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from types import TracebackType
 
-from hygge.connections.retry import Retrier
+from hygge.connections.retry import Retrier, classify
 from hygge.errors import HyggeError
 from hygge.stores.sql.records import SqlDatabase, SqlSession, records_lost, transaction
 
@@ -52,13 +52,27 @@ class Attempt:
             self.done = True
             return False
         if isinstance(error, Exception) and not suppressed:  # rolled back
-            if self.recheck and not isinstance(error, HyggeError):
+            if self.recheck and _missing_table(error):
                 self.remade = records_lost(self.database)
                 if self.remade:
                     return True  # made again by the next try's transaction
             self.retrier.failed(error)
             return True
         return bool(suppressed)
+
+
+def _missing_table(error: Exception) -> bool:
+    """Whether `error` says a table does not exist (hygge's own, maybe, dropped meanwhile)."""
+    if isinstance(error, HyggeError):
+        return False
+    failure = classify(error)
+    text = failure.message.lower()
+    return (
+        failure.sqlstate in ("42P01", "42S02")
+        or failure.number == 208
+        or "no such table" in text
+        or ("relation" in text and "does not exist" in text)
+    )
 
 
 def attempts(database: SqlDatabase, what: str) -> Iterator[Attempt]:

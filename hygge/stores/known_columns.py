@@ -24,3 +24,19 @@ def empty_frame(staging: Staging) -> pl.DataFrame | None:
     frame = pl.from_arrow(schema.empty_table())
     assert isinstance(frame, pl.DataFrame)
     return frame if frame.width else None
+
+
+_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # after the schema message: no batch
+
+
+def known_names(staging: Staging) -> list[str]:
+    """The run's column names as the engine knows them ([]: none), read by polars alone (a
+    publish of rows imports no pyarrow for them)."""
+    if staging.arrow_schema is None:
+        return []
+    import io
+
+    import polars as pl
+
+    stream = io.BytesIO(base64.b64decode(staging.arrow_schema) + _END_OF_STREAM)
+    return list(pl.read_ipc_stream(stream).columns)

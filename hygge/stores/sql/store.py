@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
 from hygge.stores.base import CommitRecord, Staging, lost_staging_advice
-from hygge.stores.known_columns import empty_frame
+from hygge.stores.known_columns import empty_frame, known_names
 from hygge.stores.ownership import StoreOwner, table_mark
 from hygge.stores.sql.attempts import attempts
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
@@ -240,12 +240,12 @@ class SqlStore:
     ) -> None:
         """StateError if a column of the run's first batch is gone from its staging table
         (dropped by someone else): publishing it would lose that column's values."""
-        known = empty_frame(staging) if staging.artefacts else None
-        if known is None:
+        known = known_names(staging) if staging.artefacts else []
+        if not known:
             return
         fold = str.casefold if self.dialect.case_insensitive else str
         staged = {fold(name) for name in self.records.columns(session, location)}
-        lost = [name for name in known.columns if fold(name) not in staged]
+        lost = [name for name in known if fold(name) not in staged]
         if lost:
             raise StateError(
                 f"columns {lost} of run {staging.run_id} are gone from {location} in "

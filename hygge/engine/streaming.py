@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from hygge.engine.batches import encode_schema
+from hygge.errors import DataError
 from hygge.faults import fault_point
 from hygge.homes import FilePosition, Home, Position
 from hygge.homes.scans import ChunkScan, ChunkScans
@@ -80,6 +81,8 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
     scan.verify()
     if not scan.counted:
         scan = scan.with_rows(sunk[1])  # nothing filters rows: the part's rows are those sunk
+    elif mover.watermark is None:
+        _check_counts(mover, scan, sunk[1])
     _account(mover, scan, query.schema, query.maximum)
     mover.staging, mover.staged_rows = sunk[0], mover.staged_rows + sunk[1]
     # As on the batch path, a cancelled chunk is never the last: the next run publishes.
@@ -179,3 +182,18 @@ def _account(mover: ChunkMover, scan: ChunkScan, schema: pl.Schema | None, maxim
         mover.file_rows[part.file_index] = part.start + read
     if mover.watermark is not None:
         mover.watermark.take_maximum(maximum, sum(rows))
+
+
+def _check_counts(mover: ChunkMover, scan: ChunkScan, sunk: int) -> None:
+    """A DataError unless the rows sunk are the parts' counted rows (nothing filters them):
+    the file ledger keeps each file's count, so a count polars' scan disagrees with stops the
+    run before anything is published."""
+    counted = sum(part.rows or 0 for part in scan.parts)
+    if counted != sunk:
+        files = ", ".join(part.path for part in scan.parts)
+        raise DataError(
+            f"{mover.task.qualified_name}: the files {files} were counted at {counted:,} rows "
+            f"but {sunk:,} were read; nothing was published and the store is unchanged. Run "
+            "again; if it repeats, set `options: {checkpoint_rows: 1}` so each file is read by "
+            "itself, and report it"
+        )

@@ -117,7 +117,8 @@ def text_chunk(
         parts.append(ScanPart(following, entry.path, frame, 0, None))
         estimate, last = estimate + rows, following
     if len(parts) > 1:
-        parts = [replace(part, rows=_count(part.frame)) for part in parts]
+        counts = _counts([part.frame for part in parts])
+        parts = [replace(part, rows=n) for part, n in zip(parts, counts, strict=True)]
     done = not any(f.size for f in files[last + 1 : stop])
     ending = parts[-1].rows or 0
     position = FilePosition(file_index=last, row_offset=ending, byte_offset=files[last].size)
@@ -166,6 +167,7 @@ class _TextScans:
             return None
 
 
-def _count(frame: pl.LazyFrame) -> int:
-    """The rows the scan reads: polars counts them without parsing the values."""
-    return int(frame.select(pl.len()).collect().item())
+def _counts(frames: list[pl.LazyFrame]) -> list[int]:
+    """The rows each scan reads, in one call: polars counts them without parsing the values."""
+    counted = pl.collect_all([frame.select(pl.len()) for frame in frames])
+    return [int(frame.item()) for frame in counted]

@@ -196,8 +196,8 @@ def test_a_killed_run_of_many_file_chunks_resumes_with_every_row_once(
 def test_a_count_the_scan_disagrees_with_fails_the_run_and_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    count = file_scan._count
-    monkeypatch.setattr(file_scan, "_count", lambda frame: count(frame) + 1)
+    counts = file_scan._counts
+    monkeypatch.setattr(file_scan, "_counts", lambda frames: [n + 1 for n in counts(frames)])
     write_workspace(tmp_path, {"shop": CSV})
     land_six(tmp_path)
     (tmp_path / "hygge.yml").write_text("name: t\n")

@@ -234,3 +234,34 @@ def test_an_appended_file_ends_a_chunk_and_is_read_from_its_loaded_part(
         "0b.csv": (4, (tmp_path / "landing/orders/0b.csv").stat().st_size, True),
         "0d.csv": (4, (tmp_path / "landing/orders/0d.csv").stat().st_size, True),
     }
+
+
+@pytest.mark.parametrize(
+    ("second", "fails"),
+    [
+        ("customer,id,amount,updated_at\nc,13,1.5,2024-01-02\n", False),
+        ("id,customer,amount,updated_at,extra\n13,c,1.5,2024-01-02,x\n", True),
+        ("id,customer\n13,c\n", True),
+    ],
+    ids=["columns in another order", "a column more", "columns missing"],
+)
+def test_a_later_file_with_another_header_reads_as_the_batch_path_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second: str, fails: bool
+) -> None:
+    def outcome(root: Path) -> tuple[object, ...]:
+        write_workspace(root, {"shop": CSV})
+        land(root, "orders", "a", orders(12), fmt="csv")
+        (root / "landing" / "orders" / "b.csv").write_text(second)
+        (root / "hygge.yml").write_text("name: t\n")
+        workspace = load_workspace(root)
+        report = run_plan(plan_run(workspace, Selection()), state_of(workspace), concurrency=1)
+        [row] = state_of(workspace).read_journal()
+        lake = read_lake(root, "orders")
+        message = (row.message or "").replace(str(root), "ROOT")
+        return report.ok, message, lake.height, content_hash(lake) if lake.height else None
+
+    native = outcome(tmp_path / "native")
+    monkeypatch.setattr(moving, "native_sides", lambda *args: None)
+
+    assert native == outcome(tmp_path / "batches")
+    assert native[0] is not fails and (not fails or "b.csv" in str(native[1]))

@@ -11,8 +11,9 @@ names, `after_stage` after each staged file, schema continuity (a scan whose sch
 exactly the run's is read by the batch path, which converts or explains), and a read error
 sends the chunk to the batch path, whose messages name the file and the fix. A Ctrl-C while
 the chunk is sunk restarts the sink once and cancels the run, so the chunk checkpoints whole
-(a second one stops it without a checkpoint, as a batch write does); one while the query is
-built cancels before anything is staged.
+(a second one stops it without a checkpoint, as a batch write does); one while the home
+describes the chunk (counting its files) or the query is built cancels before anything is
+staged.
 """
 
 from __future__ import annotations
@@ -64,13 +65,12 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
         return Streamed(start, done=False)
     try:
         scan = home.scan(mover.cp.window, start, mover.partition.id, mover.max_rows)
+        if scan is None or (not scan.counted and mover.watermark is not None):
+            return None  # rows read before the watermark filter are known only by counting them
+        query = _query(mover, scan)
     except READ_ERRORS:
         return None  # the batch path reads it and says what is wrong, and where
-    if scan is None or (not scan.counted and mover.watermark is not None):
-        return None  # rows read before the watermark filter are known only by counting them
-    try:
-        query = _query(mover, scan)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # while the home counts its files or the query is built
         if mover.should_stop is None:
             raise
         mover.cancel()

@@ -265,3 +265,43 @@ def test_a_later_file_with_another_header_reads_as_the_batch_path_reads_it(
 
     assert native == outcome(tmp_path / "batches")
     assert native[0] is not fails and (not fails or "b.csv" in str(native[1]))
+
+
+def test_ctrl_c_while_a_chunks_files_are_counted_cancels_before_anything_is_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from hygge.engine.steps import ChunkBudget
+    from tests.support.workspace import run
+
+    counts, calls = file_scan._counts, []
+
+    def interrupted(frames: list[pl.LazyFrame]) -> list[int]:
+        calls.append(len(frames))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as polars raises a Ctrl-C it answers in its own call
+        return counts(frames)
+
+    monkeypatch.setattr(file_scan, "_counts", interrupted)
+    write_workspace(tmp_path, {"shop": CSV})
+    land_six(tmp_path)
+    (tmp_path / "hygge.yml").write_text("name: t\n")
+    workspace = load_workspace(tmp_path)
+    cancel = threading.Event()
+
+    report = run_plan(
+        plan_run(workspace, Selection()),
+        state_of(workspace),
+        concurrency=1,
+        budget=ChunkBudget(max_rows=8),
+        cancel=cancel,
+    )
+
+    assert report.cancelled and cancel.is_set()
+    [result] = report.results
+    assert result.rows_kept == 8  # the first chunk; the second was being counted
+    monkeypatch.undo()
+    run(tmp_path)
+    lake = read_lake(tmp_path, "orders")
+    assert lake.height == 24 and sorted(lake["id"]) == list(range(24))

@@ -61,12 +61,14 @@ def write_lineitem(folder: Path, rows: int, first: int = 0, seed: int = 1) -> li
     return paths
 
 
-def write_lineitem_csv(folder: Path, rows: int, seed: int = 1) -> list[Path]:
-    """The same rows as csv files (with a header) of up to 1,000,000 rows each."""
+def write_lineitem_csv(
+    folder: Path, rows: int, seed: int = 1, per_file: int = ROWS_PER_FILE
+) -> list[Path]:
+    """The same rows as csv files (with a header) of up to `per_file` rows each."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for start in range(0, rows, ROWS_PER_FILE):
+    for start in range(0, rows, per_file):
         path = folder / f"lineitem-{start:012d}.csv"
-        lineitem(start, min(ROWS_PER_FILE, rows - start), seed).write_csv(path)
+        lineitem(start, min(per_file, rows - start), seed).write_csv(path)
         paths.append(path)
     return paths

@@ -81,6 +81,7 @@ def run(config: Settings, tmp: Path) -> list[Row]:
     moves = Moves(tmp, config.repeat)
     results = moves.p2p(config.sizes)
     results += moves.csv(config.sizes)
+    results += moves.csv_files(config.sizes[0])
     results += moves.work(config.sizes)
     results += moves.flatness(config.flat_sizes)
     results += moves.incremental(config.sizes[-1])

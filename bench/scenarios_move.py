@@ -1,5 +1,6 @@
-"""Moving the lineitem table: parquet→parquet and csv→parquet against polars' own sink, memory
-as the table grows, and an incremental run after a full load. Each data size is written once."""
+"""Moving the lineitem table: parquet→parquet and csv→parquet (in 1M-row files, and in 100
+small files) against polars' own sink, memory as the table grows, and an incremental run after
+a full load. Each data size is written once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from lineitem import lineitem, write_lineitem, write_lineitem_csv
 from table import Check, Measured, Row, peak_check, summarise, throughput_ratio
 
 MEMORY_BOUND_BATCH = 50_000  # store rows per file in the memory-bound row
+MANY_FILES = 100  # csv files of the many-files row (a landing zone of small drops)
 
 
 def throughput_target(rows: int) -> float:
@@ -92,6 +94,19 @@ class Moves:
             ratio = Check("throughput vs raw", throughput_ratio(hygge, raw), "≥", 0.85)
             rows.append(Row("csv→parquet", size, hygge, raw, (ratio, peak_check(hygge, raw))))
         return rows
+
+    def csv_files(self, rows: int) -> list[Row]:
+        """The same table landed as MANY_FILES csv files: what a chunk a file would cost."""
+        src = self.tmp / f"data-{rows}" / "csv-files" / "lineitem"
+        if not src.exists():
+            write_lineitem_csv(src, rows, per_file=max(rows // MANY_FILES, 1))
+        home = f"{{type: local, format: csv, path: {src.parent}}}"
+        ws = h.workspace(self.tmp / f"csv-files-{rows}", {"csv": copy_flow(home)})
+        run = h.process(ws, *h.hygge("go"))
+        hygge, raw = h.paired(run, h.process(ws, *h.raw("csv", src, ws / "raw")), self.repeat)
+        ratio = Check("throughput vs raw", throughput_ratio(hygge, raw), "≥", 0.85)
+        scenario = f"csv→parquet, {MANY_FILES} files"
+        return [Row(scenario, rows, hygge, raw, (ratio, peak_check(hygge, raw)))]
 
     def work(self, sizes: list[int]) -> list[Row]:
         """Both moves with start-up left out (libraries imported before the clock), paired:

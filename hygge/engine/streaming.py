@@ -11,8 +11,9 @@ names, `after_stage` after each staged file, schema continuity (a scan whose sch
 exactly the run's is read by the batch path, which converts or explains), and a read error
 sends the chunk to the batch path, whose messages name the file and the fix. A Ctrl-C while
 the chunk is sunk restarts the sink once and cancels the run, so the chunk checkpoints whole
-(a second one stops it without a checkpoint, as a batch write does); one while the query is
-built cancels before anything is staged.
+(a second one stops it without a checkpoint, as a batch write does); one while the home
+describes the chunk (counting its files) or the query is built cancels before anything is
+staged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from hygge.engine.batches import encode_schema
+from hygge.errors import DataError
 from hygge.faults import fault_point
 from hygge.homes import FilePosition, Home, Position
 from hygge.homes.scans import ChunkScan, ChunkScans
@@ -63,13 +65,12 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
         return Streamed(start, done=False)
     try:
         scan = home.scan(mover.cp.window, start, mover.partition.id, mover.max_rows)
+        if scan is None or (not scan.counted and mover.watermark is not None):
+            return None  # rows read before the watermark filter are known only by counting them
+        query = _query(mover, scan)
     except READ_ERRORS:
         return None  # the batch path reads it and says what is wrong, and where
-    if scan is None or (not scan.counted and mover.watermark is not None):
-        return None  # rows read before the watermark filter are known only by counting them
-    try:
-        query = _query(mover, scan)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # while the home counts its files or the query is built
         if mover.should_stop is None:
             raise
         mover.cancel()
@@ -80,6 +81,8 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
     scan.verify()
     if not scan.counted:
         scan = scan.with_rows(sunk[1])  # nothing filters rows: the part's rows are those sunk
+    elif mover.watermark is None:
+        _check_counts(mover, scan, sunk[1])
     _account(mover, scan, query.schema, query.maximum)
     mover.staging, mover.staged_rows = sunk[0], mover.staged_rows + sunk[1]
     # As on the batch path, a cancelled chunk is never the last: the next run publishes.
@@ -179,3 +182,18 @@ def _account(mover: ChunkMover, scan: ChunkScan, schema: pl.Schema | None, maxim
         mover.file_rows[part.file_index] = part.start + read
     if mover.watermark is not None:
         mover.watermark.take_maximum(maximum, sum(rows))
+
+
+def _check_counts(mover: ChunkMover, scan: ChunkScan, sunk: int) -> None:
+    """A DataError unless the rows sunk are the parts' counted rows (nothing filters them):
+    the file ledger keeps each file's count, so a count polars' scan disagrees with stops the
+    run before anything is published."""
+    counted = sum(part.rows or 0 for part in scan.parts)
+    if counted != sunk:
+        files = ", ".join(part.path for part in scan.parts)
+        raise DataError(
+            f"{mover.task.qualified_name}: the files {files} were counted at {counted:,} rows "
+            f"but {sunk:,} were read; nothing was published and the store is unchanged. Run "
+            "again; if it repeats, set `options: {checkpoint_rows: 1}` so each file is read by "
+            "itself, and report it"
+        )

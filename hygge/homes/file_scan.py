@@ -1,12 +1,12 @@
 """A file home's chunk as polars lazy scans (`hygge.homes.scans`), for files on a local disk:
 parquet, each file piece `scan_parquet(path).slice(start, rows)` (the offsets pushed down so row
-groups before a resumed offset are not decoded, rows from the footers); csv and ndjson, one
-whole file a chunk, its rows counted by the sink that writes them."""
+groups before a resumed offset are not decoded, rows from the footers); csv and ndjson, whole
+files, a lone file's rows counted by the sink that writes it, several files' by polars."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -77,11 +77,15 @@ def text_chunk(
     max_rows: int | None,
     unchanged: Callable[[FileEntry], None],
 ) -> ChunkScan | None:
-    """The next csv/ndjson file with bytes, whole, as one scan whose rows are what is sunk (no
-    text file is counted up front). None, for the batch path, when the chunk starts inside a
-    file (it seeks the byte offset), the file was appended to, is not on a local disk or in a
-    polars encoding, holds about twice `max_rows` rows or more (the batch path ends its chunks
-    inside it), or has an ndjson key outside the schema (the batch path names it, and where)."""
+    """The next csv/ndjson files with bytes, whole, one scan each: the first whatever its size
+    below about twice `max_rows`, then as many more as keep the chunk's estimated rows within
+    `max_rows` (one sink for many small files). A lone file's rows are what is sunk; a chunk
+    of several files counts each (polars' count of the same scan, a small part of reading it)
+    so the ledger knows every file's rows. None, for the batch path, when the chunk starts
+    inside a file (it seeks the byte offset), the first file was appended to, is not on a local
+    disk or in a polars encoding, holds about twice `max_rows` rows or more (the batch path ends
+    its chunks inside it), or has an ndjson key outside the schema (the batch path names it,
+    and where); a later file of that kind ends the chunk before it."""
     stop = min(end, len(files))
     index = start.file_index
     if index < stop and start.byte_offset == files[index].size:
@@ -92,28 +96,78 @@ def text_chunk(
         index += 1
     if index >= stop or files[index].start_row:
         return None
-    entry = files[index]
-    path = located.storage.local_path(located.key(entry.path))
-    if path is None or _too_big(path, entry.size, fmt, options, max_rows):
+    scans = _TextScans(located, fmt, options, schema, unchanged)
+    first = scans.estimate(files[index], max_rows)
+    if first is None or (max_rows is not None and first >= 2 * max_rows):
         return None
-    unchanged(entry)
-    try:
-        frame = text_scan(path, fmt, options, schema)
-    except DataError:
-        return None
+    frame = scans.scan(files[index])
     if frame is None:
         return None
-    done = not any(f.size for f in files[index + 1 : stop])
-    position = FilePosition(file_index=index, row_offset=0, byte_offset=entry.size)
-    return ChunkScan(
-        [ScanPart(index, entry.path, frame, 0, None)], position, done, lambda: unchanged(entry)
-    )
+    parts, estimate, last = [ScanPart(index, files[index].path, frame, 0, None)], first, index
+    for following in range(index + 1, stop):
+        entry = files[following]
+        if not entry.size:
+            continue  # no rows: the chunk reads past it
+        rows = None if entry.start_row else scans.estimate(entry, max_rows)
+        if rows is None or (max_rows is not None and estimate + rows > max_rows):
+            break  # the next chunk starts at it
+        frame = scans.scan(entry)
+        if frame is None:
+            break
+        parts.append(ScanPart(following, entry.path, frame, 0, None))
+        estimate, last = estimate + rows, following
+    if len(parts) > 1:
+        counts = _counts([part.frame for part in parts])
+        parts = [replace(part, rows=n) for part, n in zip(parts, counts, strict=True)]
+    done = not any(f.size for f in files[last + 1 : stop])
+    ending = parts[-1].rows or 0
+    position = FilePosition(file_index=last, row_offset=ending, byte_offset=files[last].size)
+
+    def verify() -> None:
+        for part in parts:
+            unchanged(files[part.file_index])
+
+    return ChunkScan(parts, position, done, verify)
 
 
-def _too_big(
-    path: Path, size: int, fmt: str, options: Mapping[str, Any], max_rows: int | None
-) -> bool:
-    if max_rows is None:
-        return False
-    with LocalBytes(path) as source:
-        return estimated_rows(source, size, RowSyntax(fmt, options)) >= 2 * max_rows
+class _TextScans:
+    """Whole text files of a window as lazy scans with its schema, each with its rows guessed."""
+
+    def __init__(
+        self,
+        located: HomeFiles,
+        fmt: str,
+        options: Mapping[str, Any],
+        schema: pl.Schema,
+        unchanged: Callable[[FileEntry], None],
+    ) -> None:
+        self.located, self.fmt, self.options, self.schema = located, fmt, options, schema
+        self.unchanged = unchanged
+
+    def estimate(self, entry: FileEntry, max_rows: int | None) -> int | None:
+        """About how many rows the file holds (0 when no budget asks); None: not on a local
+        disk."""
+        path = self.located.storage.local_path(self.located.key(entry.path))
+        if path is None:
+            return None
+        if max_rows is None:
+            return 0
+        with LocalBytes(path) as source:
+            return estimated_rows(source, entry.size, RowSyntax(self.fmt, self.options))
+
+    def scan(self, entry: FileEntry) -> pl.LazyFrame | None:
+        """The file as one scan; None when it cannot be scanned so."""
+        path = self.located.storage.local_path(self.located.key(entry.path))
+        if path is None:
+            return None
+        self.unchanged(entry)
+        try:
+            return text_scan(path, self.fmt, self.options, self.schema)
+        except DataError:
+            return None
+
+
+def _counts(frames: list[pl.LazyFrame]) -> list[int]:
+    """The rows each scan reads, in one call: polars counts them without parsing the values."""
+    counted = pl.collect_all([frame.select(pl.len()) for frame in frames])
+    return [int(frame.item()) for frame in counted]

@@ -22,8 +22,8 @@ from hygge.homes.positions import FilePosition, Position
 @dataclass(frozen=True)
 class ScanPart:
     """The rows `[start, start + rows)` of the window's file `file_index`, as a lazy scan;
-    `rows` None: the rest of the file, as many as the sink writes (text files are not counted
-    before they are read)."""
+    `rows` None: the rest of the file, as many as the sink writes (a chunk's lone text file is
+    not counted before it is read; several are, each)."""
 
     file_index: int
     path: str  # relative to the home, as the window lists it

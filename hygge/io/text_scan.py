@@ -10,6 +10,7 @@ read are the rows the sink wrote.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,20 +33,33 @@ def text_scan(
     transcoded first. A DataError when an ndjson key is outside `schema`."""
     if str(options.get("encoding", "utf8")).lower() not in POLARS_ENCODINGS:
         return None
-    wire = {n: _wire(fmt, t) for n, t in schema.items()}
-    converted = [
-        convert_expr(n, wire[n], t)
-        for n, t in schema.items()
-        if wire[n] != t and not reads_as_text(fmt, t)
-    ]
+    wire, converted = _conversions(fmt, tuple(schema.items()))
     plain = {k: v for k, v in options.items() if k not in _SCHEMA_OPTIONS}
     if fmt == "csv":
         lf = pl.scan_csv(path, **plain, schema=pl.Schema(wire))
-        converted += lossless_integers(schema)
     else:
         check_ndjson_keys(path, path, schema, options)
         lf = pl.scan_ndjson(path, **plain, schema=pl.Schema(wire))
     return lf.with_columns(converted) if converted else lf
+
+
+@functools.lru_cache(maxsize=32)
+def _conversions(
+    fmt: str, columns: tuple[tuple[str, pl.DataType], ...]
+) -> tuple[dict[str, pl.DataType], list[pl.Expr]]:
+    """The wire types a scan reads and the expressions turning them into the window's types;
+    built once per window schema (the integer checks cost milliseconds to build, for each file
+    of a chunk of many). The callers only read what it returns."""
+    schema = pl.Schema(columns)
+    wire = {n: _wire(fmt, t) for n, t in columns}
+    converted = [
+        convert_expr(n, wire[n], t)
+        for n, t in columns
+        if wire[n] != t and not reads_as_text(fmt, t)
+    ]
+    if fmt == "csv":
+        converted += lossless_integers(schema)
+    return wire, converted
 
 
 def _wire(fmt: str, dtype: pl.DataType) -> pl.DataType:

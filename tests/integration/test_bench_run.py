@@ -30,6 +30,7 @@ def test_the_bench_writes_every_scenario_with_its_targets(tmp_path: Path) -> Non
     for expected in (
         "p2p parquet→parquet",
         "csv→parquet",
+        "csv→parquet, 100 files",
         "memory: p2p",
         "incremental 1% new rows",
         "start-up: hygge --help",

@@ -381,7 +381,7 @@ def test_a_csv_window_schema_is_inferred_once_for_all_its_chunks(
     for name, start in (("a", 0), ("b", 3), ("c", 6)):
         land(tmp_path, "orders", name, orders(3, start=start), fmt="csv")
 
-    go(tmp_path)
+    go(tmp_path, "name: t\noptions: {checkpoint_rows: 3}\n")
 
     assert calls.sinks == 3  # a chunk a file, each opening the home again
     assert [path.name for path in inferred] == ["a.csv"]
@@ -457,7 +457,7 @@ def test_ctrl_c_inside_a_csv_sink_finishes_the_file_then_cancels(
         plan_run(workspace, Selection()),
         state_of(workspace),
         concurrency=1,
-        budget=ChunkBudget(max_rows=100),
+        budget=ChunkBudget(max_rows=50),  # a chunk a file: 30 + 30 rows are past it
         cancel=cancel,
     )
 

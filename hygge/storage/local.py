@@ -245,13 +245,15 @@ class LocalStorage:
         if source.parent != target.parent:
             fsync_dir(source.parent)
 
-    def exchange(self, a: str, b: str) -> None:
+    def exchange(self, a: str, b: str, *, synced: bool = True) -> None:
         first, second = self.path(check_key(a)), self.path(check_key(b))
         if not exchange_dirs(first, second):
             raise UnsupportedOperationError(f"the filesystem of {first} cannot exchange folders")
-        fsync_dir(first.parent)
-        if second.parent != first.parent:
-            fsync_dir(second.parent)
+        # One rename: a journaling filesystem commits both folders' entries together, so the
+        # fsync of `b`'s folder makes the exchange durable; `a`'s names what `b` held.
+        fsync_dir(second.parent)
+        if synced and second.parent != first.parent:
+            fsync_dir(first.parent)
 
 
 def _write(temp: Path, data: Data) -> None:

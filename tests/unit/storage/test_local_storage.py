@@ -168,3 +168,19 @@ def test_paths_of_keys_are_kept_per_storage_and_bad_keys_still_refused(tmp_path)
     for bad in ("../x", "/etc", "a//b", "a/./b"):
         with pytest.raises(ValueError, match="is not a storage key"):
             storage.path(bad)
+
+
+def test_an_unsynced_exchange_syncs_only_the_second_folders_parent(tmp_path, monkeypatch):
+    import hygge.storage.local
+
+    storage = LocalStorage(tmp_path)
+    for folder in ("a/x", "b/y"):
+        (tmp_path / folder).mkdir(parents=True)
+    if not storage.capabilities.atomic_exchange:
+        pytest.skip("this filesystem cannot exchange folders")
+    synced: list[Path] = []
+    monkeypatch.setattr(hygge.storage.local, "fsync_dir", synced.append)
+    storage.exchange("a/x", "b/y", synced=False)
+    assert synced == [tmp_path / "b"]
+    storage.exchange("a/x", "b/y")
+    assert synced == [tmp_path / "b", tmp_path / "b", tmp_path / "a"]

@@ -105,8 +105,10 @@ class EntityLocks:
 
         A lock this process wrote moments ago is only read, outside the mutex (a fence at every
         step boundary): it is published whole, and nobody may take it over while it is fresh.
+        Not on Windows, where a file open for reading cannot be replaced (the heartbeat thread
+        may be replacing it just then).
         """
-        held = read_lock(path, flow, entity)
+        held = read_lock(path, flow, entity) if sys.platform != "win32" else None
         if held is not None and held.owner == owner and self._fresh(held, as_utc(self.clock())):
             return held
         with _mutex(path):

@@ -6,6 +6,7 @@ import codecs
 import inspect
 from collections.abc import Callable, Mapping
 from difflib import get_close_matches
+from functools import cache
 from typing import Any
 
 from hygge.errors import ConfigError
@@ -40,6 +41,7 @@ _WRITE_RESERVED = frozenset(
 )  # fmt: skip
 
 
+@cache  # a signature of the installed polars: the same for the whole process
 def read_option_names(fmt: str) -> frozenset[str]:
     """The `format_options` a home reading `fmt` accepts."""
     import polars as pl
@@ -47,6 +49,7 @@ def read_option_names(fmt: str) -> frozenset[str]:
     return _keywords(getattr(pl, _READERS[fmt])) - _READ_RESERVED
 
 
+@cache  # as read_option_names: every file store checks its options when it opens
 def write_option_names(fmt: str) -> frozenset[str]:
     """The `format_options` a store writing `fmt` accepts."""
     import polars as pl

@@ -18,6 +18,7 @@ SYSTEM_FOLDERS = frozenset(_SYSTEM.split())
 # Refused with everything under them: the operating system's own trees.
 _TREES = ("/bin", "/boot", "/dev", "/etc", "/proc", "/sbin", "/sys")
 SYSTEM_TREES = tuple(PurePath(p) for p in _TREES)
+SYSTEM_TREES_SET = frozenset(SYSTEM_TREES)
 
 
 def user_homes() -> set[PurePath]:
@@ -38,8 +39,9 @@ def unsafe_reason(folder: PurePath, root: PurePath, homes: Iterable[PurePath]) -
         return "the filesystem root"
     if folder in set(homes):
         return "your home folder"
-    if str(folder) in SYSTEM_FOLDERS or any(tree in folder.parents for tree in SYSTEM_TREES):
+    # Sets of the parents: `x in path.parents` builds every parent path again for each x.
+    if str(folder) in SYSTEM_FOLDERS or not SYSTEM_TREES_SET.isdisjoint(folder.parents):
         return "a system folder"
-    if folder in root.parents:
+    if folder in set(root.parents):
         return f"a parent of the workspace root {root}"
     return None

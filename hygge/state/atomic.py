@@ -6,6 +6,10 @@ Linux, one call; elsewhere a hard link, then the temp file's removal), and the f
 fsynced so the rename itself survives a power cut. Readers therefore see the old file or the
 new one, never half of either. Temp files are named `.<name>.<random>.tmp`, so state globs
 skip them.
+
+An unsynced write (`synced=False`) skips both fsyncs: until the filesystem writes it back, a
+power cut may lose it or leave it torn (the new name with no bytes yet). Its readers treat a
+torn file (`is_torn`) as absent; only files that need not outlive a power cut are written so.
 """
 
 from __future__ import annotations
@@ -20,34 +24,40 @@ from hygge.io.atomic import fsync_dir, make_dirs, move_no_replace
 TEMP_SUFFIX = ".tmp"
 
 
-def write_atomic(
-    path: Path, data: bytes, *, overwrite: bool = True, sync_folder: bool = True
-) -> bool:
+def write_atomic(path: Path, data: bytes, *, overwrite: bool = True, synced: bool = True) -> bool:
     """Publish `data` at `path` atomically and durably; OS failures become StateError.
 
     With `overwrite=False` an existing file is never replaced: nothing is written and the
-    result is False. Otherwise the result is True. `sync_folder=False` leaves the folder
-    unsynced, for a file that need not outlive a power cut (a lock: its holder does not
-    either); the file itself is always whole, old or new.
+    result is False. Otherwise the result is True. `synced=False` fsyncs neither the file nor
+    its folder, for a file that need not outlive a power cut (a lock: its holder does not
+    either); while the system runs, readers see it whole, old or new; after a power cut it
+    may be gone or torn (see `is_torn`).
     """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
     try:
         ensure_dir(path.parent)
         published = False
         try:
-            _write_synced(tmp, data)
+            (_write_synced if synced else _write_unsynced)(tmp, data)
             published = _publish(tmp, path, overwrite=overwrite)
         finally:
             if not published:  # a published temp file was renamed: nothing is left behind
                 tmp.unlink(missing_ok=True)
-        if published and sync_folder:
-            fsync_dir(path.parent)
+        if published and synced:
+            fsync_dir(path.parent)  # the rename itself survives a power cut
     except OSError as error:
         raise StateError(
             f"cannot write state file {path}: {error.strerror or error}. "
             "Check that the state folder is writable and the disk is not full."
         ) from error
     return published
+
+
+def is_torn(raw: bytes) -> bool:
+    """Whether a state file's bytes are what a power cut leaves of an unsynced write: its
+    name published, its bytes never written back (nothing, or zeros). hygge never writes
+    such a file, and no valid state file is empty."""
+    return not raw.strip(b"\0")
 
 
 def read_or_none(path: Path) -> bytes | None:
@@ -97,11 +107,17 @@ def _publish(tmp: Path, path: Path, *, overwrite: bool) -> bool:
 
 
 def _write_synced(path: Path, data: bytes) -> None:
+    """Write a new file and fsync it: its bytes are on disk before the name that publishes it."""
+    _write_unsynced(path, data, fsync=True)
+
+
+def _write_unsynced(path: Path, data: bytes, *, fsync: bool = False) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)

@@ -8,6 +8,7 @@ parquet file per entity run. See `hygge.state.layout` for the folder's shape.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import tempfile
 from collections.abc import Collection, Sequence
@@ -18,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from hygge.errors import StateError
 from hygge.state.advice import first_problem, reload_advice
-from hygge.state.atomic import read_or_none, remove_durably, write_atomic
+from hygge.state.atomic import is_torn, read_or_none, remove_durably, write_atomic
 from hygge.state.base import (
     FileRecord,
     LockInfo,
@@ -51,6 +52,7 @@ from hygge.state.owner_file import read_owner, write_owner
 from hygge.types import JsonValue
 
 _CHECKPOINT = TypeAdapter(dict[str, JsonValue])
+log = logging.getLogger(__name__)
 
 
 class LocalStateBackend:
@@ -199,8 +201,9 @@ class LocalStateBackend:
                 f"the checkpoint of {flow}.{entity} is not plain JSON ({error}); "
                 "this is a bug in hygge, please report it."
             ) from error
-        # Unsynced, the folder is not fsynced: the file itself is always whole, old or new.
-        write_atomic(self.layout.path("checkpoints", flow, entity), data, sync_folder=synced)
+        # Unsynced, neither the file nor its folder is fsynced: a power cut may take it back
+        # or tear it, and a torn one reads as none (`_read_checkpoint`).
+        write_atomic(self.layout.path("checkpoints", flow, entity), data, synced=synced)
 
     def replace_checkpoint(
         self,
@@ -352,6 +355,17 @@ class LocalStateBackend:
     def _read_checkpoint(self, path: Path, flow: str, entity: str) -> dict[str, JsonValue] | None:
         raw = read_or_none(path)
         if raw is None:
+            return None
+        if is_torn(raw):
+            # Only an unsynced save (a moving run's) can be torn, by a power cut: that run
+            # crashed before publishing began, so it starts over; its staging is left.
+            log.warning(
+                "%s.%s: the checkpoint %s is empty, torn by a power cut while a run moved; "
+                "that run starts over",
+                flow,
+                entity,
+                path,
+            )
             return None
         try:
             return _CHECKPOINT.validate_json(raw)

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hygge.errors import EntityLockedError, StateError
-from hygge.state.atomic import ensure_dir, read_or_none, remove_durably, write_atomic
+from hygge.state.atomic import ensure_dir, is_torn, read_or_none, remove_durably, write_atomic
 from hygge.state.base import LockInfo
 from hygge.state.clock import Clock, as_utc
 from hygge.state.lock_rules import (
@@ -75,9 +75,15 @@ class EntityLocks:
             held = read_lock(path, flow, entity)
             if held is None:
                 info = self._info(owner, acquired_at=now, now=now)
-                # The folder is not synced: a power cut that loses the lock stops its holder
-                # too (a release is synced: a lock back from the dead would block the entity).
-                if not write_atomic(path, _encode(info), overwrite=False, sync_folder=False):
+                # Unsynced (no fsync of the file nor its folder): a power cut that loses the
+                # lock, or tears it, stops its holder too; a torn one reads as no lock (a
+                # release is synced: a lock back from the dead would block the entity).
+                data = _encode(info)
+                # A file there read as None: torn, what a power cut left of an earlier lock.
+                published = write_atomic(path, data, overwrite=False, synced=False)
+                if not published and _torn(path):
+                    published = write_atomic(path, data, synced=False)
+                if not published:
                     raise StateError(
                         f"lock file {path} appeared while run {owner} held its mutex: file "
                         "locking does not work in this state folder (a network share?). "
@@ -91,11 +97,20 @@ class EntityLocks:
                 self._take_over(flow, entity, held, now)
                 acquired_at = now
             info = self._info(owner, acquired_at=acquired_at, now=now)
-            write_atomic(path, _encode(info), sync_folder=False)
+            write_atomic(path, _encode(info), synced=False)  # unsynced: as a new lock's
             return info
 
     def refresh(self, path: Path, flow: str, entity: str, owner: str) -> LockInfo:
-        """Move the heartbeat forward (recording this process as the holder); raise if lost."""
+        """Move the heartbeat forward (recording this process as the holder); raise if lost.
+
+        A lock this process wrote moments ago is only read, outside the mutex (a fence at every
+        step boundary): it is published whole, and nobody may take it over while it is fresh.
+        Not on Windows, where a file open for reading cannot be replaced (the heartbeat thread
+        may be replacing it just then).
+        """
+        held = read_lock(path, flow, entity) if sys.platform != "win32" else None
+        if held is not None and held.owner == owner and self._fresh(held, as_utc(self.clock())):
+            return held
         with _mutex(path):
             now = as_utc(self.clock())
             held = read_lock(path, flow, entity)
@@ -106,7 +121,7 @@ class EntityLocks:
             if self._fresh(held, now):
                 return held  # fenced: still ours, and this process moved the heartbeat moments ago
             info = self._info(owner, acquired_at=as_utc(held.acquired_at), now=now)
-            write_atomic(path, _encode(info), sync_folder=False)
+            write_atomic(path, _encode(info), synced=False)  # unsynced: as a new lock's
             return info
 
     def release(self, path: Path, flow: str, entity: str, owner: str) -> bool:
@@ -227,7 +242,7 @@ def taken_over_error(flow: str, entity: str, owner: str, held: LockInfo) -> Enti
 def read_lock(path: Path, flow: str, entity: str) -> LockInfo | None:
     """The lock file's holder, None when unlocked; StateError when the file is unreadable."""
     raw = read_or_none(path)
-    if raw is None:
+    if raw is None or is_torn(raw):  # torn: a power cut took its holder down with it
         return None
     try:
         return LockInfo.model_validate_json(raw)
@@ -238,6 +253,11 @@ def read_lock(path: Path, flow: str, entity: str) -> LockInfo | None:
             f"If no run of {flow}.{entity} is active, remove it with "
             f"`{unlock_command(flow, entity)} --force`."
         ) from error
+
+
+def _torn(path: Path) -> bool:
+    raw = read_or_none(path)
+    return raw is not None and is_torn(raw)
 
 
 def _encode(info: LockInfo) -> bytes:

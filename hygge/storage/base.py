@@ -176,8 +176,10 @@ class ObjectStorage(Protocol):
         `synced=False` leaves the folder's fsync to the caller's next synced write into it."""
         ...
 
-    def exchange(self, a: str, b: str) -> None:
-        """Swap two prefixes in one step (only with capabilities.atomic_exchange)."""
+    def exchange(self, a: str, b: str, *, synced: bool = True) -> None:
+        """Swap two prefixes in one step (only with capabilities.atomic_exchange).
+        `synced=False` leaves the fsync of `a`'s folder to the caller's next synced change in
+        it; `b`'s folder is synced either way, and with it the exchange (one rename)."""
         ...
 
     def local_path(self, key: str) -> Path | None:

@@ -361,7 +361,7 @@ class BlobStorage:
             f"{self.label} is blob storage: it cannot rename (publish by copy, then delete)"
         )
 
-    def exchange(self, a: str, b: str) -> None:
+    def exchange(self, a: str, b: str, *, synced: bool = True) -> None:
         raise UnsupportedOperationError(f"{self.label} is blob storage: it cannot swap prefixes")
 
 

@@ -40,6 +40,8 @@ from hygge.storage.base import (
 
 MAKE_ATTEMPTS = 5
 """Times a folder chain is made again when a folder in it vanished meanwhile (see put)."""
+PATHS_KEPT = 256
+"""Joined paths one LocalStorage keeps (see `LocalStorage.path`)."""
 
 
 def _version(st: os.stat_result) -> str:
@@ -52,6 +54,10 @@ class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.label = str(root)
+        # A step asks the path of the same few keys dozens of times (markers, its staging):
+        # joined once each (pathlib's join parses every time). Bounded: listings add keys.
+        self._paths: dict[str, Path] = {}
+        self._real_root: Path | None = None
         self.capabilities = StorageCapabilities(
             atomic_rename=True,
             atomic_exchange=_renameat2_fn() is not None,
@@ -60,7 +66,12 @@ class LocalStorage:
         )
 
     def path(self, key: str) -> Path:
-        return self.root / check_key(key) if key else self.root
+        found = self._paths.get(key)
+        if found is None:
+            found = self.root / check_key(key) if key else self.root
+            if len(self._paths) < PATHS_KEPT:
+                self._paths[key] = found
+        return found
 
     def describe(self, key: str) -> str:
         return str(self.path(key))
@@ -192,7 +203,11 @@ class LocalStorage:
         """The path of `key`, refused when its folder resolves (through links) outside the
         root: deleting there would touch files hygge did not write."""
         path = self.path(check_key(key))
-        root, parent = Path(os.path.realpath(self.root)), Path(os.path.realpath(path.parent))
+        # The root's real path, once: should a link replace the root meanwhile, the folder's
+        # real path no longer matches it, and the deletion is refused.
+        if self._real_root is None:
+            self._real_root = Path(os.path.realpath(self.root))
+        root, parent = self._real_root, Path(os.path.realpath(path.parent))
         if parent != root and root not in parent.parents:
             raise StoreOwnershipError(
                 f"{path} is in {parent} (through a symbolic link), outside the storage root "
@@ -230,13 +245,15 @@ class LocalStorage:
         if source.parent != target.parent:
             fsync_dir(source.parent)
 
-    def exchange(self, a: str, b: str) -> None:
+    def exchange(self, a: str, b: str, *, synced: bool = True) -> None:
         first, second = self.path(check_key(a)), self.path(check_key(b))
         if not exchange_dirs(first, second):
             raise UnsupportedOperationError(f"the filesystem of {first} cannot exchange folders")
-        fsync_dir(first.parent)
-        if second.parent != first.parent:
-            fsync_dir(second.parent)
+        # One rename: a journaling filesystem commits both folders' entries together, so the
+        # fsync of `b`'s folder makes the exchange durable; `a`'s names what `b` held.
+        fsync_dir(second.parent)
+        if synced and second.parent != first.parent:
+            fsync_dir(first.parent)
 
 
 def _write(temp: Path, data: Data) -> None:

@@ -137,7 +137,7 @@ class MemoryStorage:
     def rename(self, src: str, dst: str, *, no_replace: bool = True, synced: bool = True) -> None:
         raise UnsupportedOperationError(f"{self.label} cannot rename (it models an object store)")
 
-    def exchange(self, a: str, b: str) -> None:
+    def exchange(self, a: str, b: str, *, synced: bool = True) -> None:
         raise UnsupportedOperationError(f"{self.label} cannot exchange prefixes")
 
     def local_path(self, key: str) -> Path | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from pydantic_core import to_json
+
 from hygge.errors import HyggeError
 from hygge.storage import ObjectStorage, join_key
 from hygge.stores.ownership import StoreOwner, StoreOwnershipError, judge_place
@@ -61,14 +63,20 @@ def write_marker(
     content: dict[str, object] = owner.model_dump(mode="json")
     if commits is not None:
         content["commits"] = commits
-    storage.put(join_key(prefix, MARKER), (json.dumps(content, indent=2) + "\n").encode())
+    storage.put(join_key(prefix, MARKER), _encode(content))
 
 
 def update_marker(storage: ObjectStorage, prefix: str, key: str, value: object) -> None:
     """Set `key` in the marker in `prefix` (written already), keeping everything else."""
     content = json.loads(read_marker_text(storage, prefix) or "{}")
     content[key] = value
-    storage.put(join_key(prefix, MARKER), (json.dumps(content, indent=2) + "\n").encode())
+    storage.put(join_key(prefix, MARKER), _encode(content))
+
+
+def _encode(content: dict[str, object]) -> bytes:
+    """Indented JSON, encoded natively: `json.dumps(indent=2)` is pure Python (~0.5 ms for a
+    marker with its commit log, at every publish); the text is the same, UTF-8 unescaped."""
+    return to_json(content, indent=2) + b"\n"
 
 
 def place_problem(

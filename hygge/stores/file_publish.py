@@ -81,7 +81,9 @@ class RenamePublish:
         """`new` at `target`, the old folder (if any) at `new` or `aside`. Folders are renamed
         with `no_replace=False`: only an empty folder can be replaced that way."""
         try:
-            self.storage.exchange(new, target)
+            # The staging side unsynced: the publish's clean-up removes what it now holds (the
+            # old set) and syncs that folder in this same step (`FileStore.remove_staging`).
+            self.storage.exchange(new, target, synced=False)
             return
         except FileNotFoundError:  # no published folder yet (or renamed aside by a fallback)
             pass

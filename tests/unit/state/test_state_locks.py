@@ -431,9 +431,10 @@ def test_a_lock_mutex_held_by_a_stopped_process_fails_the_run_instead_of_hanging
     held = os.open(mutex, os.O_RDWR)  # as a SIGSTOPped process inside a lock write holds it
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
+        # (re-)taking the lock writes it, under the mutex; a fresh refresh only reads it
         with pytest.raises(StateError, match=r"held by another process for 0 s.*stopped or hung"):
-            backend.refresh_lock("orders", "customers", "attempt-1")
+            backend.acquire_lock("orders", "customers", "attempt-1")
     finally:
         os.close(held)
 
-    backend.refresh_lock("orders", "customers", "attempt-1")  # free again: it goes on
+    backend.acquire_lock("orders", "customers", "attempt-1")  # free again: it goes on

@@ -139,3 +139,48 @@ def test_a_put_whose_parent_folder_is_removed_meanwhile_makes_it_again(tmp_path,
 
     assert removed == [shared]
     assert (shared / "e075" / "run" / "_open").read_bytes() == b"x"
+
+
+def test_a_root_swapped_for_a_link_after_a_first_delete_is_still_refused(tmp_path):
+    """The root's real path is taken once per storage: a link put in its place afterwards
+    makes the folders below it resolve elsewhere, and the deletion is refused."""
+    root, outside = tmp_path / "lake", tmp_path / "outside"
+    (root / "orders").mkdir(parents=True)
+    (outside / "orders").mkdir(parents=True)
+    (outside / "orders" / "theirs.parquet").write_bytes(b"not hygge's")
+    storage = LocalStorage(root)
+    storage.delete("orders/none.parquet")  # takes the root's real path
+    root.rename(tmp_path / "lake.moved")
+    root.symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(StoreOwnershipError, match="outside the storage root"):
+        storage.delete("orders/theirs.parquet")
+    with pytest.raises(StoreOwnershipError, match="outside the storage root"):
+        storage.delete_prefix("orders")
+    assert (outside / "orders" / "theirs.parquet").read_bytes() == b"not hygge's"
+
+
+def test_paths_of_keys_are_kept_per_storage_and_bad_keys_still_refused(tmp_path):
+    storage = LocalStorage(tmp_path)
+    assert storage.path("a/b.parquet") is storage.path("a/b.parquet")
+    assert storage.path("a/b.parquet") == tmp_path / "a" / "b.parquet"
+    assert storage.path("") == tmp_path
+    for bad in ("../x", "/etc", "a//b", "a/./b"):
+        with pytest.raises(ValueError, match="is not a storage key"):
+            storage.path(bad)
+
+
+def test_an_unsynced_exchange_syncs_only_the_second_folders_parent(tmp_path, monkeypatch):
+    import hygge.storage.local
+
+    storage = LocalStorage(tmp_path)
+    for folder in ("a/x", "b/y"):
+        (tmp_path / folder).mkdir(parents=True)
+    if not storage.capabilities.atomic_exchange:
+        pytest.skip("this filesystem cannot exchange folders")
+    synced: list[Path] = []
+    monkeypatch.setattr(hygge.storage.local, "fsync_dir", synced.append)
+    storage.exchange("a/x", "b/y", synced=False)
+    assert synced == [tmp_path / "b"]
+    storage.exchange("a/x", "b/y")
+    assert synced == [tmp_path / "b", tmp_path / "b", tmp_path / "a"]

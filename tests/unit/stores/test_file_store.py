@@ -334,6 +334,23 @@ def test_publish_fsyncs_the_folders_whose_entries_changed(tmp_path, monkeypatch)
     assert tmp_path / "lake" in synced  # the exchange / rename into place is durable
 
 
+def test_a_full_drop_over_a_published_folder_fsyncs_each_folder_once(tmp_path, monkeypatch):
+    """The exchange syncs the entity's folder; the staging side is synced once, by the
+    clean-up that removes the old set the exchange put there (one rename: both are durable)."""
+    store = open_store(tmp_path)
+    run(store, [orders(2)], RunType.FULL_DROP, "run-1")
+    synced = _record_syncs(monkeypatch)
+    staging = store.write(store.prepare("run-2", RunType.FULL_DROP), orders(3))
+    synced.clear()
+    store.publish(staging)
+
+    staging_root = tmp_path / "lake" / "_hygge_staging" / "orders"
+    run_folder = staging_root / "run-2"
+    assert sorted(synced) == sorted([run_folder, tmp_path / "lake", staging_root])
+    assert pl.read_parquet(tmp_path / "lake" / "orders" / "*.parquet").equals(orders(3))
+    assert not staging_root.exists()
+
+
 def _raise_injected(path: Path) -> None:
     raise InjectedFault(f"crash while syncing {path}")
 

@@ -180,8 +180,17 @@ def refuse_foreign(targets: Sequence[ResetTarget]) -> None:
             raise HyggeError(f"cannot reset {task.qualified_name}: {problem}. Nothing was reset")
 
 
-def reset_target(target: ResetTarget, state: StateBackend, now: datetime | None = None) -> str:
-    """Discard the interrupted run's staging, then forget checkpoint and watermark; say what."""
+def reset_target(
+    target: ResetTarget,
+    state: StateBackend,
+    now: datetime | None = None,
+    *,
+    full_drop_next: bool = True,
+) -> str:
+    """Discard the interrupted run's staging, then forget checkpoint and watermark; say what.
+
+    `full_drop_next`: the next incremental run replaces what the store holds
+    (`hygge.engine.after_reset`); False (`--keep-data`): it appends everything to it."""
     task, forgotten = target.task, []
     now = utc_now() if now is None else now
     if target.checkpoint is not None:
@@ -198,7 +207,8 @@ def reset_target(target: ResetTarget, state: StateBackend, now: datetime | None 
         forgotten.append(f"watermark {target.watermark_text}")
     if target.files_text:
         forgotten.append(f"the record of {target.files_text} loaded files")
-    state.set_reset(task.flow, task.entity, _reset_mark(target, now))
+    mark = _reset_mark(target, now).model_copy(update={"full_drop_next": full_drop_next})
+    state.set_reset(task.flow, task.entity, mark)
     state.clear_margin(task.flow, task.entity)
     state.clear_file_ledger(task.flow, task.entity)
     state.clear_watermark(task.flow, task.entity)

@@ -11,15 +11,12 @@ its keys, so it stays a merge; a full_drop is one anyway.
 
 from __future__ import annotations
 
-import logging
-
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.records import Watermark
 from hygge.state.base import StateBackend
 from hygge.types import RunType
 
-log = logging.getLogger("hygge.engine")
-
+PREVIEW_NOTE = "first run after reset: full_drop, replacing what the store holds"
 AFTER_RESET_NOTE = (
     "first run after reset: full_drop (it read everything again and replaced what the store "
     "held, so no row is doubled)"
@@ -34,7 +31,6 @@ def publish_run_type(task: EntityTask, state: StateBackend, last: Watermark | No
     mark = state.get_reset(task.flow, task.entity)  # read only by runs without a watermark
     if mark is None or not mark.full_drop_next:
         return task.run_type
-    log.warning("%s: first run after reset: full_drop", task.qualified_name)
     return RunType.FULL_DROP
 
 

@@ -190,6 +190,8 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
     store = task.store.open(task.place)
     publishing = publish_run_type(task, state, last)
     after_reset = publishing is not task.run_type
+    if after_reset:
+        log.warning("%s: first run after reset: full_drop", task.qualified_name)
     staging = store.prepare(run_id, publishing)
     specs = opened.window.partitions
     apart = task.store.capabilities.partitioned_staging

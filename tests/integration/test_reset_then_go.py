@@ -221,3 +221,27 @@ def test_a_go_after_reset_of_a_postgres_entity_doubles_no_row(tmp_path, postgres
 
         assert "success shop.orders 23 rows" in said, said
         _assert_holds(read_postgres(postgres.conninfo, pg_schema, f"orders_{run_type}"), source)
+
+
+def test_a_dry_run_after_reset_says_the_next_run_replaces_the_store(tmp_path):
+    ws, _ = _loaded_then_reset(tmp_path / "ws", "lake", "incremental")
+
+    said = _hygge(ws, "go", "--dry-run")
+
+    assert "first run after reset: full_drop, replacing what the store holds" in said, said
+    assert read_lake(ws, "orders").height == 23  # a dry run changes nothing
+
+
+def test_the_run_after_reset_of_an_entity_with_initial_holds_only_rows_above_it(tmp_path):
+    flow = (FLOW % ("lake", "incremental")).replace(
+        "watermark: {column: updated_at}", "watermark: {column: id, initial: 9}"
+    )
+    ws = write_workspace(tmp_path / "ws", {"shop": flow}, "name: shop\n")
+    land(ws, "orders", "a", orders(23))
+    _go(ws)
+    _reset(ws)
+
+    said = _go(ws)
+
+    assert "success shop.orders 13 rows" in said, said
+    _assert_holds(read_lake(ws, "orders"), orders(13, start=10))

@@ -130,6 +130,10 @@ def inspect_target(task: EntityTask, state: StateBackend) -> ResetTarget:
         files += state.count_file_ledger(task.flow, task.entity)
     except StateError:
         unreadable.append("file ledger")
+    try:
+        state.get_reset(task.flow, task.entity)
+    except StateError:  # the next run cannot read it: the reset rewrites it
+        unreadable.append("reset record")
     lost = watermark is None and "watermark" not in unreadable
     kept = _store_watermark(task, state) if lost else None
     return ResetTarget(task, watermark, checkpoint, unreadable, orphans, files, kept)
@@ -207,6 +211,8 @@ def reset_target(
         forgotten.append(f"watermark {target.watermark_text}")
     if target.files_text:
         forgotten.append(f"the record of {target.files_text} loaded files")
+    if "reset record" in target.unreadable:
+        forgotten.append("an unreadable record of the last reset")
     mark = _reset_mark(target, now).model_copy(update={"full_drop_next": full_drop_next})
     state.set_reset(task.flow, task.entity, mark)
     state.clear_margin(task.flow, task.entity)

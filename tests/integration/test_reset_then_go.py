@@ -245,3 +245,19 @@ def test_the_run_after_reset_of_an_entity_with_initial_holds_only_rows_above_it(
 
     assert "success shop.orders 13 rows" in said, said
     _assert_holds(read_lake(ws, "orders"), orders(13, start=10))
+
+
+def test_a_damaged_reset_record_fails_the_run_naming_the_fix_and_a_reset_repairs_it(tmp_path):
+    ws, source = _loaded_then_reset(tmp_path / "ws", "lake", "incremental")
+    (ws / ".hygge" / "resets" / "shop" / "orders.json").write_text("{not json")
+
+    code = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["go", "-w", str(ws)])
+    said = " ".join(code.output.split())
+
+    assert code.exit_code == 1, said
+    assert "resets" in said and "hygge reset -e shop.orders" in said, said
+    assert read_lake(ws, "orders").height == 23  # nothing published
+    said = _hygge(ws, "reset", "-f", "shop", "--yes")
+    assert "forgot an unreadable record of the last reset" in said, said
+    _go(ws)
+    _assert_holds(read_lake(ws, "orders"), source)

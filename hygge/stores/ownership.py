@@ -18,8 +18,9 @@ import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from hygge.errors import StoreOwnershipError
 from hygge.types import Place
@@ -44,6 +45,14 @@ class StoreOwner(BaseModel):
     # holds rows hygge did not write, so hygge never deletes them (`adopted_tables`). Not part
     # of the table's mark.
     adopted: bool = False
+
+    @model_serializer(mode="wrap")
+    def _adopted_only_when_true(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Markers and owner records read as before unless a table was adopted."""
+        data: dict[str, Any] = handler(self)
+        if not self.adopted:
+            data.pop("adopted", None)
+        return data
 
     @classmethod
     def of(cls, place: Place, store: str, now: datetime | None = None) -> StoreOwner:

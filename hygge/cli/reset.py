@@ -117,6 +117,12 @@ def reset_command(
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
         state = open_workspace_state(workspace)
+        if orphaned and keep_data:
+            raise ConfigError(
+                "--keep-data says what the next run of an entity does with its store; "
+                "--orphaned entities have no next run",
+                hint="leave out --keep-data",
+            )
         if orphaned:
             raise typer.Exit(_reset_orphaned(out, workspace, state, flow, entity or [], yes=yes))
         tasks = plan_run(workspace, _selection(workspace, state, flow, entity or [])).tasks

@@ -177,3 +177,11 @@ def test_reset_orphaned_clears_the_tombstone_in_memory_state_too():
     assert memory.clear_reset("f", "e") is True
     assert memory.get_reset("f", "e") is None
     assert memory.clear_reset("f", "e") is False
+
+
+def test_reset_orphaned_with_keep_data_is_a_usage_error(project, invoke, state, removed):
+    result = invoke("reset", "-f", "sample", "-e", "orders", "--orphaned", "--keep-data", "--yes")
+
+    assert result.exit_code == 2
+    assert "--orphaned entities have no next run" in _said(result.stderr)
+    assert state.load_checkpoint("sample", "orders") is not None  # nothing was forgotten

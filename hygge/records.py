@@ -63,6 +63,10 @@ class ResetMark(BaseModel):
 
     reset_at: datetime
     runs: list[str] = []  # the runs whose markers and watermark the reset forgot
+    # The next incremental run publishes as a full_drop: it reads everything again, so it
+    # replaces what the store holds instead of appending it twice. Cleared by that run's
+    # publish; False: a reset with `--keep-data`, or one of an older hygge.
+    full_drop_next: bool = False
 
     def forgets(self, run_id: str, committed_at: datetime | None) -> bool:
         """True when the marker of run `run_id` (committed at `committed_at`) is forgotten."""

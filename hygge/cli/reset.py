@@ -91,6 +91,15 @@ def reset_command(
             "of them (watermark, checkpoint, margin); no store is touched.",
         ),
     ] = False,
+    keep_data: Annotated[
+        bool,
+        typer.Option(
+            "--keep-data",
+            help="Let the next run of an incremental entity append everything it reads to what "
+            "the store holds (for a store you emptied yourself). Without it that run replaces "
+            "the store's rows (a full_drop), so no row is doubled.",
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
     ] = False,
@@ -108,6 +117,12 @@ def reset_command(
         apply_log_level(workspace.project.options.log_level, verbose=verbose)
         print_warnings(err, workspace)
         state = open_workspace_state(workspace)
+        if orphaned and keep_data:
+            raise ConfigError(
+                "--keep-data says what the next run of an entity does with its store; "
+                "--orphaned entities have no next run",
+                hint="leave out --keep-data",
+            )
         if orphaned:
             raise typer.Exit(_reset_orphaned(out, workspace, state, flow, entity or [], yes=yes))
         tasks = plan_run(workspace, _selection(workspace, state, flow, entity or [])).tasks
@@ -126,7 +141,7 @@ def reset_command(
                 f"hygge reset asks for confirmation before it forgets the state of {names}, "
                 "but stdin is not a terminal; pass --yes to reset without asking"
             )
-        code = _reset_locked(out, state, stored, yes=yes)
+        code = _reset_locked(out, state, stored, yes=yes, keep_data=keep_data)
     raise typer.Exit(code)
 
 
@@ -171,7 +186,9 @@ def _reset_orphaned(
     return reset_orphans(out, state, orphans, yes=yes)
 
 
-def _reset_locked(out: Console, state: StateBackend, tasks: list[EntityTask], *, yes: bool) -> int:
+def _reset_locked(
+    out: Console, state: StateBackend, tasks: list[EntityTask], *, yes: bool, keep_data: bool
+) -> int:
     """Under the entities' locks: list what goes, confirm, then forget it."""
     owner = f"reset-{uuid.uuid4().hex[:12]}"
     with entity_locks(state, tasks, owner):
@@ -182,7 +199,7 @@ def _reset_locked(out: Console, state: StateBackend, tasks: list[EntityTask], *,
             return EXIT_OK
         refuse_half_published(targets)
         refuse_foreign(targets)
-        print_targets(out, targets)
+        print_targets(out, targets, keep_data=keep_data)
         if not yes and not typer.confirm("Forget this?", default=False):
             out.print("Nothing was reset.")
             return EXIT_FAILED
@@ -192,7 +209,7 @@ def _reset_locked(out: Console, state: StateBackend, tasks: list[EntityTask], *,
         width = max(len(target.task.qualified_name) for target in targets)
         for target in targets:
             name = target.task.qualified_name
-            forgotten = reset_target(target, state)
+            forgotten = reset_target(target, state, full_drop_next=not keep_data)
             log.info("hygge reset %s: forgot %s", name, forgotten)
             out.print(f"reset  {name.ljust(width)}  forgot {forgotten}", markup=False)
     count = len(targets)
@@ -217,7 +234,7 @@ def entity_locks(state: StateBackend, tasks: Sequence[EntityTask], owner: str) -
             state.release_lock(task.flow, task.entity, owner)
 
 
-def print_targets(out: Console, targets: Sequence[ResetTarget]) -> None:
+def print_targets(out: Console, targets: Sequence[ResetTarget], *, keep_data: bool) -> None:
     """What will be forgotten, per entity, and what the next run then does."""
     table = Table(title="hygge reset will forget", title_justify="left")
     for name in ("Entity", "Watermark", "Loaded files", "Interrupted run"):
@@ -231,15 +248,18 @@ def print_targets(out: Console, targets: Sequence[ResetTarget]) -> None:
         )
     out.print(table)
     out.print("Their next run reads everything in their homes again.")
-    appending = [t.task.qualified_name for t in targets if t.task.run_type is RunType.INCREMENTAL]
-    if appending:
-        names = ",".join(appending)
-        out.print(
-            Text(
-                f"{', '.join(appending)}: incremental, so that run appends everything to what "
-                f"the store already holds; to replace the store instead, run "
-                f"`hygge go --full-drop -e {names}` next.",
-                style="yellow",
-            ),
-            soft_wrap=not out.is_terminal,
+    incremental = [t.task.qualified_name for t in targets if t.task.run_type is RunType.INCREMENTAL]
+    if not incremental:
+        return
+    names = ", ".join(incremental)
+    if keep_data:
+        said = (
+            f"{names}: incremental, and --keep-data: that run appends everything to what the "
+            "store holds"
         )
+    else:
+        said = (
+            f"{names}: incremental, so that run is a full_drop: it replaces what the store "
+            "holds (rows hygge wrote), and later runs append again; --keep-data appends instead"
+        )
+    out.print(Text(said, style="yellow"), soft_wrap=not out.is_terminal)

@@ -1,6 +1,7 @@
 """`hygge reset --orphaned`: forget the state of an entity no longer in the workspace.
 
-Only hygge's own records go (watermark, checkpoint, lookback margin), under the entity's lock.
+Only hygge's own records go (watermark, checkpoint, lookback margin, loaded files, the record of
+its last reset), under the entity's lock.
 Nothing in any store is touched: with the entity gone from the workspace, hygge no longer knows
 its store, so the staged files of an interrupted run stay where they are. The journal is kept.
 """
@@ -144,6 +145,11 @@ def _stored(state: StateBackend, flow: str, entity: str) -> OrphanedState:
     else:
         if files:
             records.append(f"the record of {counted(files, 'loaded file')}")
+    try:
+        if state.get_reset(flow, entity) is not None:
+            records.append("the record of its last reset")
+    except StateError:
+        records.append("its unreadable record of its last reset")
     return OrphanedState(flow, entity, records, staging)
 
 
@@ -176,6 +182,8 @@ def _forget(out: Console, state: StateBackend, orphan: OrphanedState, owner: str
         state.clear_margin(orphan.flow, orphan.entity)
         state.clear_watermark(orphan.flow, orphan.entity)
         state.clear_file_ledger(orphan.flow, orphan.entity)
+        # Last: kept until here, it still stops a store's marker restoring the watermark.
+        state.clear_reset(orphan.flow, orphan.entity)
     finally:
         state.release_lock(orphan.flow, orphan.entity, owner)
     log.info("hygge reset --orphaned %s: forgot %s", orphan.name, ", ".join(orphan.records))

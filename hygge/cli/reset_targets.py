@@ -130,6 +130,10 @@ def inspect_target(task: EntityTask, state: StateBackend) -> ResetTarget:
         files += state.count_file_ledger(task.flow, task.entity)
     except StateError:
         unreadable.append("file ledger")
+    try:
+        state.get_reset(task.flow, task.entity)
+    except StateError:  # the next run cannot read it: the reset rewrites it
+        unreadable.append("reset record")
     lost = watermark is None and "watermark" not in unreadable
     kept = _store_watermark(task, state) if lost else None
     return ResetTarget(task, watermark, checkpoint, unreadable, orphans, files, kept)
@@ -180,8 +184,17 @@ def refuse_foreign(targets: Sequence[ResetTarget]) -> None:
             raise HyggeError(f"cannot reset {task.qualified_name}: {problem}. Nothing was reset")
 
 
-def reset_target(target: ResetTarget, state: StateBackend, now: datetime | None = None) -> str:
-    """Discard the interrupted run's staging, then forget checkpoint and watermark; say what."""
+def reset_target(
+    target: ResetTarget,
+    state: StateBackend,
+    now: datetime | None = None,
+    *,
+    full_drop_next: bool = True,
+) -> str:
+    """Discard the interrupted run's staging, then forget checkpoint and watermark; say what.
+
+    `full_drop_next`: the next incremental run replaces what the store holds
+    (`hygge.engine.after_reset`); False (`--keep-data`): it appends everything to it."""
     task, forgotten = target.task, []
     now = utc_now() if now is None else now
     if target.checkpoint is not None:
@@ -198,7 +211,10 @@ def reset_target(target: ResetTarget, state: StateBackend, now: datetime | None 
         forgotten.append(f"watermark {target.watermark_text}")
     if target.files_text:
         forgotten.append(f"the record of {target.files_text} loaded files")
-    state.set_reset(task.flow, task.entity, _reset_mark(target, now))
+    if "reset record" in target.unreadable:
+        forgotten.append("an unreadable record of the last reset")
+    mark = _reset_mark(target, now).model_copy(update={"full_drop_next": full_drop_next})
+    state.set_reset(task.flow, task.entity, mark)
     state.clear_margin(task.flow, task.entity)
     state.clear_file_ledger(task.flow, task.entity)
     state.clear_watermark(task.flow, task.entity)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from hygge.engine.after_reset import settle_reset
 from hygge.engine.batches import from_json_scalar, later, to_json_scalar
 from hygge.engine.context import RunContext
 from hygge.engine.failures import RunError
@@ -55,6 +56,7 @@ def commit(
             margin = pending_margin(checkpoint, checkpoint.chunks)
             state.promote_margin(task.flow, task.entity, margin)
         record_loaded_files(task, checkpoint, state, previous)
+        settle_reset(task, checkpoint, state)
         if watermark is not None:
             state.set_watermark(task.flow, task.entity, watermark)
         fault_point("after_watermark")
@@ -97,8 +99,8 @@ def _publishes(task: EntityTask, checkpoint: Checkpoint) -> bool:
     """Whether the run publishes: an incremental run without rows leaves the store alone,
     unless the store creates its table from the run's columns (`empty_tables`) and has no
     commit yet but this run's: the first run of an empty source then leaves the table."""
-    if checkpoint.rows or checkpoint.run_type is RunType.FULL_DROP:
-        return True
+    if checkpoint.rows or checkpoint.staging.run_type is RunType.FULL_DROP:
+        return True  # (a first run after reset publishes as a full_drop: `engine.after_reset`)
     if not task.store.capabilities.empty_tables or checkpoint.arrow_schema is None:
         return False
     last = task.store.open(task.place).last_commit()
@@ -176,7 +178,7 @@ def _message(task: EntityTask, checkpoint: Checkpoint, status: RunStatus) -> str
         log.warning("%s: %s", task.qualified_name, late)
         parts.append(late)
     if status is RunStatus.SKIP:
-        emptied = checkpoint.run_type is RunType.FULL_DROP
+        emptied = checkpoint.staging.run_type is RunType.FULL_DROP
         parts.insert(
             0, "no rows: the source is empty, so the entity is now empty" if emptied else "no rows"
         )

@@ -114,6 +114,9 @@ class Checkpoint(BaseModel):
     saved_at: datetime | None = None  # when this checkpoint was last persisted
     paused_seconds: float = 0.0  # downtime between an attempt's last checkpoint and a resume
     notes: list[str] = Field(default_factory=list)  # said in the journal row of a success
+    # The first run after `hygge reset`: it publishes as a full_drop (`Staging.run_type`) and
+    # its publish clears the reset's `full_drop_next` (`engine.after_reset`).
+    after_reset: bool = False
     # What the run reads and stages into (`Home.identity()`, `Store.identity()`): a resume
     # goes on only in the same ones. None: a checkpoint of an older hygge.
     home_identity: str | None = None

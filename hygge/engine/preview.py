@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from hygge.engine.after_reset import PREVIEW_NOTE, publish_run_type
 from hygge.engine.identity import check_resume_targets, check_watermark_store
 from hygge.engine.models import Checkpoint, EntityTask
 from hygge.engine.plan import RunPlan
@@ -68,7 +69,9 @@ def _window_and_interrupted(
     saved = saved_checkpoint(task, state)
     if saved is None or saved.phase == "journaled":
         opened = open_run_window(task, state)
-        return opened.window, None, opened.notes
+        last = state.get_watermark(task.flow, task.entity)
+        after_reset = publish_run_type(task, state, last) is not task.run_type
+        return opened.window, None, [*opened.notes, *([PREVIEW_NOTE] if after_reset else [])]
     run = f"interrupted run {saved.entity_run_id[:8]}"
     _check_continuation(task, saved)
     if saved.phase != "moving":

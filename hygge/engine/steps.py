@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from hygge.engine.after_reset import AFTER_RESET_NOTE, publish_run_type
 from hygge.engine.context import Clock, RunContext
 from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
@@ -187,7 +188,11 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
     last = recover_watermark(task, state)  # lost by the state after a publish: the store's
     opened = open_run_window(task, state, last)
     store = task.store.open(task.place)
-    staging = store.prepare(run_id, task.run_type)
+    publishing = publish_run_type(task, state, last)
+    after_reset = publishing is not task.run_type
+    if after_reset:
+        log.warning("%s: first run after reset: full_drop", task.qualified_name)
+    staging = store.prepare(run_id, publishing)
     specs = opened.window.partitions
     apart = task.store.capabilities.partitioned_staging
     stagings = partition_stagings(staging, specs) if apart else [None] * len(specs)
@@ -208,7 +213,8 @@ def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> C
         file_records=opened.file_records,
         watermark_type=opened.watermark_type,
         watermark_column=task.watermark.column if task.watermark else None,
-        notes=opened.notes,
+        notes=[*opened.notes, AFTER_RESET_NOTE] if after_reset else opened.notes,
+        after_reset=after_reset,
         arrow_schema=opened.arrow_schema,
         home_identity=opened.home_identity,
         store_identity=opened.store_identity,

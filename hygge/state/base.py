@@ -80,6 +80,10 @@ class StateBackend(Protocol):
         """Record a reset (atomically), replacing the record of an earlier one."""
         ...
 
+    def clear_reset(self, flow: str, entity: str) -> bool:
+        """Forget the record of the entity's reset (`hygge reset --orphaned`); True if one was."""
+        ...
+
     def read_file_ledger(
         self, flow: str, entity: str, paths: Collection[str]
     ) -> dict[str, FileRecord]:

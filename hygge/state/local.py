@@ -114,6 +114,9 @@ class LocalStateBackend:
     def set_reset(self, flow: str, entity: str, mark: ResetMark) -> None:
         write_atomic(self.layout.path("resets", flow, entity), mark.model_dump_json().encode())
 
+    def clear_reset(self, flow: str, entity: str) -> bool:
+        return remove_durably(self.layout.path("resets", flow, entity))
+
     # The file ledger
 
     def read_file_ledger(

@@ -113,6 +113,10 @@ class MemoryStateBackend:
         with self.state.mutex:
             self.state.resets[(flow, entity)] = mark.model_dump_json().encode()
 
+    def clear_reset(self, flow: str, entity: str) -> bool:
+        with self.state.mutex:
+            return self.state.resets.pop((flow, entity), None) is not None
+
     # The file ledger
 
     def read_file_ledger(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hygge.stores import adopted_tables
 from hygge.stores import duckdb_records as records
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
     from hygge.stores.duckdb_names import TableName
     from hygge.stores.ownership import StoreOwner
+    from hygge.types import RunType
 
 
 def marked(cursor: duckdb.DuckDBPyConnection, target: TableName) -> bool:
@@ -82,3 +84,26 @@ def _unowned(
         "or set `if_exists: append` on the store (keep the table and its rows, and write "
         "into it) or `if_exists: replace` (drop it and create it from the data)"
     )
+
+
+def refuse_full_drop(
+    cursor: duckdb.DuckDBPyConnection, target: TableName, path: Path, run_type: RunType,
+    if_exists: str,
+) -> tuple[bool, bool]:  # fmt: skip
+    """Refuse a full_drop that would delete rows hygge did not write; return whether the
+    table holds such rows and whether it carries hygge's mark (for `settle_adoption`)."""
+    exists = records.table_kind(cursor, target) is not None
+    is_marked = exists and marked(cursor, target)
+    owner = records.owner_of(cursor, target) if exists else None
+    users_rows = adopted_tables.holds_users_rows(exists, owner, is_marked)
+    adopted_tables.refuse_full_drop(f"table {target} in {path}", run_type, if_exists, users_rows)
+    return users_rows, is_marked
+
+
+def settle_adoption(
+    cursor: duckdb.DuckDBPyConnection, target: TableName, before: tuple[bool, bool],
+    run_type: RunType, if_exists: str,
+) -> None:  # fmt: skip
+    """After a publish: record whether the table still holds rows hygge did not write."""
+    adopted = adopted_tables.adopted_after(*before, run_type, if_exists)
+    records.set_adopted(cursor, target, adopted)

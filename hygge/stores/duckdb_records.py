@@ -98,6 +98,16 @@ def record_owner(cursor: duckdb.DuckDBPyConnection, target: TableName, owner: St
         )
 
 
+def set_adopted(cursor: duckdb.DuckDBPyConnection, target: TableName, adopted: bool) -> None:
+    """Record whether the table holds rows hygge did not write (`stores.adopted_tables`)."""
+    owner = owner_of(cursor, target)
+    if owner is not None and owner.adopted != adopted:
+        cursor.execute(
+            f"UPDATE {_S}.owners SET owner = ? WHERE lower(target) = lower(?)",
+            [owner.model_copy(update={"adopted": adopted}).model_dump_json(), target.key()],
+        )
+
+
 def last_record(cursor: duckdb.DuckDBPyConnection, target: TableName) -> CommitRecord | None:
     row = cursor.execute(
         f"SELECT record FROM {_S}.commits WHERE target = ?", [target.key()]

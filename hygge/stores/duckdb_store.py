@@ -71,6 +71,7 @@ class DuckdbStore:
         location = records.staging_table(self.target, run_id)
         with self._database().transaction() as cursor:
             self._refuse_foreign(cursor)
+            owners.refuse_full_drop(cursor, self.target, self.path, run_type, self.config.if_exists)
             records.open_staging(cursor, location, self.target, run_id)
         return Staging(run_id=run_id, run_type=run_type, location=location.table)
 
@@ -124,6 +125,8 @@ class DuckdbStore:
                 records.drop_staging(cursor, location)
                 return
             self._refuse_foreign(cursor)
+            mode = (staging.run_type, self.config.if_exists)
+            before = owners.refuse_full_drop(cursor, self.target, self.path, *mode)
             self._require_staging(cursor, staging)
             staged = records.staged_sequences(cursor, location)  # once, not once per batch
             missing = [n for n in staging.artefacts if int(n) not in staged]
@@ -135,6 +138,7 @@ class DuckdbStore:
             self._publish_rows(cursor, staging, location)
             fault_point("during_publish")  # rolled back: readers never see this
             records.record_owner(cursor, self.target, self.owner)
+            owners.settle_adoption(cursor, self.target, before, *mode)
             records.mark_table(cursor, self.target)
             records.record_commit(cursor, self.target, staging.run_id, record)
             records.drop_staging(cursor, location)
@@ -186,7 +190,7 @@ class DuckdbStore:
     ) -> None:
         staged = {n: t for n, t in table_columns(cursor, location).items() if n != SEQUENCE_COLUMN}
         kind = records.table_kind(cursor, self.target)
-        adopting = kind is not None and not self._marked(cursor)
+        adopting = kind is not None and not owners.marked(cursor, self.target)
         keep_table = kind is not None and (not adopting or self.config.if_exists == "append")
         if not staged:  # no batch was staged: there is no schema to create a table from
             if staging.run_type is RunType.FULL_DROP and kind is not None:
@@ -230,9 +234,6 @@ class DuckdbStore:
             f"SELECT {columns} FROM {location.sql()} QUALIFY row_number() OVER (PARTITION BY "
             f"{partition} ORDER BY {quote(SEQUENCE_COLUMN)} DESC, rowid DESC) = 1 ORDER BY {order}"
         )
-
-    def _marked(self, cursor: duckdb.DuckDBPyConnection) -> bool:
-        return owners.marked(cursor, self.target)
 
     def _foreign(self, cursor: duckdb.DuckDBPyConnection) -> str | None:
         return owners.foreign(cursor, self.target, self.owner, self.path, self.config.if_exists)
@@ -332,7 +333,7 @@ class DuckdbStoreConfig(StoreConfig):
     if_exists: Literal["fail", "append", "replace"] = Field(
         "fail",
         description="A table hygge did not create: fail (refuse, the default), append (write "
-        "into it, keeping its definition), replace (drop it, create it from the data).",
+        "into it, keeping its rows: no full_drop), replace (drop it, create it from the data).",
     )
     key_columns: list[str] = Field(
         default_factory=list, description="Merge keys (set from the entity's key_columns)."

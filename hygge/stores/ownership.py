@@ -18,8 +18,9 @@ import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from hygge.errors import StoreOwnershipError
 from hygge.types import Place
@@ -40,6 +41,18 @@ class StoreOwner(BaseModel):
     entity: str
     store: str  # e.g. `parquet`, `local csv`
     created_at: datetime
+    # A table store's table that was the user's, written into under `if_exists: append`: it
+    # holds rows hygge did not write, so hygge never deletes them (`adopted_tables`). Not part
+    # of the table's mark.
+    adopted: bool = False
+
+    @model_serializer(mode="wrap")
+    def _adopted_only_when_true(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Markers and owner records read as before unless a table was adopted."""
+        data: dict[str, Any] = handler(self)
+        if not self.adopted:
+            data.pop("adopted", None)
+        return data
 
     @classmethod
     def of(cls, place: Place, store: str, now: datetime | None = None) -> StoreOwner:
@@ -88,7 +101,8 @@ class StoreOwner(BaseModel):
 def table_mark(owner: StoreOwner) -> str:
     """The mark a table store leaves on the table it created for `owner` (as recorded): a
     comment (DuckDB, PostgreSQL), an extended property (SQL Server), the creation SQL (SQLite)."""
-    return "hygge:" + hashlib.sha256(owner.model_dump_json().encode()).hexdigest()[:32]
+    recorded = owner.model_dump_json(exclude={"adopted"})  # marks made before it stay valid
+    return "hygge:" + hashlib.sha256(recorded.encode()).hexdigest()[:32]
 
 
 def judge_place(

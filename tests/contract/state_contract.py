@@ -135,6 +135,16 @@ class StateBackendContract(StateLockContract, StateOwnerContract):
         assert state.get_reset("orders", "lines") is None
         assert state.list_watermarks() == {}  # a reset mark is no watermark
 
+    def test_reset_mark_clear_forgets_it_once_and_leaves_other_entities(self, state, open_backend):
+        mark = ResetMark(reset_at=T0, runs=["run-1"], full_drop_next=True)
+        state.set_reset("orders", "customers", mark)
+        state.set_reset("orders", "lines", mark)
+
+        assert state.clear_reset("orders", "customers") is True
+        assert state.clear_reset("orders", "customers") is False
+        assert open_backend(FAR, 1).get_reset("orders", "customers") is None
+        assert open_backend(FAR, 1).get_reset("orders", "lines") == mark
+
     # Checkpoints
 
     def test_checkpoint_save_load_clear_round_trip(self, state, open_backend):

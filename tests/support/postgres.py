@@ -3,11 +3,14 @@
 `make test` (and `make postgres`) run `python -m tests.support.postgres install` first: it
 installs `postgresql odbc-postgresql unixodbc unixodbc-dev` with apt-get when the server or the
 ODBC driver is missing (nothing when both are there). A session fixture (tests/conftest.py)
-then starts one cluster per xdist worker: `initdb` in a temporary folder (as the `postgres` user
+then starts one cluster per xdist worker: `initdb` in a temporary folder named for the checkout
+and the port range (a cluster a killed session left there is stopped first:
+tests/support/postgres_cleanup.py; as the `postgres` user
 when the session runs as root, since initdb refuses root), listening on 127.0.0.1 only, on the
 first free port of that worker's range (15432, or `HYGGE_TEST_POSTGRES_PORT`, + 10 * worker
 index), with a password (scram-sha-256) so tests pass secrets the way users do. The session
-stops it and removes the folder at the end. `HYGGE_TEST_NO_POSTGRES=1` skips those tests.
+stops it and removes the folder at the end, or on SIGTERM/SIGINT. `HYGGE_TEST_NO_POSTGRES=1`
+skips those tests.
 """
 
 from __future__ import annotations
@@ -19,11 +22,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.azurite import _free, worker_index
+from tests.support.postgres_cleanup import (
+    claim,
+    owned_by_live_session,
+    session_folder,
+    stop_on_signals,
+    stop_stale,
+)
 
 FIRST_PORT = int(os.environ.get("HYGGE_TEST_POSTGRES_PORT", "15432"))
 PORTS_PER_WORKER = 10
@@ -140,6 +149,14 @@ class PostgresProcess:
         self.bin = bin_folder
         self.host = host
         base = FIRST_PORT + PORTS_PER_WORKER * worker_index() if base_port is None else base_port
+        self.keep = folder is not None
+        if folder is None:
+            folder = session_folder(ROOT, base)
+            if owned_by_live_session(folder):  # another session of this checkout runs there
+                folder = folder.with_name(f"{folder.name}-{os.getpid()}")
+            self._stop_stale(folder / "data")  # a session that died left it: frees its port
+            shutil.rmtree(folder, ignore_errors=True)
+            claim(folder)
         candidates = [p for p in range(base, base + PORTS_PER_WORKER) if _free(host, p)]
         if not candidates:
             raise PostgresUnavailableError(
@@ -147,8 +164,7 @@ class PostgresProcess:
                 f"PostgreSQL for this test worker needs one (or set HYGGE_TEST_POSTGRES_PORT)"
             )
         self.port = candidates[0]
-        self.keep = folder is not None
-        self.folder = folder or Path(tempfile.mkdtemp(prefix="hygge-postgres-"))
+        self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.data = self.folder / "data"
         self.log = self.folder / "postgres.log"
@@ -203,10 +219,18 @@ class PostgresProcess:
             )
         return done.stdout
 
+    def _stop_command(self, data: Path, mode: str = "fast") -> list[str]:
+        return _as_owner([str(self.bin / "pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"])
+
+    def _stop_stale(self, data: Path) -> None:
+        stale = stop_stale(data, self._stop_command(data, "immediate"))
+        if stale is not None:
+            print(f"stopped PostgreSQL {stale} left running in {data}", file=sys.stderr)
+
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            command = [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
-            done = subprocess.run(_as_owner(command), capture_output=True, check=False)
+            command = self._stop_command(self.data)
+            done = subprocess.run(command, capture_output=True, check=False)
             if done.returncode != 0:
                 self._kill()
         if not self.keep:
@@ -222,6 +246,7 @@ class PostgresProcess:
 def start() -> PostgresProcess:
     """A running cluster for this worker, installed first when missing."""
     process = PostgresProcess(install())
+    stop_on_signals(process.stop)  # `make test` killed: no server is left running
     try:
         process.start()
     except PostgresUnavailableError:

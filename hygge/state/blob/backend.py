@@ -79,6 +79,9 @@ class BlobStateBackend(BlobLeases):
     def set_reset(self, flow: str, entity: str, mark: ResetMark) -> None:
         self._put(self._key("resets", flow, entity), mark.model_dump_json().encode())
 
+    def clear_reset(self, flow: str, entity: str) -> bool:
+        return self._delete(self._key("resets", flow, entity))
+
     def _watermark(self, key: str, raw: bytes | None, flow: str, entity: str) -> Watermark | None:
         if raw is None:
             return None

@@ -37,7 +37,7 @@ class SqlStoreConfig(StoreConfig):
     if_exists: Literal["fail", "append", "replace"] = Field(
         "fail",
         description="A table hygge did not create: fail (refuse, the default), append (write "
-        "into it, keeping its definition), replace (drop it, create it from the data).",
+        "into it, keeping its rows: no full_drop), replace (drop it, create it from the data).",
     )
     key_columns: list[str] = Field(
         default_factory=list, description="Merge keys (set from the entity's key_columns)."

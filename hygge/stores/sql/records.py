@@ -170,6 +170,16 @@ class Records:
                 [self.d.key(target), owner.model_dump_json()],
             )
 
+    def set_adopted(self, session: SqlSession, target: TableName, adopted: bool) -> None:
+        """Record whether the table holds rows hygge did not write (`stores.adopted_tables`)."""
+        owner = self.owner_of(session, target)
+        if owner is None or owner.adopted == adopted:
+            return
+        session.execute(
+            f"UPDATE {self.d.bookkeeping('owners')} SET owner = {self.m} WHERE {self._match()}",
+            [owner.model_copy(update={"adopted": adopted}).model_dump_json(), self.d.key(target)],
+        )
+
     def last_record(self, session: SqlSession, target: TableName) -> CommitRecord | None:
         found = session.rows(
             f"SELECT record FROM {self.d.bookkeeping('commits')} WHERE {self._match()}",

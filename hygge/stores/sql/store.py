@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
 from hygge.faults import fault_point
+from hygge.stores import adopted_tables
 from hygge.stores.base import CommitRecord, Staging, lost_staging_advice
 from hygge.stores.known_columns import empty_frame, known_names
 from hygge.stores.ownership import StoreOwner, table_mark
@@ -61,6 +62,7 @@ class SqlStore:
         for attempt in attempts(self.database, f"cannot prepare {self.describe()}"):
             with attempt as session:
                 self._refuse_foreign(session)
+                self._refuse_full_drop(session, run_type)
                 self.records.open_staging(session, location, self.target, run_id)
         return Staging(run_id=run_id, run_type=run_type, location=location.table)
 
@@ -129,6 +131,7 @@ class SqlStore:
                     self.records.drop_staging(session, location)
                     return
                 self._refuse_foreign(session)
+                users_rows, marked = self._refuse_full_drop(session, staging.run_type)
                 self._require_staging(session, staging)
                 present = self.records.staged_sequences(session, location)
                 missing = [n for n in staging.artefacts if int(n) not in present]
@@ -144,6 +147,10 @@ class SqlStore:
                 self._publish_rows(session, staging, location)
                 fault_point("during_publish")  # rolled back: readers never see this
                 self.records.record_owner(session, self.target, self.owner)
+                adopted = adopted_tables.adopted_after(
+                    users_rows, marked, staging.run_type, self.config.if_exists
+                )
+                self.records.set_adopted(session, self.target, adopted)
                 self.records.mark_table(session, self.target)
                 self.records.record_commit(session, self.target, staging.run_id, record)
                 self.records.drop_staging(session, location)
@@ -306,6 +313,17 @@ class SqlStore:
             "Rename or drop it, give this entity another `table`, or set `if_exists: append` "
             "(write into it) or `replace` (drop it, create it from the data) on the store"
         )
+
+    def _refuse_full_drop(self, session: SqlSession, run_type: RunType) -> tuple[bool, bool]:
+        """Refuse a full_drop that would delete rows hygge did not write; return whether the
+        table holds such rows and whether it carries hygge's mark."""
+        exists = self.records.kind(session, self.target) is not None
+        marked = exists and self.records.marked(session, self.target)
+        owner = self.records.owner_of(session, self.target) if exists else None
+        users_rows = adopted_tables.holds_users_rows(exists, owner, marked)
+        where = f"table {self.target} in {self.database.label()}"
+        adopted_tables.refuse_full_drop(where, run_type, self.config.if_exists, users_rows)
+        return users_rows, marked
 
     def _refuse_problem(self) -> None:
         problem = self.database.problem()

@@ -115,11 +115,27 @@ def test_without_a_terminal_or_yes_reset_refuses_and_says_to_pass_yes(project, i
     assert len(state.list_watermarks()) == 3
 
 
-def test_incremental_entities_get_a_hint_that_their_next_run_appends(project, invoke, ran):
+def test_incremental_entities_are_told_their_next_run_replaces_the_store(project, invoke, ran):
     result = invoke("reset", "-f", "sample", "--yes")
 
-    assert "sample.orders: incremental, so that run appends everything" in result.stdout
-    assert "hygge go --full-drop -e sample.orders" in result.stdout
+    assert "sample.orders: incremental, so that run is a full_drop" in result.stdout
+    assert "--keep-data appends instead" in result.stdout
+
+
+def test_reset_records_that_the_next_run_is_a_full_drop(project, invoke, ran):
+    invoke("reset", "-f", "sample", "-e", "orders", "--yes")
+
+    mark = (project / ".hygge" / "resets" / "sample" / "orders.json").read_text()
+
+    assert '"full_drop_next":true' in mark
+
+
+def test_reset_with_keep_data_records_that_the_next_run_appends(project, invoke, ran):
+    result = invoke("reset", "-f", "sample", "-e", "orders", "--yes", "--keep-data")
+
+    mark = (project / ".hygge" / "resets" / "sample" / "orders.json").read_text()
+    assert '"full_drop_next":false' in mark
+    assert "--keep-data: that run appends everything" in result.stdout
 
 
 def test_reset_refuses_while_a_live_run_holds_the_lock_and_names_the_holder(

@@ -134,3 +134,54 @@ def test_reset_orphaned_without_a_terminal_or_yes_refuses(project, invoke, state
     assert result.exit_code == 1
     assert "pass --yes" in _said(result.stderr)
     assert state.get_watermark("sample", "orders") is not None
+
+
+def test_reset_orphaned_removes_the_tombstone_of_an_earlier_reset(project, invoke, state):
+    assert invoke("go", "-e", "sample.orders").exit_code == 0
+    assert invoke("reset", "-f", "sample", "-e", "orders", "--yes").exit_code == 0
+    assert invoke("go", "-e", "sample.orders").exit_code == 0
+    tombstone = state.layout.path("resets", "sample", "orders")
+    assert tombstone.is_file()
+    (project / "flows" / "sample" / "entities" / "orders.yml").unlink()
+
+    result = invoke("reset", "-f", "sample", "-e", "orders", "--orphaned", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "the record of its last reset" in result.stdout
+    assert not tombstone.exists()
+    assert state.get_reset("sample", "orders") is None
+
+
+def test_reset_orphaned_cleans_up_a_tombstone_that_is_all_hygge_kept(project, state):
+    """Left behind by an older hygge's `--orphaned`: the only state of the removed entity."""
+    from typer.testing import CliRunner
+
+    from hygge.cli.app import app
+    from hygge.state.base import ResetMark
+
+    state.set_reset("gone", "items", ResetMark(reset_at=datetime.now(UTC)))
+
+    result = CliRunner().invoke(app, ["reset", "-f", "gone", "-e", "items", "--orphaned", "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert not state.layout.path("resets", "gone", "items").exists()
+
+
+def test_reset_orphaned_clears_the_tombstone_in_memory_state_too():
+    from hygge.state.base import ResetMark
+    from hygge.state.memory import MemoryStateBackend
+
+    memory = MemoryStateBackend()
+    memory.set_reset("f", "e", ResetMark(reset_at=datetime.now(UTC)))
+
+    assert memory.clear_reset("f", "e") is True
+    assert memory.get_reset("f", "e") is None
+    assert memory.clear_reset("f", "e") is False
+
+
+def test_reset_orphaned_with_keep_data_is_a_usage_error(project, invoke, state, removed):
+    result = invoke("reset", "-f", "sample", "-e", "orders", "--orphaned", "--keep-data", "--yes")
+
+    assert result.exit_code == 2
+    assert "--orphaned entities have no next run" in _said(result.stderr)
+    assert state.load_checkpoint("sample", "orders") is not None  # nothing was forgotten

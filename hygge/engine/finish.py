@@ -249,7 +249,7 @@ def interrupt(
     if not error.retryable and task.store.capabilities.transactional:
         # The store's publish is one commit that either happened or not: when the rows
         # themselves are what it refuses, a retry fails alike: a reset and a full reload are the way
-        # out (a plain run after a reset would append every row again).
+        # out.
         message += (
             f"; if the store refuses the rows themselves, put them right at the source, then "
             f"`hygge reset -f {task.flow} -e {task.entity}` drops this run and "

@@ -235,6 +235,5 @@ def lost_staging_advice(place: Place) -> str:
     flow, entity = place.flow, place.entity
     return (
         f"nothing of the run can be published: `hygge reset -f {flow} -e {entity}` drops it, "
-        f"then `hygge go --full-drop -e {flow}.{entity}` reloads the entity (a plain run after "
-        "the reset would append the rows published before again)"
+        f"then `hygge go --full-drop -e {flow}.{entity}` reloads the entity in full"
     )

@@ -316,8 +316,7 @@ def test_a_staging_table_lost_mid_publish_fails_naming_reset_and_full_drop_which
 
     said = " ".join((refused.stdout + refused.stderr).split())
     assert refused.returncode == 1, said
-    # the store's own words name the whole way out: a plain run after a reset would append
-    # the rows published before again
+    # the store's own words name the whole way out: a reset, then a full reload
     store_said = said.split(" — interrupted while publishing")[0]
     assert "gone from" in store_said, said
     assert "hygge reset -f shop -e orders" in store_said, said

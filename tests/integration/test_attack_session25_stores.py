@@ -1,6 +1,6 @@
 """Session 25: a staging table a stranger dropped or emptied is never published by the
 embedded SQL stores either (sqlite, duckdb), and the refusal names the whole way out: a reset,
-then a full reload (a plain run after a reset appends the rows published before again)."""
+then a full reload."""
 
 from __future__ import annotations
 

@@ -163,7 +163,9 @@ def test_two_workspaces_publishing_into_one_table_at_once_never_mix_their_rows(
     mine, theirs = orders(4), orders(3, start=100)
     roots = []
     for name, frame in (("a", mine), ("b", theirs)):
-        root = _workspace(target, tmp_path / name)
+        # a full_drop over a table hygge did not create is refused outright (if_exists:
+        # append keeps its rows), so the adopting runs are incremental ones
+        root = _workspace(target, tmp_path / name, "incremental" if existing else "full_drop")
         if existing:
             flow = root / "flows" / "shop" / "flow.yml"
             flow.write_text(flow.read_text().replace("'}\n", "', if_exists: append}\n", 1))

@@ -28,7 +28,7 @@ from hygge.errors import DataError, HyggeError, StateError
 from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpec, Window
 from hygge.homes.positions import KeysetPosition
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
-from hygge.homes.sql.keys import primary_key
+from hygge.homes.sql.keys import declared_types, primary_key
 from hygge.homes.sql.partitions import check_partition_type, key_partitions, quantile_partitions
 from hygge.homes.sql.quantiles import quantile_bounds
 from hygge.homes.sql.statements import Condition, key_range, select, source
@@ -210,11 +210,15 @@ class SqlHome:
             _close(session)
 
     def _no_rows(self, position: KeysetPosition) -> Iterator[tuple[pl.DataFrame, KeysetPosition]]:
-        """A read that found no row: one batch of none with the source's columns, which a
-        store creates its table from; none if the driver types no column before a row."""
+        """A read that found no row: one batch of none with the source's columns (a SQLite
+        table's by their declared types), which a store creates its table from; none if a
+        column's type is unknown before a row."""
         session = self._connect()
         try:
             schema = self._columns(session)
+            if self.table is not None and None in schema.values():  # sqlite3: no types
+                declared = declared_types(session, self.dialect, self.table)
+                schema = {name: dtype or declared.get(name) for name, dtype in schema.items()}
         finally:
             _close(session)
         if schema and all(dtype is not None for dtype in schema.values()):

@@ -34,7 +34,7 @@ def _workspace(root: Path, home: str, *creates: str) -> Path:
     [
         pytest.param("orders", "CREATE TABLE orders ({})", id="plain"),
         pytest.param("main.orders", "CREATE TABLE orders ({})", id="schema-qualified"),
-        pytest.param("'\"we\"\"ird; --\"'", 'CREATE TABLE "we""ird; --" ({})', id="hostile-name"),
+        pytest.param('\'"we""ird; --"\'', 'CREATE TABLE "we""ird; --" ({})', id="hostile-name"),
     ],
 )
 def test_an_empty_sqlite_table_lands_an_empty_table_of_its_declared_types(

@@ -210,9 +210,8 @@ class SqlHome:
             _close(session)
 
     def _no_rows(self, position: KeysetPosition) -> Iterator[tuple[pl.DataFrame, KeysetPosition]]:
-        """A read that found no row: one batch of none with the source's columns (a SQLite
-        table's by their declared types), which a store creates its table from; none if a
-        column's type is unknown before a row."""
+        """A read that found no row: one batch of none with the source's typed columns (a
+        SQLite table's declared ones), a store's table; none if a column has no type yet."""
         session = self._connect()
         try:
             schema = self._columns(session)
@@ -358,7 +357,7 @@ def _typed(values: dict[str, JsonScalar], schema: SqlSchema) -> dict[str, object
 
 
 def _close(session: SqlSession) -> None:
-    """Close a session; one whose connection was lost may fail to: it is gone all the same."""
+    """Close (or give back) a session; a lost connection may fail to: it is gone anyway."""
     try:
         session.close()
     except Exception as exc:  # a lost connection cannot be closed twice

@@ -1,7 +1,9 @@
-"""PostgreSQL drivers: ADBC (Arrow-native, the default) and psycopg (the fallback)."""
+"""PostgreSQL drivers: ADBC (Arrow-native, the default) and psycopg (the fallback), their
+sessions kept open between reads (`hygge.homes.sql.sessions`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +13,9 @@ import polars as pl
 from hygge.errors import MissingDependencyError
 from hygge.homes.sql.dialect import POSTGRES_ADBC, POSTGRES_FORMAT, Dialect
 from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, slices
+from hygge.homes.sql.sessions import POOL, PooledSession
+
+log = logging.getLogger("hygge.homes")
 
 # psycopg's type OIDs, as polars types (others: polars infers from the values).
 _OIDS: dict[int, pl.DataType] = {
@@ -77,10 +82,27 @@ class AdbcSession:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, parameters=list(params) or None)
             reader = cursor.fetch_record_batch()
-            yield from slices((frame_from_arrow(batch) for batch in reader), batch_size)
+            finished = False
+            try:
+                yield from slices((frame_from_arrow(batch) for batch in reader), batch_size)
+                finished = True
+            finally:
+                if not finished:  # stopped mid-stream: cancel, or the next statement drains it
+                    _cancel(cursor)
+
+    def reset(self) -> None:
+        self.connection.rollback()
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _cancel(cursor: Any) -> None:
+    """Cancel the statement of `cursor`; on a lost connection there is none to cancel."""
+    try:
+        cursor.adbc_cancel()
+    except Exception as exc:  # the read's own error (if any) is the one to report
+        log.debug("cancelling a PostgreSQL statement failed: %s", exc)
 
 
 class PsycopgSession:
@@ -113,6 +135,9 @@ class PsycopgSession:
             schema = {c.name: _psycopg_type(c) for c in cursor.description or []}
             yield from fetched(cursor, schema, batch_size)
 
+    def reset(self) -> None:
+        self.connection.rollback()
+
     def close(self) -> None:
         self.connection.close()
 
@@ -140,7 +165,12 @@ class PostgresDriver:
         # integer key is one statement, streamed.
         self.page_rows: int | None = ADBC_PAGE_ROWS if self.choice == "adbc" else None
 
-    def connect(self) -> AdbcSession | PsycopgSession:
+    def connect(self) -> PooledSession:
+        """A session of this connection, reused from an earlier read when one is idle."""
+        key = (self.choice, tuple(sorted(self.params.items())))
+        return POOL.take(key, self._open)
+
+    def _open(self) -> AdbcSession | PsycopgSession:
         if self.choice == "adbc":
             return AdbcSession(self.params)
         return PsycopgSession(self.params)

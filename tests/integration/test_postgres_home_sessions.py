@@ -152,3 +152,33 @@ def test_a_session_ended_by_the_server_while_idle_is_replaced_without_a_retry(
     assert again.ok, again.results
     assert not [r for r in caplog.records if "transient error" in r.getMessage()]
     assert len(opened) == 2
+
+
+def test_a_type_created_after_the_session_opened_is_read_by_a_new_session(
+    tmp_path, postgres, pg_schema, monkeypatch
+):
+    """ADBC reads the server's types once, at connect: a kept session would read a column of
+    a newer type as opaque bytes, so the read asks a new session."""
+    monkeypatch.setenv(PASSWORD_VARIABLE, postgres.password)
+    _table(postgres, pg_schema, 10)
+    connection = PostgresConnection(url=postgres.url, password=f"${{{PASSWORD_VARIABLE}}}")
+    place = Place(tmp_path, "shop", "orders", connections={"pg": connection})
+    opened = _opened(monkeypatch)
+
+    def read(table: str) -> pl.DataFrame:
+        config = PostgresHomeConfig(connection="pg", table=table, driver="adbc")
+        home = config.open(place)
+        window = home.open_window(ReadSpec(key_columns=["id"]))
+        return pl.concat([batch for batch, _ in home.read(window, KeysetPosition())])
+
+    assert read(f"{pg_schema}.orders").height == 10
+    with psycopg.connect(postgres.conninfo, autocommit=True) as admin:
+        admin.execute(f"CREATE TYPE \"{pg_schema}\".mood AS ENUM ('sad', 'ok')")
+        admin.execute(f'CREATE TABLE "{pg_schema}".moods (id int PRIMARY KEY, '
+                      f'm "{pg_schema}".mood)')  # fmt: skip
+        admin.execute(f"INSERT INTO \"{pg_schema}\".moods VALUES (1, 'ok'), (2, 'sad')")
+
+    moods = read(f"{pg_schema}.moods")
+
+    assert moods.schema["m"] == pl.String() and moods["m"].to_list() == ["ok", "sad"]
+    assert len(opened) == 2

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 import polars as pl
+import pyarrow as pa
 
 from hygge.errors import MissingDependencyError
 from hygge.homes.sql.dialect import POSTGRES_ADBC, POSTGRES_FORMAT, Dialect
@@ -65,12 +66,14 @@ class AdbcSession:
         except ImportError as exc:
             raise MissingDependencyError("adbc-driver-postgresql", "postgres") from exc
         self.connection = adbc.connect(libpq_uri(params))
+        self.stale = False  # its type catalog, read at connect, lacks a type created since
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, parameters=list(params) or None)
-            empty = frame_from_arrow(cursor.fetch_arrow_table())
-        return dict(empty.schema.items())
+            empty = cursor.fetch_arrow_table()
+        self.stale = any(_unknown(field.type) for field in empty.schema)
+        return dict(frame_from_arrow(empty).schema.items())
 
     def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
         with self.connection.cursor() as cursor:
@@ -97,6 +100,11 @@ class AdbcSession:
         self.connection.close()
 
 
+def _unknown(dtype: pa.DataType) -> bool:
+    """A column of a type the driver's catalog did not hold when it connected."""
+    return isinstance(dtype, pa.OpaqueType) and dtype.type_name.startswith("unnamed<oid:")
+
+
 def _cancel(cursor: Any) -> None:
     """Cancel the statement of `cursor`; on a lost connection there is none to cancel."""
     try:
@@ -116,6 +124,7 @@ class PsycopgSession:
             raise MissingDependencyError("psycopg", "postgres") from exc
         self.connection = psycopg.connect(make_conninfo("", **params))
         self.connection.read_only = True
+        self.stale = False  # psycopg looks a type up by its OID in each result
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
         with self.connection.cursor() as cursor:

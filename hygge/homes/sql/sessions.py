@@ -6,8 +6,9 @@ four per 2M rows before. A read takes an idle session of its connection (or open
 gives it back when it ends; one in use is never shared. A session given back is rolled back
 first (a read stopped mid-stream is cancelled, not drained): one that cannot be is closed.
 One taken back is checked with `SELECT 1`: a dead one (a restarted server, a dropped idle
-connection) is closed and another opened. Idle sessions are closed after `IDLE_SECONDS`
-and when the process exits."""
+connection) is closed and another opened, as is one whose type catalog (ADBC reads it at
+connect) lacks a type a source's column has (created since). Idle sessions are closed after
+`IDLE_SECONDS` and when the process exits."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ IDLE_SECONDS = 30.0
 
 class Reusable(Protocol):
     """A driver session that can be handed from one read to the next."""
+
+    stale: bool  # its last `columns` met a type created after it connected (ADBC's catalog)
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema: ...
 
@@ -61,16 +64,19 @@ class SessionPool:
         while True:
             session = self._pop(key)
             if session is None:
-                return PooledSession(self, key, open_session())
+                return PooledSession(self, key, open_session(), open_session, fresh=True)
             try:
                 if session.first("SELECT 1", []) is not None:
-                    return PooledSession(self, key, session)
+                    return PooledSession(self, key, session, open_session, fresh=False)
             except Exception as exc:  # gone while idle: open another
                 log.debug("an idle SQL session no longer answers: %s", exc)
             _close(session)
 
     def give(self, key: Hashable, session: Reusable) -> None:
         """Keep `session` for the next read of `key`, or close it if it cannot be reset."""
+        if session.stale:
+            _close(session)
+            return
         try:
             session.reset()
         except Exception as exc:  # a lost connection cannot be reset: it is not kept
@@ -125,10 +131,20 @@ class SessionPool:
 class PooledSession:
     """A session taken from a pool for one read; `close` gives it back."""
 
-    def __init__(self, pool: SessionPool, key: Hashable, session: Reusable) -> None:
+    def __init__(
+        self,
+        pool: SessionPool,
+        key: Hashable,
+        session: Reusable,
+        open_session: Callable[[], Reusable],
+        *,
+        fresh: bool,
+    ) -> None:
         self.pool = pool
         self.key = key
         self.session: Reusable | None = session
+        self.open_session = open_session
+        self.fresh = fresh  # opened for this read, not reused
 
     def _held(self) -> Reusable:
         if self.session is None:
@@ -136,7 +152,13 @@ class PooledSession:
         return self.session
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
-        return self._held().columns(sql, params)
+        """The columns; asked again of a new session when a reused one's types are stale."""
+        found = self._held().columns(sql, params)
+        if self._held().stale and not self.fresh:
+            _close(self._held())
+            self.session, self.fresh = self.open_session(), True
+            found = self.session.columns(sql, params)
+        return found
 
     def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
         return self._held().first(sql, params)

@@ -19,11 +19,14 @@ class FakeSession:
     def __init__(self, number: int) -> None:
         self.number = number
         self.dead = False
+        self.stale = False
+        self.stale_after: set[str] = set()  # statements whose columns a stale catalog misses
         self.resets = 0
         self.closed = False
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
-        return {}
+        self.stale = sql in self.stale_after
+        return {"x": None if self.stale else pl.Int64()}
 
     def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
         if self.dead:
@@ -122,3 +125,26 @@ def test_close_all_closes_every_idle_session():
     pool.close_all()
 
     assert all(session.closed for session in opener.opened) and pool.idle("pg") == 0
+
+
+def test_a_reused_session_whose_type_catalog_is_stale_is_replaced_for_the_read():
+    pool, opener = SessionPool(), Opener()
+    pool.take("pg", opener).close()
+    opener.opened[0].stale_after = {"SELECT * FROM moods"}  # a type created since it opened
+
+    taken = pool.take("pg", opener)
+    columns = taken.columns("SELECT * FROM moods", [])
+    taken.close()
+
+    assert columns == {"x": pl.Int64()} and taken.session is None
+    assert opener.opened[0].closed and len(opener.opened) == 2
+    assert pool.idle("pg") == 1 and not opener.opened[1].closed
+
+
+def test_a_stale_session_is_closed_when_given_back():
+    pool, opener = SessionPool(), Opener()
+    taken = pool.take("pg", opener)
+    opener.opened[0].stale = True
+    taken.close()
+
+    assert opener.opened[0].closed and pool.idle("pg") == 0

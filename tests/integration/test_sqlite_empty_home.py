@@ -97,3 +97,16 @@ def test_an_empty_sqlite_query_home_lands_no_table(tmp_path: Path):
 
     assert done.ok, done.results
     assert read_sqlite(root / "lake.sqlite", "orders") is None
+
+
+def test_an_empty_sqlite_view_lands_the_declared_types_of_its_plain_columns(tmp_path: Path):
+    root = _workspace(
+        tmp_path / "ws", "{type: sqlite, path: shop.sqlite, table: recent, key_columns: [id]}",
+        "CREATE TABLE orders (id INTEGER, name TEXT)",
+        "CREATE VIEW recent AS SELECT id, name FROM orders WHERE id > 10",
+    )  # fmt: skip
+
+    done = run(root)
+
+    assert done.ok, done.results
+    assert _columns(root / "lake.sqlite", "orders") == [("id", "INTEGER"), ("name", "TEXT")]

@@ -167,7 +167,8 @@ def test_a_partitioned_entity_moves_each_partition_on_its_own_and_commits_once(s
 def test_a_partitioned_entity_continues_as_new_with_every_partitions_position(shop, monkeypatch):
     from hygge.functions import chains
 
-    monkeypatch.setattr(chains, "CHUNKS_PER_EPISODE", 3)
+    # 6 chunks: 2 per partition (its 2 files of 200 rows, the last ending with its source)
+    monkeypatch.setattr(chains, "CHUNKS_PER_EPISODE", 2)
     shop.write_workspace(["orders"], checkpoint_rows=100, extra="parallel: 3\n")
     shop.land("orders", range(1_200), files=6)
 

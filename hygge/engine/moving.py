@@ -104,13 +104,23 @@ class ChunkMover:
                 position = after
                 if isinstance(after, FilePosition):
                     self.file_rows[after.file_index] = after.row_offset
-                if self._budget_spent(started):
-                    done = False
+                if self._budget_spent(started):  # done if that was the last batch
+                    done = not self.cancelled and self._source_ended(batches)
                     break
             else:
                 done = not self.cancelled
         self._flush(everything=True)  # its writes finish despite a Ctrl-C (see _write)
         return position, done
+
+    def _source_ended(self, batches: Prefetch[tuple[pl.DataFrame, Position]]) -> bool:
+        """Whether the batch just staged was the source's last (a Ctrl-C: not known)."""
+        try:
+            return batches.ended()
+        except KeyboardInterrupt:
+            if self.should_stop is None:
+                raise
+            self.cancel()
+            return False
 
     def _checkpoint(self, position: Position, done: bool) -> Checkpoint:
         """The checkpoint after this chunk: its staged files synced, its margin saved."""

@@ -49,6 +49,7 @@ class Prefetch(Generic[T]):
         self._stop_timeout = stop_timeout
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
+        self._deadline: float | None = None  # when a stopping consumer stops waiting
         self._thread = threading.Thread(target=self._run, name=f"hygge-read-{name}", daemon=True)
 
     def __enter__(self) -> Prefetch[T]:
@@ -72,6 +73,18 @@ class Prefetch(Generic[T]):
                 raise item.error
             yield item  # type: ignore[misc]
 
+    def ended(self) -> bool:
+        """Whether the reader has ended with every item it read taken: a consumer stopping at
+        its budget then knows nothing is left. Waits for the read in flight, which `close`
+        waits for anyway (within the same `stop_timeout`)."""
+        self._deadline = self._deadline or time.monotonic() + self._stop_timeout
+        with self._queue.not_empty:
+            while not self._queue.queue:
+                if not self._thread.is_alive() or time.monotonic() >= self._deadline:
+                    return False
+                self._queue.not_empty.wait(0.05)
+            return self._queue.queue[0] is _END
+
     def close(self) -> None:
         """Stop the reader and wait for it, at most `stop_timeout`; read-ahead items are dropped.
 
@@ -79,7 +92,7 @@ class Prefetch(Generic[T]):
         thread, it hands nothing more to anyone, and the process can still exit.
         """
         self._stop.set()
-        deadline = time.monotonic() + self._stop_timeout
+        deadline = self._deadline or time.monotonic() + self._stop_timeout
         while self._thread.is_alive() and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)

@@ -30,6 +30,9 @@ class Dialect:
     # 64-bit integers written into the text, not bound (`Statement.render`): ADBC streams an
     # unbound statement by COPY and holds a bound one's whole result in libpq
     inline_integers: bool = False
+    # `(a, b) > (x, y)`: a row comparison, which PostgreSQL's planner takes as one index
+    # condition (the spelt-out OR of ANDs it cannot)
+    row_values: bool = False
 
     def quote(self, name: str, *, what: str = "column") -> str:
         """`name` as a quoted identifier; ConfigError when no quoting can make it one."""
@@ -135,11 +138,11 @@ def _bad_table(table: str, reason: str) -> ConfigError:
     )
 
 
-POSTGRES = Dialect("postgres", '"', '"', 63, "numeric")
-POSTGRES_ADBC = Dialect("postgres", '"', '"', 63, "numeric", inline_integers=True)
+POSTGRES = Dialect("postgres", '"', '"', 63, "numeric", row_values=True)
+POSTGRES_ADBC = Dialect("postgres", '"', '"', 63, "numeric", inline_integers=True, row_values=True)
 # The same statements with psycopg's markers, and with ODBC's (psqlODBC).
-POSTGRES_FORMAT = Dialect("postgres", '"', '"', 63, "format")
-POSTGRES_QMARK = Dialect("postgres", '"', '"', 63, "qmark")
+POSTGRES_FORMAT = Dialect("postgres", '"', '"', 63, "format", row_values=True)
+POSTGRES_QMARK = Dialect("postgres", '"', '"', 63, "qmark", row_values=True)
 MSSQL = Dialect("mssql", "[", "]", 128, "qmark", top=True, quote_openers=('"', "["))
-SQLITE = Dialect("sqlite", '"', '"', 1024, "qmark", quote_openers=('"', "[", "`"))
-DUCKDB = Dialect("duckdb", '"', '"', 1024, "qmark")
+SQLITE = Dialect("sqlite", '"', '"', 1024, "qmark", quote_openers=('"', "[", "`"), row_values=True)
+DUCKDB = Dialect("duckdb", '"', '"', 1024, "qmark", row_values=True)

@@ -28,7 +28,7 @@ from hygge.errors import DataError, HyggeError, StateError
 from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpec, Window
 from hygge.homes.positions import KeysetPosition
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
-from hygge.homes.sql.keys import primary_key
+from hygge.homes.sql.keys import declared_types, primary_key
 from hygge.homes.sql.partitions import check_partition_type, key_partitions, quantile_partitions
 from hygge.homes.sql.quantiles import quantile_bounds
 from hygge.homes.sql.statements import Condition, key_range, select, source
@@ -210,11 +210,14 @@ class SqlHome:
             _close(session)
 
     def _no_rows(self, position: KeysetPosition) -> Iterator[tuple[pl.DataFrame, KeysetPosition]]:
-        """A read that found no row: one batch of none with the source's columns, which a
-        store creates its table from; none if the driver types no column before a row."""
+        """A read that found no row: one batch of none with the source's typed columns (a
+        SQLite table's declared ones), a store's table; none if a column has no type yet."""
         session = self._connect()
         try:
             schema = self._columns(session)
+            if self.table is not None and None in schema.values():  # sqlite3: no types
+                declared = declared_types(session, self.dialect, self.table)
+                schema = {name: dtype or declared.get(name) for name, dtype in schema.items()}
         finally:
             _close(session)
         if schema and all(dtype is not None for dtype in schema.values()):
@@ -354,7 +357,7 @@ def _typed(values: dict[str, JsonScalar], schema: SqlSchema) -> dict[str, object
 
 
 def _close(session: SqlSession) -> None:
-    """Close a session; one whose connection was lost may fail to: it is gone all the same."""
+    """Close (or give back) a session; a lost connection may fail to: it is gone anyway."""
     try:
         session.close()
     except Exception as exc:  # a lost connection cannot be closed twice

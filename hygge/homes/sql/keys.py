@@ -1,9 +1,12 @@
-"""A table's primary key, read from the database's catalog (names bound, never concatenated)."""
+"""A table's primary key (and SQLite's declared column types), read from the database's
+catalog (names bound, never concatenated)."""
 
 from __future__ import annotations
 
+import polars as pl
+
 from hygge.homes.sql.dialect import Dialect
-from hygge.homes.sql.drivers import SqlSession
+from hygge.homes.sql.drivers import SqlSchema, SqlSession
 from hygge.homes.sql.statements import Bound, Statement
 
 _POSTGRES = (
@@ -53,3 +56,38 @@ def primary_key(session: SqlSession, dialect: Dialect, table: str) -> list[str]:
     for frame in session.stream(text, values, 100):
         found += [str(name) for name in frame.to_series(0)]
     return found
+
+
+# SQLite's type affinity of a declared type (its documented rules, in their order), as the
+# polars type its values read as; NUMERIC affinity (DATE, DECIMAL, BOOLEAN...) and a column
+# declared without a type hold whatever was stored, so only a value can tell.
+_AFFINITIES: tuple[tuple[tuple[str, ...], pl.DataType | None], ...] = (
+    (("INT",), pl.Int64()),
+    (("CHAR", "CLOB", "TEXT"), pl.String()),
+    (("BLOB",), pl.Binary()),
+    (("REAL", "FLOA", "DOUB"), pl.Float64()),
+)
+
+
+def declared_types(session: SqlSession, dialect: Dialect, table: str) -> SqlSchema:
+    """SQLite `table`'s columns typed by their declared types' affinity (None where it
+    does not decide one); {} for another dialect, whose driver types columns itself."""
+    if dialect.name != "sqlite":
+        return {}
+    parts = dialect.table_parts(table)
+    statement = Statement().add("SELECT name, type FROM pragma_table_info(", Bound(parts[-1]))
+    if len(parts) > 1:
+        statement.add(", ", Bound(parts[-2]))
+    text, values = statement.add(") ORDER BY cid").render(dialect)
+    found: SqlSchema = {}
+    for frame in session.stream(text, values, 1000):
+        for name, declared in frame.iter_rows():
+            found[str(name)] = _affinity(str(declared or "").upper())
+    return found
+
+
+def _affinity(declared: str) -> pl.DataType | None:
+    for marks, dtype in _AFFINITIES:
+        if any(mark in declared for mark in marks):
+            return dtype
+    return None

@@ -1,16 +1,22 @@
-"""PostgreSQL drivers: ADBC (Arrow-native, the default) and psycopg (the fallback)."""
+"""PostgreSQL drivers: ADBC (Arrow-native, the default) and psycopg (the fallback), their
+sessions kept open between reads (`hygge.homes.sql.sessions`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import polars as pl
+import pyarrow as pa
 
 from hygge.errors import MissingDependencyError
 from hygge.homes.sql.dialect import POSTGRES_ADBC, POSTGRES_FORMAT, Dialect
 from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, slices
+from hygge.homes.sql.sessions import POOL, PooledSession
+
+log = logging.getLogger("hygge.homes")
 
 # psycopg's type OIDs, as polars types (others: polars infers from the values).
 _OIDS: dict[int, pl.DataType] = {
@@ -60,12 +66,14 @@ class AdbcSession:
         except ImportError as exc:
             raise MissingDependencyError("adbc-driver-postgresql", "postgres") from exc
         self.connection = adbc.connect(libpq_uri(params))
+        self.stale = False  # its type catalog, read at connect, lacks a type created since
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, parameters=list(params) or None)
-            empty = frame_from_arrow(cursor.fetch_arrow_table())
-        return dict(empty.schema.items())
+            empty = cursor.fetch_arrow_table()
+        self.stale = any(_unknown(field.type) for field in empty.schema)
+        return dict(frame_from_arrow(empty).schema.items())
 
     def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
         with self.connection.cursor() as cursor:
@@ -77,10 +85,32 @@ class AdbcSession:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, parameters=list(params) or None)
             reader = cursor.fetch_record_batch()
-            yield from slices((frame_from_arrow(batch) for batch in reader), batch_size)
+            finished = False
+            try:
+                yield from slices((frame_from_arrow(batch) for batch in reader), batch_size)
+                finished = True
+            finally:
+                if not finished:  # stopped mid-stream: cancel, or the next statement drains it
+                    _cancel(cursor)
+
+    def reset(self) -> None:
+        self.connection.rollback()
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _unknown(dtype: pa.DataType) -> bool:
+    """A column of a type the driver's catalog did not hold when it connected."""
+    return isinstance(dtype, pa.OpaqueType) and dtype.type_name.startswith("unnamed<oid:")
+
+
+def _cancel(cursor: Any) -> None:
+    """Cancel the statement of `cursor`; on a lost connection there is none to cancel."""
+    try:
+        cursor.adbc_cancel()
+    except Exception as exc:  # the read's own error (if any) is the one to report
+        log.debug("cancelling a PostgreSQL statement failed: %s", exc)
 
 
 class PsycopgSession:
@@ -94,6 +124,7 @@ class PsycopgSession:
             raise MissingDependencyError("psycopg", "postgres") from exc
         self.connection = psycopg.connect(make_conninfo("", **params))
         self.connection.read_only = True
+        self.stale = False  # psycopg looks a type up by its OID in each result
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
         with self.connection.cursor() as cursor:
@@ -112,6 +143,9 @@ class PsycopgSession:
             cursor.execute(sql, list(params))
             schema = {c.name: _psycopg_type(c) for c in cursor.description or []}
             yield from fetched(cursor, schema, batch_size)
+
+    def reset(self) -> None:
+        self.connection.rollback()
 
     def close(self) -> None:
         self.connection.close()
@@ -140,7 +174,12 @@ class PostgresDriver:
         # integer key is one statement, streamed.
         self.page_rows: int | None = ADBC_PAGE_ROWS if self.choice == "adbc" else None
 
-    def connect(self) -> AdbcSession | PsycopgSession:
+    def connect(self) -> PooledSession:
+        """A session of this connection, reused from an earlier read when one is idle."""
+        key = (self.choice, tuple(sorted(self.params.items())))
+        return POOL.take(key, self._open)
+
+    def _open(self) -> AdbcSession | PsycopgSession:
         if self.choice == "adbc":
             return AdbcSession(self.params)
         return PsycopgSession(self.params)

@@ -247,9 +247,18 @@ def _condition(dialect: Dialect, condition: Condition) -> list[str | Bound]:
 
 
 def _keyset(dialect: Dialect, values: dict[str, object], op: str) -> list[str | Bound]:
-    """`(k1, k2, ...) op (v1, v2, ...)` in lexicographic order, spelt out with AND/OR (T-SQL
-    has no row comparison): `op` is `>` (strictly after) or `<=` (at or before)."""
+    """`(k1, k2, ...) op (v1, v2, ...)` in lexicographic order: `op` is `>` (strictly after)
+    or `<=` (at or before). One key: `k op v`; more, a row comparison where the dialect has
+    one, else spelt out with AND/OR (T-SQL has none)."""
     keys = list(values)
+    if len(keys) == 1:
+        return [f"{dialect.quote(keys[0])} {op} ", Bound(values[keys[0]])]
+    if dialect.row_values:
+        names = ", ".join(dialect.quote(key) for key in keys)
+        pieces: list[str | Bound] = [f"({names}) {op} ("]
+        for index, key in enumerate(keys):
+            pieces += [", " if index else "", Bound(values[key])]
+        return [*pieces, ")"]
     strict = "<" if op == "<=" else ">"
     branches: list[list[str | Bound]] = []
     for index, key in enumerate(keys):
@@ -263,7 +272,7 @@ def _keyset(dialect: Dialect, values: dict[str, object], op: str) -> list[str | 
         for index, key in enumerate(keys):
             same += [" AND " if index else "", f"{dialect.quote(key)} = ", Bound(values[key])]
         branches.append(same)
-    pieces: list[str | Bound] = ["("]
+    pieces = ["("]
     for index, branch in enumerate(branches):
         pieces += [" OR " if index else "", "(", *branch, ")"]
     return [*pieces, ")"]

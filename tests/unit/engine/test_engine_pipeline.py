@@ -48,3 +48,47 @@ def test_close_does_not_wait_forever_for_a_reader_stuck_in_a_read(caplog):
     finally:
         release.set()
     assert finished.wait(timeout=10)  # released, the daemon reader ends by itself
+
+
+def _taken(prefetch: Prefetch[int], count: int) -> list[int]:
+    items = iter(prefetch)
+    return [next(items) for _ in range(count)]
+
+
+def test_ended_after_the_last_item_is_taken_waits_for_the_readers_end():
+    with Prefetch(lambda: iter(range(3)), depth=1, name="shop.orders") as prefetch:
+        assert _taken(prefetch, 3) == [0, 1, 2]
+        assert prefetch.ended()
+
+
+def test_not_ended_while_items_are_left():
+    with Prefetch(lambda: iter(range(3)), depth=1, name="shop.orders") as prefetch:
+        assert _taken(prefetch, 2) == [0, 1]
+        assert not prefetch.ended()
+
+
+def test_not_ended_when_the_next_read_fails():
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("home went away")
+
+    with Prefetch(failing, depth=1, name="shop.orders") as prefetch:
+        assert _taken(prefetch, 1) == [1]
+        assert not prefetch.ended()  # the chunk stops there; the next one reads on
+
+
+def test_ended_gives_up_on_a_stuck_reader_within_the_stop_timeout(caplog):
+    release = threading.Event()
+
+    def stuck() -> Iterator[int]:
+        yield 1
+        release.wait()  # the next read never returns
+        yield 2
+
+    caplog.set_level(logging.WARNING, logger="hygge.engine")
+    try:
+        with Prefetch(stuck, depth=1, name="shop.orders", stop_timeout=0.05) as prefetch:
+            assert _taken(prefetch, 1) == [1]
+            assert not prefetch.ended()
+    finally:
+        release.set()

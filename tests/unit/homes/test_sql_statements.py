@@ -21,6 +21,7 @@ from hygge.homes.sql.dialect import DUCKDB, MSSQL, POSTGRES, SQLITE, Dialect
 from hygge.homes.sql.drivers import SqlSchema
 from hygge.homes.sql.home import SqlHome
 from hygge.homes.sql.keys import primary_key_statement
+from hygge.homes.sql.statements import select
 from hygge.types import Place
 
 SCHEMA: SqlSchema = {"id": pl.Int64(), "updated_at": pl.Datetime("us"), "name": pl.String()}
@@ -391,3 +392,35 @@ def test_a_window_under_a_tenth_of_its_table_is_not_sampled(monkeypatch):
     home.open_window(ReadSpec(column="updated_at"))
     assert any("pg_class" in text for text, _ in driver.sent)
     assert not any("TABLESAMPLE" in text for text, _ in driver.sent)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "read"),
+    [(POSTGRES, "postgres"), (SQLITE, "sqlite"), (DUCKDB, "duckdb")],
+)
+def test_a_keyset_of_several_keys_is_one_row_comparison_where_the_dialect_has_one(dialect, read):
+    text, values = select(
+        dialect, "FROM t", after={"a": "x", "b": 1.5}, up_to={"a": "z", "b": 2.5},
+        order=["a", "b"],
+    ).render(dialect)  # fmt: skip
+
+    sqlglot.parse_one(text.replace("$1", "?").replace("$2", "?").replace("$3", "?")
+                      .replace("$4", "?"), read=read)  # fmt: skip
+    where = text.split(" WHERE ", 1)[1].split(" ORDER BY ")[0]
+    marks = [dialect.placeholder(i) for i in (1, 2, 3, 4)]
+    assert where == (
+        f'("a", "b") > ({marks[0]}, {marks[1]}) AND ("a", "b") <= ({marks[2]}, {marks[3]})'
+    )
+    assert values == ["x", 1.5, "z", 2.5]
+
+
+def test_a_keyset_of_several_keys_is_spelt_out_in_t_sql_and_of_one_key_is_one_comparison():
+    several, values = select(
+        MSSQL, "FROM t", after={"a": "x", "b": 1}, up_to={"a": "z", "b": 2}, order=["a", "b"]
+    ).render(MSSQL)
+    one, _ = select(MSSQL, "FROM t", after={"a": "x"}, up_to={"a": "z"}, order=["a"]).render(MSSQL)
+
+    sqlglot.parse_one(several, read="tsql")
+    assert "([a] > ?) OR ([a] = ? AND [b] > ?)" in several
+    assert values == ["x", "x", 1, "z", "z", 2, "z", 2]
+    assert one == "SELECT * FROM t WHERE [a] > ? AND [a] <= ? ORDER BY [a]"

@@ -17,7 +17,7 @@ from hygge.tagged import TaggedConfigs
 if TYPE_CHECKING:
     from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeStoreConfig
     from hygge.stores.delta import DeltaStoreConfig
-    from hygge.stores.duckdb_store import DuckdbStoreConfig
+    from hygge.stores.duckdb_config import DuckdbStoreConfig
     from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
     from hygge.stores.open_mirroring import OpenMirroringStoreConfig
     from hygge.stores.sql.config import (
@@ -35,7 +35,7 @@ STORE_TYPES: TaggedConfigs[StoreConfig] = TaggedConfigs(
         "adls": "hygge.stores.azure_files:AdlsStoreConfig",
         "onelake": "hygge.stores.azure_files:OneLakeStoreConfig",
         "blob": "hygge.stores.azure_files:BlobStoreConfig",
-        "duckdb": "hygge.stores.duckdb_store:DuckdbStoreConfig",
+        "duckdb": "hygge.stores.duckdb_config:DuckdbStoreConfig",
         "delta": "hygge.stores.delta.config:DeltaStoreConfig",
         "postgres": "hygge.stores.sql.config:PostgresStoreConfig",
         "sqlite": "hygge.stores.sql.config:SqliteStoreConfig",

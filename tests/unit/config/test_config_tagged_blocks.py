@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import hygge.homes
 import hygge.stores
+from hygge.config import load_workspace
 from hygge.config.models import ResolvedEntity
+from hygge.errors import ConfigError
 from hygge.homes import HOME_TYPES, HomeConfigUnion
 from hygge.stores import STORE_TYPES, ParquetStoreConfig, StoreConfigUnion
 from hygge.tagged import TaggedConfigs
@@ -198,3 +201,27 @@ def test_loading_a_parquet_workspace_imports_no_other_kind_of_config(tmp_path):
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+HOSTILE_TAGS = [
+    pytest.param("hygge.stores.files:ParquetStoreConfig", id="an-import-path"),
+    pytest.param("__class__", id="a-dunder"),
+    pytest.param("Parquet", id="another-case"),
+    pytest.param("5", id="a-number"),
+    pytest.param("[parquet]", id="a-list"),
+]
+
+
+@pytest.mark.parametrize("tag", HOSTILE_TAGS)
+def test_a_store_type_that_is_no_registered_tag_is_an_unknown_type_at_its_line(
+    write_workspace, tag
+):
+    root = write_workspace({"flows/orders/flow.yml": f"home: in\nstore:\n  type: {tag}\n"})
+
+    with pytest.raises(ConfigError) as raised:
+        load_workspace(root, env={})
+
+    shown = str(yaml.safe_load(f"t: {tag}")["t"])
+    assert raised.value.detail.startswith(f"unknown store type '{shown}'")
+    assert (raised.value.file, raised.value.line) == ("flows/orders/flow.yml", 3)
+    assert raised.value.hint == "supported store types: " + ", ".join(STORE_TYPES.tags())

@@ -1,28 +1,16 @@
-"""Home and store blocks: which config class a `type` selects, and each entity's final path."""
+"""Home and store blocks: the default type and each entity's final path."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, get_args
+from typing import Any
 
-from pydantic import BaseModel
-
-from hygge.config.explain import leaf_types
 from hygge.config.tracked import Tracked
 
 DEFAULT_TYPE = "parquet"  # a block without `type` is parquet (the original's behaviour)
 ENTITY_PLACEHOLDER = "{entity}"
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-
-
-def config_classes(union: Any) -> dict[str, type[BaseModel]]:
-    """The config classes of a tagged union, by their `type` tag."""
-    classes: dict[str, type[BaseModel]] = {}
-    for leaf in (leaf for arg in get_args(union) for leaf in leaf_types(arg)):
-        if isinstance(leaf, type) and issubclass(leaf, BaseModel):
-            classes[str(leaf.model_fields["type"].default)] = leaf
-    return classes
 
 
 def is_absolute(path: str) -> bool:

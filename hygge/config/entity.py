@@ -8,23 +8,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hygge.config.blocks import (
-    DEFAULT_TYPE,
-    ENTITY_PLACEHOLDER,
-    config_classes,
-    final_path,
-    flow_root,
-)
+from hygge.config.blocks import DEFAULT_TYPE, ENTITY_PLACEHOLDER, final_path, flow_root
 from hygge.config.explain import explain
 from hygge.config.files import STORE_DEFAULT_KEYS
 from hygge.config.models import ResolvedEntity
 from hygge.config.tracked import Origin, Tracked, merge_layers
 from hygge.errors import ConfigError
-from hygge.homes import HomeConfigUnion
-from hygge.stores import StoreConfig, StoreConfigUnion
+from hygge.homes import HOME_TYPES
+from hygge.stores import STORE_TYPES, StoreConfig
+from hygge.tagged import TaggedConfigs
 from hygge.types import RunType
 
-_CLASSES = {"home": config_classes(HomeConfigUnion), "store": config_classes(StoreConfigUnion)}
+# Only the classes a block names are imported (and built when the entity validates).
+_CLASSES: dict[str, TaggedConfigs[Any]] = {"home": HOME_TYPES, "store": STORE_TYPES}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 from hygge.config.suggest import did_you_mean
 from hygge.config.tracked import KeyPath, Tracked
 from hygge.errors import ConfigError
+from hygge.tagged import member_of
 from hygge.types import INVALID_SETTING
 
 # Types the original hygge knew that this version does not implement yet.
@@ -159,6 +160,8 @@ def keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> set[str]:
                     following.append(field)
                 elif _tag_of(leaf) == part:
                     following.append(leaf)
+                elif (member := member_of(leaf, part)) is not None:
+                    following.append(member)  # a home/store block, under its tag
         current = following
     keys: set[str] = set()
     for leaf in (leaf for tp in current for leaf in leaf_types(tp)):

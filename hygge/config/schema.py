@@ -7,15 +7,18 @@ file each give part of an entity's settings; unknown keys are rejected.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import operator
+from functools import reduce
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, TypeAdapter
+from pydantic import AliasChoices, BaseModel, Field, TypeAdapter
 
 from hygge.config.files import EntityDefaultsConfig, EntityFileConfig, FlowFileConfig
 from hygge.config.models import ProjectConfig
 from hygge.config.watermark import WatermarkConfig
-from hygge.homes import HomeConfigUnion
-from hygge.stores import StoreConfigUnion
+from hygge.homes import HOME_TYPES
+from hygge.stores import STORE_TYPES
+from hygge.tagged import TaggedConfigs
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _REF = "#/$defs/{model}"
@@ -40,7 +43,7 @@ def workspace_json_schema(kind: Literal["project", "flow", "entity"]) -> dict[st
         schema["properties"]["defaults"] = {"$ref": _REF.format(model="EntityDefaultsConfig")}
         if described:
             schema["properties"]["defaults"]["description"] = described
-    blocks = {"home": _block(HomeConfigUnion, defs), "store": _block(StoreConfigUnion, defs)}
+    blocks = {"home": _block(HOME_TYPES, defs), "store": _block(STORE_TYPES, defs)}
     _replace_blocks(schema, blocks)
     _add_aliases(defs, WatermarkConfig)
     _strip_required(schema)
@@ -52,9 +55,11 @@ def workspace_json_schema(kind: Literal["project", "flow", "entity"]) -> dict[st
     return schema
 
 
-def _block(union: Any, defs: dict[str, Any]) -> dict[str, Any]:
+def _block(configs: TaggedConfigs[Any], defs: dict[str, Any]) -> dict[str, Any]:
     """A home/store: a path string (parquet) or a block of one of the tagged config types."""
-    schema: dict[str, Any] = TypeAdapter(union).json_schema(ref_template=_REF)
+    members: Any = reduce(operator.or_, configs.classes().values())
+    tagged: Any = Annotated[members, Field(discriminator="type")]
+    schema: dict[str, Any] = TypeAdapter(tagged).json_schema(ref_template=_REF)
     defs.update(schema.get("$defs", {}))
     variants = schema.get("oneOf", [])
     text = {"type": "string", "description": "A path: shorthand for {type: parquet, path: …}."}

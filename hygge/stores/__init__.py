@@ -1,35 +1,81 @@
-"""Stores: where data goes. `StoreConfigUnion` parses any store block of the workspace."""
+"""Stores: where data goes. `StoreConfigUnion` parses any store block of the workspace.
+
+A store block is validated by the one config class its `type` names (`STORE_TYPES`, tag →
+import path): loading a workspace imports the configs of the kinds it uses, not every store's.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from pydantic import Field
+from pydantic import PlainSerializer, PlainValidator
 
-from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeStoreConfig
 from hygge.stores.base import Staging, Store, StoreCapabilities, StoreConfig
-from hygge.stores.delta import DeltaStoreConfig
-from hygge.stores.duckdb_store import DuckdbStoreConfig
-from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
-from hygge.stores.open_mirroring import OpenMirroringStoreConfig
-from hygge.stores.sql.config import MssqlStoreConfig, PostgresStoreConfig, SqliteStoreConfig
+from hygge.tagged import TaggedConfigs
 
-StoreConfigUnion: TypeAlias = Annotated[
-    ParquetStoreConfig
-    | LocalStoreConfig
-    | AdlsStoreConfig
-    | OneLakeStoreConfig
-    | BlobStoreConfig
-    | DuckdbStoreConfig
-    | DeltaStoreConfig
-    | PostgresStoreConfig
-    | SqliteStoreConfig
-    | MssqlStoreConfig
-    | OpenMirroringStoreConfig,
-    Field(discriminator="type"),
-]
+if TYPE_CHECKING:
+    from hygge.stores.azure_files import AdlsStoreConfig, BlobStoreConfig, OneLakeStoreConfig
+    from hygge.stores.delta import DeltaStoreConfig
+    from hygge.stores.duckdb_config import DuckdbStoreConfig
+    from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
+    from hygge.stores.open_mirroring import OpenMirroringStoreConfig
+    from hygge.stores.sql.config import (
+        MssqlStoreConfig,
+        PostgresStoreConfig,
+        SqliteStoreConfig,
+    )
+
+# In the order error messages list them.
+STORE_TYPES: TaggedConfigs[StoreConfig] = TaggedConfigs(
+    StoreConfig,
+    {
+        "parquet": "hygge.stores.files:ParquetStoreConfig",
+        "local": "hygge.stores.files:LocalStoreConfig",
+        "adls": "hygge.stores.azure_files:AdlsStoreConfig",
+        "onelake": "hygge.stores.azure_files:OneLakeStoreConfig",
+        "blob": "hygge.stores.azure_files:BlobStoreConfig",
+        "duckdb": "hygge.stores.duckdb_config:DuckdbStoreConfig",
+        "delta": "hygge.stores.delta.config:DeltaStoreConfig",
+        "postgres": "hygge.stores.sql.config:PostgresStoreConfig",
+        "sqlite": "hygge.stores.sql.config:SqliteStoreConfig",
+        "mssql": "hygge.stores.sql.config:MssqlStoreConfig",
+        "open_mirroring": "hygge.stores.open_mirroring.config:OpenMirroringStoreConfig",
+    },
+)
+
+if TYPE_CHECKING:  # what a validated block is: one of these classes
+    StoreConfigUnion: TypeAlias = (
+        ParquetStoreConfig
+        | LocalStoreConfig
+        | AdlsStoreConfig
+        | OneLakeStoreConfig
+        | BlobStoreConfig
+        | DuckdbStoreConfig
+        | DeltaStoreConfig
+        | PostgresStoreConfig
+        | SqliteStoreConfig
+        | MssqlStoreConfig
+        | OpenMirroringStoreConfig
+    )
+else:  # validated by the class its tag names, imported then (`hygge.tagged`)
+    StoreConfigUnion: TypeAlias = Annotated[
+        StoreConfig, PlainValidator(STORE_TYPES.validate), PlainSerializer(STORE_TYPES.dump)
+    ]
+
+_LAZY = {path.rpartition(":")[2]: path for path in STORE_TYPES.paths.values()}
+
+
+def __getattr__(name: str) -> Any:
+    """The config classes, imported when first named (`from hygge.stores import …Config`)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, attribute = _LAZY[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
 
 __all__ = [
+    "STORE_TYPES",
     "AdlsStoreConfig",
     "BlobStoreConfig",
     "DeltaStoreConfig",

@@ -17,11 +17,8 @@ The first rule: hygge replaces or adds to only tables it created (recorded in
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
-
-from pydantic import Field, model_validator
+from typing import TYPE_CHECKING
 
 from hygge.errors import (
     ConfigError,
@@ -34,10 +31,11 @@ from hygge.errors import (
 from hygge.faults import fault_point
 from hygge.stores import duckdb_owners as owners
 from hygge.stores import duckdb_records as records
-from hygge.stores.base import CommitRecord, Staging, StoreCapabilities, StoreConfig
+from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.base import lost_staging_advice as lost_advice
+from hygge.stores.duckdb_config import DuckdbStoreConfig
 from hygge.stores.duckdb_database import Database, open_database, path_problem
-from hygge.stores.duckdb_names import TableName, parse_table, quote, reserved_schema
+from hygge.stores.duckdb_names import TableName, parse_table, quote
 from hygge.stores.duckdb_schema import SEQUENCE_COLUMN, evolve, table_columns
 from hygge.stores.known_columns import empty_frame
 from hygge.stores.ownership import StoreOwner
@@ -317,83 +315,3 @@ def _refuse_unwritable(batch: pl.DataFrame, target: TableName) -> None:
 
 def _sequences(staging: Staging) -> set[int]:
     return {int(name) for name in staging.artefacts}
-
-
-class DuckdbStoreConfig(StoreConfig):
-    """A table in a DuckDB database file; see the module docstring."""
-
-    type: Literal["duckdb"] = "duckdb"
-    path: str | None = Field(
-        None, description="The database file, relative to the workspace (or `connection:`)."
-    )
-    table: str = Field("{entity}", description="`name` or `schema.name`; may hold {entity}.")
-    db_schema: str | None = Field(
-        None, alias="schema", description="The table's schema (default main)."
-    )
-    if_exists: Literal["fail", "append", "replace"] = Field(
-        "fail",
-        description="A table hygge did not create: fail (refuse, the default), append (write "
-        "into it, keeping its rows: no full_drop), replace (drop it, create it from the data).",
-    )
-    key_columns: list[str] = Field(
-        default_factory=list, description="Merge keys (set from the entity's key_columns)."
-    )
-
-    entity_fields: ClassVar[tuple[str, ...]] = ("table",)
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        run_types=_RUN_TYPES,
-        merge_strategies=frozenset({"upsert"}),
-        transactional=True,
-        empty_tables=True,
-        atomic_visibility=_RUN_TYPES,
-        preferred_batch_size=100_000,
-    )
-
-    @model_validator(mode="after")
-    def _own_schema(self) -> DuckdbStoreConfig:
-        stem = Path(self.path).stem if self.path else None
-        problem = reserved_schema(self.table, self.db_schema, stem)
-        if problem:
-            raise ValueError(
-                f"table '{self.table}': {problem}; write it into main or a schema of its own"
-            )
-        return self
-
-    def table_key(self, root: Path, entity: str) -> str | None:
-        if self.path is None or self.path.startswith("~"):
-            return None  # a connection's file, or a path the store refuses when it opens
-        try:
-            name = parse_table(self.table.replace("{entity}", entity), self.db_schema, "table")
-        except ConfigError:
-            return None  # the store names the problem when it opens
-        real = os.path.realpath(root / self.path)
-        return f"duckdb {real} {name.schema.casefold()}.{name.table.casefold()}"
-
-    def open(self, place: Place) -> DuckdbStore:
-        return DuckdbStore(self, self.database_path(place), place)
-
-    def database_path(self, place: Place) -> Path:
-        """The database file: `path`, or the `path` of the connection `connection` names."""
-        where = f"duckdb store of {place.flow}.{place.entity}"
-        if self.path is not None and self.connection is not None:
-            raise ConfigError(
-                f"{where}: give `path` or `connection`, not both",
-                hint="keep one of them",
-            )
-        if self.path is not None:
-            return place.resolve(self.path)
-        if self.connection is None:
-            raise ConfigError(
-                f"{where}: no database file", hint="set `path: lake.duckdb` on the store"
-            )
-        found = place.connections.get(self.connection)
-        settings = {} if found is None else found.model_dump()
-        if settings.get("type") != "duckdb" or not isinstance(settings.get("path"), str):
-            known = ", ".join(sorted(place.connections)) or "none"
-            raise ConfigError(
-                f"{where}: connection '{self.connection}' is not a duckdb connection with a "
-                f"`path` in hygge.yml (connections there: {known})",
-                hint="add connections: {name: {type: duckdb, path: lake.duckdb}}, or set "
-                "`path` on the store",
-            )
-        return place.resolve(str(settings["path"]))

@@ -79,6 +79,42 @@ def test_a_command_that_moves_no_data_imports_no_data_library(shop, args):
     assert loaded(imported_by(shop, *args), *DATA_LIBRARIES) == []
 
 
+# The behaviour modules of each kind: `list` validates configs and opens no home or store.
+BEHAVIOUR = (
+    "hygge.homes.file_home",
+    "hygge.homes.scans",
+    "hygge.homes.sql.home",
+    "hygge.homes.sql.drivers",
+    "hygge.stores.file_store",
+    "hygge.stores.file_sink",
+    "hygge.stores.duckdb_store",
+    "hygge.stores.duckdb_database",
+    "hygge.stores.duckdb_owners",
+    "hygge.stores.duckdb_records",
+    "hygge.stores.delta.store",
+    "hygge.stores.open_mirroring.store",
+    "hygge.stores.sql.store",
+    "hygge.engine",
+)
+
+
+def test_list_imports_the_configs_of_the_kinds_used_and_no_home_or_store_behaviour(tmp_path):
+    workspace = tmp_path / "ddb"
+    (workspace / "flows" / "lake").mkdir(parents=True)
+    (workspace / "hygge.yml").write_text("name: ddb\n", encoding="utf-8")
+    (workspace / "flows" / "lake" / "flow.yml").write_text(
+        "home: {type: parquet, path: land}\nstore: {type: duckdb, path: lake.duckdb}\n",
+        encoding="utf-8",
+    )
+
+    modules = imported_by(workspace, "list")
+
+    assert {"hygge.homes.files", "hygge.stores.duckdb_config"} <= modules
+    other_kinds = ("hygge.homes.sql", "hygge.stores.sql", "hygge.stores.delta")
+    assert loaded(modules, *other_kinds, "hygge.stores.open_mirroring") == []
+    assert loaded(modules, "hygge.stores.azure_files", *BEHAVIOUR) == []
+
+
 # Runs `hygge list` in this interpreter and prints whether a position validator was built.
 _LIST_AND_REPORT_POSITIONS = """
 import sys

@@ -61,6 +61,14 @@ class TaggedConfigs(Generic[Config]):
         """Every class by tag (imports them all: for the JSON Schema and for tests)."""
         return {tag: cls for tag in self.paths if (cls := self.get(tag)) is not None}
 
+    def class_named(self, package: str, name: str) -> Any:
+        """The config class called `name`, imported now (a package's lazy `__getattr__`)."""
+        for path in self.paths.values():
+            module, _, attribute = path.partition(":")
+            if attribute == name:
+                return getattr(importlib.import_module(module), attribute)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
     def validate(self, value: object, info: ValidationInfo) -> Config:
         """`value` validated by the class its `type` names; a config instance is kept."""
         if isinstance(value, self.base):  # kept if it is of the class its tag names

@@ -6,7 +6,6 @@ path): loading a workspace imports the configs of the kinds it uses, not every h
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import PlainSerializer, PlainValidator
@@ -64,15 +63,10 @@ else:  # validated by the class its tag names, imported then (`hygge.tagged`)
         HomeConfig, PlainValidator(HOME_TYPES.validate), PlainSerializer(HOME_TYPES.dump)
     ]
 
-_LAZY = {path.rpartition(":")[2]: path for path in HOME_TYPES.paths.values()}
-
 
 def __getattr__(name: str) -> Any:
     """The config classes, imported when first named (`from hygge.homes import …Config`)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attribute = _LAZY[name].partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    return HOME_TYPES.class_named(__name__, name)
 
 
 __all__ = [

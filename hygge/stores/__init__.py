@@ -6,7 +6,6 @@ import path): loading a workspace imports the configs of the kinds it uses, not 
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import PlainSerializer, PlainValidator
@@ -63,15 +62,10 @@ else:  # validated by the class its tag names, imported then (`hygge.tagged`)
         StoreConfig, PlainValidator(STORE_TYPES.validate), PlainSerializer(STORE_TYPES.dump)
     ]
 
-_LAZY = {path.rpartition(":")[2]: path for path in STORE_TYPES.paths.values()}
-
 
 def __getattr__(name: str) -> Any:
     """The config classes, imported when first named (`from hygge.stores import …Config`)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attribute = _LAZY[name].partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    return STORE_TYPES.class_named(__name__, name)
 
 
 __all__ = [

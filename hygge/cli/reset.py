@@ -126,7 +126,9 @@ def reset_command(
         if orphaned:
             raise typer.Exit(_reset_orphaned(out, workspace, state, flow, entity or [], yes=yes))
         tasks = plan_run(workspace, _selection(workspace, state, flow, entity or [])).tasks
-        stored = [task for task in tasks if inspect_target(task, state).has_state]
+        stored = [
+            task for task in tasks if inspect_target(task, state).needs_reset(keep_data=keep_data)
+        ]
         if not stored:
             out.print(
                 "Nothing to reset: "
@@ -193,7 +195,8 @@ def _reset_locked(
     owner = f"reset-{uuid.uuid4().hex[:12]}"
     with entity_locks(state, tasks, owner):
         # As of now, under the locks: a run may have finished since the first look.
-        targets = [t for t in (inspect_target(task, state) for task in tasks) if t.has_state]
+        found = (inspect_target(task, state) for task in tasks)
+        targets = [target for target in found if target.needs_reset(keep_data=keep_data)]
         if not targets:
             out.print("Nothing to reset any more: their state was cleared meanwhile.")
             return EXIT_OK

@@ -33,6 +33,17 @@ class ResetTarget:
     # The watermark the store's completion marker would hand the next run (the state has none:
     # deleted, or lost); a reset forgets it too.
     store_watermark: Watermark | None = None
+    # The last reset's record while its first run has not published yet (no watermark since).
+    pending: ResetMark | None = None
+
+    def needs_reset(self, *, keep_data: bool) -> bool:
+        """State to forget, or a pending reset of an incremental entity whose next run would
+        do the other thing (`--keep-data` after a plain reset, or a plain one after it)."""
+        if self.has_state:
+            return True
+        if self.pending is None or self.task.run_type is not RunType.INCREMENTAL:
+            return False
+        return self.pending.full_drop_next == keep_data
 
     @property
     def has_state(self) -> bool:
@@ -130,13 +141,15 @@ def inspect_target(task: EntityTask, state: StateBackend) -> ResetTarget:
         files += state.count_file_ledger(task.flow, task.entity)
     except StateError:
         unreadable.append("file ledger")
+    mark = None
     try:
-        state.get_reset(task.flow, task.entity)
+        mark = state.get_reset(task.flow, task.entity)
     except StateError:  # the next run cannot read it: the reset rewrites it
         unreadable.append("reset record")
     lost = watermark is None and "watermark" not in unreadable
     kept = _store_watermark(task, state) if lost else None
-    return ResetTarget(task, watermark, checkpoint, unreadable, orphans, files, kept)
+    pending = mark if lost and checkpoint is None else None
+    return ResetTarget(task, watermark, checkpoint, unreadable, orphans, files, kept, pending)
 
 
 def _store_watermark(task: EntityTask, state: StateBackend) -> Watermark | None:
@@ -213,6 +226,10 @@ def reset_target(
         forgotten.append(f"the record of {target.files_text} loaded files")
     if "reset record" in target.unreadable:
         forgotten.append("an unreadable record of the last reset")
+    pending = target.pending
+    if pending is not None and pending.full_drop_next != full_drop_next:
+        undone = "full_drop" if pending.full_drop_next else "--keep-data"
+        forgotten.append(f"the last reset's {undone} (its first run has not published)")
     mark = _reset_mark(target, now).model_copy(update={"full_drop_next": full_drop_next})
     state.set_reset(task.flow, task.entity, mark)
     state.clear_margin(task.flow, task.entity)
@@ -235,4 +252,6 @@ def _reset_mark(target: ResetTarget, now: datetime) -> ResetMark:
         commit = None
     if commit is not None and commit.run_id not in runs:
         runs.append(commit.run_id)
+    if target.pending is not None:  # reset again before a run: what it forgot stays forgotten
+        runs.extend(run for run in target.pending.runs if run not in runs)
     return ResetMark(reset_at=now, runs=runs)

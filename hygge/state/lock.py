@@ -242,6 +242,13 @@ def taken_over_error(flow: str, entity: str, owner: str, held: LockInfo) -> Enti
 def read_lock(path: Path, flow: str, entity: str) -> LockInfo | None:
     """The lock file's holder, None when unlocked; StateError when the file is unreadable."""
     raw = read_or_none(path)
+    if raw is None and path.is_symlink():  # a new lock never replaces a name, not even a link
+        raise StateError(
+            f"lock file {path} of {flow}.{entity} is a symbolic link to {path.readlink()}, "
+            "which does not exist; hygge writes its locks as plain files, so it can neither "
+            f"read nor take this one. If no run of {flow}.{entity} is active, remove it with "
+            f"`{unlock_command(flow, entity)} --force`."
+        )
     if raw is None or is_torn(raw):  # torn: a power cut took its holder down with it
         return None
     try:

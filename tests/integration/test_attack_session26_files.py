@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-import hygge.homes.file_scan as file_scan
 from hygge.cli.app import app
+from hygge.homes import file_scan
 from tests.support.data import content_hash
 from tests.support.workspace import read_lake, write_workspace
 

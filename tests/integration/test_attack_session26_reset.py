@@ -14,9 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hygge.cli.app import app
+from hygge.faults import CRASH_EXIT_CODE
 from tests.support.data import content_hash, orders
 from tests.support.sql_stores import execute_sqlite, read_sqlite
-from tests.support.workspace import land, read_lake, write_workspace
+from tests.support.workspace import crash, land, read_lake, write_workspace
 
 FLOW = """\
 home: {type: parquet, path: landing}
@@ -207,3 +208,40 @@ def test_orphaned_of_an_entity_still_in_the_workspace_is_refused_and_keeps_the_m
     assert _mark(ws)["full_drop_next"] is True
     _ok(ws, "go")
     _assert_lake_holds(ws, orders(12))
+
+
+@pytest.mark.parametrize(
+    ("extra", "holds"), [((), 1), (("--keep-data",), 2)], ids=["plain", "keep-data"]
+)
+def test_a_reset_of_the_killed_first_run_after_reset_then_go_holds_what_it_says(
+    tmp_path, extra, holds
+):
+    ws = write_workspace(
+        tmp_path / "ws", {"shop": FLOW % "lake"}, "name: shop\noptions: {checkpoint_rows: 5}\n"
+    )
+    land(ws, "orders", "a", orders(12))
+    _ok(ws, "go")
+    _reset(ws)
+    assert crash(ws, "after_checkpoint") == CRASH_EXIT_CODE
+
+    said = _reset(ws, *extra)
+    _ok(ws, "go")
+
+    assert "forgot interrupted run" in said, said
+    _assert_lake_holds(ws, pl.concat([orders(12)] * holds))  # replaced, or appended as asked
+
+
+def test_a_reset_of_the_first_run_after_reset_killed_before_publish_is_refused_until_finished(
+    tmp_path,
+):
+    ws = _lake(tmp_path)
+    _ok(ws, "go")
+    _reset(ws)
+    assert crash(ws, "before_publish") == CRASH_EXIT_CODE
+
+    code, said = _hygge(ws, "reset", "-f", "shop", "--yes")
+
+    assert code == 1 and "Finish it first with `hygge go --resume -e shop.orders`" in said, said
+    _ok(ws, "go")
+    _assert_lake_holds(ws, orders(12))
+    assert _mark(ws)["full_drop_next"] is False

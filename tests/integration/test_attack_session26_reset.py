@@ -7,6 +7,11 @@ with the source (row count and content hash), never only the exit code."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +22,7 @@ from hygge.cli.app import app
 from hygge.faults import CRASH_EXIT_CODE
 from tests.support.data import content_hash, orders
 from tests.support.sql_stores import execute_sqlite, read_sqlite
-from tests.support.workspace import crash, land, read_lake, write_workspace
+from tests.support.workspace import REPO, crash, land, read_lake, write_workspace
 
 FLOW = """\
 home: {type: parquet, path: landing}
@@ -244,4 +249,30 @@ def test_a_reset_of_the_first_run_after_reset_killed_before_publish_is_refused_u
     assert code == 1 and "Finish it first with `hygge go --resume -e shop.orders`" in said, said
     _ok(ws, "go")
     _assert_lake_holds(ws, orders(12))
+    assert _mark(ws)["full_drop_next"] is False
+
+
+def test_a_reset_while_a_stopped_go_holds_the_lock_is_refused_and_the_go_finishes(tmp_path):
+    ws = write_workspace(
+        tmp_path / "ws", {"shop": FLOW % "lake"}, "name: shop\noptions: {checkpoint_rows: 5}\n"
+    )
+    land(ws, "orders", "a", orders(12))
+    _ok(ws, "go")
+    _reset(ws)
+    env = {**os.environ, "HYGGE_FAULT": "after_checkpoint:stop"}
+    command = [sys.executable, "-m", "hygge", "go", "-w", str(ws)]
+    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+
+        code, said = _hygge(ws, "reset", "-f", "shop", "--yes", "--keep-data")
+    finally:
+        os.kill(child.pid, signal.SIGCONT)
+    assert child.wait(timeout=180) == 0
+
+    assert code == 1 and "cannot reset shop.orders: shop.orders is being moved by run" in said, said
+    _assert_lake_holds(ws, orders(12))  # the go replaced, as the first reset said
     assert _mark(ws)["full_drop_next"] is False

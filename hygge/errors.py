@@ -6,6 +6,7 @@
     ├── EntityLockedError    another run holds the entity; not retried
     ├── StateError           the state folder/container is unreadable or inconsistent
     ├── StoreOwnershipError  a store's place holds data this entity's store did not write
+    │   └── PublishRefusedError  ...found by a transactional store's publish, which changed nothing
     ├── MissingDependencyError  an optional driver is not installed (says what to install)
     └── RetryableError       transient (network, throttling, timeouts); safe to retry a step
 
@@ -63,6 +64,12 @@ class StateError(HyggeError):
 
 class StoreOwnershipError(HyggeError):
     """A store's place (folder, table, prefix) holds data this entity's store did not write."""
+
+
+class PublishRefusedError(StoreOwnershipError):
+    """A transactional store's publish refused the place before its transaction changed
+    anything: nothing is published, so the run ends (staging discarded, watermark as it was)
+    instead of waiting to finish a publish that every try refuses alike."""
 
 
 class MissingDependencyError(HyggeError, ImportError):

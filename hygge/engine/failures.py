@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from hygge.errors import ConfigError, EntityLockedError, HyggeError
+from hygge.errors import ConfigError, EntityLockedError, HyggeError, PublishRefusedError
 
 __all__ = ["FOREIGN_TRANSIENT", "RunError", "describe_failure"]
 
@@ -41,8 +41,9 @@ class RunError(BaseModel):
     where: str | None = None
     # What the run policy (`hygge.engine.machine`) needs to know beyond terminal/transient:
     # `locked`: another attempt holds the entity (touch nothing of its run); `config`: the
-    # workspace is wrong (an interrupted run stays for when it is put right).
-    category: Literal["locked", "config", "other"] = "other"
+    # workspace is wrong (an interrupted run stays for when it is put right); `refused`: a
+    # transactional store's publish refused the place and changed nothing (the run ends).
+    category: Literal["locked", "config", "refused", "other"] = "other"
     ours: bool = False  # a HyggeError, whose message already says what and where
 
     @property
@@ -58,11 +59,13 @@ class RunError(BaseModel):
 def describe_failure(error: BaseException, *, where: str | None = None) -> RunError:
     """The one mapping of any exception to a `RunError`."""
     transient = _is_transient(error)
-    category: Literal["locked", "config", "other"] = "other"
+    category: Literal["locked", "config", "refused", "other"] = "other"
     if isinstance(error, EntityLockedError):
         category = "locked"
     elif isinstance(error, ConfigError):
         category = "config"
+    elif isinstance(error, PublishRefusedError):
+        category = "refused"
     return RunError(
         kind="transient" if transient else "terminal",
         type=type(error).__name__,

@@ -119,6 +119,8 @@ def _after_failure(standing: Standing, error: RunError) -> Step:
         return Retry(after_seconds=float(2 ** (standing.tries - 1)) if standing.tries else 1.0)
     if standing.checkpoint is None and error.category == "config":
         return Abort(error=error, keep_saved=True)  # begin refused the workspace
+    if error.category == "refused":
+        return Abort(error=error)  # nothing was published: a new try is refused alike
     if standing.saved_phase not in (None, "moving"):
         return Interrupt(error=error)
     return Abort(error=error)

@@ -38,7 +38,7 @@ from hygge.stores.duckdb_database import Database, open_database, path_problem
 from hygge.stores.duckdb_names import TableName, parse_table, quote
 from hygge.stores.duckdb_schema import SEQUENCE_COLUMN, evolve, table_columns
 from hygge.stores.known_columns import empty_frame
-from hygge.stores.ownership import StoreOwner
+from hygge.stores.ownership import StoreOwner, refused_before_change
 from hygge.types import Place, RunType
 
 if TYPE_CHECKING:
@@ -122,9 +122,10 @@ class DuckdbStore:
             if records.committed(cursor, self.target, staging.run_id):
                 records.drop_staging(cursor, location)
                 return
-            self._refuse_foreign(cursor)
-            mode = (staging.run_type, self.config.if_exists)
-            before = owners.refuse_full_drop(cursor, self.target, self.path, *mode)
+            with refused_before_change():
+                self._refuse_foreign(cursor)
+                mode = (staging.run_type, self.config.if_exists)
+                before = owners.refuse_full_drop(cursor, self.target, self.path, *mode)
             self._require_staging(cursor, staging)
             staged = records.staged_sequences(cursor, location)  # once, not once per batch
             missing = [n for n in staging.artefacts if int(n) not in staged]

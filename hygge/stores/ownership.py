@@ -15,21 +15,41 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
-from hygge.errors import StoreOwnershipError
+from hygge.errors import PublishRefusedError, StoreOwnershipError
 from hygge.types import Place
 
 ADOPT_KEY = "adopt_existing"
 _SHOWN = 5  # names listed in a refusal
 _PROJECT_FILES = ("hygge.yml", "hygge.yaml")  # what makes a folder a workspace
 
-__all__ = ["ADOPT_KEY", "StoreOwner", "StoreOwnershipError", "judge_place", "table_mark"]
+__all__ = [
+    "ADOPT_KEY",
+    "StoreOwner",
+    "StoreOwnershipError",
+    "judge_place",
+    "refused_before_change",
+    "table_mark",
+]
+
+
+@contextmanager
+def refused_before_change() -> Iterator[None]:
+    """Around a transactional publish's ownership checks, before it changes anything: their
+    refusal is a PublishRefusedError, which ends the run instead of keeping it to finish."""
+    try:
+        yield
+    except PublishRefusedError:
+        raise
+    except StoreOwnershipError as refused:
+        raise PublishRefusedError(str(refused)) from refused
 
 
 class StoreOwner(BaseModel):

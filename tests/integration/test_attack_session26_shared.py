@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import polars as pl
-import pytest
 from typer.testing import CliRunner
 
 from hygge.cli.app import app
@@ -101,17 +100,6 @@ def test_a_workspace_that_loses_a_shared_sqlite_table_is_refused_and_mixes_nothi
     assert _same(_sqlite_table(tmp_path), B)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a publish into a transactional store refused for ownership (the table "
-    "another workspace's entity made first) committed nothing, yet the run is kept as "
-    "'interrupted while publishing' (hygge/engine/machine.py _after_failure: Interrupt for any "
-    "error once publishing began). The loser is stuck: `hygge go` is refused each time, "
-    "`hygge reset` is refused (the table is foreign), the advised other `table` is refused "
-    "('the store changed since run … was interrupted while publishing'), and a reset after "
-    "that fails ('staging … is not this store's staging'); only deleting the checkpoint by "
-    "hand gets out. Such a refusal should end the run as an abort (staging discarded)",
-)
 def test_a_workspace_that_loses_a_shared_sqlite_table_loads_into_another_table_as_advised(
     tmp_path,
 ):

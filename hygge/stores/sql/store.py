@@ -23,7 +23,7 @@ from hygge.faults import fault_point
 from hygge.stores import adopted_tables
 from hygge.stores.base import CommitRecord, Staging, lost_staging_advice
 from hygge.stores.known_columns import empty_frame, known_names
-from hygge.stores.ownership import StoreOwner, table_mark
+from hygge.stores.ownership import StoreOwner, refused_before_change, table_mark
 from hygge.stores.sql.attempts import attempts
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
 from hygge.stores.sql.names import TableName, entity_table
@@ -130,8 +130,9 @@ class SqlStore:
                 if self.records.committed(session, self.target, staging.run_id):
                     self.records.drop_staging(session, location)
                     return
-                self._refuse_foreign(session)
-                users_rows, marked = self._refuse_full_drop(session, staging.run_type)
+                with refused_before_change():
+                    self._refuse_foreign(session)
+                    users_rows, marked = self._refuse_full_drop(session, staging.run_type)
                 self._require_staging(session, staging)
                 present = self.records.staged_sequences(session, location)
                 missing = [n for n in staging.artefacts if int(n) not in present]

@@ -8,7 +8,13 @@ import pyarrow as pa
 import pytest
 
 from hygge.engine.failures import RunError, describe_failure
-from hygge.errors import ConfigError, DataError, RetryableError
+from hygge.errors import (
+    ConfigError,
+    DataError,
+    PublishRefusedError,
+    RetryableError,
+    StoreOwnershipError,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,8 @@ def test_a_run_error_crosses_a_process_boundary_as_json() -> None:
 
     assert again == described
     assert again.type == "DataError" and again.where == "move_chunk"
+
+
+def test_only_a_publish_refused_before_any_change_is_classed_refused() -> None:
+    assert describe_failure(PublishRefusedError("another's table")).category == "refused"
+    assert describe_failure(StoreOwnershipError("a folder of photos")).category == "other"

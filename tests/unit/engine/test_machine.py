@@ -27,6 +27,9 @@ from hygge.types import RunStatus, RunType
 
 TRANSIENT = RunError(kind="transient", type="TimeoutError", message="slow")
 TERMINAL = RunError(kind="terminal", type="DataError", message="bad row")
+REFUSED = RunError(
+    kind="terminal", type="PublishRefusedError", message="another's table", category="refused"
+)
 
 
 def checkpoint(*, done: bool = False) -> Checkpoint:
@@ -66,6 +69,11 @@ def checkpoint(*, done: bool = False) -> Checkpoint:
             Standing(error=TERMINAL, tries=1, saved_phase="publishing"),
             Interrupt(error=TERMINAL),
             id="publishing-interrupts",
+        ),
+        pytest.param(
+            Standing(error=REFUSED, tries=1, saved_phase="publishing"),
+            Abort(error=REFUSED),
+            id="publish-refused-before-any-change-ends-the-run",
         ),
     ],
 )

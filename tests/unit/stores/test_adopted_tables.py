@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hygge.errors import StoreOwnershipError
+from hygge.errors import PublishRefusedError, StoreOwnershipError
 from hygge.stores.adopted_tables import adopted_after, holds_users_rows, refuse_full_drop
-from hygge.stores.ownership import StoreOwner, table_mark
+from hygge.stores.ownership import StoreOwner, refused_before_change, table_mark
 from hygge.stores.sql.mssql_dialect import MssqlDialect
 from hygge.types import Place, RunType
 from tests.support.recording_sql import RecordingDatabase
@@ -82,3 +82,12 @@ def test_an_mssql_full_drop_with_append_into_the_users_table_sends_no_delete(tmp
     sent = [text for text, _ in database.sent]
     assert not any(t.lstrip().upper().startswith(("DELETE", "DROP", "TRUNCATE")) for t in sent)
     assert not any("stage_" in t for t in sent)  # refused before staging
+
+
+def test_a_refusal_inside_a_transactional_publish_becomes_publish_refused() -> None:
+    refused = pytest.raises(PublishRefusedError, match="holds rows")
+    with refused as raised, refused_before_change():
+        raise StoreOwnershipError("table t holds rows hygge did not write")
+    assert isinstance(raised.value.__cause__, StoreOwnershipError)
+    with pytest.raises(ValueError), refused_before_change():  # anything else passes as it was
+        raise ValueError("not an ownership problem")

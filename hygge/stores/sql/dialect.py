@@ -176,6 +176,20 @@ class SqlDialect(ABC):
         locks already make it wait before it reads them."""
         return []
 
+    def lock_granted(self, found: list[tuple[object, ...]]) -> bool:
+        """Whether a query of `lock_target` that returned `found` took its lock (False: it
+        waited its timeout out, and the publish must stop)."""
+        return True
+
+    def lock_holder_query(self, target: TableName) -> tuple[str, list[object]] | None:
+        """A query of who holds `target`'s publish lock (one row of text columns), for the
+        error of a lock not granted; None where the database cannot tell."""
+        return None
+
+    def lock_refused(self, target: TableName, found: list[tuple[object, ...]]) -> str:
+        """Why the publish lock of `target` was not granted (what `lock_target` returned)."""
+        return f"the publish lock of table {target} was not granted ({found})"
+
     def order(self) -> str:
         return f"{self.quote(SEQUENCE_COLUMN)}, {self.quote(ROW_COLUMN)}"
 

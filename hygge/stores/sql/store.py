@@ -125,8 +125,7 @@ class SqlStore:
         location = self._location(staging)
         for attempt in attempts(self.database, f"cannot publish to {self.describe()}"):
             with attempt as session:
-                for query in self.dialect.lock_target(self.target):
-                    session.rows(query)  # one publish of the table at a time
+                self._lock(session)  # one publish of the table at a time
                 if self.records.committed(session, self.target, staging.run_id):
                     self.records.drop_staging(session, location)
                     return
@@ -190,6 +189,38 @@ class SqlStore:
 
     def identity(self) -> str:
         return f"{self.database.label()} {self.dialect.key(self.target)}"
+
+    def _lock(self, session: SqlSession) -> None:
+        """Take the dialect's publish lock of the table; StateError if it is not granted,
+        naming the table and (where the database tells) what holds it."""
+        d = self.dialect
+        for query in d.lock_target(self.target):
+            found = session.rows(query)
+            if d.lock_granted(found):
+                continue
+            holder, asked = "", d.lock_holder_query(self.target)
+            if asked is not None:
+                try:
+                    rows = session.rows(*asked)
+                except Exception as error:  # no permission to read the server's locks
+                    holder = f"; who holds it could not be read ({error})"
+                else:
+                    holder = (
+                        "; its holder is gone"
+                        if not rows
+                        else "; held by "
+                        + ", ".join(
+                            f"{label} {value}"
+                            for label, value in zip(_HOLDER, rows[0], strict=False)
+                            if value not in (None, "")
+                        )
+                    )
+            raise StateError(
+                f"cannot publish to {self.describe()}: {d.lock_refused(self.target, found)}"
+                f"{holder}. Another publish into this table (another run of this entity, or "
+                "another workspace writing the same table) holds it: let it finish, then run "
+                "again, or raise the store's `lock_timeout`"
+            )
 
     def _publish_rows(self, session: SqlSession, staging: Staging, location: TableName) -> None:
         d, target = self.dialect, self.target
@@ -350,6 +381,9 @@ class SqlStore:
                 f"{staging.run_id} ({expected.table}); the checkpoint belongs to another store"
             )
         return expected
+
+
+_HOLDER = ("session", "login", "host", "program")  # the columns of `lock_holder_query`
 
 
 def _sequences(staging: Staging) -> set[int]:

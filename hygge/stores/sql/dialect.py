@@ -218,9 +218,14 @@ class SqlDialect(ABC):
     ) -> list[str]:
         """Statements upserting the last staged row of each key into `target`."""
 
-    def swap(self, target: TableName, staging: TableName) -> list[str] | None:
-        """Statements making the staging table the target (its old one dropped already);
-        None: the store creates the target and inserts the rows instead."""
+    swaps: ClassVar[bool] = False  # a full_drop makes the staging table the target (`swap`)
+
+    def swap(
+        self, target: TableName, staging: TableName, reserved: Sequence[str]
+    ) -> list[str] | None:
+        """Statements making the staging table the target (its old one dropped already),
+        dropping hygge's `reserved` columns it has; None: the store creates the target and
+        inserts the rows instead."""
         return None
 
     def refuse(self, table: TableName, column: str, dtype: pl.DataType, why: str) -> DataError:

@@ -259,13 +259,17 @@ class MssqlDialect(SqlDialect):
     def staging_columns(self) -> dict[str, str]:
         return {SEQUENCE_COLUMN: "INT", ROW_COLUMN: "BIGINT"}
 
-    def swap(self, target: TableName, staging: TableName) -> list[str] | None:
+    swaps: ClassVar[bool] = True
+
+    def swap(
+        self, target: TableName, staging: TableName, reserved: Sequence[str]
+    ) -> list[str] | None:
         """The staged heap becomes the table (its old one dropped already, in the same
         transaction): readers wait on the schema lock, then see the new rows, never none."""
         moved = TableName(target.schema, staging.table)
+        drops = ", ".join(self.quote(name) for name in reserved)
         statements = [
-            f"ALTER TABLE {self.sql(staging)} DROP COLUMN {self.quote(SEQUENCE_COLUMN)}, "
-            f"{self.quote(ROW_COLUMN)}",
+            *([f"ALTER TABLE {self.sql(staging)} DROP COLUMN {drops}"] if reserved else []),
             f"ALTER SCHEMA {self.quote(target.schema)} TRANSFER {self.sql(staging)}",
             f"EXEC sp_rename {literal(self.sql(moved))}, {literal(target.table)}, N'OBJECT'",
         ]

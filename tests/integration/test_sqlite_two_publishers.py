@@ -139,3 +139,28 @@ def test_two_workspaces_started_at_once_land_one_of_them_whole(
         assert_same_rows(_table(database), sources[winner])
         loser = outs[1 - winner]
         assert b"belongs to" in b"".join(loser), loser
+
+
+def test_a_publisher_killed_mid_publish_holds_no_lock_and_leaves_nothing_of_its_run(
+    tmp_path: Path,
+) -> None:
+    """kill -9 inside the first's publish transaction: SQLite rolls its journal back, the
+    lock dies with the process, and the second workspace lands its rows as the table's
+    owner (the killed run published nothing, so recorded no owner)."""
+    database = tmp_path / "lake.sqlite"
+    mine, theirs = orders(4), orders(3, start=100)
+    first_root = _workspace(tmp_path / "a", database)
+    second_root = _workspace(tmp_path / "b", database)
+    land(first_root, "orders", "a", mine)
+    land(second_root, "orders", "a", theirs)
+
+    first = _child(first_root, fault="during_publish:stop")
+    _wait_stopped(first)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=60)
+    assert not _locked(database)
+    second = _child(second_root)
+    out = second.communicate(timeout=120)
+
+    assert second.returncode == 0, out
+    assert_same_rows(_table(database), theirs)

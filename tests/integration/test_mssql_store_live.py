@@ -186,3 +186,47 @@ def test_a_table_recreated_by_someone_else_under_the_owned_name_is_refused(
         _store(tmp_path, mssql_schema).prepare("run-2", RunType.FULL_DROP)
     table = read_mssql(mssql_schema, "orders", None)
     assert table is not None and table["id"].to_list() == [99]
+
+
+def test_a_second_connection_holding_the_tables_applock_makes_a_publish_wait_then_stop(
+    tmp_path: Path, mssql_schema: str
+) -> None:
+    """Two connections: one holds the publish lock of the table in an open transaction (as
+    another workspace's publish would); the store's publish waits `lock_timeout`, then stops
+    naming the table and the session holding it, having changed nothing; once the other
+    commits, the same publish goes through."""
+    import threading
+    import time
+
+    import pyodbc
+
+    from hygge.errors import StateError
+    from tests.contract.store_contract import stage
+
+    store = _store(tmp_path, mssql_schema, lock_timeout=2)
+    staging = stage(store, [orders(3)], RunType.FULL_DROP, "run-1")
+    (lock,) = store.dialect.lock_target(store.target)  # type: ignore[attr-defined]
+    other = pyodbc.connect(os.environ[VARIABLE], autocommit=False)
+    try:
+        (granted,) = other.execute(lock).fetchone()
+        assert granted == 0
+        (session,) = other.execute("SELECT @@SPID").fetchone()
+        started = time.monotonic()
+        with pytest.raises(StateError) as raised:
+            store.publish(staging)
+        waited = time.monotonic() - started
+        message = str(raised.value)
+        assert "orders" in message and "waited its timeout out" in message
+        assert f"held by session {session}" in message, message
+        assert waited >= 1.5  # it waited for the lock, then stopped
+        assert read_mssql(mssql_schema, "orders", None) is None  # nothing published
+
+        # the second time, the other publish finishes while this one waits: it goes through
+        release = threading.Timer(1.0, other.commit)
+        release.start()
+        store.publish(staging)
+        release.join()
+    finally:
+        other.close()
+    table = read_mssql(mssql_schema, "orders", orders(1).schema)
+    assert table is not None and sorted(table["id"].to_list()) == [0, 1, 2]

@@ -46,6 +46,8 @@ class RecordingDatabase:
         self.target: TableName | None = None  # the store's table, made when created
         # tables that come to exist, with these columns, when a CREATE TABLE of them is sent
         self.creates: dict[TableName, dict[str, str]] = {}
+        self.lock_code = 0  # what a publish lock's request (sp_getapplock) returns
+        self.holder: list[tuple[object, ...]] = []  # who holds that lock, as asked
 
     def own(self, table: TableName, owner: StoreOwner, *, mark: bool = True) -> None:
         """`table` is `owner`'s per the owners table; marked as hygge marks it unless not."""
@@ -108,6 +110,8 @@ class RecordingDatabase:
                 return [(table_mark(self.owner),)] if marked and self.owner else [(None,)]
         owner = [(self.owner.model_dump_json(),)] if self.owner is not None else []
         answers = {
+            "sp_getapplock": [(self.lock_code,)],
+            "sys.dm_tran_locks": self.holder,
             "SELECT owner": owner,
             self.dialect.bookkeeping("stagings"): [(1,)],
             "SELECT DISTINCT": [(0,), (1,)],  # the two batches a run writes

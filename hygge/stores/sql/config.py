@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 RUN_TYPES = frozenset(RunType)
 ROWGROUP = 102_400  # the original's mssql batch_size: one compressed columnstore rowgroup
+LOCK_TIMEOUT = 600  # seconds an mssql publish waits for another publish of its table
 
 
 class SqlStoreConfig(StoreConfig):
@@ -192,6 +193,10 @@ class MssqlStoreConfig(ServerStoreConfig):
     batch_size: int | None = Field(ROWGROUP, ge=1, description="Rows per fast_executemany.")
     parallel_workers: int = Field(8, ge=1, le=16, description="Connections loading at once.")
     columnstore: bool = Field(True, description="Tables hygge creates get a clustered CCI.")
+    lock_timeout: int = Field(
+        LOCK_TIMEOUT, ge=1, le=86_400,
+        description="Seconds a publish waits for another publish of the same table.",
+    )  # fmt: skip
     table_hints: str | None = Field(
         None, description="Accepted from the original (not applied: hygge loads a staging heap)."
     )
@@ -258,4 +263,5 @@ class MssqlStoreConfig(ServerStoreConfig):
         return MssqlDatabase(
             connect, connection.label(), columnstore=self.columnstore,
             batch_size=self.rows_per_batch(), workers=self.parallel_workers,
+            lock_timeout=self.lock_timeout,
         )  # fmt: skip

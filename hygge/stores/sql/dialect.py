@@ -176,6 +176,20 @@ class SqlDialect(ABC):
         locks already make it wait before it reads them."""
         return []
 
+    def lock_granted(self, found: list[tuple[object, ...]]) -> bool:
+        """Whether a query of `lock_target` that returned `found` took its lock (False: it
+        waited its timeout out, and the publish must stop)."""
+        return True
+
+    def lock_holder_query(self, target: TableName) -> tuple[str, list[object]] | None:
+        """A query of who holds `target`'s publish lock (one row of text columns), for the
+        error of a lock not granted; None where the database cannot tell."""
+        return None
+
+    def lock_refused(self, target: TableName, found: list[tuple[object, ...]]) -> str:
+        """Why the publish lock of `target` was not granted (what `lock_target` returned)."""
+        return f"the publish lock of table {target} was not granted ({found})"
+
     def order(self) -> str:
         return f"{self.quote(SEQUENCE_COLUMN)}, {self.quote(ROW_COLUMN)}"
 
@@ -204,9 +218,14 @@ class SqlDialect(ABC):
     ) -> list[str]:
         """Statements upserting the last staged row of each key into `target`."""
 
-    def swap(self, target: TableName, staging: TableName) -> list[str] | None:
-        """Statements making the staging table the target (its old one dropped already);
-        None: the store creates the target and inserts the rows instead."""
+    swaps: ClassVar[bool] = False  # a full_drop makes the staging table the target (`swap`)
+
+    def swap(
+        self, target: TableName, staging: TableName, reserved: Sequence[str]
+    ) -> list[str] | None:
+        """Statements making the staging table the target (its old one dropped already),
+        dropping hygge's `reserved` columns it has; None: the store creates the target and
+        inserts the rows instead."""
         return None
 
     def refuse(self, table: TableName, column: str, dtype: pl.DataType, why: str) -> DataError:

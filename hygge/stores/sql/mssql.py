@@ -9,7 +9,8 @@
 
 Batches load into a heap staging table in `_hygge` by `fast_executemany` over
 `parallel_workers` connections (`odbc_load`), after the step's own transaction (which creates
-or widens the staging table) commits. The publish is one transaction: full_drop swaps the
+or widens the staging table) commits. The publish is one transaction, which first takes the
+table's publish lock (`sp_getapplock`, waiting up to `lock_timeout` seconds): full_drop swaps the
 staged heap in (`MssqlDialect.swap`: old table dropped, `ALTER SCHEMA … TRANSFER`, `sp_rename`,
 clustered columnstore built by default), incremental inserts, merge runs one
 `MERGE … WITH (HOLDLOCK)`; the table's mark (an extended property) and the commit record with
@@ -25,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from hygge.stores.sql.config import LOCK_TIMEOUT
 from hygge.stores.sql.mssql_dialect import MssqlDialect
 from hygge.stores.sql.names import TableName
 from hygge.stores.sql.odbc_load import Connect, insert_rows
@@ -50,6 +52,8 @@ class MssqlSession:
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         with contextlib.closing(self.connection.cursor()) as cursor:
             cursor.execute(sql, *params)
+            while cursor.description is None and cursor.nextset():
+                pass  # a batch's row counts before its result (a DECLARE … SELECT)
             return [tuple(row) for row in cursor.fetchall()]
 
     def load(self, table: TableName, frame: pl.DataFrame) -> None:
@@ -67,10 +71,17 @@ class MssqlDatabase:
     """A SQL Server database reached by pyodbc (ODBC Driver 18)."""
 
     def __init__(
-        self, connect: Connect, label: str, *, columnstore: bool, batch_size: int, workers: int
+        self,
+        connect: Connect,
+        label: str,
+        *,
+        columnstore: bool,
+        batch_size: int,
+        workers: int,
+        lock_timeout: int = LOCK_TIMEOUT,
     ) -> None:
         self.connect, self._label = connect, label
-        self.dialect = MssqlDialect(columnstore)
+        self.dialect = MssqlDialect(columnstore, lock_timeout)
         self.batch_size, self.workers = batch_size, workers
 
     @contextlib.contextmanager

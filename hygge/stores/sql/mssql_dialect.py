@@ -8,16 +8,24 @@ NVARCHAR(MAX) past 4000), Null NVARCHAR(16), Binary VARBINARY(MAX), Boolean BIT,
 Datetime DATETIME2(6) (DATETIME2(7) for nanoseconds; a time zone is stored as UTC), Time
 TIME(6), Duration BIGINT (microseconds). Lists and structs are refused. Tables hygge creates
 get a clustered columnstore index unless the store says `columnstore: false`.
+
+A publish first takes an exclusive application lock of its table (`sp_getapplock`, owned by
+the transaction, so released by its commit or rollback): two publishes into one table (two
+workspaces, or two runs of one) take turns, the second reading the first's owner record. One
+that waits `lock_timeout` seconds stops with an error naming the table and, where the login
+may read `sys.dm_tran_locks`, the session holding the lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from typing import ClassVar
 
 import polars as pl
 
+from hygge.stores.sql.config import LOCK_TIMEOUT
 from hygge.stores.sql.dialect import (
     ROW_COLUMN,
     SEQUENCE_COLUMN,
@@ -61,6 +69,13 @@ _BACK: dict[str, pl.DataType] = {
 _MARK = "N'hygge'"  # the extended property holding hygge's mark on a table it created
 MAX_SIZED = 4000  # NVARCHAR(n) up to here; NVARCHAR(MAX) past it
 _MARGIN = 1.25
+# sp_getapplock's return codes below 0: the lock was not granted
+_NOT_GRANTED = {
+    -1: "it waited its timeout out",
+    -2: "the request was cancelled",
+    -3: "it was chosen as a deadlock victim",
+    -999: "SQL Server refused the request (a parameter or another error)",
+}
 
 
 def literal(text: str) -> str:
@@ -87,8 +102,8 @@ class MssqlDialect(SqlDialect):
         "with room for every digit, NVARCHAR(n) to a longer NVARCHAR or NVARCHAR(MAX)"
     )
 
-    def __init__(self, columnstore: bool = True) -> None:
-        self.columnstore = columnstore
+    def __init__(self, columnstore: bool = True, lock_timeout: int = LOCK_TIMEOUT) -> None:
+        self.columnstore, self.lock_timeout = columnstore, lock_timeout
 
     def quote(self, name: str) -> str:
         return "[" + name.replace("]", "]]") + "]"
@@ -244,13 +259,17 @@ class MssqlDialect(SqlDialect):
     def staging_columns(self) -> dict[str, str]:
         return {SEQUENCE_COLUMN: "INT", ROW_COLUMN: "BIGINT"}
 
-    def swap(self, target: TableName, staging: TableName) -> list[str] | None:
+    swaps: ClassVar[bool] = True
+
+    def swap(
+        self, target: TableName, staging: TableName, reserved: Sequence[str]
+    ) -> list[str] | None:
         """The staged heap becomes the table (its old one dropped already, in the same
         transaction): readers wait on the schema lock, then see the new rows, never none."""
         moved = TableName(target.schema, staging.table)
+        drops = ", ".join(self.quote(name) for name in reserved)
         statements = [
-            f"ALTER TABLE {self.sql(staging)} DROP COLUMN {self.quote(SEQUENCE_COLUMN)}, "
-            f"{self.quote(ROW_COLUMN)}",
+            *([f"ALTER TABLE {self.sql(staging)} DROP COLUMN {drops}"] if reserved else []),
             f"ALTER SCHEMA {self.quote(target.schema)} TRANSFER {self.sql(staging)}",
             f"EXEC sp_rename {literal(self.sql(moved))}, {literal(target.table)}, N'OBJECT'",
         ]
@@ -258,6 +277,43 @@ class MssqlDialect(SqlDialect):
             index = self.quote(f"cci_{self.index_name(target)}")
             statements.append(f"CREATE CLUSTERED COLUMNSTORE INDEX {index} ON {self.sql(target)}")
         return statements
+
+    def lock_resource(self, target: TableName) -> str:
+        """The application lock's name for `target` (short enough that `sys.dm_tran_locks`
+        shows it whole: it truncates names past 32 characters)."""
+        return "hygge:" + hashlib.sha256(self.key(target).encode()).hexdigest()[:24]
+
+    def lock_target(self, target: TableName) -> list[str]:
+        # positional arguments: @Resource, @LockMode, @LockOwner, @LockTimeout (milliseconds);
+        # the return code is the batch's one result (NOCOUNT: no row counts before it)
+        return [
+            "SET NOCOUNT ON; DECLARE @granted INT; EXEC @granted = sys.sp_getapplock "
+            f"{literal(self.lock_resource(target))}, N'Exclusive', N'Transaction', "
+            f"{self.lock_timeout * 1000}; SELECT @granted"
+        ]
+
+    def lock_granted(self, found: list[tuple[object, ...]]) -> bool:
+        return bool(found) and _code(found) >= 0
+
+    def lock_holder_query(self, target: TableName) -> tuple[str, list[object]] | None:
+        return (
+            "SELECT TOP 1 CAST(l.request_session_id AS NVARCHAR(20)), s.login_name, "
+            "s.host_name, s.program_name FROM sys.dm_tran_locks AS l LEFT JOIN "
+            "sys.dm_exec_sessions AS s ON s.session_id = l.request_session_id WHERE "
+            "l.resource_type = N'APPLICATION' AND l.request_status = N'GRANT' AND "
+            "l.resource_database_id = DB_ID() AND l.request_session_id <> @@SPID AND "
+            "l.resource_description LIKE ?",
+            [f"%[[]{self.lock_resource(target)}]%"],
+        )
+
+    def lock_refused(self, target: TableName, found: list[tuple[object, ...]]) -> str:
+        code = _code(found) if found else None
+        why = _NOT_GRANTED.get(code, f"it returned {code}") if code is not None else "no result"
+        return (
+            f"the publish lock of table {target} (sp_getapplock of "
+            f"{self.lock_resource(target)!r}, exclusive, waiting up to {self.lock_timeout} s) "
+            f"was not granted: {why}"
+        )
 
     def merge(
         self, target: TableName, staging: TableName, columns: Sequence[str], keys: Sequence[str]
@@ -278,3 +334,8 @@ class MssqlDialect(SqlDialect):
             f"{self.latest(staging, columns, keys)}) AS s ON {on}{matched} WHEN NOT MATCHED BY "
             f"TARGET THEN INSERT ({listed}) VALUES ({values});"
         ]
+
+
+def _code(found: list[tuple[object, ...]]) -> int:
+    value = found[0][0]
+    return int(str(value)) if value is not None else -999

@@ -173,11 +173,15 @@ class PostgresDialect(SqlDialect):
     def alter_column(self, table: TableName, column: str, kind: str) -> list[str]:
         return [f"ALTER TABLE {self.sql(table)} ALTER COLUMN {self.quote(column)} TYPE {kind}"]
 
-    def swap(self, target: TableName, staging: TableName) -> list[str] | None:
+    swaps: ClassVar[bool] = True
+
+    def swap(
+        self, target: TableName, staging: TableName, reserved: Sequence[str]
+    ) -> list[str] | None:
         moved = TableName(target.schema, staging.table)
+        drops = ", ".join(f"DROP COLUMN {self.quote(name)}" for name in reserved)
         return [
-            f"ALTER TABLE {self.sql(staging)} DROP COLUMN {self.quote('_hygge_seq')}, "
-            f"DROP COLUMN {self.quote('_hygge_row')}",
+            *([f"ALTER TABLE {self.sql(staging)} {drops}"] if reserved else []),
             f"ALTER TABLE {self.sql(staging)} SET SCHEMA {self.quote(target.schema)}",
             f"ALTER TABLE {self.sql(moved)} RENAME TO {self.quote(target.table)}",
         ]

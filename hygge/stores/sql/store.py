@@ -1,7 +1,8 @@
 """The generic SQL store: staging table, one transaction per publish, owner records.
 
 Each run stages its batches in a table of hygge's schema `_hygge` (`_hygge_seq` per batch so a
-resumed run drops exactly the batches no checkpoint listed, `_hygge_row` for order), then
+resumed run drops exactly the batches no checkpoint listed, `_hygge_row` for order, which a
+full_drop swapped into place needs not and does not send), then
 publishes in one transaction: full_drop swaps (or recreates) the table, incremental inserts,
 merge upserts on `key_columns`; the completion marker (the CommitRecord, watermark included)
 commits with them. A repeated publish of a committed run changes nothing. A run that staged no
@@ -72,15 +73,20 @@ class SqlStore:
         incoming = incoming_types(self.dialect, self.target, frame)
         import polars as pl
 
-        frame = frame.with_columns(
-            pl.lit(seq, pl.Int32).alias(SEQUENCE_COLUMN),
-            pl.int_range(0, pl.len(), dtype=pl.Int64).alias(ROW_COLUMN),
-        )
+        # a full_drop swapped into place keeps no staging order: no `_hygge_row` to send
+        ordered = staging.run_type is not RunType.FULL_DROP or not self.dialect.swaps
+        added = [pl.lit(seq, pl.Int32).alias(SEQUENCE_COLUMN)]
+        if ordered:
+            added.append(pl.int_range(0, pl.len(), dtype=pl.Int64).alias(ROW_COLUMN))
+        frame = frame.with_columns(added)
         for attempt in attempts(self.database, f"cannot stage a batch for {self.describe()}"):
             with attempt as session:
                 self._require_staging(session, staging)
                 if self.records.kind(session, location) is None:
-                    columns = incoming | self.dialect.staging_columns()
+                    staged = self.dialect.staging_columns()
+                    columns = incoming | {
+                        n: t for n, t in staged.items() if ordered or n != ROW_COLUMN
+                    }
                     session.execute(self.dialect.create_table(location, columns))
                     for statement in self.dialect.index_staging(location):
                         session.execute(statement)
@@ -125,8 +131,7 @@ class SqlStore:
         location = self._location(staging)
         for attempt in attempts(self.database, f"cannot publish to {self.describe()}"):
             with attempt as session:
-                for query in self.dialect.lock_target(self.target):
-                    session.rows(query)  # one publish of the table at a time
+                self._lock(session)  # one publish of the table at a time
                 if self.records.committed(session, self.target, staging.run_id):
                     self.records.drop_staging(session, location)
                     return
@@ -192,11 +197,43 @@ class SqlStore:
     def identity(self) -> str:
         return f"{self.database.label()} {self.dialect.key(self.target)}"
 
+    def _lock(self, session: SqlSession) -> None:
+        """Take the dialect's publish lock of the table; StateError if it is not granted,
+        naming the table and (where the database tells) what holds it."""
+        d = self.dialect
+        for query in d.lock_target(self.target):
+            found = session.rows(query)
+            if d.lock_granted(found):
+                continue
+            holder, asked = "", d.lock_holder_query(self.target)
+            if asked is not None:
+                try:
+                    rows = session.rows(*asked)
+                except Exception as error:  # no permission to read the server's locks
+                    holder = f"; who holds it could not be read ({error})"
+                else:
+                    holder = (
+                        "; its holder is gone"
+                        if not rows
+                        else "; held by "
+                        + ", ".join(
+                            f"{label} {value}"
+                            for label, value in zip(_HOLDER, rows[0], strict=False)
+                            if value not in (None, "")
+                        )
+                    )
+            raise StateError(
+                f"cannot publish to {self.describe()}: {d.lock_refused(self.target, found)}"
+                f"{holder}. Another publish into this table (another run of this entity, or "
+                "another workspace writing the same table) holds it: let it finish, then run "
+                "again, or raise the store's `lock_timeout`"
+            )
+
     def _publish_rows(self, session: SqlSession, staging: Staging, location: TableName) -> None:
         d, target = self.dialect, self.target
-        staged = {
-            n: t for n, t in self.records.columns(session, location).items() if n not in RESERVED
-        }
+        found = self.records.columns(session, location)
+        staged = {n: t for n, t in found.items() if n not in RESERVED}
+        reserved = [n for n in found if n in RESERVED]
         kind = self.records.kind(session, target)
         adopting = kind is not None and not self.records.marked(session, target)
         keep_table = kind is not None and (not adopting or self.config.if_exists == "append")
@@ -211,7 +248,8 @@ class SqlStore:
         elif staging.run_type is RunType.FULL_DROP or not keep_table:
             for statement in [*d.create_schema(target.schema), d.drop_table(target)]:
                 session.execute(statement)
-            swap = d.swap(target, location) if staging.run_type is RunType.FULL_DROP else None
+            full_drop = staging.run_type is RunType.FULL_DROP
+            swap = d.swap(target, location, reserved) if full_drop else None
             if swap is not None:
                 for statement in swap:
                     session.execute(statement)
@@ -351,6 +389,9 @@ class SqlStore:
                 f"{staging.run_id} ({expected.table}); the checkpoint belongs to another store"
             )
         return expected
+
+
+_HOLDER = ("session", "login", "host", "program")  # the columns of `lock_holder_query`
 
 
 def _sequences(staging: Staging) -> set[int]:

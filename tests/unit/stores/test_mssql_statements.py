@@ -24,6 +24,8 @@ from tests.support.recording_sql import RecordingDatabase
 
 _TRANSFER = re.compile(r"ALTER SCHEMA (\[(?:[^\]]|\]\])+\]) TRANSFER (\[.+\]\.\[.+\])")
 PARSED = (
+    exp.Set,  # SET NOCOUNT ON, DECLARE: the publish lock's batch
+    exp.Declare,
     exp.Execute,
     exp.Select,
     exp.Insert,

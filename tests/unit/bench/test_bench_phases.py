@@ -44,3 +44,17 @@ def test_a_folder_that_is_not_a_project_is_refused_by_name(tmp_path: Path) -> No
 def test_the_raw_side_takes_only_its_two_kinds(tmp_path: Path) -> None:
     result = _phases("--raw", "delta", "src", "dst", cwd=tmp_path)
     assert result.returncode != 0 and "csv|parquet" in result.stderr
+
+
+def test_a_failing_run_fails_the_trace_with_hygges_message(tmp_path: Path) -> None:
+    (tmp_path / "hygge.yml").write_text("name: traced\n")
+    flow = tmp_path / "flows" / "copy"
+    flow.mkdir(parents=True)
+    (flow / "flow.yml").write_text(
+        "home: {type: local, format: csv, path: missing}\n"
+        "store: {type: parquet, path: lake}\nrun_type: full_drop\nentities: [orders]\n"
+    )
+    result = _phases(str(tmp_path), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "does not exist" in result.stdout + result.stderr
+    assert "peak RSS" not in result.stdout  # no report of a run that did not happen

@@ -18,6 +18,8 @@ Environment (all optional):
   BENCH_BLOB=0         leave out the blob scenarios (they start a local Azurite from
                        .cache/azurite, installing it from npm when missing)
   BENCH_RESULTS=bench/results  where the Markdown and JSON go
+  BENCH_ONLY=csv,p2p   run only these scenarios (the default: all), from SCENARIOS below;
+                       BENCH_BLOB=0 and BENCH_SQL=0 still leave theirs out
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +45,11 @@ from scenarios_move import Moves  # noqa: E402
 from scenarios_sql import postgres_reads  # noqa: E402
 from table import Row, as_json, markdown, misses  # noqa: E402
 
+SCENARIOS = (
+    "p2p", "csv", "csv_files", "work", "flatness", "incremental", "startup", "entities",
+    "orchestration", "delta", "blob", "sql",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -52,10 +60,26 @@ class Settings:
     entities: int
     blob: bool = True
     sql: bool = True
+    only: tuple[str, ...] = SCENARIOS
+
+    def runs(self, scenario: str) -> bool:
+        return scenario in self.only
 
 
 def _sizes(text: str) -> list[int]:
     return sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+
+
+def _only(text: str) -> tuple[str, ...]:
+    """BENCH_ONLY's scenarios; a SystemExit naming the known ones for a name not among them."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        raise SystemExit(
+            f"BENCH_ONLY names {', '.join(unknown)}, which the bench does not run; "
+            f"choose from {', '.join(SCENARIOS)}"
+        )
+    return names or SCENARIOS
 
 
 def settings(env: dict[str, str]) -> Settings:
@@ -74,25 +98,31 @@ def settings(env: dict[str, str]) -> Settings:
         entities=int(env.get("BENCH_ENTITIES", "50" if quick else "200")),
         blob=env.get("BENCH_BLOB", "1") not in ("", "0"),
         sql=env.get("BENCH_SQL", "1") not in ("", "0"),
+        only=_only(env.get("BENCH_ONLY", "")),
     )
 
 
 def run(config: Settings, tmp: Path) -> list[Row]:
     moves = Moves(tmp, config.repeat)
-    results = moves.p2p(config.sizes)
-    results += moves.csv(config.sizes)
-    results += moves.csv_files(config.sizes[0])
-    results += moves.work(config.sizes)
-    results += moves.flatness(config.flat_sizes)
-    results += moves.incremental(config.sizes[-1])
-    results += startup(tmp, config.startup_runs)
-    results += many_entities(tmp, config.entities, config.repeat)
-    results += orchestration(config.entities, config.repeat)
-    results += delta(moves, config.sizes[0])
-    if config.blob:
-        results += blob(tmp, config.sizes[0], config.repeat)
-    if config.sql:
-        results += postgres_reads(tmp, config.sizes[0], config.repeat)
+    small, large = config.sizes[0], config.sizes[-1]
+    scenarios: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("p2p", lambda: moves.p2p(config.sizes)),
+        ("csv", lambda: moves.csv(config.sizes)),
+        ("csv_files", lambda: moves.csv_files(small)),
+        ("work", lambda: moves.work(config.sizes)),
+        ("flatness", lambda: moves.flatness(config.flat_sizes)),
+        ("incremental", lambda: moves.incremental(large)),
+        ("startup", lambda: startup(tmp, config.startup_runs)),
+        ("entities", lambda: many_entities(tmp, config.entities, config.repeat)),
+        ("orchestration", lambda: orchestration(config.entities, config.repeat)),
+        ("delta", lambda: delta(moves, small)),
+        ("blob", lambda: blob(tmp, small, config.repeat) if config.blob else []),
+        ("sql", lambda: postgres_reads(tmp, small, config.repeat) if config.sql else []),
+    ]
+    results: list[Row] = []
+    for name, scenario in scenarios:
+        if config.runs(name):
+            results += scenario()
     return results
 
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 BenchModule = Callable[[str], ModuleType]
 BENCH = Path(__file__).resolve().parents[3] / "bench"
 
@@ -84,3 +86,36 @@ def test_a_raw_work_clock_of_another_kind_or_without_its_folders_is_refused(tmp_
         result = subprocess.run([*measure, *args], check=False, capture_output=True, text=True)
         assert result.returncode != 0
         assert "usage: measure.py OUT raw parquet|csv SRC DST" in result.stderr
+
+
+def test_bench_only_runs_the_named_scenarios(bench_module: BenchModule) -> None:
+    run = bench_module("run")
+    config = run.settings({"BENCH_ONLY": "csv, p2p"})
+    assert config.only == ("csv", "p2p")
+    assert config.runs("csv") and config.runs("p2p") and not config.runs("startup")
+    assert run.settings({}).only == run.SCENARIOS  # none named: all
+
+
+def test_bench_only_refuses_a_scenario_it_does_not_know(bench_module: BenchModule) -> None:
+    run = bench_module("run")
+    with pytest.raises(SystemExit) as refused:
+        run.settings({"BENCH_ONLY": "csv,csv-files"})
+    assert "csv-files" in str(refused.value) and "csv_files" in str(refused.value)
+
+
+def test_bench_only_runs_nothing_else(bench_module: BenchModule, tmp_path: Path) -> None:
+    run = bench_module("run")
+    called: list[str] = []
+    moves = run.Moves
+
+    class Fake(moves):  # type: ignore[misc,valid-type]
+        def csv(self, sizes: list[int]) -> list[object]:
+            called.append("csv")
+            return []
+
+    run.Moves = Fake
+    try:
+        assert run.run(run.settings({"BENCH_ONLY": "csv", "BENCH_ROWS": "10"}), tmp_path) == []
+    finally:
+        run.Moves = moves
+    assert called == ["csv"]

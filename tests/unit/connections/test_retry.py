@@ -169,7 +169,10 @@ def test_a_missing_bookkeeping_table_of_a_store_is_named_as_hyggees_own(error: E
     ("error", "table"),
     [
         (PsycopgLikeError('relation "public.orders" does not exist', "42P01"), "public.orders"),
-        (PyodbcLikeError("42S02", "[SQL Server]Invalid object name 'dbo.orders'. (208)"), "dbo.orders"),
+        (
+            PyodbcLikeError("42S02", "[SQL Server]Invalid object name 'dbo.orders'. (208)"),
+            "dbo.orders",
+        ),
         (sqlite3.OperationalError("no such table: orders"), "orders"),
     ],
 )

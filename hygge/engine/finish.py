@@ -113,7 +113,7 @@ def _commit_record(
     return CommitRecord(
         run_id=checkpoint.staging.run_id,
         attempt_id=checkpoint.attempt_id,
-        run_type=checkpoint.run_type,
+        run_type=checkpoint.staging.run_type,  # how it published: a full_drop after a reset
         window_lower=checkpoint.window.lower,
         window_upper=checkpoint.window.upper,
         rows=checkpoint.rows,

@@ -34,12 +34,8 @@ def test_a_postgres_run_exits_with_a_clean_stderr(tmp_path: Path, postgres, pg_s
         f"name: t\nconnections:\n  pg: {{type: postgres, url: '{postgres.url}', "
         f"password: '${{{PASSWORD_VARIABLE}}}'}}\n"
     )
-    flow = (
-        "home: {type: postgres, connection: pg, table: '%s.{entity}'}\n" % pg_schema
-        + "store: "
-        + (store % pg_schema if "%s" in store else store)
-        + "\nentities: [orders]\n"
-    )
+    home = "home: {type: postgres, connection: pg, table: '" + pg_schema + ".{entity}'}\n"
+    flow = home + "store: " + store.replace("%s", pg_schema) + "\nentities: [orders]\n"
     root = write_workspace(tmp_path / "ws", {"shop": flow}, project)
 
     done = hygge(root, "go", env={PASSWORD_VARIABLE: postgres.password})

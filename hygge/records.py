@@ -12,6 +12,9 @@ from pydantic import BaseModel
 
 from hygge.types import JsonScalar
 
+LOCAL_TAG = "ctime-"
+"""How a local file's version tag starts: its ctime (`hygge.homes.file_objects.fingerprint`)."""
+
 
 class FileRecord(BaseModel):
     """A file loaded by a file home: how much of it, to tell a touch or an append from a change."""
@@ -33,6 +36,10 @@ class FileRecord(BaseModel):
         """Whether a file listed with this size, mtime and version is the one loaded."""
         if (self.size, self.mtime_ns) != (entry_size, entry_mtime_ns):
             return False
+        if self.version is None and self.digest is not None and entry_version is not None:
+            # A local record of an older hygge (size and mtime only): digested once, then
+            # recorded with the tag; its bytes unchanged, it is not read again.
+            return not entry_version.startswith(LOCAL_TAG)
         return self.version is None or entry_version is None or self.version == entry_version
 
 

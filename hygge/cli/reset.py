@@ -38,6 +38,7 @@ from hygge.cli.reset_orphaned import (
 from hygge.cli.reset_targets import (
     ResetTarget,
     inspect_target,
+    refuse_adopted,
     refuse_foreign,
     refuse_half_published,
     reset_selection,
@@ -202,6 +203,7 @@ def _reset_locked(
             return EXIT_OK
         refuse_half_published(targets)
         refuse_foreign(targets)
+        refuse_adopted(targets, keep_data=keep_data)
         print_targets(out, targets, keep_data=keep_data)
         if not yes and not typer.confirm("Forget this?", default=False):
             out.print("Nothing was reset.")

@@ -197,6 +197,28 @@ def refuse_foreign(targets: Sequence[ResetTarget]) -> None:
             raise HyggeError(f"cannot reset {task.qualified_name}: {problem}. Nothing was reset")
 
 
+def refuse_adopted(targets: Sequence[ResetTarget], *, keep_data: bool) -> None:
+    """The first run after a reset of an incremental entity is a full_drop (unless
+    `--keep-data`): refuse the reset where the store would refuse that full_drop, a table it
+    adopted holding rows hygge did not write, rather than set the user up for a failed run."""
+    if keep_data:
+        return
+    for target in targets:
+        task = target.task
+        if task.run_type is not RunType.INCREMENTAL:
+            continue  # a merge upserts after a reset, a full_drop entity is one anyway
+        refusal = task.store.open(task.place).full_drop_refusal()
+        if refusal:
+            raise HyggeError(
+                f"cannot reset {task.qualified_name}: {refusal}, and the first run after a "
+                "reset replaces the table (a full_drop), which hygge refuses. `hygge reset "
+                "--keep-data` forgets the state and lets the next run append every source row "
+                "to the table again (delete the rows hygge loaded before, or they appear "
+                "twice); `if_exists: replace` on the store lets that run drop the table and "
+                "create it from the data. Nothing was reset"
+            )
+
+
 def reset_target(
     target: ResetTarget,
     state: StateBackend,

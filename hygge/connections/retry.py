@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from hygge.errors import DataError, HyggeError, RetryableError
 
@@ -77,6 +77,11 @@ _PERMISSION = "check that the login may read it (GRANT SELECT on the table or sc
 _MISSING = (
     "check the table name and its schema in the home's `table:` or `query:` (and that it "
     "exists in this database)"
+)
+_MISSING_NAME = re.compile(
+    r"""relation "([^"]+)"|invalid object name '([^']+)'|no such table: ?([\w.]+)"""
+    r"""|table with name ([\w.]+)""",
+    re.IGNORECASE,
 )
 _DATABASE = "check the connection's database name, and that the login may connect to it"
 _ADVICE_BY_STATE = {
@@ -175,11 +180,44 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def permanent(exc: BaseException, what: str, default: str | None = None) -> DataError:
+Side = Literal["home", "store"]
+
+
+def missing_advice(exc: BaseException, side: Side) -> str:
+    """What to do about a table that does not exist: which table it is (from the server's
+    message), and whether it is hygge's own bookkeeping (`_hygge`), the store's or the home's."""
+    text = str(exc)
+    found = _MISSING_NAME.search(text)
+    name = next((group for group in found.groups() if group), None) if found else None
+    named = f"`{name}`" if name else "the table"
+    if "_hygge" in text.lower():
+        return (
+            f"the missing table {named} is hygge's own bookkeeping (schema `_hygge`, or the "
+            "`_hygge_` tables on SQLite): something dropped it while hygge ran. Run `hygge go` "
+            "again (it makes its tables again); if this repeats, check that nothing else drops "
+            "them and that the login may create tables in schema `_hygge`"
+        )
+    if side == "store":
+        return (
+            f"the missing table {named} is the store's: check the store's `table:` (and "
+            "schema), and that nothing dropped it during the run; `hygge go` again creates it"
+        )
+    return (
+        "check the table name and its schema in the home's `table:` or `query:` (and that "
+        f"{named} exists in this database)"
+    )
+
+
+def permanent(
+    exc: BaseException, what: str, default: str | None = None, side: Side = "home"
+) -> DataError:
     """The DataError of a permanent failure: `what` (e.g. `cannot read postgres table x`),
-    the server's message and what to check."""
+    the server's message and what to check (a missing table's advice depends on `side`)."""
     failure = classify(exc)
-    advice = failure.advice or default or "check the table or query and the login's permissions"
+    advice = failure.advice
+    if advice == _MISSING:
+        advice = missing_advice(exc, side)
+    advice = advice or default or "check the table or query and the login's permissions"
     return DataError(f"{what}: {failure.message}. {_capital(advice)}")
 
 
@@ -214,6 +252,7 @@ class Retrier:
     what: str  # what failed, e.g. `cannot read postgres table x for shop.orders`
     policy: RetryPolicy = DEFAULT_POLICY
     advice: str | None = None  # what to check when the error itself does not say
+    side: Side = "home"  # whose table a "does not exist" is about (hygge's own is told apart)
     failures: int = 0
     retried: int = 0  # all retries, for tests and logs
 
@@ -225,7 +264,7 @@ class Retrier:
             raise exc
         failure = classify(exc)
         if not failure.transient:
-            raise permanent(exc, self.what, self.advice) from exc
+            raise permanent(exc, self.what, self.advice, self.side) from exc
         self.failures += 1
         if self.failures >= self.policy.attempts:
             raise RetryableError(

@@ -164,7 +164,9 @@ def _changed(
     if same and entry.size == record.size:
         seen = {"mtime_ns": entry.mtime_ns, "version": entry.version}
         records.kept(record.model_copy(update=seen))
-        selection.notes.append(f"file {entry.path} was touched (same content): not read again")
+        if record.version is not None or record.mtime_ns != entry.mtime_ns:  # not a record
+            # of an older hygge only gaining its tag
+            selection.notes.append(f"file {entry.path} was touched (same content): not read again")
         return
     text = getattr(task.home, "format", "parquet") != "parquet"
     if same and text and _new_lines(parts, entry, record):

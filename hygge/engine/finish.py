@@ -15,7 +15,7 @@ from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import journaled_row, save_checkpoint, saved_checkpoint
 from hygge.engine.watermarks import late_note, pending_margin
 from hygge.engine.windows import watermark_settings
-from hygge.errors import EntityLockedError, HyggeError, StateError
+from hygge.errors import DataError, EntityLockedError, HyggeError, StateError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
 from hygge.state.journal import JournalRow
@@ -113,7 +113,7 @@ def _commit_record(
     return CommitRecord(
         run_id=checkpoint.staging.run_id,
         attempt_id=checkpoint.attempt_id,
-        run_type=checkpoint.run_type,
+        run_type=checkpoint.staging.run_type,  # how it published: a full_drop after a reset
         window_lower=checkpoint.window.lower,
         window_upper=checkpoint.window.upper,
         rows=checkpoint.rows,
@@ -239,28 +239,38 @@ def interrupt(
         status = RunStatus.SUCCESS if checkpoint.rows else RunStatus.SKIP
         row = journal_row(task, checkpoint, status, None, None, host=context.host)
         return result_of(task, row, checkpoint)
-    # A transient failure goes away by itself; anything else comes back on the next run until
-    # it is put right (a full disk, a permission, a folder hygge does not own).
-    then = "the next" if error.retryable else "once that is put right, the next"
-    message = (
-        f"{error.text} — interrupted while publishing; {then} `hygge go` "
-        "finishes the publish from the checkpoint"
-    )
-    if not error.retryable and task.store.capabilities.transactional:
-        # The store's publish is one commit that either happened or not: when the rows
-        # themselves are what it refuses, a retry fails alike: a reset and a full reload are the way
-        # out.
-        message += (
-            f"; if the store refuses the rows themselves, put them right at the source, then "
-            f"`hygge reset -f {task.flow} -e {task.entity}` drops this run and "
-            f"`hygge go --full-drop -e {task.qualified_name}` reloads the entity"
-        )
+    message = f"{error.text} — interrupted while publishing; {_publish_advice(task, error)}"
     row = journal_row(
         task, checkpoint, RunStatus.FAIL, message, None, host=context.host, finished=context.clock()
     )
     row = row.model_copy(update={"error_type": error.type})
     result = result_of(task, _record_failure(task, state, row, checkpoint.attempt_id), checkpoint)
     return result.model_copy(update={"rows_kept": checkpoint.rows})  # the next run publishes them
+
+
+def _publish_advice(task: EntityTask, error: RunError) -> str:
+    """What the next `hygge go` does about an interrupted publish, by the failure's kind."""
+    reset = (
+        f"`hygge reset -f {task.flow} -e {task.entity}` drops this run and "
+        f"`hygge go --full-drop -e {task.qualified_name}` reloads the entity"
+    )
+    if error.retryable:  # goes away by itself
+        return "the next `hygge go` finishes the publish from the checkpoint"
+    if task.store.capabilities.transactional and error.type == DataError.__name__:
+        # The store's publish is one commit, and it refused the rows themselves: every new
+        # try of this run's rows is refused alike.
+        return (
+            "the store refused this run's rows and refuses them again on every `hygge go`: "
+            f"put them right at the source, then {reset}"
+        )
+    # Comes back until it is put right (a full disk, a permission, a folder hygge does not own).
+    message = "once that is put right, the next `hygge go` finishes the publish from the checkpoint"
+    if task.store.capabilities.transactional:
+        message += (
+            f"; if the store refuses the rows themselves, put them right at the source, then "
+            f"{reset}"
+        )
+    return message
 
 
 def cancelled(

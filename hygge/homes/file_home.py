@@ -32,6 +32,7 @@ from hygge.homes.base import (
 )
 from hygge.homes.file_objects import (
     HomeFiles,
+    fingerprint,
     list_home,
     locate_in,
     locate_local,
@@ -311,10 +312,11 @@ class FileHome:
                 f"{where} disappeared during the run; it was listed when the run began. "
                 f"Restore it, or run again to read the files present now"
             )
-        moved = entry.version is not None and info.version != entry.version
+        version = fingerprint(located, info)[2]
+        moved = entry.version is not None and version != entry.version
         if info.size != entry.size or info.mtime_ns != entry.mtime_ns or moved:
             raise DataError(
                 f"{where} changed during the run (size {entry.size} -> {info.size}, version "
-                f"{entry.version} -> {info.version}); files "
+                f"{entry.version} -> {version}); files "
                 f"must not be modified while hygge reads them. Run again to read the new version"
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hygge.errors import DataError
 from hygge.io.listing import FolderListing, ListedFile
+from hygge.records import LOCAL_TAG
 from hygge.storage import (
     LIVE_MARKER,
     LocalStorage,
@@ -78,26 +79,31 @@ def list_home(files: HomeFiles, extensions: tuple[str, ...]) -> FolderListing:
     """The home's data files and other (not hidden) files, by path relative to its base."""
     if files.single is not None:
         info = files.stat(files.single)
-        listed = [] if info is None else [ListedFile(files.single, *_fingerprint(files, info))]
+        listed = [] if info is None else [ListedFile(files.single, *fingerprint(files, info))]
         return FolderListing(files=listed)
     listing = FolderListing()
     start = len(files.base) + 1 if files.base else 0
     for info in files.storage.list(_live_prefix(files), skip_hidden=True):
         relative = info.key[start:]
         if relative.lower().endswith(extensions):
-            listing.files.append(ListedFile(relative, *_fingerprint(files, info)))
+            listing.files.append(ListedFile(relative, *fingerprint(files, info)))
         else:
             listing.others.append(relative)
     return listing
 
 
-def _fingerprint(files: HomeFiles, info: ObjectInfo) -> tuple[int, int, str | None]:
-    """Size, mtime and, on object storage, the version tag: a blob's mtime is whole seconds,
-    so a same-size rewrite within one second is told by its ETag alone. A local file's tag
-    holds its inode, which a copy or a remounted share changes with the same bytes: local
-    files are known by size and mtime (ns), as before."""
-    local = files.storage.capabilities.local_paths
-    return info.size, info.mtime_ns, None if local else info.version
+def fingerprint(files: HomeFiles, info: ObjectInfo) -> tuple[int, int, str | None]:
+    """Size, mtime and a version tag. On object storage the tag is the ETag: a blob's mtime is
+    whole seconds, so a same-size rewrite within one second is told by its ETag alone. A local
+    file's tag is its ctime (`ctime-<ns>`, `records.LOCAL_TAG`): a rewrite in place with the
+    same size and its mtime set back (`touch -d`) changes it, as does a copy, a chmod or a
+    rename, so a file whose tag changed is digested again: the same bytes are only recorded
+    with the new tag (never read again), other bytes are a change (`changed_files`). Not the
+    storage's own local tag, which holds the inode (a remounted share changes it)."""
+    if not files.storage.capabilities.local_paths:
+        return info.size, info.mtime_ns, info.version
+    tag = None if info.ctime_ns is None else f"{LOCAL_TAG}{info.ctime_ns:x}"
+    return info.size, info.mtime_ns, tag
 
 
 def _live_prefix(files: HomeFiles) -> str:

@@ -203,6 +203,8 @@ def _cut_batches(
             line = None if line is None else line + piece.count(b"\n")
             start = end
             yield batch, end
+        if row == 0 and start == head:  # a header and no rows: its columns, as a 0-row batch
+            yield pl.DataFrame(schema=schema), head  # (a store creates its table from them)
 
     return read
 

@@ -47,6 +47,7 @@ class ObjectInfo(BaseModel):
     size: int
     mtime_ns: int
     version: str
+    ctime_ns: int | None = None  # a local file's inode change time (None: not known)
 
 
 class StorageCapabilities(BaseModel):

@@ -83,7 +83,10 @@ class LocalStorage:
         return self.path(key)
 
     def _info(self, key: str, st: os.stat_result) -> ObjectInfo:
-        return ObjectInfo(key=key, size=st.st_size, mtime_ns=st.st_mtime_ns, version=_version(st))
+        return ObjectInfo(
+            key=key, size=st.st_size, mtime_ns=st.st_mtime_ns, version=_version(st),
+            ctime_ns=st.st_ctime_ns,
+        )  # fmt: skip
 
     def list(
         self, prefix: str = "", *, recursive: bool = True, skip_hidden: bool = False

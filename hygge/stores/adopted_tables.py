@@ -26,13 +26,25 @@ def holds_users_rows(exists: bool, owner: StoreOwner | None, marked: bool) -> bo
     return exists and (owner is None or owner.adopted or not marked)
 
 
+def full_drop_refusal(where: str, if_exists: str, users_rows: bool) -> str | None:
+    """Why a full_drop of the table would be refused (None: it would not): it holds rows hygge
+    did not write and `if_exists` is not `replace`. `hygge reset` asks it too: the first run
+    after a reset of an incremental entity is a full_drop (`engine.after_reset`)."""
+    if if_exists == "replace" or not users_rows:
+        return None
+    return (
+        f"{where} holds rows hygge did not write (a table hygge did not create, written into "
+        "under `if_exists: append`), and a full_drop would delete them"
+    )
+
+
 def refuse_full_drop(where: str, run_type: RunType, if_exists: str, users_rows: bool) -> None:
     """StoreOwnershipError for a full_drop that would delete rows hygge did not write."""
-    if run_type is not RunType.FULL_DROP or if_exists == "replace" or not users_rows:
+    refusal = full_drop_refusal(where, if_exists, users_rows)
+    if run_type is not RunType.FULL_DROP or refusal is None:
         return
     raise StoreOwnershipError(
-        f"{where} holds rows hygge did not write (a table hygge did not create, written into "
-        "under `if_exists: append`), and a full_drop would delete them, so hygge refuses. "
+        f"{refusal}, so hygge refuses. "
         "Run the entity as incremental or merge to add to the table, or set "
         "`if_exists: replace` on the store to drop it and create it from the data (the first "
         "run after `hygge reset` is a full_drop: `hygge reset --keep-data` appends instead)"

@@ -153,6 +153,12 @@ class Store(Protocol):
         """
         ...
 
+    def full_drop_refusal(self) -> str | None:
+        """Why a full_drop would be refused now though the place is this entity's: a table it
+        adopted (`if_exists: append`) holds rows hygge did not write (`stores.adopted_tables`).
+        None when a full_drop may replace it (the stores that adopt no tables: always)."""
+        ...
+
     def describe(self) -> str:
         """A short human label, e.g. `parquet lake/orders`."""
         ...

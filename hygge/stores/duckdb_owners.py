@@ -100,6 +100,17 @@ def refuse_full_drop(
     return users_rows, is_marked
 
 
+def full_drop_refusal(
+    cursor: duckdb.DuckDBPyConnection, target: TableName, path: Path, if_exists: str
+) -> str | None:
+    """Why a full_drop of `target` would be refused (`adopted_tables.full_drop_refusal`)."""
+    exists = records.table_kind(cursor, target) is not None
+    is_marked = exists and marked(cursor, target)
+    owner = records.owner_of(cursor, target) if exists else None
+    users_rows = adopted_tables.holds_users_rows(exists, owner, is_marked)
+    return adopted_tables.full_drop_refusal(f"table {target} in {path}", if_exists, users_rows)
+
+
 def settle_adoption(
     cursor: duckdb.DuckDBPyConnection, target: TableName, before: tuple[bool, bool],
     run_type: RunType, if_exists: str,

@@ -178,6 +178,12 @@ class DuckdbStore:
         with self._database().transaction() as cursor:
             return self._foreign(cursor)
 
+    def full_drop_refusal(self) -> str | None:
+        if path_problem(self.path) or not self.path.exists():
+            return None  # nothing there yet (or `ownership_problem` says what is wrong)
+        with self._database().transaction() as cursor:
+            return owners.full_drop_refusal(cursor, self.target, self.path, self.config.if_exists)
+
     def describe(self) -> str:
         return f"duckdb {self.path.name} {self.target}"
 

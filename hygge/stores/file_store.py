@@ -237,6 +237,9 @@ class FileStore(FileStaging):
         storage = LocalStorage(path.parent.parent.parent)
         return FileStore(self.config, self.place, storage, path.parent.name, clock=self._clock)
 
+    def full_drop_refusal(self) -> str | None:
+        return None  # adopts no table: a full_drop replaces only what hygge owns
+
     def ownership_problem(self) -> str | None:
         """None if the entity prefix is missing, empty or this entity's; else why not."""
         if self.storage.stat(self.prefix) is not None:

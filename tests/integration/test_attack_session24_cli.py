@@ -174,12 +174,6 @@ def test_a_publish_its_data_refuses_can_be_reset_then_a_fixed_source_lands(tmp_p
     assert not (_table(tmp_path) / "_hygge_staging").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a header-only csv stages no 0-row batch, so the engine knows no columns "
-    "(Staging.arrow_schema is None) and a first full_drop creates no Delta table, though "
-    "README says a first full_drop of an empty source creates one with the source's columns",
-)
 def test_a_first_full_drop_of_a_header_only_csv_creates_an_empty_table(tmp_path):
     flow = "home: {type: local, format: csv, path: landing}\nstore: {type: delta, path: lake}\n"
     write_workspace(tmp_path, {"d": flow + "entities: [orders]\n"})

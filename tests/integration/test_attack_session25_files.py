@@ -45,14 +45,6 @@ def _shard(root: Path, name: str) -> Path:
     return folder / f"{shard_of(name)}.json"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a local file's listing carries no version (hygge/homes/file_objects.py "
-    "_fingerprint: size and mtime only, so a copied folder is not re-digested); a csv rewritten "
-    "in place with the same size and `touch -d` back to its mtime is taken as the loaded file "
-    "and its new rows are never loaded. Its ctime changed: a ctime tag would catch it, at the "
-    "price of one re-digest of every file after a copy (a design call for the file homes)",
-)
 def test_a_csv_rewritten_in_place_with_the_same_size_and_mtime_is_seen_as_changed(tmp_path):
     root = _root(tmp_path)
     path = _write(root, "a.csv", "id,name\n1,aa\n2,bb\n")
@@ -179,3 +171,52 @@ def test_an_empty_csv_loaded_then_written_to_loads_its_rows_once(tmp_path, first
     (again,) = run(root).results
     assert again.rows == 0
     assert _rows(root) == [(1, "aa"), (9, "zz")]
+
+
+def _ledger(root: Path) -> list:  # type: ignore[type-arg]
+    from tests.support.workspace import state_of
+
+    names = sorted(p.name for p in (root / "landing" / "events").iterdir())
+    found = state_of(load_workspace(root)).read_file_ledger("feed", "events", names)
+    return [found[name] for name in names if name in found]
+
+
+def test_a_local_file_is_recorded_with_its_ctime_and_a_chmod_reads_nothing_again(tmp_path):
+    root = _root(tmp_path)
+    path = _write(root, "a.csv", "id,name\n1,aa\n2,bb\n")
+    assert run(root).ok
+    (record,) = _ledger(root)
+    assert record.version == f"ctime-{path.stat().st_ctime_ns:x}"
+
+    path.chmod(0o600)  # its ctime changes, not its bytes
+    (result,) = run(root).results
+
+    assert result.status is not RunStatus.FAIL and result.rows == 0, result.message
+    assert "touched (same content)" in (result.message or "")
+    assert _ledger(root)[0].version == f"ctime-{path.stat().st_ctime_ns:x}"
+    assert _rows(root) == [(1, "aa"), (2, "bb")]
+
+
+def test_ledger_records_of_an_older_hygge_without_ctime_are_digested_once_not_reloaded(
+    tmp_path,
+):
+    from tests.support.workspace import state_of
+
+    root = _root(tmp_path)
+    for name in ("a.csv", "b.csv"):
+        _write(root, name, f"id,name\n{len(name)},{name}\n")
+    _write(root, "c.csv", "id,name\n1,aa\n2,bb\n")
+    assert run(root).ok
+    state = state_of(load_workspace(root))
+    old = [r.model_copy(update={"version": None}) for r in _ledger(root)]  # an older hygge's
+    state.write_file_ledger("feed", "events", old)
+    rows = _rows(root)
+
+    (result,) = run(root).results
+
+    assert result.status is not RunStatus.FAIL and result.rows == 0, result.message
+    assert "touched" not in (result.message or "")  # only gained their tags: nothing to say
+    assert all((r.version or "").startswith("ctime-") for r in _ledger(root))
+    assert _rows(root) == rows
+    (again,) = run(root).results  # and from now on unchanged files are not digested
+    assert again.rows == 0

@@ -2,7 +2,9 @@
 
 Under `append` the table's own rows stay, whatever the run type: a full_drop into it — the
 entity's run type, `hygge go --full-drop`, or the first run after `hygge reset` — is refused
-before anything is staged, naming the table, and the table is left as it was. Incremental and
+before anything is staged, naming the table, and the table is left as it was; `hygge reset`
+of an incremental entity refuses at once (its next run would be that full_drop), naming
+`--keep-data`. Incremental and
 merge runs add to it. `replace` drops it and creates it from the data. Checked on SQLite,
 DuckDB and PostgreSQL (the SQL Server store shares the SQLite/PostgreSQL core).
 """
@@ -150,15 +152,50 @@ def test_a_full_drop_into_a_table_adopted_earlier_is_refused(tmp_path, db):
     assert db.rows(ws).equals(pl.concat([LANDED, USERS]))
 
 
-def test_the_first_run_after_reset_into_an_adopted_table_is_refused_naming_keep_data(tmp_path, db):
+def test_a_reset_of_an_adopted_table_is_refused_at_reset_time_naming_keep_data(tmp_path, db):
+    """The first run after a reset replaces the table (a full_drop), which would delete the
+    user's rows and is refused: so the reset itself says so, and forgets nothing."""
     ws = db.workspace(tmp_path / "ws", "incremental", "append")
     assert db.go(ws)[0] == 0
-    assert _hygge(ws, "reset", "-f", "shop", "--yes", env=db.env)[0] == 0
 
+    code, said = _hygge(ws, "reset", "-f", "shop", "--yes", env=db.env)
+
+    assert code != 0, said
+    assert "cannot reset shop.orders" in said and REFUSED in said, said
+    assert "hygge reset --keep-data" in said and "`if_exists: replace`" in said, said
+    assert "Nothing was reset" in said, said
+    again = db.go(ws)  # the watermark is still there: nothing new, nothing doubled
+    assert again[0] == 0, again[1]
+    assert db.rows(ws).equals(pl.concat([LANDED, USERS]))
+
+
+def test_a_reset_with_keep_data_of_an_adopted_table_appends_everything_again(tmp_path, db):
+    ws = db.workspace(tmp_path / "ws", "incremental", "append")
+    assert db.go(ws)[0] == 0
+
+    code, said = _hygge(ws, "reset", "-f", "shop", "--yes", "--keep-data", env=db.env)
+    assert code == 0, said
     code, said = db.go(ws)
 
-    assert code == 1, said
-    assert REFUSED in said and "hygge reset --keep-data" in said, said
+    assert code == 0, said
+    assert db.rows(ws).equals(pl.concat([LANDED, LANDED, USERS]).sort("id"))
+
+
+def test_a_reset_of_a_merge_entity_into_an_adopted_table_is_not_refused(tmp_path, db):
+    """A merge run after a reset upserts on its keys: the user's rows stay."""
+    store = f"{db.store[:-1]}, if_exists: append}}"
+    flow = FLOW.replace("watermark: {column: id}", "key_columns: [id]\nwatermark: {column: id}")
+    ws = write_workspace(tmp_path / "ws", {"shop": flow % (store, "merge")}, db.project)
+    land(ws, "orders", "a", LANDED)
+    db.execute(ws, "CREATE TABLE orders (id BIGINT, name VARCHAR(20))")
+    db.execute(ws, "INSERT INTO orders VALUES (100, 'u0'), (101, 'u1'), (102, 'u2')")
+    assert db.go(ws)[0] == 0
+
+    code, said = _hygge(ws, "reset", "-f", "shop", "--yes", env=db.env)
+    assert code == 0, said
+    code, said = db.go(ws)
+
+    assert code == 0, said
     assert db.rows(ws).equals(pl.concat([LANDED, USERS]))
 
 

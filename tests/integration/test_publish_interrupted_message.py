@@ -72,3 +72,35 @@ def test_a_transactional_store_failing_its_publish_points_at_reset(tmp_path: Pat
     again = hygge(root, "go", "--full-drop", "-e", "shop.orders")
     assert again.returncode == 0, again.stdout + again.stderr
     assert_table_matches(root, source)
+
+
+def test_a_publish_refused_for_good_does_not_promise_the_next_go_finishes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refuses the rows themselves (a DataError from a transactional publish): the
+    next `hygge go` is refused alike, so the message says so and names the way out, and does
+    not first promise that the next run finishes the publish."""
+    pytest.importorskip("duckdb", reason="the duckdb extra (pip install 'hygge-el[duckdb]')")
+    from hygge.errors import DataError
+    from hygge.stores.duckdb_database import close_databases
+    from hygge.stores.duckdb_store import DuckdbStore
+    from tests.integration.test_fault_matrix_duckdb import prepare as prepare_duckdb
+
+    root = tmp_path / "ws"
+    prepare_duckdb(root, "incremental")
+    close_databases()
+
+    def refuse(self: object, *args: object, **kwargs: object) -> None:
+        raise DataError("table main.orders: column amount is a DECIMAL(4,2); 12345.5 does not fit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DuckdbStore, "publish", refuse)
+        (failed,) = run(root).results
+    close_databases()
+    message = " ".join((failed.message or "").split())
+    assert failed.status is RunStatus.FAIL
+    assert "interrupted while publishing" in message, message
+    assert "finishes the publish" not in message, message
+    assert "refused" in message and "again" in message, message
+    assert "hygge reset -f shop -e orders" in message, message
+    assert "hygge go --full-drop -e shop.orders" in message, message

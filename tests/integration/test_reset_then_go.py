@@ -261,3 +261,27 @@ def test_a_damaged_reset_record_fails_the_run_naming_the_fix_and_a_reset_repairs
     assert "forgot an unreadable record of the last reset" in said, said
     _go(ws)
     _assert_holds(read_lake(ws, "orders"), source)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "delta", "duckdb", "sqlite"])
+def test_the_completion_marker_of_the_first_run_after_reset_records_a_full_drop(tmp_path, kind):
+    """It replaced what the store held: its marker says full_drop, not the entity's run type;
+    the run after it appends again and its marker says incremental."""
+    from hygge.config import load_workspace
+    from hygge.engine.plan import Selection, plan_run
+    from hygge.types import RunType
+
+    ws, _ = _loaded_then_reset(tmp_path / "ws", STORES[kind][0], "incremental")
+
+    def marker() -> RunType:
+        (task,) = plan_run(load_workspace(ws), Selection()).tasks
+        commit = task.store.open(task.place).last_commit()
+        close_databases()
+        assert commit is not None
+        return commit.run_type
+
+    _go(ws)
+    assert marker() is RunType.FULL_DROP
+    land(ws, "orders", "c", orders(5, start=23))
+    _go(ws)
+    assert marker() is RunType.INCREMENTAL

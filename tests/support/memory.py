@@ -193,6 +193,9 @@ class MemoryStore:
         problem = self.ownership_problem()
         return [problem] if problem else []
 
+    def full_drop_refusal(self) -> str | None:
+        return None  # adopts no table
+
     def ownership_problem(self) -> str | None:
         if self.entity not in self.foreign:
             return None

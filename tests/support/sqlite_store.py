@@ -173,6 +173,9 @@ class SqliteStore:
         problem = self.ownership_problem()
         return [problem] if problem else []
 
+    def full_drop_refusal(self) -> str | None:
+        return None  # adopts no table
+
     def ownership_problem(self) -> str | None:
         if not self.path.exists():
             return None

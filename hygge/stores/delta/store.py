@@ -162,6 +162,9 @@ class DeltaStore:
             return [str(error)]
         return [problem] if problem else []
 
+    def full_drop_refusal(self) -> str | None:
+        return None  # adopts no table: a full_drop replaces only what hygge owns
+
     def ownership_problem(self) -> str | None:
         return table_problem(self.location, self.owner, adopt=self.config.adopt_existing)
 

@@ -186,6 +186,9 @@ class OpenMirroringStore:
     def owner(self) -> StoreOwner:
         return StoreOwner.of(self.place, "open_mirroring")
 
+    def full_drop_refusal(self) -> str | None:
+        return None  # adopts no table: a full_drop replaces only what hygge owns
+
     def ownership_problem(self) -> str | None:
         """None if the table folder is missing, empty or this entity's; else why not."""
         if self.storage.stat(self.table) is not None:

@@ -77,7 +77,7 @@ def _missing_table(error: Exception) -> bool:
 
 def attempts(database: SqlDatabase, what: str) -> Iterator[Attempt]:
     """Tries of one step until one commits (see the module docstring)."""
-    retrier = Retrier(what)
+    retrier = Retrier(what, side="store")
     recheck = True
     while True:
         attempt = Attempt(database, retrier, recheck=recheck)

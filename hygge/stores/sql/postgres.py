@@ -6,11 +6,13 @@
 Batches load into the staging table by ADBC's bulk ingest (binary COPY from Arrow, measured
 faster than psycopg's binary COPY row by row: README.md, Stores, PostgreSQL); every statement
 and the ingest of one step run in one transaction of one connection. Connections are kept
-open per process and reused (`pool_size` idle ones at most).
+open per process and reused (`pool_size` idle ones at most), and closed when the process
+exits (left to ADBC's `__del__` at interpreter teardown, they printed a TypeError).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import re
 import threading
@@ -147,6 +149,9 @@ def close_connections() -> None:
             for connection in idle:
                 _quietly_close(connection)
         _IDLE.clear()
+
+
+atexit.register(close_connections)
 
 
 def libpq_uri(params: Mapping[str, str]) -> str:

@@ -191,6 +191,18 @@ class SqlStore:
                 found = self._foreign(session)
         return found
 
+    def full_drop_refusal(self) -> str | None:
+        if self.database.problem() or self.database.missing():
+            return None  # nothing there yet (or `ownership_problem` says what is wrong)
+        for attempt in attempts(self.database, f"cannot check the owner of {self.describe()}"):
+            with attempt as session:
+                exists = self.records.kind(session, self.target) is not None
+                marked = exists and self.records.marked(session, self.target)
+                owner = self.records.owner_of(session, self.target) if exists else None
+        users_rows = adopted_tables.holds_users_rows(exists, owner, marked)
+        where = f"table {self.target} in {self.database.label()}"
+        return adopted_tables.full_drop_refusal(where, self.config.if_exists, users_rows)
+
     def describe(self) -> str:
         return f"{self.database.label()} {self.target}"
 

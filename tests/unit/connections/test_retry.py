@@ -145,3 +145,47 @@ def test_progress_starts_the_count_again_and_hygge_errors_pass_through() -> None
     assert retrier.retried == 2
     with pytest.raises(ConfigError):
         retrier.failed(ConfigError("bad"))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PsycopgLikeError('relation "_hygge.owners" does not exist', "42P01"),
+        PyodbcLikeError("42S02", "[SQL Server]Invalid object name '_hygge.commits'. (208)"),
+        sqlite3.OperationalError("no such table: _hygge_owners"),
+        RuntimeError("Catalog Error: Table with name commits does not exist! (schema _hygge)"),
+    ],
+)
+def test_a_missing_bookkeeping_table_of_a_store_is_named_as_hyggees_own(error: Exception) -> None:
+    retrier = Retrier("cannot publish to postgres db/sales public.orders", side="store")
+    with pytest.raises(DataError) as caught:
+        retrier.failed(error)
+    text = str(caught.value)
+    assert "home's" not in text and "_hygge" in text
+    assert "bookkeeping" in text and "hygge go" in text
+
+
+@pytest.mark.parametrize(
+    ("error", "table"),
+    [
+        (PsycopgLikeError('relation "public.orders" does not exist', "42P01"), "public.orders"),
+        (
+            PyodbcLikeError("42S02", "[SQL Server]Invalid object name 'dbo.orders'. (208)"),
+            "dbo.orders",
+        ),
+        (sqlite3.OperationalError("no such table: orders"), "orders"),
+    ],
+)
+def test_a_missing_table_of_a_store_names_it_and_the_stores_table(error, table) -> None:
+    retrier = Retrier("cannot publish to x", side="store")
+    with pytest.raises(DataError) as caught:
+        retrier.failed(error)
+    text = str(caught.value)
+    assert "home's" not in text and "store's `table:`" in text and f"`{table}`" in text
+
+
+def test_a_missing_table_of_a_home_names_the_homes_table() -> None:
+    error = PsycopgLikeError('relation "public.nope" does not exist', "42P01")
+    with pytest.raises(DataError) as caught:
+        retrying(_raising(error), "reading t", RetryPolicy(sleep=lambda _: None))
+    assert "home's `table:`" in str(caught.value) and "`public.nope`" in str(caught.value)

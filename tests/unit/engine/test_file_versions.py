@@ -1,6 +1,7 @@
 """A blob's mtime is whole seconds: a same-size rewrite within one second changes only its
 version tag (ETag). A loaded file is unchanged only when its version is too; a record or a
-listing without a version (an older hygge's, a local file) is known by size and mtime."""
+listing without a version (an older hygge's) is known by size and mtime; a local
+file's version is its ctime."""
 
 from __future__ import annotations
 
@@ -49,14 +50,30 @@ def test_a_listing_on_object_storage_carries_each_files_version():
     assert entry.version == put.version
 
 
-def test_a_local_listing_has_no_version_so_a_copied_folder_is_not_read_as_changed(tmp_path):
+def test_a_local_listing_carries_each_files_ctime_as_its_version(tmp_path):
     (tmp_path / "landing").mkdir()
     (tmp_path / "landing" / "a.csv").write_bytes(_csv([1]))
     config = LocalHomeConfig(path="landing", format="csv", batch_size=10)
 
     window = FileHome(config, Place(tmp_path, "sales", "orders")).open_window(ReadSpec())
 
-    assert [f.version for f in window.files or []] == [None]
+    ctime = (tmp_path / "landing" / "a.csv").stat().st_ctime_ns
+    assert [f.version for f in window.files or []] == [f"ctime-{ctime:x}"]
+
+
+def test_a_copied_local_folder_is_digested_once_and_read_as_touched_not_changed(tmp_path):
+    """A copy (cp -a) keeps size and mtime, not the ctime: each file is digested, its bytes
+    are the loaded ones, so it is not read again and its record takes the new tag."""
+    import shutil
+
+    parts, record = _loaded(tmp_path, [1, 2], "ctime-1")
+    shutil.copy2(tmp_path / "a.csv", tmp_path / "copy.csv")
+    (tmp_path / "copy.csv").replace(tmp_path / "a.csv")
+
+    selection = select_files(TASK, parts, [_entry(tmp_path, "ctime-2")], {"a.csv": record})  # type: ignore[arg-type]
+
+    assert selection.files == []
+    assert [r.version for r in selection.records] == ["ctime-2"]
 
 
 def test_a_same_size_rewrite_in_the_same_second_fails_the_run_reading_it():
@@ -110,7 +127,9 @@ def test_a_new_version_of_the_same_bytes_is_a_touch_and_its_record_takes_the_ver
     assert "touched" in " ".join(selection.notes)
 
 
-@pytest.mark.parametrize(("recorded", "listed"), [(None, '"v2"'), ('"v1"', None), ('"v1"', '"v1"')])
+@pytest.mark.parametrize(
+    ("recorded", "listed"), [(None, '"v2"'), ('"v1"', None), ('"v1"', '"v1"'), (None, None)]
+)
 def test_a_record_or_listing_without_a_version_is_known_by_size_and_mtime(
     tmp_path, recorded, listed
 ):
@@ -119,6 +138,15 @@ def test_a_record_or_listing_without_a_version_is_known_by_size_and_mtime(
     selection = select_files(TASK, parts, [_entry(tmp_path, listed)], {"a.csv": record})  # type: ignore[arg-type]
 
     assert selection.files == [] and selection.records == [] and selection.notes == []
+
+
+def test_a_local_record_of_an_older_hygge_is_digested_once_and_quietly_takes_the_ctime(tmp_path):
+    parts, record = _loaded(tmp_path, [1, 2], None)
+
+    selection = select_files(TASK, parts, [_entry(tmp_path, "ctime-9")], {"a.csv": record})  # type: ignore[arg-type]
+
+    assert selection.files == [] and selection.notes == []
+    assert [r.version for r in selection.records] == ["ctime-9"]
 
 
 def test_a_record_written_by_an_older_hygge_loads_without_a_version():

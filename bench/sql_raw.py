@@ -6,6 +6,8 @@ Usage: sql_raw.py KIND TABLE DST
   connectorx  ConnectorX `read_sql(..., return_type="arrow")` (only when it is installed)
   pyodbc      pyodbc `fetchmany` over unixODBC + psqlODBC → polars frames → parquet
   arrow-odbc  arrow-odbc record batches over the same driver manager and driver → parquet
+  arrow-odbc-64  the same with hygge's cap on arrow-odbc's buffers (64 MiB per batch; raw's
+              own default, 512 MiB, holds ~8x the rows of wide text columns and ~3x the memory)
   hygge-odbc  hygge's mssql-home ODBC session (pyodbc, or arrow-odbc with HYGGE_ODBC_READER)
 Usage: sql_raw.py ingest TABLE SRC
   ingest      the parquet files of SRC, one by one, by ADBC `adbc_ingest` into a new TABLE
@@ -103,17 +105,24 @@ def pyodbc_read(table: str, dst: Path) -> None:
     close()
 
 
-def arrow_odbc_read(table: str, dst: Path) -> None:
+def arrow_odbc_read(table: str, dst: Path, max_bytes: int | None = None) -> None:
     import arrow_odbc
     import pyarrow as pa
 
     write, close = _writer(dst)
+    cap = {"max_bytes_per_batch": max_bytes} if max_bytes else {}
     reader = arrow_odbc.read_arrow_batches_from_odbc(
-        f"SELECT * FROM {table}", os.environ["BENCH_PG_ODBC"], batch_size=BATCH
+        f"SELECT * FROM {table}", os.environ["BENCH_PG_ODBC"], batch_size=BATCH, **cap
     )
     for batch in reader:
         write(pa.Table.from_batches([batch]))
     close()
+
+
+def arrow_odbc_bounded(table: str, dst: Path) -> None:
+    from hygge.homes.sql.odbc import ARROW_BATCH_BYTES
+
+    arrow_odbc_read(table, dst, ARROW_BATCH_BYTES)
 
 
 def hygge_odbc(table: str, dst: Path) -> None:
@@ -150,6 +159,7 @@ KINDS = {
     "connectorx": connectorx,
     "pyodbc": pyodbc_read,
     "arrow-odbc": arrow_odbc_read,
+    "arrow-odbc-64": arrow_odbc_bounded,
     "hygge-odbc": hygge_odbc,
 }
 

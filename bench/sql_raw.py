@@ -8,7 +8,8 @@ Usage: sql_raw.py KIND TABLE DST
   arrow-odbc  arrow-odbc record batches over the same driver manager and driver → parquet
   arrow-odbc-64  the same with hygge's cap on arrow-odbc's buffers (64 MiB per batch; raw's
               own default, 512 MiB, holds ~8x the rows of wide text columns and ~3x the memory)
-  hygge-odbc  hygge's mssql-home ODBC session (pyodbc, or arrow-odbc with HYGGE_ODBC_READER)
+  hygge-odbc  hygge's mssql-home ODBC session (pyodbc, or arrow-odbc with HYGGE_ODBC_READER),
+              each frame written as hygge's parquet store writes a file
 Usage: sql_raw.py ingest TABLE SRC
   ingest      the parquet files of SRC, one by one, by ADBC `adbc_ingest` into a new TABLE
               (dropped first), in one transaction: the raw parquet → PostgreSQL load
@@ -126,19 +127,24 @@ def arrow_odbc_bounded(table: str, dst: Path) -> None:
 
 
 def hygge_odbc(table: str, dst: Path) -> None:
+    """Each frame written as hygge's parquet store writes a file of `batch_size` rows (polars,
+    temporary name, fsync, rename): not `frame.to_arrow()` into a pyarrow writer, which cost
+    ~1 s of CPU per 1M rows converting polars' string views back to Arrow strings, a step no
+    hygge run takes."""
     from hygge.homes.sql.dialect import POSTGRES_QMARK
     from hygge.homes.sql.odbc import OdbcDriver
+    from hygge.io.writers import write_frame
 
-    write, close = _writer(dst)
+    dst.mkdir(parents=True, exist_ok=True)
     reader = os.environ.get("HYGGE_ODBC_READER", "pyodbc")
     driver = OdbcDriver(os.environ["BENCH_PG_ODBC"], "bench", POSTGRES_QMARK, reader=reader)
     session = driver.connect()
     try:
-        for frame in session.stream(f"SELECT * FROM {table}", [], BATCH):
-            write(frame.to_arrow())
+        for index, frame in enumerate(session.stream(f"SELECT * FROM {table}", [], BATCH)):
+            target = dst / f"part-{index:05}.parquet"
+            write_frame(frame, target, "parquet", {"compression_level": LEVEL}, compression="zstd")
     finally:
         session.close()
-    close()
 
 
 def ingest(table: str, src: Path) -> None:

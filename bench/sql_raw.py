@@ -6,7 +6,10 @@ Usage: sql_raw.py KIND TABLE DST
   connectorx  ConnectorX `read_sql(..., return_type="arrow")` (only when it is installed)
   pyodbc      pyodbc `fetchmany` over unixODBC + psqlODBC → polars frames → parquet
   arrow-odbc  arrow-odbc record batches over the same driver manager and driver → parquet
-  hygge-odbc  hygge's mssql-home ODBC session (pyodbc, or arrow-odbc with HYGGE_ODBC_READER)
+  arrow-odbc-64  the same with hygge's cap on arrow-odbc's buffers (64 MiB per batch; raw's
+              own default, 512 MiB, holds ~8x the rows of wide text columns and ~3x the memory)
+  hygge-odbc  hygge's mssql-home ODBC session (pyodbc, or arrow-odbc with HYGGE_ODBC_READER),
+              each frame written as hygge's parquet store writes a file
 Usage: sql_raw.py ingest TABLE SRC
   ingest      the parquet files of SRC, one by one, by ADBC `adbc_ingest` into a new TABLE
               (dropped first), in one transaction: the raw parquet → PostgreSQL load
@@ -103,33 +106,45 @@ def pyodbc_read(table: str, dst: Path) -> None:
     close()
 
 
-def arrow_odbc_read(table: str, dst: Path) -> None:
+def arrow_odbc_read(table: str, dst: Path, max_bytes: int | None = None) -> None:
     import arrow_odbc
     import pyarrow as pa
 
     write, close = _writer(dst)
+    cap = {"max_bytes_per_batch": max_bytes} if max_bytes else {}
     reader = arrow_odbc.read_arrow_batches_from_odbc(
-        f"SELECT * FROM {table}", os.environ["BENCH_PG_ODBC"], batch_size=BATCH
+        f"SELECT * FROM {table}", os.environ["BENCH_PG_ODBC"], batch_size=BATCH, **cap
     )
     for batch in reader:
         write(pa.Table.from_batches([batch]))
     close()
 
 
+def arrow_odbc_bounded(table: str, dst: Path) -> None:
+    from hygge.homes.sql.odbc import ARROW_BATCH_BYTES
+
+    arrow_odbc_read(table, dst, ARROW_BATCH_BYTES)
+
+
 def hygge_odbc(table: str, dst: Path) -> None:
+    """Each frame written as hygge's parquet store writes a file of `batch_size` rows (polars,
+    temporary name, fsync, rename): not `frame.to_arrow()` into a pyarrow writer, which cost
+    ~1 s of CPU per 1M rows converting polars' string views back to Arrow strings, a step no
+    hygge run takes."""
     from hygge.homes.sql.dialect import POSTGRES_QMARK
     from hygge.homes.sql.odbc import OdbcDriver
+    from hygge.io.writers import write_frame
 
-    write, close = _writer(dst)
+    dst.mkdir(parents=True, exist_ok=True)
     reader = os.environ.get("HYGGE_ODBC_READER", "pyodbc")
     driver = OdbcDriver(os.environ["BENCH_PG_ODBC"], "bench", POSTGRES_QMARK, reader=reader)
     session = driver.connect()
     try:
-        for frame in session.stream(f"SELECT * FROM {table}", [], BATCH):
-            write(frame.to_arrow())
+        for index, frame in enumerate(session.stream(f"SELECT * FROM {table}", [], BATCH)):
+            target = dst / f"part-{index:05}.parquet"
+            write_frame(frame, target, "parquet", {"compression_level": LEVEL}, compression="zstd")
     finally:
         session.close()
-    close()
 
 
 def ingest(table: str, src: Path) -> None:
@@ -150,6 +165,7 @@ KINDS = {
     "connectorx": connectorx,
     "pyodbc": pyodbc_read,
     "arrow-odbc": arrow_odbc_read,
+    "arrow-odbc-64": arrow_odbc_bounded,
     "hygge-odbc": hygge_odbc,
 }
 

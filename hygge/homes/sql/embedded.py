@@ -10,7 +10,7 @@ import polars as pl
 
 from hygge.errors import DataError, MissingDependencyError
 from hygge.homes.sql.dialect import DUCKDB, SQLITE
-from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, slices
+from hygge.homes.sql.drivers import SqlSchema, arrow_frames, fetched, frame_from_arrow
 
 
 def _existing(path: Path, kind: str) -> Path:
@@ -85,7 +85,7 @@ class DuckdbSession:
         result = self.connection.sql(sql, params=list(params))
         reader = result.to_arrow_reader(batch_size)
         assert reader is not None  # a statement that returns rows
-        yield from slices((frame_from_arrow(batch) for batch in reader), batch_size)
+        yield from arrow_frames(reader, batch_size)
 
     def close(self) -> None:
         self.connection.close()

@@ -8,10 +8,8 @@ it does not change during the run)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 
 import polars as pl
 
@@ -24,14 +22,16 @@ from hygge.connections.retry import (
     permanent,
     retrying,
 )
-from hygge.errors import DataError, HyggeError, StateError
+from hygge.errors import DataError, HyggeError
 from hygge.homes.base import DEFAULT_PARTITION, PartitionSpec, Position, ReadSpec, Window
 from hygge.homes.positions import KeysetPosition
+from hygge.homes.sql.bounds import floor_conditions, partition_of, range_conditions
 from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
 from hygge.homes.sql.keys import declared_types, primary_key
 from hygge.homes.sql.partitions import check_partition_type, key_partitions, quantile_partitions
 from hygge.homes.sql.quantiles import quantile_bounds
 from hygge.homes.sql.statements import Condition, key_range, select, source
+from hygge.homes.sql.values import to_json, typed
 from hygge.types import JsonScalar, Place
 
 log = logging.getLogger("hygge.homes")
@@ -78,7 +78,7 @@ class SqlHome:
             schema = self._columns(session)
             order = self._order(session, spec, schema)
             self._require(schema, [*order, *(p.column for p in spec.partitions if p.column)])
-            conditions = self._floor(spec.column, spec.lookback_floor, schema)
+            conditions = floor_conditions(spec.column, spec.lookback_floor, schema)
             last: dict[str, JsonScalar] | None = None
             if order:
                 top = select(
@@ -128,7 +128,7 @@ class SqlHome:
             )
         self._require(schema, [column])
         check_partition_type(column, schema.get(column), self._where())
-        up_to = _typed(last, schema)
+        up_to = typed(last, schema)
         statement = key_range(
             self.dialect, self.frm, column, conditions=conditions, up_to=up_to
         ).render(self.dialect)
@@ -149,7 +149,7 @@ class SqlHome:
 
         A transient failure (a lost connection, a deadlock, throttling) reconnects and reads
         on after the last batch yielded, so no row is yielded twice or skipped."""
-        spec = self._partition(window, position, partition)
+        spec = partition_of(window, position, partition)
         assert isinstance(position, KeysetPosition)
         retrier = Retrier(f"cannot read {self._where()}", self.retry, CONNECT_ADVICE)
         # A whole-window read from its start finding no row yields `_no_rows` (not a range)
@@ -179,9 +179,9 @@ class SqlHome:
             conditions = [
                 condition
                 for column, value in (window.floor or {}).items()
-                for condition in self._floor(column, value, schema)
+                for condition in floor_conditions(column, value, schema)
             ]
-            conditions += self._range(spec, schema)
+            conditions += range_conditions(spec, schema)
             # A driver that holds a statement's whole result in memory (ADBC with bound
             # values) reads the window in keyset pages of `page_rows`, one statement each;
             # a statement with no bound values (integer keys, inlined) is read whole.
@@ -190,8 +190,8 @@ class SqlHome:
             while True:
                 statement = select(
                     self.dialect, self.frm, conditions=conditions,
-                    after=_typed(position.values, schema) if position.values else None,
-                    up_to=_typed(window.last, schema) if window.last else None,
+                    after=typed(position.values, schema) if position.values else None,
+                    up_to=typed(window.last, schema) if window.last else None,
                     order=order or list(schema), offset=0 if order else position.offset,
                 ).render(self.dialect)  # fmt: skip
                 paged = page is not None and bool(statement[1])  # an unbound one streams
@@ -286,40 +286,6 @@ class SqlHome:
                 "and partitions"
             )
 
-    @staticmethod
-    def _floor(column: str | None, floor: JsonScalar, schema: SqlSchema) -> list[Condition]:
-        if column is None or floor is None:
-            return []
-        return [Condition(column, ">", from_json(floor, schema.get(column)))]
-
-    @staticmethod
-    def _range(spec: PartitionSpec, schema: SqlSchema) -> list[Condition]:
-        if spec.column is None:
-            return []
-        dtype = schema.get(spec.column)
-        found = []
-        if spec.lower is not None:
-            found.append(Condition(spec.column, ">=", from_json(spec.lower, dtype)))
-        if spec.upper is not None:  # the first range also holds the rows without a value
-            value = from_json(spec.upper, dtype)
-            found.append(Condition(spec.column, "<", value, nulls=spec.lower is None))
-        return found
-
-    @staticmethod
-    def _partition(window: Window, position: Position, partition: str) -> PartitionSpec:
-        spec = next((p for p in window.partitions if p.id == partition), None)
-        if spec is None and partition == DEFAULT_PARTITION:
-            spec = PartitionSpec()
-        if spec is None or not isinstance(position, KeysetPosition):
-            ids = ", ".join(p.id for p in window.partitions)
-            raise StateError(
-                f"a SQL home reads the partitions of its window ({ids}) from keyset positions, "
-                f"not partition {partition!r} from a {position.kind} position; the checkpoint "
-                "was written by another kind of home. Run with `hygge go --restart` to start "
-                "again"
-            )
-        return spec
-
     def check(self) -> list[str]:
         """Problems a user must fix before a run: the database or the source unreachable."""
         try:
@@ -352,52 +318,9 @@ class SqlHome:
         return f"{database} {'table' if self.table is not None else 'query'} {what}"
 
 
-def _typed(values: dict[str, JsonScalar], schema: SqlSchema) -> dict[str, object]:
-    return {key: from_json(value, schema.get(key)) for key, value in values.items()}
-
-
 def _close(session: SqlSession) -> None:
     """Close (or give back) a session; a lost connection may fail to: it is gone anyway."""
     try:
         session.close()
     except Exception as exc:  # a lost connection cannot be closed twice
         log.debug("closing a SQL session failed: %s", exc)
-
-
-def to_json(value: object) -> JsonScalar:
-    """A key value as JSON (datetimes, dates, times as ISO 8601; decimals as text)."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
-def from_json(value: JsonScalar, dtype: pl.DataType | None) -> object:
-    """A JSON key value as the Python value of a column of `dtype`, for binding."""
-    if value is None or dtype is None:
-        return value
-    if isinstance(value, str) and dtype.is_temporal():
-        return _temporal(value, dtype)
-    if isinstance(dtype, pl.Decimal):
-        return Decimal(str(value))
-    if (dtype.is_integer() or dtype.is_float()) and not isinstance(value, bool):
-        return int(str(value)) if dtype.is_integer() else float(str(value))
-    if isinstance(dtype, pl.Binary) and isinstance(value, str):
-        return bytes.fromhex(value)
-    return value
-
-
-def _temporal(value: str, dtype: pl.DataType) -> object:
-    if isinstance(dtype, pl.Datetime):
-        moment = dt.datetime.fromisoformat(value)
-        if dtype.time_zone is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        return moment
-    if isinstance(dtype, pl.Date):
-        return dt.date.fromisoformat(value[:10])
-    if isinstance(dtype, pl.Time):
-        return dt.time.fromisoformat(value)
-    return value

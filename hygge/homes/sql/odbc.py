@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from hygge.errors import DataError, MissingDependencyError, RetryableError
 from hygge.homes.sql.dialect import Dialect
-from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, polars_type, slices
+from hygge.homes.sql.drivers import SqlSchema, arrow_frames, fetched, polars_type
 
 SQL_COPT_SS_ACCESS_TOKEN = 1256
 TOKEN_SCOPE = "https://database.windows.net/.default"
@@ -171,7 +171,7 @@ def _arrow_batches(
         login_timeout_sec=timeout, max_bytes_per_batch=ARROW_BATCH_BYTES,
         map_schema=_doubles,
     )  # fmt: skip
-    yield from slices((frame_from_arrow(batch) for batch in reader), batch_size)
+    yield from arrow_frames(reader, batch_size)
 
 
 def _doubles(schema: pa.Schema) -> pa.Schema:

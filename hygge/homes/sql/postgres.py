@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from hygge.errors import MissingDependencyError
 from hygge.homes.sql.dialect import POSTGRES_ADBC, POSTGRES_FORMAT, Dialect
-from hygge.homes.sql.drivers import SqlSchema, fetched, frame_from_arrow, slices
+from hygge.homes.sql.drivers import SqlSchema, arrow_frames, fetched, frame_from_arrow
 from hygge.homes.sql.sessions import POOL, PooledSession
 
 log = logging.getLogger("hygge.homes")
@@ -87,7 +87,7 @@ class AdbcSession:
             reader = cursor.fetch_record_batch()
             finished = False
             try:
-                yield from slices((frame_from_arrow(batch) for batch in reader), batch_size)
+                yield from arrow_frames(reader, batch_size)
                 finished = True
             finally:
                 if not finished:  # stopped mid-stream: cancel, or the next statement drains it

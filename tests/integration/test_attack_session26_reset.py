@@ -151,13 +151,12 @@ def test_a_reset_of_an_entity_that_never_ran_leaves_no_record_and_the_run_loads_
     _assert_lake_holds(ws, orders(12))
 
 
-def test_the_refused_first_run_after_reset_into_a_users_table_runs_after_keep_data(tmp_path):
+def test_a_refused_reset_into_a_users_table_runs_after_keep_data(tmp_path):
     ws = _adopted(tmp_path)
-    _reset(ws)
-    code, refused = _hygge(ws, "go")
-    assert code == 1 and "`hygge reset --keep-data` appends instead" in refused, refused
+    code, refused = _hygge(ws, "reset", "-f", "shop", "-e", "orders", "--yes")
+    assert code == 1 and "--keep-data" in refused, refused  # what the refusal says to do
 
-    said = _reset(ws, "--keep-data")  # what the refusal says to do
+    said = _reset(ws, "--keep-data")
     went = _ok(ws, "go")
 
     assert "Nothing to reset" not in said, said
@@ -166,14 +165,6 @@ def test_the_refused_first_run_after_reset_into_a_users_table_runs_after_keep_da
     assert _table(ws).equals(pl.concat([LANDED, LANDED, USERS]).sort("id"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: `hygge reset` of an incremental entity whose store is a table hygge "
-    "adopted (`if_exists: append`) succeeds without a word, and only the next `hygge go` is "
-    "refused (a full_drop would delete the user's rows). Reset checks `ownership_problem()`, "
-    "which an adopted table passes; telling the user before needs a store question 'would a "
-    "full_drop be refused?' on every store (hygge/stores/base.py Store protocol)",
-)
 def test_a_reset_of_an_entity_whose_store_is_a_users_table_says_the_next_run_is_refused(tmp_path):
     ws = _adopted(tmp_path)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, JustifyMethod, OverflowMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -113,8 +113,9 @@ def summary_table(rows: Sequence[tuple[str, RunStatus, str, str, str, str]], wid
     table = Table(title="Run summary", title_justify="left")
     for name in SUMMARY_COLUMNS:
         right = name in ("Rows", "Seconds", "Rows/s")
-        overflow = "fold" if name == "Message" else "ellipsis"
-        table.add_column(name, justify="right" if right else "left", overflow=overflow)
+        justify: JustifyMethod = "right" if right else "left"
+        overflow: OverflowMethod = "fold" if name == "Message" else "ellipsis"
+        table.add_column(name, justify=justify, overflow=overflow)
     widths = _natural_widths(rows, width)
     if widths is None:
         for entity, status, *cells, message in rows:

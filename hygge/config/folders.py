@@ -17,8 +17,8 @@ from hygge.config.store_paths import real_path, refuse_unexpanded, refuse_unsafe
 from hygge.config.tracked import Origin
 from hygge.connections import ConnectionConfig, LocalConnection
 from hygge.errors import ConfigError
-from hygge.io.unsafe_folders import user_homes
 from hygge.homes import HomeConfig
+from hygge.io.unsafe_folders import user_homes
 from hygge.stores import StoreConfig
 
 _SHARED_HINT = (

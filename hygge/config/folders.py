@@ -18,6 +18,7 @@ from hygge.config.tracked import Origin
 from hygge.connections import ConnectionConfig, LocalConnection
 from hygge.errors import ConfigError
 from hygge.homes import HomeConfig
+from hygge.io.unsafe_folders import user_homes
 from hygge.stores import StoreConfig
 
 _SHARED_HINT = (
@@ -37,6 +38,9 @@ def check_folders(
     the flows folder, the state folder). Paths of a `local` connection join onto its root."""
     stores: dict[PurePath, DeclaredEntity] = {}
     kept = [real_path(root, str(path)) for path in protected]
+    # What is the same for every entity, resolved once per load (each entity's own folders
+    # are still resolved and checked one by one).
+    safety = _Safety(root)
     for declared in entities:
         refuse_unexpanded(_path(declared.entity.home), "home", declared.home_at)
         refuse_unexpanded(_path(declared.entity.store), "store", declared.store_at)
@@ -45,7 +49,7 @@ def check_folders(
             store = declared.entity.store.local_table_folder(root, declared.entity.name)
         if store is None:
             continue
-        _check_safe(root, declared, store)
+        _check_safe(safety, declared, store)
         _check_protected(declared, store, kept)
         _check_inside_own(declared, store, kept[1:])  # kept[0]: the root, where stores belong
         home = folder_of(root, declared.entity.home, connections)
@@ -84,18 +88,37 @@ def folder_of(
     return real_path(root, path)
 
 
-def _check_safe(root: Path, declared: DeclaredEntity, store: PurePath) -> None:
+class _Safety:
+    """The workspace root's real path, the user's homes and the flows' store roots, each
+    resolved once for all the entities of a load."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.real_root = real_path(root, ".")
+        self.homes = user_homes()
+        self._bases: dict[str, PurePath] = {}
+
+    def base(self, flow_root: str) -> PurePath:
+        found = self._bases.get(flow_root)
+        if found is None:
+            found = self._bases[flow_root] = real_path(self.root, flow_root)
+        return found
+
+
+def _check_safe(safety: _Safety, declared: DeclaredEntity, store: PurePath) -> None:
     """The entity folder and the flow's store root it sits in are folders a store may own."""
     name, path = declared.entity.qualified_name, _path(declared.entity.store)
-    real_root = real_path(root, ".")
-    refuse_unsafe_store(name, path, store, root=real_root, origin=declared.store_at, what="folder")
+    real_root, homes, origin = safety.real_root, safety.homes, declared.store_at
+    refuse_unsafe_store(
+        name, path, store, root=real_root, origin=origin, what="folder", homes=homes
+    )
     flow_root = declared.store_root
     if flow_root is None or flow_root.startswith("~"):
         return
-    base = real_path(root, flow_root)
-    if base != store and base in store.parents:
+    base = safety.base(flow_root)
+    if _inside(store, base):
         refuse_unsafe_store(
-            name, path, base, root=real_root, origin=declared.store_at, what="store root"
+            name, path, base, root=real_root, origin=origin, what="store root", homes=homes
         )
 
 
@@ -105,9 +128,9 @@ def _check_own(declared: DeclaredEntity, home: PurePath, store: PurePath) -> Non
     store_path = f"its store '{_path(entity.store)}' ({declared.store_at.describe()})"
     if home == store:
         relation = f"{home_path} and {store_path} are the same folder"
-    elif store in home.parents:
+    elif _inside(home, store):
         relation = f"{home_path} is inside {store_path}"
-    elif home in store.parents:
+    elif _inside(store, home):
         relation = f"{store_path} is inside {home_path}"
     else:
         return
@@ -124,7 +147,7 @@ def _check_own(declared: DeclaredEntity, home: PurePath, store: PurePath) -> Non
 def _check_home_clear(declared: DeclaredEntity, home: PurePath, own: list[PurePath]) -> None:
     """A state or journal folder in an entity's home folder would be read as its source."""
     for folder in own:
-        if folder == home or home in folder.parents:
+        if folder == home or _inside(folder, home):
             raise ConfigError(
                 f"entity '{declared.entity.qualified_name}' reads its home "
                 f"'{_path(declared.entity.home)}', which holds the workspace's own folder "
@@ -138,7 +161,7 @@ def _check_home_clear(declared: DeclaredEntity, home: PurePath, own: list[PurePa
 
 def _check_protected(declared: DeclaredEntity, store: PurePath, kept: list[PurePath]) -> None:
     for folder in kept:
-        if folder == store or store in folder.parents:
+        if folder == store or _inside(folder, store):
             raise ConfigError(
                 f"entity '{declared.entity.qualified_name}' stores into "
                 f"'{_path(declared.entity.store)}', which holds the workspace's own folder "
@@ -152,7 +175,7 @@ def _check_protected(declared: DeclaredEntity, store: PurePath, kept: list[PureP
 def _check_inside_own(declared: DeclaredEntity, store: PurePath, own: list[PurePath]) -> None:
     """A store inside the state, journal or flows folder would replace or mix with them."""
     for folder in own:
-        if folder in store.parents:
+        if _inside(store, folder):
             raise ConfigError(
                 f"entity '{declared.entity.qualified_name}' stores into "
                 f"'{_path(declared.entity.store)}', inside the "
@@ -186,6 +209,14 @@ def _refuse_nested(declared: DeclaredEntity, outer: DeclaredEntity) -> None:
         line=declared.source.line,
         hint=_SHARED_HINT,
     )
+
+
+def _inside(path: PurePath, folder: PurePath) -> bool:
+    """Whether `folder` is one of `path`'s parents (both real paths), without building each
+    parent path as `folder in path.parents` does."""
+    depth = len(folder.parts)
+    # Compared as paths (a Windows path compares without case), one parent built, not all.
+    return len(path.parts) > depth and type(folder)(*path.parts[:depth]) == folder
 
 
 def _named(declared: DeclaredEntity) -> str:

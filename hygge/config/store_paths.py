@@ -39,10 +39,18 @@ def real_path(root: Path, path: str) -> PurePath:
 
 
 def refuse_unsafe_store(
-    entity: str, path: str, folder: PurePath, *, root: PurePath, origin: Origin, what: str
+    entity: str,
+    path: str,
+    folder: PurePath,
+    *,
+    root: PurePath,
+    origin: Origin,
+    what: str,
+    homes: set[PurePath] | None = None,
 ) -> None:
-    """ConfigError if `folder` (the real path of `path`) is one no store may own."""
-    reason = unsafe_reason(folder, root, user_homes())
+    """ConfigError if `folder` (the real path of `path`) is one no store may own; `homes`:
+    the user's homes when the caller has them already (`user_homes()`)."""
+    reason = unsafe_reason(folder, root, user_homes() if homes is None else homes)
     if reason is None:
         return
     raise ConfigError(

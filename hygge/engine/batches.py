@@ -20,12 +20,13 @@ from hygge.wording import with_article
 _END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 
 
-def encode_schema(batch: pl.DataFrame) -> str:
-    """The batch's Arrow schema as base64 IPC (the stream's schema message), small enough for
-    a checkpoint. Written by polars, so a run imports no pyarrow for it."""
+def encode_schema(batch: pl.DataFrame | pl.Schema) -> str:
+    """The Arrow schema of a batch (or a schema) as base64 IPC (the stream's schema message),
+    small enough for a checkpoint. Written by polars, so a run imports no pyarrow for it."""
     # Encoded once per schema of the process: the entities of a run mostly share theirs. The
     # repr keeps apart what a dtype's equality might not (time zones, categories, widths).
-    return _encoded(tuple((name, dtype, repr(dtype)) for name, dtype in batch.schema.items()))
+    schema = batch.schema if isinstance(batch, pl.DataFrame) else batch
+    return _encoded(tuple((name, dtype, repr(dtype)) for name, dtype in schema.items()))
 
 
 @functools.lru_cache(maxsize=256)

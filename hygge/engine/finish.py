@@ -19,7 +19,7 @@ from hygge.errors import DataError, EntityLockedError, HyggeError, StateError
 from hygge.faults import fault_point
 from hygge.state.base import StateBackend, Watermark
 from hygge.state.journal import JournalRow
-from hygge.stores.base import CommitRecord
+from hygge.stores.base import CommitRecord, Store
 from hygge.types import JsonScalar, RunStatus, RunType
 from hygge.wording import counted
 
@@ -132,15 +132,15 @@ def _publish(
     publishes: bool,
 ) -> Checkpoint:
     """Make the staged data visible (once, whatever crashed before) and record that it is."""
+    if checkpoint.phase not in ("moving", "publishing"):
+        return checkpoint
+    store = task.store.open(task.place)  # opened once for the step: each open costs CPU
     if checkpoint.phase == "moving":
-        _refuse_lost_staging(task, checkpoint, publishes=publishes)
+        _refuse_lost_staging(task, store, checkpoint, publishes=publishes)
         checkpoint = checkpoint.model_copy(update={"phase": "publishing"})
         checkpoint = save_checkpoint(task, checkpoint, state, clock=context.clock)
-    if checkpoint.phase != "publishing":
-        return checkpoint
     fault_point("before_publish")
     _fence(task, state, checkpoint)
-    store = task.store.open(task.place)
     if publishes:
         staging = checkpoint.staging
         if staging.arrow_schema is None and checkpoint.arrow_schema is not None:
@@ -155,13 +155,15 @@ def _publish(
     return checkpoint.model_copy(update={"phase": "published"})
 
 
-def _refuse_lost_staging(task: EntityTask, checkpoint: Checkpoint, *, publishes: bool) -> None:
+def _refuse_lost_staging(
+    task: EntityTask, store: Store, checkpoint: Checkpoint, *, publishes: bool
+) -> None:
     """StateError before publishing begins when staged files the checkpoint lists are gone:
     the run then ends as an abort (nothing was published), and the next run reads its window
     again, instead of a publish that could never finish."""
     if not publishes:
         return
-    missing = task.store.open(task.place).missing_staged(checkpoint.staging)
+    missing = store.missing_staged(checkpoint.staging)
     if missing:
         raise StateError(
             f"{task.qualified_name}: {counted(len(missing), 'staged file')} of this run "

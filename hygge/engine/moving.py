@@ -24,7 +24,7 @@ from hygge.faults import fault_point
 from hygge.homes import FilePosition, Home, Position
 from hygge.polish import Polisher
 from hygge.state.base import FileRecord, StateBackend
-from hygge.stores import Staging
+from hygge.stores import Staging, Store
 from hygge.types import RunType
 
 T = TypeVar("T")
@@ -48,6 +48,7 @@ class ChunkMover:
         state: StateBackend,
         budget: ChunkBudget,
         *,
+        store: Store | None = None,
         partition: str | None = None,
         on_progress: Callable[[int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
@@ -61,7 +62,7 @@ class ChunkMover:
         self.should_stop = should_stop
         self.on_cancel = on_cancel
         self.cancelled = False
-        self.store = task.store.open(task.place)
+        self.store = task.store.open(task.place) if store is None else store
         self.polisher = Polisher(task.polish, checkpoint.started_at) if task.polish else None
         self.schema = decode_schema(checkpoint.arrow_schema) if checkpoint.arrow_schema else None
         self.origin = SchemaOrigin(task.qualified_name, _published(task, checkpoint, state))

@@ -111,12 +111,14 @@ def move_chunk(
     start = stored if given.staging is not None else checkpoint
     # Fencing: a run that lost its lock stages nothing.
     state.refresh_lock(task.flow, task.entity, checkpoint.attempt_id)
-    task.store.open(task.place).discard_unlisted(now.staging or start.staging)
+    store = task.store.open(task.place)  # once for the step (the mover's): opening costs CPU
+    store.discard_unlisted(now.staging or start.staging)
     mover = ChunkMover(
         task,
         start,
         state,
         budget,
+        store=store,
         partition=given.id,
         on_progress=on_progress,
         should_stop=should_stop,
@@ -186,8 +188,8 @@ def save_checkpoint(
 def _start(task: EntityTask, state: StateBackend, owner: str, clock: Clock) -> Checkpoint:
     run_id = uuid.uuid4().hex
     last = recover_watermark(task, state)  # lost by the state after a publish: the store's
-    opened = open_run_window(task, state, last)
-    store = task.store.open(task.place)
+    store = task.store.open(task.place)  # once for the step: opening costs CPU
+    opened = open_run_window(task, state, last, store)
     publishing = publish_run_type(task, state, last)
     after_reset = publishing is not task.run_type
     if after_reset:

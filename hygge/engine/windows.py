@@ -17,6 +17,7 @@ from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError, DataError
 from hygge.homes import ReadSpec, Window, file_partitions
 from hygge.state.base import FileRecord, StateBackend, Watermark
+from hygge.stores import Store
 from hygge.types import JsonScalar, RunType
 
 log = logging.getLogger("hygge.engine")
@@ -44,7 +45,10 @@ class RunWindow:
 
 
 def open_run_window(
-    task: EntityTask, state: StateBackend, last: Watermark | Unread | None = UNREAD
+    task: EntityTask,
+    state: StateBackend,
+    last: Watermark | Unread | None = UNREAD,
+    store: Store | None = None,
 ) -> RunWindow:
     """The window this run reads, with the records of its files the commit will write.
 
@@ -55,8 +59,9 @@ def open_run_window(
     if isinstance(last, Unread):
         last = state.get_watermark(task.flow, task.entity)
     incremental = task.run_type is not RunType.FULL_DROP
-    store = task.store.open(task.place).identity()
-    notes = check_watermark_store(task, last, store) if incremental and last else []
+    # `store`: the caller's, when it has opened it already (opening costs CPU).
+    identity = (task.store.open(task.place) if store is None else store).identity()
+    notes = check_watermark_store(task, last, identity) if incremental and last else []
     kind = last.value_type if incremental and last is not None and task.watermark else None
     lower = _lower_bound(task, last) if incremental else None
     home = task.home.open(task.place)
@@ -67,7 +72,7 @@ def open_run_window(
     schema = last.arrow_schema if incremental and last is not None else None
     home_identity = home.identity()
     if window.files is None:
-        return RunWindow(window, None, kind, notes, schema, home_identity, store)
+        return RunWindow(window, None, kind, notes, schema, home_identity, identity)
     paths = [entry.path for entry in window.files]
     # The ledger goes with the watermark: without one, every file is new (as after a reset).
     known = known_records(task, state, last, paths) if incremental and last else {}
@@ -79,7 +84,7 @@ def open_run_window(
         window = window.model_copy(update=update)
     notes += selection.notes
     return RunWindow(
-        window, None, kind, notes, schema, home_identity, store, file_records=selection.records
+        window, None, kind, notes, schema, home_identity, identity, file_records=selection.records
     )
 
 

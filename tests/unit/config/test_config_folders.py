@@ -144,6 +144,24 @@ def test_store_folders_that_only_share_a_name_prefix_load(write_workspace):
     assert [e.store.path for e in workspace.entities] == ["lake/orders", "lake/orders_eu"]
 
 
+def test_a_home_and_store_that_only_share_a_name_prefix_load(write_workspace):
+    # `data2` starts with the characters of `data` but is not inside it (nor the other way).
+    root = write_workspace({"flows/f/flow.yml": "home: data\nstore: data2\n"})
+
+    workspace = load_workspace(root)
+
+    assert [e.store.path for e in workspace.entities] == ["data2"]
+
+
+def test_a_store_reached_through_a_link_into_its_home_is_refused(write_workspace):
+    root = write_workspace({"flows/f/flow.yml": "home: data\nstore: out/deep\n"})
+    (root / "data").mkdir()
+    (root / "out").symlink_to(root / "data", target_is_directory=True)
+
+    with pytest.raises(ConfigError, match="is inside its home 'data'"):
+        load_workspace(root, env={})
+
+
 @pytest.mark.parametrize(
     "store",
     [

@@ -28,6 +28,7 @@ from hygge.stores.ownership import StoreOwner, refused_before_change, table_mark
 from hygge.stores.sql.attempts import attempts
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
 from hygge.stores.sql.names import TableName, entity_table
+from hygge.stores.sql.publish_lock import take_publish_lock
 from hygge.stores.sql.records import Records, SqlDatabase, SqlSession
 from hygge.stores.sql.schema import RESERVED, evolve, fit, incoming_types
 from hygge.types import Place, RunType
@@ -131,7 +132,7 @@ class SqlStore:
         location = self._location(staging)
         for attempt in attempts(self.database, f"cannot publish to {self.describe()}"):
             with attempt as session:
-                self._lock(session)  # one publish of the table at a time
+                take_publish_lock(session, self.dialect, self.target, self.describe())
                 if self.records.committed(session, self.target, staging.run_id):
                     self.records.drop_staging(session, location)
                     return
@@ -208,38 +209,6 @@ class SqlStore:
 
     def identity(self) -> str:
         return f"{self.database.label()} {self.dialect.key(self.target)}"
-
-    def _lock(self, session: SqlSession) -> None:
-        """Take the dialect's publish lock of the table; StateError if it is not granted,
-        naming the table and (where the database tells) what holds it."""
-        d = self.dialect
-        for query in d.lock_target(self.target):
-            found = session.rows(query)
-            if d.lock_granted(found):
-                continue
-            holder, asked = "", d.lock_holder_query(self.target)
-            if asked is not None:
-                try:
-                    rows = session.rows(*asked)
-                except Exception as error:  # no permission to read the server's locks
-                    holder = f"; who holds it could not be read ({error})"
-                else:
-                    holder = (
-                        "; its holder is gone"
-                        if not rows
-                        else "; held by "
-                        + ", ".join(
-                            f"{label} {value}"
-                            for label, value in zip(_HOLDER, rows[0], strict=False)
-                            if value not in (None, "")
-                        )
-                    )
-            raise StateError(
-                f"cannot publish to {self.describe()}: {d.lock_refused(self.target, found)}"
-                f"{holder}. Another publish into this table (another run of this entity, or "
-                "another workspace writing the same table) holds it: let it finish, then run "
-                "again, or raise the store's `lock_timeout`"
-            )
 
     def _publish_rows(self, session: SqlSession, staging: Staging, location: TableName) -> None:
         d, target = self.dialect, self.target
@@ -401,9 +370,6 @@ class SqlStore:
                 f"{staging.run_id} ({expected.table}); the checkpoint belongs to another store"
             )
         return expected
-
-
-_HOLDER = ("session", "login", "host", "program")  # the columns of `lock_holder_query`
 
 
 def _sequences(staging: Staging) -> set[int]:

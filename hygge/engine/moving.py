@@ -125,7 +125,9 @@ class ChunkMover:
 
     def _checkpoint(self, position: Position, done: bool) -> Checkpoint:
         """The checkpoint after this chunk: its staged files synced, its margin saved."""
-        if self.staged_rows:
+        # The first chunk syncs even without rows: a file store's `prepare` leaves the staging
+        # folder's entries (its open marker) to this sync of the same folder.
+        if self.staged_rows or self.partition.chunks == 0:
             self.despite_ctrl_c(lambda: self.store.sync(self.staging))
         if self.watermark is not None:
             margin = self.watermark

@@ -154,9 +154,18 @@ class ObjectStorage(Protocol):
         ...
 
     def put(
-        self, key: str, data: Data, *, if_absent: bool = False, if_match: str | None = None
+        self,
+        key: str,
+        data: Data,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
+        synced: bool = True,
     ) -> ObjectInfo:
-        """Write the object whole (never half); PreconditionFailedError if a condition fails."""
+        """Write the object whole (never half); PreconditionFailedError if a condition fails.
+        `synced=False`: the new name need not survive a power cut until the caller syncs its
+        folder (a local disk leaves the folder unsynced; the object's bytes are synced
+        either way; object storage is durable when the call returns)."""
         ...
 
     def copy(self, src: str, dst: str) -> ObjectInfo:

@@ -246,7 +246,13 @@ class BlobStorage:
     # -- writing -----------------------------------------------------------------------------
 
     def put(
-        self, key: str, data: Data, *, if_absent: bool = False, if_match: str | None = None
+        self,
+        key: str,
+        data: Data,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
+        synced: bool = True,  # an upload is durable when it returns
     ) -> ObjectInfo:
         from azure.core import MatchConditions
 

@@ -151,25 +151,35 @@ class LocalStorage:
             return handle.read(length)
 
     def put(
-        self, key: str, data: Data, *, if_absent: bool = False, if_match: str | None = None
+        self,
+        key: str,
+        data: Data,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
+        synced: bool = True,
     ) -> ObjectInfo:
         target = self.path(check_key(key))
         self._make_parents(target.parent)
         temp = target.with_name(temp_name(target.name))
+        published = False
         try:
             _write(temp, data)
-            fsync_file(temp)
+            fsync_file(temp)  # always: a name published before its bytes could read torn
             with _folder_lock(target.parent, if_absent or if_match is not None):
                 self._check(key, target, if_absent, if_match)
                 if if_absent:
                     move_no_replace(temp, target)
                 else:
                     temp.replace(target)
+                published = True
         except FileExistsError as exc:
             raise PreconditionFailedError(f"{target} already exists") from exc
         finally:
-            temp.unlink(missing_ok=True)
-        fsync_dir(target.parent)
+            if not published:  # a renamed temp file is gone: no unlink to fail with ENOENT
+                temp.unlink(missing_ok=True)
+        if synced:
+            fsync_dir(target.parent)
         return self._info(key, target.stat())
 
     def _check(self, key: str, target: Path, if_absent: bool, if_match: str | None) -> None:

@@ -92,7 +92,13 @@ class MemoryStorage:
         return self._get(key)[start : start + length]
 
     def put(
-        self, key: str, data: Data, *, if_absent: bool = False, if_match: str | None = None
+        self,
+        key: str,
+        data: Data,
+        *,
+        if_absent: bool = False,
+        if_match: str | None = None,
+        synced: bool = True,  # nothing to sync in memory
     ) -> ObjectInfo:
         content = data if isinstance(data, bytes) else data.read()
         with self._lock:

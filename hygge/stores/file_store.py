@@ -96,7 +96,10 @@ class FileStore(FileStaging):
         try:
             self.refuse_linked_staging()
             self.storage.delete_prefix(location)  # a leftover of this same run
-            self.storage.put(join_key(location, OPEN), run_id.encode())  # folders synced
+            # The folders made are synced; the marker's own entry is not: the first chunk's
+            # `sync` of this same folder makes it durable, before any checkpoint that must
+            # outlive a power cut lists the staging (the begin checkpoint is unsynced).
+            self.storage.put(join_key(location, OPEN), run_id.encode(), synced=False)
         except PermissionError as exc:
             raise StateError(
                 f"cannot create the staging folder {self.storage.describe(self.staging_prefix)} "

@@ -18,6 +18,7 @@ from hygge.errors import ConfigError, DataError, InjectedFault, StateError
 from hygge.faults import reset_faults
 from hygge.stores.base import Staging
 from hygge.stores.file_marker import MARKER
+from hygge.stores.file_publish import OPEN
 from hygge.stores.file_store import FileStore, open_file_store
 from hygge.stores.files import LocalStoreConfig, ParquetStoreConfig
 from hygge.types import Place, RunType
@@ -390,6 +391,19 @@ def test_prepare_fsyncs_the_parent_of_every_folder_it_creates(tmp_path, monkeypa
     for created in [tmp_path / "new", root, root / "lake", staging_root.parent, staging_root]:
         assert created.parent in synced, created
     assert staging_root in synced
+
+
+def test_prepare_leaves_the_run_folders_own_entries_to_the_first_chunks_sync(tmp_path, monkeypatch):
+    """The open marker's entry is made durable by the `sync` of the same folder that every
+    first chunk makes (rows or none), before a synced checkpoint can list the staging."""
+    store = open_store(tmp_path)
+    synced = _record_syncs(monkeypatch)
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+    run_folder = tmp_path / "lake" / "_hygge_staging" / "orders" / "run-1"
+    assert run_folder not in synced
+    assert (run_folder / OPEN).read_bytes() == b"run-1"
+    store.sync(staging)
+    assert synced.count(run_folder) == 1
 
 
 @pytest.mark.parametrize("run_type", [RunType.FULL_DROP, RunType.INCREMENTAL])

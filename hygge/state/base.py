@@ -44,6 +44,9 @@ class LockInfo(BaseModel):
     pid: int
     acquired_at: datetime
     heartbeat_at: datetime
+    # The holder host's boot (Linux's boot id): a lock of an earlier boot has no live holder,
+    # whatever process has its pid now. None: not known (another system, an older hygge).
+    boot: str | None = None
 
 
 class StateOwner(BaseModel):

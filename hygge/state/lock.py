@@ -33,6 +33,7 @@ from hygge.state.lock_rules import (
     format_age,
     refuse_unlock,
     stale_reason,
+    this_boot,
     unlock_command,
 )
 from hygge.wording import counted
@@ -76,8 +77,8 @@ class EntityLocks:
             if held is None:
                 info = self._info(owner, acquired_at=now, now=now)
                 # Unsynced (no fsync of the file nor its folder): a power cut that loses the
-                # lock, or tears it, stops its holder too; a torn one reads as no lock (a
-                # release is synced: a lock back from the dead would block the entity).
+                # lock, or tears it, stops its holder too; a torn one reads as no lock, and
+                # one that survives names the boot before it: stale (`release`).
                 data = _encode(info)
                 # A file there read as None: torn, what a power cut left of an earlier lock.
                 published = write_atomic(path, data, overwrite=False, synced=False)
@@ -139,7 +140,12 @@ class EntityLocks:
                     owner,
                 )
                 return False
-            return remove_durably(path)
+            # A lock that names its boot is removed unsynced: should a power cut bring it
+            # back, it names the boot before, so the next run takes it over whatever process
+            # has its pid after the reboot (`stale_reason`). One without (an older hygge's,
+            # a system without boot ids) is removed synced: back from the dead, its pid could
+            # be a live process of the new boot, and would block the entity.
+            return remove_durably(path, synced=held.boot is None)
 
     def remove(
         self, path: Path, flow: str, entity: str, *, force: bool, holder: str | None
@@ -194,7 +200,12 @@ class EntityLocks:
 
     def _info(self, owner: str, *, acquired_at: datetime, now: datetime) -> LockInfo:
         return LockInfo(
-            owner=owner, host=self.host, pid=self.pid, acquired_at=acquired_at, heartbeat_at=now
+            owner=owner,
+            host=self.host,
+            pid=self.pid,
+            acquired_at=acquired_at,
+            heartbeat_at=now,
+            boot=this_boot(),
         )
 
     def _take_over(self, flow: str, entity: str, held: LockInfo, now: datetime) -> None:

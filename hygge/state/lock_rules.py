@@ -8,10 +8,12 @@ as on Windows) only the heartbeat can tell: silent for longer than the stale tim
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from hygge.errors import EntityLockedError
 from hygge.state.base import LockInfo
@@ -19,6 +21,16 @@ from hygge.state.clock import as_utc
 
 PidAlive = Callable[[int], bool | None]  # whether a pid exists on this host; None: unknown
 DEFAULT_STALE_AFTER = timedelta(minutes=10)  # another host's silence that counts as gone
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")  # Linux: new at every boot
+
+
+@functools.cache
+def this_boot() -> str | None:
+    """This host's boot id (Linux), None where the system does not tell (read once)."""
+    try:
+        return BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def pid_alive(pid: int) -> bool | None:
@@ -41,8 +53,15 @@ def stale_reason(
     host: str,
     stale_after: timedelta,
     alive: PidAlive | None = None,
+    boot: str | None = None,
 ) -> str | None:
-    """Why `held` may be taken over from `host`, or None while its holder may be alive."""
+    """Why `held` may be taken over from `host`, or None while its holder may be alive.
+
+    `boot`: this host's boot id (None: `this_boot()`). A lock its holder's host wrote in an
+    earlier boot is gone, even if its pid was given to a process of this boot."""
+    current = boot or this_boot()
+    if held.host == host and None not in (held.boot, current) and held.boot != current:
+        return f"host {host} restarted since process {held.pid} took the lock"
     living = (alive or pid_alive)(held.pid) if held.host == host else None
     if living is not None:
         return None if living else f"process {held.pid} no longer exists on this host"

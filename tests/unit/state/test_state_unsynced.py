@@ -15,6 +15,7 @@ import pytest
 from hygge.errors import EntityLockedError, StateError
 from hygge.state.atomic import is_torn
 from hygge.state.local import LocalStateBackend
+from hygge.state.lock_rules import this_boot
 
 CHECKPOINT = {"rows": 3, "generation": 1}
 
@@ -106,9 +107,56 @@ def test_taking_and_refreshing_a_lock_fsyncs_nothing_and_a_release_its_folder(
         backend.release_lock("orders", "customers", "attempt-1")
 
     assert taking == []
-    # A removal that did not survive a power cut would bring back a lock whose pid may be
-    # alive again after the reboot (another process): that would block the entity.
+    # The lock names this boot: should a power cut bring it back, the next run takes it over
+    # (`test_a_lock_of_an_earlier_boot_is_taken_over_though_its_pid_is_alive`).
+    assert releasing == []
+
+
+def test_a_lock_without_a_boot_is_released_synced(tmp_path, monkeypatch):
+    """An older hygge's lock (or one of a system without boot ids): a removal that did not
+    survive a power cut would bring back a lock whose pid may be alive again after the reboot
+    (another process), and block the entity."""
+    backend = LocalStateBackend(tmp_path / ".hygge")
+    info = backend.acquire_lock("orders", "customers", "attempt-1")
+    path = _lock_file(backend.layout.state_dir)
+    path.write_text(info.model_dump_json(exclude={"boot"}))  # as an older hygge wrote it
+    assert backend.get_lock("orders", "customers") == info.model_copy(update={"boot": None})
+    with _fsyncs(monkeypatch) as releasing:
+        backend.release_lock("orders", "customers", "attempt-1")
     assert releasing == ["dir"]
+    assert not path.exists()
+
+
+def test_a_lock_records_this_hosts_boot(tmp_path):
+    backend = LocalStateBackend(tmp_path / ".hygge")
+    info = backend.acquire_lock("orders", "customers", "attempt-1")
+    assert info.boot == this_boot()
+    assert backend.get_lock("orders", "customers") == info
+
+
+@pytest.mark.skipif(this_boot() is None, reason="this system has no boot id to compare")
+def test_a_lock_of_an_earlier_boot_is_taken_over_though_its_pid_is_alive(tmp_path, caplog):
+    """What an unsynced release can leave after a power cut: the lock, from the boot before;
+    its pid may belong to another process now (here: this test's own, alive)."""
+    backend = LocalStateBackend(tmp_path / ".hygge")
+    info = backend.acquire_lock("orders", "customers", "attempt-1")
+    path = _lock_file(backend.layout.state_dir)
+    path.write_text(info.model_copy(update={"boot": "an-earlier-boot"}).model_dump_json())
+
+    with caplog.at_level(logging.WARNING):
+        taken = backend.acquire_lock("orders", "customers", "attempt-2")
+    assert taken.owner == "attempt-2"
+    assert "restarted since process" in caplog.text
+
+
+def test_a_lock_of_this_boot_or_without_one_is_not_taken_while_its_pid_lives(tmp_path):
+    backend = LocalStateBackend(tmp_path / ".hygge")
+    info = backend.acquire_lock("orders", "customers", "attempt-1")
+    path = _lock_file(backend.layout.state_dir)
+    for boot in (this_boot(), None):
+        path.write_text(info.model_copy(update={"boot": boot}).model_dump_json())
+        with pytest.raises(EntityLockedError):
+            backend.acquire_lock("orders", "customers", "attempt-2")
 
 
 @pytest.mark.parametrize("torn", [b"", b"\0" * 200], ids=["empty", "zeros"])

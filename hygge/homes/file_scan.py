@@ -19,7 +19,7 @@ from hygge.homes.positions import FilePosition
 from hygge.homes.scans import ChunkScan, ScanPart
 from hygge.io.readers import parquet_row_count
 from hygge.io.text_pieces import LocalBytes, RowSyntax
-from hygge.io.text_ranges import RANGE_BYTES, column_names, text_range
+from hygge.io.text_ranges import RANGE_BYTES, range_scan, text_range
 from hygge.io.text_scan import estimated_rows, text_scan
 
 
@@ -181,13 +181,8 @@ class _Ranges:
                 source, entry.size, syntax, start=at_byte, max_rows=self.max_rows,
                 file_rows=self.file_rows, range_bytes=RANGE_BYTES,
             )  # fmt: skip
-        fmt, options, schema = scans.fmt, scans.options, scans.schema
-        names = column_names(cut, fmt, options, schema)
-        data = cut.rows if names is not None or not cut.head else cut.head + cut.rows
         try:
-            frame = text_scan(
-                path, fmt, options, schema, data=data, at_byte=cut.start, columns=names
-            )
+            frame = range_scan(path, cut, scans.fmt, scans.options, scans.schema)
         except DataError:
             return None
         if frame is None or cut.end <= cut.start:

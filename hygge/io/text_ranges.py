@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from hygge.io.text_pieces import ByteSource, RowSyntax, cut_rows, data_start, nth_eol, pieces
+from hygge.io.text_scan import text_scan
 
 RANGE_BYTES = 32 << 20
 BLOCK_BYTES = 1 << 20  # a quote-free range's line ends are counted a block at a time
@@ -122,6 +124,16 @@ def _range_cut(buffer: bytes, syntax: RowSyntax, limits: _Limits, *, to_end: boo
         return len(buffer)  # the rest of the file, with or without a final line break
     rows = limits.rows(newlines)
     return cut_rows(buffer, rows, newlines, syntax) if rows else None
+
+
+def range_scan(
+    path: Path, cut: TextRange, fmt: str, options: Mapping[str, Any], schema: pl.Schema
+) -> pl.LazyFrame | None:
+    """The range of `path` as one lazy scan read with `schema` (`hygge.io.text_scan`); None
+    when it must be transcoded first. A DataError when an ndjson key is outside `schema`."""
+    names = column_names(cut, fmt, options, schema)
+    data = cut.rows if names is not None or not cut.head else cut.head + cut.rows
+    return text_scan(path, fmt, options, schema, data=data, at_byte=cut.start, columns=names)
 
 
 def column_names(

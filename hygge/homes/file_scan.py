@@ -97,9 +97,12 @@ def text_chunk(
     if files[index].start_row:  # appended to: its new part, from where the loaded one ends
         return ranges.chunk(index, files[index].start_row, files[index].start_byte)
     first = scans.estimate(files[index], max_rows)
-    if first is not None and _large(files[index], first, max_rows):
+    if first is not None and ranges.cuttable and _large(files[index], first, max_rows):
         return ranges.chunk(index, 0, None)
-    frame = None if first is None else scans.scan(files[index])
+    # About twice `max_rows` of rows the cutter cannot follow: the batch path ends its chunks
+    # inside the file.
+    many = first is None or _many_rows(first, max_rows)
+    frame = None if many else scans.scan(files[index])
     if first is None or frame is None:
         return None
     parts, estimate, last = [ScanPart(index, files[index].path, frame, 0, None)], first, index
@@ -107,7 +110,7 @@ def text_chunk(
         entry = files[following]
         if not entry.size:
             continue  # no rows: the chunk reads past it
-        if entry.start_row or entry.size > RANGE_BYTES:
+        if entry.start_row or (ranges.cuttable and entry.size > RANGE_BYTES):
             break  # read in ranges: the next chunk starts at it
         rows = scans.estimate(entry, max_rows)
         if rows is None or (max_rows is not None and estimate + rows > max_rows):
@@ -140,7 +143,11 @@ def _first_file(files: list[FileEntry], start: FilePosition, stop: int) -> tuple
 
 def _large(entry: FileEntry, rows: int, max_rows: int | None) -> bool:
     """Whether a file is read in ranges: more than RANGE_BYTES, or about twice `max_rows`."""
-    return entry.size > RANGE_BYTES or (max_rows is not None and rows >= 2 * max_rows)
+    return entry.size > RANGE_BYTES or _many_rows(rows, max_rows)
+
+
+def _many_rows(rows: int, max_rows: int | None) -> bool:
+    return max_rows is not None and rows >= 2 * max_rows
 
 
 def _verify(
@@ -166,13 +173,17 @@ class _Ranges:
     ) -> None:
         self.scans, self.files, self.stop = scans, files, stop
         self.max_rows, self.file_rows = max_rows, file_rows
+        self.syntax = RowSyntax(scans.fmt, scans.options)
+        # Rows the cutter cannot follow (`comment_prefix`…): a large file is read whole below
+        # about twice `max_rows`, and by the batch path past it.
+        self.cuttable = self.syntax.cuttable
 
     def chunk(self, index: int, row: int, at_byte: int | None) -> ChunkScan | None:
         """The range of file `index` from row `row`, which starts at byte `at_byte` (None:
         the file's first data row; not known for a later row: None, for the batch path)."""
         entry, scans = self.files[index], self.scans
         path = scans.located.storage.local_path(scans.located.key(entry.path))
-        syntax = RowSyntax(scans.fmt, scans.options)
+        syntax = self.syntax
         if path is None or not syntax.cuttable or (row and at_byte is None):
             return None
         scans.unchanged(entry)  # a byte offset fits only the same bytes

@@ -160,3 +160,21 @@ def test_a_value_the_integer_checks_refuse_in_a_later_range_fails_as_the_batch_p
 
     assert native is not None and "'014'" in native
     assert native == failure(tmp_path / "batches").replace("batches", "native")  # type: ignore[union-attr]
+
+
+def test_a_large_file_whose_rows_the_cutter_cannot_follow_is_sunk_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sinks: list[int]
+) -> None:
+    monkeypatch.setattr(file_scan, "RANGE_BYTES", 100)
+    commented = FLOW.replace(
+        "batch_size: 4}", "batch_size: 4, format_options: {comment_prefix: '#'}}"
+    )
+    write_workspace(tmp_path, {"shop": commented})
+    text = orders(12).write_csv().replace("\n5,", "\n# a comment\n5,")
+    (tmp_path / "landing" / "orders").mkdir(parents=True)
+    (tmp_path / "landing" / "orders" / "a.csv").write_text(text)
+
+    go(tmp_path)
+
+    assert sinks == [12]  # past RANGE_BYTES, but its rows are not cut: one scan of the file
+    assert sorted(read_lake(tmp_path, "orders")["id"]) == list(range(12))

@@ -64,7 +64,8 @@ def stream_chunk(mover: ChunkMover, home: ChunkScans, store: LazySink) -> Stream
     if mover.should_stop is not None and mover.should_stop():
         return Streamed(start, done=False)
     try:
-        scan = home.scan(mover.cp.window, start, mover.partition.id, mover.max_rows)
+        window, partition = mover.cp.window, mover.partition.id
+        scan = home.scan(window, start, partition, mover.max_rows, file_rows=mover.rows_per_file)
         if scan is None or (not scan.counted and mover.watermark is not None):
             return None  # rows read before the watermark filter are known only by counting them
         query = _query(mover, scan)

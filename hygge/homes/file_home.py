@@ -158,6 +158,8 @@ class FileHome:
         position: Position,
         partition: str = DEFAULT_PARTITION,
         max_rows: int | None = None,
+        *,
+        file_rows: int | None = None,
     ) -> ChunkScan | None:
         """The next chunk as lazy scans (`hygge.homes.scans`): files on a local disk (None
         otherwise: the batch path reads it)."""
@@ -177,7 +179,7 @@ class FileHome:
             return None
         return text_chunk(
             located, files, start, end, fmt=fmt, options=options, schema=schema,
-            max_rows=max_rows, unchanged=unchanged,
+            max_rows=max_rows, file_rows=file_rows, unchanged=unchanged,
         )  # fmt: skip
 
     def _batches(

@@ -1,7 +1,8 @@
 """A file home's chunk as polars lazy scans (`hygge.homes.scans`), for files on a local disk:
 parquet, each file piece `scan_parquet(path).slice(start, rows)` (the offsets pushed down so row
 groups before a resumed offset are not decoded, rows from the footers); csv and ndjson, whole
-files, a lone file's rows counted by the sink that writes it, several files' by polars."""
+small files or one byte range of a large one (`hygge.io.text_ranges`), a lone part's rows
+counted by the sink that writes it, several files' by polars."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hygge.homes.positions import FilePosition
 from hygge.homes.scans import ChunkScan, ScanPart
 from hygge.io.readers import parquet_row_count
 from hygge.io.text_pieces import LocalBytes, RowSyntax
+from hygge.io.text_ranges import RANGE_BYTES, range_scan, text_range
 from hygge.io.text_scan import estimated_rows, text_scan
 
 
@@ -58,11 +60,7 @@ def parquet_chunk(
             done = False
             break
 
-    def verify() -> None:
-        for part in parts:
-            unchanged(files[part.file_index])
-
-    return ChunkScan(parts, position, done, verify)
+    return ChunkScan(parts, position, done, _verify(files, parts, unchanged))
 
 
 def text_chunk(
@@ -75,40 +73,46 @@ def text_chunk(
     options: Mapping[str, Any],
     schema: pl.Schema,
     max_rows: int | None,
+    file_rows: int | None = None,
     unchanged: Callable[[FileEntry], None],
 ) -> ChunkScan | None:
-    """The next csv/ndjson files with bytes, whole, one scan each: the first whatever its size
-    below about twice `max_rows`, then as many more as keep the chunk's estimated rows within
-    `max_rows` (one sink for many small files). A lone file's rows are what is sunk; a chunk
-    of several files counts each (polars' count of the same scan, a small part of reading it)
-    so the ledger knows every file's rows. None, for the batch path, when the chunk starts
-    inside a file (it seeks the byte offset), the first file was appended to, is not on a local
-    disk or in a polars encoding, holds about twice `max_rows` rows or more (the batch path ends
-    its chunks inside it), or has an ndjson key outside the schema (the batch path names it,
-    and where); a later file of that kind ends the chunk before it."""
+    """The next csv/ndjson rows: a byte range of one file (`hygge.io.text_ranges`) when the
+    chunk starts inside a file (at its byte offset), in a file's appended part, or in a file
+    of more than `RANGE_BYTES` or of about twice `max_rows` rows or more; else whole files,
+    one scan each, as many as keep the chunk's estimated rows within `max_rows` (one sink for
+    many small files). A lone part's rows are what is sunk; a chunk of several files counts
+    each (polars' count of the same scan, a small part of reading it) so the ledger knows
+    every file's rows. None, for the batch path, when a file is not on a local disk or in a
+    polars encoding, its rows cannot be cut (options the cutter does not follow) where a range
+    is needed, or it has an ndjson key outside the schema (the batch path names it, and
+    where); a later file of that kind ends the chunk before it."""
     stop = min(end, len(files))
-    index = start.file_index
-    if index < stop and start.byte_offset == files[index].size:
-        index += 1  # read to its end
-    elif index < stop and start.row_offset > files[index].start_row:
-        return None  # inside the file
-    while index < stop and not files[index].size:
-        index += 1
-    if index >= stop or files[index].start_row:
-        return None
     scans = _TextScans(located, fmt, options, schema, unchanged)
-    first = scans.estimate(files[index], max_rows)
-    if first is None or (max_rows is not None and first >= 2 * max_rows):
+    ranges = _Ranges(scans, files, stop, max_rows, file_rows)
+    index, inside = _first_file(files, start, stop)
+    if inside:
+        return ranges.chunk(index, start.row_offset, start.byte_offset)
+    if index >= stop:
         return None
-    frame = scans.scan(files[index])
-    if frame is None:
+    if files[index].start_row:  # appended to: its new part, from where the loaded one ends
+        return ranges.chunk(index, files[index].start_row, files[index].start_byte)
+    first = scans.estimate(files[index], max_rows)
+    if first is not None and ranges.cuttable and _large(files[index], first, max_rows):
+        return ranges.chunk(index, 0, None)
+    # About twice `max_rows` of rows the cutter cannot follow: the batch path ends its chunks
+    # inside the file.
+    many = first is None or _many_rows(first, max_rows)
+    frame = None if many else scans.scan(files[index])
+    if first is None or frame is None:
         return None
     parts, estimate, last = [ScanPart(index, files[index].path, frame, 0, None)], first, index
     for following in range(index + 1, stop):
         entry = files[following]
         if not entry.size:
             continue  # no rows: the chunk reads past it
-        rows = None if entry.start_row else scans.estimate(entry, max_rows)
+        if entry.start_row or (ranges.cuttable and entry.size > RANGE_BYTES):
+            break  # read in ranges: the next chunk starts at it
+        rows = scans.estimate(entry, max_rows)
         if rows is None or (max_rows is not None and estimate + rows > max_rows):
             break  # the next chunk starts at it
         frame = scans.scan(entry)
@@ -122,12 +126,83 @@ def text_chunk(
     done = not any(f.size for f in files[last + 1 : stop])
     ending = parts[-1].rows or 0
     position = FilePosition(file_index=last, row_offset=ending, byte_offset=files[last].size)
+    return ChunkScan(parts, position, done, _verify(files, parts, unchanged))
 
+
+def _first_file(files: list[FileEntry], start: FilePosition, stop: int) -> tuple[int, bool]:
+    """The file with bytes the chunk starts in, and whether it starts inside it."""
+    index = start.file_index
+    if index < stop and start.byte_offset == files[index].size:
+        index += 1  # read to its end
+    elif index < stop and start.row_offset > files[index].start_row:
+        return index, True
+    while index < stop and not files[index].size:
+        index += 1
+    return index, False
+
+
+def _large(entry: FileEntry, rows: int, max_rows: int | None) -> bool:
+    """Whether a file is read in ranges: more than RANGE_BYTES, or about twice `max_rows`."""
+    return entry.size > RANGE_BYTES or _many_rows(rows, max_rows)
+
+
+def _many_rows(rows: int, max_rows: int | None) -> bool:
+    return max_rows is not None and rows >= 2 * max_rows
+
+
+def _verify(
+    files: list[FileEntry], parts: list[ScanPart], unchanged: Callable[[FileEntry], None]
+) -> Callable[[], None]:
     def verify() -> None:
         for part in parts:
             unchanged(files[part.file_index])
 
-    return ChunkScan(parts, position, done, verify)
+    return verify
+
+
+class _Ranges:
+    """Chunks of one byte range of a window's text file."""
+
+    def __init__(
+        self,
+        scans: _TextScans,
+        files: list[FileEntry],
+        stop: int,
+        max_rows: int | None,
+        file_rows: int | None,
+    ) -> None:
+        self.scans, self.files, self.stop = scans, files, stop
+        self.max_rows, self.file_rows = max_rows, file_rows
+        self.syntax = RowSyntax(scans.fmt, scans.options)
+        # Rows the cutter cannot follow (`comment_prefix`…): a large file is read whole below
+        # about twice `max_rows`, and by the batch path past it.
+        self.cuttable = self.syntax.cuttable
+
+    def chunk(self, index: int, row: int, at_byte: int | None) -> ChunkScan | None:
+        """The range of file `index` from row `row`, which starts at byte `at_byte` (None:
+        the file's first data row; not known for a later row: None, for the batch path)."""
+        entry, scans = self.files[index], self.scans
+        path = scans.located.storage.local_path(scans.located.key(entry.path))
+        syntax = self.syntax
+        if path is None or not syntax.cuttable or (row and at_byte is None):
+            return None
+        scans.unchanged(entry)  # a byte offset fits only the same bytes
+        with LocalBytes(path) as source:
+            cut = text_range(
+                source, entry.size, syntax, start=at_byte, max_rows=self.max_rows,
+                file_rows=self.file_rows, range_bytes=RANGE_BYTES,
+            )  # fmt: skip
+        try:
+            frame = range_scan(path, cut, scans.fmt, scans.options, scans.schema)
+        except DataError:
+            return None
+        if frame is None or cut.end <= cut.start:
+            return None  # no rows left: the batch path ends the partition as it always has
+        parts = [ScanPart(index, entry.path, frame, row, None)]
+        ended = cut.end >= entry.size
+        done = ended and not any(f.size for f in self.files[index + 1 : self.stop])
+        position = FilePosition(file_index=index, row_offset=row, byte_offset=cut.end)
+        return ChunkScan(parts, position, done, _verify(self.files, parts, scans.unchanged))
 
 
 class _TextScans:

@@ -64,7 +64,10 @@ class ChunkScans(Protocol):
         position: Position,
         partition: str = DEFAULT_PARTITION,
         max_rows: int | None = None,
+        *,
+        file_rows: int | None = None,
     ) -> ChunkScan | None:
         """The chunk from `position` of at most `max_rows` rows (None: to the partition's
-        end); None when this chunk cannot be read as lazy scans."""
+        end), ending where it can at a multiple of `file_rows` (the store's rows per file)
+        when it ends inside a file; None when this chunk cannot be read as lazy scans."""
         ...

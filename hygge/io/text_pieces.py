@@ -109,6 +109,15 @@ def pieces(
         cursor = cut
 
 
+def cut_rows(buffer: bytes, rows: int, newlines: int, syntax: RowSyntax) -> int | None:
+    """The offset after the last row end among the first `rows` end-of-lines of `buffer` (a
+    row start onwards, holding `newlines` of them), else after the first row end past them;
+    None: no row ends in `buffer`."""
+    assert syntax.eol is not None
+    quote = None if syntax.quote is None else bytes([syntax.quote])
+    return _cut(buffer, 0, rows, newlines, bytes([syntax.eol]), quote=quote)
+
+
 def _cut(
     buffer: bytes, start: int, rows: int, newlines: int, eol: bytes, *, quote: bytes | None
 ) -> int | None:
@@ -134,6 +143,12 @@ def _cut(
         odd ^= buffer.count(quote, at, after) % 2
         at = after
     return at + 1
+
+
+def nth_eol(buffer: bytes, n: int, newlines: int, syntax: RowSyntax) -> int:
+    """The index of the `n`-th end-of-line of `buffer` (which holds `newlines` >= n)."""
+    assert syntax.eol is not None
+    return _nth(buffer, 0, n, newlines, bytes([syntax.eol]))
 
 
 def _nth(buffer: bytes, start: int, n: int, newlines: int, eol: bytes) -> int:

@@ -23,23 +23,40 @@ from hygge.io.text_checks import check_ndjson_keys, lossless_integers, reads_as_
 from hygge.io.text_pieces import ByteSource, RowSyntax, data_start
 
 _SCHEMA_OPTIONS = ("schema", "schema_overrides")
+_HEAD_OPTIONS = ("has_header", "skip_rows", "skip_rows_after_header")
 SAMPLE_BYTES = 1 << 16  # the rows of this much of a file estimate its rows
 
 
 def text_scan(
-    path: Path, fmt: str, options: Mapping[str, Any], schema: pl.Schema
+    path: Path,
+    fmt: str,
+    options: Mapping[str, Any],
+    schema: pl.Schema,
+    *,
+    data: bytes | None = None,
+    at_byte: int = 0,
+    columns: list[str] | None = None,
 ) -> pl.LazyFrame | None:
-    """The csv/ndjson file as one lazy scan read with `schema`; None when it must be
-    transcoded first. A DataError when an ndjson key is outside `schema`."""
+    """The csv/ndjson file (or `data`, its head and the rows from byte `at_byte`, as
+    `hygge.io.text_ranges` cuts them; with `columns`, the csv rows alone, their columns so
+    named in order) as one lazy scan read with `schema`; None when it must be transcoded
+    first. A DataError when an ndjson key is outside `schema`."""
     if str(options.get("encoding", "utf8")).lower() not in POLARS_ENCODINGS:
         return None
     wire, converted = _conversions(fmt, tuple(schema.items()))
     plain = {k: v for k, v in options.items() if k not in _SCHEMA_OPTIONS}
-    if fmt == "csv":
-        lf = pl.scan_csv(path, **plain, schema=pl.Schema(wire))
+    source: Path | bytes = path if data is None else data
+    if fmt == "csv" and columns is not None:  # no head: nothing to skip, no header to match
+        plain = {k: v for k, v in plain.items() if k not in _HEAD_OPTIONS}
+        read = pl.Schema({name: wire[name] for name in columns})
+        lf = pl.scan_csv(source, **plain, has_header=False, schema=read)
+        lf = lf if columns == schema.names() else lf.select(schema.names())
+    elif fmt == "csv":
+        lf = pl.scan_csv(source, **plain, schema=pl.Schema(wire))
     else:
-        check_ndjson_keys(path, path, schema, options)
-        lf = pl.scan_ndjson(path, **plain, schema=pl.Schema(wire))
+        line = 1 if data is None or not at_byte else None  # a range's first line: not known
+        check_ndjson_keys(source, path, schema, options, first_line=line, at_byte=at_byte)
+        lf = pl.scan_ndjson(source, **plain, schema=pl.Schema(wire))
     return lf.with_columns(converted) if converted else lf
 
 

@@ -306,17 +306,17 @@ def test_a_watermarked_csv_home_gets_batches(tmp_path: Path, calls: Calls) -> No
     assert read_lake(tmp_path, "orders").height == 12
 
 
-def test_a_csv_file_of_many_chunks_gets_batches_and_the_next_is_sunk(
+def test_a_csv_file_of_many_chunks_is_sunk_a_byte_range_a_chunk(
     tmp_path: Path, calls: Calls
 ) -> None:
     write_workspace(tmp_path, {"shop": CSV})
     land(tmp_path, "orders", "a", orders(12), fmt="csv")  # about 2 x 5 rows or more
-    land(tmp_path, "orders", "b", orders(4, start=12), fmt="csv")  # the end of a's 2nd chunk
+    land(tmp_path, "orders", "b", orders(4, start=12), fmt="csv")
     land(tmp_path, "orders", "c", orders(3, start=16), fmt="csv")
 
     go(tmp_path, "name: t\noptions: {checkpoint_rows: 5}\n")
 
-    assert calls.writes == 4 and calls.sinks == 1  # a in (5 + 3) + (5 + 3), then c
+    assert calls.writes == 0 and calls.sinks == 5  # a in 5 + 5 + 2, then b, then c
     [row] = state_of(load_workspace(tmp_path)).read_journal()
     assert row.row_count == 19
     assert read_lake(tmp_path, "orders").height == 19
@@ -338,16 +338,16 @@ run_plan(plan, state_of(workspace), concurrency=1, budget=chunk_budget(workspace
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 @pytest.mark.parametrize(
     ("fault", "sunk"),
-    [("after_checkpoint:exit:1", 1), ("after_stage:exit:5", 1), ("after_checkpoint:exit:3", 0)],
-    ids=["inside the first file", "while a file is sunk", "after the sunk file"],
+    [("after_checkpoint:exit:1", 4), ("after_stage:exit:5", 1), ("after_checkpoint:exit:3", 2)],
+    ids=["inside the first file", "while the last file is sunk", "after the first file"],
 )
 def test_a_killed_text_run_resumes_at_its_byte_offset_with_every_row_once(
     tmp_path: Path, calls: Calls, fault: str, sunk: int, fmt: str
 ) -> None:
     write_workspace(tmp_path, {"shop": CSV if fmt == "csv" else NDJSON})
-    land(tmp_path, "orders", "a", orders(12), fmt=fmt)  # batches: chunks end inside it
-    land(tmp_path, "orders", "b", orders(4, start=12), fmt=fmt)  # the end of a's 2nd chunk
-    land(tmp_path, "orders", "c", orders(3, start=16), fmt=fmt)  # sunk
+    land(tmp_path, "orders", "a", orders(12), fmt=fmt)  # ranges of 5 + 5 + 2 rows
+    land(tmp_path, "orders", "b", orders(4, start=12), fmt=fmt)
+    land(tmp_path, "orders", "c", orders(3, start=16), fmt=fmt)
     project = "name: t\noptions: {checkpoint_rows: 5}\n"
     (tmp_path / "hygge.yml").write_text(project)
     env = {**os.environ, "HYGGE_FAULT": fault}

@@ -225,8 +225,8 @@ def test_an_appended_file_ends_a_chunk_and_is_read_from_its_loaded_part(
 
     go(tmp_path)
 
-    # 0b and 0d are one sink; a's two new rows go the batch path (it seeks their byte offset).
-    assert sinks == [4, 8]
+    # 0b and 0d are one sink; a's two new rows another, a range from their byte offset.
+    assert sinks == [4, 8, 2]
     lake = read_lake(tmp_path, "orders")
     assert lake.height == 14 and lake["id"].n_unique() == 14
     assert ledger(tmp_path) == {

@@ -135,9 +135,11 @@ class ReadsSeen:
             position: Position,
             partition: str = "all",
             max_rows: int | None = None,
+            *,
+            file_rows: int | None = None,
         ) -> ChunkScan | None:
             self.first.setdefault(partition, position)
-            return scan(home, window, position, partition, max_rows)
+            return scan(home, window, position, partition, max_rows, file_rows=file_rows)
 
         monkeypatch.setattr(FileHome, "scan", scanned)
 

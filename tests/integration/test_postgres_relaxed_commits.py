@@ -87,7 +87,7 @@ def test_sync_refuses_a_batch_a_restart_lost_so_no_checkpoint_lists_it(target: T
     # what a server killed before batch 1's WAL reached it leaves: its rows and its record gone
     execute_postgres(
         target.postgres.conninfo,
-        f"DELETE FROM _hygge.\"{staging.location}\" WHERE _hygge_seq = 1",
+        f'DELETE FROM _hygge."{staging.location}" WHERE _hygge_seq = 1',
         f"DELETE FROM _hygge.batches WHERE location = '{staging.location}' AND seq = 1",
     )
 

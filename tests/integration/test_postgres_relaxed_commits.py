@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hygge.errors import RetryableError
-from hygge.stores.sql.postgres import PostgresSession
+from hygge.stores.sql.postgres import PostgresSession, close_connections
 from hygge.stores.sql.records import Records
 from hygge.stores.sql.store import SqlStore
 from hygge.types import RunType
@@ -51,9 +51,11 @@ def _setting(session: PostgresSession) -> str:
 
 
 def test_batches_commit_without_waiting_and_sync_and_publish_with_the_sessions_setting(
-    target: Target, monkeypatch: pytest.MonkeyPatch
+    target: Target, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     monkeypatch.setenv("PGOPTIONS", "-c synchronous_commit=on")  # the test server's is off
+    close_connections()  # so none kept from an earlier test (without it) is reused
+    request.addfinalizer(close_connections)
     seen: list[tuple[str, str]] = []
     load, flush, record_commit = PostgresSession.load, Records.flush, Records.record_commit
 

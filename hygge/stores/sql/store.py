@@ -125,7 +125,8 @@ class SqlStore:
             raise RetryableError(
                 f"staged batches {lost} of run {staging.run_id} are not in {location} in "
                 f"{self.database.label()} (the server restarted before they reached its disk?); "
-                "the chunk that staged them is read again"
+                "the chunk that staged them is read again (should it repeat, something else "
+                "deletes rows of hygge's `_hygge` tables)"
             )
 
     def discard_unlisted(self, staging: Staging) -> None:

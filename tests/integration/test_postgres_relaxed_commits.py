@@ -96,6 +96,7 @@ def test_sync_refuses_a_batch_a_restart_lost_so_no_checkpoint_lists_it(target: T
     with pytest.raises(RetryableError, match=r"staged batches \['000001'\].*read again"):
         store.sync(staging)
     store.sync(staging.model_copy(update={"artefacts": ["000000"]}))  # batch 0 is there
+    store.abort(staging)  # the server is the worker's: leave no staging records behind
 
 
 def test_a_chunk_whose_batch_was_lost_is_read_again_and_lands_once(

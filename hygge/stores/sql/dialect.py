@@ -163,6 +163,12 @@ class SqlDialect(ABC):
     def staging_columns(self) -> dict[str, str]:
         return {SEQUENCE_COLUMN: "INTEGER", ROW_COLUMN: "BIGINT"}
 
+    def relaxed_commit(self) -> list[str]:
+        """Statements letting the transaction of one staged batch commit without waiting for
+        its log to reach disk; [] where every commit waits. A dialect with them makes the
+        store's `sync` wait once for all of them before a checkpoint lists any (`sql.store`)."""
+        return []
+
     def index_staging(self, staging: TableName) -> list[str]:
         """Statements indexing a new staging table's batch column, so each write's delete of
         its own batch (a retried write) does not scan every batch staged before it."""

@@ -134,6 +134,16 @@ class PostgresDialect(SqlDialect):
     # the staging table's `_hygge_seq` and no scan of it per write (README, PostgreSQL figures).
     batch_records: ClassVar[bool] = True
 
+    def relaxed_commit(self) -> list[str]:
+        # A staged batch's commit need not wait for its WAL flush: no checkpoint lists the
+        # batch until `sync` has committed a write of its own with the session's setting (on
+        # by default), and PostgreSQL's WAL is one sequence, so that commit is durable only
+        # with every batch committed before it. A server crash before then (kill -9, power)
+        # may lose the last batches, each with its `_hygge.batches` row (one transaction):
+        # `sync` then finds them missing and the chunk is read again; they were never listed.
+        # The publish commits with the session's setting, as every other step does.
+        return ["SET LOCAL synchronous_commit = off"]
+
     def mark_query(self, table: TableName) -> tuple[str, list[object]]:
         return (
             "SELECT pg_catalog.obj_description(c.oid, 'pg_class') FROM pg_catalog.pg_class c "

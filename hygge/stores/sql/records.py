@@ -282,6 +282,15 @@ class Records:
             [seq],
         )
 
+    def flush(self, session: SqlSession, location: TableName) -> None:
+        """Write a row of the staging's own record, so this transaction's commit waits for the
+        log up to it (a transaction that writes nothing commits without waiting)."""
+        session.execute(
+            f"UPDATE {self.d.bookkeeping('stagings')} SET run_id = run_id WHERE location = "
+            f"{self.m}",
+            [location.table],
+        )
+
     def drop_staging(self, session: SqlSession, location: TableName) -> None:
         """Drop a staging table and its bookkeeping (only ever a staging table of hygge's)."""
         if not self.d.is_staging(location):

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hygge.errors import ConfigError, DataError, StateError, StoreOwnershipError
+from hygge.errors import (
+    ConfigError,
+    DataError,
+    RetryableError,
+    StateError,
+    StoreOwnershipError,
+)
 from hygge.faults import fault_point
 from hygge.stores import adopted_tables
 from hygge.stores.base import CommitRecord, Staging, lost_staging_advice
@@ -82,6 +88,8 @@ class SqlStore:
         frame = frame.with_columns(added)
         for attempt in attempts(self.database, f"cannot stage a batch for {self.describe()}"):
             with attempt as session:
+                for statement in self.dialect.relaxed_commit():  # `sync` waits for it
+                    session.execute(statement)
                 self._require_staging(session, staging)
                 if self.records.kind(session, location) is None:
                     staged = self.dialect.staging_columns()
@@ -102,9 +110,24 @@ class SqlStore:
         )
 
     def sync(self, staging: Staging) -> None:
+        """Every write committed already; where a write's commit did not wait for the disk
+        (`relaxed_commit`), this one waits for all of them, then checks they survived."""
+        relaxed, location = bool(self.dialect.relaxed_commit()), self._location(staging)
+        present = _sequences(staging)
         for attempt in attempts(self.database, f"cannot sync staging of {self.describe()}"):
-            with attempt as session:  # every write committed already
+            with attempt as session:
                 self._require_staging(session, staging)
+                if relaxed:
+                    self.records.flush(session, location)
+                    present = self.records.staged_sequences(session, location)
+        lost = [name for name in staging.artefacts if int(name) not in present]
+        if lost:  # a server restart before they reached its disk: none was listed yet
+            raise RetryableError(
+                f"staged batches {lost} of run {staging.run_id} are not in {location} in "
+                f"{self.database.label()} (the server restarted before they reached its disk?); "
+                "the chunk that staged them is read again (should it repeat, something else "
+                "deletes rows of hygge's `_hygge` tables)"
+            )
 
     def discard_unlisted(self, staging: Staging) -> None:
         listed, location = _sequences(staging), self._location(staging)

@@ -84,6 +84,11 @@ _MISSING_NAME = re.compile(
     re.IGNORECASE,
 )
 _DATABASE = "check the connection's database name, and that the login may connect to it"
+_TOO_WIDE = (
+    "a value is longer than the size its ODBC driver declared for the column, so the columnar "
+    "reader (arrow-odbc) cannot read it whole (nothing was cut short); set `reader: pyodbc` "
+    "on the home, which reads values of any length"
+)
 _ADVICE_BY_STATE = {
     "28000": _LOGIN,
     "28P01": _LOGIN,
@@ -114,6 +119,7 @@ _ADVICE_BY_TEXT = (
     ("no such table", _MISSING),
     ("not allowed to access the server", _FIREWALL),
     ("no pg_hba.conf entry", _FIREWALL),
+    ("into the allocated buffer without truncation", _TOO_WIDE),  # arrow-odbc
 )
 CONNECT_ADVICE = (
     "check the connection's host, port, database, login and password, and that a firewall "

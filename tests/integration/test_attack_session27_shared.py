@@ -14,9 +14,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from hygge.faults import CRASH_EXIT_CODE
 from tests.support.cli import HYGGE
 from tests.support.data import content_hash, orders
-from tests.support.workspace import land, write_workspace
+from tests.support.workspace import crash, land, write_workspace
 
 FLOW = """\
 home: {type: parquet, path: landing}
@@ -52,9 +53,9 @@ def _stored(shared: Path, store: str) -> pl.DataFrame:
     return pl.concat([pl.read_parquet(f).select("id", "customer") for f in files])
 
 
-def _go(ws: Path) -> subprocess.Popen[str]:
+def _go(ws: Path, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "HYGGE_FAULT"} | {"COLUMNS": "400"}
-    return subprocess.Popen([HYGGE, "go", "-w", str(ws)], env=env, text=True,
+    return subprocess.Popen([HYGGE, "go", *args, "-w", str(ws)], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
 
 
@@ -85,3 +86,42 @@ def test_two_workspaces_racing_for_one_store_leave_one_workspaces_rows(tmp_path,
     again = _go(spaces[loser])
     assert again.wait() == 1, again.communicate()[0]
     assert content_hash(_stored(shared, store)) == content_hash(expected)
+
+
+def test_a_refused_resume_drops_its_staging_table_and_leaves_no_run_behind(tmp_path):
+    """PublishRefusedError through `hygge go --resume`: the killed run's staging table goes,
+    no checkpoint or watermark is left, the journal says why, and a dry run still refuses."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    spaces = {}
+    for name, rows in SOURCES.items():
+        ws = write_workspace(tmp_path / name, {"shop": FLOW % (STORES["sqlite"] % shared)},
+                             f"name: {name}\n")  # fmt: skip
+        land(ws, "orders", "x", rows.head(50))
+        spaces[name] = ws
+    assert crash(spaces["a"], "before_publish") == CRASH_EXIT_CODE
+    assert _go(spaces["b"]).wait() == 0
+    assert len(_stagings(shared)) == 2  # a's staging table, and its row in _hygge_stagings
+
+    resumed = _go(spaces["a"], "--resume")
+    said = " ".join(resumed.communicate()[0].split())
+
+    assert resumed.returncode == 1, said
+    assert "PublishRefusedError" in said and "workspace 'b'" in said, said
+    assert _stagings(shared) == []
+    state = spaces["a"] / ".hygge"
+    assert not list(state.glob("checkpoints/**/*.json")) and not list(state.glob("watermarks/**/*"))
+    assert content_hash(_stored(shared, "sqlite")) == content_hash(
+        SOURCES["b"].head(50).select("id", "customer")
+    )
+    dry = _go(spaces["a"], "--dry-run")
+    assert dry.wait() == 1 and "workspace 'b'" in " ".join(dry.communicate()[0].split())
+
+
+def _stagings(shared: Path) -> list[str]:
+    with sqlite3.connect(shared / "wh.sqlite") as connection:
+        tables = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '_hygge_stage_%'"
+        ).fetchall()
+        rows = connection.execute("SELECT location FROM _hygge_stagings").fetchall()
+    return [t for (t,) in tables] + [r for (r,) in rows]

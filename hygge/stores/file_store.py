@@ -273,6 +273,10 @@ class FileStore(FileStaging):
         """Problems a user must fix before a run: a file, a foreign folder, not writable."""
         if self.storage.stat(self.prefix) is not None:
             return [f"store path {self.where()} is a file; a file store needs a folder"]
+        try:
+            self.refuse_linked_folder()
+        except StateError as linked:
+            return [str(linked)]
         problem = self.ownership_problem()
         if problem:
             return [problem]

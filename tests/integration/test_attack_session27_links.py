@@ -73,3 +73,13 @@ def test_the_advised_store_path_lands_the_source_once_where_the_link_pointed(tmp
     assert _same(read_lake(bigdisk.parent, "events", lake=bigdisk.name))
     assert _hygge(ws, "--var", f"flow.feed.store.path={bigdisk}")[0] == 0  # again: nothing new
     assert _same(read_lake(bigdisk.parent, "events", lake=bigdisk.name))
+
+
+def test_hygge_debug_names_the_linked_entity_folder(tmp_path):
+    ws, bigdisk = _linked(tmp_path, "incremental")
+
+    done = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["debug", "-w", str(ws)])
+    said = " ".join(done.output.split())
+
+    assert done.exit_code == 1, said
+    assert "is a symbolic link to" in said and str(bigdisk.resolve()) in said, said

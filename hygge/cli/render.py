@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
-from rich.console import Console, JustifyMethod, OverflowMethod
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -84,6 +84,11 @@ def home_and_store(entity: ResolvedEntity) -> str:
 
 
 SUMMARY_COLUMNS = ("Entity", "Status", "Rows", "Seconds", "Rows/s", "Message")
+NARROW_SUMMARY = 60
+"""Below this many columns a summary that does not fit drops its seconds and rows/s, so the
+entity, its status and its rows are read whole (every cell folds rather than being cut)."""
+_TIMING = ("Seconds", "Rows/s")
+NARROW_NOTE = "Seconds and rows/s show on wider terminals; `hygge journal --json` has durations."
 
 
 def print_summary(console: Console, report: RunReport) -> None:
@@ -101,6 +106,8 @@ def print_summary(console: Console, report: RunReport) -> None:
     ]
     if rows:
         console.print(summary_table(rows, console.width))
+        if _natural_widths(rows, console.width) is None and console.width < NARROW_SUMMARY:
+            console.print(Text(NARROW_NOTE), soft_wrap=not console.is_terminal)
     _print_errors(console, report.failed)
     console.print(done_line(report))
 
@@ -109,25 +116,32 @@ def summary_table(rows: Sequence[tuple[str, RunStatus, str, str, str, str]], wid
     """The run summary's table. When every cell fits on its line at `width` (as Rich lays the
     table out, each column as wide as its widest cell), the rows go in as one row of
     multi-line cells: the same lines, drawn at a fraction of the CPU of a Rich row per entity
-    (about 1 ms each). Otherwise one Rich row per entity, whose long cells wrap."""
+    (about 1 ms each). Otherwise one Rich row per entity, whose long cells fold (a name or a
+    row count is never cut short), without seconds and rows/s below `NARROW_SUMMARY`."""
     table = Table(title="Run summary", title_justify="left")
-    for name in SUMMARY_COLUMNS:
+    widths = _natural_widths(rows, width)
+    shown = [
+        name
+        for name in SUMMARY_COLUMNS
+        if widths is not None or width >= NARROW_SUMMARY or name not in _TIMING
+    ]
+    for name in shown:
         right = name in ("Rows", "Seconds", "Rows/s")
         justify: JustifyMethod = "right" if right else "left"
-        overflow: OverflowMethod = "fold" if name == "Message" else "ellipsis"
-        table.add_column(name, justify=justify, overflow=overflow)
-    widths = _natural_widths(rows, width)
+        table.add_column(name, justify=justify, overflow="fold")
     if widths is None:
         for entity, status, *cells, message in rows:
-            table.add_row(entity, status_text(status), *cells, Text(message))
+            line: list[str | Text] = [entity, status_text(status), *cells, Text(message)]
+            pairs = zip(SUMMARY_COLUMNS, line, strict=True)
+            table.add_row(*(cell for name, cell in pairs if name in shown))
         return table
     columns = [Text() for _ in SUMMARY_COLUMNS]
     status_width = widths[1]
     for index, (entity, status, *cells, message) in enumerate(rows):
         # The status styled across its column's width, as Rich styles a one-line cell.
-        shown = status.value + " " * (status_width - cell_len(status.value))
-        line = [entity, shown, *cells, message]
-        for column, (text, cell) in enumerate(zip(columns, line, strict=True)):
+        padded = status.value + " " * (status_width - cell_len(status.value))
+        cut = [entity, padded, *cells, message]
+        for column, (text, cell) in enumerate(zip(columns, cut, strict=True)):
             if index:
                 text.append("\n")
             text.append(cell, style=STATUS_STYLES.get(status, "") if column == 1 else "")

@@ -21,8 +21,9 @@ YAML_SUFFIXES = (".yml", ".yaml")  # every workspace file may end in either
 ENTITIES_DIR = "entities"
 FLOW_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 ENTITY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-_NAME_RULE = "letters, digits, '_' and '-', starting with a letter, digit or '_'"
-_ENTITY_RULE = "letters, digits, '_' and '-', starting with a letter or digit"
+_LETTERS = "ASCII letters (A-Z, a-z), digits, '_' and '-'"  # 'ø' is a letter, and refused
+_NAME_RULE = f"{_LETTERS}, starting with a letter, digit or '_'"
+_ENTITY_RULE = f"{_LETTERS}, starting with a letter or digit"
 
 
 @dataclass

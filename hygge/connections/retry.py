@@ -83,7 +83,13 @@ _MISSING_NAME = re.compile(
     r"""|table with name ([\w.]+)""",
     re.IGNORECASE,
 )
+_HYGGE_SCHEMA = re.compile(r'(?<![\w"])"?_hygge"?\.|\bschema "?_hygge\b', re.IGNORECASE)
 _DATABASE = "check the connection's database name, and that the login may connect to it"
+_TOO_WIDE = (
+    "a value is longer than the size its ODBC driver declared for the column, so the columnar "
+    "reader (arrow-odbc) cannot read it whole (nothing was cut short); set `reader: pyodbc` "
+    "on the home, which reads values of any length"
+)
 _ADVICE_BY_STATE = {
     "28000": _LOGIN,
     "28P01": _LOGIN,
@@ -114,6 +120,7 @@ _ADVICE_BY_TEXT = (
     ("no such table", _MISSING),
     ("not allowed to access the server", _FIREWALL),
     ("no pg_hba.conf entry", _FIREWALL),
+    ("into the allocated buffer without truncation", _TOO_WIDE),  # arrow-odbc
 )
 CONNECT_ADVICE = (
     "check the connection's host, port, database, login and password, and that a firewall "
@@ -183,6 +190,16 @@ def first_line(exc: BaseException) -> str:
 Side = Literal["home", "store"]
 
 
+def _is_hygges(name: str | None, text: str) -> bool:
+    """Whether the missing table is hygge's bookkeeping: in schema `_hygge`, or a `_hygge_`
+    table (SQLite); not a user's table that merely has `_hygge` in its name."""
+    if name is not None:
+        parts = [part.strip('"[]`').lower() for part in name.split(".")]
+        if (len(parts) > 1 and parts[-2] == "_hygge") or parts[-1].startswith("_hygge_"):
+            return True
+    return _HYGGE_SCHEMA.search(text) is not None
+
+
 def missing_advice(exc: BaseException, side: Side) -> str:
     """What to do about a table that does not exist: which table it is (from the server's
     message), and whether it is hygge's own bookkeeping (`_hygge`), the store's or the home's."""
@@ -190,7 +207,7 @@ def missing_advice(exc: BaseException, side: Side) -> str:
     found = _MISSING_NAME.search(text)
     name = next((group for group in found.groups() if group), None) if found else None
     named = f"`{name}`" if name else "the table"
-    if "_hygge" in text.lower():
+    if _is_hygges(name, text):
         return (
             f"the missing table {named} is hygge's own bookkeeping (schema `_hygge`, or the "
             "`_hygge_` tables on SQLite): something dropped it while hygge ran. Run `hygge go` "

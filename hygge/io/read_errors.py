@@ -98,10 +98,25 @@ def _format_error(fmt: str, path: Path, detail: str, options: Mapping[str, Any])
     if fmt == "ndjson":
         return _ndjson_error(path, detail)
     if detail == "empty CSV":
-        return ": it holds no header, only blank lines. Remove it, or give it a header line"
+        return _empty_csv(path)
     if "more fields than defined" in detail:
         return _ragged_error(path, options)
     return None
+
+
+def _empty_csv(path: Path) -> str:
+    """A csv without a header: blank lines, or only the byte-order mark an editor's "UTF-8
+    with BOM" writes into a file it saves empty (told apart: no line is visible there)."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(64)
+    except OSError:
+        start = b""
+    if start.startswith(b"\xef\xbb\xbf") and not start[3:].strip():
+        what = "only a UTF-8 byte-order mark (an empty file saved as UTF-8 with BOM)"
+    else:
+        what = "only blank lines"
+    return f": it holds no header, {what}. Remove it, or give it a header line"
 
 
 def _unclosed_quote(fmt: str, path: Path, text: str) -> str | None:

@@ -91,6 +91,7 @@ class FileStore(FileStaging):
             )
         if self.storage.stat(self.prefix) is not None:
             raise StateError(f"store path {self.where()} is a file; a file store needs a folder")
+        self.refuse_linked_folder()
         self.refuse_foreign()
         location = join_key(self.staging_prefix, short_run_id(run_id, length=64))
         try:
@@ -243,6 +244,22 @@ class FileStore(FileStaging):
     def full_drop_refusal(self) -> str | None:
         return None  # adopts no table: a full_drop replaces only what hygge owns
 
+    def refuse_linked_folder(self) -> None:
+        """The entity folder as a symbolic link, refused before anything is staged: a run
+        stages beside the folder and renames into it, so a full_drop would swap the link out
+        (the new set landing beside it, the old left where it points) and an incremental
+        publish would move files out of the storage root and stop half done."""
+        if self.target is None or not self.target.is_symlink():
+            return
+        points = self.target.resolve()
+        raise StateError(
+            f"store folder {self.target} is a symbolic link to {points}; hygge stages a run "
+            f"in {self.target.parent} and publishes by renaming into the entity folder (a "
+            "full_drop swaps the folder itself: the link would be replaced and the old files "
+            f"left in {points}). Nothing was staged. Point the store's `path` at "
+            f"{points.parent} instead, or put the folder itself in place of the link"
+        )
+
     def ownership_problem(self) -> str | None:
         """None if the entity prefix is missing, empty or this entity's; else why not."""
         if self.storage.stat(self.prefix) is not None:
@@ -259,6 +276,10 @@ class FileStore(FileStaging):
         """Problems a user must fix before a run: a file, a foreign folder, not writable."""
         if self.storage.stat(self.prefix) is not None:
             return [f"store path {self.where()} is a file; a file store needs a folder"]
+        try:
+            self.refuse_linked_folder()
+        except StateError as linked:
+            return [str(linked)]
         problem = self.ownership_problem()
         if problem:
             return [problem]

@@ -294,8 +294,16 @@ def _mutex(path: Path) -> Iterator[None]:
     mutex = path.with_name(f"{path.name}.mutex")
     try:
         ensure_dir(mutex.parent)
-        fd = os.open(mutex, os.O_RDWR | os.O_CREAT, 0o644)
+        # O_NOFOLLOW: a link in place of the mutex (dangling or not) is refused, never
+        # followed, so hygge creates nothing outside its state folder through it.
+        fd = os.open(mutex, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError as error:
+        if mutex.is_symlink():
+            raise StateError(
+                f"{mutex} is a symbolic link (to {mutex.readlink()}), not hygge's lock mutex: "
+                "hygge does not follow links in its state folder. Remove the link "
+                f"(rm '{mutex}') and run again; hygge makes the file itself."
+            ) from error
         raise StateError(
             f"cannot open lock mutex {mutex}: {error.strerror or error}. "
             "Check that the state folder is writable."

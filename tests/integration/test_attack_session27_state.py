@@ -53,12 +53,6 @@ def test_unlock_force_of_a_lock_linked_to_a_users_file_removes_only_the_link(tmp
     assert precious.read_text() == "the user's own notes\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="state/lock.py _mutex opens `<lock>.mutex` with O_CREAT and follows a symbolic "
-    "link there: a dangling link makes hygge create its target outside the state folder "
-    "(an O_NOFOLLOW open refusing the link, naming it, would not); /work/wt/entity's area",
-)
 @pytest.mark.parametrize("which", ["locks/feed/events.lock", "checkpoints/feed/events.json"])
 def test_a_dangling_link_in_place_of_a_mutex_creates_nothing_outside_the_state(tmp_path, which):
     ws = _workspace(tmp_path)
@@ -69,6 +63,7 @@ def test_a_dangling_link_in_place_of_a_mutex_creates_nothing_outside_the_state(t
     mutex.symlink_to(outside / "made-by-hygge")
     (ws / "landing" / "events" / "b.csv").write_text("id,name\n3,c\n")
 
-    _hygge(ws, "go")
+    code, said = _hygge(ws, "go")
 
     assert list(outside.iterdir()) == []
+    assert code != 0 and "is a symbolic link" in said and "Remove the link" in said

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hygge.config import load_workspace
-from hygge.config import yaml_file
+from hygge.config import load_workspace, yaml_file
 from hygge.config.yaml_file import parse_yaml
 from hygge.errors import ConfigError
 from hygge.types import RunType

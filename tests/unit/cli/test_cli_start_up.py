@@ -211,12 +211,10 @@ def imported_under(modules: set[str], *prefixes: str) -> list[str]:
     return sorted(m for m in modules if m.startswith(prefixes))
 
 
-def test_go_of_a_workspace_with_a_sql_connection_it_does_not_use_imports_no_sql_module(
-    tmp_path,
-):
+def test_go_of_a_workspace_whose_connections_are_not_sql_imports_no_sql_module(tmp_path):
     workspace = parquet_workspace(tmp_path / "p2p")
     (workspace / "hygge.yml").write_text(
-        "name: p2p\nconnections:\n  lake_files: {type: local, path: lake}\n",
+        "name: p2p\nconnections:\n  files: {type: local, root: .}\n",
         encoding="utf-8",
     )
 

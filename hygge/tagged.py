@@ -12,6 +12,7 @@ located under its tag), so the loader's explanations read them as before.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar, cast
 
@@ -56,6 +57,12 @@ class TaggedConfigs(Generic[Config]):
             raise TypeError(f"{self.paths[tag]} is no {self.base.__name__}")
         self._loaded[tag] = cast(type[Config], loaded)
         return self._loaded[tag]
+
+    def imported(self, tag: str) -> type[Config] | None:
+        """The class `tag` names if its module is imported already, else None (importing
+        nothing): no block of that kind exists in this process until its module is."""
+        module = self.paths.get(tag, "").partition(":")[0]
+        return self.get(tag) if module in sys.modules else None
 
     def classes(self) -> dict[str, type[Config]]:
         """Every class by tag (imports them all: for the JSON Schema and for tests)."""

@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.text import Text
 
 from hygge.errors import ConfigError, HyggeError
@@ -53,7 +52,9 @@ def logging_to(err: Console, *, verbose: bool) -> Iterator[None]:
     logger = logging.getLogger("hygge")
     saved = (logger.level, logger.propagate)
     handler: logging.Handler
-    if err.is_terminal:
+    if err.is_terminal:  # Rich's log rendering, imported only for a terminal
+        from rich.logging import RichHandler
+
         handler = RichHandler(console=err, show_path=verbose, rich_tracebacks=True)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:

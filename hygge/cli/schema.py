@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from hygge.cli.console import VerboseOption, make_console, running_command
-from hygge.config import workspace_json_schema
+from hygge.config.schema import workspace_json_schema
 
 
 class SchemaKind(StrEnum):

@@ -7,6 +7,8 @@ workspace_json_schema(kind) JSON Schema for editors (yaml-language-server)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hygge.config.loader import find_workspace_root, load_workspace
 from hygge.config.models import (
     FlowInfo,
@@ -16,7 +18,6 @@ from hygge.config.models import (
     ResolvedEntity,
     Workspace,
 )
-from hygge.config.schema import workspace_json_schema
 from hygge.config.source import (
     LocalFolderSource,
     StorageWorkspaceSource,
@@ -25,6 +26,9 @@ from hygge.config.source import (
 )
 from hygge.config.watermark import WatermarkConfig
 from hygge.state.config import LocalStateConfig, StateConfigUnion
+
+if TYPE_CHECKING:
+    from hygge.config.schema import workspace_json_schema
 
 __all__ = [
     "FlowInfo",
@@ -44,3 +48,12 @@ __all__ = [
     "open_workspace_source",
     "workspace_json_schema",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """`workspace_json_schema`, imported when first named: only `hygge schema` builds it."""
+    if name == "workspace_json_schema":
+        from hygge.config.schema import workspace_json_schema
+
+        return workspace_json_schema
+    raise AttributeError(f"module 'hygge.config' has no attribute {name!r}")

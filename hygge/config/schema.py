@@ -16,6 +16,7 @@ from pydantic import AliasChoices, BaseModel, Field, TypeAdapter
 from hygge.config.files import EntityDefaultsConfig, EntityFileConfig, FlowFileConfig
 from hygge.config.models import ProjectConfig
 from hygge.config.watermark import WatermarkConfig
+from hygge.connections import CONNECTION_TYPES
 from hygge.homes import HOME_TYPES
 from hygge.stores import STORE_TYPES
 from hygge.tagged import TaggedConfigs
@@ -43,6 +44,8 @@ def workspace_json_schema(kind: Literal["project", "flow", "entity"]) -> dict[st
         schema["properties"]["defaults"] = {"$ref": _REF.format(model="EntityDefaultsConfig")}
         if described:
             schema["properties"]["defaults"]["description"] = described
+        connections = schema["properties"]["connections"]  # validated by tag (`hygge.tagged`)
+        connections["additionalProperties"] = {"oneOf": _variants(CONNECTION_TYPES, defs)}
     blocks = {"home": _block(HOME_TYPES, defs), "store": _block(STORE_TYPES, defs)}
     _replace_blocks(schema, blocks)
     _add_aliases(defs, WatermarkConfig)
@@ -57,13 +60,18 @@ def workspace_json_schema(kind: Literal["project", "flow", "entity"]) -> dict[st
 
 def _block(configs: TaggedConfigs[Any], defs: dict[str, Any]) -> dict[str, Any]:
     """A home/store: a path string (parquet) or a block of one of the tagged config types."""
+    text = {"type": "string", "description": "A path: shorthand for {type: parquet, path: …}."}
+    return {"anyOf": [text, *_variants(configs, defs)]}
+
+
+def _variants(configs: TaggedConfigs[Any], defs: dict[str, Any]) -> list[Any]:
+    """The schema of each tagged config class, as a discriminated union of them gives it."""
     members: Any = reduce(operator.or_, configs.classes().values())
     tagged: Any = Annotated[members, Field(discriminator="type")]
     schema: dict[str, Any] = TypeAdapter(tagged).json_schema(ref_template=_REF)
     defs.update(schema.get("$defs", {}))
-    variants = schema.get("oneOf", [])
-    text = {"type": "string", "description": "A path: shorthand for {type: parquet, path: …}."}
-    return {"anyOf": [text, *variants]}
+    variants: list[Any] = schema.get("oneOf", [])
+    return variants
 
 
 def _replace_blocks(node: Any, blocks: dict[str, dict[str, Any]]) -> None:

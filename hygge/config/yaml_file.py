@@ -14,18 +14,40 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 
 
+_RESOLVERS = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class _Loader(yaml.SafeLoader):
     """Safe YAML without timestamp parsing: dates stay strings, so every value is JSON-ready."""
 
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    yaml_implicit_resolvers = _RESOLVERS
+
+
+_CLoader: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+_Composer = (
+    _Loader
+    if _CLoader is None
+    else type("_CLoader", (_CLoader,), {"yaml_implicit_resolvers": _RESOLVERS})
+)
+"""libyaml's parser where PyYAML has it (its wheels do): the same nodes, marks and resolvers,
+composed in C. A file it refuses is parsed again by `_Loader`, whose words every error keeps."""
 
 
 def parse_yaml(text: str, file: str) -> Tracked:
     """Parse `text` (the content of workspace-relative `file`); the top must be a mapping."""
-    loader = _Loader(text)
+    try:
+        return _parse(_Composer, text, file)
+    except ConfigError as exc:
+        if _Composer is _Loader or not isinstance(exc.__cause__, yaml.YAMLError):
+            raise
+    return _parse(_Loader, text, file)
+
+
+def _parse(composer: type[yaml.SafeLoader], text: str, file: str) -> Tracked:
+    loader = composer(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -72,7 +94,7 @@ def _kind(node: Node) -> str:
 class _Reader:
     """Turns composed nodes into plain values, recording the line of every key and list item."""
 
-    def __init__(self, loader: _Loader, file: str) -> None:
+    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
         self.loader = loader
         self.file = file
         self.origins: dict[KeyPath, Origin] = {}

@@ -185,6 +185,43 @@ def test_go_on_parquet_files_imports_no_module_of_a_kind_it_does_not_use(tmp_pat
     other_commands = [f"hygge.cli.{m}" for m in ("journal", "reset", "unlock", "debug", "init")]
     assert loaded(modules, "hygge.storage.memory", "hygge.cli.schema", *other_commands) == []
     assert loaded(modules, "hygge.stores.open_mirroring.journal") == []  # no store mirrors it
+    assert imported_under(modules, *OTHER_KINDS_MODULES) == []
+
+
+# hygge's modules of the kinds a files → files run does not use (names starting so).
+OTHER_KINDS_MODULES = (
+    "hygge.connections.sql",
+    "hygge.homes.sql",
+    "hygge.stores.sql",
+    "hygge.stores.duckdb",
+    "hygge.stores.delta",
+    "hygge.stores.open_mirroring",
+    "hygge.stores.azure",
+    "hygge.storage.blob",
+    "hygge.state.blob",
+    "hygge.functions",
+    "hygge.config.schema",
+    "hygge.config.publish",
+)
+
+
+def imported_under(modules: set[str], *prefixes: str) -> list[str]:
+    """The `modules` whose names start with one of `prefixes` (`hygge.stores.azure` finds
+    `hygge.stores.azure_files`)."""
+    return sorted(m for m in modules if m.startswith(prefixes))
+
+
+def test_go_of_a_workspace_whose_connections_are_not_sql_imports_no_sql_module(tmp_path):
+    workspace = parquet_workspace(tmp_path / "p2p")
+    (workspace / "hygge.yml").write_text(
+        "name: p2p\nconnections:\n  files: {type: local, root: .}\n",
+        encoding="utf-8",
+    )
+
+    modules = imported_by(workspace, "go")
+
+    assert (workspace / "lake" / "t").is_dir()
+    assert imported_under(modules, "hygge.connections.sql", "hygge.homes.sql") == []
 
 
 def test_go_into_a_pipe_imports_neither_the_live_display_nor_the_dry_run_preview(tmp_path):

@@ -1,8 +1,8 @@
-"""Home and store blocks are validated by the one config class their `type` names.
+"""Home, store and connection blocks are validated by the one config class their `type` names.
 
-The registries (`HOME_TYPES`, `STORE_TYPES`) replace pydantic's discriminated unions so that a
-workspace builds only the models it uses; these tests hold them to the unions' behaviour: the
-same classes, the same errors, the same dumps.
+The registries (`HOME_TYPES`, `STORE_TYPES`, `CONNECTION_TYPES`) replace pydantic's
+discriminated unions so that a workspace builds only the models it uses; these tests hold them
+to the unions' behaviour: the same classes, the same errors, the same dumps.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import pytest
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+import hygge.connections
 import hygge.homes
 import hygge.stores
 from hygge.config import load_workspace
-from hygge.config.models import ResolvedEntity
+from hygge.config.models import ProjectConfig, ResolvedEntity
+from hygge.connections import CONNECTION_TYPES, ConnectionConfigUnion
 from hygge.errors import ConfigError
 from hygge.homes import HOME_TYPES, HomeConfigUnion
 from hygge.stores import STORE_TYPES, ParquetStoreConfig, StoreConfigUnion
@@ -31,6 +33,7 @@ from tests.support.memory import MemoryStoreConfig
 REGISTRIES = [
     pytest.param(HOME_TYPES, hygge.homes, "HomeConfigUnion", id="homes"),
     pytest.param(STORE_TYPES, hygge.stores, "StoreConfigUnion", id="stores"),
+    pytest.param(CONNECTION_TYPES, hygge.connections, "ConnectionConfigUnion", id="connections"),
 ]
 
 
@@ -88,15 +91,19 @@ class _ByUnion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     home: _discriminated(HOME_TYPES)  # type: ignore[valid-type]
     store: _discriminated(STORE_TYPES)  # type: ignore[valid-type]
+    connections: dict[str, _discriminated(CONNECTION_TYPES)] = {}  # type: ignore[valid-type]
 
 
 class _ByRegistry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     home: HomeConfigUnion
     store: StoreConfigUnion
+    connections: dict[str, ConnectionConfigUnion] = {}
 
 
 _PARQUET = {"type": "parquet", "path": "lake"}
+_BOTH = {"home": _PARQUET, "store": _PARQUET}
+_POSTGRES = {"type": "postgres", "host": "h", "database": "d", "user": "u", "password": "${PW}"}
 BLOCKS = [
     pytest.param({"home": _PARQUET, "store": _PARQUET}, id="valid"),
     pytest.param({"home": {"type": "parqet", "path": "x"}, "store": _PARQUET}, id="unknown-tag"),
@@ -123,6 +130,13 @@ BLOCKS = [
     pytest.param(
         {"home": _PARQUET, "store": {"type": "duckdb", "path": "d", "table": 5}}, id="ddb"
     ),
+    pytest.param({**_BOTH, "connections": {"db": _POSTGRES}}, id="connection"),
+    pytest.param({**_BOTH, "connections": {"db": {**_POSTGRES, "port": "x"}}}, id="conn-bad"),
+    pytest.param({**_BOTH, "connections": {"db": {"type": "postgre"}}}, id="conn-unknown-tag"),
+    pytest.param({**_BOTH, "connections": {"db": {"host": "h"}}}, id="conn-no-tag"),
+    pytest.param({**_BOTH, "connections": {"lake": {"type": "local", "x": 1}}}, id="conn-key"),
+    pytest.param({**_BOTH, "connections": {"c": {"type": "azure_blob"}}}, id="conn-azure"),
+    pytest.param({**_BOTH, "connections": {"f": {"type": "sqlite"}}}, id="conn-sqlite"),
 ]
 
 
@@ -178,7 +192,7 @@ from hygge.config import load_workspace
 workspace = load_workspace()
 assert [e.store.type for e in workspace.entities] == ["parquet"]
 kinds = ("hygge.homes.sql", "hygge.stores.sql", "hygge.stores.delta", "hygge.stores.duckdb",
-         "hygge.stores.azure", "hygge.stores.open_mirroring")
+         "hygge.stores.azure", "hygge.stores.open_mirroring", "hygge.connections.sql")
 print(sorted(m for m in sys.modules if m.startswith(kinds)))
 """
 
@@ -225,3 +239,14 @@ def test_a_store_type_that_is_no_registered_tag_is_an_unknown_type_at_its_line(
     assert raised.value.detail.startswith(f"unknown store type '{shown}'")
     assert (raised.value.file, raised.value.line) == ("flows/orders/flow.yml", 3)
     assert raised.value.hint == "supported store types: " + ", ".join(STORE_TYPES.tags())
+
+
+def test_a_project_dumps_its_connections_as_their_own_classes_and_loads_back_equal():
+    project = ProjectConfig.model_validate({"name": "p", "connections": {"db": _POSTGRES}})
+
+    dumped = json.loads(project.model_dump_json())
+
+    assert type(project.connections["db"]).__name__ == "PostgresConnection"
+    assert dumped["connections"]["db"]["host"] == "h"
+    assert dumped["connections"]["db"]["password"] == "${PW}"
+    assert ProjectConfig.model_validate(dumped) == project

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hygge.config import load_workspace
+from hygge.config import load_workspace, yaml_file
 from hygge.config.yaml_file import parse_yaml
 from hygge.errors import ConfigError
 from hygge.types import RunType
@@ -77,3 +77,40 @@ def test_flow_timeout_has_no_effect_on_a_file_store_and_says_so(write_workspace)
     assert warnings == [
         "flows/f/flow.yml line 3: 'timeout' has no effect for store type 'parquet'; remove it"
     ]
+
+
+WORKSPACE_FEATURES = """\
+name: "shop"   # a comment
+base: &base
+  path: lake
+  batch_size: 10
+store:
+  <<: *base
+  batch_size: 20
+watermark: {column: updated_at, initial: 2024-01-31}
+flags: [yes, no, on, ~, 1.5, 0x1f, '007']
+text: |
+  two
+  lines
+folded: >
+  one
+  line
+"""
+
+
+def test_libyaml_composes_what_the_python_parser_does_values_and_lines(monkeypatch):
+    assert yaml_file._Composer is not yaml_file._Loader  # PyYAML's wheels carry libyaml
+    fast = parse_yaml(WORKSPACE_FEATURES, "f.yml")
+    monkeypatch.setattr(yaml_file, "_Composer", yaml_file._Loader)
+
+    reference = parse_yaml(WORKSPACE_FEATURES, "f.yml")
+
+    assert (fast.data, fast.origins) == (reference.data, reference.origins)
+
+
+def test_a_file_libyaml_refuses_is_reported_in_the_python_parsers_words():
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml("home: a\n  store: b: c\n", "f.yml")
+
+    assert caught.value.line == 2
+    assert "mapping values are not allowed here" in caught.value.detail

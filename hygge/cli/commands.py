@@ -101,7 +101,12 @@ def build_command(name: str) -> Command:
     """Command `name` as Typer builds it from the function's signature."""
     single = typer.Typer(rich_markup_mode="rich", add_completion=False)
     single.command(name)(command_function(name))
-    return typer.main.get_command(single)
+    command = typer.main.get_command(single)
+    if command.help:
+        # Rich keeps a docstring's single line breaks: join each paragraph's lines so the
+        # help is filled to the terminal's width, not broken where the source lines end.
+        command.help = "\n\n".join(" ".join(p.split()) for p in command.help.split("\n\n"))
+    return command
 
 
 @contextmanager

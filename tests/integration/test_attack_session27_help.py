@@ -39,19 +39,7 @@ def _unfilled(paragraph: list[str]) -> list[str]:
     ]
 
 
-RAGGED = pytest.mark.xfail(
-    strict=True,
-    reason="Typer's rich markup mode keeps a command docstring's single line breaks, so at "
-    "80 columns a docstring line wider than the terminal ends in a ragged fragment "
-    "('... 2 for a' / 'configuration error.'); the command built in hygge/cli/commands.py "
-    "(/work/wt/start's area) could join a paragraph's lines",
-)
-BROKEN = {"adopt-state", "go", "publish", "reset", "schema"}
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=[RAGGED] if n in BROKEN else []) for n in sorted(COMMANDS)]
-)
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_a_commands_help_paragraphs_are_filled_at_80_columns(name):
     ragged = [line for p in _description(name) for line in _unfilled(p)]
 

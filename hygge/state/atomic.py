@@ -57,16 +57,19 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = True, synced: boo
 def is_torn(raw: bytes) -> bool:
     """Whether a state file's bytes are what a power cut leaves of an unsynced write: its
     name published, its bytes never written back, or only the first of them (nothing, zeros,
-    or a start then zeros: a partial writeback). hygge writes JSON, which escapes NUL, so a
-    NUL byte anywhere is a tear; and no valid state file is empty."""
-    return not raw or b"\0" in raw
+    or a start then zeros to the end: a partial writeback). hygge writes JSON, which escapes
+    NUL, so no valid state file ends in one (nor is empty); a NUL before other bytes is
+    damage of another kind, reported as corrupt."""
+    start = raw.rstrip(b"\0")
+    return not raw or (len(start) < len(raw) and b"\0" not in start)
 
 
 def torn_bytes(raw: bytes) -> str:
     """What is left of a torn file, for the warning that names it."""
     if not raw.strip(b"\0"):
         return f"{len(raw)} zero bytes" if raw else "empty"
-    return f"{raw.index(0)} bytes, then zeros from there to byte {len(raw)}"
+    start = len(raw.rstrip(b"\0"))
+    return f"{start} bytes, then zeros to byte {len(raw)}"
 
 
 def read_or_none(path: Path) -> bytes | None:

@@ -49,7 +49,7 @@ def _lock_file(state_dir: Path) -> Path:
         (b"", True),
         (b"\0" * 512, True),
         (b'{"rows": 3' + b"\0" * 100, True),  # its first bytes written back, the rest not
-        (b"\0{}", True),
+        (b"\0{}", False),  # zeros, then bytes: damage of another kind (reported as corrupt)
         (b"{}", False),
         (b" ", False),
         (b'{"note": "\\u0000"}', False),  # JSON's escaped NUL is no NUL byte

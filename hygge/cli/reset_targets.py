@@ -198,11 +198,10 @@ def refuse_foreign(targets: Sequence[ResetTarget]) -> None:
 
 
 def refuse_adopted(targets: Sequence[ResetTarget], *, keep_data: bool) -> None:
-    """The first run after a reset of an incremental entity is a full_drop (unless
-    `--keep-data`): refuse the reset where the store would refuse that full_drop, a table it
-    adopted holding rows hygge did not write, rather than set the user up for a failed run."""
-    if keep_data:
-        return
+    """Refuse a reset of an incremental entity into a table it adopted (rows hygge did not
+    write, `stores.adopted_tables`): the first run after a plain reset is a full_drop, which
+    the store refuses; after `--keep-data` it would append every row hygge loaded before a
+    second time, and hygge cannot tell its rows there from the user's to remove them first."""
     for target in targets:
         task = target.task
         if task.run_type is not RunType.INCREMENTAL:
@@ -210,13 +209,26 @@ def refuse_adopted(targets: Sequence[ResetTarget], *, keep_data: bool) -> None:
         refusal = task.store.open(task.place).full_drop_refusal()
         if refusal:
             raise HyggeError(
-                f"cannot reset {task.qualified_name}: {refusal}, and the first run after a "
-                "reset replaces the table (a full_drop), which hygge refuses. `hygge reset "
-                "--keep-data` forgets the state and lets the next run append every source row "
-                "to the table again (delete the rows hygge loaded before, or they appear "
-                "twice); `if_exists: replace` on the store lets that run drop the table and "
-                "create it from the data. Nothing was reset"
+                f"cannot reset {task.qualified_name}: {refusal}. "
+                + (_KEEP_DATA_REFUSED if keep_data else _FULL_DROP_REFUSED)
+                + _RELOAD_ONCE
             )
+
+
+_FULL_DROP_REFUSED = (
+    "The first run after a reset replaces the table (a full_drop), which hygge refuses. "
+)
+_KEEP_DATA_REFUSED = (
+    "With --keep-data the next run would append every source row to it again, so the rows "
+    "hygge loaded before would appear twice (hygge cannot tell them from yours to delete them "
+    "first). "
+)
+_RELOAD_ONCE = (
+    "To reload every row once: give the entity `key_columns` and `run_type: merge`, then "
+    "reset (the next run upserts on the keys, your other rows stay); or set `if_exists: "
+    "replace` on the store, then reset (the next run drops the table, your rows with it, and "
+    "creates it from the data). Nothing was reset"
+)
 
 
 def reset_target(

@@ -105,6 +105,9 @@ def _unknown_type(detail: ErrorDetails, block: str) -> tuple[str, str | None]:
     hint = f"supported {block} types: " + ", ".join(supported)
     if tag in NOT_YET_SUPPORTED:
         return f"{block} type '{tag}' is not supported by this version of hygge yet", hint
+    given = detail["input"].get("type", _ABSENT) if isinstance(detail["input"], dict) else _ABSENT
+    if given is None or given == "":  # `type: ~`, `type: null`, or nothing after `type:`
+        return f"{block} `type` is empty; give it one of the {block} types", hint
     return f"unknown {block} type '{tag}'{did_you_mean(tag, supported)}", hint
 
 

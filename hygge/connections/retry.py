@@ -126,6 +126,10 @@ CONNECT_ADVICE = (
     "check the connection's host, port, database, login and password, and that a firewall "
     "lets this machine in"
 )
+LOCKED_ADVICE = (
+    "another process holds a lock on the database file (another hygge run, or a tool with "
+    "it open for writing): wait for it to finish, then run again"
+)
 
 
 @dataclass(frozen=True)
@@ -284,9 +288,11 @@ class Retrier:
             raise permanent(exc, self.what, self.advice, self.side) from exc
         self.failures += 1
         if self.failures >= self.policy.attempts:
+            locked = any(text in str(exc).lower() for text in _LOCKED)
+            advice = self.advice or (LOCKED_ADVICE if locked else CONNECT_ADVICE)
             raise RetryableError(
                 f"{self.what}: {self.failures} tries in a row failed with transient errors, "
-                f"the last: {failure.message}. {_capital(self.advice or CONNECT_ADVICE)}"
+                f"the last: {failure.message}. {_capital(advice)}"
             ) from exc
         wait = self.policy.delay(self.failures)
         log.warning(

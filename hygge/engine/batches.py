@@ -46,6 +46,16 @@ def decode_schema(text: str) -> pl.Schema:
     return pl.read_ipc_stream(stream).schema
 
 
+def published_schema(
+    run: str | None, kept: str | None, *, rows: int, full_drop: bool
+) -> str | None:
+    """The columns later incremental runs keep to (`kept`: the last run's). A run of no rows
+    whose columns have no type yet (Null: a csv of only a header) sets none: rows decide."""
+    if run is None or rows or not any(isinstance(t, pl.Null) for t in decode_schema(run).values()):
+        return run or kept
+    return None if full_drop else kept
+
+
 def same_schema(first: str, second: str) -> bool:
     """Whether two encoded schemas are the same columns (their bytes may differ by writer)."""
     return first == second or decode_schema(first) == decode_schema(second)

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from hygge.engine.after_reset import settle_reset
-from hygge.engine.batches import from_json_scalar, later, to_json_scalar
+from hygge.engine.batches import from_json_scalar, later, published_schema, to_json_scalar
 from hygge.engine.context import RunContext
 from hygge.engine.failures import RunError
 from hygge.engine.journaling import journal_row, result_of
@@ -368,7 +368,12 @@ def _next_watermark(
         settings=watermark_settings(task),
         # The store the data went to (for a checkpoint of an older hygge: the current one).
         store_identity=checkpoint.store_identity or task.store.open(task.place).identity(),
-        arrow_schema=checkpoint.arrow_schema or (previous.arrow_schema if previous else None),
+        arrow_schema=published_schema(
+            checkpoint.arrow_schema,
+            previous.arrow_schema if previous else None,
+            rows=checkpoint.rows,
+            full_drop=checkpoint.staging.run_type is RunType.FULL_DROP,
+        ),
         entity_run_id=checkpoint.entity_run_id if published else kept_run,
         updated_at=now,
     )

@@ -137,6 +137,8 @@ class WatermarkFilter:
                 f"{self.task.qualified_name}"
             )
         dtype = batch.schema[self.column]
+        if isinstance(dtype, pl.Null) and not batch.height:
+            return  # a file of no rows carries no type (`io.readers.untyped`): rows decide
         kind = watermark_type(dtype, column=self.column, where=where)
         if self.kind is None:
             self._typed(kind, where)

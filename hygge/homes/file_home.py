@@ -45,7 +45,13 @@ from hygge.homes.window_schemas import kept_schema
 from hygge.io.digest import DIGEST, byte_at, part_digest
 from hygge.io.formats import READ_EXTENSIONS, check_options, read_option_names
 from hygge.io.listing import ListedFile
-from hygge.io.readers import infer_schema, parquet_row_count, read_batches, read_text_rows
+from hygge.io.readers import (
+    infer_schema,
+    parquet_row_count,
+    read_batches,
+    read_text_rows,
+    untyped,
+)
 from hygge.io.schema import parse_schema
 from hygge.storage import ObjectStorage
 from hygge.types import Place
@@ -281,7 +287,7 @@ class FileHome:
         """One schema for the whole window, inferred from its first file with data rows.
 
         A file with only a header says nothing of the types (every column would read as
-        text), so it decides the schema only when no file of the window has rows.
+        text), so it decides only the columns, typed Null, when no file of the window has rows.
         """
         candidates = [f for f in files if f.size > 0]
         if self.config.format == "parquet" or not candidates:
@@ -298,7 +304,7 @@ class FileHome:
             self._ensure_unchanged(located, entry)
             with readable_path(located, entry.path) as path:
                 schema = infer_schema(path, fmt, options)
-                fallback = fallback or schema
+                fallback = fallback or (None if schema is None else untyped(schema, options))
                 # Whether it has a data row: batches of one row, so only its first is parsed
                 # (a batch of `batch_size` rows cost a chunk's time and memory).
                 with closing(self._batches(path, schema, 0, None, rows=1)) as first:

@@ -55,6 +55,18 @@ def infer_schema(path: Path, fmt: str, options: Mapping[str, Any]) -> pl.Schema 
     return pl.Schema(schema)
 
 
+def untyped(schema: pl.Schema, options: Mapping[str, Any]) -> pl.Schema:
+    """A text file of no data rows says nothing of its columns' types (polars would read every
+    one as text): each is Null, except those `schema` or `schema_overrides` type. Stores create
+    no table from Null columns, and the first rows decide (`stores.known_columns`)."""
+    if "schema" in options:
+        return schema
+    typed = options.get("schema_overrides") or {}
+    return pl.Schema(
+        {name: dtype if name in typed else pl.Null() for name, dtype in schema.items()}
+    )
+
+
 def read_batches(
     path: Path,
     fmt: str,

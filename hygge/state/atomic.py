@@ -8,8 +8,9 @@ new one, never half of either. Temp files are named `.<name>.<random>.tmp`, so s
 skip them.
 
 An unsynced write (`synced=False`) skips both fsyncs: until the filesystem writes it back, a
-power cut may lose it or leave it torn (the new name with no bytes yet). Its readers treat a
-torn file (`is_torn`) as absent; only files that need not outlive a power cut are written so.
+power cut may lose it or leave it torn (the new name with no bytes yet, or its first bytes then
+zeros). Its readers treat a torn file (`is_torn`) as absent, saying so; only files that need
+not outlive a power cut are written so.
 """
 
 from __future__ import annotations
@@ -55,9 +56,20 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = True, synced: boo
 
 def is_torn(raw: bytes) -> bool:
     """Whether a state file's bytes are what a power cut leaves of an unsynced write: its
-    name published, its bytes never written back (nothing, or zeros). hygge never writes
-    such a file, and no valid state file is empty."""
-    return not raw.strip(b"\0")
+    name published, its bytes never written back, or only the first of them (nothing, zeros,
+    or a start then zeros to the end: a partial writeback). hygge writes JSON, which escapes
+    NUL, so no valid state file ends in one (nor is empty); a NUL before other bytes is
+    damage of another kind, reported as corrupt."""
+    start = raw.rstrip(b"\0")
+    return not raw or (len(start) < len(raw) and b"\0" not in start)
+
+
+def torn_bytes(raw: bytes) -> str:
+    """What is left of a torn file, for the warning that names it."""
+    if not raw.strip(b"\0"):
+        return f"{len(raw)} zero bytes" if raw else "empty"
+    start = len(raw.rstrip(b"\0"))
+    return f"{start} bytes, then zeros to byte {len(raw)}"
 
 
 def read_or_none(path: Path) -> bytes | None:

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from hygge.errors import StateError
 from hygge.state.advice import first_problem, reload_advice
-from hygge.state.atomic import is_torn, read_or_none, remove_durably, write_atomic
+from hygge.state.atomic import is_torn, read_or_none, remove_durably, torn_bytes, write_atomic
 from hygge.state.base import (
     FileRecord,
     LockInfo,
@@ -363,11 +363,12 @@ class LocalStateBackend:
             # Only an unsynced save (a moving run's) can be torn, by a power cut: that run
             # crashed before publishing began, so it starts over; its staging is left.
             log.warning(
-                "%s.%s: the checkpoint %s is empty, torn by a power cut while a run moved; "
-                "that run starts over",
+                "%s.%s: the checkpoint %s is torn by a power cut (%s) while a run moved; that "
+                "run starts over (it had not begun to publish)",
                 flow,
                 entity,
                 path,
+                torn_bytes(raw),
             )
             return None
         try:

@@ -24,7 +24,14 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hygge.errors import EntityLockedError, StateError
-from hygge.state.atomic import ensure_dir, is_torn, read_or_none, remove_durably, write_atomic
+from hygge.state.atomic import (
+    ensure_dir,
+    is_torn,
+    read_or_none,
+    remove_durably,
+    torn_bytes,
+    write_atomic,
+)
 from hygge.state.base import LockInfo
 from hygge.state.clock import Clock, as_utc
 from hygge.state.lock_rules import (
@@ -260,7 +267,14 @@ def read_lock(path: Path, flow: str, entity: str) -> LockInfo | None:
             f"read nor take this one. If no run of {flow}.{entity} is active, remove it with "
             f"`{unlock_command(flow, entity)} --force`."
         )
-    if raw is None or is_torn(raw):  # torn: a power cut took its holder down with it
+    if raw is None:
+        return None
+    if is_torn(raw):  # torn: a power cut took its holder down with it
+        log.warning(
+            "%s.%s: the lock file %s is torn by a power cut (%s); its holder went down "
+            "with the machine, so the lock is free",
+            flow, entity, path, torn_bytes(raw),
+        )  # fmt: skip
         return None
     try:
         return LockInfo.model_validate_json(raw)

@@ -6,7 +6,9 @@ the data). A table adopted with `append` holds rows hygge did not write, and kee
 them: its owner record says `adopted` (PostgreSQL and SQL Server mark the table then; SQLite
 cannot, so its table stays unmarked, the user's), and a full_drop, which would delete every
 row, is refused before staging and again at publish — unless `if_exists: replace` says to drop
-the table. Incremental and merge runs add to it as before.
+the table. Incremental and merge runs add to it as before. `hygge reset` of an incremental
+entity into it is refused, with or without `--keep-data` (whose appended reload would double
+the rows hygge loaded before: they cannot be told from the user's).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def refuse_full_drop(where: str, run_type: RunType, if_exists: str, users_rows: 
         f"{refusal}, so hygge refuses. "
         "Run the entity as incremental or merge to add to the table, or set "
         "`if_exists: replace` on the store to drop it and create it from the data (the first "
-        "run after `hygge reset` is a full_drop: `hygge reset --keep-data` appends instead)"
+        "run after `hygge reset` is a full_drop too)"
     )
 
 

@@ -1,6 +1,7 @@
 """The columns of a run that staged no row, as the engine knows them (`Staging.arrow_schema`):
 a store that creates its table from its data creates it empty with these on a 0-row first
-full_drop, instead of creating nothing."""
+full_drop, instead of creating nothing — when every column has a type: a Null-typed column
+(a csv of only a header) has none yet, so nothing is created and a table there keeps its own."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def empty_frame(staging: Staging) -> pl.DataFrame | None:
     schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(staging.arrow_schema)))
     frame = pl.from_arrow(schema.empty_table())
     assert isinstance(frame, pl.DataFrame)
+    if any(isinstance(dtype, pl.Null) for dtype in frame.schema.values()):
+        return None  # a column of no type (no rows said one): create nothing, rows decide
     return frame if frame.width else None
 
 

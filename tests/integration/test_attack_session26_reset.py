@@ -151,18 +151,17 @@ def test_a_reset_of_an_entity_that_never_ran_leaves_no_record_and_the_run_loads_
     _assert_lake_holds(ws, orders(12))
 
 
-def test_a_refused_reset_into_a_users_table_runs_after_keep_data(tmp_path):
+def test_a_keep_data_reset_into_a_users_table_is_refused_too_and_nothing_doubles(tmp_path):
     ws = _adopted(tmp_path)
     code, refused = _hygge(ws, "reset", "-f", "shop", "-e", "orders", "--yes")
-    assert code == 1 and "--keep-data" in refused, refused  # what the refusal says to do
+    assert code == 1 and "--keep-data" not in refused, refused  # no advice that doubles rows
 
-    said = _reset(ws, "--keep-data")
+    code, said = _hygge(ws, "reset", "-f", "shop", "-e", "orders", "--yes", "--keep-data")
     went = _ok(ws, "go")
 
-    assert "Nothing to reset" not in said, said
-    assert "success shop.orders 2 rows" in went, went
-    # The user's rows stay; hygge's are appended again, as --keep-data says it does.
-    assert _table(ws).equals(pl.concat([LANDED, LANDED, USERS]).sort("id"))
+    assert code == 1 and "would appear twice" in said, said
+    assert "skip shop.orders no rows" in went, went  # the watermark was kept
+    assert _table(ws).equals(pl.concat([LANDED, USERS]).sort("id"))
 
 
 def test_a_reset_of_an_entity_whose_store_is_a_users_table_says_the_next_run_is_refused(tmp_path):

@@ -262,6 +262,38 @@ def test_a_first_full_drop_of_an_empty_source_on_the_cli_creates_an_empty_table(
     assert pl.read_delta(str(tmp_path / "lake" / "orders")).height == 2
 
 
+def test_an_empty_full_drop_of_other_columns_replaces_the_tables_schema_too(tmp_path):
+    """A full_drop replaces the table, schema included, even of a source of no rows."""
+    write_workspace(tmp_path, {"d": FLOW})
+    land(tmp_path, "orders", "p1", orders(3))
+    assert hygge(tmp_path, "go").returncode == 0
+    (tmp_path / "landing" / "orders" / "p1.parquet").unlink()
+    other = pl.DataFrame(schema={"id": pl.Int32, "note": pl.String, "x": pl.Float32})
+    land(tmp_path, "orders", "p2", other)
+
+    done = hygge(tmp_path, "go")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the entity is now empty" in done.stdout
+    back = pl.read_delta(str(tmp_path / "lake" / "orders"))
+    assert back.height == 0
+    assert back.schema == other.schema
+
+
+def test_an_empty_full_drop_into_a_table_hygge_did_not_write_is_refused_and_keeps_it(tmp_path):
+    table = tmp_path / "lake" / "orders"
+    deltalake.write_deltalake(str(table), orders(3).to_arrow())
+    write_workspace(tmp_path, {"d": FLOW})
+    land(tmp_path, "orders", "p1", pl.DataFrame(schema={"note": pl.String}))
+
+    done = hygge(tmp_path, "go")
+
+    assert done.returncode != 0
+    assert "hygge did not write" in " ".join(done.stdout.split()), done.stdout
+    back = pl.read_delta(str(table))
+    assert back.height == 3 and back.columns == orders(1).columns
+
+
 def test_an_empty_run_without_known_columns_writes_no_table(tmp_path):
     store = open_store(tmp_path)
     staging = store.prepare("r1", RunType.FULL_DROP)

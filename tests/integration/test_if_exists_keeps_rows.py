@@ -3,9 +3,10 @@
 Under `append` the table's own rows stay, whatever the run type: a full_drop into it — the
 entity's run type, `hygge go --full-drop`, or the first run after `hygge reset` — is refused
 before anything is staged, naming the table, and the table is left as it was; `hygge reset`
-of an incremental entity refuses at once (its next run would be that full_drop), naming
-`--keep-data`. Incremental and
-merge runs add to it. `replace` drops it and creates it from the data. Checked on SQLite,
+of an incremental entity refuses at once (its next run would be that full_drop), and so does
+`hygge reset --keep-data` (its next run would append the rows hygge loaded before again), both
+naming `key_columns` with `run_type: merge` and `if_exists: replace`. Incremental and merge runs
+add to it. `replace` drops it and creates it from the data. Checked on SQLite,
 DuckDB and PostgreSQL (the SQL Server store shares the SQLite/PostgreSQL core).
 """
 
@@ -152,33 +153,54 @@ def test_a_full_drop_into_a_table_adopted_earlier_is_refused(tmp_path, db):
     assert db.rows(ws).equals(pl.concat([LANDED, USERS]))
 
 
-def test_a_reset_of_an_adopted_table_is_refused_at_reset_time_naming_keep_data(tmp_path, db):
-    """The first run after a reset replaces the table (a full_drop), which would delete the
-    user's rows and is refused: so the reset itself says so, and forgets nothing."""
+@pytest.mark.parametrize("extra", [(), ("--keep-data",)], ids=["plain", "keep-data"])
+def test_a_reset_of_an_adopted_table_is_refused_at_reset_time_naming_what_reloads_once(
+    tmp_path, db, extra
+):
+    """A plain reset's next run replaces the table (a full_drop, refused: the user's rows);
+    --keep-data's appends every row hygge loaded a second time: both refused, forgetting
+    nothing, naming the ways that reload every row once."""
     ws = db.workspace(tmp_path / "ws", "incremental", "append")
     assert db.go(ws)[0] == 0
 
-    code, said = _hygge(ws, "reset", "-f", "shop", "--yes", env=db.env)
+    code, said = _hygge(ws, "reset", "-f", "shop", "--yes", *extra, env=db.env)
 
-    assert code != 0, said
+    assert code == 1, said
     assert "cannot reset shop.orders" in said and REFUSED in said, said
-    assert "hygge reset --keep-data" in said and "`if_exists: replace`" in said, said
+    assert "`run_type: merge`" in said and "`if_exists: replace`" in said, said
     assert "Nothing was reset" in said, said
     again = db.go(ws)  # the watermark is still there: nothing new, nothing doubled
     assert again[0] == 0, again[1]
     assert db.rows(ws).equals(pl.concat([LANDED, USERS]))
 
 
-def test_a_reset_with_keep_data_of_an_adopted_table_appends_everything_again(tmp_path, db):
+def test_a_refused_keep_data_reset_says_the_rows_would_appear_twice(tmp_path, db):
     ws = db.workspace(tmp_path / "ws", "incremental", "append")
     assert db.go(ws)[0] == 0
 
     code, said = _hygge(ws, "reset", "-f", "shop", "--yes", "--keep-data", env=db.env)
+
+    assert code == 1, said
+    assert "the rows hygge loaded before would appear twice" in said, said
+
+
+def test_a_reset_following_the_refusals_advice_reloads_every_row_once(tmp_path, db):
+    """`key_columns` and `run_type: merge`, then reset: the next run upserts, nothing doubled."""
+    ws = db.workspace(tmp_path / "ws", "incremental", "append")
+    assert db.go(ws)[0] == 0
+    flow = ws / "flows" / "shop" / "flow.yml"
+    flow.write_text(
+        flow.read_text()
+        .replace("run_type: incremental", "run_type: merge")
+        .replace("watermark:", "key_columns: [id]\nwatermark:")
+    )
+
+    code, said = _hygge(ws, "reset", "-f", "shop", "--yes", env=db.env)
     assert code == 0, said
     code, said = db.go(ws)
 
     assert code == 0, said
-    assert db.rows(ws).equals(pl.concat([LANDED, LANDED, USERS]).sort("id"))
+    assert db.rows(ws).equals(pl.concat([LANDED, USERS]))
 
 
 def test_a_reset_of_a_merge_entity_into_an_adopted_table_is_not_refused(tmp_path, db):

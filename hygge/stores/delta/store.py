@@ -185,16 +185,18 @@ class DeltaStore:
         options = self.location.storage_options
         target: Any = table if table is not None else self.location.uri
         data: Any = staged.stream(self.location.storage, self._data(staging), staging)
+        if staging.run_type is RunType.FULL_DROP and data is None:
+            # An empty source empties the table, its schema replaced by the run's columns
+            # where the engine knows their types, else (a header-only csv's) kept.
+            data = self._columns_known(staging)
+            if data is None and table is None:
+                return  # nothing staged, no columns known and no table: nothing to empty
+            if data is None:
+                data = _arrow_schema(table).empty_table()
         partitions = self._partition_by(
             staging.run_type, data.schema if data is not None else None, table
         )
         if staging.run_type is RunType.FULL_DROP:
-            if data is None and table is None:
-                data = self._columns_known(staging)
-                if data is None:
-                    return  # nothing staged, no columns known and no table: nothing to empty
-            if data is None:  # an empty source empties the table, keeping its schema
-                data = _arrow_schema(table).empty_table()
             dl.write_deltalake(
                 target, data, mode="overwrite", schema_mode="overwrite", partition_by=partitions,
                 storage_options=options, commit_properties=properties,

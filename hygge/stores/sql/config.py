@@ -135,6 +135,11 @@ class SqliteStoreConfig(SqlStoreConfig):
     path: str | None = Field(
         None, description="The database file, relative to the workspace (or `connection:`)."
     )
+    lock_timeout: int = Field(
+        60, ge=0, le=86_400,
+        description="Seconds a write waits for another process's write lock on the file "
+        "(SQLite's busy timeout).",
+    )  # fmt: skip
     options: dict[str, object] = Field(default_factory=dict, description="Free-form (original).")
     default_schema: ClassVar[str] = "main"
     max_name: ClassVar[int] = 255
@@ -157,7 +162,8 @@ class SqliteStoreConfig(SqlStoreConfig):
         from hygge.stores.sql.sqlite import SqliteDatabase
         from hygge.stores.sql.store import SqlStore
 
-        store = SqlStore(self, SqliteDatabase(self.database_path(place)), place)
+        database = SqliteDatabase(self.database_path(place), self.lock_timeout)
+        store = SqlStore(self, database, place)
         if store.target.schema.casefold() != "main":
             raise ConfigError(
                 f"sqlite store of {place.flow}.{place.entity}: table '{self.table}' names "

@@ -24,11 +24,13 @@ from typing import ClassVar
 
 import polars as pl
 
+from hygge.errors import RetryableError
 from hygge.stores.sql.dialect import SqlDialect
 from hygge.stores.sql.names import TableName
 
 _MARK = re.compile(r"/\* (hygge:[0-9a-f]{32}) \*/ \(")  # after the name, before the columns
 _HEADER = b"SQLite format 3\x00"
+_LOCKED = re.compile(r"database (?:table )?is (?:locked|busy)", re.IGNORECASE)
 _AFFINITY: dict[type[pl.DataType], str] = {
     pl.Float32: "REAL",
     pl.Float64: "REAL",
@@ -208,23 +210,39 @@ class SqliteDatabase:
 
     dialect = SqliteDialect()
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, lock_timeout: float = 60) -> None:
+        self.path, self.lock_timeout = path, lock_timeout
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[SqliteSession]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=self.lock_timeout)
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield SqliteSession(connection, self.dialect)
             except BaseException:
-                connection.execute("ROLLBACK")
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if not _LOCKED.search(str(error)):
+                raise
+            raise self.locked(error) from error
         finally:
             connection.close()
+
+    def locked(self, error: sqlite3.OperationalError) -> RetryableError:
+        """The busy timeout ran out: another process holds the file's write lock. Not tried
+        again here (the wait was `lock_timeout`); a later run, or the orchestrator, may."""
+        return RetryableError(
+            f"sqlite database {os.path.realpath(self.path)} is locked ({error}): another "
+            f"process holds its write lock, and hygge waited {self.lock_timeout:g} s for it. "
+            "Wait for that process (another hygge run, or a tool with the file open in a "
+            "write transaction) to finish, then run again; or raise the store's "
+            "`lock_timeout` (seconds, SQLite's busy timeout) to wait longer"
+        )
 
     def label(self) -> str:
         return f"sqlite {os.path.realpath(self.path)}"

@@ -196,6 +196,38 @@ def test_not_yet_supported_type_lists_the_supported_ones(write_workspace):
     )
 
 
+@pytest.mark.parametrize(
+    ("flow_yml", "line", "block"),
+    [
+        pytest.param("home: {type: ~, path: in}\nstore: out\n", 1, "home", id="home-tilde"),
+        pytest.param("home: in\nstore:\n  type: null\n  path: out\n", 3, "store", id="null"),
+        pytest.param("home: in\nstore:\n  type:\n  path: out\n", 3, "store", id="nothing"),
+        pytest.param("home: in\nstore: {type: '', path: out}\n", 2, "store", id="empty-text"),
+    ],
+)
+def test_an_empty_type_is_said_to_be_empty_with_the_valid_types(
+    write_workspace, flow_yml, line, block
+):
+    error = _flow_error(write_workspace, flow_yml)
+
+    assert (error.file, error.line) == (FLOW_YML, line)
+    assert error.detail == f"{block} `type` is empty; give it one of the {block} types"
+    assert "None" not in str(error)
+    assert error.hint is not None and error.hint.startswith(f"supported {block} types: parquet")
+
+
+def test_an_empty_state_type_names_hygge_yml_and_the_state_types(write_workspace):
+    files = {
+        "hygge.yml": "name: shop\nstate: {type: ~}\n",
+        "flows/orders/flow.yml": "home: in\nstore: out\n",
+    }
+    error = _error(write_workspace, files)
+
+    assert (error.file, error.line) == ("hygge.yml", 2)
+    assert error.detail == "state `type` is empty; give it one of the state types"
+    assert error.hint == "supported state types: local, azure_blob"
+
+
 def test_empty_file_is_an_error_naming_it(write_workspace):
     error = _flow_error(write_workspace, "# only a comment\n")
 

@@ -136,6 +136,23 @@ def test_attempts_are_bounded_and_end_in_a_retryable_error() -> None:
     assert "3 tries in a row" in str(caught.value) and "deadlock detected" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("database is locked"),
+        RuntimeError('IO Error: Could not set lock on file "lake.duckdb": Conflicting lock'),
+    ],
+    ids=["sqlite", "duckdb"],
+)
+def test_a_lock_that_outlasts_the_attempts_is_told_as_a_lock_not_a_network_failure(error) -> None:
+    with pytest.raises(RetryableError) as caught:
+        retrying(_raising(error), "publish to t", RetryPolicy(attempts=2, sleep=lambda _: None))
+
+    said = str(caught.value)
+    assert "Another process holds a lock on the database file" in said, said
+    assert "firewall" not in said and "host, port" not in said, said
+
+
 def test_progress_starts_the_count_again_and_hygge_errors_pass_through() -> None:
     retrier = Retrier("reading t", RetryPolicy(attempts=2, sleep=lambda _: None))
     transient = ConnectionResetError("reset")

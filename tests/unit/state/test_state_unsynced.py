@@ -1,5 +1,6 @@
 """Unsynced state writes (locks, a moving run's checkpoints): no fsync at all, and what a power
-cut can leave of them — the name with no bytes (a torn file) — reads as no file."""
+cut can leave of them — the name with no bytes, or its first bytes then zeros (a torn file) —
+reads as no file, with a warning naming it."""
 
 from __future__ import annotations
 
@@ -45,9 +46,17 @@ def _lock_file(state_dir: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("raw", "torn"),
-    [(b"", True), (b"\0" * 512, True), (b"{}", False), (b" ", False), (b"\0{}", False)],
+    [
+        (b"", True),
+        (b"\0" * 512, True),
+        (b'{"rows": 3' + b"\0" * 100, True),  # its first bytes written back, the rest not
+        (b"\0{}", False),  # zeros, then bytes: damage of another kind (reported as corrupt)
+        (b"{}", False),
+        (b" ", False),
+        (b'{"note": "\\u0000"}', False),  # JSON's escaped NUL is no NUL byte
+    ],
 )
-def test_only_an_empty_or_all_zero_file_counts_as_torn(raw, torn):
+def test_an_empty_file_or_one_with_a_nul_byte_counts_as_torn(raw, torn):
     assert is_torn(raw) is torn
 
 
@@ -67,7 +76,9 @@ def test_an_unsynced_checkpoint_save_fsyncs_nothing_and_a_synced_one_file_and_fo
     assert backend.load_checkpoint("orders", "customers") == CHECKPOINT
 
 
-@pytest.mark.parametrize("torn", [b"", b"\0" * 300], ids=["empty", "zeros"])
+@pytest.mark.parametrize(
+    "torn", [b"", b"\0" * 300, b'{"rows": 3' + b"\0" * 300], ids=["empty", "zeros", "first-bytes"]
+)
 def test_a_checkpoint_torn_by_a_power_cut_reads_as_none_and_is_replaced(tmp_path, torn, caplog):
     backend = LocalStateBackend(tmp_path / ".hygge")
     path = _checkpoint_file(backend.layout.state_dir)
@@ -76,7 +87,7 @@ def test_a_checkpoint_torn_by_a_power_cut_reads_as_none_and_is_replaced(tmp_path
 
     with caplog.at_level(logging.WARNING):
         assert backend.load_checkpoint("orders", "customers") is None
-    assert "torn by a power cut" in caplog.text and str(path) in caplog.text
+    assert f"the checkpoint {path} is torn by a power cut" in caplog.text, caplog.text
     assert backend.list_checkpoints() == {}
     # a compare-and-swap finds nothing to swap; a plain save replaces the torn file
     assert not backend.replace_checkpoint("orders", "customers", CHECKPOINT, 0)
@@ -85,7 +96,7 @@ def test_a_checkpoint_torn_by_a_power_cut_reads_as_none_and_is_replaced(tmp_path
 
 
 def test_a_half_written_checkpoint_is_still_refused_as_corrupt(tmp_path):
-    """Only nothing-or-zeros is torn: half a JSON document is damage hygge did not leave."""
+    """A tear ends in zeros: half a JSON document without them is damage hygge did not leave."""
     backend = LocalStateBackend(tmp_path / ".hygge")
     path = _checkpoint_file(backend.layout.state_dir)
     path.parent.mkdir(parents=True)
@@ -159,7 +170,9 @@ def test_a_lock_of_this_boot_or_without_one_is_not_taken_while_its_pid_lives(tmp
             backend.acquire_lock("orders", "customers", "attempt-2")
 
 
-@pytest.mark.parametrize("torn", [b"", b"\0" * 200], ids=["empty", "zeros"])
+@pytest.mark.parametrize(
+    "torn", [b"", b"\0" * 200, b'{"owner": "a' + b"\0" * 200], ids=["empty", "zeros", "first-bytes"]
+)
 def test_a_lock_torn_by_a_power_cut_is_no_lock_and_the_next_run_takes_it(tmp_path, torn):
     backend = LocalStateBackend(tmp_path / ".hygge")
     path = _lock_file(backend.layout.state_dir)

@@ -60,6 +60,8 @@ ROWS_HINT_MAX_FILES = 200
 """A window of more parquet files than this has no rows hint: reading every footer at begin
 would cost a file open each (slow on a network share) for a number shown as progress only."""
 
+BLANK_BYTES = 4096  # a blank csv is only looked for among files this small
+
 
 def file_fingerprint(entry: FileEntry) -> str:
     """Identifies a file's content version: its path, size and mtime."""
@@ -300,7 +302,10 @@ class FileHome:
     def _infer(self, located: HomeFiles, candidates: list[FileEntry]) -> pl.Schema | None:
         fmt, options = self.config.format, self.config.format_options
         fallback: pl.Schema | None = None
-        for entry in candidates:
+        # A csv of blank lines or only a byte-order mark holds no header: the other files
+        # decide, as when it is named after them (read as empty); alone, it fails naming it.
+        headed = [f for f in candidates if fmt != "csv" or not self._blank(located, f)]
+        for entry in headed or candidates[:1]:
             self._ensure_unchanged(located, entry)
             with readable_path(located, entry.path) as path:
                 schema = infer_schema(path, fmt, options)
@@ -311,6 +316,14 @@ class FileHome:
                     if any(batch.height for batch, _ in first):
                         return schema
         return fallback
+
+    def _blank(self, located: HomeFiles, entry: FileEntry) -> bool:
+        """Whether a small text file holds nothing but a byte-order mark and whitespace."""
+        if entry.size > BLANK_BYTES:
+            return False
+        self._ensure_unchanged(located, entry)
+        with readable_path(located, entry.path) as path:
+            return not path.read_bytes().removeprefix(b"\xef\xbb\xbf").strip()
 
     def _ensure_unchanged(self, located: HomeFiles, entry: FileEntry) -> None:
         info = located.stat(entry.path)

@@ -56,8 +56,8 @@ A = b"id,name\n1,alpha\n2,beta\n"
 SAME_SIZE = b"id,name\n1,alpha\n2,BETA\n"
 
 
-def test_a_file_holding_only_a_byte_order_mark_fails_saying_so(tmp_path):
-    ws = _workspace(tmp_path, {"a.csv": b"\xef\xbb\xbf", "b.csv": A})
+def test_a_window_holding_only_a_byte_order_mark_fails_saying_so(tmp_path):
+    ws = _workspace(tmp_path, {"a.csv": b"\xef\xbb\xbf"})
 
     code, said = _go(ws)
 
@@ -79,13 +79,6 @@ def test_a_headerless_file_after_the_first_is_read_as_empty_like_a_0_byte_one(tm
     _assert_lake_holds(ws, A)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="file_home._window_schema infers the window's schema from its first file of more "
-    "than 0 bytes: a blank or BOM-only file named first fails the run ('holds no header'), "
-    "the same file named after a data file is read as empty; the outcome depends on file "
-    "names (/work/wt/native and /work/wt/fixes8's area: csv chunks, header-only types)",
-)
 @pytest.mark.parametrize("blank", list(BLANK))
 def test_a_headerless_file_named_first_is_read_as_empty_like_one_named_later(tmp_path, blank):
     ws = _workspace(tmp_path, {"a.csv": BLANK[blank], "b.csv": A})

@@ -65,7 +65,7 @@ def leaves(root: Path, fmt: str, project: str) -> tuple[object, ...]:
 def test_a_file_sunk_in_ranges_leaves_what_the_batch_path_leaves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sinks: list[int], fmt: str, project: str
 ) -> None:
-    monkeypatch.setattr(file_scan, "RANGE_BYTES", 400)  # a file past it is cut (~6-9 rows)
+    monkeypatch.setattr(file_scan, "WHOLE_BYTES", 400)  # a file past it is cut (~6-9 rows)
 
     native = leaves(tmp_path / "native", fmt, project)
     assert len(sinks) > (4 if fmt == "csv" else 2)  # more than a sink a file
@@ -153,7 +153,7 @@ def test_a_value_the_integer_checks_refuse_in_a_later_range_fails_as_the_batch_p
         [row] = state_of(workspace).read_journal()
         return row.message
 
-    monkeypatch.setattr(file_scan, "RANGE_BYTES", 300)
+    monkeypatch.setattr(file_scan, "WHOLE_BYTES", 300)
     native = failure(tmp_path / "native")
     assert sinks  # the ranges before it were sunk
     monkeypatch.setattr(moving, "native_sides", lambda *args: None)
@@ -165,7 +165,7 @@ def test_a_value_the_integer_checks_refuse_in_a_later_range_fails_as_the_batch_p
 def test_a_large_file_whose_rows_the_cutter_cannot_follow_is_sunk_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sinks: list[int]
 ) -> None:
-    monkeypatch.setattr(file_scan, "RANGE_BYTES", 100)
+    monkeypatch.setattr(file_scan, "WHOLE_BYTES", 100)
     commented = FLOW.replace(
         "batch_size: 4}", "batch_size: 4, format_options: {comment_prefix: '#'}}"
     )
@@ -176,5 +176,5 @@ def test_a_large_file_whose_rows_the_cutter_cannot_follow_is_sunk_whole(
 
     go(tmp_path)
 
-    assert sinks == [12]  # past RANGE_BYTES, but its rows are not cut: one scan of the file
+    assert sinks == [12]  # past WHOLE_BYTES, but its rows are not cut: one scan of the file
     assert sorted(read_lake(tmp_path, "orders")["id"]) == list(range(12))

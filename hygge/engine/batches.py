@@ -51,9 +51,14 @@ def published_schema(
 ) -> str | None:
     """The columns later incremental runs keep to (`kept`: the last run's). A run of no rows
     whose columns have no type yet (Null: a csv of only a header) sets none: rows decide."""
-    if run is None or rows or not any(isinstance(t, pl.Null) for t in decode_schema(run).values()):
+    if run is None or rows or not untyped(run):
         return run or kept
     return None if full_drop else kept
+
+
+def untyped(run: str | None) -> bool:
+    """Whether a run's columns include one with no type yet (Null: a csv of only a header)."""
+    return run is not None and any(isinstance(t, pl.Null) for t in decode_schema(run).values())
 
 
 def same_schema(first: str, second: str) -> bool:

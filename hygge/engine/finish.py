@@ -9,7 +9,7 @@ from hygge.engine.after_reset import settle_reset
 from hygge.engine.batches import from_json_scalar, later, published_schema, to_json_scalar
 from hygge.engine.context import RunContext
 from hygge.engine.failures import RunError
-from hygge.engine.journaling import journal_row, result_of
+from hygge.engine.journaling import journal_row, result_of, skip_note
 from hygge.engine.loaded_files import record_loaded_files
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.engine.steps import journaled_row, save_checkpoint, saved_checkpoint
@@ -181,9 +181,7 @@ def _message(task: EntityTask, checkpoint: Checkpoint, status: RunStatus) -> str
         parts.append(late)
     if status is RunStatus.SKIP:
         emptied = checkpoint.staging.run_type is RunType.FULL_DROP
-        parts.insert(
-            0, "no rows: the source is empty, so the entity is now empty" if emptied else "no rows"
-        )
+        parts.insert(0, skip_note(emptied, checkpoint.arrow_schema))
     return "; ".join(parts) or None
 
 

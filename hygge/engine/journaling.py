@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hygge.engine.batches import untyped
 from hygge.engine.models import Checkpoint, EntityResult, EntityTask
 from hygge.state.base import Watermark
 from hygge.state.journal import JournalRow
@@ -100,3 +101,14 @@ def result_of(task: EntityTask, row: JournalRow, checkpoint: Checkpoint | None) 
         files=row.files,
         resumed=checkpoint.resumed if checkpoint is not None else 0,
     )
+
+
+def skip_note(full_drop: bool, run: str | None) -> str:
+    """What a run of no rows did, for its journal row and the summary."""
+    said = "no rows: the source is empty, so the entity is now empty" if full_drop else "no rows"
+    if untyped(run):  # a csv of only a header
+        said += (
+            " (only a header: a table there keeps its column types; none is made until rows"
+            " give them)"
+        )
+    return said

@@ -174,16 +174,22 @@ def test_a_publish_its_data_refuses_can_be_reset_then_a_fixed_source_lands(tmp_p
     assert not (_table(tmp_path) / "_hygge_staging").exists()
 
 
-def test_a_first_full_drop_of_a_header_only_csv_creates_an_empty_table(tmp_path):
+def test_a_first_full_drop_of_a_header_only_csv_makes_no_table_and_says_why(tmp_path):
+    # Session 26 made an empty table of String columns here; later files' integers were then
+    # stored as text. A header carries no types: no table until rows decide them (fixes8).
     flow = "home: {type: local, format: csv, path: landing}\nstore: {type: delta, path: lake}\n"
     write_workspace(tmp_path, {"d": flow + "entities: [orders]\n"})
     _landing(tmp_path).mkdir(parents=True)
     (_landing(tmp_path) / "a.csv").write_text("id,name\n")
 
-    _go(tmp_path)
+    said = _go(tmp_path)
 
+    assert not (_table(tmp_path) / "_delta_log").exists()
+    assert "none is made until rows give them" in said
+    (_landing(tmp_path) / "b.csv").write_text("id,name\n1,a\n")
+    _go(tmp_path)
     back = pl.read_delta(str(_table(tmp_path)))
-    assert back.height == 0 and back.columns == ["id", "name"]
+    assert back.height == 1 and back.schema["id"] == pl.Int64
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from hygge.cli.app import app
+from tests.support.cli import in_process
 from tests.support.data import content_hash
 from tests.support.workspace import read_lake, write_workspace
 
@@ -37,8 +36,7 @@ def _workspace(tmp_path: Path, files: dict[str, bytes]) -> Path:
 
 
 def _go(ws: Path) -> tuple[int, str]:
-    done = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["go", "-w", str(ws)])
-    return done.exit_code, " ".join(done.output.split())
+    return in_process(ws, "go")
 
 
 def _text(frame: pl.DataFrame) -> pl.DataFrame:

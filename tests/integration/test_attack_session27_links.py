@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hygge.cli.app import app
+from tests.support.cli import in_process
 from tests.support.data import content_hash
 from tests.support.workspace import read_lake, write_workspace
 
@@ -27,8 +28,7 @@ SOURCE = b"id,name\n1,a\n2,b\n3,c\n"
 
 
 def _hygge(ws: Path, *args: str) -> tuple[int, str]:
-    done = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["go", *args, "-w", str(ws)])
-    return done.exit_code, " ".join(done.output.split())
+    return in_process(ws, "go", *args)
 
 
 def _linked(tmp_path: Path, run_type: str) -> tuple[Path, Path]:

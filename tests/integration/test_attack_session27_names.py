@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hygge.cli.app import app
+from tests.support.cli import in_process
 from tests.support.workspace import write_workspace
 
 FLOW = """\
@@ -22,8 +21,7 @@ entities:
 
 
 def _go(ws: Path) -> tuple[int, str]:
-    done = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["go", "-w", str(ws)])
-    return done.exit_code, " ".join(done.output.split())
+    return in_process(ws, "go")
 
 
 @pytest.mark.parametrize(

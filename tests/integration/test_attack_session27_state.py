@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hygge.cli.app import app
+from tests.support.cli import in_process
 from tests.support.workspace import write_workspace
 
 FLOW = """\
@@ -22,8 +21,7 @@ entities: [events]
 
 
 def _hygge(ws: Path, *args: str) -> tuple[int, str]:
-    done = CliRunner(env={"COLUMNS": "400"}).invoke(app, [*args, "-w", str(ws)])
-    return done.exit_code, " ".join(done.output.split())
+    return in_process(ws, *args)
 
 
 def _workspace(tmp_path: Path) -> Path:

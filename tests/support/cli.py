@@ -32,3 +32,14 @@ def init_shop(parent: Path) -> Path:
     done = hygge(parent, "init", "shop")
     assert done.returncode == 0, done.stdout + done.stderr
     return parent / "shop"
+
+
+def in_process(ws: Path, *args: str) -> tuple[int, str]:
+    """`hygge *args -w ws` run in this process (Typer's runner, 400 columns): its exit code
+    and its output with every run of whitespace made one space, so wrapped text matches."""
+    from typer.testing import CliRunner
+
+    from hygge.cli.app import app
+
+    done = CliRunner(env={"COLUMNS": "400"}).invoke(app, [*args, "-w", str(ws)])
+    return done.exit_code, " ".join(done.output.split())

@@ -127,7 +127,7 @@ def _sink(mover: ChunkMover, store: LazySink, query: _Query) -> tuple[Staging, i
     def sink() -> Staging:  # again after a Ctrl-C: the same names, temporary files removed
         nonlocal staged
         staged = 0
-        return store.sink(mover.staging, query.frame, on_file)
+        return store.sink(mover.staging, query.frame, on_file, chunk_rows=mover.max_rows)
 
     try:
         staging = mover.despite_ctrl_c(sink)  # a Ctrl-C finishes the chunk, then cancels

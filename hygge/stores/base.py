@@ -181,10 +181,17 @@ class LazySink(Protocol):
         ...
 
     def sink(
-        self, staging: Staging, frame: pl.LazyFrame, on_file: Callable[[int], None]
+        self,
+        staging: Staging,
+        frame: pl.LazyFrame,
+        on_file: Callable[[int], None],
+        *,
+        chunk_rows: int | None = None,
     ) -> Staging:
-        """Stage `frame` as artefacts of at most `rows_per_batch` rows each, calling
-        `on_file(rows)` after each is staged; returns the staging with them listed."""
+        """Stage `frame` (a chunk of at most about `chunk_rows` rows; None: not bounded) as
+        artefacts, calling `on_file(rows)` after each is staged; returns the staging with
+        them listed. A store may write a bounded chunk as one artefact when the user set no
+        rows per artefact (`batch_size`); else each holds at most `rows_per_batch` rows."""
         ...
 
 

@@ -1,6 +1,8 @@
 """Sinking a polars lazy frame into a file store's staging: polars' streaming engine writes
-the staged files itself (decode, polish and encode multi-threaded, memory bounded), split into
-files of the store's `batch_size` rows, named as `write` names them.
+the staged files itself (decode, polish and encode multi-threaded, memory bounded), named as
+`write` names them: one file per chunk when the user set no `batch_size` and the chunk's rows
+are bounded (`one_file`), else files of the store's `batch_size` rows cut by
+`pl.PartitionBy` (which costs about a third more CPU and most of the peak over a plain sink).
 
 Each file is written under a hidden temporary name (`hygge.io.atomic.temp_name` of its staged
 name, so `discard_unlisted` knows whose it is), fsynced on close, then renamed to its staged
@@ -63,10 +65,23 @@ def _sink_folder(local: Path | None) -> Iterator[Path]:
         yield Path(folder)
 
 
+def one_file(config: LocalStoreConfig, chunk_rows: int | None) -> bool:
+    """Whether a chunk of at most about `chunk_rows` rows (None: not bounded) is sunk as one
+    file: when no `batch_size` was set (store block, flow defaults or entity) and it is
+    bounded. An explicit `batch_size` is the user's rows per file, kept exactly."""
+    return config.batch_size is None and chunk_rows is not None
+
+
 def sink_staged(
-    store: FileStore, staging: Staging, frame: pl.LazyFrame, on_file: Callable[[int], None]
+    store: FileStore,
+    staging: Staging,
+    frame: pl.LazyFrame,
+    on_file: Callable[[int], None],
+    *,
+    chunk_rows: int | None = None,
 ) -> Staging:
-    """Sink `frame` as staged files; returns the staging with them listed (empty: none)."""
+    """Sink `frame` (at most about `chunk_rows` rows; None: not bounded) as staged files;
+    returns the staging with them listed (empty: none)."""
     location = store.live_staging(staging)
     config = store.config
     options: dict[str, Any] = {
@@ -78,21 +93,25 @@ def sink_staged(
     returned = False
     with _sink_folder(store.storage.local_path(location)) as folder:
 
-        def path_of(args: pl.FileProviderArgs) -> Path:
+        def path_at(index: int) -> Path:
             if returned:
                 raise SinkClosedError("a file was asked for after the sink returned")
-            sequence = staging.next_sequence + args.index_in_partition * staging.sequence_step
+            sequence = staging.next_sequence + index * staging.sequence_step
             name = store.naming.name(staging, sequence)
             temp = folder / temp_name(staged_name(name, staging.attempt_id))
-            planned[args.index_in_partition] = (sequence, temp)
+            planned[index] = (sequence, temp)
             return temp
 
-        target = pl.PartitionBy(
-            folder,
-            file_path_provider=path_of,
-            max_rows_per_file=config.rows_per_batch(),
-            approximate_bytes_per_file=None,
-        )
+        target: Path | pl.PartitionBy
+        if one_file(config, chunk_rows):
+            target = path_at(0)  # a plain sink: one file, the chunk's rows
+        else:
+            target = pl.PartitionBy(
+                folder,
+                file_path_provider=lambda args: path_at(args.index_in_partition),
+                max_rows_per_file=config.rows_per_batch(),
+                approximate_bytes_per_file=None,
+            )
         if REPORTS_ROWS:
             options["sinked_paths_callback"] = lambda sunk: reported.update(
                 (Path(path.path), path.num_rows) for path in sunk.paths

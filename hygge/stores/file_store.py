@@ -157,10 +157,16 @@ class FileStore(FileStaging):
         return sinks(self.config)
 
     def sink(
-        self, staging: Staging, frame: pl.LazyFrame, on_file: Callable[[int], None]
+        self,
+        staging: Staging,
+        frame: pl.LazyFrame,
+        on_file: Callable[[int], None],
+        *,
+        chunk_rows: int | None = None,
     ) -> Staging:
-        """Sink a chunk's lazy frame as staged files (`hygge.stores.file_sink`)."""
-        return sink_staged(self, staging, frame, on_file)
+        """Sink a chunk's lazy frame as staged files (`hygge.stores.file_sink`): one file for
+        a bounded chunk when no `batch_size` was set, else files of `batch_size` rows."""
+        return sink_staged(self, staging, frame, on_file, chunk_rows=chunk_rows)
 
     def sync(self, staging: Staging) -> None:
         """Make the staged files' entries durable before a checkpoint lists them."""

@@ -53,9 +53,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
         seen.writes += 1
         return write(self, *args)  # type: ignore[arg-type]
 
-    def counted_sink(self: FileStore, *args: object) -> object:
+    def counted_sink(self: FileStore, *args: object, **kwargs: object) -> object:
         seen.sinks += 1
-        return sink(self, *args)  # type: ignore[arg-type]
+        return sink(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(FileStore, "write", counted_write)
     monkeypatch.setattr(FileStore, "sink", counted_sink)

@@ -50,7 +50,9 @@ def sinks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     seen: list[int] = []
     sink = FileStore.sink
 
-    def counted(self: FileStore, staging: object, frame: pl.LazyFrame, on_file: object) -> object:
+    def counted(
+        self: FileStore, staging: object, frame: pl.LazyFrame, on_file: object, **kw: object
+    ) -> object:
         rows = 0
 
         def each(count: int) -> None:
@@ -59,7 +61,7 @@ def sinks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
             on_file(count)  # type: ignore[operator]
 
         try:
-            return sink(self, staging, frame, each)  # type: ignore[arg-type]
+            return sink(self, staging, frame, each, **kw)  # type: ignore[arg-type]
         finally:
             seen.append(rows)
 

@@ -14,6 +14,7 @@ from hygge.io.atomic import temp_name
 from hygge.stores.artefact_names import staged_name
 from hygge.stores.file_sink import SinkClosedError
 from hygge.stores.file_store import FileStore
+from hygge.stores.files import LocalStoreConfig
 from hygge.types import RunType
 from tests.support.data import content_hash, orders, split_rows
 from tests.unit.stores.test_file_store import names, open_store
@@ -127,3 +128,63 @@ def test_each_sunk_file_counts_its_rows_whether_polars_reports_them_or_not(
     assert seen == [4, 4, 1]
     rows = [pl.read_parquet(Path(staged.location) / name).height for name in staged.artefacts]
     assert rows == seen
+
+
+def test_a_bounded_chunk_without_a_batch_size_is_one_plain_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, written_store = open_store(tmp_path), open_store(tmp_path, "other")
+    staging = store.prepare("run-1", RunType.FULL_DROP).model_copy(update={"attempt_id": "a1"})
+    monkeypatch.setattr(pl, "PartitionBy", None)  # a plain sink_parquet, no file cutting
+    frame, seen = orders(23), []
+
+    staged = store.sink(staging, frame.lazy(), seen.append, chunk_rows=1_000)
+
+    written = written_store.prepare("run-2", RunType.FULL_DROP).model_copy(
+        update={"attempt_id": "a1"}
+    )
+    written = written_store.write(written, frame)  # the batch path's name for the same file
+    assert seen == [23] and staged.artefacts == written.artefacts
+    assert staged.next_sequence == staging.next_sequence + staging.sequence_step
+    assert staged_files(store, staged.location) == staged.artefacts
+    data = pl.read_parquet(Path(staged.location) / staged.artefacts[0])
+    assert content_hash(data) == content_hash(frame)
+
+
+def test_a_bounded_chunk_with_a_batch_size_is_cut_at_it(tmp_path: Path) -> None:
+    store, seen = open_store(tmp_path, batch_size=10), []
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+
+    staged = store.sink(staging, orders(23).lazy(), seen.append, chunk_rows=1_000)
+
+    assert seen == [10, 10, 3] and len(staged.artefacts) == 3
+
+
+def test_an_unbounded_chunk_is_cut_at_the_stores_rows_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LocalStoreConfig, "rows_per_batch", lambda self: 6)  # 100,000 really
+    store, seen = open_store(tmp_path), []
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+
+    staged = store.sink(staging, orders(23).lazy(), seen.append, chunk_rows=None)
+
+    assert seen == [6, 6, 6, 5] and len(staged.artefacts) == 4
+
+
+@pytest.mark.parametrize("fails", [True, False], ids=["failing", "no rows"])
+def test_a_plain_sink_that_fails_or_writes_no_rows_stages_nothing(
+    tmp_path: Path, fails: bool
+) -> None:
+    store = open_store(tmp_path)
+    staging = store.prepare("run-1", RunType.FULL_DROP)
+    frame = orders(6).lazy()
+    if fails:
+        frame = frame.with_columns(pl.col("customer").cast(pl.Int64, strict=True))
+        with pytest.raises(pl.exceptions.PolarsError):
+            store.sink(staging, frame, lambda count: None, chunk_rows=10)
+    else:
+        after = store.sink(staging, frame.filter(pl.col("id") < 0), lambda n: None, chunk_rows=10)
+        assert after.artefacts == [] and after.next_sequence == staging.next_sequence
+
+    assert staged_files(store, staging.location) == []

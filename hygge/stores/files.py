@@ -30,7 +30,10 @@ class LocalStoreConfig(StoreConfig):
         None, description="Parquet compression codec (default snappy)."
     )
     batch_size: int | None = Field(
-        None, ge=1, description="Rows per file written (default: 100,000)."
+        None,
+        ge=1,
+        description="Rows per file written, exactly. Default: a parquet file per chunk "
+        "(at most `checkpoint_rows`) where polars sinks the chunk, else 100,000.",
     )
     file_pattern: str | None = Field(
         None,

@@ -91,7 +91,8 @@ def known_records(
 ) -> dict[str, FileRecord]:
     """What is loaded of `paths`: the file ledger's records (only the shards of `paths` are
     read), or what an older watermark listed, until the next commit moves it to the ledger."""
-    older = {r.path: r for r in legacy_records(last) if r.path in set(paths)}
+    listed = set(paths)
+    older = {r.path: r for r in legacy_records(last) if r.path in listed}
     return older | state.read_file_ledger(task.flow, task.entity, paths)
 
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePath
+from typing import Protocol, runtime_checkable
 
 from hygge.config.folders import folder_of
 from hygge.engine.batches import from_json_scalar, to_json_scalar
@@ -16,11 +17,22 @@ from hygge.engine.margin import lookback_delta, minus
 from hygge.engine.models import EntityTask
 from hygge.errors import ConfigError, DataError
 from hygge.homes import ReadSpec, Window, file_partitions
+from hygge.homes.base import FileEntry
 from hygge.state.base import FileRecord, StateBackend, Watermark
 from hygge.stores import Store
 from hygge.types import JsonScalar, RunType
 
 log = logging.getLogger("hygge.engine")
+
+
+@runtime_checkable
+class HintedFiles(Protocol):
+    """A file home that lists its window without the rows hint and counts it for the files
+    a run reads (`hygge.homes.file_home.FileHome`)."""
+
+    def list_window(self, spec: ReadSpec) -> Window: ...
+
+    def rows_hint(self, files: list[FileEntry]) -> int | None: ...
 
 
 class Unread:
@@ -65,9 +77,11 @@ def open_run_window(
     kind = last.value_type if incremental and last is not None and task.watermark else None
     lower = _lower_bound(task, last) if incremental else None
     home = task.home.open(task.place)
-    window = home.open_window(read_spec(task, lower, last.value_type if last else None))
+    spec = read_spec(task, lower, last.value_type if last else None)
+    # A file home lists without its rows hint: it is asked below for the files read only.
+    hinted = home if isinstance(home, HintedFiles) else None
+    window = home.open_window(spec) if hinted is None else hinted.list_window(spec)
     window = window.model_copy(update={"lower": lower})
-    _refuse_own_output(task, window)
     notes += _changed_settings(task, last) if incremental else []
     schema = last.arrow_schema if incremental and last is not None else None
     home_identity = home.identity()
@@ -82,6 +96,10 @@ def open_run_window(
         parts = file_partitions(selection.files, task.parallel)
         update = {"files": selection.files, "rows_hint": None, "partitions": parts}
         window = window.model_copy(update=update)
+    # Only the files read could come back from the store (a loaded one left unread cannot).
+    _refuse_own_output(task, window)
+    if hinted is not None:
+        window = window.model_copy(update={"rows_hint": hinted.rows_hint(selection.files)})
     notes += selection.notes
     return RunWindow(
         window, None, kind, notes, schema, home_identity, identity, file_records=selection.records

@@ -116,23 +116,34 @@ class FileHome:
 
     def open_window(self, spec: ReadSpec) -> Window:
         """The files present now, in up to `spec.parallel` partitions of neighbouring files
-        (the engine filters rows and already loaded files)."""
-        located = self._locate()
-        listed = self._list_readable(located)
+        (the engine filters rows and already loaded files), with their rows hint."""
+        window = self.list_window(spec)
+        return window.model_copy(update={"rows_hint": self.rows_hint(window.files or [])})
+
+    def list_window(self, spec: ReadSpec) -> Window:
+        """`open_window` without the rows hint: the engine asks `rows_hint` of the files it
+        reads, so an incremental run opens no footer of a file it loaded before."""
+        listed = self._list_readable(self._locate())
         files = [
             FileEntry(path=f.path, size=f.size, mtime_ns=f.mtime_ns, version=f.version)
             for f in listed
         ]
-        rows_hint = None
+        return Window(files=files, partitions=file_partitions(files, spec.parallel))
+
+    def rows_hint(self, files: list[FileEntry]) -> int | None:
+        """The rows of `files` from their parquet footers (progress only): None for text
+        files, files not on a local disk, or more than `ROWS_HINT_MAX_FILES` of them."""
         sized = [f for f in files if f.size]
-        local = located.storage.capabilities.local_paths
-        if self.config.format == "parquet" and local and len(sized) <= ROWS_HINT_MAX_FILES:
-            rows_hint = 0
-            for f in sized:
-                with readable_path(located, f.path) as path:
-                    rows_hint += parquet_row_count(path)
-        partitions = file_partitions(files, spec.parallel)
-        return Window(files=files, rows_hint=rows_hint, partitions=partitions)
+        if self.config.format != "parquet" or len(sized) > ROWS_HINT_MAX_FILES:
+            return None
+        located = self._locate()
+        if not located.storage.capabilities.local_paths:
+            return None
+        rows = 0
+        for f in sized:
+            with readable_path(located, f.path) as path:
+                rows += parquet_row_count(path)
+        return rows
 
     def read(
         self, window: Window, position: Position, partition: str = DEFAULT_PARTITION

@@ -117,18 +117,19 @@ class LocalStorage:
         for entry in entries:
             if skip_hidden and entry.name.startswith((".", "_")):
                 continue
-            path, key = Path(entry.path), f"{prefix}/{entry.name}" if prefix else entry.name
+            key = f"{prefix}/{entry.name}" if prefix else entry.name
             if entry.is_dir():  # follows links; False for a broken one
                 if recursive:
                     self._walk(
-                        path, key, found, recursive=True, skip_hidden=skip_hidden, visited=visited
-                    )
+                        Path(entry.path), key, found, recursive=True, skip_hidden=skip_hidden,
+                        visited=visited,
+                    )  # fmt: skip
                 continue
-            st = _stat_entry(path)
+            st = _stat_entry(entry)  # one stat per file (no Path built: 1,000 files cost it)
             if st is None:
                 continue  # removed since the folder was read: a listing is a snapshot
             if not stat_module.S_ISREG(st.st_mode):
-                raise not_a_file_error(path, st.st_mode)
+                raise not_a_file_error(Path(entry.path), st.st_mode)
             found.append(self._info(key, st))
 
     def stat(self, key: str) -> ObjectInfo | None:
@@ -305,18 +306,19 @@ def _visit(folder: Path, visited: dict[tuple[int, int], Path]) -> None:
     visited[identity] = folder
 
 
-def _stat_entry(path: Path) -> os.stat_result | None:
-    """The entry's stat; None when it was removed since its folder was read (a concurrent
-    writer renamed its temp file: object storage would not list it either); a broken link
-    is an error, hygge never skips a file it cannot read."""
+def _stat_entry(entry: os.DirEntry[str]) -> os.stat_result | None:
+    """The entry's stat (links followed); None when it was removed since its folder was read
+    (a concurrent writer renamed its temp file: object storage would not list it either); a
+    broken link is an error, hygge never skips a file it cannot read."""
     try:
-        return path.stat()
+        return entry.stat()
     except FileNotFoundError as exc:
+        path = Path(entry.path)
         if not path.is_symlink() and not path.exists():
             return None
         raise broken_link_error(path) from exc
     except OSError as exc:
-        raise unreadable_error(path, exc) from exc
+        raise unreadable_error(Path(entry.path), exc) from exc
 
 
 def _files_below(folder: Path) -> Iterator[Path]:

@@ -61,13 +61,13 @@ def test_begin_hands_the_home_the_read_spec(tmp_path, monkeypatch):
     task_of(tmp_path, "1d")
     land(tmp_path, "orders", "part-1", orders(3))
     specs: list[ReadSpec] = []
-    original = FileHome.open_window
+    original = FileHome.list_window  # what begin asks a file home (its rows hint apart)
 
     def recording(home: FileHome, spec: ReadSpec):  # type: ignore[no-untyped-def]
         specs.append(spec)
         return original(home, spec)
 
-    monkeypatch.setattr(FileHome, "open_window", recording)
+    monkeypatch.setattr(FileHome, "list_window", recording)
     run(tmp_path)
     land(tmp_path, "orders", "part-2", orders(2, start=3))
     run(tmp_path)

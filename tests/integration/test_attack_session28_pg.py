@@ -153,3 +153,45 @@ def test_two_workspaces_started_together_into_one_table_land_one_source(
         if code != 0:
             assert "workspace" in said, said  # the table is the other workspace's
     assert _rows(postgres, pg_schema) == _source()
+
+
+def _at_once(conninfo: str, statements: list[str], sessions: int = 6) -> list[str]:
+    """`statements` in one transaction of each of `sessions` sessions, started together: the
+    errors they raised."""
+    import threading
+
+    import psycopg
+
+    barrier, errors = threading.Barrier(sessions), []
+
+    def one() -> None:
+        with psycopg.connect(conninfo) as connection:
+            barrier.wait()
+            try:
+                for statement in statements:
+                    connection.execute(statement)
+                connection.commit()
+            except psycopg.Error as error:
+                errors.append(str(error))
+
+    threads = [threading.Thread(target=one) for _ in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def test_sessions_making_one_new_schema_at_once_wait_for_each_other(postgres, pg_schema: str):
+    """What failed the second of two first runs at once: `CREATE SCHEMA IF NOT EXISTS "_hygge"`
+    raised 'duplicate key value violates unique constraint "pg_namespace_nspname_index"', told
+    as 'check the table or query and the login's permissions'."""
+    from hygge.stores.sql.postgres_dialect import PostgresDialect
+
+    dialect = PostgresDialect()
+    names = [f"{pg_schema}_new_{n}" for n in range(8)]
+    try:
+        for name in names:
+            assert _at_once(postgres.conninfo, dialect.create_schema(name)) == []
+    finally:
+        execute_postgres(postgres.conninfo, *(f'DROP SCHEMA IF EXISTS "{n}"' for n in names))

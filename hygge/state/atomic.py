@@ -15,6 +15,7 @@ not outlive a power cut are written so.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import uuid
@@ -83,12 +84,14 @@ def read_or_none(path: Path) -> bytes | None:
     except OSError as error:
         raise _unreadable(path, error) from error
     kind = os.fstat(fd).st_mode
+    if stat.S_ISDIR(kind):
+        os.close(fd)
+        raise _unreadable(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
     if not stat.S_ISREG(kind):
         os.close(fd)
-        remove = f"rm -r {path}" if stat.S_ISDIR(kind) else f"rm {path}"
         raise StateError(
             f"state file {path} is {_kind(kind)}, not a file hygge wrote: hygge cannot read it. "
-            f"If no hygge run is active, remove it (`{remove}`); hygge writes its own there "
+            f"If no hygge run is active, remove it (`rm {path}`); hygge writes its own there "
             "when it needs one."
         )
     try:
@@ -101,7 +104,6 @@ def read_or_none(path: Path) -> bytes | None:
 
 def _kind(mode: int) -> str:
     kinds = {
-        stat.S_ISDIR: "a folder",
         stat.S_ISFIFO: "a FIFO (named pipe)",
         stat.S_ISSOCK: "a socket",
     }

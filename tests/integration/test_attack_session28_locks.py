@@ -4,7 +4,7 @@ machine's live lock names this host and another boot, and was taken over at once
 restarted', so two machines moved one entity together. Now only a lock whose heartbeat is older
 than this boot is an earlier boot's; a later one waits for its heartbeat's silence, and the
 refusal says it is another machine's. And a lock or checkpoint that is a FIFO hung `hygge go`
-forever (its read blocked); it, a folder there too, is refused naming it and what to do."""
+forever (its read blocked); it is refused naming it and what to do."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 
 from hygge.state.base import LockInfo
 from hygge.state.lock_rules import boot_began, this_boot
+from tests.integration import test_attack_session26_state as session26
 from tests.support.cli import in_process
 from tests.support.workspace import read_lake, write_workspace
 
@@ -117,23 +118,40 @@ def test_a_lock_without_a_boot_of_a_pid_gone_is_taken_over(tmp_path):
 
 
 @pytest.mark.parametrize("state", ["locks/feed/events.lock", "checkpoints/feed/events.json"])
-@pytest.mark.parametrize("kind", ["fifo", "folder"])
-def test_a_fifo_or_folder_in_place_of_a_state_file_is_refused_naming_it(tmp_path, state, kind):
+def test_a_fifo_in_place_of_a_state_file_is_refused_naming_it(tmp_path, state):
     ws = _workspace(tmp_path)
     path = ws / ".hygge" / state
     path.parent.mkdir(parents=True)
-    os.mkfifo(path) if kind == "fifo" else path.mkdir()
+    os.mkfifo(path)
 
-    code, said = in_process(ws, "go")  # hung forever on a FIFO
+    code, said = in_process(ws, "go")  # hung forever: its read waited for a writer
 
     assert code == 1, said
-    what = "a FIFO (named pipe)" if kind == "fifo" else "a folder"
-    assert f"state file {path} is {what}, not a file hygge wrote" in said, said
-    remove = f"rm {path}" if kind == "fifo" else f"rm -r {path}"
-    assert f"If no hygge run is active, remove it (`{remove}`)" in said, said
+    assert f"state file {path} is a FIFO (named pipe), not a file hygge wrote" in said, said
+    assert f"If no hygge run is active, remove it (`rm {path}`)" in said, said
     assert not (ws / "lake").exists() or not list((ws / "lake").rglob("*.parquet"))
 
-    path.unlink() if kind == "fifo" else path.rmdir()
+    path.unlink()
     code, said = in_process(ws, "go")
     assert code == 0, said
     assert read_lake(ws, "events").height == 3
+
+
+@pytest.mark.parametrize("which", ["lock", "checkpoint"])
+def test_a_killed_runs_state_file_made_a_fifo_is_refused_and_its_removal_lands_once(
+    tmp_path, which
+):
+    ws = session26._killed(tmp_path)
+    path = session26._lock(ws) if which == "lock" else session26._checkpoint(ws)
+    path.unlink()
+    os.mkfifo(path)
+
+    code, said = in_process(ws, "go")
+
+    assert code == 1, said
+    assert f"state file {path} is a FIFO (named pipe)" in said, said
+    path.unlink()  # as the refusal says
+    for args in (("go", "--resume"), ("go",)):
+        code, said = in_process(ws, *args)
+        assert code == 0, said
+    session26._assert_holds_the_source_once(ws)

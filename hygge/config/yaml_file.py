@@ -47,7 +47,10 @@ def parse_yaml(text: str, file: str) -> Tracked:
 
 
 def _parse(composer: type[yaml.SafeLoader], text: str, file: str) -> Tracked:
-    loader = composer(text)
+    try:
+        loader = composer(text)  # the Python reader refuses a control character here
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(exc, text, file) from exc
     try:
         node = loader.get_single_node()
         if node is None:
@@ -77,6 +80,21 @@ def _parse(composer: type[yaml.SafeLoader], text: str, file: str) -> Tracked:
     finally:
         loader.dispose()
     return Tracked(data, reader.origins, file)
+
+
+def _unprintable(exc: yaml.reader.ReaderError, text: str, file: str) -> ConfigError:
+    """A character YAML does not allow (a control character, U+FFFE...), named by line."""
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    escape = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return ConfigError(
+        f"invalid YAML: column {column} holds the character U+{code:04X}, which YAML does not "
+        "allow in a file (a control character, perhaps pasted with the text)",
+        file=file,
+        line=line,
+        hint=f'delete it; a value that needs it is written double-quoted, escaped: "{escape}"',
+    )
 
 
 _HINT = "write `key: value` lines, e.g. `home: data/landing`"

@@ -15,7 +15,9 @@ not outlive a power cut are written so.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import uuid
 from pathlib import Path
 
@@ -73,16 +75,46 @@ def torn_bytes(raw: bytes) -> str:
 
 
 def read_or_none(path: Path) -> bytes | None:
-    """The file's bytes, or None when it does not exist."""
+    """The file's bytes, or None when it does not exist. Opened without waiting (a FIFO put
+    there would block its reader forever), and refused unless it is a regular file."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return None
     except OSError as error:
+        raise _unreadable(path, error) from error
+    kind = os.fstat(fd).st_mode
+    if stat.S_ISDIR(kind):
+        os.close(fd)
+        raise _unreadable(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    if not stat.S_ISREG(kind):
+        os.close(fd)
         raise StateError(
-            f"cannot read state file {path}: {error.strerror or error}. "
-            "Check that the state folder is readable."
-        ) from error
+            f"state file {path} is {_kind(kind)}, not a file hygge wrote: hygge cannot read it. "
+            f"If no hygge run is active, remove it (`rm {path}`); hygge writes its own there "
+            "when it needs one."
+        )
+    try:
+        return b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+    except OSError as error:
+        raise _unreadable(path, error) from error
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISFIFO: "a FIFO (named pipe)",
+        stat.S_ISSOCK: "a socket",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "a device file")
+
+
+def _unreadable(path: Path, error: OSError) -> StateError:
+    return StateError(
+        f"cannot read state file {path}: {error.strerror or error}. "
+        "Check that the state folder is readable."
+    )
 
 
 def remove_durably(path: Path, *, synced: bool = True) -> bool:

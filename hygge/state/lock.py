@@ -221,7 +221,7 @@ class EntityLocks:
             held, now, host=self.host, stale_after=self.stale_after, alive=self._alive
         )
         if reason is None:
-            raise EntityLockedError(describe_holder(flow, entity, held, now))
+            raise EntityLockedError(describe_holder(flow, entity, held, now, self.host))
         log_takeover(flow, entity, held, now, reason)
 
 

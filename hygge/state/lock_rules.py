@@ -1,9 +1,15 @@
 """When an entity lock's holder counts as gone, and what to tell the user (every backend).
 
-A lock records its holder's host, pid and last heartbeat. On the holder's own host the process
-table decides: a live pid is never taken over, however long its heartbeat has been silent (a
-paused laptop, a stuck mount). From another host (or where the process table cannot be read,
+A lock records its holder's host, pid, boot and last heartbeat. On the holder's own machine the
+process table decides: a live pid is never taken over, however long its heartbeat has been silent
+(a paused laptop, a stuck mount). From another host (or where the process table cannot be read,
 as on Windows) only the heartbeat can tell: silent for longer than the stale timeout means gone.
+
+A lock naming this host's name but another boot is either this machine's from before it last
+started (gone, whatever process has its pid now) or another machine's of the same name sharing
+the state folder (a cloned VM, a container's fixed hostname on NFS): its heartbeat tells them
+apart. One beaten before this boot began is the earlier boot's; a later one is another
+machine's, live, and only its heartbeat's silence makes it stale.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hygge.errors import EntityLockedError
@@ -22,6 +28,7 @@ from hygge.state.clock import as_utc
 PidAlive = Callable[[int], bool | None]  # whether a pid exists on this host; None: unknown
 DEFAULT_STALE_AFTER = timedelta(minutes=10)  # another host's silence that counts as gone
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")  # Linux: new at every boot
+PROC_STAT = Path("/proc/stat")  # Linux: its `btime` line is when this boot began
 
 
 @functools.cache
@@ -31,6 +38,27 @@ def this_boot() -> str | None:
         return BOOT_ID.read_text().strip() or None
     except OSError:
         return None
+
+
+@functools.cache
+def boot_began() -> datetime | None:
+    """When this host's current boot began (Linux), None where the system does not tell."""
+    try:
+        lines = PROC_STAT.read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, _, value = line.partition(" ")
+        if name == "btime" and value.strip().isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+    return None
+
+
+def same_machine(held: LockInfo, host: str, boot: str | None = None) -> bool:
+    """Whether `held` was written on this machine in this boot (as far as it records): its
+    host's name is this one's and its boot, where both are known, is this one."""
+    current = boot or this_boot()
+    return held.host == host and (None in (held.boot, current) or held.boot == current)
 
 
 def pid_alive(pid: int) -> bool | None:
@@ -54,15 +82,20 @@ def stale_reason(
     stale_after: timedelta,
     alive: PidAlive | None = None,
     boot: str | None = None,
+    began: datetime | None = None,
 ) -> str | None:
     """Why `held` may be taken over from `host`, or None while its holder may be alive.
 
-    `boot`: this host's boot id (None: `this_boot()`). A lock its holder's host wrote in an
-    earlier boot is gone, even if its pid was given to a process of this boot."""
-    current = boot or this_boot()
-    if held.host == host and None not in (held.boot, current) and held.boot != current:
-        return f"host {host} restarted since process {held.pid} took the lock"
-    living = (alive or pid_alive)(held.pid) if held.host == host else None
+    `boot`: this host's boot id (None: `this_boot()`), `began`: when it began (None:
+    `boot_began()`). A lock of this host's name and another boot whose heartbeat is older than
+    this boot is this host's from an earlier boot: gone, even if its pid was given to a process
+    of this boot. With a later heartbeat it is another machine's of the same name."""
+    if held.host == host and not same_machine(held, host, boot):
+        began = began or boot_began()
+        if began is not None and as_utc(held.heartbeat_at) < began:
+            return f"host {host} restarted since process {held.pid} took the lock"
+    mine = same_machine(held, host, boot)
+    living = (alive or pid_alive)(held.pid) if mine else None
     if living is not None:
         return None if living else f"process {held.pid} no longer exists on this host"
     # Another host, or a process table this host cannot read: only the heartbeat tells.
@@ -127,7 +160,8 @@ def unlock_refusal(
         return None
     holder = describe_run(held, now)
     label = f"{flow}.{entity}"
-    if held.host == host and (alive or pid_alive)(held.pid):
+    mine = same_machine(held, host)
+    if mine and (alive or pid_alive)(held.pid):
         return (
             f"{label} is locked by {holder}, and that process is still running on this host. "
             f"Wait for it to finish, or stop it (pid {held.pid}); then its lock is released or "
@@ -135,7 +169,7 @@ def unlock_refusal(
         )
     if force:
         return None
-    if held.host == host:
+    if mine:
         return (
             f"{label} is locked by {holder}: this host cannot tell whether process {held.pid} "
             f"still runs, and its heartbeat is fresher than the stale timeout "
@@ -143,9 +177,9 @@ def unlock_refusal(
             f"`{unlock_command(flow, entity)} --force`."
         )
     return (
-        f"{label} is locked by {holder}: its heartbeat is fresher than the stale timeout "
-        f"({format_age(stale_after)}), so that run may still be moving it. If host {held.host} "
-        f"is gone for good, run `{unlock_command(flow, entity)} --force`."
+        f"{label} is locked by {holder}{namesake(held, host)}: its heartbeat is fresher than "
+        f"the stale timeout ({format_age(stale_after)}), so that run may still be moving it. "
+        f"If host {held.host} is gone for good, run `{unlock_command(flow, entity)} --force`."
     )
 
 
@@ -155,10 +189,23 @@ def describe_run(held: LockInfo, now: datetime) -> str:
     return f"run {held.owner} (pid {held.pid} on host {held.host}, heartbeat {silence} ago)"
 
 
-def describe_holder(flow: str, entity: str, held: LockInfo, now: datetime) -> str:
+def namesake(held: LockInfo, host: str | None) -> str:
+    """`, on another machine named ...` when `held` names `host` but another boot, else ''."""
+    if host is None or held.host != host or same_machine(held, host):
+        return ""
+    return (
+        f", on another machine named {host} sharing this state folder (its lock names boot "
+        f"{held.boot}, this machine is in boot {this_boot()})"
+    )
+
+
+def describe_holder(
+    flow: str, entity: str, held: LockInfo, now: datetime, host: str | None = None
+) -> str:
     """The message for a run that finds the entity locked: who holds it and what to do."""
     return (
-        f"{flow}.{entity} is being moved by {describe_run(held, now)}. Wait for it to finish, "
+        f"{flow}.{entity} is being moved by {describe_run(held, now)}{namesake(held, host)}. "
+        "Wait for it to finish, "
         f"or if that process is gone, run `{unlock_command(flow, entity)}`"
     )
 

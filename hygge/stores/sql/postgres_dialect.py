@@ -165,9 +165,19 @@ class PostgresDialect(SqlDialect):
             [table.schema, table.table],
         )
 
+    def create_schema(self, schema: str) -> list[str]:
+        # Two sessions' `CREATE ... IF NOT EXISTS` of one name at once: the second fails on
+        # the catalog's unique index (pg_namespace, pg_type) instead of finding it made, so a
+        # transaction lock per schema makes it wait for the first, then find it.
+        return [self._xact_lock(f"schema {schema}"), *super().create_schema(schema)]
+
+    def _xact_lock(self, key: str) -> str:
+        digest = hashlib.sha256(key.encode()).digest()[:8]
+        return f"SELECT pg_advisory_xact_lock({int.from_bytes(digest, 'big', signed=True)})"
+
     def create_records(self) -> list[str]:
         return [
-            f"CREATE SCHEMA IF NOT EXISTS {self.quote(HYGGE_SCHEMA)}",
+            *self.create_schema(HYGGE_SCHEMA),  # its tables made under the same lock
             f"CREATE TABLE IF NOT EXISTS {self.bookkeeping('owners')} (target text PRIMARY "
             "KEY, owner text NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.bookkeeping('commits')} (target text PRIMARY "
@@ -199,8 +209,7 @@ class PostgresDialect(SqlDialect):
     def lock_target(self, target: TableName) -> list[str]:
         # READ COMMITTED: a publish that read no owner while another one ran would write over
         # it once that commits; a transaction lock per table makes the second wait, then read.
-        digest = hashlib.sha256(self.key(target).encode()).digest()[:8]
-        return [f"SELECT pg_advisory_xact_lock({int.from_bytes(digest, 'big', signed=True)})"]
+        return [self._xact_lock(self.key(target))]
 
     def merge(
         self, target: TableName, staging: TableName, columns: Sequence[str], keys: Sequence[str]

@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from hygge.errors import EntityLockedError, StateError
 from hygge.state.atomic import is_torn
 from hygge.state.local import LocalStateBackend
-from hygge.state.lock_rules import this_boot
+from hygge.state.lock_rules import boot_began, this_boot
 
 CHECKPOINT = {"rows": 3, "generation": 1}
 
@@ -145,14 +146,18 @@ def test_a_lock_records_this_hosts_boot(tmp_path):
     assert backend.get_lock("orders", "customers") == info
 
 
-@pytest.mark.skipif(this_boot() is None, reason="this system has no boot id to compare")
+@pytest.mark.skipif(
+    None in (this_boot(), boot_began()), reason="this system has no boot id to compare"
+)
 def test_a_lock_of_an_earlier_boot_is_taken_over_though_its_pid_is_alive(tmp_path, caplog):
     """What an unsynced release can leave after a power cut: the lock, from the boot before;
     its pid may belong to another process now (here: this test's own, alive)."""
     backend = LocalStateBackend(tmp_path / ".hygge")
     info = backend.acquire_lock("orders", "customers", "attempt-1")
     path = _lock_file(backend.layout.state_dir)
-    path.write_text(info.model_copy(update={"boot": "an-earlier-boot"}).model_dump_json())
+    beaten = boot_began() - timedelta(minutes=1)  # its last heartbeat, before this boot began
+    update = {"boot": "an-earlier-boot", "heartbeat_at": beaten}
+    path.write_text(info.model_copy(update=update).model_dump_json())
 
     with caplog.at_level(logging.WARNING):
         taken = backend.acquire_lock("orders", "customers", "attempt-2")

@@ -19,6 +19,15 @@ Run = Callable[[], Measured]
 # Measured processes keep their compiled bytecode as a pip-installed hygge does (pip compiles at
 # install): with PYTHONDONTWRITEBYTECODE set, an editable install recompiles on every start.
 _BYTECODE_CACHED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# The interpreter of the measured processes: run.py sets the scratch venv of a regular install
+# (install.py), as a user's `pip install` gives; the bench's own until then.
+_interpreter = Path(sys.executable)
+
+
+def use_interpreter(python: Path) -> None:
+    """Measure `hygge` and the Python baselines with `python` (and its console script)."""
+    global _interpreter  # noqa: PLW0603 — one setting for the whole bench run
+    _interpreter = python
 
 
 def measure_script(
@@ -59,8 +68,9 @@ def raw_work(kind: str, src: Path, dst: Path) -> Run:
 
 
 def hygge(*args: str) -> list[str]:
-    """The `hygge` console script installed next to this interpreter (as a user runs it)."""
-    script = Path(sys.executable).with_name("hygge")
+    """The `hygge` console script installed next to the measured interpreter (as a user runs
+    it)."""
+    script = _interpreter.with_name("hygge")
     found = str(script) if script.exists() else shutil.which("hygge")
     if found is None:
         raise SystemExit("no `hygge` command next to the interpreter nor on PATH: make venv")
@@ -68,7 +78,7 @@ def hygge(*args: str) -> list[str]:
 
 
 def python(*args: str) -> list[str]:
-    return [sys.executable, *args]
+    return [str(_interpreter), *args]
 
 
 def raw(kind: str, src: Path, dst: Path) -> list[str]:

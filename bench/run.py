@@ -18,6 +18,8 @@ Environment (all optional):
   BENCH_BLOB=0         leave out the blob scenarios (they start a local Azurite from
                        .cache/azurite, installing it from npm when missing)
   BENCH_RESULTS=bench/results  where the Markdown and JSON go
+  BENCH_INSTALL=editable  measure the dev venv's editable install (the default: `pip install`
+                       of the working tree into a scratch venv, as users get it; install.py)
   BENCH_ONLY=csv,p2p   run only these scenarios (the default: all), from SCENARIOS below;
                        BENCH_BLOB=0 and BENCH_SQL=0 still leave theirs out
 """
@@ -37,6 +39,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import harness  # noqa: E402
+from install import interpreter  # noqa: E402
 from scenario_orchestration import orchestration  # noqa: E402
 from scenarios_blob import blob  # noqa: E402
 from scenarios_cli import many_entities, startup  # noqa: E402
@@ -131,6 +135,7 @@ def write(config: Settings, results: list[Row], out: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     meta = {"when": stamp, **asdict(config), "machine": platform.platform()}
     meta["cpus"] = os.cpu_count()
+    meta["install"] = os.environ.get("BENCH_INSTALL", "regular")
     out.mkdir(parents=True, exist_ok=True)
     document = {"meta": meta, "results": as_json(results), "misses": misses(results)}
     (out / f"{stamp}.json").write_text(json.dumps(document, indent=2) + "\n")
@@ -143,6 +148,7 @@ def write(config: Settings, results: list[Row], out: Path) -> Path:
 def main() -> None:
     config = settings(dict(os.environ))
     with tempfile.TemporaryDirectory(prefix="hygge-bench-") as tmp:
+        harness.use_interpreter(interpreter(Path(tmp) / "install", dict(os.environ)))
         results = run(config, Path(tmp))
     print(markdown(results))
     out = Path(os.environ.get("BENCH_RESULTS", HERE / "results"))

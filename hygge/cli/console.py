@@ -32,10 +32,15 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def make_console(*, stderr: bool = False) -> Console:
-    """A console on stdout (or stderr); plain and wide when it is not a terminal."""
-    console = Console(stderr=stderr, highlight=False)
+    """A console on stdout (or stderr); plain and wide when it is not a terminal.
+
+    No emoji codes: hygge's texts use none, and a name like `:x:` in a flow, entity or path
+    must print as written (Rich would also import its table of emoji codes, ~10 M
+    instructions of every `hygge go`, for the first line it prints).
+    """
+    console = Console(stderr=stderr, highlight=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(stderr=stderr, highlight=False, width=PLAIN_WIDTH)
+        console.width = PLAIN_WIDTH
     return console
 
 

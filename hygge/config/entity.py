@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from hygge.config.blocks import DEFAULT_TYPE, ENTITY_PLACEHOLDER, final_path, flow_root
-from hygge.config.explain import explain
 from hygge.config.files import STORE_DEFAULT_KEYS
 from hygge.config.models import ResolvedEntity
 from hygge.config.tracked import Origin, Tracked, merge_layers
@@ -67,6 +66,8 @@ def resolve_entity(
     try:
         entity = ResolvedEntity.model_validate(payload)
     except ValidationError as exc:
+        from hygge.config.explain import explain  # an error's only: not on every run
+
         raise explain(exc, merged, ResolvedEntity) from exc
     _check_capabilities(entity, merged)
     home_at, store_at = (merged.origin((block, "path")) for block in ("home", "store"))

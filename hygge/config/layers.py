@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ValidationError
 
-from hygge.config.explain import explain
 from hygge.config.files import DEFAULTS_KEYS, ENTITY_KEYS, FLOW_KEYS, LEGACY_KEYS
 from hygge.config.models import JournalConfig
 from hygge.config.suggest import did_you_mean
@@ -92,6 +91,8 @@ def _drop_journal(layer: Tracked, warnings: list[str]) -> None:
     try:
         JournalConfig.model_validate(layer.data["journal"] or {})
     except ValidationError as exc:
+        from hygge.config.explain import explain  # an error's only: not on every run
+
         raise explain(exc, layer, JournalConfig, prefix=("journal",)) from exc
     warnings.append(
         f"{layer.origin(('journal',)).describe()}: 'journal' in a flow or entity has no effect: "

@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from hygge.config.entity import DeclaredEntity, resolve_entity
 from hygge.config.env import substitute_env
-from hygge.config.explain import explain
 from hygge.config.flows import (
     FLOW_FILE,
     YAML_SUFFIXES,
@@ -246,6 +245,8 @@ def _read_project(
     try:
         project = ProjectConfig.model_validate(document.data)
     except ValidationError as exc:
+        from hygge.config.explain import explain  # an error's only: not on every run
+
         raise explain(exc, document, ProjectConfig) from exc
     if project.journal is not None and project.journal.location is not None:
         where = document.origin(("journal", "location")).describe()

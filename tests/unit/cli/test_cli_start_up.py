@@ -233,6 +233,16 @@ def test_go_into_a_pipe_imports_neither_the_live_display_nor_the_dry_run_preview
     assert loaded(modules, "rich.progress", "rich.live", "hygge.engine.preview") == []
 
 
+def test_a_go_that_succeeds_imports_neither_the_error_explainer_nor_the_emoji_codes(tmp_path):
+    workspace = parquet_workspace(tmp_path / "p2p")
+
+    modules = imported_by(workspace, "go")
+
+    assert (workspace / "lake" / "t").is_dir()
+    # a ValidationError's explainer loads with the error; hygge's consoles print no emoji codes
+    assert loaded(modules, "hygge.config.explain", "rich._emoji_codes") == []
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_the_summary_help_lists_is_the_first_paragraph_of_the_commands_docstring(name):
     doc = inspect.getdoc(command_function(name)) or ""

@@ -10,7 +10,8 @@ Points, in the order an entity run passes them:
 
     after_begin          the checkpoint of a new run is saved
     after_stage          a batch file is staged, before the chunk's checkpoint
-    after_checkpoint     a chunk's checkpoint is saved
+    after_checkpoint     a chunk's checkpoint is saved (the local driver leaves its last
+                         chunk's to the commit that follows: see engine.steps.move_chunk)
     before_publish       staged data complete, nothing published
     during_publish       inside the store's publish (e.g. between moving two files)
     after_publish        published, file ledger and watermark not yet advanced

@@ -20,6 +20,9 @@ class ChunkOptions:
     budget: ChunkBudget
     on_progress: Callable[[int], None] | None = None
     cancel: threading.Event | None = None
+    # `move_chunk`'s: this driver commits in this process right after the last chunk, whose
+    # checkpoint that commit saves (the local runner)
+    commit_next: bool = False
 
 
 def move_partitions(
@@ -47,6 +50,7 @@ def move_partitions(
             on_progress=options.on_progress,
             should_stop=cancel.is_set if cancel is not None else None,
             on_cancel=cancel.set if cancel is not None else None,
+            commit_next=options.commit_next,
         )
 
     if len(ids) < 2:

@@ -284,7 +284,7 @@ def _take(attempt: _Attempt, step: Step, standing: Standing) -> Standing:
                 checkpoint,
                 state,
                 step.partitions,
-                ChunkOptions(attempt.budget, clock.progress, cancel),
+                ChunkOptions(attempt.budget, clock.progress, cancel, commit_next=True),
                 context=attempt.context,
             )
         beat.raise_if_lost()

@@ -19,7 +19,7 @@ from hygge.engine.identity import check_resume_targets
 from hygge.engine.journaling import journal_row
 from hygge.engine.models import Checkpoint, EntityTask, PartitionProgress
 from hygge.engine.moving import ChunkBudget, ChunkMover
-from hygge.engine.partitions import partition_stagings, save_moved
+from hygge.engine.partitions import merged, partition_stagings, save_moved
 from hygge.engine.recovery import recover_watermark
 from hygge.engine.windows import open_run_window
 from hygge.errors import EntityLockedError, StateError
@@ -91,9 +91,16 @@ def move_chunk(
     on_progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_cancel: Callable[[], None] | None = None,
+    commit_next: bool = False,
 ) -> Checkpoint:
     """Stage the next chunk of batches of `partition` (None: the first not done), then
     persist and return the new checkpoint.
+
+    `commit_next`: the caller commits the returned checkpoint next, in this process (the local
+    driver). The chunk that finishes a one-partition run is then not saved: commit saves it
+    synced as `publishing` before anything is published, and a crash before that is a crash
+    before the chunk's checkpoint (its rows are staged again; `tests/integration/
+    test_last_chunk_unsaved.py`). Every other chunk is saved as always.
 
     Chunks of different partitions may run at once (`Checkpoint.movable` says which): each
     saves only its own partition's progress into the stored checkpoint (`engine.partitions`).
@@ -127,7 +134,17 @@ def move_chunk(
     updated = mover.run(time.monotonic())
     # Fencing: still the lock's owner (not taken over as stale) before the checkpoint moves on.
     state.refresh_lock(task.flow, task.entity, updated.attempt_id)
-    updated = save_moved(task, start, updated, given.id, state, clock=context.clock)
+    if (
+        commit_next
+        and len(start.partitions) == 1
+        and (last := merged(start, start, updated, given.id)).done
+    ):
+        # As `save_moved` would save it (the next generation); commit saves the one after.
+        updated = last.model_copy(
+            update={"saved_at": context.clock(), "generation": start.generation + 1}
+        )
+    else:
+        updated = save_moved(task, start, updated, given.id, state, clock=context.clock)
     fault_point("after_checkpoint")
     return updated
 

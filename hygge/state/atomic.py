@@ -25,6 +25,8 @@ from hygge.errors import StateError
 from hygge.io.atomic import fsync_dir, make_dirs, move_no_replace
 
 TEMP_SUFFIX = ".tmp"
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_READ_SIZE = 1 << 16  # state files are a few kB: one read holds one
 
 
 def write_atomic(path: Path, data: bytes, *, overwrite: bool = True, synced: bool = True) -> bool:
@@ -78,7 +80,7 @@ def read_or_none(path: Path) -> bytes | None:
     """The file's bytes, or None when it does not exist. Opened without waiting (a FIFO put
     there would block its reader forever), and refused unless it is a regular file."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _BINARY)
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -95,7 +97,7 @@ def read_or_none(path: Path) -> bytes | None:
             "when it needs one."
         )
     try:
-        return b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+        return b"".join(iter(lambda: os.read(fd, _READ_SIZE), b""))
     except OSError as error:
         raise _unreadable(path, error) from error
     finally:

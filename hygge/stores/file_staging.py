@@ -7,6 +7,7 @@ a live staging by its open marker (`_hygge_staging_open`, holding the run id).
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -47,9 +48,11 @@ class FileStaging:
         A checkpoint is a file anyone can edit; hygge deletes only its own staging folders.
         """
         location, root = staging.location, self.storage.local_path("")
-        if root is not None and Path(location).is_absolute():
-            relative = os.path.relpath(location, root)
-            location = "" if relative.startswith("..") else Path(relative).as_posix()
+        # Cached while the answer depends on the two names alone (not on the working folder).
+        relative = (
+            _relative_key if root is None or root.is_absolute() else _relative_key.__wrapped__
+        )
+        location = relative(location, root)
         if location.rpartition("/")[0] != self.staging_prefix or not location:
             raise StateError(
                 f"staging location {staging.location} of run {staging.run_id} is not a staging "
@@ -101,6 +104,16 @@ class FileStaging:
                 "missing (aborted or published already); start a new run"
             )
         return location
+
+
+@functools.lru_cache(maxsize=256)
+def _relative_key(location: str, root: Path | None) -> str:
+    """`location` as a key of the storage rooted at `root` ("" when outside it), asked ~8
+    times per run of the same staging."""
+    if root is not None and Path(location).is_absolute():
+        relative = os.path.relpath(location, root)
+        return "" if relative.startswith("..") else Path(relative).as_posix()
+    return location
 
 
 def _is_file(path: Path) -> bool:

@@ -110,19 +110,24 @@ def test_a_duckdb_staging_table_lost_after_a_crash_is_read_again_not_published_e
     assert found is not None and found.height == 1
     execute(lake, stranger.format(t=f'_hygge."{found["location"][0]}"'))
 
-    lost = run(root)  # the staging is gone: nothing is published
+    lost = run(root)
 
+    if point == "after_checkpoint":
+        # The local driver leaves the last chunk's checkpoint to the commit: the crash left
+        # the begin's, which lists nothing staged, so the resumed run stages the window again.
+        assert lost.ok, lost.results
+        assert_same_rows(read_table(lake, TableName("main", "orders"), orders(1).schema), orders(7))
+        return
+    # The staging the `publishing` checkpoint lists is gone: nothing is published.
     assert not lost.ok and "gone from" in (lost.results[0].message or "")
     table = read_table(lake, TableName("main", "orders"), orders(1).schema)
     assert_same_rows(table, orders(3))
-    if point == "before_publish":  # publishing had begun: refused for good, the way out
-        assert WAY_OUT.replace("sales", "shop") in " ".join((lost.results[0].message or "").split())
-        close_databases()
-        reset = hygge(root, "reset", "--flow", "shop", "--entity", "orders", "--yes")
-        assert reset.returncode == 0, reset.stdout + reset.stderr
-        again = run(root, run_type=RunType.FULL_DROP)
-    else:  # discarded before publishing began: the next run reads the window again
-        again = run(root)
+    # Publishing had begun: refused for good, the way out.
+    assert WAY_OUT.replace("sales", "shop") in " ".join((lost.results[0].message or "").split())
+    close_databases()
+    reset = hygge(root, "reset", "--flow", "shop", "--entity", "orders", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    again = run(root, run_type=RunType.FULL_DROP)
     assert again.ok, again.results
     assert_same_rows(read_table(lake, TableName("main", "orders"), orders(1).schema), orders(7))
 

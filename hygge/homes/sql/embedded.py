@@ -11,6 +11,7 @@ import polars as pl
 from hygge.errors import DataError, MissingDependencyError
 from hygge.homes.sql.dialect import DUCKDB, SQLITE
 from hygge.homes.sql.drivers import SqlSchema, arrow_frames, fetched, frame_from_arrow
+from hygge.io.sqlite_text import bound
 
 
 def _existing(path: Path, kind: str) -> Path:
@@ -23,6 +24,11 @@ def _existing(path: Path, kind: str) -> Path:
     return path
 
 
+def _bound(params: Sequence[object]) -> list[object]:
+    """Values bound as the text hygge's SQLite store writes (dates, times, decimals)."""
+    return [bound(value) for value in params]
+
+
 class SqliteSession:
     """A read-only sqlite3 connection; `fetchmany` rows typed by their values."""
 
@@ -31,18 +37,18 @@ class SqliteSession:
         self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
 
     def columns(self, sql: str, params: Sequence[object]) -> SqlSchema:
-        cursor = self.connection.execute(sql, list(params))
+        cursor = self.connection.execute(sql, _bound(params))
         try:
             return {column[0]: None for column in cursor.description or []}
         finally:
             cursor.close()
 
     def first(self, sql: str, params: Sequence[object]) -> tuple[object, ...] | None:
-        row = self.connection.execute(sql, list(params)).fetchone()
+        row = self.connection.execute(sql, _bound(params)).fetchone()
         return tuple(row) if row is not None else None
 
     def stream(self, sql: str, params: Sequence[object], batch_size: int) -> Iterator[pl.DataFrame]:
-        cursor = self.connection.execute(sql, list(params))
+        cursor = self.connection.execute(sql, _bound(params))
         try:
             schema: SqlSchema = {column[0]: None for column in cursor.description or []}
             yield from fetched(cursor, schema, batch_size)

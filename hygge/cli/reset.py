@@ -41,6 +41,7 @@ from hygge.cli.reset_targets import (
     refuse_adopted,
     refuse_foreign,
     refuse_half_published,
+    refuse_held_rows,
     reset_selection,
     reset_target,
 )
@@ -96,9 +97,11 @@ def reset_command(
         bool,
         typer.Option(
             "--keep-data",
-            help="Let the next run of an incremental entity append everything it reads to what "
-            "the store holds (for a store you emptied yourself). Without it that run replaces "
-            "the store's rows (a full_drop), so no row is doubled.",
+            help="Let the next run of an incremental entity append everything it reads to "
+            "the store, for a store you emptied yourself: refused while the store still holds "
+            "rows (a parquet lake's files, a Delta, SQLite, DuckDB or PostgreSQL table's "
+            "rows), which would appear twice. Without it that run replaces the store's rows "
+            "(a full_drop), so no row is doubled.",
         ),
     ] = False,
     yes: Annotated[
@@ -204,6 +207,8 @@ def _reset_locked(
         refuse_half_published(targets)
         refuse_foreign(targets)
         refuse_adopted(targets, keep_data=keep_data)
+        if keep_data:
+            refuse_held_rows(targets)
         print_targets(out, targets, keep_data=keep_data)
         if not yes and not typer.confirm("Forget this?", default=False):
             out.print("Nothing was reset.")

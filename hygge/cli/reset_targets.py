@@ -16,6 +16,7 @@ from hygge.engine.recovery import adopted_watermark
 from hygge.errors import ConfigError, HyggeError, StateError
 from hygge.state.base import ResetMark, StateBackend, Watermark
 from hygge.state.clock import utc_now
+from hygge.stores.held_rows import HoldsRows
 from hygge.types import RunType
 from hygge.wording import counted
 
@@ -212,6 +213,26 @@ def refuse_adopted(targets: Sequence[ResetTarget], *, keep_data: bool) -> None:
                 f"cannot reset {task.qualified_name}: {refusal}. "
                 + (_KEEP_DATA_REFUSED if keep_data else _FULL_DROP_REFUSED)
                 + _RELOAD_ONCE
+            )
+
+
+def refuse_held_rows(targets: Sequence[ResetTarget]) -> None:
+    """Refuse `--keep-data` for an incremental entity whose store still holds rows: its next
+    run appends every source row, so each row hygge loaded before would appear twice."""
+    for target in targets:
+        task = target.task
+        if task.run_type is not RunType.INCREMENTAL:
+            continue  # a merge upserts after a reset, a full_drop entity replaces anyway
+        store = task.store.open(task.place)
+        held = store.held_rows() if isinstance(store, HoldsRows) else None
+        if held:
+            raise HyggeError(
+                f"cannot reset {task.qualified_name} with --keep-data: its store holds {held}, "
+                "and with --keep-data the next run appends every source row to them, so the "
+                "rows hygge loaded before would appear twice. Leave out --keep-data (the next "
+                "run replaces what the store holds: a full_drop, nothing doubled), or empty "
+                "the store yourself first (--keep-data is for a store you emptied). Nothing "
+                "was reset"
             )
 
 

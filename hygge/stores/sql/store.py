@@ -227,6 +227,20 @@ class SqlStore:
         where = f"table {self.target} in {self.database.label()}"
         return adopted_tables.full_drop_refusal(where, self.config.if_exists, users_rows)
 
+    def held_rows(self) -> str | None:
+        """The rows of this entity's table a run appends to (`stores.held_rows`)."""
+        if self.database.problem() or self.database.missing():
+            return None
+        rows: object = 0
+        for attempt in attempts(self.database, f"cannot count the rows of {self.describe()}"):
+            with attempt as session:
+                if self.records.kind(session, self.target) is not None:
+                    ((rows,),) = session.rows(
+                        f"SELECT count(*) FROM {self.dialect.sql(self.target)}"
+                    )
+        where = f"table {self.target} in {self.database.label()}"
+        return f"{rows} row(s) in {where}" if rows else None
+
     def describe(self) -> str:
         return f"{self.database.label()} {self.target}"
 

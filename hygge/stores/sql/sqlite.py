@@ -26,7 +26,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from hygge.errors import DataError, RetryableError
+from hygge.errors import DataError, EntityLockedError
 from hygge.io.sqlite_text import MARK, declared_type, stored_type, to_text
 from hygge.stores.sql.dialect import SqlDialect
 from hygge.stores.sql.names import TableName
@@ -244,10 +244,11 @@ class SqliteDatabase:
         finally:
             connection.close()
 
-    def locked(self, error: sqlite3.OperationalError) -> RetryableError:
+    def locked(self, error: sqlite3.OperationalError) -> EntityLockedError:
         """The busy timeout ran out: another process holds the file's write lock. Not tried
-        again here (the wait was `lock_timeout`); a later run, or the orchestrator, may."""
-        return RetryableError(
+        again, here nor by the engine (the wait was `lock_timeout`, once); the run keeps its
+        checkpoint, and a later run, or the orchestrator, may try again."""
+        return EntityLockedError(
             f"sqlite database {os.path.realpath(self.path)} is locked ({error}): another "
             f"process holds its write lock, and hygge waited {self.lock_timeout:g} s for it. "
             "Wait for that process (another hygge run, or a tool with the file open in a "

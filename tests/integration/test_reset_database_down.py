@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from hygge.cli.app import app
 from hygge.faults import CRASH_EXIT_CODE
+from tests.support.cli import hygge
 from tests.support.data import content_hash, orders
 from tests.support.sql_stores import PASSWORD_VARIABLE, read_postgres
-from tests.support.workspace import crash, land, write_workspace
+from tests.support.workspace import land, write_workspace
 
 pytestmark = pytest.mark.postgres
 
@@ -68,8 +69,9 @@ def test_a_reset_while_the_database_is_down_says_so_changes_nothing_and_works_la
     land(ws, "orders", "a", orders(12))
     assert _hygge(ws, env, "go")[0] == 0
     land(ws, "orders", "b", orders(8, start=12))
-    if interrupted:  # a run killed after its first checkpoint: staging in the database
-        assert crash(ws, "after_checkpoint") == CRASH_EXIT_CODE
+    if interrupted:  # a run killed before its publish: its staging in the database
+        killed = hygge(ws, "go", env={**env, "HYGGE_FAULT": "before_publish:exit"})
+        assert killed.returncode == CRASH_EXIT_CODE, killed.stdout + killed.stderr
     before = _state(ws)
     port = _free_port()
     (ws / "hygge.yml").write_text(up.replace(f":{postgres.port}/", f":{port}/"))
@@ -85,7 +87,7 @@ def test_a_reset_while_the_database_is_down_says_so_changes_nothing_and_works_la
 
     (ws / "hygge.yml").write_text(up)
     code, said = _hygge(ws, env, "reset", "-f", "shop", "--yes")
-    assert code == 0 and "forgot watermark" in said, said
+    assert code == 0 and "watermark id = 11" in said, said
     assert ("forgot interrupted run" in said) == interrupted, said
     code, went = _hygge(ws, env, "go")
     assert code == 0 and "first run after reset: full_drop" in went, went

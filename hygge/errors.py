@@ -62,6 +62,10 @@ class StateError(HyggeError):
     """The state backend is unreadable or inconsistent."""
 
 
+class UnreachableError(StateError):
+    """A store's database could not be reached (refused, timed out): nothing changed there."""
+
+
 class StoreOwnershipError(HyggeError):
     """A store's place (folder, table, prefix) holds data this entity's store did not write."""
 

@@ -41,8 +41,10 @@ from hygge.cli.reset_targets import (
     refuse_adopted,
     refuse_foreign,
     refuse_half_published,
+    refuse_held_rows,
     reset_selection,
     reset_target,
+    unreachable_refused,
 )
 from hygge.cli.workspace_option import WorkspaceOption, load_chosen_workspace
 from hygge.cli.workspace_state import open_workspace_state
@@ -96,9 +98,11 @@ def reset_command(
         bool,
         typer.Option(
             "--keep-data",
-            help="Let the next run of an incremental entity append everything it reads to what "
-            "the store holds (for a store you emptied yourself). Without it that run replaces "
-            "the store's rows (a full_drop), so no row is doubled.",
+            help="Let the next run of an incremental entity append everything it reads to "
+            "the store, for a store you emptied yourself: refused while the store still holds "
+            "rows (a parquet lake's files, a Delta, SQLite, DuckDB or PostgreSQL table's "
+            "rows), which would appear twice. Without it that run replaces the store's rows "
+            "(a full_drop), so no row is doubled.",
         ),
     ] = False,
     yes: Annotated[
@@ -202,8 +206,11 @@ def _reset_locked(
             out.print("Nothing to reset any more: their state was cleared meanwhile.")
             return EXIT_OK
         refuse_half_published(targets)
-        refuse_foreign(targets)
-        refuse_adopted(targets, keep_data=keep_data)
+        with unreachable_refused(targets, done=[]):
+            refuse_foreign(targets)
+            refuse_adopted(targets, keep_data=keep_data)
+            if keep_data:
+                refuse_held_rows(targets)
         print_targets(out, targets, keep_data=keep_data)
         if not yes and not typer.confirm("Forget this?", default=False):
             out.print("Nothing was reset.")
@@ -212,11 +219,14 @@ def _reset_locked(
             # The prompt may have waited longer than a lock stays fresh: make sure it is ours.
             state.refresh_lock(target.task.flow, target.task.entity, owner)
         width = max(len(target.task.qualified_name) for target in targets)
-        for target in targets:
-            name = target.task.qualified_name
-            forgotten = reset_target(target, state, full_drop_next=not keep_data)
-            log.info("hygge reset %s: forgot %s", name, forgotten)
-            out.print(f"reset  {name.ljust(width)}  forgot {forgotten}", markup=False)
+        done: list[str] = []
+        with unreachable_refused(targets, done=done):
+            for target in targets:
+                name = target.task.qualified_name
+                forgotten = reset_target(target, state, full_drop_next=not keep_data)
+                done.append(name)
+                log.info("hygge reset %s: forgot %s", name, forgotten)
+                out.print(f"reset  {name.ljust(width)}  forgot {forgotten}", markup=False)
     count = len(targets)
     out.print(Text(f"Done. {counted(count, 'entity')} reset.", style="green"))
     return EXIT_OK

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,9 +14,16 @@ from hygge.config.suggest import did_you_mean
 from hygge.engine import Checkpoint, EntityTask, Selection, saved_checkpoint
 from hygge.engine.preview import compact
 from hygge.engine.recovery import adopted_watermark
-from hygge.errors import ConfigError, HyggeError, StateError
+from hygge.errors import (
+    ConfigError,
+    HyggeError,
+    RetryableError,
+    StateError,
+    UnreachableError,
+)
 from hygge.state.base import ResetMark, StateBackend, Watermark
 from hygge.state.clock import utc_now
+from hygge.stores.held_rows import HoldsRows
 from hygge.types import RunType
 from hygge.wording import counted
 
@@ -213,6 +221,49 @@ def refuse_adopted(targets: Sequence[ResetTarget], *, keep_data: bool) -> None:
                 + (_KEEP_DATA_REFUSED if keep_data else _FULL_DROP_REFUSED)
                 + _RELOAD_ONCE
             )
+
+
+def refuse_held_rows(targets: Sequence[ResetTarget]) -> None:
+    """Refuse `--keep-data` for an incremental entity whose store still holds rows: its next
+    run appends every source row, so each row hygge loaded before would appear twice."""
+    for target in targets:
+        task = target.task
+        if task.run_type is not RunType.INCREMENTAL:
+            continue  # a merge upserts after a reset, a full_drop entity replaces anyway
+        store = task.store.open(task.place)
+        held = store.held_rows() if isinstance(store, HoldsRows) else None
+        if held:
+            raise HyggeError(
+                f"cannot reset {task.qualified_name} with --keep-data: its store holds {held}, "
+                "and with --keep-data the next run appends every source row to them, so the "
+                "rows hygge loaded before would appear twice. Leave out --keep-data (the next "
+                "run replaces what the store holds: a full_drop, nothing doubled), or empty "
+                "the store yourself first (--keep-data is for a store you emptied). Nothing "
+                "was reset"
+            )
+
+
+@contextmanager
+def unreachable_refused(targets: Sequence[ResetTarget], *, done: list[str]) -> Iterator[None]:
+    """A store's database unreachable (down, refused, timed out) while resetting: say so,
+    what to do, and which entities were reset already (`done`: none, before any is)."""
+    try:
+        yield
+    except (UnreachableError, RetryableError) as error:
+        names = " ".join(
+            f"-e {t.task.entity}" for t in targets if t.task.qualified_name not in done
+        )
+        flows = sorted({t.task.flow for t in targets})
+        if done:
+            reset = f"{', '.join(done)} were reset; the others were not."
+        else:
+            reset = "Nothing was reset."
+        said = " ".join(str(error).split())  # the driver's message, on one line
+        raise HyggeError(
+            f"cannot reset: a store's database is unreachable ({said}). {reset} Start the "
+            "database server (or fix the connection's host and port), then run `hygge reset "
+            f"-f {' -f '.join(flows)} {names}` again"
+        ) from error
 
 
 _FULL_DROP_REFUSED = (

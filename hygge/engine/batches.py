@@ -194,8 +194,8 @@ def _types_differ(
 
 def _sample(before: pl.Series, dtype: pl.DataType) -> str:
     """`, e.g. 'A0001'`: the first value the conversion to `dtype` loses or changes."""
-    after = before.cast(dtype, strict=False)
-    try:
+    try:  # polars casts some pairs in neither way (String -> Date: `str.to_date`)
+        after = before.cast(dtype, strict=False)
         back = after.cast(before.dtype, strict=False)
     except pl.exceptions.PolarsError:
         return ""

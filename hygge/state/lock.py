@@ -279,12 +279,26 @@ def read_lock(path: Path, flow: str, entity: str) -> LockInfo | None:
     try:
         return LockInfo.model_validate_json(raw)
     except ValidationError as error:
+        if path.is_symlink():
+            raise _linked(path, flow, entity) from error
         raise StateError(
             f"lock file {path} of {flow}.{entity} is corrupt "
             f"({counted(error.error_count(), 'problem')}, first: {error.errors()[0]['msg']}). "
             f"If no run of {flow}.{entity} is active, remove it with "
             f"`{unlock_command(flow, entity)} --force`."
         ) from error
+
+
+def _linked(path: Path, flow: str, entity: str) -> StateError:
+    """A lock name that is a link to a file that is not a lock: named as the link it is."""
+    return StateError(
+        f"lock file {path} of {flow}.{entity} is a symbolic link to {path.readlink()} "
+        f"({path.resolve()}), a file that is not a hygge lock; hygge writes its locks as "
+        "plain files and never writes through a link, so it will not take this one. If no "
+        f"run of {flow}.{entity} is active, remove the link with "
+        f"`{unlock_command(flow, entity)} --force` (only the link is removed; the file it "
+        "points to is left as it is)."
+    )
 
 
 def _torn(path: Path) -> bool:

@@ -184,6 +184,17 @@ class DuckdbStore:
         with self._database().transaction() as cursor:
             return owners.full_drop_refusal(cursor, self.target, self.path, self.config.if_exists)
 
+    def held_rows(self) -> str | None:
+        """The rows of this entity's table a run appends to (`stores.held_rows`)."""
+        if path_problem(self.path) or not self.path.exists():
+            return None
+        with self._database().transaction() as cursor:
+            if records.table_kind(cursor, self.target) is None:
+                return None
+            row = cursor.execute(f"SELECT count(*) FROM {self.target.sql()}").fetchone()
+        rows = row[0] if row else 0
+        return f"{rows} row(s) in table {self.target} in {self.path.name}" if rows else None
+
     def describe(self) -> str:
         return f"duckdb {self.path.name} {self.target}"
 

@@ -250,6 +250,13 @@ class FileStore(FileStaging):
     def full_drop_refusal(self) -> str | None:
         return None  # adopts no table: a full_drop replaces only what hygge owns
 
+    def held_rows(self) -> str | None:
+        """What the entity folder holds that a run appends to (`stores.held_rows`)."""
+        if self.storage.stat(self.prefix) is not None:
+            return None  # a file: `check` and `prepare` report it
+        files = sum(1 for _ in self.storage.list(self.prefix, skip_hidden=True))
+        return f"{files} published file(s) in {self.where()}" if files else None
+
     def refuse_linked_folder(self) -> None:
         """The entity folder as a symbolic link, refused before anything is staged: a run
         stages beside the folder and renames into it, so a full_drop would swap the link out

@@ -63,6 +63,12 @@ def _lake(tmp_path: Path, rows: int = 12) -> Path:
     return ws
 
 
+def _empty_lake(ws: Path) -> None:
+    """What `--keep-data` is for: the user empties the store (its data files) first."""
+    for found in (ws / "lake" / "orders").glob("*.parquet"):
+        found.unlink()
+
+
 def _assert_lake_holds(ws: Path, source: pl.DataFrame) -> None:
     lake = read_lake(ws, "orders").select(source.columns)
     assert lake.height == source.height
@@ -105,6 +111,7 @@ def test_keep_data_after_a_plain_reset_makes_the_next_run_append(tmp_path):
     ws = _lake(tmp_path)
     _ok(ws, "go")
     _reset(ws)
+    _empty_lake(ws)
 
     said = _reset(ws, "--keep-data")
     went = _ok(ws, "go")
@@ -112,12 +119,13 @@ def test_keep_data_after_a_plain_reset_makes_the_next_run_append(tmp_path):
     assert "forgot the last reset's full_drop (its first run has not published)" in said, said
     assert _mark(ws)["full_drop_next"] is False
     assert "first run after reset" not in went, went
-    _assert_lake_holds(ws, pl.concat([orders(12), orders(12)]))  # appended, as asked
+    _assert_lake_holds(ws, orders(12))  # appended into the emptied lake, as asked
 
 
 def test_a_plain_reset_after_keep_data_makes_the_next_run_replace_again(tmp_path):
     ws = _lake(tmp_path)
     _ok(ws, "go")
+    _empty_lake(ws)
     _reset(ws, "--keep-data")
 
     said = _reset(ws)
@@ -133,6 +141,7 @@ def test_a_reset_again_keeps_forgetting_the_runs_the_first_reset_forgot(tmp_path
     _ok(ws, "go")
     _reset(ws)
     first = _mark(ws)["runs"]
+    _empty_lake(ws)
 
     _reset(ws, "--keep-data")
 
@@ -177,6 +186,7 @@ def test_a_reset_of_an_entity_whose_store_is_a_users_table_says_the_next_run_is_
 def test_keep_data_then_orphaned_then_back_appends_everything_once_more(tmp_path):
     ws = _lake(tmp_path)
     _ok(ws, "go")
+    _empty_lake(ws)
     _reset(ws, "--keep-data")
     flow = ws / "flows" / "shop" / "flow.yml"
     flow.write_text(flow.read_text().replace("[orders]", "[other]"))
@@ -188,7 +198,7 @@ def test_keep_data_then_orphaned_then_back_appends_everything_once_more(tmp_path
     assert "forgot the record of its last reset" in said, said
     assert not (ws / ".hygge" / "resets" / "shop" / "orders.json").exists()
     assert "first run after reset" not in went, went
-    _assert_lake_holds(ws, pl.concat([orders(12), orders(12)]))
+    _assert_lake_holds(ws, orders(12))
 
 
 def test_orphaned_of_an_entity_still_in_the_workspace_is_refused_and_keeps_the_mark(tmp_path):
@@ -205,12 +215,11 @@ def test_orphaned_of_an_entity_still_in_the_workspace_is_refused_and_keeps_the_m
     _assert_lake_holds(ws, orders(12))
 
 
-@pytest.mark.parametrize(
-    ("extra", "holds"), [((), 1), (("--keep-data",), 2)], ids=["plain", "keep-data"]
-)
-def test_a_reset_of_the_killed_first_run_after_reset_then_go_holds_what_it_says(
-    tmp_path, extra, holds
-):
+@pytest.mark.parametrize("extra", [(), ("--keep-data",)], ids=["plain", "keep-data"])
+def test_a_reset_of_the_killed_first_run_after_reset_then_go_holds_every_row_once(tmp_path, extra):
+    """A plain reset: the next run replaces the lake. --keep-data: refused while the lake
+    still holds the rows (they would appear twice); once the user empties it, the next run
+    appends every row into it once."""
     ws = write_workspace(
         tmp_path / "ws", {"shop": FLOW % "lake"}, "name: shop\noptions: {checkpoint_rows: 5}\n"
     )
@@ -218,12 +227,16 @@ def test_a_reset_of_the_killed_first_run_after_reset_then_go_holds_what_it_says(
     _ok(ws, "go")
     _reset(ws)
     assert crash(ws, "after_checkpoint") == CRASH_EXIT_CODE
+    if extra:
+        code, refused = _hygge(ws, "reset", "-f", "shop", "-e", "orders", "--yes", *extra)
+        assert code == 1 and "would appear twice" in refused, refused
+        _empty_lake(ws)
 
     said = _reset(ws, *extra)
     _ok(ws, "go")
 
     assert "forgot interrupted run" in said, said
-    _assert_lake_holds(ws, pl.concat([orders(12)] * holds))  # replaced, or appended as asked
+    _assert_lake_holds(ws, orders(12))
 
 
 def test_a_reset_of_the_first_run_after_reset_killed_before_publish_is_refused_until_finished(

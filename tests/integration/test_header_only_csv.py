@@ -95,7 +95,7 @@ STORES = {
                     [("id", "BIGINT"), ("amount", "DECIMAL(10,2)"), ("day", "DATE")],
                     _duckdb_count),
     "sqlite": Store("name: shop\n", "{type: sqlite, path: wh.sqlite}", _sqlite,
-                    [("id", "INTEGER"), ("amount", "TEXT"), ("day", "TEXT")],  # its affinities
+                    [("id", "INTEGER"), ("amount", "DECIMAL_TEXT(10, 2)"), ("day", "DATE")],
                     _sqlite_count),
 }  # fmt: skip
 POSTGRES = [("id", "bigint"), ("amount", "numeric"), ("day", "date")]

@@ -65,7 +65,7 @@ def _postgres_columns(conninfo: str, schema: str) -> list[tuple[str, str]]:
 
 EXPECTED = {
     "sqlite": [("id", "INTEGER"), ("customer", "TEXT"), ("amount", "REAL"),
-               ("updated_at", "TEXT")],
+               ("updated_at", "TIMESTAMP")],
     "duckdb": [("id", "BIGINT"), ("customer", "VARCHAR"), ("amount", "DOUBLE"),
                ("updated_at", "TIMESTAMP")],
     "postgres": [("id", "bigint"), ("customer", "text"), ("amount", "double precision"),

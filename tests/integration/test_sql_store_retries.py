@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from hygge.cli.app import app
 from hygge.connections import PostgresConnection
-from hygge.errors import DataError, RetryableError
+from hygge.errors import DataError, EntityLockedError
 from hygge.stores.sql.config import PostgresStoreConfig, SqliteStoreConfig
 from hygge.stores.sql.sqlite import SqliteDatabase
 from hygge.stores.sql.store import SqlStore
@@ -69,7 +69,7 @@ def test_a_publish_while_another_process_holds_the_write_lock_names_the_file_the
     holder = sqlite3.connect(file, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process's write transaction, left open
     try:
-        with pytest.raises(RetryableError) as caught:
+        with pytest.raises(EntityLockedError) as caught:  # not tried again: one wait
             config.open(place).publish(staging)
     finally:
         holder.execute("ROLLBACK")

@@ -215,7 +215,9 @@ class FileDatabaseHomeConfig(SqlHomeConfig):
         named = self.named(place)
         path = self.path if named is None else getattr(named, "path", None)
         assert path is not None
-        return self.sql_home(place, FileDatabaseDriver(self.type, place.resolve(path), path))
+        wait = getattr(self, "lock_timeout", 60)
+        driver = FileDatabaseDriver(self.type, place.resolve(path), path, wait)
+        return self.sql_home(place, driver)
 
 
 class SqliteHomeConfig(FileDatabaseHomeConfig):
@@ -223,6 +225,11 @@ class SqliteHomeConfig(FileDatabaseHomeConfig):
 
     type: Literal["sqlite"] = "sqlite"
     connection_type: ClassVar[builtins.type[ConnectionConfig]] = SqliteConnection
+    lock_timeout: int = Field(
+        60, ge=0, le=86_400,
+        description="Seconds a read waits for another process's lock on the file that keeps "
+        "readers out (SQLite's busy timeout); then the entity fails naming the file.",
+    )  # fmt: skip
 
 
 class DuckdbHomeConfig(FileDatabaseHomeConfig):

@@ -30,6 +30,7 @@ from hygge.homes.sql.drivers import SqlDriver, SqlSchema, SqlSession
 from hygge.homes.sql.keys import declared_types, primary_key
 from hygge.homes.sql.partitions import check_partition_type, key_partitions, quantile_partitions
 from hygge.homes.sql.quantiles import quantile_bounds
+from hygge.homes.sql.sqlite_kept import kept_types, typed_batch
 from hygge.homes.sql.statements import Condition, key_range, select, source
 from hygge.homes.sql.values import to_json, typed
 from hygge.types import JsonScalar, Place
@@ -76,6 +77,7 @@ class SqlHome:
         session = self._connect()
         try:
             schema = self._columns(session)
+            self._kept(session, schema)
             order = self._order(session, spec, schema)
             self._require(schema, [*order, *(p.column for p in spec.partitions if p.column)])
             conditions = floor_conditions(spec.column, spec.lookback_floor, schema)
@@ -176,6 +178,7 @@ class SqlHome:
         session = self._connect()
         try:
             schema = self._columns(session)
+            kept = self._kept(session, schema)
             conditions = [
                 condition
                 for column, value in (window.floor or {}).items()
@@ -197,9 +200,10 @@ class SqlHome:
                 paged = page is not None and bool(statement[1])  # an unbound one streams
                 sql = self.dialect.limit(statement[0], page) if paged and page else statement[0]
                 got = 0
-                for batch in session.stream(sql, statement[1], self.batch_size):
-                    if not batch.height:
+                for read in session.stream(sql, statement[1], self.batch_size):
+                    if not read.height:
                         continue
+                    batch = typed_batch(read, kept, self._where())
                     got += batch.height
                     offset += batch.height
                     position = self._after(batch, order, offset)
@@ -215,6 +219,7 @@ class SqlHome:
         session = self._connect()
         try:
             schema = self._columns(session)
+            self._kept(session, schema)
             if self.table is not None and None in schema.values():  # sqlite3: no types
                 declared = declared_types(session, self.dialect, self.table)
                 schema = {name: dtype or declared.get(name) for name, dtype in schema.items()}
@@ -252,6 +257,14 @@ class SqlHome:
                 f"cannot connect to {self.driver.describe()} for {self._entity()}",
                 CONNECT_ADVICE,
             ) from exc
+
+    def _kept(self, session: SqlSession, schema: SqlSchema) -> SqlSchema:
+        """The types a table hygge's SQLite store wrote keeps as text (dates, decimals, …),
+        set in `schema` too, so bound positions are typed (and bound as that text)."""
+        kept = {n: t for n, t in kept_types(session, self.dialect, self.table).items()
+                if n in schema and schema[n] is None}  # fmt: skip
+        schema.update(kept)
+        return kept
 
     def _columns(self, session: SqlSession) -> SqlSchema:
         statement = select(self.dialect, self.frm, nothing=True).render(self.dialect)

@@ -162,6 +162,12 @@ class DeltaStore:
             return [str(error)]
         return [problem] if problem else []
 
+    def held_rows(self) -> str | None:
+        """What the table's current version holds that a run appends to (`held_rows`)."""
+        table = self._table() if self.ownership_problem() is None else None
+        files = len(table.file_uris()) if table is not None else 0
+        return f"{files} data file(s) in {self.describe()}" if files else None
+
     def full_drop_refusal(self) -> str | None:
         return None  # adopts no table: a full_drop replaces only what hygge owns
 

@@ -91,6 +91,11 @@ class SqlDialect(ABC):
 
     widenings: ClassVar[str] = "integers to larger integers, REAL to DOUBLE"
 
+    def kept_types(self, frame: pl.DataFrame) -> dict[str, str]:
+        """Column types decided by `frame`'s types before `wire` turns them into what the
+        loader sends (SQLite's dates and decimals, sent as text); {} for most dialects."""
+        return {}
+
     def wire(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` as the loader sends it (categoricals as text, …)."""
         casts = {

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from hygge.errors import MissingDependencyError, StateError
+from hygge.errors import MissingDependencyError, UnreachableError
 
 SQL_COPT_SS_ACCESS_TOKEN = 1256
 TOKEN_SCOPE = "https://database.windows.net/.default"
@@ -61,7 +61,7 @@ def odbc_connector(text: str, label: str, timeout: int, token: AccessToken | Non
         try:
             return pyodbc.connect(text, timeout=timeout, attrs_before=before, autocommit=False)
         except pyodbc.Error as error:
-            raise StateError(
+            raise UnreachableError(
                 f"cannot connect to {label}: {error}. Check the ODBC driver is installed "
                 "(`odbcinst -q -d`), the server is reachable (firewall), and the login"
             ) from error

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from hygge.errors import MissingDependencyError, StateError
+from hygge.errors import MissingDependencyError, UnreachableError
 from hygge.stores.sql.names import TableName
 from hygge.stores.sql.postgres_dialect import PostgresDialect
 
@@ -115,7 +115,7 @@ class PostgresDatabase:
         try:
             return adbc.connect(self.uri)
         except Exception as error:
-            raise StateError(
+            raise UnreachableError(
                 f"cannot connect to {self._label}: {error}. Check the server is running and "
                 "reachable (host, port, firewall), and the user, password and database"
             ) from error

@@ -7,9 +7,11 @@ transaction (`BEGIN IMMEDIATE`), the publish with its commit record included. SQ
 schemas: hygge's bookkeeping tables are `_hygge_owners`, `_hygge_commits`, … in the same file.
 
 Type map (polars -> SQLite declared type): integers (but UInt64) INTEGER, floats REAL,
-Decimal TEXT (its exact digits), String/Categorical/Enum/Null TEXT, Binary BLOB, Boolean
-BOOLEAN (0/1), Date DATE, Datetime TIMESTAMP, Time TIME (ISO-8601 text; a datetime with a
-time zone is stored in UTC). UInt64, Duration, lists and structs are refused (cast them).
+String/Categorical/Enum/Null TEXT, Binary BLOB, and as `hygge.io.sqlite_text` keeps them
+(the SQLite home reads them back as these types): Decimal DECIMAL_TEXT(p, s) (its exact
+digits), Boolean BOOLEAN (0/1), Date DATE, Datetime TIMESTAMP (TIMESTAMPTZ: a datetime with a
+time zone, in UTC), Time TIME (ISO-8601 text). UInt64, Duration, lists and structs are refused
+(cast them).
 """
 
 from __future__ import annotations
@@ -24,26 +26,21 @@ from typing import ClassVar
 
 import polars as pl
 
-from hygge.errors import RetryableError
+from hygge.errors import DataError, EntityLockedError
+from hygge.io.sqlite_text import MARK, declared_type, stored_type, to_text
 from hygge.stores.sql.dialect import SqlDialect
 from hygge.stores.sql.names import TableName
 
-_MARK = re.compile(r"/\* (hygge:[0-9a-f]{32}) \*/ \(")  # after the name, before the columns
 _HEADER = b"SQLite format 3\x00"
 _LOCKED = re.compile(r"database (?:table )?is (?:locked|busy)", re.IGNORECASE)
 _AFFINITY: dict[type[pl.DataType], str] = {
     pl.Float32: "REAL",
     pl.Float64: "REAL",
-    pl.Decimal: "TEXT",
     pl.String: "TEXT",
     pl.Categorical: "TEXT",
     pl.Enum: "TEXT",
     pl.Null: "TEXT",
     pl.Binary: "BLOB",
-    pl.Boolean: "BOOLEAN",
-    pl.Date: "DATE",
-    pl.Datetime: "TIMESTAMP",
-    pl.Time: "TIME",
 }
 _BACK: dict[str, pl.DataType] = {
     "INTEGER": pl.Int64(),
@@ -51,7 +48,14 @@ _BACK: dict[str, pl.DataType] = {
     "BLOB": pl.Binary(),
     "BOOLEAN": pl.Boolean(),
 }
-_TEXTS = ("TEXT", "DATE", "TIMESTAMP", "TIME")
+
+
+def _kind(declared: str) -> str | None:
+    """DATE, TIMESTAMP, TIMESTAMPTZ, TIME, DECIMAL_TEXT: a type hygge keeps as text."""
+    kept = stored_type(declared)
+    if kept is None or kept == pl.Boolean:
+        return None
+    return declared.strip().split("(")[0].strip().upper()
 
 
 def affinity(declared: str) -> str:
@@ -85,7 +89,7 @@ class SqliteDialect(SqlDialect):
         dtype = series.dtype
         if dtype.is_integer() and dtype != pl.UInt64:
             return "INTEGER"
-        found = _AFFINITY.get(dtype.base_type())
+        found = _AFFINITY.get(dtype.base_type()) or declared_type(dtype)
         if found is None:
             raise self.refuse(
                 table, series.name, dtype,
@@ -96,27 +100,27 @@ class SqliteDialect(SqlDialect):
         return found
 
     def polars_type(self, column_type: str) -> pl.DataType | None:
-        if column_type.upper() in _TEXTS:
+        kept = stored_type(column_type)  # a date, time or decimal kept as text
+        if kept is not None and kept != pl.Boolean:
             return pl.String()
         return _BACK.get(column_type.upper()) or _BACK.get(affinity(column_type))
 
     def widens(self, old: str, new: str) -> bool:
+        """Same affinity; a type hygge keeps as text (DATE, …) only as itself or into a
+        plain TEXT column (a table of a hygge that declared them TEXT)."""
+        kept_old, kept_new = _kind(old), _kind(new)
+        if kept_old and affinity(new) == "TEXT" and not kept_new:
+            return True
+        if kept_old or kept_new:
+            return kept_old == kept_new
         return affinity(old) == affinity(new)
 
+    def kept_types(self, frame: pl.DataFrame) -> dict[str, str]:
+        found = {name: declared_type(dtype) for name, dtype in frame.schema.items()}
+        return {name: kind for name, kind in found.items() if kind is not None}
+
     def wire(self, frame: pl.DataFrame) -> pl.DataFrame:
-        frame = super().wire(frame)
-        texts = []
-        for name, dtype in frame.schema.items():
-            column = pl.col(name)
-            if isinstance(dtype, pl.Datetime):
-                if dtype.time_zone:
-                    column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-                texts.append(column.dt.to_string("%Y-%m-%d %H:%M:%S%.f").alias(name))
-            elif isinstance(dtype, pl.Time):
-                texts.append(column.dt.to_string("%H:%M:%S%.f").alias(name))
-            elif isinstance(dtype, pl.Date | pl.Decimal):
-                texts.append(column.cast(pl.String).alias(name))
-        return frame.with_columns(texts) if texts else frame
+        return to_text(super().wire(frame))
 
     def kind_query(self, table: TableName) -> tuple[str, list[object]]:
         return (
@@ -136,7 +140,7 @@ class SqliteDialect(SqlDialect):
         ]
 
     def read_mark(self, found: object) -> str | None:
-        mark = _MARK.search(str(found or ""))
+        mark = MARK.search(str(found or ""))
         return mark.group(1) if mark else None
 
     def mark_table(self, table: TableName, mark: str) -> list[str]:
@@ -168,7 +172,14 @@ class SqliteDialect(SqlDialect):
         return []
 
     def alter_column(self, table: TableName, column: str, kind: str) -> list[str]:
-        return []  # never asked: `widens` holds only for the same type
+        """Asked only of a column hygge keeps as text (DATE, TIMESTAMP, TIME, DECIMAL_TEXT)
+        that the data brings as plain text: SQLite cannot change a column's type."""
+        raise DataError(
+            f"table {table}: column {column} holds a type hygge keeps as ISO text or exact "
+            f"digits (its Date, Datetime, Time or Decimal), and the data brings {kind}; "
+            "SQLite cannot change a column's type. Cast the column in the home to its "
+            "earlier type, or run once with --full-drop to recreate the table"
+        )
 
     def merge(
         self, target: TableName, staging: TableName, columns: Sequence[str], keys: Sequence[str]
@@ -233,10 +244,11 @@ class SqliteDatabase:
         finally:
             connection.close()
 
-    def locked(self, error: sqlite3.OperationalError) -> RetryableError:
+    def locked(self, error: sqlite3.OperationalError) -> EntityLockedError:
         """The busy timeout ran out: another process holds the file's write lock. Not tried
-        again here (the wait was `lock_timeout`); a later run, or the orchestrator, may."""
-        return RetryableError(
+        again, here nor by the engine (the wait was `lock_timeout`, once); the run keeps its
+        checkpoint, and a later run, or the orchestrator, may try again."""
+        return EntityLockedError(
             f"sqlite database {os.path.realpath(self.path)} is locked ({error}): another "
             f"process holds its write lock, and hygge waited {self.lock_timeout:g} s for it. "
             "Wait for that process (another hygge run, or a tool with the file open in a "

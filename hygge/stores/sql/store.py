@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from hygge.errors import (
     ConfigError,
-    DataError,
     RetryableError,
     StateError,
     StoreOwnershipError,
@@ -29,14 +28,14 @@ from hygge.errors import (
 from hygge.faults import fault_point
 from hygge.stores import adopted_tables
 from hygge.stores.base import CommitRecord, Staging, lost_staging_advice
-from hygge.stores.known_columns import empty_frame, known_names
-from hygge.stores.ownership import StoreOwner, refused_before_change, table_mark
+from hygge.stores.ownership import StoreOwner, refused_before_change
 from hygge.stores.sql.attempts import attempts
 from hygge.stores.sql.dialect import ROW_COLUMN, SEQUENCE_COLUMN
 from hygge.stores.sql.names import TableName, entity_table
 from hygge.stores.sql.publish_lock import take_publish_lock
+from hygge.stores.sql.publish_rows import publish_rows, refuse_lost_columns, stage_known_columns
 from hygge.stores.sql.records import Records, SqlDatabase, SqlSession
-from hygge.stores.sql.schema import RESERVED, evolve, fit, incoming_types
+from hygge.stores.sql.schema import evolve, fit, incoming_types
 from hygge.types import Place, RunType
 
 if TYPE_CHECKING:
@@ -78,6 +77,7 @@ class SqlStore:
         seq, location = staging.next_sequence, self._location(staging)
         frame = self.dialect.wire(batch)
         incoming = incoming_types(self.dialect, self.target, frame)
+        incoming |= self.dialect.kept_types(batch)
         import polars as pl
 
         # a full_drop swapped into place keeps no staging order: no `_hygge_row` to send
@@ -171,10 +171,10 @@ class SqlStore:
                         f"{location} in {self.database.label()}; "
                         f"{lost_staging_advice(self.place)}"
                     )
-                self._refuse_lost_columns(session, staging, location)
+                refuse_lost_columns(self, session, staging, location)
                 if not staging.artefacts:
-                    self._stage_known_columns(session, staging, location)
-                self._publish_rows(session, staging, location)
+                    stage_known_columns(self, session, staging, location)
+                publish_rows(self, session, staging, location)
                 fault_point("during_publish")  # rolled back: readers never see this
                 self.records.record_owner(session, self.target, self.owner)
                 adopted = adopted_tables.adopted_after(
@@ -227,88 +227,25 @@ class SqlStore:
         where = f"table {self.target} in {self.database.label()}"
         return adopted_tables.full_drop_refusal(where, self.config.if_exists, users_rows)
 
+    def held_rows(self) -> str | None:
+        """The rows of this entity's table a run appends to (`stores.held_rows`)."""
+        if self.database.problem() or self.database.missing():
+            return None
+        rows: object = 0
+        for attempt in attempts(self.database, f"cannot count the rows of {self.describe()}"):
+            with attempt as session:
+                if self.records.kind(session, self.target) is not None:
+                    ((rows,),) = session.rows(
+                        f"SELECT count(*) FROM {self.dialect.sql(self.target)}"
+                    )
+        where = f"table {self.target} in {self.database.label()}"
+        return f"{rows} row(s) in {where}" if rows else None
+
     def describe(self) -> str:
         return f"{self.database.label()} {self.target}"
 
     def identity(self) -> str:
         return f"{self.database.label()} {self.dialect.key(self.target)}"
-
-    def _publish_rows(self, session: SqlSession, staging: Staging, location: TableName) -> None:
-        d, target = self.dialect, self.target
-        found = self.records.columns(session, location)
-        staged = {n: t for n, t in found.items() if n not in RESERVED}
-        reserved = [n for n in found if n in RESERVED]
-        kind = self.records.kind(session, target)
-        adopting = kind is not None and not self.records.marked(session, target)
-        keep_table = kind is not None and (not adopting or self.config.if_exists == "append")
-        if not staged:  # no batch was staged: there is no schema to create a table from
-            if staging.run_type is RunType.FULL_DROP and kind is not None:
-                session.execute(f"DELETE FROM {d.sql(target)}")
-            return
-        if staging.run_type is RunType.MERGE:
-            self._require_keys(list(staged))
-        if staging.run_type is RunType.FULL_DROP and keep_table and adopting:
-            session.execute(f"DELETE FROM {d.sql(target)}")
-        elif staging.run_type is RunType.FULL_DROP or not keep_table:
-            for statement in [*d.create_schema(target.schema), d.drop_table(target)]:
-                session.execute(statement)
-            full_drop = staging.run_type is RunType.FULL_DROP
-            swap = d.swap(target, location, reserved) if full_drop else None
-            if swap is not None:
-                for statement in swap:
-                    session.execute(statement)
-                return
-            owner = self.records.owner_of(session, target) or self.owner
-            session.execute(d.create_table(target, staged, table_mark(owner)))
-            session.execute(d.insert(target, location, list(staged)))
-            return
-        evolve(session, d, target, staged)
-        if staging.run_type is RunType.MERGE:
-            for statement in d.merge(target, location, list(staged), self.config.key_columns):
-                session.execute(statement)
-            return
-        session.execute(d.insert(target, location, list(staged)))
-
-    def _stage_known_columns(
-        self, session: SqlSession, staging: Staging, location: TableName
-    ) -> None:
-        """A run that staged no row: its staging table takes the run's columns as the engine
-        knows them, in the publish's transaction, so a full_drop (or the first incremental
-        or merge run, with no table yet) leaves the table with them, empty."""
-        empty = empty_frame(staging)
-        if empty is None or self.records.kind(session, location) is not None:
-            return
-        if staging.run_type is not RunType.FULL_DROP and self.records.kind(session, self.target):
-            return  # an incremental run of no rows adds nothing to a table that is there
-        incoming = incoming_types(self.dialect, self.target, self.dialect.wire(empty))
-        session.execute(
-            self.dialect.create_table(location, incoming | self.dialect.staging_columns())
-        )
-
-    def _refuse_lost_columns(
-        self, session: SqlSession, staging: Staging, location: TableName
-    ) -> None:
-        """StateError if a column of the run's first batch is gone from its staging table
-        (dropped by someone else): publishing it would lose that column's values."""
-        known = known_names(staging) if staging.artefacts else []
-        if not known:
-            return
-        fold = str.casefold if self.dialect.case_insensitive else str
-        staged = {fold(name) for name in self.records.columns(session, location)}
-        lost = [name for name in known if fold(name) not in staged]
-        if lost:
-            raise StateError(
-                f"columns {lost} of run {staging.run_id} are gone from {location} in "
-                f"{self.database.label()}; {lost_staging_advice(self.place)}"
-            )
-
-    def _require_keys(self, staged: list[str]) -> None:
-        lacking = [key for key in self.config.key_columns if key not in staged]
-        if lacking:
-            raise DataError(
-                f"table {self.target}: merge key_columns {lacking} are not in the data (it "
-                f"has {', '.join(staged)}); fix key_columns or the home"
-            )
 
     def _foreign(self, session: SqlSession) -> str | None:
         found = self.records.owner_of(session, self.target)

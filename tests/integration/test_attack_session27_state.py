@@ -57,9 +57,12 @@ def test_a_dangling_link_in_place_of_a_mutex_creates_nothing_outside_the_state(t
     outside = tmp_path / "outside"
     outside.mkdir()
     mutex = ws / ".hygge" / f"{which}.mutex"
-    mutex.unlink()
+    mutex.unlink(missing_ok=True)  # a one-chunk run leaves none: its checkpoint is the commit's
     mutex.symlink_to(outside / "made-by-hygge")
+    # Two chunks of one file each: the first chunk's checkpoint is replaced under its mutex.
+    (ws / "hygge.yml").write_text("name: test\noptions: {checkpoint_rows: 1}\n")
     (ws / "landing" / "events" / "b.csv").write_text("id,name\n3,c\n")
+    (ws / "landing" / "events" / "c.csv").write_text("id,name\n4,d\n")
 
     code, said = _hygge(ws, "go")
 

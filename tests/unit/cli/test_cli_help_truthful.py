@@ -12,10 +12,9 @@ from typer.testing import CliRunner
 from hygge.cli.app import app
 
 COMMANDS = ["init", "go", "list", "journal", "reset", "unlock", "debug", "schema"]
-# Homes and stores this version refuses as "not supported yet" (README: What works today).
-# Azure blob storage is no longer among them: files and workspaces live there (`-w az://…`).
-NOT_YET = re.compile(r"\b(databases?|sql|mssql|postgres\w*|sqlite|duckdb|adls|onelake|"
-                     r"fabric|open.mirroring|delta|rest api)\b", re.IGNORECASE)  # fmt: skip
+# Homes this version does not have (README's homes table): REST APIs come later. Files, blob
+# storage, SQL databases, Delta and Fabric Open Mirroring all exist, so help may name them.
+NOT_YET = re.compile(r"\b(rest api|http api|graphql)\b", re.IGNORECASE)
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-[a-zA-Z])\b")
 
 

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from tests.support.data import content_hash, orders
 from tests.support.postgres import bin_dir
 from tests.support.sql_sources import write_postgres
 from tests.support.sql_stores import PASSWORD_VARIABLE, execute_postgres
+from tests.support.stopped import wait_stopped
 from tests.support.workspace import REPO, read_lake, write_workspace
 
 pytestmark = pytest.mark.postgres
@@ -49,14 +49,8 @@ def _stopped_run(ws: Path, postgres) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "hygge", "go", "-w", str(ws)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        stat = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if stat == "T":
-            return child
-        assert child.poll() is None, child.communicate()
-        time.sleep(0.05)
-    raise AssertionError("the run never stopped after its first checkpoint")
+    wait_stopped(child, "its first checkpoint")
+    return child
 
 
 def _restart(postgres) -> None:

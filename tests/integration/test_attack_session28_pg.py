@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from tests.integration.test_attack_session26_pg import _restart
 from tests.support.data import content_hash, orders
 from tests.support.sql_stores import PASSWORD_VARIABLE, execute_postgres, read_postgres
+from tests.support.stopped import wait_stopped
 from tests.support.workspace import REPO, land, write_workspace
 
 pytestmark = pytest.mark.postgres
@@ -63,14 +63,8 @@ def _stopped(ws: Path, postgres, fault: str) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "hygge", "go", "-w", str(ws)],
         cwd=REPO, env=_env(postgres, fault), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        stat = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if stat == "T":
-            return child
-        assert child.poll() is None, child.communicate()
-        time.sleep(0.05)
-    raise AssertionError(f"the run never stopped at {fault}")
+    wait_stopped(child, fault)
+    return child
 
 
 def _resumed(child: subprocess.Popen[bytes]) -> tuple[int, str]:

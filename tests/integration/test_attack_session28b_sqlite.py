@@ -123,3 +123,32 @@ def test_a_table_an_older_hygge_wrote_as_text_takes_new_rows_once(tmp_path: Path
     assert back["day"].to_list() == source["day"].cast(pl.String).to_list()
     assert back["price"].to_list() == [f"-{i}.25" for i in range(1, 6)]
     assert back["at"].to_list() == [f"2024-01-01 00:00:00.00{i}" for i in range(1, 6)]
+
+
+DATE_INCREMENTAL = (
+    "home: {type: sqlite, path: lake.sqlite, table: orders}\n"
+    "store: {type: parquet, path: lake}\nrun_type: incremental\n"
+    "watermark: {column: day, key_columns: [id], lookback: 1d}\nentities: [orders]\n"
+)
+
+
+def test_a_date_watermark_read_from_sqlite_skips_and_repeats_no_row(tmp_path: Path) -> None:
+    """Rows added later on the last loaded day (late: the lookback of a day re-reads it, its
+    bound bound as the stored text) and after it; the margin's loaded rows are dropped."""
+    write_workspace(tmp_path, {"load": APPEND, "read": DATE_INCREMENTAL})
+    batches = [[1, 2, 3], [4, 5], [6, 7, 8, 9]]
+    days = {1: 1, 2: 2, 3: 3, 4: 3, 5: 4, 6: 4, 7: 4, 8: 9, 9: 1000}  # id -> days after
+    seen: list[int] = []
+    for number, ids in enumerate(batches):
+        frame = _frame(ids).with_columns(
+            pl.Series("day", [dt.date(1999, 12, 30) + dt.timedelta(days=days[i]) for i in ids])
+        )
+        land(tmp_path, "orders", f"b{number}", frame)
+        for flow in ("load", "read"):
+            code, said = in_process(tmp_path, "go", "--flow", flow)
+            assert code == 0, said
+        seen = sorted(read_lake(tmp_path, "orders")["id"].to_list())
+        assert seen == sorted(i for batch in batches[: number + 1] for i in batch), seen
+    lake = read_lake(tmp_path, "orders")
+    assert lake.schema["day"] == pl.Date
+    assert lake.height == 9

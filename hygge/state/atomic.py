@@ -91,7 +91,11 @@ def read_or_none(path: Path) -> bytes | None:
     kind = os.fstat(fd).st_mode
     if stat.S_ISDIR(kind):
         os.close(fd)
-        raise _unreadable(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+        raise StateError(
+            f"cannot read state file {path}: {os.strerror(errno.EISDIR)}, not a file hygge "
+            f"wrote. If no hygge run is active, remove it (`rm -r {path}`); hygge writes its "
+            "own there when it needs one."
+        )
     if not stat.S_ISREG(kind):
         os.close(fd)
         raise _not_hygges(path, kind)

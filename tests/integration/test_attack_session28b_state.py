@@ -89,7 +89,7 @@ def test_debug_names_a_socket_in_place_of_a_lock(tmp_path):
     assert read_lake(ws, "events").height == 3
 
 
-def test_a_fifo_lock_of_an_entity_no_longer_in_the_workspace_is_named_and_reset(tmp_path):
+def test_a_fifo_lock_of_an_entity_no_longer_in_the_workspace_is_named(tmp_path):
     ws = _workspace(tmp_path)
     path = ws / ".hygge" / "locks" / "feed" / "gone.lock"
     path.parent.mkdir(parents=True)
@@ -99,11 +99,14 @@ def test_a_fifo_lock_of_an_entity_no_longer_in_the_workspace_is_named_and_reset(
 
     assert code == 1, said
     assert f"state file {path} is a FIFO (named pipe)" in said, said
-    assert "hygge reset --orphaned -f feed -e gone" in said or "unlock" in said, said
+    assert f"remove it (`rm {path}`)" in said, said
+    path.unlink()
+    code, said = in_process(ws, "debug")
+    assert code == 0, said
 
 
 @pytest.mark.parametrize("make", ["fifo", "socket"])
-def test_unlock_force_removes_a_lock_that_is_not_a_file_as_debug_says(tmp_path, make):
+def test_unlock_force_removes_a_lock_that_is_not_a_file(tmp_path, make):
     ws = _workspace(tmp_path)
     path = ws / ".hygge" / "locks" / "feed" / "events.lock"
     path.parent.mkdir(parents=True)
@@ -115,8 +118,9 @@ def test_unlock_force_removes_a_lock_that_is_not_a_file_as_debug_says(tmp_path, 
     try:
         code, said = in_process(ws, "debug")
         assert code == 1, said
-        assert "hygge unlock --flow feed --entity events --force" in said, said
+        assert f"remove it (`rm {path}`)" in said, said
 
+        # unlock --force, the way for a lock file that cannot be read, removes it as well
         code, said = in_process(
             ws, "unlock", "--flow", "feed", "--entity", "events", "--force", "--yes"
         )
@@ -125,6 +129,27 @@ def test_unlock_force_removes_a_lock_that_is_not_a_file_as_debug_says(tmp_path, 
             server.close()
     assert code == 0, said
     assert not os.path.lexists(path), said
+    code, said = in_process(ws, "go")
+    assert code == 0, said
+    assert read_lake(ws, "events").height == 3
+
+
+@pytest.mark.parametrize("state", STATE_FILES)
+def test_debug_names_a_folder_in_place_of_a_state_file_and_how_to_remove_it(tmp_path, state):
+    ws = _workspace(tmp_path)
+    path = ws / ".hygge" / state
+    path.mkdir(parents=True)
+
+    code, said = in_process(ws, "debug")  # said 'All checks passed.' with exit 0
+
+    assert code == 1, said
+    assert f"cannot read state file {path}: Is a directory, not a file hygge wrote" in said
+    assert f"remove it (`rm -r {path}`)" in said, said
+    assert "unlock" not in said and "hygge reset" not in said, said  # they cannot remove it
+
+    path.rmdir()  # as debug says
+    code, said = in_process(ws, "debug")
+    assert code == 0, said
     code, said = in_process(ws, "go")
     assert code == 0, said
     assert read_lake(ws, "events").height == 3

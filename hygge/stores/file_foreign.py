@@ -33,6 +33,6 @@ def refuse_foreign_files(storage: ObjectStorage, prefix: str, extension: str) ->
     raise StoreOwnershipError(
         f"store folder {storage.describe(prefix)} holds {len(found)} file(s) hygge did not "
         f"write ({shown}); a full_drop replaces the whole folder, so hygge refuses and deletes "
-        "nothing. Move them out of the folder and run again (a staged run resumes), or make the "
+        "nothing. Move them out of the folder and run again (the staged run resumes), or make the "
         "entity incremental"
     )

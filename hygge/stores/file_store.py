@@ -94,8 +94,6 @@ class FileStore(FileStaging):
             raise StateError(f"store path {self.where()} is a file; a file store needs a folder")
         self.refuse_linked_folder()
         self.refuse_foreign()
-        if run_type is RunType.FULL_DROP:
-            self.refuse_foreign_files()
         location = join_key(self.staging_prefix, short_run_id(run_id, length=64))
         try:
             self.refuse_linked_staging()
@@ -332,8 +330,9 @@ class FileStore(FileStaging):
         return StoreOwner.of(self.place, label, self._clock().astimezone(UTC))
 
     def refuse_foreign_files(self) -> None:
-        """A user's file put in the (owned) folder: a full_drop would delete it. An adopted
-        folder's first full_drop replaces what is there, as `adopt_existing` says."""
+        """A user's file put in the (owned) folder: a full_drop would delete it. Asked at
+        publish, which lists the folder anyway (prepare never lists the published files). An
+        adopted folder's full_drop replaces what is there, as `adopt_existing` says."""
         if not self.config.adopt_existing:
             refuse_foreign_files(self.storage, self.prefix, self.config.extension)
 

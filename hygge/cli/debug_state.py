@@ -183,6 +183,8 @@ def orphan_note(flow: str, entity: str, folder: Path) -> str:
 def _corrupt(
     kind: str, flow: str, entity: str, where: str, error: Exception, *, known: set[str]
 ) -> str:
+    if NOT_HYGGES in str(error):  # a FIFO, socket or folder: its own message says what to do
+        return f"{kind} of {flow}.{entity}: {error}"
     why = _first_error(error) if isinstance(error, ValidationError) else _cause(error)
     if kind == "lock":
         fix = (
@@ -201,6 +203,9 @@ def _corrupt(
         f"{kind} of {flow}.{entity} is corrupt: {where} ({why}); it was edited by hand or "
         f"damaged on disk. {fix}"
     )
+
+
+NOT_HYGGES = "not a file hygge wrote"
 
 
 def _after_reset(kind: str, flow: str, entity: str) -> str:

@@ -100,9 +100,8 @@ def reset_command(
             "--keep-data",
             help="Let the next run of an incremental entity append everything it reads to "
             "the store, for a store you emptied yourself: refused while the store still holds "
-            "rows (a parquet lake's files, a Delta, SQLite, DuckDB or PostgreSQL table's "
-            "rows), which would appear twice. Without it that run replaces the store's rows "
-            "(a full_drop), so no row is doubled.",
+            "rows (a lake's data files, a table's rows), which would appear twice. Without "
+            "it that run replaces the store's rows (a full_drop), so no row is doubled.",
         ),
     ] = False,
     yes: Annotated[

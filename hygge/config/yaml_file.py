@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -47,6 +48,10 @@ def parse_yaml(text: str, file: str) -> Tracked:
 
 
 def _parse(composer: type[yaml.SafeLoader], text: str, file: str) -> Tracked:
+    found = _BREAKS_EDITORS_SHOW_NOT.search(text)
+    if found is not None:
+        why = "YAML reads as a line break that editors do not show, so later lines and values"
+        raise _unprintable_at(found.start(), ord(found.group()), text, file, why=f"{why} shift")
     try:
         loader = composer(text)  # the Python reader refuses a control character here
     except yaml.reader.ReaderError as exc:
@@ -82,15 +87,31 @@ def _parse(composer: type[yaml.SafeLoader], text: str, file: str) -> Tracked:
     return Tracked(data, reader.origins, file)
 
 
+_BREAKS_EDITORS_SHOW_NOT = re.compile("[\u0085\u2028\u2029]")
+"""NEL (a C1 control character), LINE and PARAGRAPH SEPARATOR: YAML 1.1 takes each for a line
+break, so every line after one was numbered one more than an editor shows it (an error named
+the wrong line) and a value broke there. Refused as the control characters YAML refuses."""
+
+
 def _unprintable(exc: yaml.reader.ReaderError, text: str, file: str) -> ConfigError:
     """A character YAML does not allow (a control character, U+FFFE...), named by line."""
-    line = text.count("\n", 0, exc.position) + 1
-    column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
     code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return _unprintable_at(exc.position, code, text, file)
+
+
+def _unprintable_at(
+    position: int,
+    code: int,
+    text: str,
+    file: str,
+    *,
+    why: str = "YAML does not allow in a file (a control character, perhaps pasted with the text)",
+) -> ConfigError:
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
     escape = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
     return ConfigError(
-        f"invalid YAML: column {column} holds the character U+{code:04X}, which YAML does not "
-        "allow in a file (a control character, perhaps pasted with the text)",
+        f"invalid YAML: column {column} holds the character U+{code:04X}, which {why}",
         file=file,
         line=line,
         hint=f'delete it; a value that needs it is written double-quoted, escaped: "{escape}"',

@@ -83,25 +83,43 @@ def read_or_none(path: Path) -> bytes | None:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _BINARY)
     except FileNotFoundError:
         return None
-    except OSError as error:
+    except OSError as error:  # a socket cannot be opened at all (ENXIO): say what it is
+        kind = _mode_or_none(path)
+        if kind is not None and not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+            raise _not_hygges(path, kind) from error
         raise _unreadable(path, error) from error
     kind = os.fstat(fd).st_mode
     if stat.S_ISDIR(kind):
         os.close(fd)
-        raise _unreadable(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+        raise StateError(
+            f"cannot read state file {path}: {os.strerror(errno.EISDIR)}, not a file hygge "
+            f"wrote. If no hygge run is active, remove it (`rm -r {path}`); hygge writes its "
+            "own there when it needs one."
+        )
     if not stat.S_ISREG(kind):
         os.close(fd)
-        raise StateError(
-            f"state file {path} is {_kind(kind)}, not a file hygge wrote: hygge cannot read it. "
-            f"If no hygge run is active, remove it (`rm {path}`); hygge writes its own there "
-            "when it needs one."
-        )
+        raise _not_hygges(path, kind)
     try:
         return b"".join(iter(lambda: os.read(fd, _READ_SIZE), b""))
     except OSError as error:
         raise _unreadable(path, error) from error
     finally:
         os.close(fd)
+
+
+def _mode_or_none(path: Path) -> int | None:
+    try:
+        return path.stat().st_mode
+    except OSError:
+        return None
+
+
+def _not_hygges(path: Path, mode: int) -> StateError:
+    return StateError(
+        f"state file {path} is {_kind(mode)}, not a file hygge wrote: hygge cannot read it. "
+        f"If no hygge run is active, remove it (`rm {path}`); hygge writes its own there "
+        "when it needs one."
+    )
 
 
 def _kind(mode: int) -> str:

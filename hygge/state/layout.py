@@ -103,7 +103,9 @@ class StateLayout:
             if not flow_dir.is_dir():
                 continue
             for path in _visible(flow_dir):
-                if path.is_file() and path.name.endswith(suffix):
+                # not only regular files: a FIFO, socket or folder there is listed, so that
+                # reading it refuses it by name (`hygge debug` passed over it: all was well)
+                if path.name.endswith(suffix):
                     found.append((flow_dir.name, path.name.removesuffix(suffix), path))
         return found
 

@@ -40,6 +40,7 @@ from hygge.storage import LIVE_MARKER, LocalStorage, ObjectStorage, join_key
 from hygge.stores.artefact_names import listed_names, published_name, staged_name
 from hygge.stores.base import CommitRecord, Staging
 from hygge.stores.commit_marker import read_commits
+from hygge.stores.file_foreign import refuse_foreign_files
 from hygge.stores.file_marker import place_problem
 from hygge.stores.file_naming import FILE_RUN_TYPES, FileNaming
 from hygge.stores.file_publish import OPEN, CopyPublish, RenamePublish
@@ -217,6 +218,7 @@ class FileStore(FileStaging):
         self.refuse_foreign()  # the prefix may have changed since prepare (hours, a crash)
         record = record or CommitRecord.of(staging)
         if staging.run_type is RunType.FULL_DROP:
+            self.refuse_foreign_files()
             self.publishing.full_drop(staging, record)
         else:
             self.publishing.incremental(staging, record)
@@ -254,8 +256,10 @@ class FileStore(FileStaging):
         """What the entity folder holds that a run appends to (`stores.held_rows`)."""
         if self.storage.stat(self.prefix) is not None:
             return None  # a file: `check` and `prepare` report it
-        files = sum(1 for _ in self.storage.list(self.prefix, skip_hidden=True))
-        return f"{files} published file(s) in {self.where()}" if files else None
+        extension = self.config.extension  # readers pick files by it: another holds no row
+        listed = self.storage.list(self.prefix, skip_hidden=True)
+        files = sum(1 for found in listed if found.key.endswith(extension))
+        return f"{files} published {extension} file(s) in {self.where()}" if files else None
 
     def refuse_linked_folder(self) -> None:
         """The entity folder as a symbolic link, refused before anything is staged: a run
@@ -324,6 +328,13 @@ class FileStore(FileStaging):
         config = self.config
         label = config.format if str(config.type) == "parquet" else f"{config.type} {config.format}"
         return StoreOwner.of(self.place, label, self._clock().astimezone(UTC))
+
+    def refuse_foreign_files(self) -> None:
+        """A user's file put in the (owned) folder: a full_drop would delete it. Asked at
+        publish, which lists the folder anyway (prepare never lists the published files). An
+        adopted folder's full_drop replaces what is there, as `adopt_existing` says."""
+        if not self.config.adopt_existing:
+            refuse_foreign_files(self.storage, self.prefix, self.config.extension)
 
     def refuse_foreign(self) -> None:
         problem = self.ownership_problem()

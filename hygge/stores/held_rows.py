@@ -10,6 +10,6 @@ from typing import Protocol, runtime_checkable
 @runtime_checkable
 class HoldsRows(Protocol):
     def held_rows(self) -> str | None:
-        """E.g. `3 published file(s) in lake/orders`; None if the store holds no row of
+        """E.g. `3 published .parquet file(s) in lake/orders`; None if the store holds no row of
         this entity (missing, or emptied by the user)."""
         ...

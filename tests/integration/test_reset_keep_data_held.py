@@ -55,7 +55,9 @@ def _empty_duckdb(ws: Path) -> None:
 
 
 STORES: dict[str, tuple[str, str, Callable[[Path], None], Reader]] = {
-    "parquet": ("lake", "published file(s) in", _empty_lake, lambda ws: read_lake(ws, "orders")),
+    "parquet": (
+        "lake", "published .parquet file(s) in", _empty_lake, lambda ws: read_lake(ws, "orders")
+    ),
     "delta": (
         "{type: delta, path: tables}", "data file(s) in delta", _empty_delta,
         lambda ws: pl.read_delta(str(ws / "tables" / "orders")),

@@ -132,7 +132,7 @@ def test_reset_records_that_the_next_run_is_a_full_drop(project, invoke, ran):
 
 def test_reset_with_keep_data_records_that_the_next_run_appends(project, invoke, ran):
     for published in (project / "data" / "lake" / "orders").glob("*.parquet"):
-        published.unlink()  # --keep-data is for a store the user emptied (else it is refused)
+        published.unlink()  # the user empties the store, as --keep-data asks (markers stay)
     result = invoke("reset", "-f", "sample", "-e", "orders", "--yes", "--keep-data")
 
     mark = (project / ".hygge" / "resets" / "sample" / "orders.json").read_text()
